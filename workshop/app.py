@@ -1,0 +1,87 @@
+"""The application factory: wires configuration, extensions, blueprints, sockets and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, request
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from .config import load_config
+from .extensions import babel, csrf, db, login_manager, socketio
+from .text import render_markdown
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, sockets, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    instance_path = Path(app.instance_path)
+    if test_config and "INSTANCE_PATH" in test_config:
+        instance_path = Path(test_config["INSTANCE_PATH"])
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    db.init_app(app)
+    _tune_sqlite(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
+        # Commands are small; Engine.IO's 1 MB default only helps abuse.
+        max_http_buffer_size=64 * 1024,
+        manage_session=False,
+    )
+
+    from . import sockets, views
+    from .cli import register_commands
+
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["markdown"] = lambda source: Markup(render_markdown(source))
+    views.register(app)
+    sockets.register(socketio)
+    register_commands(app)
+    return app
+
+
+def _select_locale() -> str | None:
+    """The browser's preferred language among those we ship."""
+    from flask import current_app
+
+    return request.accept_languages.best_match(current_app.config["LANGUAGES"])
+
+
+def _tune_sqlite(app: Flask) -> None:
+    """WAL, a busy timeout and enforced foreign keys on every SQLite connection.
+
+    WAL lets readers (every live screen) carry on while one writer commits;
+    the busy timeout turns a brief lock into a short wait instead of an error.
+    """
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

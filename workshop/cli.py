@@ -1,0 +1,104 @@
+"""The ``workshop`` command: serve, create-user, db upgrade, seed-demo."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup
+
+DEFAULT_PORT = 5000
+
+
+def run() -> None:
+    """Run the ``workshop`` command group (after :func:`workshop.main` prepared gevent)."""
+    from . import create_app
+
+    FlaskGroup(create_app=create_app, add_default_commands=True, load_dotenv=False)(
+        prog_name="workshop"
+    )
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the workshop commands to the app's CLI."""
+    app.cli.add_command(serve)
+    app.cli.add_command(create_user)
+    app.cli.add_command(db_group)
+    app.cli.add_command(seed_demo)
+
+
+@click.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", DEFAULT_PORT)), type=int,
+              show_default=str(DEFAULT_PORT))
+def serve(host: str, port: int) -> None:
+    """Upgrade the database, then serve the app (gevent, WebSockets) until stopped."""
+    from .extensions import socketio
+    from .migrate import upgrade_database
+    from .services.accounts import has_any_user
+    from .services.participants import clear_connections
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config["SOCKETIO_ASYNC_MODE"] != "gevent":
+        raise click.ClickException("Start the server with the `workshop serve` command.")
+    upgrade_database(app)
+    clear_connections()  # single process: no socket survives a restart
+    url = f"http://{host}:{port}/"
+    click.echo(f"Mission Workshop is running at {url}")
+    if not has_any_user():
+        click.echo(f"First run: open {url}setup to create the facilitator account.")
+    socketio.run(app, host=host, port=port, log_output=False)
+
+
+@click.command("create-user")
+@click.option("--role", type=click.Choice(["facilitator", "leadership"]), required=True)
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--password", envvar="WORKSHOP_PASSWORD", prompt=True, hide_input=True,
+              confirmation_prompt=True, help="Prompted for when not given (or WORKSHOP_PASSWORD).")
+def create_user(role: str, email: str, display_name: str, password: str) -> None:
+    """Create a facilitator or leadership account."""
+    from .errors import DomainError
+    from .services.accounts import create_user as create
+
+    try:
+        user = create(email=email, display_name=display_name, password=password, role=role)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"Created {user.role} account {user.email}.")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every migration the database does not have yet."""
+    from .migrate import upgrade_database
+
+    upgrade_database(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo("Database is up to date.")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a migration for model changes (for developers)."""
+    from .migrate import make_revision
+
+    make_revision(current_app._get_current_object(), message)  # type: ignore[attr-defined]
+
+
+@click.command("seed-demo")
+@click.option("--email", default="facilitator@example.org", show_default=True)
+def seed_demo(email: str) -> None:
+    """Create a demo workshop (and its facilitator, if needed) to try things out."""
+    from .demo import seed
+
+    workshop, password = seed(email)
+    click.echo(f"Demo workshop “{workshop.title}” created, join code {workshop.join_code}.")
+    if password:
+        click.echo(f"Log in as {email} with password {password}")

@@ -1,0 +1,57 @@
+"""Configuration: safe defaults, overridden by the environment.
+
+Everything a deployment changes comes from environment variables so that the
+same code runs on a laptop (SQLite file under ``instance/``) and on a server
+(PostgreSQL, a Redis message queue) without edits.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return ``SECRET_KEY`` from the environment, or one generated once and kept.
+
+    The key signs login cookies and participants' identity tokens, so it must
+    survive restarts (or everyone is logged out) and must never live in the
+    repository. ``instance/`` is git-ignored.
+    """
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path) -> dict[str, object]:
+    """Build the app's config mapping from defaults and the environment."""
+    default_db = f"sqlite:///{instance_path / 'workshop.sqlite3'}"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_ENGINES": {"default": os.environ.get("DATABASE_URL", default_db)},
+        # Socket.IO: threading unless `workshop serve` asks for gevent explicitly.
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
+        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        # Extra origins allowed to open sockets (e.g. behind a proxy); the app's own always is.
+        "SOCKETIO_ALLOWED_ORIGINS": [
+            o for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o
+        ],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "LANGUAGES": ["en"],
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

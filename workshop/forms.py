@@ -1,0 +1,78 @@
+"""HTML forms: CSRF protection and field rendering. Domain rules live in services."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired()])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class SetupForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("Password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)]
+    )
+
+
+class WorkshopForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    organisation = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=200)])
+    brief_md = TextAreaField(
+        _l("Brief: why are we rewriting the mission? (Markdown)"), validators=[Length(max=20000)]
+    )
+    values = TextAreaField(_l("The organisation's current values, one per line"))
+    levels = TextAreaField(_l("Organisational levels participants pick from, one per line"))
+    departments = TextAreaField(_l("Departments, one per line (leave empty to let people skip)"))
+    dots_per_participant = IntegerField(
+        _l("Dots per person when voting"), default=3, validators=[NumberRange(min=1, max=20)]
+    )
+
+
+class StaffForm(FlaskForm):
+    email = EmailField(_l("Account email"), validators=[DataRequired()])
+    role = SelectField(
+        _l("Role"),
+        choices=[("leadership", _l("Leadership (follow and export)")),
+                 ("facilitator", _l("Co-facilitator"))],
+    )
+
+
+class JoinCodeForm(FlaskForm):
+    code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=20)])
+
+
+class JoinForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=60)])
+    level = SelectField(_l("Your level"), validators=[DataRequired()])
+    department = SelectField(_l("Your department"), validators=[Optional()], validate_choice=False)
+
+
+class DocumentForm(FlaskForm):
+    based_on = HiddenField()
+    body_md = TextAreaField(_l("Mission text (Markdown)"), validators=[DataRequired()])
+    note = StringField(_l("What changed (optional)"), validators=[Length(max=500)])
+
+
+class DraftFromProposalsForm(FlaskForm):
+    based_on = HiddenField()
+    note = StringField(_l("Note (optional)"), validators=[Length(max=500)])
+
+
+def lines(text: str | None) -> list[str]:
+    """A textarea of one item per line, as a list."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]

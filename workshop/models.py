@@ -1,0 +1,302 @@
+"""The data model: typed SQLAlchemy 2.x models and the enums they use.
+
+Everything a live workshop needs to survive a restart lives here (phases,
+presence, the event sequence), never in process memory, so that several
+server processes behind a message queue see one truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    """Now, timezone-aware, in UTC: the only clock the models use."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware.
+
+    SQLite has no timezone-aware type; without this, values read back naive
+    and comparisons with ``utcnow()`` fail.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given; use models.utcnow()")
+            value = value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow)]
+str_200 = Annotated[str, mapped_column(sa.String(200))]
+
+def enum_column(enum_type: type[enum.StrEnum]) -> sa.Enum:
+    """Store a StrEnum by its value ("facilitator"), as text with a CHECK-free length."""
+    return sa.Enum(
+        enum_type,
+        native_enum=False,
+        create_constraint=False,
+        length=20,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints so migrations stay stable."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UserRole(enum.StrEnum):
+    """What an account may do across the installation."""
+
+    FACILITATOR = "facilitator"
+    LEADERSHIP = "leadership"
+
+
+class StaffRole(enum.StrEnum):
+    """What an account may do in one workshop."""
+
+    FACILITATOR = "facilitator"
+    LEADERSHIP = "leadership"
+
+
+class Phase(enum.StrEnum):
+    """Where a workshop is. Order matters: it is the default running order."""
+
+    LOBBY = "lobby"
+    PROPOSE = "propose"
+    VOTE = "vote"
+    DRAFT = "draft"
+    CLOSED = "closed"
+
+
+class VersionSource(enum.StrEnum):
+    """Where a document version came from (provenance starts here)."""
+
+    PROPOSAL = "proposal"
+    EDIT = "edit"
+    RESTORE = "restore"
+
+
+DEFAULT_LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
+
+
+class User(Base):
+    """A staff account: facilitators run workshops, leadership follows and exports."""
+
+    __tablename__ = "users"
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str_200]
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[UserRole] = mapped_column(enum_column(UserRole))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+
+    # Flask-Login protocol, kept tiny on purpose.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class Workshop(Base):
+    """One live mission workshop and the state every screen follows."""
+
+    __tablename__ = "workshops"
+
+    id: Mapped[intpk]
+    title: Mapped[str_200]
+    organisation: Mapped[str_200]
+    brief_md: Mapped[str] = mapped_column(sa.Text, default="")
+    join_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    join_code_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    phase: Mapped[Phase] = mapped_column(
+        enum_column(Phase), default=Phase.LOBBY
+    )
+    phase_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    dots_per_participant: Mapped[int] = mapped_column(default=3)
+    levels: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_LEVELS))
+    departments: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    # Last sequence number handed to a live event; see realtime.py.
+    event_seq: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+
+    values: Mapped[list[OrgValue]] = relationship(
+        order_by="OrgValue.position", cascade="all, delete-orphan"
+    )
+    staff: Mapped[list[WorkshopStaff]] = relationship(cascade="all, delete-orphan")
+
+
+class OrgValue(Base):
+    """One of the organisation's stated values, as the workshop lists them."""
+
+    __tablename__ = "org_values"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshops.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(80))
+    description: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+class WorkshopStaff(Base):
+    """An account's role in one workshop: who may moderate it, who may follow it."""
+
+    __tablename__ = "workshop_staff"
+
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole))
+
+    user: Mapped[User] = relationship()
+
+
+class Participant(Base):
+    """A person in one workshop: no account, known by a signed cookie token."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(sa.String(60))
+    level: Mapped[str] = mapped_column(sa.String(60))
+    department: Mapped[str] = mapped_column(sa.String(80), default="")
+    joined_at: Mapped[created_at]
+
+
+class Connection(Base):
+    """One open socket: presence lives here, not in process memory."""
+
+    __tablename__ = "connections"
+
+    sid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    connected_at: Mapped[created_at]
+
+
+class Proposal(Base):
+    """A participant's suggested wording for the mission."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (sa.UniqueConstraint("author_id", "client_op_id"),)
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id", ondelete="CASCADE"))
+    body_md: Mapped[str] = mapped_column(sa.Text)
+    # The client's id for the command, so a resend after a reconnect is applied once.
+    client_op_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[created_at]
+    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    hidden_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+
+    author: Mapped[Participant] = relationship()
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class Vote(Base):
+    """Dots one participant put on one proposal (only the current count is kept)."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        sa.UniqueConstraint("participant_id", "proposal_id"),
+        sa.CheckConstraint("dots > 0", name="dots_positive"),
+    )
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    dots: Mapped[int]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DocumentVersion(Base):
+    """One numbered, immutable version of the workshop's mission document."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "number"),)
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    body_md: Mapped[str] = mapped_column(sa.Text)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    source: Mapped[VersionSource] = mapped_column(
+        enum_column(VersionSource)
+    )
+    based_on: Mapped[int | None]
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+
+    author: Mapped[User] = relationship()
+    source_proposals: Mapped[list[Proposal]] = relationship(secondary="version_proposals")
+
+
+version_proposals = sa.Table(
+    "version_proposals",
+    Base.metadata,
+    sa.Column(
+        "version_id",
+        sa.ForeignKey("document_versions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("proposal_id", sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
+)

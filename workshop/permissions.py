@@ -1,0 +1,46 @@
+"""Pure ``can_*`` predicates: who may do what in which workshop.
+
+Services call them to enforce, templates call them to hide controls; both
+read the same rule. They take plain objects and never touch the request.
+"""
+
+from __future__ import annotations
+
+from .models import Participant, StaffRole, User, UserRole, Workshop
+
+Actor = User | Participant
+
+
+def staff_role(actor: Actor | None, workshop: Workshop) -> StaffRole | None:
+    """The account's role in this workshop, or None for participants and strangers."""
+    if not isinstance(actor, User) or not actor.is_active:
+        return None
+    for member in workshop.staff:
+        if member.user_id == actor.id:
+            return member.role
+    return None
+
+
+def can_create_workshop(actor: Actor | None) -> bool:
+    """Only facilitator accounts set up workshops."""
+    return isinstance(actor, User) and actor.is_active and actor.role == UserRole.FACILITATOR
+
+
+def can_moderate(actor: Actor | None, workshop: Workshop) -> bool:
+    """Facilitators of this workshop run it: phases, hiding, the document."""
+    return staff_role(actor, workshop) == StaffRole.FACILITATOR
+
+
+def can_follow(actor: Actor | None, workshop: Workshop) -> bool:
+    """Staff of this workshop (facilitators and leadership) see everything in it."""
+    return staff_role(actor, workshop) is not None
+
+
+def can_export(actor: Actor | None, workshop: Workshop) -> bool:
+    """Leadership and facilitators of this workshop may download the document."""
+    return can_follow(actor, workshop)
+
+
+def is_participant_of(actor: Actor | None, workshop: Workshop) -> bool:
+    """The participant belongs to this workshop (and to no other)."""
+    return isinstance(actor, Participant) and actor.workshop_id == workshop.id

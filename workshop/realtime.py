@@ -1,0 +1,149 @@
+"""Live updates: rooms, event sequence numbers, and the only code that emits.
+
+Every change to a workshop goes through :func:`workshop_change`, which
+
+1. takes the workshop's write lock first, so concurrent changes (two tabs
+   spending the same dots) are serialised on every database;
+2. commits the change together with the event sequence numbers it used;
+3. only then emits the events, each with its number.
+
+Clients load a snapshot (which carries the current number) and then apply
+events in order; a gap in the numbers means something was missed and the
+client asks for a fresh snapshot. Every event is an absolute, idempotent
+update (``upsert this proposal``, ``these are the totals``), so applying one
+twice is harmless.
+
+Who receives what is decided here: participants and staff are in separate
+rooms, and an event may carry a different payload for each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from .errors import NotFound
+from .extensions import db, socketio
+from .models import Workshop
+
+
+def participants_room(workshop_id: int) -> str:
+    """Everybody taking part in a workshop without a staff role."""
+    return f"workshop:{workshop_id}:participants"
+
+
+def staff_room(workshop_id: int) -> str:
+    """Facilitators and leadership following a workshop."""
+    return f"workshop:{workshop_id}:staff"
+
+
+def person_room(participant_id: int) -> str:
+    """All tabs and devices of one participant."""
+    return f"participant:{participant_id}"
+
+
+@dataclasses.dataclass
+class _Event:
+    name: str
+    participants_payload: dict[str, Any] | None
+    staff_payload: dict[str, Any]
+
+
+@dataclasses.dataclass
+class _PersonalMessage:
+    participant_id: int
+    name: str
+    payload: dict[str, Any]
+
+
+@dataclasses.dataclass
+class WorkshopChange:
+    """Events queued during one change; published only after it commits."""
+
+    workshop_id: int
+    events: list[_Event] = dataclasses.field(default_factory=list)
+    personal: list[_PersonalMessage] = dataclasses.field(default_factory=list)
+
+    def emit(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        staff_payload: dict[str, Any] | None = None,
+        participants: bool = True,
+    ) -> None:
+        """Queue a workshop event; staff may get a richer payload, or be the only audience."""
+        self.events.append(
+            _Event(name, payload if participants else None, staff_payload or payload)
+        )
+
+    def tell(self, participant_id: int, name: str, payload: dict[str, Any]) -> None:
+        """Queue a message for one participant's tabs (their own votes, say); no sequence."""
+        self.personal.append(_PersonalMessage(participant_id, name, payload))
+
+
+@contextmanager
+def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
+    """Lock the workshop, run a change, commit it, then publish its events.
+
+    Any exception rolls the whole change back and publishes nothing, which
+    is how a refused command leaves the database untouched.
+    """
+    session = db.session
+    # A no-op write takes the workshop's write lock now (a row lock on
+    # PostgreSQL, the database write lock on SQLite) so the reads that follow
+    # cannot be invalidated by a concurrent change before we commit.
+    locked = session.execute(
+        sa.update(Workshop)
+        .where(Workshop.id == workshop_id)
+        .values(event_seq=Workshop.event_seq)
+        .execution_options(synchronize_session=False)
+    )
+    if locked.rowcount == 0:
+        session.rollback()
+        raise NotFound("This workshop does not exist.")
+    change = WorkshopChange(workshop_id)
+    try:
+        yield change
+        first_seq = 0
+        if change.events:
+            last_seq = session.execute(
+                sa.update(Workshop)
+                .where(Workshop.id == workshop_id)
+                .values(event_seq=Workshop.event_seq + len(change.events))
+                .returning(Workshop.event_seq)
+                .execution_options(synchronize_session=False)
+            ).scalar_one()
+            first_seq = last_seq - len(change.events) + 1
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    _publish(change, first_seq)
+
+
+def _publish(change: WorkshopChange, first_seq: int) -> None:
+    """Emit a committed change's events: the only place events leave the server."""
+    for offset, event in enumerate(change.events):
+        seq = first_seq + offset
+        if event.participants_payload is not None:
+            socketio.emit(
+                event.name,
+                {"seq": seq, **event.participants_payload},
+                to=participants_room(change.workshop_id),
+            )
+        else:
+            # Participants still receive the number, so their sequence has no gap.
+            socketio.emit("seq.skip", {"seq": seq}, to=participants_room(change.workshop_id))
+        socketio.emit(event.name, {"seq": seq, **event.staff_payload}, to=staff_room(change.workshop_id))
+    for message in change.personal:
+        socketio.emit(message.name, message.payload, to=person_room(message.participant_id))
+
+
+def send_snapshot(sid: str, snapshot: dict[str, Any]) -> None:
+    """Send one client the full state it should render (on connect and on request)."""
+    socketio.emit("state.snapshot", snapshot, to=sid)

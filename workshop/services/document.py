@@ -1,0 +1,170 @@
+"""The versioned mission document: drafting from proposals, saving, history, diffs."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+
+import sqlalchemy as sa
+
+from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import DocumentVersion, Proposal, User, VersionSource, Workshop
+from ..payloads import version_payload
+from ..realtime import workshop_change
+from ..text import normalise_text
+from .workshops import get_workshop_for_staff
+
+MAX_DOCUMENT_LENGTH = 20_000
+MAX_NOTE_LENGTH = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffPiece:
+    """A run of words that both versions share, or that one of them adds."""
+
+    op: str  # "equal", "insert" or "delete"
+    text: str
+
+
+def latest_version(workshop_id: int) -> DocumentVersion | None:
+    """The current version of the document, if a draft has been started."""
+    return db.session.scalar(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.workshop_id == workshop_id)
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+
+
+def list_versions(actor: User, workshop_id: int) -> list[DocumentVersion]:
+    """Every version, newest first, for staff of the workshop."""
+    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    return list(
+        db.session.scalars(
+            sa.select(DocumentVersion)
+            .where(DocumentVersion.workshop_id == workshop_id)
+            .order_by(DocumentVersion.number.desc())
+        )
+    )
+
+
+def get_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
+    """One version, for staff of the workshop."""
+    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    version = db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.workshop_id == workshop_id, DocumentVersion.number == number
+        )
+    )
+    if version is None:
+        raise NotFound(f"There is no version {number} of this document.")
+    return version
+
+
+def start_draft_from_proposals(
+    actor: User, workshop_id: int, proposal_ids: list[int], *, based_on: int | None, note: str = ""
+) -> DocumentVersion:
+    """Turn the chosen proposals, in the given order, into the next version of the draft."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    if not proposal_ids:
+        raise ValidationFailed("Choose at least one proposal to start from.", field="proposals")
+    proposals = {
+        p.id: p
+        for p in db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(proposal_ids)))
+    }
+    chosen: list[Proposal] = []
+    for proposal_id in dict.fromkeys(proposal_ids):
+        proposal = proposals.get(proposal_id)
+        if proposal is None or proposal.workshop_id != workshop.id or proposal.is_hidden:
+            raise NotFound("One of the chosen proposals does not exist here.", field="proposals")
+        chosen.append(proposal)
+    body = "\n\n".join(p.body_md for p in chosen)
+    return _save(
+        actor, workshop, body, based_on=based_on, note=note,
+        source=VersionSource.PROPOSAL, proposals=chosen,
+    )
+
+
+def save_version(
+    actor: User, workshop_id: int, body_md: str, *, based_on: int | None, note: str = ""
+) -> DocumentVersion:
+    """Save an edit as a new version, refusing to overwrite a version saved meanwhile."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    return _save(actor, workshop, body_md, based_on=based_on, note=note, source=VersionSource.EDIT)
+
+
+def _save(
+    actor: User,
+    workshop: Workshop,
+    body_md: str,
+    *,
+    based_on: int | None,
+    note: str,
+    source: VersionSource,
+    proposals: list[Proposal] | None = None,
+) -> DocumentVersion:
+    body = normalise_text(body_md)
+    note = " ".join((note or "").split())
+    if not body:
+        raise ValidationFailed("The document cannot be empty.", field="body")
+    if len(body) > MAX_DOCUMENT_LENGTH:
+        raise ValidationFailed(
+            f"Keep the document under {MAX_DOCUMENT_LENGTH} characters.", field="body"
+        )
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValidationFailed(f"Keep the note under {MAX_NOTE_LENGTH} characters.", field="note")
+    with workshop_change(workshop.id) as change:
+        latest = latest_version(workshop.id)
+        latest_number = latest.number if latest else None
+        if latest_number != based_on:
+            # Someone saved since this edit began: hand back both texts, overwrite nothing.
+            raise Conflict(
+                f"Version {latest_number} was saved while you were editing. "
+                "Your text is kept below; compare and save again.",
+                latest_number=latest_number,
+                latest_body=latest.body_md if latest else "",
+                your_body=body,
+            )
+        if latest is not None and latest.body_md == body:
+            raise InvalidState("Nothing changed since the last version.", code="unchanged")
+        version = DocumentVersion(
+            workshop_id=workshop.id,
+            number=(latest_number or 0) + 1,
+            body_md=body,
+            note=note,
+            source=source,
+            based_on=latest_number,
+            author_id=actor.id,
+            source_proposals=proposals or [],
+        )
+        db.session.add(version)
+        db.session.flush()
+        change.emit("document.saved", {"version": version_payload(version)})
+    return version
+
+
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+def diff_versions(actor: User, workshop_id: int, old: int, new: int) -> list[DiffPiece]:
+    """Word-level differences between two versions, for the history page."""
+    before = get_version(actor, workshop_id, old).body_md
+    after = get_version(actor, workshop_id, new).body_md
+    return diff_texts(before, after)
+
+
+def diff_texts(before: str, after: str) -> list[DiffPiece]:
+    """Word-level differences between two texts (difflib does the matching)."""
+    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    pieces: list[DiffPiece] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            pieces.append(DiffPiece("equal", "".join(a[i1:i2])))
+            continue
+        if tag in ("delete", "replace"):
+            pieces.append(DiffPiece("delete", "".join(a[i1:i2])))
+        if tag in ("insert", "replace"):
+            pieces.append(DiffPiece("insert", "".join(b[j1:j2])))
+    return pieces

@@ -1,0 +1,66 @@
+"""Exports of a document version: one rendering path, several formats."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+
+from flask import render_template
+
+from ..errors import ValidationFailed
+from ..models import DocumentVersion, User, Workshop
+from ..text import render_markdown
+from .document import get_version
+from .workshops import get_workshop_for_staff
+
+FORMATS = {
+    "md": "text/markdown; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Export:
+    """A file ready to download."""
+
+    filename: str
+    mimetype: str
+    content: str
+
+
+def slugify(text: str) -> str:
+    """A filename-safe, readable form of a title."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "mission"
+
+
+def export_version(actor: User, workshop_id: int, number: int, fmt: str) -> Export:
+    """Render a version as Markdown or as a standalone printable HTML page."""
+    if fmt not in FORMATS:
+        raise ValidationFailed(f"Unknown export format “{fmt}”.", field="format")
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=False)
+    version = get_version(actor, workshop_id, number)
+    context = _export_context(workshop, version)
+    template = "exports/version.md" if fmt == "md" else "exports/version.html"
+    filename = f"{slugify(workshop.organisation)}-mission-v{version.number}.{fmt}"
+    return Export(filename, FORMATS[fmt], render_template(template, **context))
+
+
+def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, object]:
+    """Everything every format shows: the text, where it came from, who wrote it."""
+    return {
+        "workshop": workshop,
+        "version": version,
+        "body_html": render_markdown(version.body_md),
+        "origins": [
+            {
+                "body_md": p.body_md,
+                "body_html": render_markdown(p.body_md),
+                "author": p.author.display_name,
+                "level": p.author.level,
+                "department": p.author.department,
+            }
+            for p in version.source_proposals
+        ],
+    }

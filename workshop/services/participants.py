@@ -1,0 +1,117 @@
+"""Joining a workshop and being present in it."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db
+from ..models import Connection, Participant, User, Workshop
+from ..payloads import participant_payload, presence_payload
+from ..realtime import WorkshopChange, workshop_change
+from .workshops import find_open_workshop, get_workshop_for_staff
+
+MAX_NAME_LENGTH = 60
+
+
+def join_workshop(join_code: str, *, display_name: str, level: str, department: str = "") -> Participant:
+    """Add a person to the workshop a join code opens: no account, no email."""
+    workshop = find_open_workshop(join_code)
+    display_name = " ".join((display_name or "").split())
+    if not display_name:
+        raise ValidationFailed("Tell the room what to call you.", field="display_name")
+    if len(display_name) > MAX_NAME_LENGTH:
+        raise ValidationFailed(
+            f"Keep your name under {MAX_NAME_LENGTH} characters.", field="display_name"
+        )
+    if level not in workshop.levels:
+        raise ValidationFailed("Pick your level from the list.", field="level")
+    department = (department or "").strip()
+    if workshop.departments and department not in workshop.departments:
+        raise ValidationFailed("Pick your department from the list.", field="department")
+    if len(department) > 80:
+        raise ValidationFailed("Keep the department under 80 characters.", field="department")
+    with workshop_change(workshop.id) as change:
+        participant = Participant(
+            workshop_id=workshop.id, display_name=display_name, level=level, department=department
+        )
+        db.session.add(participant)
+        db.session.flush()
+        change.emit(
+            "participant.joined",
+            {"participant": participant_payload(participant)},
+        )
+        _emit_presence(change, workshop.id)
+    return participant
+
+
+def get_participant(participant_id: int, workshop_id: int) -> Participant:
+    """A participant of this workshop; refuses ids from any other workshop."""
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.workshop_id != workshop_id:
+        raise NotFound("You have not joined this workshop.")
+    return participant
+
+
+def connect(sid: str, workshop: Workshop, actor: Participant | User) -> None:
+    """Record an open socket so the room's presence counts include it."""
+    with workshop_change(workshop.id) as change:
+        db.session.merge(
+            Connection(
+                sid=sid,
+                workshop_id=workshop.id,
+                participant_id=actor.id if isinstance(actor, Participant) else None,
+                user_id=actor.id if isinstance(actor, User) else None,
+            )
+        )
+        db.session.flush()
+        _emit_presence(change, workshop.id)
+
+
+def disconnect(sid: str) -> None:
+    """Forget a closed socket and tell the room."""
+    connection = db.session.get(Connection, sid)
+    if connection is None:
+        return
+    with workshop_change(connection.workshop_id) as change:
+        db.session.delete(connection)
+        db.session.flush()
+        _emit_presence(change, connection.workshop_id)
+
+
+def clear_connections() -> int:
+    """Forget every socket; run at server start, when no socket can be open."""
+    deleted = db.session.execute(sa.delete(Connection)).rowcount
+    db.session.commit()
+    return deleted
+
+
+def presence(workshop_id: int) -> dict[str, object]:
+    """Counts of people joined and online, by level (never names)."""
+    joined = db.session.scalar(
+        sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
+    ) or 0
+    online_rows = db.session.execute(
+        sa.select(Participant.level, sa.func.count(sa.distinct(Participant.id)))
+        .join(Connection, Connection.participant_id == Participant.id)
+        .where(Participant.workshop_id == workshop_id)
+        .group_by(Participant.level)
+    ).all()
+    by_level = {level: count for level, count in online_rows}
+    return presence_payload(sum(by_level.values()), joined, by_level)
+
+
+def _emit_presence(change: WorkshopChange, workshop_id: int) -> None:
+    change.emit("presence.changed", {"presence": presence(workshop_id)})
+
+
+def list_participants(actor: User, workshop_id: int) -> list[Participant]:
+    """Everyone who joined, in the order they came: for the workshop's staff only."""
+    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    return list(
+        db.session.scalars(
+            sa.select(Participant)
+            .where(Participant.workshop_id == workshop_id)
+            .order_by(Participant.joined_at, Participant.id)
+        )
+    )

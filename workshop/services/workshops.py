@@ -1,0 +1,257 @@
+"""Creating, configuring and running workshops (phases, staff, join codes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+import sqlalchemy as sa
+
+from .. import permissions
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import (
+    DEFAULT_LEVELS,
+    OrgValue,
+    Participant,
+    Phase,
+    StaffRole,
+    User,
+    Workshop,
+    WorkshopStaff,
+    utcnow,
+)
+from ..payloads import workshop_payload
+from ..realtime import workshop_change
+from ..text import normalise_text
+from .accounts import normalise_email
+
+# No 0/O, 1/I/L: a code read aloud or off a projector is typed right first time.
+JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+JOIN_CODE_LENGTH = 8
+MAX_BRIEF_LENGTH = 20_000
+MAX_LIST_ITEMS = 30
+
+
+@dataclasses.dataclass
+class WorkshopSettings:
+    """What a facilitator fills in when creating or editing a workshop."""
+
+    title: str
+    organisation: str
+    brief_md: str = ""
+    values: list[str] = dataclasses.field(default_factory=list)
+    levels: list[str] = dataclasses.field(default_factory=lambda: list(DEFAULT_LEVELS))
+    departments: list[str] = dataclasses.field(default_factory=list)
+    dots_per_participant: int = 3
+
+
+def generate_join_code() -> str:
+    """A short, unambiguous, unguessable code (31^8 ≈ 8.5e11 possibilities)."""
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+
+
+def normalise_join_code(raw: str) -> str:
+    """Accept what people type: lower case, spaces, dashes."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+def format_join_code(code: str) -> str:
+    """Shown as ABCD-EFGH so it can be read aloud in two halves."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _clean_list(items: list[str], *, field: str, max_length: int) -> list[str]:
+    """Trim, drop blanks and duplicates (case-insensitively), keep order."""
+    seen: set[str] = set()
+    cleaned: list[str] = []
+    for item in items:
+        item = " ".join((item or "").split())
+        if not item or item.lower() in seen:
+            continue
+        if len(item) > max_length:
+            raise ValidationFailed(
+                f"“{item[:30]}…” is longer than {max_length} characters.", field=field
+            )
+        seen.add(item.lower())
+        cleaned.append(item)
+    if len(cleaned) > MAX_LIST_ITEMS:
+        raise ValidationFailed(f"Keep the list to {MAX_LIST_ITEMS} items.", field=field)
+    return cleaned
+
+
+def _validated(settings: WorkshopSettings) -> WorkshopSettings:
+    title = " ".join((settings.title or "").split())
+    organisation = " ".join((settings.organisation or "").split())
+    if not title or len(title) > 200:
+        raise ValidationFailed("Give the workshop a title of 1 to 200 characters.", field="title")
+    if not organisation or len(organisation) > 200:
+        raise ValidationFailed("Name the organisation (1 to 200 characters).", field="organisation")
+    brief = normalise_text(settings.brief_md)
+    if len(brief) > MAX_BRIEF_LENGTH:
+        raise ValidationFailed(
+            f"Keep the brief under {MAX_BRIEF_LENGTH} characters.", field="brief_md"
+        )
+    levels = _clean_list(settings.levels, field="levels", max_length=60)
+    if not levels:
+        raise ValidationFailed("List at least one organisational level.", field="levels")
+    if not 1 <= settings.dots_per_participant <= 20:
+        raise ValidationFailed("Dots per person must be between 1 and 20.", field="dots")
+    return WorkshopSettings(
+        title=title,
+        organisation=organisation,
+        brief_md=brief,
+        values=_clean_list(settings.values, field="values", max_length=80),
+        levels=levels,
+        departments=_clean_list(settings.departments, field="departments", max_length=80),
+        dots_per_participant=settings.dots_per_participant,
+    )
+
+
+def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
+    """Create a workshop in the lobby, with its creator as facilitator."""
+    if not permissions.can_create_workshop(actor):
+        raise Forbidden("Only facilitator accounts can create workshops.")
+    settings = _validated(settings)
+    code = generate_join_code()
+    while db.session.scalar(sa.select(Workshop.id).where(Workshop.join_code == code)):
+        code = generate_join_code()  # astronomically rare; never reuse a live code
+    workshop = Workshop(
+        title=settings.title,
+        organisation=settings.organisation,
+        brief_md=settings.brief_md,
+        join_code=code,
+        levels=settings.levels,
+        departments=settings.departments,
+        dots_per_participant=settings.dots_per_participant,
+        created_by_id=actor.id,
+        values=[OrgValue(position=i, name=name) for i, name in enumerate(settings.values)],
+        staff=[WorkshopStaff(user_id=actor.id, role=StaffRole.FACILITATOR)],
+    )
+    db.session.add(workshop)
+    db.session.commit()
+    return workshop
+
+
+def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -> Workshop:
+    """Change a workshop's settings; everyone's screen follows."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    settings = _validated(settings)
+    with workshop_change(workshop.id) as change:
+        workshop.title = settings.title
+        workshop.organisation = settings.organisation
+        workshop.brief_md = settings.brief_md
+        workshop.levels = settings.levels
+        workshop.departments = settings.departments
+        workshop.dots_per_participant = settings.dots_per_participant
+        _replace_values(workshop, settings.values)
+        db.session.flush()
+        change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
+    return workshop
+
+
+def _replace_values(workshop: Workshop, names: list[str]) -> None:
+    """Keep existing value rows (and their ids) where the name survives."""
+    existing = {v.name.lower(): v for v in workshop.values}
+    kept: list[OrgValue] = []
+    for position, name in enumerate(names):
+        value = existing.pop(name.lower(), None) or OrgValue(name=name)
+        value.name = name
+        value.position = position
+        kept.append(value)
+    workshop.values = kept
+
+
+def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) -> WorkshopStaff:
+    """Give an existing account a facilitator or leadership role in this workshop."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    try:
+        role = StaffRole(role)
+    except ValueError:
+        raise ValidationFailed("Role must be facilitator or leadership.", field="role") from None
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.is_active:
+        raise NotFound("No active account has that email. Create it first.", field="email")
+    if role == StaffRole.FACILITATOR and not permissions.can_create_workshop(user):
+        raise ValidationFailed("Leadership accounts can only follow a workshop.", field="role")
+    member = db.session.get(WorkshopStaff, (workshop.id, user.id))
+    if member is None:
+        member = WorkshopStaff(workshop_id=workshop.id, user_id=user.id, role=role)
+        db.session.add(member)
+    else:
+        member.role = role
+    db.session.commit()
+    return member
+
+
+def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
+    """Move the workshop to a phase (forwards or back); every screen follows."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    try:
+        phase = Phase(phase)
+    except ValueError:
+        raise ValidationFailed(f"Unknown phase “{phase}”.", field="phase") from None
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(workshop)
+        if workshop.phase == phase:
+            raise InvalidState("The workshop is already in this phase.")
+        workshop.phase = phase
+        workshop.phase_changed_at = utcnow()
+        db.session.flush()
+        change.emit(
+            "phase.changed",
+            {"phase": str(phase), "phase_changed_at": workshop.phase_changed_at.isoformat()},
+        )
+    return workshop
+
+
+def get_workshop(workshop_id: int) -> Workshop:
+    """The workshop, or NotFound."""
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound("This workshop does not exist.")
+    return workshop
+
+
+def get_workshop_for_staff(actor: User | None, workshop_id: int, *, moderate: bool) -> Workshop:
+    """The workshop if the account may follow it (or moderate it, when asked)."""
+    workshop = get_workshop(workshop_id)
+    if not permissions.can_follow(actor, workshop):
+        # Do not reveal that the workshop exists to people outside it.
+        raise NotFound("This workshop does not exist.")
+    if moderate and not permissions.can_moderate(actor, workshop):
+        raise Forbidden("Only this workshop's facilitators can do that.")
+    return workshop
+
+
+def list_workshops_for(actor: User) -> list[Workshop]:
+    """Workshops the account has a role in, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Workshop)
+            .join(WorkshopStaff)
+            .where(WorkshopStaff.user_id == actor.id)
+            .order_by(Workshop.created_at.desc())
+        )
+    )
+
+
+def find_open_workshop(raw_code: str) -> Workshop:
+    """The workshop a join code opens, refusing unknown, expired and closed ones."""
+    code = normalise_join_code(raw_code)
+    if len(code) != JOIN_CODE_LENGTH:
+        raise NotFound("That join code is not right: it has 8 letters and digits.")
+    workshop = db.session.scalar(sa.select(Workshop).where(Workshop.join_code == code))
+    if workshop is None:
+        raise NotFound("No workshop has that join code. Check it with your facilitator.")
+    expires = workshop.join_code_expires_at
+    if workshop.phase == Phase.CLOSED or (expires is not None and expires <= utcnow()):
+        raise InvalidState("This workshop is closed to new participants.", code="join_closed")
+    return workshop
+
+
+def participant_count(workshop_id: int) -> int:
+    """How many people have joined (for dashboards)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
+    ) or 0

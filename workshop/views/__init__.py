@@ -1,0 +1,54 @@
+"""HTTP blueprints and the error pages that turn domain errors into answers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError
+from ..extensions import login_manager
+from ..services.accounts import get_user
+
+
+def register(app: Flask) -> None:
+    """Attach every blueprint, the login loader and the error handlers."""
+    from . import auth, health, participant, staff
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(participant.bp)
+    app.register_blueprint(staff.bp)
+
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(lambda user_id: get_user(int(user_id)))
+
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def wants_json() -> bool:
+    """API clients and fetch() calls get JSON; browsers get a page."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return request.is_json or best == "application/json"
+
+
+def _domain_error(error: DomainError):  # noqa: ANN202 - Flask response
+    if wants_json():
+        return jsonify({"ok": False, "error": error.as_dict()}), error.status
+    return render_template("error.html", message=error.message, status=error.status), error.status
+
+
+def _csrf_error(error: CSRFError):  # noqa: ANN202
+    from flask_babel import gettext as _
+
+    message = _("This form expired. Go back, reload the page and send it again.")
+    return render_template("error.html", message=message, status=400), 400
+
+
+def _http_error(error: HTTPException):  # noqa: ANN202
+    if wants_json():
+        return jsonify({"ok": False, "error": {"code": error.name.lower().replace(" ", "_"),
+                                               "message": error.description}}), error.code
+    return render_template("error.html", message=error.description, status=error.code), error.code

@@ -1,0 +1,71 @@
+"""Staff login, logout and the first-run page that creates the first facilitator."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from ..errors import DomainError
+from ..forms import LoginForm, SetupForm
+from ..models import UserRole
+from ..services import accounts
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect within this site after login."""
+    if target and not urlsplit(target).netloc and target.startswith("/"):
+        return target
+    return url_for("staff.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():  # noqa: ANN201
+    if not accounts.has_any_user():
+        return redirect(url_for("auth.setup"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except DomainError as error:
+            form.password.errors = [error.message]
+        else:
+            login_user(user, remember=True)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():  # noqa: ANN201
+    logout_user()
+    flash(_("You are logged out."))
+    return redirect(url_for("participant.landing"))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():  # noqa: ANN201
+    """First run only: the first account is a facilitator; afterwards use the CLI."""
+    if accounts.has_any_user():
+        abort(404)
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                email=form.email.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                role=UserRole.FACILITATOR,
+            )
+        except DomainError as error:
+            getattr(form, str(error.details.get("field", "email")), form.email).errors = [
+                error.message
+            ]
+        else:
+            login_user(user, remember=True)
+            flash(_("Welcome! Create your first workshop."))
+            return redirect(url_for("staff.dashboard"))
+    return render_template("auth/setup.html", form=form)

@@ -1,0 +1,296 @@
+"""Facilitator and leadership pages: workshops, the console, the document, exports."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from ..errors import Conflict, DomainError
+from ..forms import DocumentForm, DraftFromProposalsForm, StaffForm, WorkshopForm, lines
+from ..identity import current_staff
+from ..models import DEFAULT_LEVELS, User, Workshop
+from ..payloads import Tally
+from ..permissions import can_create_workshop, can_moderate
+from ..services import document, exports, proposals, votes, workshops
+from ..services.workshops import WorkshopSettings, format_join_code
+
+bp = Blueprint("staff", __name__, url_prefix="/workshops")
+
+
+def _me() -> User:
+    user = current_staff()
+    if user is None:  # login_required ran first; a deactivated account lands here
+        abort(403)
+    return user
+
+
+def join_url(workshop: Workshop) -> str:
+    """The link participants open; PUBLIC_URL wins when the app sits behind a proxy."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return base.rstrip("/") + url_for("participant.join", code=workshop.join_code)
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, object]:
+    return {"format_join_code": format_join_code, "can_moderate": can_moderate}
+
+
+@bp.get("/")
+@login_required
+def dashboard():  # noqa: ANN201
+    me = _me()
+    mine = workshops.list_workshops_for(me)
+    counts = {w.id: workshops.participant_count(w.id) for w in mine}
+    return render_template(
+        "staff/dashboard.html", workshops=mine, counts=counts, can_create=can_create_workshop(me)
+    )
+
+
+def _settings_from(form: WorkshopForm) -> WorkshopSettings:
+    return WorkshopSettings(
+        title=form.title.data or "",
+        organisation=form.organisation.data or "",
+        brief_md=form.brief_md.data or "",
+        values=lines(form.values.data),
+        levels=lines(form.levels.data),
+        departments=lines(form.departments.data),
+        dots_per_participant=form.dots_per_participant.data or 0,
+    )
+
+
+def _show_error(form: WorkshopForm, error: DomainError) -> None:
+    field = getattr(form, str(error.details.get("field", "")), None) or form.title
+    field.errors = [*field.errors, error.message]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():  # noqa: ANN201
+    me = _me()
+    if not can_create_workshop(me):
+        abort(403)
+    form = WorkshopForm()
+    if request.method == "GET":
+        form.levels.data = "\n".join(DEFAULT_LEVELS)
+    if form.validate_on_submit():
+        try:
+            workshop = workshops.create_workshop(me, _settings_from(form))
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Workshop created. Share the code or the QR code to let people in."))
+            return redirect(url_for("staff.console", workshop_id=workshop.id))
+    return render_template("staff/workshop_form.html", form=form, workshop=None)
+
+
+@bp.route("/<int:workshop_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(workshop_id: int):  # noqa: ANN201
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
+    form = WorkshopForm(obj=workshop if request.method == "GET" else None)
+    if request.method == "GET":
+        form.values.data = "\n".join(v.name for v in workshop.values)
+        form.levels.data = "\n".join(workshop.levels)
+        form.departments.data = "\n".join(workshop.departments)
+    if form.validate_on_submit():
+        try:
+            workshops.update_workshop(me, workshop.id, _settings_from(form))
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(_("Settings saved."))
+            return redirect(url_for("staff.console", workshop_id=workshop.id))
+    return render_template("staff/workshop_form.html", form=form, workshop=workshop)
+
+
+@bp.get("/<int:workshop_id>")
+@login_required
+def console(workshop_id: int):  # noqa: ANN201
+    """The facilitator's console, or leadership's read-only view of the same room."""
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    return render_template(
+        "staff/console.html",
+        workshop=workshop,
+        join_url=join_url(workshop),
+        moderator=can_moderate(me, workshop),
+        staff_form=StaffForm(),
+    )
+
+
+@bp.post("/<int:workshop_id>/staff")
+@login_required
+def add_staff(workshop_id: int):  # noqa: ANN201
+    me = _me()
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            member = workshops.add_staff(me, workshop_id, form.email.data, form.role.data)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("%(name)s can now open this workshop.", name=member.user.display_name))
+    return redirect(url_for("staff.console", workshop_id=workshop_id))
+
+
+@bp.get("/<int:workshop_id>/qr.svg")
+@login_required
+def qr_code(workshop_id: int):  # noqa: ANN201
+    """The join link as a QR code, for the projector and for printing."""
+    workshop = workshops.get_workshop_for_staff(_me(), workshop_id, moderate=False)
+    buffer = io.BytesIO()
+    segno.make(join_url(workshop), error="m").save(
+        buffer, kind="svg", scale=8, border=2, title=_("Join link QR code")
+    )
+    return Response(buffer.getvalue(), mimetype="image/svg+xml")
+
+
+@bp.get("/<int:workshop_id>/participants")
+@login_required
+def participants_list(workshop_id: int):  # noqa: ANN201
+    """Who took part: leadership and facilitators see names, levels and departments."""
+    from ..services.participants import list_participants
+
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    return render_template(
+        "staff/participants.html", workshop=workshop, people=list_participants(me, workshop.id)
+    )
+
+
+@bp.route("/<int:workshop_id>/document", methods=["GET", "POST"])
+@login_required
+def edit_document(workshop_id: int):  # noqa: ANN201
+    """Edit the draft: every save is a new version; a stale save is handed back, not lost."""
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
+    latest = document.latest_version(workshop.id)
+    form = DocumentForm()
+    conflict: Conflict | None = None
+    if request.method == "GET":
+        form.body_md.data = latest.body_md if latest else ""
+        form.based_on.data = str(latest.number) if latest else ""
+    if form.validate_on_submit():
+        based_on = int(form.based_on.data) if form.based_on.data else None
+        try:
+            version = document.save_version(
+                me, workshop.id, form.body_md.data, based_on=based_on, note=form.note.data or ""
+            )
+        except Conflict as error:
+            conflict = error
+            # Rebase the form on the newest version, keeping the person's own text.
+            form.based_on.data = str(error.details["latest_number"] or "")
+        except DomainError as error:
+            form.body_md.errors = [error.message]
+        else:
+            flash(_("Saved as version %(number)s.", number=version.number))
+            return redirect(url_for("staff.history", workshop_id=workshop.id))
+    ranked = _ranked_proposals(workshop.id)
+    return render_template(
+        "staff/document.html",
+        workshop=workshop,
+        latest=latest,
+        form=form,
+        conflict=conflict,
+        conflict_diff=document.diff_texts(
+            conflict.details["latest_body"], conflict.details["your_body"]
+        ) if conflict else None,
+        ranked=ranked,
+        draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
+    )
+
+
+def _ranked_proposals(workshop_id: int) -> list[tuple[object, Tally]]:
+    counts = votes.tallies(workshop_id)
+    visible = proposals.list_proposals(workshop_id, include_hidden=False)
+    ranked = [(p, counts.get(p.id, Tally())) for p in visible]
+    ranked.sort(key=lambda pair: (-pair[1].dots, -pair[1].voters, pair[0].id))
+    return ranked
+
+
+@bp.post("/<int:workshop_id>/document/from-proposals")
+@login_required
+def draft_from_proposals(workshop_id: int):  # noqa: ANN201
+    me = _me()
+    form = DraftFromProposalsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        chosen = [int(pid) for pid in request.form.getlist("proposal_ids")]
+    except ValueError:
+        abort(400)
+    based_on = int(form.based_on.data) if form.based_on.data else None
+    try:
+        version = document.start_draft_from_proposals(
+            me, workshop_id, chosen, based_on=based_on, note=form.note.data or ""
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
+    flash(_("Draft version %(number)s started from the chosen proposals.", number=version.number))
+    return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
+
+
+@bp.get("/<int:workshop_id>/document/versions")
+@login_required
+def history(workshop_id: int):  # noqa: ANN201
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    return render_template(
+        "staff/history.html", workshop=workshop, versions=document.list_versions(me, workshop.id)
+    )
+
+
+@bp.get("/<int:workshop_id>/document/versions/<int:number>")
+@login_required
+def version(workshop_id: int, number: int):  # noqa: ANN201
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    return render_template(
+        "staff/version.html", workshop=workshop, version=document.get_version(me, workshop.id, number)
+    )
+
+
+@bp.get("/<int:workshop_id>/document/diff")
+@login_required
+def diff(workshop_id: int):  # noqa: ANN201
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    old = request.args.get("from", type=int)
+    new = request.args.get("to", type=int)
+    if old is None or new is None:
+        abort(400, description=_("Choose two versions to compare."))
+    return render_template(
+        "staff/diff.html",
+        workshop=workshop,
+        old=document.get_version(me, workshop.id, old),
+        new=document.get_version(me, workshop.id, new),
+        pieces=document.diff_versions(me, workshop.id, old, new),
+        versions=document.list_versions(me, workshop.id),
+    )
+
+
+@bp.get("/<int:workshop_id>/document/versions/<int:number>/export.<fmt>")
+@login_required
+def export(workshop_id: int, number: int, fmt: str):  # noqa: ANN201
+    result = exports.export_version(_me(), workshop_id, number, fmt)
+    return Response(
+        result.content,
+        mimetype=result.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
+    )
