@@ -60,9 +60,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str | None:
-    """The browser's preferred language among those we ship."""
-    from flask import current_app
+    """The browser's preferred language among those we ship (the default outside requests)."""
+    from flask import current_app, has_request_context
 
+    if not has_request_context():
+        return None
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
 
 

@@ -213,9 +213,13 @@ def get_workshop(workshop_id: int) -> Workshop:
     return workshop
 
 
-def get_workshop_for_staff(actor: User | None, workshop_id: int, *, moderate: bool) -> Workshop:
+def get_workshop_for_staff(
+    actor: User | Participant | None, workshop_id: int, *, moderate: bool
+) -> Workshop:
     """The workshop if the account may follow it (or moderate it, when asked)."""
     workshop = get_workshop(workshop_id)
+    if permissions.is_participant_of(actor, workshop):
+        raise Forbidden("Only this workshop's facilitators can do that.")
     if not permissions.can_follow(actor, workshop):
         # Do not reveal that the workshop exists to people outside it.
         raise NotFound("This workshop does not exist.")

@@ -1,0 +1,221 @@
+"""Fixtures for end-to-end browser tests: a real ``workshop serve`` process and Chromium.
+
+The server runs exactly as in production (``workshop serve`` under gevent, a
+SQLite file, a facilitator made with ``workshop create-user``); the browser is
+the system's Chromium driven by Playwright's sync API. Every simulated person
+gets their own browser context, so their cookies never mix.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+STARTUP_TIMEOUT = 20.0
+FACILITATOR_EMAIL = "fac@example.org"
+FACILITATOR_NAME = "Fran Facilitator"
+FACILITATOR_PASSWORD = "correct-horse-battery"
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str  # without trailing slash
+    log_path: Path
+    facilitator_email: str = FACILITATOR_EMAIL
+    facilitator_password: str = FACILITATOR_PASSWORD
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server log)"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+    """Keep each phase's report on the test item so fixtures can tell a failure at teardown."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _test_failed(request: pytest.FixtureRequest) -> bool:
+    return any(
+        getattr(getattr(request.node, f"rep_{when}", None), "failed", False)
+        for when in ("setup", "call")
+    )
+
+
+def _workshop_executable() -> Path:
+    executable = Path(sys.executable).parent / "workshop"
+    if not executable.exists():
+        pytest.fail(f"The `workshop` command is not installed next to {sys.executable}.")
+    return executable
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _server_env(database: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for key in ("SOCKETIO_MESSAGE_QUEUE", "SOCKETIO_ASYNC_MODE", "FLASK_APP", "HOST", "PORT"):
+        env.pop(key, None)
+    env.update(
+        DATABASE_URL=f"sqlite:///{database}",
+        SECRET_KEY="e2e-test-secret-key-not-for-production",
+        PUBLIC_URL="",  # join links must point at this test server
+        SESSION_COOKIE_SECURE="",  # plain http on 127.0.0.1
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def _run_cli(args: list[str], env: dict[str, str], log_path: Path) -> None:
+    """Run one ``workshop`` command; fail the test with its output when it fails."""
+    result = subprocess.run(
+        [str(_workshop_executable()), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    with log_path.open("a") as log:
+        log.write(f"$ workshop {' '.join(args)}\n{result.stdout}{result.stderr}\n")
+    if result.returncode != 0:
+        pytest.fail(
+            f"`workshop {' '.join(args)}` exited with {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+
+
+def _healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/healthz", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A real ``workshop serve`` on a free port, with one facilitator account."""
+    database = tmp_path / "e2e.sqlite3"
+    log_path = tmp_path / "server.log"
+    env = _server_env(database)
+
+    _run_cli(["db", "upgrade"], env, log_path)
+    _run_cli(
+        ["create-user", "--role", "facilitator", "--email", FACILITATOR_EMAIL,
+         "--name", FACILITATOR_NAME],
+        {**env, "WORKSHOP_PASSWORD": FACILITATOR_PASSWORD},
+        log_path,
+    )
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [str(_workshop_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    server = LiveServer(url=url, log_path=log_path)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"`workshop serve` exited with {process.returncode} before it answered "
+                    f"/healthz:\n{server.log()}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"`workshop serve` did not answer {url}/healthz with 200 within "
+                    f"{STARTUP_TIMEOUT:.0f} s:\n{server.log()}"
+                )
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(process)
+        if _test_failed(request):
+            print(f"\n----- workshop serve log ({log_path}) -----\n{server.log()}")
+
+
+@pytest.fixture(scope="module")
+def browser():  # noqa: ANN201 - playwright's Browser
+    """One headless Chromium per module (the system's, as CI installs it)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is required for the browser tests but {CHROMIUM} does not exist. "
+            "Install it (Debian/Ubuntu: apt-get install chromium)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def new_person(browser, live_server: LiveServer):  # noqa: ANN201
+    """Open a fresh browser context (own cookies) for each simulated person.
+
+    Returns a function ``new_person(name) -> Page``; JavaScript errors on any
+    page are collected in ``new_person.page_errors`` so the test can assert none.
+    """
+    contexts = []
+    page_errors: list[str] = []
+
+    def open_person(name: str):  # noqa: ANN202
+        context = browser.new_context(base_url=live_server.url, locale="en-GB")
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: page_errors.append(f"{name}: {error}"))
+        return page
+
+    open_person.page_errors = page_errors  # type: ignore[attr-defined]
+    yield open_person
+    for context in contexts:
+        context.close()

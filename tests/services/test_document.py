@@ -1,0 +1,124 @@
+import pytest
+
+from tests.conftest import db_fingerprint, in_phase, join, make_user
+from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.models import Phase, StaffRole, UserRole, VersionSource
+from workshop.services import document, exports, proposals, workshops
+
+
+@pytest.fixture
+def proposed(facilitator, workshop):
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    amira = join(workshop, "Amira")
+    joost = join(workshop, "Joost", "Team lead")
+    a = proposals.submit_proposal(amira, workshop.id, "We help every patient feel known.")
+    b = proposals.submit_proposal(joost, workshop.id, "We make care simple.")
+    in_phase(facilitator, workshop, Phase.DRAFT)
+    return workshop, a, b
+
+
+def test_the_draft_starts_from_chosen_proposals_and_remembers_them(facilitator, proposed):
+    workshop, a, b = proposed
+    version = document.start_draft_from_proposals(
+        facilitator, workshop.id, [b.id, a.id], based_on=None, note="Top two"
+    )
+    assert version.number == 1
+    assert version.source == VersionSource.PROPOSAL
+    assert version.body_md == "We make care simple.\n\nWe help every patient feel known."
+    assert {p.id for p in version.source_proposals} == {a.id, b.id}
+
+
+def test_every_save_is_a_new_numbered_version_with_author_and_note(facilitator, proposed):
+    workshop, a, _ = proposed
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    second = document.save_version(
+        facilitator, workshop.id, "We help every person feel known.", based_on=1, note="wider"
+    )
+    assert (second.number, second.based_on, second.note) == (2, 1, "wider")
+    assert second.author.id == facilitator.id
+    history = document.list_versions(facilitator, workshop.id)
+    assert [v.number for v in history] == [2, 1]
+
+
+def test_a_save_on_a_stale_version_is_handed_back_not_written(facilitator, proposed):
+    workshop, a, _ = proposed
+    co = make_user("co@example.org")
+    workshops.add_staff(facilitator, workshop.id, co.email, StaffRole.FACILITATOR)
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    document.save_version(facilitator, workshop.id, "Fran's words", based_on=1)
+    before = db_fingerprint()
+    with pytest.raises(Conflict) as conflict:
+        document.save_version(co, workshop.id, "Co's words", based_on=1)
+    assert conflict.value.details["latest_number"] == 2
+    assert conflict.value.details["latest_body"] == "Fran's words"
+    assert conflict.value.details["your_body"] == "Co's words"
+    assert db_fingerprint() == before
+
+
+def test_unchanged_and_empty_saves_are_refused(facilitator, proposed):
+    workshop, a, _ = proposed
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    with pytest.raises(InvalidState):
+        document.save_version(facilitator, workshop.id, a.body_md, based_on=1)
+    with pytest.raises(ValidationFailed):
+        document.save_version(facilitator, workshop.id, "  ", based_on=1)
+
+
+def test_only_facilitators_edit_the_document(facilitator, proposed):
+    workshop, a, _ = proposed
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    amira = a.author
+    before = db_fingerprint()
+    with pytest.raises(Forbidden):
+        document.save_version(boss, workshop.id, "Mine now", based_on=None)
+    with pytest.raises(Forbidden):
+        document.save_version(amira, workshop.id, "Mine now", based_on=None)
+    assert db_fingerprint() == before
+
+
+def test_hidden_or_foreign_proposals_cannot_seed_the_draft(facilitator, proposed):
+    workshop, a, _ = proposed
+    proposals.hide_proposal(facilitator, a.id)
+    with pytest.raises(NotFound):
+        document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+
+
+def test_differences_between_versions_are_word_level(facilitator, proposed):
+    workshop, a, _ = proposed
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    document.save_version(facilitator, workshop.id, "We help every colleague feel known.",
+                          based_on=1)
+    pieces = document.diff_versions(facilitator, workshop.id, 1, 2)
+    assert [(p.op, p.text) for p in pieces if p.op != "equal"] == [
+        ("delete", "patient"), ("insert", "colleague"),
+    ]
+
+
+def test_leadership_exports_markdown_and_html_with_origins(facilitator, proposed):
+    workshop, a, b = proposed
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id, b.id], based_on=None)
+
+    markdown = exports.export_version(boss, workshop.id, 1, "md")
+    assert markdown.filename == "harbour-health-mission-v1.md"
+    assert markdown.mimetype.startswith("text/markdown")
+    assert "We help every patient feel known." in markdown.content
+    assert "Amira" in markdown.content and "Team lead" in markdown.content
+
+    html = exports.export_version(boss, workshop.id, 1, "html")
+    assert html.content.startswith("<!doctype html>")
+    assert "<p>We make care simple.</p>" in html.content
+    assert "@media print" in html.content
+
+
+def test_participants_and_strangers_cannot_export(facilitator, proposed):
+    workshop, a, _ = proposed
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    with pytest.raises(Forbidden):
+        exports.export_version(a.author, workshop.id, 1, "md")
+    with pytest.raises(NotFound):
+        exports.export_version(make_user("x@example.org"), workshop.id, 1, "md")
+    with pytest.raises(ValidationFailed):
+        exports.export_version(facilitator, workshop.id, 1, "exe")

@@ -1,0 +1,74 @@
+import pytest
+
+from tests.conftest import db_fingerprint, join, make_workshop
+from workshop.errors import InvalidState, NotFound, ValidationFailed
+from workshop.models import Phase
+from workshop.services import participants, workshops
+
+
+def test_joining_needs_only_a_name_and_a_level(workshop):
+    person = join(workshop, "  Amira   B ", "Frontline")
+    assert person.display_name == "Amira B"
+    assert person.workshop_id == workshop.id
+    assert participants.presence(workshop.id)["joined"] == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [("WRONGCOD", NotFound), ("ABC", NotFound), ("", NotFound)],
+)
+def test_a_wrong_join_code_is_refused_and_nothing_is_stored(workshop, code, error):
+    before = db_fingerprint()
+    with pytest.raises(error):
+        participants.join_workshop(code, display_name="Amira", level="Frontline")
+    assert db_fingerprint() == before
+
+
+def test_a_closed_workshop_takes_nobody_new(facilitator, workshop):
+    workshops.set_phase(facilitator, workshop.id, Phase.CLOSED)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState):
+        join(workshop)
+    assert db_fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "level", "field"),
+    [("", "Frontline", "display_name"), ("x" * 61, "Frontline", "display_name"),
+     ("Amira", "Janitor-in-chief", "level")],
+)
+def test_bad_details_are_refused(workshop, name, level, field):
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed) as refused:
+        participants.join_workshop(workshop.join_code, display_name=name, level=level)
+    assert refused.value.details["field"] == field
+    assert db_fingerprint() == before
+
+
+def test_departments_must_come_from_the_list_when_there_is_one(facilitator):
+    workshop = make_workshop(facilitator, departments=["IT", "Finance"])
+    with pytest.raises(ValidationFailed):
+        participants.join_workshop(workshop.join_code, display_name="A", level="Manager",
+                                   department="Marketing")
+    person = participants.join_workshop(workshop.join_code, display_name="A", level="Manager",
+                                        department="IT")
+    assert person.department == "IT"
+
+
+def test_presence_counts_people_online_by_level_not_sockets(facilitator, workshop):
+    amira, joost = join(workshop, "Amira", "Frontline"), join(workshop, "Joost", "Team lead")
+    participants.connect("sid-1", workshop, amira)
+    participants.connect("sid-2", workshop, amira)  # a second tab
+    participants.connect("sid-3", workshop, joost)
+    participants.connect("sid-4", workshop, facilitator)
+    assert participants.presence(workshop.id) == {
+        "online": 2, "joined": 2, "by_level": {"Frontline": 1, "Team lead": 1},
+    }
+    participants.disconnect("sid-3")
+    assert participants.presence(workshop.id)["by_level"] == {"Frontline": 1}
+
+
+def test_a_participant_id_from_another_workshop_is_not_found(facilitator, workshop):
+    elsewhere = join(make_workshop(facilitator))
+    with pytest.raises(NotFound):
+        participants.get_participant(elsewhere.id, workshop.id)

@@ -1,0 +1,132 @@
+import datetime as dt
+
+import pytest
+
+from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.extensions import db
+from workshop.models import DEFAULT_LEVELS, Phase, StaffRole, UserRole, utcnow
+from workshop.services import workshops
+from workshop.services.workshops import JOIN_CODE_ALPHABET, WorkshopSettings
+
+
+def test_a_new_workshop_has_a_readable_code_default_levels_and_its_values(facilitator):
+    workshop = make_workshop(facilitator, values=["Care", " care ", "Integrity", ""])
+    assert len(workshop.join_code) == 8
+    assert set(workshop.join_code) <= set(JOIN_CODE_ALPHABET)
+    assert not set("0O1I") & set(JOIN_CODE_ALPHABET)
+    assert workshop.levels == DEFAULT_LEVELS
+    assert [v.name for v in workshop.values] == ["Care", "Integrity"]
+    assert workshop.phase == Phase.LOBBY
+    assert workshops.format_join_code("ABCDEFGH") == "ABCD-EFGH"
+
+
+def test_join_codes_differ_between_workshops(facilitator):
+    codes = {make_workshop(facilitator).join_code for _ in range(20)}
+    assert len(codes) == 20
+
+
+def test_leadership_accounts_cannot_create_workshops(ctx):
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
+    with pytest.raises(Forbidden):
+        make_workshop(boss)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"title": "  "}, "title"),
+        ({"organisation": ""}, "organisation"),
+        ({"levels": []}, "levels"),
+        ({"dots_per_participant": 0}, "dots"),
+        ({"brief_md": "x" * 20_001}, "brief_md"),
+    ],
+)
+def test_invalid_settings_are_refused_with_the_field_named(facilitator, changes, field):
+    settings = WorkshopSettings(**{"title": "T", "organisation": "O", **changes})
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed) as refused:
+        workshops.create_workshop(facilitator, settings)
+    assert refused.value.details["field"] == field
+    assert db_fingerprint() == before
+
+
+def test_editing_settings_keeps_value_ids_that_survive(facilitator, workshop):
+    care_id = workshop.values[0].id
+    workshops.update_workshop(
+        facilitator, workshop.id,
+        WorkshopSettings(title="New title", organisation="Harbour", values=["Trust", "Care"]),
+    )
+    db.session.expire_all()
+    assert workshop.title == "New title"
+    assert [(v.name, v.position) for v in workshop.values] == [("Trust", 0), ("Care", 1)]
+    assert workshop.values[1].id == care_id
+
+
+def test_phases_move_forward_and_back(facilitator, workshop):
+    for phase in [Phase.PROPOSE, Phase.VOTE, Phase.PROPOSE]:
+        assert workshops.set_phase(facilitator, workshop.id, phase).phase == phase
+
+
+def test_unknown_phase_is_refused(facilitator, workshop):
+    with pytest.raises(ValidationFailed):
+        workshops.set_phase(facilitator, workshop.id, "brainstorm")
+
+
+def test_a_participant_cannot_move_the_phase(facilitator, workshop):
+    participant = join(workshop)
+    before = db_fingerprint()
+    with pytest.raises(Forbidden):
+        workshops.set_phase(participant, workshop.id, Phase.VOTE)
+    assert db_fingerprint() == before
+
+
+def test_a_facilitator_of_another_workshop_cannot_see_or_run_this_one(facilitator, workshop):
+    other = make_user("other@example.org")
+    before = db_fingerprint()
+    with pytest.raises(NotFound):
+        workshops.set_phase(other, workshop.id, Phase.PROPOSE)
+    assert db_fingerprint() == before
+
+
+def test_leadership_follows_but_cannot_moderate(facilitator, workshop):
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
+    workshops.add_staff(facilitator, workshop.id, "BOSS@example.org", StaffRole.LEADERSHIP)
+    assert workshops.get_workshop_for_staff(boss, workshop.id, moderate=False) == workshop
+    before = db_fingerprint()
+    with pytest.raises(Forbidden):
+        workshops.set_phase(boss, workshop.id, Phase.PROPOSE)
+    assert db_fingerprint() == before
+
+
+def test_leadership_accounts_cannot_become_co_facilitators(facilitator, workshop):
+    make_user("boss@example.org", role=UserRole.LEADERSHIP)
+    with pytest.raises(ValidationFailed):
+        workshops.add_staff(facilitator, workshop.id, "boss@example.org", StaffRole.FACILITATOR)
+
+
+def test_adding_staff_needs_an_existing_account(facilitator, workshop):
+    with pytest.raises(NotFound):
+        workshops.add_staff(facilitator, workshop.id, "nobody@example.org", "leadership")
+
+
+@pytest.mark.parametrize("typed", ["abcd-efgh", " ABCD EFGH "])
+def test_join_codes_are_forgiving_about_case_spaces_and_dashes(facilitator, typed):
+    workshop = make_workshop(facilitator)
+    workshop.join_code = "ABCDEFGH"
+    db.session.commit()
+    assert workshops.find_open_workshop(typed).id == workshop.id
+
+
+def test_closed_and_expired_codes_are_refused(facilitator):
+    closed = make_workshop(facilitator)
+    workshops.set_phase(facilitator, closed.id, Phase.CLOSED)
+    with pytest.raises(InvalidState) as refused:
+        workshops.find_open_workshop(closed.join_code)
+    assert refused.value.code == "join_closed"
+
+    expired = make_workshop(facilitator)
+    expired.join_code_expires_at = utcnow() - dt.timedelta(minutes=1)
+    db.session.commit()
+    with pytest.raises(InvalidState):
+        workshops.find_open_workshop(expired.join_code)

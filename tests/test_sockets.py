@@ -1,0 +1,220 @@
+"""Several people in one room over Socket.IO: what each of them sees, live."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import PASSWORD, db_fingerprint, make_user, make_workshop
+from workshop.extensions import db, socketio
+from workshop.models import Phase, Proposal, User, Vote
+from workshop.services import workshops
+
+
+class Person:
+    """One browser: an HTTP client (cookies) and its socket."""
+
+    def __init__(self, app, workshop_id: int):
+        self.app = app
+        self.http = app.test_client()
+        self.workshop_id = workshop_id
+        self.socket = None
+
+    def connect(self, workshop_id: int | None = None):
+        self.socket = socketio.test_client(
+            self.app, flask_test_client=self.http,
+            auth={"workshop_id": workshop_id or self.workshop_id},
+        )
+        return self.socket
+
+    def events(self, name: str | None = None) -> list[dict]:
+        received = self.socket.get_received()
+        return [e["args"][0] for e in received if name is None or e["name"] == name]
+
+    def send(self, name: str, payload: dict) -> dict:
+        return self.socket.emit(name, payload, callback=True)
+
+
+@pytest.fixture
+def room(app):
+    """A facilitator and two participants, all connected to one workshop."""
+    with app.app_context():
+        owner = make_user("fran@example.org")
+        workshop = make_workshop(owner)
+        code, workshop_id = workshop.join_code, workshop.id
+    fran = Person(app, workshop_id)
+    assert fran.http.post("/login", data={"email": "fran@example.org", "password": PASSWORD}).status_code == 302
+    amira, joost = Person(app, workshop_id), Person(app, workshop_id)
+    for person, name, level in [(amira, "Amira", "Frontline"), (joost, "Joost", "Team lead")]:
+        response = person.http.post(f"/j/{code}", data={"display_name": name, "level": level})
+        assert response.status_code == 302
+    for person in (fran, amira, joost):
+        assert person.connect().is_connected()
+    return fran, amira, joost
+
+
+def last_snapshot(person: Person) -> dict:
+    return person.events("state.snapshot")[-1]
+
+
+def test_everyone_gets_a_snapshot_of_the_room_on_connect(room):
+    fran, amira, joost = room
+    snapshot = last_snapshot(amira)
+    assert snapshot["viewer"]["kind"] == "participant"
+    assert snapshot["viewer"]["name"] == "Amira"
+    assert snapshot["workshop"]["phase"] == "lobby"
+    assert snapshot["me"] == {"votes": {}, "budget": 3, "dots_left": 3}
+    assert last_snapshot(fran)["viewer"]["kind"] == "facilitator"
+
+
+def test_proposals_votes_and_phases_reach_everyone_in_order(app, room):
+    fran, amira, joost = room
+    for person in room:
+        person.events()  # drop the connect traffic
+    seq = last_seq = None
+
+    ack = fran.send("phase.set", {"phase": "propose"})
+    assert ack == {"ok": True, "phase": "propose"}
+    for person in room:
+        (changed,) = person.events("phase.changed")
+        assert changed["phase"] == "propose"
+        seq = changed["seq"]
+
+    ack = amira.send("proposal.submit", {"body": "We serve *patients*", "op_id": "a1"})
+    assert ack["ok"] is True
+    with app.app_context():  # committed before the acknowledgement
+        assert db.session.get(Proposal, ack["proposal_id"]).body_md == "We serve *patients*"
+    seen = {}
+    for name, person in [("joost", joost), ("fran", fran)]:
+        (event,) = person.events("proposal.submitted")
+        assert event["seq"] == seq + 1
+        assert event["proposal"]["author"]["name"] == "Amira"
+        assert "<em>patients</em>" in event["proposal"]["body_html"]
+        seen[name] = event["proposal"]
+    # Only staff receive the raw Markdown and moderation fields.
+    assert seen["fran"]["body_md"] == "We serve *patients*"
+    assert "body_md" not in seen["joost"] and "hidden" not in seen["joost"]
+
+    fran.send("phase.set", {"phase": "vote"})
+    ack = joost.send("vote.set", {"proposal_id": ack["proposal_id"], "dots": 2})
+    assert ack["ok"] is True and ack["me"]["dots_left"] == 1
+    for person in (amira, fran, joost):
+        tallied = person.events("vote.tallied")[-1]
+        assert (tallied["dots"], tallied["voters"]) == (2, 1)
+        last_seq = tallied["seq"]
+    assert last_seq == seq + 3
+
+
+def test_staff_see_what_participants_do_not(room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    proposal_id = amira.send("proposal.submit", {"body": "Duplicate"})["proposal_id"]
+    for person in room:
+        person.events()
+    assert fran.send("proposal.hide", {"proposal_id": proposal_id, "reason": "dup"})["ok"]
+    (for_staff,) = fran.events("proposal.hidden")
+    (for_joost,) = joost.events("proposal.hidden")
+    assert for_staff["proposal"]["hidden_reason"] == "dup"
+    assert for_joost == {"seq": for_staff["seq"], "proposal_id": proposal_id}
+    assert "Duplicate" not in str(last_snapshot_after_sync(joost))
+    assert "Duplicate" in str(last_snapshot_after_sync(fran))
+
+
+def last_snapshot_after_sync(person: Person) -> dict:
+    ack = person.send("state.sync", {})
+    assert ack["ok"]
+    return ack["snapshot"]
+
+
+def test_a_participant_sending_facilitator_commands_is_refused_and_nothing_changes(app, room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    proposal_id = amira.send("proposal.submit", {"body": "Ours"})["proposal_id"]
+    with app.app_context():
+        before = db_fingerprint()
+    for name, payload in [
+        ("phase.set", {"phase": "vote"}),
+        ("proposal.hide", {"proposal_id": proposal_id}),
+        ("proposal.restore", {"proposal_id": proposal_id}),
+    ]:
+        ack = joost.send(name, payload)
+        assert ack["ok"] is False
+        assert ack["error"]["code"] == "forbidden", name
+    with app.app_context():
+        assert db_fingerprint() == before
+
+
+def test_malformed_commands_get_a_clear_error(room):
+    fran, amira, _ = room
+    fran.send("phase.set", {"phase": "propose"})
+    for payload in [{"body": 42}, {"bodyy": "x"}, None]:
+        ack = amira.send("proposal.submit", payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid"
+        assert ack["error"]["message"]
+    assert amira.send("phase.set", {"phase": "party"})["error"]["code"] == "invalid"
+
+
+def test_an_over_budget_vote_is_refused_and_the_tally_stays(app, room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    proposal_id = amira.send("proposal.submit", {"body": "Ours"})["proposal_id"]
+    fran.send("phase.set", {"phase": "vote"})
+    ack = joost.send("vote.set", {"proposal_id": proposal_id, "dots": 4})
+    assert ack["error"]["code"] == "over_budget"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
+
+
+def test_a_client_that_reconnects_gets_the_current_state(room):
+    fran, amira, joost = room
+    joost.socket.disconnect()
+    fran.send("phase.set", {"phase": "propose"})
+    amira.send("proposal.submit", {"body": "Said while Joost was away"})
+    expected_seq = fran.events("proposal.submitted")[-1]["seq"]
+    joost.connect()
+    snapshot = last_snapshot(joost)
+    assert snapshot["workshop"]["phase"] == "propose"
+    assert [p["author"]["name"] for p in snapshot["proposals"]] == ["Amira"]
+    assert snapshot["seq"] >= expected_seq
+
+
+def test_presence_follows_connections(room):
+    fran, amira, joost = room
+    assert fran.events("presence.changed")[-1]["presence"]["online"] == 2
+    joost.socket.disconnect()
+    presence = fran.events("presence.changed")[-1]["presence"]
+    assert presence["online"] == 1 and presence["by_level"] == {"Frontline": 1}
+
+
+def test_strangers_cannot_connect(app, room):
+    stranger = Person(app, room[0].workshop_id)
+    assert not stranger.connect().is_connected()
+    with app.app_context():
+        owner = make_user("other@example.org")
+        other_id = make_workshop(owner).id
+    # A participant of one workshop cannot open a socket on another.
+    amira = room[1]
+    assert not socketio.test_client(
+        app, flask_test_client=amira.http, auth={"workshop_id": other_id}
+    ).is_connected()
+    assert not socketio.test_client(
+        app, flask_test_client=amira.http, auth={"workshop": "ABCDEFGH"}
+    ).is_connected()
+
+
+def test_a_participant_cannot_vote_in_another_workshop_over_sockets(app, room):
+    fran, amira, _ = room
+    with app.app_context():
+        owner = make_user("other@example.org")
+        other = make_workshop(owner)
+        code, other_id, owner_id = other.join_code, other.id, owner.id
+        workshops.set_phase(owner, other_id, Phase.PROPOSE)
+    outsider = Person(app, other_id)
+    outsider.http.post(f"/j/{code}", data={"display_name": "Olga", "level": "Manager"})
+    outsider.connect()
+    foreign_id = outsider.send("proposal.submit", {"body": "Elsewhere"})["proposal_id"]
+    with app.app_context():
+        workshops.set_phase(db.session.get(User, owner_id), other_id, Phase.VOTE)
+    fran.send("phase.set", {"phase": "vote"})
+    ack = amira.send("vote.set", {"proposal_id": foreign_id, "dots": 1})
+    assert ack["error"]["code"] == "not_found"
