@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    SelectChoice,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -47,8 +48,8 @@ class StaffForm(FlaskForm):
     email = EmailField(_l("Account email"), validators=[DataRequired()])
     role = SelectField(
         _l("Role"),
-        choices=[("leadership", _l("Leadership (follow and export)")),
-                 ("facilitator", _l("Co-facilitator"))],
+        choices=[SelectChoice("leadership", _l("Leadership (follow and export)")),
+                 SelectChoice("facilitator", _l("Co-facilitator"))],
     )
 
 
@@ -71,6 +72,11 @@ class DocumentForm(FlaskForm):
 class DraftFromProposalsForm(FlaskForm):
     based_on = HiddenField()
     note = StringField(_l("Note (optional)"), validators=[Length(max=500)])
+
+
+def choices(options: list[str], placeholder: str) -> list[SelectChoice]:
+    """Select options from plain strings, after an empty "choose" option."""
+    return [SelectChoice("", placeholder)] + [SelectChoice(option) for option in options]
 
 
 def lines(text: str | None) -> list[str]:

@@ -140,12 +140,9 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
     env = _server_env(database)
 
     _run_cli(["db", "upgrade"], env, log_path)
-    _run_cli(
-        ["create-user", "--role", "facilitator", "--email", FACILITATOR_EMAIL,
-         "--name", FACILITATOR_NAME],
-        {**env, "WORKSHOP_PASSWORD": FACILITATOR_PASSWORD},
-        log_path,
-    )
+    create_facilitator = ["create-user", "--role", "facilitator"]
+    create_facilitator += ["--email", FACILITATOR_EMAIL, "--name", FACILITATOR_NAME]
+    _run_cli(create_facilitator, {**env, "WORKSHOP_PASSWORD": FACILITATOR_PASSWORD}, log_path)
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from ..errors import DomainError
-from ..forms import JoinCodeForm, JoinForm
+from ..forms import JoinCodeForm, JoinForm, choices
 from ..identity import current_participant, current_staff, remember_participant
 from ..permissions import can_follow
 from ..services import participants, workshops
@@ -35,8 +35,8 @@ def join(code: str):  # noqa: ANN201
     if current_participant(workshop.id) is not None:
         return redirect(url_for("participant.room", workshop_id=workshop.id))
     form = JoinForm()
-    form.level.choices = [("", _("Choose…"))] + [(lvl, lvl) for lvl in workshop.levels]
-    form.department.choices = [("", _("Choose…"))] + [(d, d) for d in workshop.departments]
+    form.level.choices = choices(workshop.levels, _("Choose…"))
+    form.department.choices = choices(workshop.departments, _("Choose…"))
     if form.validate_on_submit():
         try:
             participant = participants.join_workshop(

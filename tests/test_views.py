@@ -1,0 +1,192 @@
+"""The pages a person opens: first run, login, creating and joining, documents, exports."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import PASSWORD, make_user, make_workshop
+from workshop import create_app
+from workshop.migrate import upgrade_database
+from workshop.models import Phase, StaffRole, UserRole
+from workshop.services import document, participants, proposals, workshops
+
+
+def login(client, email="fran@example.org", password=PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "dialect": "sqlite"}
+
+
+def test_first_run_creates_the_facilitator_then_closes(client):
+    assert client.get("/login").headers["Location"].endswith("/setup")
+    response = client.post("/setup", data={
+        "display_name": "Fran", "email": "fran@example.org", "password": PASSWORD,
+    })
+    assert response.status_code == 302
+    assert client.get("/workshops/").status_code == 200  # logged in straight away
+    assert client.get("/setup").status_code == 404
+
+
+def test_staff_pages_need_a_login(app, client):
+    with app.app_context():
+        make_user("fran@example.org")
+    response = client.get("/workshops/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert login(client, password="wrong password!").status_code == 200
+    assert login(client).status_code == 302
+
+
+def test_a_facilitator_creates_a_workshop_with_code_link_and_qr(app, client):
+    with app.app_context():
+        make_user("fran@example.org")
+    login(client)
+    page = client.get("/workshops/")
+    assert b"No workshops yet" in page.data
+    response = client.post("/workshops/new", data={
+        "title": "Mission 2027", "organisation": "Harbour Health",
+        "brief_md": "Why **now**", "values": "Care\nIntegrity",
+        "levels": "Frontline\nManager", "departments": "", "dots_per_participant": "3",
+    })
+    assert response.status_code == 302
+    console = client.get(response.headers["Location"])
+    assert console.status_code == 200
+    code = re.search(rb'class="join-code"[^>]*>([A-Z0-9-]{9})<', console.data).group(1).decode()
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+    assert f"/j/{code.replace('-', '')}".encode() in console.data
+    workshop_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    qr = client.get(f"/workshops/{workshop_id}/qr.svg")
+    assert qr.mimetype == "image/svg+xml" and b"<svg" in qr.data
+
+
+def test_an_invalid_workshop_form_says_what_is_wrong(app, client):
+    with app.app_context():
+        make_user("fran@example.org")
+    login(client)
+    response = client.post("/workshops/new", data={
+        "title": "T", "organisation": "O", "levels": "", "dots_per_participant": "3",
+    })
+    assert response.status_code == 200
+    assert b"List at least one organisational level." in response.data
+
+
+@pytest.fixture
+def open_workshop(app):
+    with app.app_context():
+        owner = make_user("fran@example.org")
+        workshop = make_workshop(owner)
+        return workshop.id, workshop.join_code
+
+
+def test_joining_by_code_lands_in_the_room_and_survives_reloads(client, open_workshop):
+    workshop_id, code = open_workshop
+    response = client.post("/", data={"code": code.lower()})
+    assert response.headers["Location"].endswith(f"/j/{code}")
+    join_page = client.get(f"/j/{code}")
+    assert b"Frontline" in join_page.data
+    response = client.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    assert response.headers["Location"].endswith(f"/w/{workshop_id}")
+    assert b"You are Amira (Frontline)" in client.get(f"/w/{workshop_id}").data
+    # A second tab, or a reload: the same person, not a new participant.
+    assert client.get(f"/j/{code}").headers["Location"].endswith(f"/w/{workshop_id}")
+
+
+def test_a_wrong_code_is_explained_on_the_form(client, open_workshop):
+    response = client.post("/", data={"code": "ZZZZ-ZZZZ"})
+    assert response.status_code == 200
+    assert b"No workshop has that join code" in response.data
+    assert client.get("/j/ZZZZZZZZ").status_code == 404
+
+
+def test_join_form_errors_keep_the_person_on_the_form(client, open_workshop):
+    _, code = open_workshop
+    response = client.post(f"/j/{code}", data={"display_name": "Amira", "level": "CEO of all"})
+    assert response.status_code == 200
+    assert b'aria-invalid="true"' in response.data
+
+
+def test_a_room_without_joining_sends_people_to_the_front_door(client, open_workshop):
+    workshop_id, _ = open_workshop
+    assert client.get(f"/w/{workshop_id}").headers["Location"].endswith("/")
+
+
+def test_participants_cannot_open_staff_pages(client, open_workshop):
+    workshop_id, code = open_workshop
+    client.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    assert client.get(f"/workshops/{workshop_id}").status_code == 302  # to login
+
+
+def test_another_facilitator_gets_not_found(app, client, open_workshop):
+    workshop_id, _ = open_workshop
+    with app.app_context():
+        make_user("other@example.org")
+    login(client, "other@example.org")
+    assert client.get(f"/workshops/{workshop_id}").status_code == 404
+    response = client.get(f"/workshops/{workshop_id}", headers={"Accept": "application/json"})
+    assert response.json["error"]["code"] == "not_found"
+
+
+def test_leadership_follows_exports_and_cannot_edit(app, client, open_workshop):
+    workshop_id, code = open_workshop
+    with app.app_context():
+        from workshop.extensions import db
+        from workshop.models import User
+
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+        workshops.add_staff(owner, workshop_id, "boss@example.org", StaffRole.LEADERSHIP)
+        workshops.set_phase(owner, workshop_id, Phase.PROPOSE)
+        amira = participants.join_workshop(code, display_name="Amira", level="Frontline")
+        proposal = proposals.submit_proposal(amira, workshop_id, "We help people feel known.")
+        document.start_draft_from_proposals(owner, workshop_id, [proposal.id], based_on=None)
+    login(client, "boss@example.org")
+    console = client.get(f"/workshops/{workshop_id}")
+    assert b"Leadership view" in console.data and b"data-set-phase" not in console.data
+    assert client.get(f"/workshops/{workshop_id}/edit").status_code == 403
+    assert client.get(f"/workshops/{workshop_id}/document").status_code == 403
+    assert b"Amira" in client.get(f"/workshops/{workshop_id}/participants").data
+    download = client.get(f"/workshops/{workshop_id}/document/versions/1/export.md")
+    assert download.status_code == 200
+    assert 'filename="harbour-health-mission-v1.md"' in download.headers["Content-Disposition"]
+    assert b"We help people feel known." in download.data
+    printable = client.get(f"/workshops/{workshop_id}/document/versions/1/export.html")
+    assert printable.data.startswith(b"<!doctype html>")
+
+
+def test_the_draft_editor_hands_back_a_stale_save_with_both_texts(app, client, open_workshop):
+    workshop_id, code = open_workshop
+    login(client)
+    client.post(f"/workshops/{workshop_id}/document",
+                data={"body_md": "Version one", "based_on": "", "note": ""})
+    client.post(f"/workshops/{workshop_id}/document",
+                data={"body_md": "Version two", "based_on": "1", "note": ""})
+    stale = client.post(f"/workshops/{workshop_id}/document",
+                        data={"body_md": "My version", "based_on": "1", "note": ""})
+    assert stale.status_code == 200
+    assert b"Someone saved first" in stale.data
+    assert b"My version" in stale.data and b"Version two" in stale.data
+    history = client.get(f"/workshops/{workshop_id}/document/versions")
+    assert history.data.count(b"export.md") == 2
+    diff = client.get(f"/workshops/{workshop_id}/document/diff?from=1&to=2")
+    assert b"<del>one</del>" in diff.data and b"<ins>two</ins>" in diff.data
+
+
+def test_forms_are_protected_against_cross_site_requests(tmp_path):
+    app = create_app({
+        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "k",
+        "SQLALCHEMY_ENGINES": {"default": f"sqlite:///{tmp_path / 'csrf.sqlite3'}"},
+    })
+    upgrade_database(app)
+    response = app.test_client().post("/setup", data={
+        "display_name": "Mallory", "email": "m@example.org", "password": PASSWORD,
+    })
+    assert response.status_code == 400
+    with app.app_context():
+        from workshop.services.accounts import has_any_user
+
+        assert not has_any_user()
