@@ -218,3 +218,25 @@ def test_a_participant_cannot_vote_in_another_workshop_over_sockets(app, room):
     fran.send("phase.set", {"phase": "vote"})
     ack = amira.send("vote.set", {"proposal_id": foreign_id, "dots": 1})
     assert ack["error"]["code"] == "not_found"
+
+
+def test_names_of_newcomers_go_to_staff_while_participants_keep_an_unbroken_sequence(app, room):
+    fran, amira, joost = room
+    before = amira.events()[-1]["seq"]
+    with app.app_context():
+        code = workshops.get_workshop(fran.workshop_id).join_code
+    newcomer = Person(app, fran.workshop_id)
+    newcomer.http.post(f"/j/{code}", data={"display_name": "Li", "level": "Executive"})
+    (joined,) = fran.events("participant.joined")
+    assert joined["participant"]["name"] == "Li"
+    received = [(e["name"], e["args"][0]) for e in amira.socket.get_received()]
+    assert [name for name, _ in received] == ["seq.skip", "presence.changed"]
+    assert [payload["seq"] for _, payload in received] == [before + 1, before + 2]
+    assert "Li" not in str(received)
+
+
+def test_staff_sockets_do_not_count_as_presence(app, room):
+    fran, amira, joost = room
+    amira.events()
+    fran.socket.disconnect()
+    assert amira.events("presence.changed") == []

@@ -1,7 +1,8 @@
 """Socket.IO handlers: parse, find who is asking, call one service, acknowledge.
 
 Every command is acknowledged with ``{"ok": true, ...}`` after its change
-has been committed, or with ``{"ok": false, "error": {"code", "message"}}``.
+has been committed, or with ``{"ok": false, "error": {"code", "message",
+"details"?}}``.
 The server puts each socket in its rooms from the person's membership; a
 client never names a room. docs/protocol.md describes every message.
 """
@@ -110,7 +111,9 @@ def command(socketio: SocketIO, name: str, schema: type[_Payload]) -> Callable[.
             except Exception:  # pragma: no cover - logged, and the client is told plainly
                 db.session.rollback()
                 log.exception("socket command %s failed", name)
-                return _error("internal", "Something went wrong on the server; nothing was saved.")
+                return _error(
+                    "internal", "Something went wrong on the server. Reload to see what was saved."
+                )
             return {"ok": True, **result}
 
         return wrapper
@@ -173,10 +176,12 @@ def register(socketio: SocketIO) -> None:
 
     @command(socketio, "proposal.hide", HideProposal)
     def hide(workshop_id: int, actor: Participant | User, data: HideProposal) -> None:
+        staff = _require_staff(actor)
         proposal = proposals.get_proposal(data.proposal_id, workshop_id)
-        proposals.hide_proposal(_require_staff(actor), proposal.id, data.reason)
+        proposals.hide_proposal(staff, proposal.id, data.reason)
 
     @command(socketio, "proposal.restore", ProposalRef)
     def restore(workshop_id: int, actor: Participant | User, data: ProposalRef) -> None:
+        staff = _require_staff(actor)
         proposal = proposals.get_proposal(data.proposal_id, workshop_id)
-        proposals.restore_proposal(_require_staff(actor), proposal.id)
+        proposals.restore_proposal(staff, proposal.id)

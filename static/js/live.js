@@ -18,6 +18,9 @@
   const workshopId = Number(root.dataset.workshopId);
 
   let state = null;
+  let awaitingSnapshot = true; // events are held back until a snapshot is loaded
+  let buffered = []; // [name, event] received while awaiting a snapshot
+  const appliers = {}; // event name -> function applying it to state
   const pending = new Map(); // opId -> {name, payload, resolve}
 
   const $ = (sel) => root.querySelector(sel);
@@ -40,11 +43,25 @@
   // ---- connection --------------------------------------------------------
   const socket = window.io({ auth: { workshop_id: workshopId } });
 
+  // Commands that are safe to send twice: proposal.submit carries an op_id the
+  // server applies once, vote.set sets an absolute number. Others are not resent.
+  const RESENDABLE = new Set(["proposal.submit", "vote.set"]);
+
   socket.on("connect", () => {
     setConnection(true);
-    for (const [, cmd] of pending) sendNow(cmd);
+    awaitingSnapshot = true; // the server sends one right after connecting
+    for (const [, cmd] of pending) {
+      if (RESENDABLE.has(cmd.name)) sendNow(cmd);
+      else {
+        pending.delete(cmd.opId);
+        cmd.resolve({ ok: false, error: { code: "unconfirmed", message: T.unconfirmed } });
+      }
+    }
   });
-  socket.on("disconnect", () => setConnection(false));
+  socket.on("disconnect", () => {
+    setConnection(false);
+    awaitingSnapshot = true;
+  });
   socket.on("connect_error", () => setConnection(false));
 
   function setConnection(ok) {
@@ -71,28 +88,46 @@
     });
   }
 
+  /** Ask for a fresh snapshot (once at a time) after a missed event. */
   function resync() {
+    if (awaitingSnapshot) return;
+    awaitingSnapshot = true;
     socket.emit("state.sync", {}, (ack) => {
-      if (ack && ack.ok) { state = ack.snapshot; render(); }
+      if (ack && ack.ok) loadSnapshot(ack.snapshot);
+      else awaitingSnapshot = false;
     });
   }
 
   // ---- state -------------------------------------------------------------
-  socket.on("state.snapshot", (snapshot) => {
+  /** Start from a snapshot, then replay what arrived meanwhile and is newer. */
+  function loadSnapshot(snapshot) {
     state = snapshot;
+    awaitingSnapshot = false;
     root.setAttribute("aria-busy", "false");
+    const held = buffered.sort((a, b) => a[1].seq - b[1].seq);
+    buffered = [];
+    for (const [name, event] of held) receive(name, event, false);
     render();
-  });
+  }
+  socket.on("state.snapshot", loadSnapshot);
 
-  /** Apply a sequenced event, or resync when one was missed. */
+  /** Apply a sequenced event in order; hold it while syncing; resync on a gap. */
+  function receive(name, event, draw = true) {
+    if (awaitingSnapshot || !state) { buffered.push([name, event]); return; }
+    if (event.seq <= state.seq) return; // already part of our state
+    if (event.seq !== state.seq + 1) {
+      buffered.push([name, event]);
+      resync();
+      return;
+    }
+    state.seq = event.seq;
+    appliers[name](event);
+    if (draw) render();
+  }
+
   function sequenced(name, apply) {
-    socket.on(name, (event) => {
-      if (!state || event.seq <= state.seq) return; // already in our snapshot
-      if (event.seq !== state.seq + 1) { resync(); return; }
-      state.seq = event.seq;
-      apply(event);
-      render();
-    });
+    appliers[name] = apply;
+    socket.on(name, (event) => receive(name, event));
   }
 
   function upsertProposal(proposal) {
@@ -126,7 +161,14 @@
     state.document = e.version;
     announce(fmt(T.draft_saved, { number: e.version.number }));
   });
-  sequenced("workshop.updated", (e) => { state.workshop = e.workshop; });
+  sequenced("workshop.updated", (e) => {
+    state.workshop = e.workshop;
+    if (state.me) {
+      const spent = Object.values(state.me.votes).reduce((sum, dots) => sum + dots, 0);
+      state.me.budget = e.workshop.dots_per_participant;
+      state.me.dots_left = Math.max(state.me.budget - spent, 0);
+    }
+  });
   socket.on("vote.mine", (mine) => {
     if (state) { state.me = mine; render(); }
   });

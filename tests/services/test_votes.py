@@ -3,7 +3,7 @@ import pytest
 from tests.conftest import db_fingerprint, in_phase, join, make_workshop
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase
-from workshop.services import proposals, votes
+from workshop.services import proposals, votes, workshops
 
 
 @pytest.fixture
@@ -78,3 +78,18 @@ def test_staff_and_nonsense_cannot_vote(facilitator, voting):
     with pytest.raises(NotFound):
         votes.set_dots(amira, 999_999, 1)
     assert db_fingerprint() == before
+
+
+def test_the_budget_cannot_drop_below_dots_already_placed(facilitator, voting):
+    workshop, amira, _, first, _ = voting
+    votes.set_dots(amira, first.id, 3)
+    settings = workshops.WorkshopSettings(
+        title=workshop.title, organisation=workshop.organisation, dots_per_participant=2
+    )
+    before = db_fingerprint()
+    with pytest.raises(InvalidState, match="already placed 3 dots"):
+        workshops.update_workshop(facilitator, workshop.id, settings)
+    assert db_fingerprint() == before
+    settings.dots_per_participant = 5
+    workshops.update_workshop(facilitator, workshop.id, settings)
+    assert votes.my_votes_payload(amira.id)["dots_left"] == 2

@@ -37,9 +37,11 @@ def join_workshop(join_code: str, *, display_name: str, level: str, department: 
         )
         db.session.add(participant)
         db.session.flush()
+        # Names go to staff only; participants see counts (presence.changed).
         change.emit(
             "participant.joined",
             {"participant": participant_payload(participant)},
+            participants=False,
         )
         _emit_presence(change, workshop.id)
     return participant
@@ -65,7 +67,8 @@ def connect(sid: str, workshop: Workshop, actor: Participant | User) -> None:
             )
         )
         db.session.flush()
-        _emit_presence(change, workshop.id)
+        if isinstance(actor, Participant):  # staff are not counted as present
+            _emit_presence(change, workshop.id)
 
 
 def disconnect(sid: str) -> None:
@@ -73,10 +76,12 @@ def disconnect(sid: str) -> None:
     connection = db.session.get(Connection, sid)
     if connection is None:
         return
+    counted = connection.participant_id is not None
     with workshop_change(connection.workshop_id) as change:
         db.session.delete(connection)
         db.session.flush()
-        _emit_presence(change, connection.workshop_id)
+        if counted:
+            _emit_presence(change, connection.workshop_id)
 
 
 def clear_connections() -> int:

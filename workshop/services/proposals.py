@@ -40,13 +40,13 @@ def submit_proposal(
         )
     if op_id is not None and not (0 < len(op_id) <= MAX_OP_ID_LENGTH):
         raise ValidationFailed("The operation id is malformed.", field="op_id")
-    if op_id is not None:
-        earlier = db.session.scalar(
+    with workshop_change(workshop.id) as change:
+        # Checked under the workshop lock, so two resends racing each other find one proposal.
+        earlier = op_id and db.session.scalar(
             sa.select(Proposal).where(Proposal.author_id == actor.id, Proposal.client_op_id == op_id)
         )
-        if earlier is not None:
+        if earlier:
             return earlier
-    with workshop_change(workshop.id) as change:
         db.session.refresh(workshop)
         if workshop.phase != Phase.PROPOSE:
             raise InvalidState("Proposals are not open right now.", code="phase_closed")

@@ -16,6 +16,7 @@ from ..models import (
     Participant,
     Phase,
     StaffRole,
+    Vote,
     User,
     Workshop,
     WorkshopStaff,
@@ -138,6 +139,18 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
     settings = _validated(settings)
     with workshop_change(workshop.id) as change:
+        spent = (
+            sa.select(sa.func.sum(Vote.dots).label("dots"))
+            .where(Vote.workshop_id == workshop.id)
+            .group_by(Vote.participant_id)
+            .subquery()
+        )
+        most_spent = db.session.scalar(sa.select(sa.func.max(spent.c.dots))) or 0
+        if settings.dots_per_participant < most_spent:
+            raise InvalidState(
+                f"Someone has already placed {most_spent} dots; "
+                "the budget cannot go below that.", field="dots",
+            )
         workshop.title = settings.title
         workshop.organisation = settings.organisation
         workshop.brief_md = settings.brief_md
