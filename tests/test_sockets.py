@@ -22,7 +22,8 @@ class Person:
 
     def connect(self, workshop_id: int | None = None):
         self.socket = socketio.test_client(
-            self.app, flask_test_client=self.http,
+            self.app,
+            flask_test_client=self.http,
             auth={"workshop_id": workshop_id or self.workshop_id},
         )
         return self.socket
@@ -43,7 +44,12 @@ def room(app):
         workshop = make_workshop(owner)
         code, workshop_id = workshop.join_code, workshop.id
     fran = Person(app, workshop_id)
-    assert fran.http.post("/login", data={"email": "fran@example.org", "password": PASSWORD}).status_code == 302
+    assert (
+        fran.http.post(
+            "/login", data={"email": "fran@example.org", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
     amira, joost = Person(app, workshop_id), Person(app, workshop_id)
     for person, name, level in [(amira, "Amira", "Frontline"), (joost, "Joost", "Team lead")]:
         response = person.http.post(f"/j/{code}", data={"display_name": name, "level": level})

@@ -25,9 +25,14 @@ def test_healthz_reports_the_database(client):
 
 def test_first_run_creates_the_facilitator_then_closes(client):
     assert client.get("/login").headers["Location"].endswith("/setup")
-    response = client.post("/setup", data={
-        "display_name": "Fran", "email": "fran@example.org", "password": PASSWORD,
-    })
+    response = client.post(
+        "/setup",
+        data={
+            "display_name": "Fran",
+            "email": "fran@example.org",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert client.get("/workshops/").status_code == 200  # logged in straight away
     assert client.get("/setup").status_code == 404
@@ -48,11 +53,18 @@ def test_a_facilitator_creates_a_workshop_with_code_link_and_qr(app, client):
     login(client)
     page = client.get("/workshops/")
     assert b"No workshops yet" in page.data
-    response = client.post("/workshops/new", data={
-        "title": "Mission 2027", "organisation": "Harbour Health",
-        "brief_md": "Why **now**", "values": "Care\nIntegrity",
-        "levels": "Frontline\nManager", "departments": "", "dots_per_participant": "3",
-    })
+    response = client.post(
+        "/workshops/new",
+        data={
+            "title": "Mission 2027",
+            "organisation": "Harbour Health",
+            "brief_md": "Why **now**",
+            "values": "Care\nIntegrity",
+            "levels": "Frontline\nManager",
+            "departments": "",
+            "dots_per_participant": "3",
+        },
+    )
     assert response.status_code == 302
     console = client.get(response.headers["Location"])
     assert console.status_code == 200
@@ -68,9 +80,15 @@ def test_an_invalid_workshop_form_says_what_is_wrong(app, client):
     with app.app_context():
         make_user("fran@example.org")
     login(client)
-    response = client.post("/workshops/new", data={
-        "title": "T", "organisation": "O", "levels": "", "dots_per_participant": "3",
-    })
+    response = client.post(
+        "/workshops/new",
+        data={
+            "title": "T",
+            "organisation": "O",
+            "levels": "",
+            "dots_per_participant": "3",
+        },
+    )
     assert response.status_code == 200
     assert b"List at least one organisational level." in response.data
 
@@ -161,12 +179,18 @@ def test_leadership_follows_exports_and_cannot_edit(app, client, open_workshop):
 def test_the_draft_editor_hands_back_a_stale_save_with_both_texts(app, client, open_workshop):
     workshop_id, code = open_workshop
     login(client)
-    client.post(f"/workshops/{workshop_id}/document",
-                data={"body_md": "Version one", "based_on": "", "note": ""})
-    client.post(f"/workshops/{workshop_id}/document",
-                data={"body_md": "Version two", "based_on": "1", "note": ""})
-    stale = client.post(f"/workshops/{workshop_id}/document",
-                        data={"body_md": "My version", "based_on": "1", "note": ""})
+    client.post(
+        f"/workshops/{workshop_id}/document",
+        data={"body_md": "Version one", "based_on": "", "note": ""},
+    )
+    client.post(
+        f"/workshops/{workshop_id}/document",
+        data={"body_md": "Version two", "based_on": "1", "note": ""},
+    )
+    stale = client.post(
+        f"/workshops/{workshop_id}/document",
+        data={"body_md": "My version", "based_on": "1", "note": ""},
+    )
     assert stale.status_code == 200
     assert b"Someone saved first" in stale.data
     assert b"My version" in stale.data and b"Version two" in stale.data
@@ -177,14 +201,23 @@ def test_the_draft_editor_hands_back_a_stale_save_with_both_texts(app, client, o
 
 
 def test_forms_are_protected_against_cross_site_requests(tmp_path):
-    app = create_app({
-        "TESTING": True, "INSTANCE_PATH": str(tmp_path / "i"), "SECRET_KEY": "k",
-        "SQLALCHEMY_ENGINES": {"default": f"sqlite:///{tmp_path / 'csrf.sqlite3'}"},
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path / "i"),
+            "SECRET_KEY": "k",
+            "SQLALCHEMY_ENGINES": {"default": f"sqlite:///{tmp_path / 'csrf.sqlite3'}"},
+        }
+    )
     upgrade_database(app)
-    response = app.test_client().post("/setup", data={
-        "display_name": "Mallory", "email": "m@example.org", "password": PASSWORD,
-    })
+    response = app.test_client().post(
+        "/setup",
+        data={
+            "display_name": "Mallory",
+            "email": "m@example.org",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code == 400
     with app.app_context():
         from workshop.services.accounts import has_any_user

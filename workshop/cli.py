@@ -29,9 +29,15 @@ def register_commands(app: Flask) -> None:
 
 
 @click.command()
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", DEFAULT_PORT)), type=int,
-              show_default=str(DEFAULT_PORT))
+@click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
+)
+@click.option(
+    "--port",
+    default=lambda: int(os.environ.get("PORT", DEFAULT_PORT)),
+    type=int,
+    show_default=str(DEFAULT_PORT),
+)
 def serve(host: str, port: int) -> None:
     """Upgrade the database, then serve the app (gevent, WebSockets) until stopped."""
     from .extensions import socketio
@@ -55,8 +61,14 @@ def serve(host: str, port: int) -> None:
 @click.option("--role", type=click.Choice(["facilitator", "leadership"]), required=True)
 @click.option("--email", required=True)
 @click.option("--name", "display_name", required=True)
-@click.option("--password", envvar="WORKSHOP_PASSWORD", prompt=True, hide_input=True,
-              confirmation_prompt=True, help="Prompted for when not given (or WORKSHOP_PASSWORD).")
+@click.option(
+    "--password",
+    envvar="WORKSHOP_PASSWORD",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given (or WORKSHOP_PASSWORD).",
+)
 def create_user(role: str, email: str, display_name: str, password: str) -> None:
     """Create a facilitator or leadership account."""
     from .errors import DomainError

@@ -23,7 +23,9 @@ def seed(email: str) -> tuple[Workshop, str | None]:
     if user is None:
         password = secrets.token_urlsafe(12)
         user = accounts.create_user(
-            email=email, display_name="Demo Facilitator", password=password,
+            email=email,
+            display_name="Demo Facilitator",
+            password=password,
             role=UserRole.FACILITATOR,
         )
     workshop = workshops.create_workshop(
@@ -39,10 +41,21 @@ def seed(email: str) -> tuple[Workshop, str | None]:
     workshops.set_phase(user, workshop.id, "propose")
     for name, level, dept, text in [
         ("Amira", "Frontline", "Care", "We help every patient feel *known*, not processed."),
-        ("Joost", "Team lead", "IT", "We make care simple for patients and for the people giving it."),
-        ("Li", "Executive", "Finance", "We serve our region with care that is safe, kind and sustainable."),
+        (
+            "Joost",
+            "Team lead",
+            "IT",
+            "We make care simple for patients and for the people giving it.",
+        ),
+        (
+            "Li",
+            "Executive",
+            "Finance",
+            "We serve our region with care that is safe, kind and sustainable.",
+        ),
     ]:
-        person = participants.join_workshop(workshop.join_code, display_name=name, level=level,
-                                            department=dept)
+        person = participants.join_workshop(
+            workshop.join_code, display_name=name, level=level, department=dept
+        )
         proposals.submit_proposal(person, workshop.id, text)
     return workshop, password

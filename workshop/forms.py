@@ -6,10 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
-    SelectChoice,
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -48,8 +48,10 @@ class StaffForm(FlaskForm):
     email = EmailField(_l("Account email"), validators=[DataRequired()])
     role = SelectField(
         _l("Role"),
-        choices=[SelectChoice("leadership", _l("Leadership (follow and export)")),
-                 SelectChoice("facilitator", _l("Co-facilitator"))],
+        choices=[
+            SelectChoice("leadership", _l("Leadership (follow and export)")),
+            SelectChoice("facilitator", _l("Co-facilitator")),
+        ],
     )
 
 

@@ -47,6 +47,7 @@ intpk = Annotated[int, mapped_column(primary_key=True)]
 created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow)]
 str_200 = Annotated[str, mapped_column(sa.String(200))]
 
+
 def enum_column(enum_type: type[enum.StrEnum]) -> sa.Enum:
     """Store a StrEnum by its value ("facilitator"), as text with a CHECK-free length."""
     return sa.Enum(
@@ -145,9 +146,7 @@ class Workshop(Base):
     brief_md: Mapped[str] = mapped_column(sa.Text, default="")
     join_code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     join_code_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    phase: Mapped[Phase] = mapped_column(
-        enum_column(Phase), default=Phase.LOBBY
-    )
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase), default=Phase.LOBBY)
     phase_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     dots_per_participant: Mapped[int] = mapped_column(default=3)
     levels: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_LEVELS))
@@ -279,9 +278,7 @@ class DocumentVersion(Base):
     number: Mapped[int]
     body_md: Mapped[str] = mapped_column(sa.Text)
     note: Mapped[str] = mapped_column(sa.String(500), default="")
-    source: Mapped[VersionSource] = mapped_column(
-        enum_column(VersionSource)
-    )
+    source: Mapped[VersionSource] = mapped_column(enum_column(VersionSource))
     based_on: Mapped[int | None]
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[created_at]

@@ -86,8 +86,6 @@ def version_payload(version: DocumentVersion) -> dict[str, Any]:
     }
 
 
-def presence_payload(
-    online: int, joined: int, by_level: dict[str, int]
-) -> dict[str, Any]:
+def presence_payload(online: int, joined: int, by_level: dict[str, int]) -> dict[str, Any]:
     """Who is here: counts only, never names."""
     return {"online": online, "joined": joined, "by_level": by_level}

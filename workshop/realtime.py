@@ -139,7 +139,9 @@ def _publish(change: WorkshopChange, first_seq: int) -> None:
         else:
             # Participants still receive the number, so their sequence has no gap.
             socketio.emit("seq.skip", {"seq": seq}, to=participants_room(change.workshop_id))
-        socketio.emit(event.name, {"seq": seq, **event.staff_payload}, to=staff_room(change.workshop_id))
+        socketio.emit(
+            event.name, {"seq": seq, **event.staff_payload}, to=staff_room(change.workshop_id)
+        )
     for message in change.personal:
         socketio.emit(message.name, message.payload, to=person_room(message.participant_id))
 

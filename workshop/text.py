@@ -7,8 +7,28 @@ import nh3
 
 # Enough for mission wording and a brief; no images, scripts, styles or raw HTML.
 _ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
-    "h1", "h2", "h3", "h4", "hr", "a", "del", "ins", "sup", "sub",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "code",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "hr",
+    "a",
+    "del",
+    "ins",
+    "sup",
+    "sub",
 }
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 

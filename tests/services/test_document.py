@@ -87,11 +87,13 @@ def test_hidden_or_foreign_proposals_cannot_seed_the_draft(facilitator, proposed
 def test_differences_between_versions_are_word_level(facilitator, proposed):
     workshop, a, _ = proposed
     document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
-    document.save_version(facilitator, workshop.id, "We help every colleague feel known.",
-                          based_on=1)
+    document.save_version(
+        facilitator, workshop.id, "We help every colleague feel known.", based_on=1
+    )
     pieces = document.diff_versions(facilitator, workshop.id, 1, 2)
     assert [(p.op, p.text) for p in pieces if p.op != "equal"] == [
-        ("delete", "patient"), ("insert", "colleague"),
+        ("delete", "patient"),
+        ("insert", "colleague"),
     ]
 
 

@@ -34,8 +34,11 @@ def test_a_closed_workshop_takes_nobody_new(facilitator, workshop):
 
 @pytest.mark.parametrize(
     ("name", "level", "field"),
-    [("", "Frontline", "display_name"), ("x" * 61, "Frontline", "display_name"),
-     ("Amira", "Janitor-in-chief", "level")],
+    [
+        ("", "Frontline", "display_name"),
+        ("x" * 61, "Frontline", "display_name"),
+        ("Amira", "Janitor-in-chief", "level"),
+    ],
 )
 def test_bad_details_are_refused(workshop, name, level, field):
     before = db_fingerprint()
@@ -48,10 +51,12 @@ def test_bad_details_are_refused(workshop, name, level, field):
 def test_departments_must_come_from_the_list_when_there_is_one(facilitator):
     workshop = make_workshop(facilitator, departments=["IT", "Finance"])
     with pytest.raises(ValidationFailed):
-        participants.join_workshop(workshop.join_code, display_name="A", level="Manager",
-                                   department="Marketing")
-    person = participants.join_workshop(workshop.join_code, display_name="A", level="Manager",
-                                        department="IT")
+        participants.join_workshop(
+            workshop.join_code, display_name="A", level="Manager", department="Marketing"
+        )
+    person = participants.join_workshop(
+        workshop.join_code, display_name="A", level="Manager", department="IT"
+    )
     assert person.department == "IT"
 
 
@@ -62,7 +67,9 @@ def test_presence_counts_people_online_by_level_not_sockets(facilitator, worksho
     participants.connect("sid-3", workshop, joost)
     participants.connect("sid-4", workshop, facilitator)
     assert participants.presence(workshop.id) == {
-        "online": 2, "joined": 2, "by_level": {"Frontline": 1, "Team lead": 1},
+        "online": 2,
+        "joined": 2,
+        "by_level": {"Frontline": 1, "Team lead": 1},
     }
     participants.disconnect("sid-3")
     assert participants.presence(workshop.id)["by_level"] == {"Frontline": 1}

@@ -54,7 +54,8 @@ def test_invalid_settings_are_refused_with_the_field_named(facilitator, changes,
 def test_editing_settings_keeps_value_ids_that_survive(facilitator, workshop):
     care_id = workshop.values[0].id
     workshops.update_workshop(
-        facilitator, workshop.id,
+        facilitator,
+        workshop.id,
         WorkshopSettings(title="New title", organisation="Harbour", values=["Trust", "Care"]),
     )
     db.session.expire_all()

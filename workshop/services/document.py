@@ -82,8 +82,13 @@ def start_draft_from_proposals(
         chosen.append(proposal)
     body = "\n\n".join(p.body_md for p in chosen)
     return _save(
-        actor, workshop, body, based_on=based_on, note=note,
-        source=VersionSource.PROPOSAL, proposals=chosen,
+        actor,
+        workshop,
+        body,
+        based_on=based_on,
+        note=note,
+        source=VersionSource.PROPOSAL,
+        proposals=chosen,
     )
 
 

@@ -10,7 +10,13 @@ from .. import permissions
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Participant, User, Workshop
-from ..payloads import Tally, participant_payload, proposal_payload, version_payload, workshop_payload
+from ..payloads import (
+    Tally,
+    participant_payload,
+    proposal_payload,
+    version_payload,
+    workshop_payload,
+)
 from .document import latest_version
 from .participants import presence
 from .proposals import list_proposals

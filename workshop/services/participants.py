@@ -14,7 +14,9 @@ from .workshops import find_open_workshop, get_workshop_for_staff
 MAX_NAME_LENGTH = 60
 
 
-def join_workshop(join_code: str, *, display_name: str, level: str, department: str = "") -> Participant:
+def join_workshop(
+    join_code: str, *, display_name: str, level: str, department: str = ""
+) -> Participant:
     """Add a person to the workshop a join code opens: no account, no email."""
     workshop = find_open_workshop(join_code)
     display_name = " ".join((display_name or "").split())
@@ -93,9 +95,12 @@ def clear_connections() -> int:
 
 def presence(workshop_id: int) -> dict[str, object]:
     """Counts of people joined and online, by level (never names)."""
-    joined = db.session.scalar(
-        sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
-    ) or 0
+    joined = (
+        db.session.scalar(
+            sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
+        )
+        or 0
+    )
     online_rows = db.session.execute(
         sa.select(Participant.level, sa.func.count(sa.distinct(Participant.id)))
         .join(Connection, Connection.participant_id == Participant.id)

@@ -34,8 +34,7 @@ def submit_proposal(
         raise ValidationFailed("Write some wording before you send it.", field="body")
     if len(body) > MAX_PROPOSAL_LENGTH:
         raise ValidationFailed(
-            f"Keep a proposal under {MAX_PROPOSAL_LENGTH} characters "
-            f"(this one has {len(body)}).",
+            f"Keep a proposal under {MAX_PROPOSAL_LENGTH} characters (this one has {len(body)}).",
             field="body",
         )
     if op_id is not None and not (0 < len(op_id) <= MAX_OP_ID_LENGTH):
@@ -43,7 +42,9 @@ def submit_proposal(
     with workshop_change(workshop.id) as change:
         # Checked under the workshop lock, so two resends racing each other find one proposal.
         earlier = op_id and db.session.scalar(
-            sa.select(Proposal).where(Proposal.author_id == actor.id, Proposal.client_op_id == op_id)
+            sa.select(Proposal).where(
+                Proposal.author_id == actor.id, Proposal.client_op_id == op_id
+            )
         )
         if earlier:
             return earlier
@@ -82,7 +83,9 @@ def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
         if proposal.is_hidden:
             raise InvalidState("This proposal is already hidden.")
         voters = list(
-            db.session.scalars(sa.select(Vote.participant_id).where(Vote.proposal_id == proposal.id))
+            db.session.scalars(
+                sa.select(Vote.participant_id).where(Vote.proposal_id == proposal.id)
+            )
         )
         db.session.execute(sa.delete(Vote).where(Vote.proposal_id == proposal.id))
         proposal.hidden_at = utcnow()

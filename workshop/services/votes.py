@@ -36,9 +36,12 @@ def my_votes_payload(participant_id: int) -> dict[str, Any]:
     """What a participant's own screen shows: where their dots are, how many are left."""
     participant = db.session.get(Participant, participant_id)
     assert participant is not None
-    budget = db.session.scalar(
-        sa.select(Workshop.dots_per_participant).where(Workshop.id == participant.workshop_id)
-    ) or 0
+    budget = (
+        db.session.scalar(
+            sa.select(Workshop.dots_per_participant).where(Workshop.id == participant.workshop_id)
+        )
+        or 0
+    )
     votes = votes_of(participant_id)
     return {
         "votes": {str(pid): dots for pid, dots in votes.items()},

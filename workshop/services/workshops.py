@@ -16,8 +16,8 @@ from ..models import (
     Participant,
     Phase,
     StaffRole,
-    Vote,
     User,
+    Vote,
     Workshop,
     WorkshopStaff,
     utcnow,
@@ -148,8 +148,8 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         most_spent = db.session.scalar(sa.select(sa.func.max(spent.c.dots))) or 0
         if settings.dots_per_participant < most_spent:
             raise InvalidState(
-                f"Someone has already placed {most_spent} dots; "
-                "the budget cannot go below that.", field="dots",
+                f"Someone has already placed {most_spent} dots; the budget cannot go below that.",
+                field="dots",
             )
         workshop.title = settings.title
         workshop.organisation = settings.organisation
@@ -269,6 +269,9 @@ def find_open_workshop(raw_code: str) -> Workshop:
 
 def participant_count(workshop_id: int) -> int:
     """How many people have joined (for dashboards)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
+        )
+        or 0
+    )

@@ -49,6 +49,13 @@ def _csrf_error(error: CSRFError):  # noqa: ANN202
 
 def _http_error(error: HTTPException):  # noqa: ANN202
     if wants_json():
-        return jsonify({"ok": False, "error": {"code": error.name.lower().replace(" ", "_"),
-                                               "message": error.description}}), error.code
+        return jsonify(
+            {
+                "ok": False,
+                "error": {
+                    "code": error.name.lower().replace(" ", "_"),
+                    "message": error.description,
+                },
+            }
+        ), error.code
     return render_template("error.html", message=error.description, status=error.code), error.code

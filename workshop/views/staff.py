@@ -209,7 +209,9 @@ def edit_document(workshop_id: int):  # noqa: ANN201
         conflict=conflict,
         conflict_diff=document.diff_texts(
             conflict.details["latest_body"], conflict.details["your_body"]
-        ) if conflict else None,
+        )
+        if conflict
+        else None,
         ranked=ranked,
         draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
     )
@@ -262,7 +264,9 @@ def version(workshop_id: int, number: int):  # noqa: ANN201
     me = _me()
     workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
-        "staff/version.html", workshop=workshop, version=document.get_version(me, workshop.id, number)
+        "staff/version.html",
+        workshop=workshop,
+        version=document.get_version(me, workshop.id, number),
     )
 
 
