@@ -3,10 +3,11 @@
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_socketio import SocketIO
-from flask_sqlalchemy_lite import SQLAlchemy
 from flask_wtf import CSRFProtect
 
-db = SQLAlchemy()
+from .database import Database
+
+db = Database()
 socketio = SocketIO()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 from flask_socketio import SocketIO, join_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -77,7 +78,7 @@ def _actor_for(workshop_id: int) -> Participant | User:
         return staff
     participant = current_participant(workshop_id)
     if participant is None:
-        raise NotAuthenticated("Join this workshop first.")
+        raise NotAuthenticated(_("Join this workshop first."))
     return participant
 
 
@@ -85,7 +86,7 @@ def _connection_actor() -> tuple[int, Participant | User]:
     """The workshop this socket belongs to and who is asking, re-checked on every command."""
     connection = db.session.get(Connection, request.sid)  # type: ignore[attr-defined]
     if connection is None:
-        raise NotAuthenticated("This connection is not registered; reconnect.")
+        raise NotAuthenticated(_("This connection is not registered; reconnect."))
     return connection.workshop_id, _actor_for(connection.workshop_id)
 
 
@@ -112,7 +113,8 @@ def command(socketio: SocketIO, name: str, schema: type[_Payload]) -> Callable[.
                 db.session.rollback()
                 log.exception("socket command %s failed", name)
                 return _error(
-                    "internal", "Something went wrong on the server. Reload to see what was saved."
+                    "internal",
+                    _("Something went wrong on the server. Reload to see what was saved."),
                 )
             return {"ok": True, **result}
 
@@ -123,7 +125,7 @@ def command(socketio: SocketIO, name: str, schema: type[_Payload]) -> Callable[.
 
 def _require_staff(actor: Participant | User) -> User:
     if not isinstance(actor, User):
-        raise Forbidden("Only the workshop's facilitators can do that.")
+        raise Forbidden(_("Only the workshop's facilitators can do that."))
     return actor
 
 
@@ -159,14 +161,14 @@ def register(socketio: SocketIO) -> None:
     @command(socketio, "proposal.submit", SubmitProposal)
     def submit(workshop_id: int, actor: Participant | User, data: SubmitProposal) -> dict[str, Any]:
         if not isinstance(actor, Participant):
-            raise Forbidden("Staff accounts follow the room; participants propose.")
+            raise Forbidden(_("Staff accounts follow the room; participants propose."))
         proposal = proposals.submit_proposal(actor, workshop_id, data.body, op_id=data.op_id)
         return {"proposal_id": proposal.id}
 
     @command(socketio, "vote.set", SetVote)
     def vote(workshop_id: int, actor: Participant | User, data: SetVote) -> dict[str, Any]:
         if not isinstance(actor, Participant):
-            raise Forbidden("Only participants vote.")
+            raise Forbidden(_("Only participants vote."))
         return {"me": votes.set_dots(actor, data.proposal_id, data.dots)}
 
     @command(socketio, "phase.set", SetPhase)

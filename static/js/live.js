@@ -48,8 +48,9 @@
   const RESENDABLE = new Set(["proposal.submit", "vote.set"]);
 
   socket.on("connect", () => {
+    // No need to arm awaitingSnapshot here: socket.io-client delivers the
+    // snapshot sent by the server's connect handler before this event fires.
     setConnection(true);
-    awaitingSnapshot = true; // the server sends one right after connecting
     for (const [, cmd] of pending) {
       if (RESENDABLE.has(cmd.name)) sendNow(cmd);
       else {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import NotAuthenticated, ValidationFailed
@@ -25,19 +26,20 @@ def create_user(*, email: str, display_name: str, password: str, role: UserRole 
     email = normalise_email(email)
     display_name = (display_name or "").strip()
     if not _EMAIL.match(email) or len(email) > 254:
-        raise ValidationFailed("Enter a valid email address.", field="email")
+        raise ValidationFailed(_("Enter a valid email address."), field="email")
     if not display_name or len(display_name) > 200:
-        raise ValidationFailed("Enter a name of 1 to 200 characters.", field="display_name")
+        raise ValidationFailed(_("Enter a name of 1 to 200 characters."), field="display_name")
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(
-            f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+            _("Use a password of at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
         )
     try:
         role = UserRole(role)
     except ValueError:
-        raise ValidationFailed("Role must be facilitator or leadership.", field="role") from None
+        raise ValidationFailed(_("Role must be facilitator or leadership."), field="role") from None
     if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise ValidationFailed("An account with this email already exists.", field="email")
+        raise ValidationFailed(_("An account with this email already exists."), field="email")
     user = User(
         email=email,
         display_name=display_name,
@@ -53,7 +55,7 @@ def authenticate(email: str, password: str) -> User:
     """Return the active account these credentials belong to, or refuse."""
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
-        raise NotAuthenticated("Email or password is not right.")
+        raise NotAuthenticated(_("Email or password is not right."))
     return user
 
 

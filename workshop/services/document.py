@@ -7,6 +7,7 @@ import difflib
 import re
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -59,7 +60,7 @@ def get_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
         )
     )
     if version is None:
-        raise NotFound(f"There is no version {number} of this document.")
+        raise NotFound(_("There is no version %(number)s of this document.", number=number))
     return version
 
 
@@ -69,7 +70,7 @@ def start_draft_from_proposals(
     """Turn the chosen proposals, in the given order, into the next version of the draft."""
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
     if not proposal_ids:
-        raise ValidationFailed("Choose at least one proposal to start from.", field="proposals")
+        raise ValidationFailed(_("Choose at least one proposal to start from."), field="proposals")
     proposals = {
         p.id: p
         for p in db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(proposal_ids)))
@@ -78,7 +79,7 @@ def start_draft_from_proposals(
     for proposal_id in dict.fromkeys(proposal_ids):
         proposal = proposals.get(proposal_id)
         if proposal is None or proposal.workshop_id != workshop.id or proposal.is_hidden:
-            raise NotFound("One of the chosen proposals does not exist here.", field="proposals")
+            raise NotFound(_("One of the chosen proposals does not exist here."), field="proposals")
         chosen.append(proposal)
     body = "\n\n".join(p.body_md for p in chosen)
     return _save(
@@ -113,27 +114,32 @@ def _save(
     body = normalise_text(body_md)
     note = " ".join((note or "").split())
     if not body:
-        raise ValidationFailed("The document cannot be empty.", field="body")
+        raise ValidationFailed(_("The document cannot be empty."), field="body")
     if len(body) > MAX_DOCUMENT_LENGTH:
         raise ValidationFailed(
-            f"Keep the document under {MAX_DOCUMENT_LENGTH} characters.", field="body"
+            _("Keep the document under %(n)s characters.", n=MAX_DOCUMENT_LENGTH), field="body"
         )
     if len(note) > MAX_NOTE_LENGTH:
-        raise ValidationFailed(f"Keep the note under {MAX_NOTE_LENGTH} characters.", field="note")
+        raise ValidationFailed(
+            _("Keep the note under %(n)s characters.", n=MAX_NOTE_LENGTH), field="note"
+        )
     with workshop_change(workshop.id) as change:
         latest = latest_version(workshop.id)
         latest_number = latest.number if latest else None
         if latest_number != based_on:
             # Someone saved since this edit began: hand back both texts, overwrite nothing.
             raise Conflict(
-                f"Version {latest_number} was saved while you were editing. "
-                "Your text is kept below; compare and save again.",
+                _(
+                    "Version %(number)s was saved while you were editing. "
+                    "Your text is kept below; compare and save again.",
+                    number=latest_number,
+                ),
                 latest_number=latest_number,
                 latest_body=latest.body_md if latest else "",
                 your_body=body,
             )
         if latest is not None and latest.body_md == body:
-            raise InvalidState("Nothing changed since the last version.", code="unchanged")
+            raise InvalidState(_("Nothing changed since the last version."), code="unchanged")
         version = DocumentVersion(
             workshop_id=workshop.id,
             number=(latest_number or 0) + 1,

@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from flask import render_template
+from flask_babel import gettext as _
 
 from ..errors import ValidationFailed
 from ..models import DocumentVersion, User, Workshop
@@ -38,7 +39,7 @@ def slugify(text: str) -> str:
 def export_version(actor: User, workshop_id: int, number: int, fmt: str) -> Export:
     """Render a version as Markdown or as a standalone printable HTML page."""
     if fmt not in FORMATS:
-        raise ValidationFailed(f"Unknown export format “{fmt}”.", field="format")
+        raise ValidationFailed(_("Unknown export format “%(fmt)s”.", fmt=fmt), field="format")
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=False)
     version = get_version(actor, workshop_id, number)
     context = _export_context(workshop, version)

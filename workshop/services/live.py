@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from .. import permissions
 from ..errors import NotFound
@@ -33,12 +34,12 @@ def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, An
     seq = db.session.scalar(sa.select(Workshop.event_seq).where(Workshop.id == workshop_id))
     workshop = db.session.get(Workshop, workshop_id)
     if seq is None or workshop is None:
-        raise NotFound("This workshop does not exist.")
+        raise NotFound(_("This workshop does not exist."))
     db.session.refresh(workshop)
     staff_role = permissions.staff_role(viewer, workshop)
     is_staff = staff_role is not None
     if not is_staff and not permissions.is_participant_of(viewer, workshop):
-        raise NotFound("This workshop does not exist.")
+        raise NotFound(_("This workshop does not exist."))
     counts = tallies(workshop_id)
     proposals = list_proposals(workshop_id, include_hidden=is_staff)
     latest = latest_version(workshop_id)

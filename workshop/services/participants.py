@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -21,18 +22,18 @@ def join_workshop(
     workshop = find_open_workshop(join_code)
     display_name = " ".join((display_name or "").split())
     if not display_name:
-        raise ValidationFailed("Tell the room what to call you.", field="display_name")
+        raise ValidationFailed(_("Tell the room what to call you."), field="display_name")
     if len(display_name) > MAX_NAME_LENGTH:
         raise ValidationFailed(
-            f"Keep your name under {MAX_NAME_LENGTH} characters.", field="display_name"
+            _("Keep your name under %(n)s characters.", n=MAX_NAME_LENGTH), field="display_name"
         )
     if level not in workshop.levels:
-        raise ValidationFailed("Pick your level from the list.", field="level")
+        raise ValidationFailed(_("Pick your level from the list."), field="level")
     department = (department or "").strip()
     if workshop.departments and department not in workshop.departments:
-        raise ValidationFailed("Pick your department from the list.", field="department")
+        raise ValidationFailed(_("Pick your department from the list."), field="department")
     if len(department) > 80:
-        raise ValidationFailed("Keep the department under 80 characters.", field="department")
+        raise ValidationFailed(_("Keep the department under 80 characters."), field="department")
     with workshop_change(workshop.id) as change:
         participant = Participant(
             workshop_id=workshop.id, display_name=display_name, level=level, department=department
@@ -53,7 +54,7 @@ def get_participant(participant_id: int, workshop_id: int) -> Participant:
     """A participant of this workshop; refuses ids from any other workshop."""
     participant = db.session.get(Participant, participant_id)
     if participant is None or participant.workshop_id != workshop_id:
-        raise NotFound("You have not joined this workshop.")
+        raise NotFound(_("You have not joined this workshop."))
     return participant
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from .. import permissions
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
@@ -28,17 +29,21 @@ def submit_proposal(
     """
     workshop = get_workshop(workshop_id)
     if not permissions.is_participant_of(actor, workshop):
-        raise Forbidden("Only participants of this workshop can propose here.")
+        raise Forbidden(_("Only participants of this workshop can propose here."))
     body = normalise_text(body_md)
     if not body:
-        raise ValidationFailed("Write some wording before you send it.", field="body")
+        raise ValidationFailed(_("Write some wording before you send it."), field="body")
     if len(body) > MAX_PROPOSAL_LENGTH:
         raise ValidationFailed(
-            f"Keep a proposal under {MAX_PROPOSAL_LENGTH} characters (this one has {len(body)}).",
+            _(
+                "Keep a proposal under %(n)s characters (this one has %(length)s).",
+                n=MAX_PROPOSAL_LENGTH,
+                length=len(body),
+            ),
             field="body",
         )
     if op_id is not None and not (0 < len(op_id) <= MAX_OP_ID_LENGTH):
-        raise ValidationFailed("The operation id is malformed.", field="op_id")
+        raise ValidationFailed(_("The operation id is malformed."), field="op_id")
     with workshop_change(workshop.id) as change:
         # Checked under the workshop lock, so two resends racing each other find one proposal.
         earlier = op_id and db.session.scalar(
@@ -50,7 +55,7 @@ def submit_proposal(
             return earlier
         db.session.refresh(workshop)
         if workshop.phase != Phase.PROPOSE:
-            raise InvalidState("Proposals are not open right now.", code="phase_closed")
+            raise InvalidState(_("Proposals are not open right now."), code="phase_closed")
         proposal = Proposal(
             workshop_id=workshop.id, author_id=actor.id, body_md=body, client_op_id=op_id
         )
@@ -67,7 +72,7 @@ def submit_proposal(
 def _moderated_proposal(actor: User, proposal_id: int) -> Proposal:
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None:
-        raise NotFound("This proposal does not exist.")
+        raise NotFound(_("This proposal does not exist."))
     get_workshop_for_staff(actor, proposal.workshop_id, moderate=True)
     return proposal
 
@@ -77,11 +82,11 @@ def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
     proposal = _moderated_proposal(actor, proposal_id)
     reason = " ".join((reason or "").split())
     if len(reason) > 300:
-        raise ValidationFailed("Keep the reason under 300 characters.", field="reason")
+        raise ValidationFailed(_("Keep the reason under 300 characters."), field="reason")
     with workshop_change(proposal.workshop_id) as change:
         db.session.refresh(proposal)
         if proposal.is_hidden:
-            raise InvalidState("This proposal is already hidden.")
+            raise InvalidState(_("This proposal is already hidden."))
         voters = list(
             db.session.scalars(
                 sa.select(Vote.participant_id).where(Vote.proposal_id == proposal.id)
@@ -107,7 +112,7 @@ def restore_proposal(actor: User, proposal_id: int) -> Proposal:
     with workshop_change(proposal.workshop_id) as change:
         db.session.refresh(proposal)
         if not proposal.is_hidden:
-            raise InvalidState("This proposal is not hidden.")
+            raise InvalidState(_("This proposal is not hidden."))
         proposal.hidden_at = None
         proposal.hidden_reason = ""
         db.session.flush()
@@ -132,5 +137,5 @@ def get_proposal(proposal_id: int, workshop_id: int) -> Proposal:
     """A proposal of this workshop; one of another workshop does not exist here."""
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.workshop_id != workshop_id:
-        raise NotFound("This proposal does not exist.")
+        raise NotFound(_("This proposal does not exist."))
     return proposal

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import permissions
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
@@ -57,30 +59,34 @@ def set_dots(actor: Participant, proposal_id: int, dots: int) -> dict[str, Any]:
     harmless. Returns the participant's own votes after the change.
     """
     if not isinstance(actor, Participant):
-        raise Forbidden("Only participants vote.")
+        raise Forbidden(_("Only participants vote."))
     if not isinstance(dots, int) or isinstance(dots, bool) or dots < 0:
-        raise ValidationFailed("Dots must be a whole number, 0 or more.", field="dots")
+        raise ValidationFailed(_("Dots must be a whole number, 0 or more."), field="dots")
     proposal = db.session.get(Proposal, proposal_id)
     # A proposal of another workshop is reported as missing: it is none of this person's business.
     if proposal is None or proposal.workshop_id != actor.workshop_id:
-        raise NotFound("This proposal does not exist.")
+        raise NotFound(_("This proposal does not exist."))
     with workshop_change(proposal.workshop_id) as change:
         workshop = db.session.get(Workshop, proposal.workshop_id)
         assert workshop is not None
         db.session.refresh(workshop)
         db.session.refresh(proposal)
         if not permissions.is_participant_of(actor, workshop):
-            raise Forbidden("You are not a participant of this workshop.")
+            raise Forbidden(_("You are not a participant of this workshop."))
         if workshop.phase != Phase.VOTE:
-            raise InvalidState("Voting is not open right now.", code="voting_closed")
+            raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if proposal.is_hidden:
-            raise InvalidState("This proposal was hidden by the facilitator.", code="hidden")
+            raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
         current = votes_of(actor.id)
         spent_elsewhere = sum(d for pid, d in current.items() if pid != proposal.id)
         if spent_elsewhere + dots > workshop.dots_per_participant:
             left = workshop.dots_per_participant - spent_elsewhere
             raise InvalidState(
-                f"You have {left} dot{'s' if left != 1 else ''} left for this proposal.",
+                ngettext(
+                    "You have %(num)s dot left for this proposal.",
+                    "You have %(num)s dots left for this proposal.",
+                    left,
+                ),
                 code="over_budget",
                 dots_left=left,
             )

@@ -6,6 +6,7 @@ import dataclasses
 import secrets
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from .. import permissions
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
@@ -72,12 +73,13 @@ def _clean_list(items: list[str], *, field: str, max_length: int) -> list[str]:
             continue
         if len(item) > max_length:
             raise ValidationFailed(
-                f"“{item[:30]}…” is longer than {max_length} characters.", field=field
+                _("“%(item)s…” is longer than %(n)s characters.", item=item[:30], n=max_length),
+                field=field,
             )
         seen.add(item.lower())
         cleaned.append(item)
     if len(cleaned) > MAX_LIST_ITEMS:
-        raise ValidationFailed(f"Keep the list to {MAX_LIST_ITEMS} items.", field=field)
+        raise ValidationFailed(_("Keep the list to %(n)s items.", n=MAX_LIST_ITEMS), field=field)
     return cleaned
 
 
@@ -85,19 +87,23 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
     title = " ".join((settings.title or "").split())
     organisation = " ".join((settings.organisation or "").split())
     if not title or len(title) > 200:
-        raise ValidationFailed("Give the workshop a title of 1 to 200 characters.", field="title")
+        raise ValidationFailed(
+            _("Give the workshop a title of 1 to 200 characters."), field="title"
+        )
     if not organisation or len(organisation) > 200:
-        raise ValidationFailed("Name the organisation (1 to 200 characters).", field="organisation")
+        raise ValidationFailed(
+            _("Name the organisation (1 to 200 characters)."), field="organisation"
+        )
     brief = normalise_text(settings.brief_md)
     if len(brief) > MAX_BRIEF_LENGTH:
         raise ValidationFailed(
-            f"Keep the brief under {MAX_BRIEF_LENGTH} characters.", field="brief_md"
+            _("Keep the brief under %(n)s characters.", n=MAX_BRIEF_LENGTH), field="brief_md"
         )
     levels = _clean_list(settings.levels, field="levels", max_length=60)
     if not levels:
-        raise ValidationFailed("List at least one organisational level.", field="levels")
+        raise ValidationFailed(_("List at least one organisational level."), field="levels")
     if not 1 <= settings.dots_per_participant <= 20:
-        raise ValidationFailed("Dots per person must be between 1 and 20.", field="dots")
+        raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")
     return WorkshopSettings(
         title=title,
         organisation=organisation,
@@ -112,7 +118,7 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
 def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
     """Create a workshop in the lobby, with its creator as facilitator."""
     if not permissions.can_create_workshop(actor):
-        raise Forbidden("Only facilitator accounts can create workshops.")
+        raise Forbidden(_("Only facilitator accounts can create workshops."))
     settings = _validated(settings)
     code = generate_join_code()
     while db.session.scalar(sa.select(Workshop.id).where(Workshop.join_code == code)):
@@ -148,7 +154,10 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         most_spent = db.session.scalar(sa.select(sa.func.max(spent.c.dots))) or 0
         if settings.dots_per_participant < most_spent:
             raise InvalidState(
-                f"Someone has already placed {most_spent} dots; the budget cannot go below that.",
+                _(
+                    "Someone has already placed %(n)s dots; the budget cannot go below that.",
+                    n=most_spent,
+                ),
                 field="dots",
             )
         workshop.title = settings.title
@@ -181,12 +190,12 @@ def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) 
     try:
         role = StaffRole(role)
     except ValueError:
-        raise ValidationFailed("Role must be facilitator or leadership.", field="role") from None
+        raise ValidationFailed(_("Role must be facilitator or leadership."), field="role") from None
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
     if user is None or not user.is_active:
-        raise NotFound("No active account has that email. Create it first.", field="email")
+        raise NotFound(_("No active account has that email. Create it first."), field="email")
     if role == StaffRole.FACILITATOR and not permissions.can_create_workshop(user):
-        raise ValidationFailed("Leadership accounts can only follow a workshop.", field="role")
+        raise ValidationFailed(_("Leadership accounts can only follow a workshop."), field="role")
     member = db.session.get(WorkshopStaff, (workshop.id, user.id))
     if member is None:
         member = WorkshopStaff(workshop_id=workshop.id, user_id=user.id, role=role)
@@ -203,11 +212,13 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
     try:
         phase = Phase(phase)
     except ValueError:
-        raise ValidationFailed(f"Unknown phase “{phase}”.", field="phase") from None
+        raise ValidationFailed(
+            _("Unknown phase “%(phase)s”.", phase=phase), field="phase"
+        ) from None
     with workshop_change(workshop.id) as change:
         db.session.refresh(workshop)
         if workshop.phase == phase:
-            raise InvalidState("The workshop is already in this phase.")
+            raise InvalidState(_("The workshop is already in this phase."))
         workshop.phase = phase
         workshop.phase_changed_at = utcnow()
         db.session.flush()
@@ -222,7 +233,7 @@ def get_workshop(workshop_id: int) -> Workshop:
     """The workshop, or NotFound."""
     workshop = db.session.get(Workshop, workshop_id)
     if workshop is None:
-        raise NotFound("This workshop does not exist.")
+        raise NotFound(_("This workshop does not exist."))
     return workshop
 
 
@@ -232,12 +243,12 @@ def get_workshop_for_staff(
     """The workshop if the account may follow it (or moderate it, when asked)."""
     workshop = get_workshop(workshop_id)
     if permissions.is_participant_of(actor, workshop):
-        raise Forbidden("Only this workshop's facilitators can do that.")
+        raise Forbidden(_("Only this workshop's facilitators can do that."))
     if not permissions.can_follow(actor, workshop):
         # Do not reveal that the workshop exists to people outside it.
-        raise NotFound("This workshop does not exist.")
+        raise NotFound(_("This workshop does not exist."))
     if moderate and not permissions.can_moderate(actor, workshop):
-        raise Forbidden("Only this workshop's facilitators can do that.")
+        raise Forbidden(_("Only this workshop's facilitators can do that."))
     return workshop
 
 
@@ -257,13 +268,13 @@ def find_open_workshop(raw_code: str) -> Workshop:
     """The workshop a join code opens, refusing unknown, expired and closed ones."""
     code = normalise_join_code(raw_code)
     if len(code) != JOIN_CODE_LENGTH:
-        raise NotFound("That join code is not right: it has 8 letters and digits.")
+        raise NotFound(_("That join code is not right: it has 8 letters and digits."))
     workshop = db.session.scalar(sa.select(Workshop).where(Workshop.join_code == code))
     if workshop is None:
-        raise NotFound("No workshop has that join code. Check it with your facilitator.")
+        raise NotFound(_("No workshop has that join code. Check it with your facilitator."))
     expires = workshop.join_code_expires_at
     if workshop.phase == Phase.CLOSED or (expires is not None and expires <= utcnow()):
-        raise InvalidState("This workshop is closed to new participants.", code="join_closed")
+        raise InvalidState(_("This workshop is closed to new participants."), code="join_closed")
     return workshop
 
 
