@@ -20,7 +20,7 @@ class Database:
     """Created unbound in extensions.py; ``init_app`` builds the engine from config."""
 
     def init_app(self, app: Flask) -> None:
-        """Create the engine from ``SQLALCHEMY_ENGINES["default"]`` and close sessions on teardown."""
+        """Create the engine from ``SQLALCHEMY_ENGINES["default"]``; close sessions on teardown."""
         url = sa.engine.make_url(app.config["SQLALCHEMY_ENGINES"]["default"])
         options: dict[str, Any] = {}
         if url.get_backend_name() != "sqlite":

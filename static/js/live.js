@@ -27,6 +27,11 @@
   const fmt = (template, values) =>
     template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
 
+  /** "1 dot" / "2 dots": the right form of a {one, other} pair for a count. */
+  function plural(forms, n) {
+    return fmt(n === 1 ? forms.one : forms.other, { n });
+  }
+
   function announce(text) {
     const el = $("#announcer");
     if (!el) return;
@@ -288,8 +293,10 @@
     const a = proposal.author;
     li.querySelector(".author").textContent =
       a.name + " · " + a.level + (a.department ? " · " + a.department : "");
-    li.querySelector(".tally").textContent =
-      fmt(T.dots, { dots: proposal.dots, voters: proposal.voters });
+    li.querySelector(".tally").textContent = fmt(T.tally, {
+      dots: plural(T.dot_count, proposal.dots),
+      people: plural(T.people_count, proposal.voters),
+    });
     if (proposal.hidden) {
       const tag = document.createElement("span");
       tag.className = "tag";

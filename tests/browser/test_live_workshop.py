@@ -23,8 +23,10 @@ NOT_RELOADED = "__e2eNotReloaded"
 
 
 def tally_text(dots: int, voters: int) -> re.Pattern[str]:
-    """'2 dots from 1 people' (and tolerate correct singulars, should they arrive)."""
-    return re.compile(rf"^{dots} dots? from {voters} (people|person)$")
+    """'2 dots from 1 person', with the right singular and plural forms."""
+    dot_word = "dot" if dots == 1 else "dots"
+    people_word = "person" if voters == 1 else "people"
+    return re.compile(rf"^{dots} {dot_word} from {voters} {people_word}$")
 
 
 def proposal(page: Page, wording: str):  # noqa: ANN201 - Locator
