@@ -1,0 +1,109 @@
+"""Old snapshot + events == new snapshot, for a participant and for staff.
+
+The live client (static/js/live.js) starts from a snapshot and applies the
+events that follow. If any event left out something a screen shows, the
+replayed state would drift from what a fresh snapshot says; this test
+replays a whole workshop and compares the two.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from tests.conftest import make_user
+from tests.test_sockets import Person, room  # noqa: F401 - fixture
+from workshop.extensions import db
+from workshop.models import User
+from workshop.services import document, workshops
+
+
+def replay(snapshot: dict, received: list[dict]) -> dict:
+    """Apply events the way live.js does; an out-of-order number is a failure here."""
+    state = copy.deepcopy(snapshot)
+    for message in received:
+        name, event = message["name"], message["args"][0]
+        if name == "vote.mine":
+            state["me"] = event
+            continue
+        if name == "state.snapshot" or event["seq"] <= state["seq"]:
+            continue
+        assert event["seq"] == state["seq"] + 1, f"gap before {name}"
+        state["seq"] = event["seq"]
+        proposals = {p["id"]: p for p in state["proposals"]}
+        if name == "proposal.submitted":
+            proposals[event["proposal"]["id"]] = event["proposal"]
+        elif name == "proposal.hidden":
+            if "proposal" in event:
+                proposals[event["proposal"]["id"]] = event["proposal"]
+            else:
+                proposals.pop(event["proposal_id"], None)
+        elif name == "vote.tallied":
+            proposals[event["proposal_id"]].update(dots=event["dots"], voters=event["voters"])
+        elif name == "phase.changed":
+            state["workshop"].update(
+                phase=event["phase"], phase_changed_at=event["phase_changed_at"]
+            )
+        elif name == "presence.changed":
+            state["presence"] = event["presence"]
+        elif name == "document.saved":
+            state["document"] = event["version"]
+        elif name == "workshop.updated":
+            state["workshop"] = event["workshop"]
+            if "me" in state:
+                state["me"]["budget"] = event["workshop"]["dots_per_participant"]
+                spent = sum(state["me"]["votes"].values())
+                state["me"]["dots_left"] = max(state["me"]["budget"] - spent, 0)
+        else:
+            assert name in {"participant.joined", "seq.skip"}, name
+        state["proposals"] = sorted(proposals.values(), key=lambda p: p["id"])
+    return state
+
+
+def normalised(snapshot: dict) -> dict:
+    snapshot = copy.deepcopy(snapshot)
+    snapshot["proposals"] = sorted(snapshot["proposals"], key=lambda p: p["id"])
+    return snapshot
+
+
+def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, room):  # noqa: F811
+    fran, amira, joost = room
+    first, backlog = {}, {}
+    for person in (fran, joost):
+        received = person.socket.get_received()
+        names = [m["name"] for m in received]
+        at = len(names) - 1 - names[::-1].index("state.snapshot")
+        first[person], backlog[person] = received[at]["args"][0], received[at + 1 :]
+
+    fran.send("phase.set", {"phase": "propose"})
+    a = amira.send("proposal.submit", {"body": "We serve *patients*"})["proposal_id"]
+    b = joost.send("proposal.submit", {"body": "We serve colleagues"})["proposal_id"]
+    c = amira.send("proposal.submit", {"body": "Duplicate of the first"})["proposal_id"]
+    fran.send("proposal.hide", {"proposal_id": c, "reason": "duplicate"})
+    fran.send("phase.set", {"phase": "vote"})
+    joost.send("vote.set", {"proposal_id": a, "dots": 2})
+    amira.send("vote.set", {"proposal_id": b, "dots": 3})
+    joost.send("vote.set", {"proposal_id": b, "dots": 1})
+    amira.send("vote.set", {"proposal_id": b, "dots": 1})
+    fran.send("proposal.restore", {"proposal_id": c})
+    with app.app_context():
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        workshop = workshops.get_workshop(fran.workshop_id)
+        workshops.update_workshop(
+            owner,
+            workshop.id,
+            workshops.WorkshopSettings(
+                title="A sharper title", organisation="Harbour Health", dots_per_participant=5
+            ),
+        )
+        workshops.set_phase(owner, workshop.id, "draft")
+        document.start_draft_from_proposals(owner, workshop.id, [b, a], based_on=None)
+        document.save_version(owner, workshop.id, "We serve colleagues and patients.", based_on=1)
+        make_user("late@example.org")
+    amira.socket.disconnect()
+
+    for person in (fran, joost):
+        replayed = replay(first[person], backlog[person] + person.socket.get_received())
+        fresh = person.send("state.sync", {})["snapshot"]
+        assert normalised(replayed) == normalised(fresh)
+        assert fresh["workshop"]["title"] == "A sharper title"
+        assert fresh["document"]["number"] == 2
