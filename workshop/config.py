@@ -41,7 +41,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
         # Socket.IO: threading unless `workshop serve` asks for gevent explicitly.
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
-        # Extra origins allowed to open sockets (e.g. behind a proxy); the app's own always is.
+        # Origins allowed to open sockets. Empty: the app's own origin only. When set (e.g.
+        # behind a proxy), list every allowed origin, the app's own included.
         "SOCKETIO_ALLOWED_ORIGINS": [
             o for o in os.environ.get("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o
         ],
