@@ -14,7 +14,7 @@ from workshop import create_app
 from workshop.extensions import db
 from workshop.migrate import upgrade_database
 from workshop.models import Base, Participant, Phase, User, UserRole, Workshop
-from workshop.services import accounts, participants, workshops
+from workshop.services import accounts, participants, rounds, workshops
 
 PASSWORD = "correct horse battery"
 
@@ -72,7 +72,7 @@ def join(workshop: Workshop, name: str = "Amira", level: str = "Frontline") -> P
 
 
 def in_phase(owner: User, workshop: Workshop, phase: Phase) -> Workshop:
-    return workshops.set_phase(owner, workshop.id, phase)
+    return rounds.set_phase(owner, workshop.id, phase)
 
 
 def db_fingerprint() -> list[tuple[str, list[tuple[Any, ...]]]]:

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, db_fingerprint, make_user, make_workshop
 from workshop.extensions import db, socketio
-from workshop.models import Phase, Proposal, User, Vote
-from workshop.services import workshops
+from workshop.models import Ballot, Phase, Proposal, User
+from workshop.services import rounds, workshops
 
 
 class Person:
@@ -69,7 +69,7 @@ def test_everyone_gets_a_snapshot_of_the_room_on_connect(room):
     assert snapshot["viewer"]["kind"] == "participant"
     assert snapshot["viewer"]["name"] == "Amira"
     assert snapshot["workshop"]["phase"] == "lobby"
-    assert snapshot["me"] == {"votes": {}, "budget": 3, "dots_left": 3}
+    assert snapshot["me"] is None  # no voting round yet
     assert last_snapshot(fran)["viewer"]["kind"] == "facilitator"
 
 
@@ -94,21 +94,24 @@ def test_proposals_votes_and_phases_reach_everyone_in_order(app, room):
     for name, person in [("joost", joost), ("fran", fran)]:
         (event,) = person.events("proposal.submitted")
         assert event["seq"] == seq + 1
-        assert event["proposal"]["author"]["name"] == "Amira"
+        assert event["proposal"]["authors"][0]["name"] == "Amira"
         assert "<em>patients</em>" in event["proposal"]["body_html"]
         seen[name] = event["proposal"]
     # Only staff receive the raw Markdown and moderation fields.
     assert seen["fran"]["body_md"] == "We serve *patients*"
-    assert "body_md" not in seen["joost"] and "hidden" not in seen["joost"]
+    assert "body_md" not in seen["joost"] and "status" not in seen["joost"]
 
     fran.send("phase.set", {"phase": "vote"})
     ack = joost.send("vote.set", {"proposal_id": ack["proposal_id"], "dots": 2})
-    assert ack["ok"] is True and ack["me"]["dots_left"] == 1
+    assert ack["ok"] is True and ack["me"]["ballot"] == {"dots": {str(seen["fran"]["id"]): 2}}
+    with app.app_context():
+        assert db.session.query(Ballot).count() == 1
     for person in (amira, fran, joost):
-        tallied = person.events("vote.tallied")[-1]
-        assert (tallied["dots"], tallied["voters"]) == (2, 1)
+        tallied = person.events("round.tallied")[-1]
+        # Blind by default: a count of voters, and no tally for anyone, staff included.
+        assert tallied["voters"] == 1 and "results" not in tallied
         last_seq = tallied["seq"]
-    assert last_seq == seq + 3
+    assert last_seq > seq + 1
 
 
 def test_staff_see_what_participants_do_not(room):
@@ -118,10 +121,15 @@ def test_staff_see_what_participants_do_not(room):
     for person in room:
         person.events()
     assert fran.send("proposal.hide", {"proposal_id": proposal_id, "reason": "dup"})["ok"]
-    (for_staff,) = fran.events("proposal.hidden")
-    (for_joost,) = joost.events("proposal.hidden")
+    (for_staff,) = fran.events("proposal.updated")
+    (for_joost,) = joost.events("proposal.removed")
     assert for_staff["proposal"]["hidden_reason"] == "dup"
+    assert for_staff["proposal"]["status"] == "hidden"
     assert for_joost == {"seq": for_staff["seq"], "proposal_id": proposal_id}
+    # The author alone is told why.
+    (told,) = amira.events("proposal.moderated")
+    assert told["reason"] == "dup" and told["status"] == "hidden"
+    assert "proposal.moderated" not in [e["name"] for e in joost.socket.get_received()]
     assert "Duplicate" not in str(last_snapshot_after_sync(joost))
     assert "Duplicate" in str(last_snapshot_after_sync(fran))
 
@@ -132,20 +140,46 @@ def last_snapshot_after_sync(person: Person) -> dict:
     return ack["snapshot"]
 
 
-def test_a_participant_sending_facilitator_commands_is_refused_and_nothing_changes(app, room):
+def test_facilitator_commands_are_refused_for_participants_and_leadership(app, room):
     fran, amira, joost = room
     fran.send("phase.set", {"phase": "propose"})
     proposal_id = amira.send("proposal.submit", {"body": "Ours"})["proposal_id"]
+    other_id = amira.send("proposal.submit", {"body": "Theirs"})["proposal_id"]
+    round_id = last_snapshot_after_sync(fran)["current_round_id"]
+    with app.app_context():
+        from tests.conftest import make_user
+        from workshop.models import StaffRole, UserRole
+
+        make_user("boss@example.org", role=UserRole.LEADERSHIP)
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        workshops.add_staff(owner, fran.workshop_id, "boss@example.org", StaffRole.LEADERSHIP)
+    boss = Person(app, fran.workshop_id)
+    boss.http.post("/login", data={"email": "boss@example.org", "password": PASSWORD})
+    assert boss.connect().is_connected()
     with app.app_context():
         before = db_fingerprint()
-    for name, payload in [
+    commands = [
         ("phase.set", {"phase": "vote"}),
         ("proposal.hide", {"proposal_id": proposal_id}),
         ("proposal.restore", {"proposal_id": proposal_id}),
-    ]:
-        ack = joost.send(name, payload)
-        assert ack["ok"] is False
-        assert ack["error"]["code"] == "forbidden", name
+        ("proposal.approve", {"proposal_id": proposal_id}),
+        ("proposal.pin", {"proposal_id": proposal_id, "pinned": True}),
+        ("proposal.merge", {"keep_id": proposal_id, "merge_id": other_id}),
+        ("proposal.split", {"proposal_id": proposal_id, "parts": ["a", "b"]}),
+        ("agenda.template", {}),
+        ("round.add", {"kind": "vote"}),
+        ("round.start", {"round_id": round_id}),
+        ("round.pause", {"round_id": round_id}),
+        ("round.extend", {"round_id": round_id, "seconds": 60}),
+        ("round.end", {"round_id": round_id}),
+        ("round.reveal", {"round_id": round_id}),
+        ("readout.set", {"anonymous": True}),
+    ]
+    for person in (joost, boss):
+        for name, payload in commands:
+            ack = person.send(name, payload)
+            assert ack["ok"] is False, name
+            assert ack["error"]["code"] == "forbidden", (name, ack)
     with app.app_context():
         assert db_fingerprint() == before
 
@@ -160,15 +194,51 @@ def test_malformed_commands_get_a_clear_error(room):
     assert amira.send("phase.set", {"phase": "party"})["error"]["code"] == "invalid"
 
 
-def test_an_over_budget_vote_is_refused_and_the_tally_stays(app, room):
+def test_an_over_budget_vote_is_refused_and_nothing_is_stored(app, room):
     fran, amira, joost = room
     fran.send("phase.set", {"phase": "propose"})
     proposal_id = amira.send("proposal.submit", {"body": "Ours"})["proposal_id"]
     fran.send("phase.set", {"phase": "vote"})
     ack = joost.send("vote.set", {"proposal_id": proposal_id, "dots": 4})
-    assert ack["error"]["code"] == "over_budget"
+    assert ack["error"]["code"] == "invalid" and "dots" in ack["error"]["message"]
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
+
+
+def test_no_tally_reaches_anyone_before_the_reveal_and_everyone_after(app, room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    a = amira.send("proposal.submit", {"body": "Alpha wording"})["proposal_id"]
+    fran.send("phase.set", {"phase": "vote"})
+    round_id = last_snapshot_after_sync(fran)["current_round_id"]
+    joost.send("vote.set", {"proposal_id": a, "dots": 3})
+    for person in room:
+        text = str(person.socket.get_received()) + str(last_snapshot_after_sync(person))
+        assert "'dots': 3" not in text.replace("'ballot': {'dots': {", "")  # only joost's own
+        assert last_snapshot_after_sync(person)["vote"]["results"] is None
+    assert fran.send("round.reveal", {"round_id": round_id})["ok"]
+    for person in room:
+        revealed = person.events("round.tallied")[-1]
+        assert revealed["results"]["items"][0] == {"proposal_id": a, "dots": 3, "voters": 1}
+        assert last_snapshot_after_sync(person)["vote"]["results"]["winner"] == a
+
+
+def test_reconnecting_mid_round_lands_on_the_round_and_its_time(app, room):
+    fran, amira, joost = room
+    ack = fran.send("round.add", {"kind": "propose", "prompt": "Who do we serve?", "minutes": 5})
+    fran.send("round.start", {"round_id": ack["round_id"]})
+    joost.socket.disconnect()
+    fran.send("round.extend", {"round_id": ack["round_id"], "seconds": 120})
+    joost.connect()
+    snapshot = last_snapshot(joost)
+    (current,) = [r for r in snapshot["rounds"] if r["id"] == snapshot["current_round_id"]]
+    assert current["prompt"] == "Who do we serve?" and current["status"] == "running"
+    import datetime as dt
+
+    left = dt.datetime.fromisoformat(current["ends_at"]) - dt.datetime.fromisoformat(
+        current["server_now"]
+    )
+    assert 6 * 60 < left.total_seconds() <= 7 * 60
 
 
 def test_a_client_that_reconnects_gets_the_current_state(room):
@@ -180,7 +250,7 @@ def test_a_client_that_reconnects_gets_the_current_state(room):
     joost.connect()
     snapshot = last_snapshot(joost)
     assert snapshot["workshop"]["phase"] == "propose"
-    assert [p["author"]["name"] for p in snapshot["proposals"]] == ["Amira"]
+    assert [p["authors"][0]["name"] for p in snapshot["proposals"]] == ["Amira"]
     assert snapshot["seq"] >= expected_seq
 
 
@@ -214,16 +284,18 @@ def test_a_participant_cannot_vote_in_another_workshop_over_sockets(app, room):
         owner = make_user("other@example.org")
         other = make_workshop(owner)
         code, other_id, owner_id = other.join_code, other.id, owner.id
-        workshops.set_phase(owner, other_id, Phase.PROPOSE)
+        rounds.set_phase(owner, other_id, Phase.PROPOSE)
     outsider = Person(app, other_id)
     outsider.http.post(f"/j/{code}", data={"display_name": "Olga", "level": "Manager"})
     outsider.connect()
     foreign_id = outsider.send("proposal.submit", {"body": "Elsewhere"})["proposal_id"]
     with app.app_context():
-        workshops.set_phase(db.session.get(User, owner_id), other_id, Phase.VOTE)
+        rounds.set_phase(db.session.get(User, owner_id), other_id, Phase.VOTE)
     fran.send("phase.set", {"phase": "vote"})
     ack = amira.send("vote.set", {"proposal_id": foreign_id, "dots": 1})
     assert ack["error"]["code"] == "not_found"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
 
 
 def test_names_of_newcomers_go_to_staff_while_participants_keep_an_unbroken_sequence(app, room):

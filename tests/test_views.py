@@ -10,7 +10,7 @@ from tests.conftest import PASSWORD, make_user, make_workshop
 from workshop import create_app
 from workshop.migrate import upgrade_database
 from workshop.models import Phase, StaffRole, UserRole
-from workshop.services import document, participants, proposals, workshops
+from workshop.services import document, participants, proposals, rounds, workshops
 
 
 def login(client, email="fran@example.org", password=PASSWORD):
@@ -158,7 +158,7 @@ def test_leadership_follows_exports_and_cannot_edit(app, client, open_workshop):
         owner = db.session.query(User).filter_by(email="fran@example.org").one()
         make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
         workshops.add_staff(owner, workshop_id, "boss@example.org", StaffRole.LEADERSHIP)
-        workshops.set_phase(owner, workshop_id, Phase.PROPOSE)
+        rounds.set_phase(owner, workshop_id, Phase.PROPOSE)
         amira = participants.join_workshop(code, display_name="Amira", level="Frontline")
         proposal = proposals.submit_proposal(amira, workshop_id, "We help people feel known.")
         document.start_draft_from_proposals(owner, workshop_id, [proposal.id], based_on=None)

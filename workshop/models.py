@@ -98,6 +98,43 @@ class Phase(enum.StrEnum):
     CLOSED = "closed"
 
 
+class RoundKind(enum.StrEnum):
+    """What a round of the agenda is for."""
+
+    VALUES = "values"
+    PROPOSE = "propose"
+    VOTE = "vote"
+    REFINE = "refine"
+    CONSENT = "consent"
+    FINALISE = "finalise"
+
+
+class RoundStatus(enum.StrEnum):
+    """Where a round is in its life; at most one round is running or paused at a time."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+class Anonymity(enum.StrEnum):
+    """Who can link a proposal or a ballot to a person."""
+
+    NAMED = "named"  # everyone sees who wrote what
+    PEERS = "peers"  # participants do not; facilitators do
+    FULL = "full"  # nobody can, not even the facilitators or any export
+
+
+class ProposalStatus(enum.StrEnum):
+    """Moderation state of a proposal or a comment."""
+
+    PENDING = "pending"  # waiting for the facilitator (pre-moderation)
+    VISIBLE = "visible"
+    HIDDEN = "hidden"
+    MERGED = "merged"  # folded into another proposal; its votes and authors moved there
+
+
 class VersionSource(enum.StrEnum):
     """Where a document version came from (provenance starts here)."""
 
@@ -153,6 +190,12 @@ class Workshop(Base):
     departments: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Last sequence number handed to a live event; see realtime.py.
     event_seq: Mapped[int] = mapped_column(default=0)
+    anonymity: Mapped[Anonymity] = mapped_column(
+        enum_column(Anonymity), default=Anonymity.NAMED, server_default=Anonymity.NAMED.value
+    )
+    # Read-out mode: proposals shown shuffled and without authors on every screen.
+    readout_anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    lead_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[created_at]
 
@@ -160,6 +203,9 @@ class Workshop(Base):
         order_by="OrgValue.position", cascade="all, delete-orphan"
     )
     staff: Mapped[list[WorkshopStaff]] = relationship(cascade="all, delete-orphan")
+    rounds: Mapped[list[Round]] = relationship(
+        order_by="Round.position", cascade="all, delete-orphan", back_populates="workshop"
+    )
 
 
 class OrgValue(Base):
@@ -172,6 +218,41 @@ class OrgValue(Base):
     position: Mapped[int]
     name: Mapped[str] = mapped_column(sa.String(80))
     description: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+class Round(Base):
+    """One step of the agenda, with a server-authoritative timer."""
+
+    __tablename__ = "rounds"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    kind: Mapped[RoundKind] = mapped_column(enum_column(RoundKind))
+    prompt: Mapped[str] = mapped_column(sa.String(500), default="")
+    duration_seconds: Mapped[int] = mapped_column(default=600)
+    status: Mapped[RoundStatus] = mapped_column(
+        enum_column(RoundStatus), default=RoundStatus.PENDING
+    )
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # While running: when time is up. While paused: None, and remaining_seconds holds the rest.
+    ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    remaining_seconds: Mapped[int | None]
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Voting rounds: the method and its settings (see workshop/voting.py).
+    method: Mapped[str | None] = mapped_column(sa.String(20))
+    dots_budget: Mapped[int] = mapped_column(default=3)
+    dots_cap: Mapped[int | None]
+    blind: Mapped[bool] = mapped_column(default=True)
+    revealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    breakdown_by_level: Mapped[bool] = mapped_column(default=False)
+    premoderation: Mapped[bool] = mapped_column(default=False)
+    # None: the workshop's setting applies.
+    anonymity: Mapped[Anonymity | None] = mapped_column(enum_column(Anonymity))
+
+    workshop: Mapped[Workshop] = relationship(back_populates="rounds")
 
 
 class WorkshopStaff(Base):
@@ -229,40 +310,136 @@ class Proposal(Base):
     workshop_id: Mapped[int] = mapped_column(
         sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
     )
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("participants.id", ondelete="CASCADE"))
+    # None when the proposal was made in a fully anonymous round.
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    round_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rounds.id", ondelete="SET NULL"))
     body_md: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[ProposalStatus] = mapped_column(
+        enum_column(ProposalStatus),
+        default=ProposalStatus.VISIBLE,
+        server_default=ProposalStatus.VISIBLE.value,
+    )
+    pinned: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="SET NULL")
+    )
+    # Frozen at creation: whether authors may be shown to participants / staff.
+    anonymity: Mapped[Anonymity] = mapped_column(
+        enum_column(Anonymity), default=Anonymity.NAMED, server_default=Anonymity.NAMED.value
+    )
     # The client's id for the command, so a resend after a reconnect is applied once.
     client_op_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[created_at]
     hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     hidden_reason: Mapped[str] = mapped_column(sa.String(300), default="")
 
-    author: Mapped[Participant] = relationship()
+    author: Mapped[Participant | None] = relationship()
+    credits: Mapped[list[ProposalCredit]] = relationship(cascade="all, delete-orphan")
 
     @property
     def is_hidden(self) -> bool:
-        return self.hidden_at is not None
+        return self.status != ProposalStatus.VISIBLE
 
 
-class Vote(Base):
-    """Dots one participant put on one proposal (only the current count is kept)."""
+class ProposalCredit(Base):
+    """Everyone credited for a proposal: its author, and the authors of merged duplicates."""
 
-    __tablename__ = "votes"
-    __table_args__ = (
-        sa.UniqueConstraint("participant_id", "proposal_id"),
-        sa.CheckConstraint("dots > 0", name="dots_positive"),
+    __tablename__ = "proposal_credits"
+
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
     )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    participant: Mapped[Participant] = relationship()
+
+
+class Ballot(Base):
+    """One person's current ballot in one voting round (only the latest counts).
+
+    In a fully anonymous round the ballot carries neither the participant
+    nor their level: only a hash of a token that the voter's browser keeps,
+    so they can change it, while :class:`BallotReceipt` says that they voted.
+    The key is random and there is no timestamp, so the two cannot be
+    matched up by order or time.
+    """
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        sa.UniqueConstraint("round_id", "participant_id"),
+        sa.UniqueConstraint("round_id", "token_hash"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    round_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE")
+    )
+    token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    level: Mapped[str | None] = mapped_column(sa.String(60))
+    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+
+
+class BallotReceipt(Base):
+    """That a participant voted in a round (one person, one ballot), never what."""
+
+    __tablename__ = "ballot_receipts"
+
+    round_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Comment(Base):
+    """A short reply under a proposal, moderated like proposals."""
+
+    __tablename__ = "comments"
+    __table_args__ = (sa.UniqueConstraint("author_id", "client_op_id"),)
+
+    id: Mapped[intpk]
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshops.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    body_md: Mapped[str] = mapped_column(sa.String(1000))
+    status: Mapped[ProposalStatus] = mapped_column(
+        enum_column(ProposalStatus), default=ProposalStatus.VISIBLE
+    )
+    hidden_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    anonymity: Mapped[Anonymity] = mapped_column(enum_column(Anonymity), default=Anonymity.NAMED)
+    client_op_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[created_at]
+
+    author: Mapped[Participant | None] = relationship()
+
+
+class AuditEntry(Base):
+    """One facilitator action, readable by the workshop's facilitators and leadership."""
+
+    __tablename__ = "audit_entries"
 
     id: Mapped[intpk]
     workshop_id: Mapped[int] = mapped_column(
         sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
     )
-    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("proposals.id", ondelete="CASCADE"))
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE")
-    )
-    dots: Mapped[int]
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    summary: Mapped[str] = mapped_column(sa.String(500))
+    created_at: Mapped[created_at]
+
+    actor: Mapped[User] = relationship()
 
 
 class DocumentVersion(Base):

@@ -7,20 +7,24 @@ channel at once.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
-from .models import DocumentVersion, Participant, Proposal, Workshop
+from . import clock
+from .models import (
+    Anonymity,
+    AuditEntry,
+    Comment,
+    DocumentVersion,
+    Participant,
+    Proposal,
+    Round,
+    Workshop,
+)
 from .text import render_markdown
 
-
-@dataclasses.dataclass(frozen=True)
-class Tally:
-    """Dots on one proposal and how many people placed them."""
-
-    dots: int = 0
-    voters: int = 0
+# Results are never broken down for a group smaller than this, anywhere.
+MIN_GROUP_SIZE = 5
 
 
 def iso(moment: dt.datetime | None) -> str | None:
@@ -44,6 +48,8 @@ def workshop_payload(workshop: Workshop) -> dict[str, Any]:
             {"id": v.id, "name": v.name, "description": v.description} for v in workshop.values
         ],
         "join_code": workshop.join_code,
+        "anonymity": str(workshop.anonymity),
+        "readout_anonymous": workshop.readout_anonymous,
     }
 
 
@@ -57,21 +63,94 @@ def participant_payload(participant: Participant) -> dict[str, Any]:
     }
 
 
-def proposal_payload(proposal: Proposal, tally: Tally, *, staff: bool) -> dict[str, Any]:
-    """A proposal card; hidden ones and the reason exist only for staff."""
+def shows_authors(anonymity: Anonymity, *, staff: bool, readout: bool) -> bool:
+    """The one rule for every channel: may this audience see who wrote something?"""
+    if anonymity == Anonymity.FULL:
+        return False  # nothing is stored to show
+    if staff:
+        return True
+    return anonymity == Anonymity.NAMED and not readout
+
+
+def proposal_payload(
+    proposal: Proposal, *, staff: bool, readout: bool = False, comments: list[Comment] = ()
+) -> dict[str, Any]:
+    """A proposal card. Authors only where anonymity allows; moderation fields only for staff."""
+    authors = [credit.participant for credit in proposal.credits] or (
+        [proposal.author] if proposal.author else []
+    )
     payload: dict[str, Any] = {
         "id": proposal.id,
         "body_html": render_markdown(proposal.body_md),
-        "author": participant_payload(proposal.author),
+        "authors": [participant_payload(a) for a in authors]
+        if shows_authors(proposal.anonymity, staff=staff, readout=readout)
+        else [],
+        "pinned": proposal.pinned,
+        "round_id": proposal.round_id,
         "created_at": iso(proposal.created_at),
-        "dots": tally.dots,
-        "voters": tally.voters,
+        "comments": [
+            comment_payload(c, staff=staff, readout=readout)
+            for c in comments
+            if staff or c.status == "visible"
+        ],
     }
     if staff:
-        payload["hidden"] = proposal.is_hidden
+        payload["status"] = str(proposal.status)
         payload["hidden_reason"] = proposal.hidden_reason
+        payload["merged_into_id"] = proposal.merged_into_id
         payload["body_md"] = proposal.body_md
     return payload
+
+
+def comment_payload(comment: Comment, *, staff: bool, readout: bool = False) -> dict[str, Any]:
+    """A comment under a proposal, with the same author rule as proposals."""
+    show = comment.author is not None and shows_authors(
+        comment.anonymity, staff=staff, readout=readout
+    )
+    payload: dict[str, Any] = {
+        "id": comment.id,
+        "body_html": render_markdown(comment.body_md),
+        "author": participant_payload(comment.author) if show and comment.author else None,
+        "created_at": iso(comment.created_at),
+    }
+    if staff:
+        payload["status"] = str(comment.status)
+    return payload
+
+
+def round_payload(round_: Round) -> dict[str, Any]:
+    """A round of the agenda with its timer; ``server_now`` lets clients correct clock skew."""
+    return {
+        "id": round_.id,
+        "position": round_.position,
+        "kind": str(round_.kind),
+        "prompt": round_.prompt,
+        "duration_seconds": round_.duration_seconds,
+        "status": str(round_.status),
+        "started_at": iso(round_.started_at),
+        "ends_at": iso(round_.ends_at),
+        "remaining_seconds": round_.remaining_seconds,
+        "method": round_.method,
+        "dots_budget": round_.dots_budget,
+        "dots_cap": round_.dots_cap,
+        "blind": round_.blind,
+        "revealed": round_.revealed_at is not None,
+        "breakdown_by_level": round_.breakdown_by_level,
+        "premoderation": round_.premoderation,
+        "anonymity": str(round_.anonymity) if round_.anonymity else None,
+        "server_now": iso(clock.now()),
+    }
+
+
+def audit_payload(entry: AuditEntry) -> dict[str, Any]:
+    """One line of the audit log."""
+    return {
+        "id": entry.id,
+        "actor": entry.actor.display_name,
+        "action": entry.action,
+        "summary": entry.summary,
+        "created_at": iso(entry.created_at),
+    }
 
 
 def version_payload(version: DocumentVersion) -> dict[str, Any]:
@@ -86,6 +165,13 @@ def version_payload(version: DocumentVersion) -> dict[str, Any]:
     }
 
 
-def presence_payload(online: int, joined: int, by_level: dict[str, int]) -> dict[str, Any]:
+def presence_payload(
+    online: int, joined: int, by_level: dict[str, int], by_department: dict[str, int]
+) -> dict[str, Any]:
     """Who is here: counts only, never names."""
-    return {"online": online, "joined": joined, "by_level": by_level}
+    return {
+        "online": online,
+        "joined": joined,
+        "by_level": by_level,
+        "by_department": by_department,
+    }

@@ -51,6 +51,7 @@ class _Event:
     name: str
     participants_payload: dict[str, Any] | None
     staff_payload: dict[str, Any]
+    staff_name: str
 
 
 @dataclasses.dataclass
@@ -75,10 +76,16 @@ class WorkshopChange:
         *,
         staff_payload: dict[str, Any] | None = None,
         participants: bool = True,
+        staff_name: str | None = None,
     ) -> None:
-        """Queue a workshop event; staff may get a richer payload, or be the only audience."""
+        """Queue a workshop event; staff may get a richer payload, another name, or be alone."""
         self.events.append(
-            _Event(name, payload if participants else None, staff_payload or payload)
+            _Event(
+                name,
+                payload if participants else None,
+                staff_payload or payload,
+                staff_name or name,
+            )
         )
 
     def tell(self, participant_id: int, name: str, payload: dict[str, Any]) -> None:
@@ -140,7 +147,7 @@ def _publish(change: WorkshopChange, first_seq: int) -> None:
             # Participants still receive the number, so their sequence has no gap.
             socketio.emit("seq.skip", {"seq": seq}, to=participants_room(change.workshop_id))
         socketio.emit(
-            event.name, {"seq": seq, **event.staff_payload}, to=staff_room(change.workshop_id)
+            event.staff_name, {"seq": seq, **event.staff_payload}, to=staff_room(change.workshop_id)
         )
     for message in change.personal:
         socketio.emit(message.name, message.payload, to=person_room(message.participant_id))

@@ -20,12 +20,12 @@ from flask_socketio import SocketIO, join_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import realtime
-from .errors import DomainError, Forbidden, NotAuthenticated
+from .errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from .extensions import db
 from .identity import current_participant, current_staff
-from .models import Connection, Participant, Phase, User
+from .models import Comment, Connection, Participant, Phase, User
 from .permissions import can_follow
-from .services import live, participants, proposals, votes, workshops
+from .services import ballots, live, participants, proposals, rounds, workshops
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,93 @@ class SubmitProposal(_Payload):
 class SetVote(_Payload):
     proposal_id: int
     dots: int = Field(ge=0, le=100)
+    token: str | None = Field(default=None, max_length=64)
+
+
+class CastBallot(_Payload):
+    ballot: dict[str, Any]
+    round_id: int | None = None
+    token: str | None = Field(default=None, max_length=64)
+
+
+class Sync(_Payload):
+    token: str | None = Field(default=None, max_length=64)
+
+
+class RoundRef(_Payload):
+    round_id: int
+
+
+class ExtendRound(_Payload):
+    round_id: int
+    seconds: int = Field(ge=1, le=3600)
+
+
+class MoveRound(_Payload):
+    round_id: int
+    position: int = Field(ge=0, le=100)
+
+
+class RoundSettingsIn(_Payload):
+    kind: str = Field(max_length=20)
+    prompt: str = Field(default="", max_length=500)
+    minutes: float = Field(default=10, ge=0, le=240)
+    method: str | None = Field(default=None, max_length=20)
+    dots_budget: int = Field(default=3, ge=1, le=20)
+    dots_cap: int | None = Field(default=None, ge=1, le=20)
+    blind: bool = True
+    breakdown_by_level: bool = False
+    premoderation: bool = False
+    anonymity: str | None = Field(default=None, max_length=20)
+
+    def settings(self) -> rounds.RoundSettings:
+        return rounds.RoundSettings(
+            kind=self.kind,
+            prompt=self.prompt,
+            duration_seconds=int(self.minutes * 60),
+            method=self.method,
+            dots_budget=self.dots_budget,
+            dots_cap=self.dots_cap,
+            blind=self.blind,
+            breakdown_by_level=self.breakdown_by_level,
+            premoderation=self.premoderation,
+            anonymity=self.anonymity,
+        )
+
+
+class UpdateRound(RoundSettingsIn):
+    round_id: int
+
+
+class PinProposal(_Payload):
+    proposal_id: int
+    pinned: bool
+
+
+class MergeProposals(_Payload):
+    keep_id: int
+    merge_id: int
+
+
+class SplitProposal(_Payload):
+    proposal_id: int
+    parts: list[str] = Field(min_length=2, max_length=5)
+
+
+class AddComment(_Payload):
+    proposal_id: int
+    body: str = Field(max_length=2000)
+    op_id: str | None = Field(default=None, max_length=64)
+
+
+class ModerateComment(_Payload):
+    comment_id: int
+    visible: bool
+    reason: str = Field(default="", max_length=300)
+
+
+class SetReadout(_Payload):
+    anonymous: bool
 
 
 class SetPhase(_Payload):
@@ -154,9 +241,9 @@ def register(socketio: SocketIO) -> None:
     def on_disconnect(reason: Any = None) -> None:
         participants.disconnect(request.sid)  # type: ignore[attr-defined]
 
-    @command(socketio, "state.sync", Empty)
-    def sync(workshop_id: int, actor: Participant | User, _: Empty) -> dict[str, Any]:
-        return {"snapshot": live.build_snapshot(workshop_id, actor)}
+    @command(socketio, "state.sync", Sync)
+    def sync(workshop_id: int, actor: Participant | User, data: Sync) -> dict[str, Any]:
+        return {"snapshot": live.build_snapshot(workshop_id, actor, ballot_token=data.token)}
 
     @command(socketio, "proposal.submit", SubmitProposal)
     def submit(workshop_id: int, actor: Participant | User, data: SubmitProposal) -> dict[str, Any]:
@@ -169,11 +256,116 @@ def register(socketio: SocketIO) -> None:
     def vote(workshop_id: int, actor: Participant | User, data: SetVote) -> dict[str, Any]:
         if not isinstance(actor, Participant):
             raise Forbidden(_("Only participants vote."))
-        return {"me": votes.set_dots(actor, data.proposal_id, data.dots)}
+        return {"me": ballots.set_dots(actor, data.proposal_id, data.dots, token=data.token)}
+
+    @command(socketio, "ballot.cast", CastBallot)
+    def cast(workshop_id: int, actor: Participant | User, data: CastBallot) -> dict[str, Any]:
+        if not isinstance(actor, Participant):
+            raise Forbidden(_("Only participants vote."))
+        mine = ballots.cast_ballot(
+            actor, workshop_id, data.ballot, round_id=data.round_id, token=data.token
+        )
+        return {"me": mine}
+
+    @command(socketio, "comment.add", AddComment)
+    def comment(workshop_id: int, actor: Participant | User, data: AddComment) -> dict[str, Any]:
+        if not isinstance(actor, Participant):
+            raise Forbidden(_("Staff accounts follow the room; participants comment."))
+        proposals.get_proposal(data.proposal_id, workshop_id)
+        created = proposals.add_comment(actor, data.proposal_id, data.body, op_id=data.op_id)
+        return {"comment_id": created.id, "status": str(created.status)}
+
+    def staff_command(name: str, schema: type[_Payload]):  # noqa: ANN202
+        """Commands only this workshop's facilitators may send; the service re-checks."""
+
+        def decorate(handler):  # noqa: ANN001, ANN202
+            @command(socketio, name, schema)
+            @functools.wraps(handler)
+            def run(workshop_id: int, actor: Participant | User, data: Any) -> dict[str, Any]:
+                return handler(workshop_id, _require_staff(actor), data) or {}
+
+            return run
+
+        return decorate
+
+    def _round_of(workshop_id: int, round_id: int) -> int:
+        if not any(r.id == round_id for r in rounds.list_rounds(workshop_id)):
+            raise NotFound(_("This round does not exist."))
+        return round_id
+
+    @staff_command("agenda.template", Empty)
+    def template(workshop_id: int, staff: User, _data: Empty) -> None:
+        rounds.apply_template(staff, workshop_id)
+
+    @staff_command("round.add", RoundSettingsIn)
+    def add_round(workshop_id: int, staff: User, data: RoundSettingsIn) -> dict[str, Any]:
+        return {"round_id": rounds.add_round(staff, workshop_id, data.settings()).id}
+
+    @staff_command("round.update", UpdateRound)
+    def update_round(workshop_id: int, staff: User, data: UpdateRound) -> None:
+        rounds.update_round(staff, _round_of(workshop_id, data.round_id), data.settings())
+
+    @staff_command("round.remove", RoundRef)
+    def remove_round(workshop_id: int, staff: User, data: RoundRef) -> None:
+        rounds.remove_round(staff, _round_of(workshop_id, data.round_id))
+
+    @staff_command("round.move", MoveRound)
+    def move_round(workshop_id: int, staff: User, data: MoveRound) -> None:
+        rounds.move_round(staff, _round_of(workshop_id, data.round_id), data.position)
+
+    for verb, service in [
+        ("start", rounds.start_round),
+        ("pause", rounds.pause_round),
+        ("resume", rounds.resume_round),
+        ("end", rounds.end_round),
+        ("reveal", ballots.reveal_round),
+    ]:
+
+        def round_action(workshop_id: int, staff: User, data: RoundRef, service=service) -> None:
+            service(staff, _round_of(workshop_id, data.round_id))
+
+        staff_command(f"round.{verb}", RoundRef)(round_action)
+
+    @staff_command("round.extend", ExtendRound)
+    def extend(workshop_id: int, staff: User, data: ExtendRound) -> None:
+        rounds.extend_round(staff, _round_of(workshop_id, data.round_id), data.seconds)
+
+    @staff_command("proposal.approve", ProposalRef)
+    def approve(workshop_id: int, staff: User, data: ProposalRef) -> None:
+        proposals.approve_proposal(staff, proposals.get_proposal(data.proposal_id, workshop_id).id)
+
+    @staff_command("proposal.pin", PinProposal)
+    def pin(workshop_id: int, staff: User, data: PinProposal) -> None:
+        proposal = proposals.get_proposal(data.proposal_id, workshop_id)
+        proposals.pin_proposal(staff, proposal.id, data.pinned)
+
+    @staff_command("proposal.merge", MergeProposals)
+    def merge(workshop_id: int, staff: User, data: MergeProposals) -> None:
+        keep = proposals.get_proposal(data.keep_id, workshop_id)
+        gone = proposals.get_proposal(data.merge_id, workshop_id)
+        proposals.merge_proposals(staff, keep.id, gone.id)
+
+    @staff_command("proposal.split", SplitProposal)
+    def split(workshop_id: int, staff: User, data: SplitProposal) -> dict[str, Any]:
+        proposal = proposals.get_proposal(data.proposal_id, workshop_id)
+        return {
+            "proposal_ids": [p.id for p in proposals.split_proposal(staff, proposal.id, data.parts)]
+        }
+
+    @staff_command("comment.moderate", ModerateComment)
+    def moderate_comment(workshop_id: int, staff: User, data: ModerateComment) -> None:
+        comment = db.session.get(Comment, data.comment_id)
+        if comment is None or comment.workshop_id != workshop_id:
+            raise NotFound(_("This comment does not exist."))
+        proposals.moderate_comment(staff, comment.id, visible=data.visible, reason=data.reason)
+
+    @staff_command("readout.set", SetReadout)
+    def readout(workshop_id: int, staff: User, data: SetReadout) -> None:
+        proposals.set_readout(staff, workshop_id, data.anonymous)
 
     @command(socketio, "phase.set", SetPhase)
     def phase(workshop_id: int, actor: Participant | User, data: SetPhase) -> dict[str, Any]:
-        workshop = workshops.set_phase(_require_staff(actor), workshop_id, data.phase)
+        workshop = rounds.set_phase(_require_staff(actor), workshop_id, data.phase)
         return {"phase": str(workshop.phase)}
 
     @command(socketio, "proposal.hide", HideProposal)

@@ -3,7 +3,7 @@ import pytest
 from tests.conftest import db_fingerprint, join, make_workshop
 from workshop.errors import InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase
-from workshop.services import participants, workshops
+from workshop.services import participants, rounds
 
 
 def test_joining_needs_only_a_name_and_a_level(workshop):
@@ -25,7 +25,7 @@ def test_a_wrong_join_code_is_refused_and_nothing_is_stored(workshop, code, erro
 
 
 def test_a_closed_workshop_takes_nobody_new(facilitator, workshop):
-    workshops.set_phase(facilitator, workshop.id, Phase.CLOSED)
+    rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
     before = db_fingerprint()
     with pytest.raises(InvalidState):
         join(workshop)
@@ -70,6 +70,7 @@ def test_presence_counts_people_online_by_level_not_sockets(facilitator, worksho
         "online": 2,
         "joined": 2,
         "by_level": {"Frontline": 1, "Team lead": 1},
+        "by_department": {},
     }
     participants.disconnect("sid-3")
     assert participants.presence(workshop.id)["by_level"] == {"Frontline": 1}

@@ -2,8 +2,9 @@ import pytest
 
 from tests.conftest import db_fingerprint, in_phase, join, make_user, make_workshop
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from workshop.models import Phase
-from workshop.services import proposals, votes
+from workshop.models import Anonymity, Phase, ProposalStatus, RoundKind
+from workshop.payloads import proposal_payload
+from workshop.services import ballots, proposals, rounds
 from workshop.services.proposals import MAX_PROPOSAL_LENGTH
 
 
@@ -18,9 +19,8 @@ def test_a_participant_proposes_wording_rendered_safely(proposing):
         amira, proposing.id, "We *care*<script>alert(1)</script>\r\n"
     )
     assert proposal.body_md == "We *care*<script>alert(1)</script>"
-    from workshop.payloads import Tally, proposal_payload
-
-    html = proposal_payload(proposal, Tally(), staff=False)["body_html"]
+    assert proposal.round_id == rounds.current_round(proposing.id).id
+    html = proposal_payload(proposal, staff=False)["body_html"]
     assert "<em>care</em>" in html
     assert "<script" not in html
 
@@ -34,7 +34,7 @@ def test_empty_or_oversized_proposals_are_refused(proposing, body):
     assert db_fingerprint() == before
 
 
-def test_proposals_are_refused_outside_the_propose_phase(facilitator, workshop):
+def test_proposals_are_refused_outside_a_propose_round(facilitator, workshop):
     amira = join(workshop)
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
@@ -60,27 +60,122 @@ def test_a_resent_command_is_applied_once(proposing):
     assert len(proposals.list_proposals(proposing.id, include_hidden=True)) == 1
 
 
-def test_hiding_takes_a_proposal_off_and_returns_its_dots(facilitator, proposing):
-    amira = join(proposing)
-    proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
-    in_phase(facilitator, proposing, Phase.VOTE)
-    votes.set_dots(amira, proposal.id, 2)
-    proposals.hide_proposal(facilitator, proposal.id, "duplicate")
-    assert proposals.list_proposals(proposing.id, include_hidden=False) == []
-    assert votes.my_votes_payload(amira.id)["dots_left"] == 3
-    proposals.restore_proposal(facilitator, proposal.id)
-    assert [p.id for p in proposals.list_proposals(proposing.id, include_hidden=False)] == [
+def test_premoderated_proposals_wait_for_approval(facilitator, workshop):
+    round_ = rounds.add_round(
+        facilitator,
+        workshop.id,
+        rounds.RoundSettings(RoundKind.PROPOSE, "Who do we serve?", 300, premoderation=True),
+    )
+    rounds.start_round(facilitator, round_.id)
+    amira = join(workshop)
+    proposal = proposals.submit_proposal(amira, workshop.id, "We serve everyone")
+    assert proposal.status == ProposalStatus.PENDING
+    assert proposals.list_proposals(workshop.id, include_hidden=False) == []
+    proposals.approve_proposal(facilitator, proposal.id)
+    assert [p.id for p in proposals.list_proposals(workshop.id, include_hidden=False)] == [
         proposal.id
     ]
 
 
-def test_participants_and_strangers_cannot_hide(facilitator, proposing):
+def test_hiding_takes_a_proposal_off_and_returns_its_dots(facilitator, proposing):
     amira = join(proposing)
     proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
+    other = proposals.submit_proposal(amira, proposing.id, "We care")
+    in_phase(facilitator, proposing, Phase.VOTE)
+    ballots.set_dots(amira, proposal.id, 3)
+    proposals.hide_proposal(facilitator, proposal.id, "duplicate")
+    assert proposal.hidden_reason == "duplicate"
+    assert [p.id for p in proposals.list_proposals(proposing.id, include_hidden=False)] == [
+        other.id
+    ]
+    # the three dots are free again: all of them can go on the other card
+    assert ballots.set_dots(amira, other.id, 3)["ballot"] == {"dots": {str(other.id): 3}}
+    proposals.restore_proposal(facilitator, proposal.id)
+    assert proposal.status == ProposalStatus.VISIBLE
+
+
+def test_merging_carries_votes_and_credits_both_authors(facilitator, proposing):
+    amira, joost = join(proposing, "Amira"), join(proposing, "Joost", "Team lead")
+    keep = proposals.submit_proposal(amira, proposing.id, "We serve patients")
+    dup = proposals.submit_proposal(joost, proposing.id, "We serve our patients")
+    in_phase(facilitator, proposing, Phase.VOTE)
+    ballots.set_dots(amira, keep.id, 1)
+    ballots.set_dots(amira, dup.id, 2)
+    ballots.set_dots(joost, dup.id, 3)
+    merged = proposals.merge_proposals(facilitator, keep.id, dup.id)
+    assert dup.status == ProposalStatus.MERGED and dup.merged_into_id == keep.id
+    assert {c.participant.display_name for c in merged.credits} == {"Amira", "Joost"}
+    round_ = rounds.current_round(proposing.id)
+    round_.blind = False
+    results = ballots.results_payload(round_)
+    assert results["items"] == [{"proposal_id": keep.id, "dots": 6, "voters": 2}]
+
+
+def test_splitting_makes_two_cards_credited_to_the_author(facilitator, proposing):
+    amira = join(proposing)
+    original = proposals.submit_proposal(amira, proposing.id, "We serve and we listen")
+    parts = proposals.split_proposal(facilitator, original.id, ["We serve", "We listen"])
+    assert [p.body_md for p in parts] == ["We serve", "We listen"]
+    assert all(p.credits[0].participant_id == amira.id for p in parts)
+    assert original.status == ProposalStatus.HIDDEN
+    with pytest.raises(ValidationFailed):
+        proposals.split_proposal(facilitator, parts[0].id, ["Only one"])
+
+
+def test_comments_follow_the_rounds_moderation(facilitator, proposing):
+    amira, joost = join(proposing, "Amira"), join(proposing, "Joost")
+    proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
+    comment = proposals.add_comment(joost, proposal.id, "Serve whom?")
+    assert comment.status == ProposalStatus.VISIBLE
+    hidden = proposals.moderate_comment(facilitator, comment.id, visible=False, reason="rude")
+    assert hidden.status == ProposalStatus.HIDDEN
+    payload = proposal_payload(proposal, staff=False, comments=[hidden])
+    assert payload["comments"] == []
+    with pytest.raises(ValidationFailed):
+        proposals.add_comment(joost, proposal.id, "")
+
+
+def test_anonymous_to_peers_hides_authors_from_participants_only(facilitator, workshop):
+    workshop.anonymity = Anonymity.PEERS
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    amira = join(workshop)
+    proposal = proposals.submit_proposal(amira, workshop.id, "We serve")
+    assert proposal_payload(proposal, staff=False)["authors"] == []
+    assert proposal_payload(proposal, staff=True)["authors"][0]["name"] == "Amira"
+
+
+def test_fully_anonymous_proposals_store_no_author_at_all(facilitator, workshop):
+    workshop.anonymity = Anonymity.FULL
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    amira = join(workshop)
+    proposal = proposals.submit_proposal(amira, workshop.id, "We serve", op_id="x1")
+    assert proposal.author_id is None and proposal.credits == []
+    assert proposal_payload(proposal, staff=True)["authors"] == []
+    assert proposals.submit_proposal(amira, workshop.id, "We serve", op_id="x1").id == proposal.id
+
+
+def test_readout_mode_hides_authors_from_participants(facilitator, proposing):
+    amira = join(proposing)
+    proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
+    proposals.set_readout(facilitator, proposing.id, True)
+    assert proposal_payload(proposal, staff=False, readout=True)["authors"] == []
+
+
+def test_participants_and_strangers_cannot_moderate(facilitator, proposing):
+    amira = join(proposing)
+    proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
+    other = proposals.submit_proposal(amira, proposing.id, "We care")
     stranger = make_user("stranger@example.org")
     before = db_fingerprint()
-    with pytest.raises(Forbidden):
-        proposals.hide_proposal(amira, proposal.id)
-    with pytest.raises(NotFound):
-        proposals.hide_proposal(stranger, proposal.id)
+    for call in [
+        lambda who: proposals.hide_proposal(who, proposal.id),
+        lambda who: proposals.pin_proposal(who, proposal.id, True),
+        lambda who: proposals.merge_proposals(who, proposal.id, other.id),
+        lambda who: proposals.split_proposal(who, proposal.id, ["a", "b"]),
+        lambda who: proposals.set_readout(who, proposing.id, True),
+    ]:
+        with pytest.raises(Forbidden):
+            call(amira)
+        with pytest.raises(NotFound):
+            call(stranger)
     assert db_fingerprint() == before

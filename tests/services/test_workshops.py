@@ -6,7 +6,7 @@ from tests.conftest import db_fingerprint, join, make_user, make_workshop
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import DEFAULT_LEVELS, Phase, StaffRole, UserRole, utcnow
-from workshop.services import workshops
+from workshop.services import rounds, workshops
 from workshop.services.workshops import JOIN_CODE_ALPHABET, WorkshopSettings
 
 
@@ -66,19 +66,19 @@ def test_editing_settings_keeps_value_ids_that_survive(facilitator, workshop):
 
 def test_phases_move_forward_and_back(facilitator, workshop):
     for phase in [Phase.PROPOSE, Phase.VOTE, Phase.PROPOSE]:
-        assert workshops.set_phase(facilitator, workshop.id, phase).phase == phase
+        assert rounds.set_phase(facilitator, workshop.id, phase).phase == phase
 
 
 def test_unknown_phase_is_refused(facilitator, workshop):
     with pytest.raises(ValidationFailed):
-        workshops.set_phase(facilitator, workshop.id, "brainstorm")
+        rounds.set_phase(facilitator, workshop.id, "brainstorm")
 
 
 def test_a_participant_cannot_move_the_phase(facilitator, workshop):
     participant = join(workshop)
     before = db_fingerprint()
     with pytest.raises(Forbidden):
-        workshops.set_phase(participant, workshop.id, Phase.VOTE)
+        rounds.set_phase(participant, workshop.id, Phase.VOTE)
     assert db_fingerprint() == before
 
 
@@ -86,7 +86,7 @@ def test_a_facilitator_of_another_workshop_cannot_see_or_run_this_one(facilitato
     other = make_user("other@example.org")
     before = db_fingerprint()
     with pytest.raises(NotFound):
-        workshops.set_phase(other, workshop.id, Phase.PROPOSE)
+        rounds.set_phase(other, workshop.id, Phase.PROPOSE)
     assert db_fingerprint() == before
 
 
@@ -96,7 +96,7 @@ def test_leadership_follows_but_cannot_moderate(facilitator, workshop):
     assert workshops.get_workshop_for_staff(boss, workshop.id, moderate=False) == workshop
     before = db_fingerprint()
     with pytest.raises(Forbidden):
-        workshops.set_phase(boss, workshop.id, Phase.PROPOSE)
+        rounds.set_phase(boss, workshop.id, Phase.PROPOSE)
     assert db_fingerprint() == before
 
 
@@ -121,7 +121,7 @@ def test_join_codes_are_forgiving_about_case_spaces_and_dashes(facilitator, type
 
 def test_closed_and_expired_codes_are_refused(facilitator):
     closed = make_workshop(facilitator)
-    workshops.set_phase(facilitator, closed.id, Phase.CLOSED)
+    rounds.set_phase(facilitator, closed.id, Phase.CLOSED)
     with pytest.raises(InvalidState) as refused:
         workshops.find_open_workshop(closed.join_code)
     assert refused.value.code == "join_closed"

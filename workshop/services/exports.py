@@ -10,7 +10,8 @@ from flask import render_template
 from flask_babel import gettext as _
 
 from ..errors import ValidationFailed
-from ..models import DocumentVersion, User, Workshop
+from ..models import DocumentVersion, Participant, Proposal, User, Workshop
+from ..payloads import shows_authors
 from ..text import render_markdown
 from .document import get_version
 from .workshops import get_workshop_for_staff
@@ -58,10 +59,18 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, o
             {
                 "body_md": p.body_md,
                 "body_html": render_markdown(p.body_md),
-                "author": p.author.display_name,
-                "level": p.author.level,
-                "department": p.author.department,
+                "authors": [
+                    {"name": a.display_name, "level": a.level, "department": a.department}
+                    for a in _credited(p)
+                ],
             }
             for p in version.source_proposals
         ],
     }
+
+
+def _credited(proposal: Proposal) -> list[Participant]:
+    """Who an export may name for a proposal: nobody for anonymous ones."""
+    if not shows_authors(proposal.anonymity, staff=True, readout=False):
+        return []
+    return [credit.participant for credit in proposal.credits]

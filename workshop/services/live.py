@@ -10,21 +10,24 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Participant, User, Workshop
+from ..models import Participant, Round, User, Workshop
 from ..payloads import (
-    Tally,
     participant_payload,
     proposal_payload,
+    round_payload,
     version_payload,
     workshop_payload,
 )
+from . import ballots
 from .document import latest_version
 from .participants import presence
-from .proposals import list_proposals
-from .votes import my_votes_payload, tallies
+from .proposals import comments_of, list_proposals
+from .rounds import current_round, latest_vote_round, list_rounds
 
 
-def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, Any]:
+def build_snapshot(
+    workshop_id: int, viewer: Participant | User, *, ballot_token: str | None = None
+) -> dict[str, Any]:
     """Everything one viewer's screen shows, with the sequence number it is current at.
 
     The number is read before the state, so the state is at least that
@@ -40,21 +43,40 @@ def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, An
     is_staff = staff_role is not None
     if not is_staff and not permissions.is_participant_of(viewer, workshop):
         raise NotFound(_("This workshop does not exist."))
-    counts = tallies(workshop_id)
     proposals = list_proposals(workshop_id, include_hidden=is_staff)
+    comments = comments_of([p.id for p in proposals])
     latest = latest_version(workshop_id)
+    running = current_round(workshop_id)
+    vote_round = latest_vote_round(workshop_id)
     snapshot: dict[str, Any] = {
         "seq": seq,
         "workshop": workshop_payload(workshop),
+        "rounds": [round_payload(r) for r in list_rounds(workshop_id)],
+        "current_round_id": running.id if running else None,
+        "vote": _vote_state(vote_round),
         "proposals": [
-            proposal_payload(p, counts.get(p.id, Tally()), staff=is_staff) for p in proposals
+            proposal_payload(
+                p, staff=is_staff, readout=workshop.readout_anonymous, comments=comments[p.id]
+            )
+            for p in proposals
         ],
         "presence": presence(workshop_id),
         "document": version_payload(latest) if latest else None,
     }
     if isinstance(viewer, Participant):
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
-        snapshot["me"] = my_votes_payload(viewer.id)
+        snapshot["me"] = ballots.my_ballot(viewer, vote_round, ballot_token)
     else:
         snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}
     return snapshot
+
+
+def _vote_state(round_: Round | None) -> dict[str, Any] | None:
+    """The latest voting round's count of voters, and its results once they may be seen."""
+    if round_ is None:
+        return None
+    return {
+        "round_id": round_.id,
+        "voters": ballots.voter_count(round_.id),
+        "results": ballots.results_payload(round_),
+    }

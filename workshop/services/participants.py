@@ -109,7 +109,14 @@ def presence(workshop_id: int) -> dict[str, object]:
         .group_by(Participant.level)
     ).all()
     by_level = {level: count for level, count in online_rows}
-    return presence_payload(sum(by_level.values()), joined, by_level)
+    department_rows = db.session.execute(
+        sa.select(Participant.department, sa.func.count(sa.distinct(Participant.id)))
+        .join(Connection, Connection.participant_id == Participant.id)
+        .where(Participant.workshop_id == workshop_id, Participant.department != "")
+        .group_by(Participant.department)
+    ).all()
+    by_department = {department: count for department, count in department_rows}
+    return presence_payload(sum(by_level.values()), joined, by_level, by_department)
 
 
 def _emit_presence(change: WorkshopChange, workshop_id: int) -> None:

@@ -13,12 +13,12 @@ from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
     DEFAULT_LEVELS,
+    Anonymity,
     OrgValue,
     Participant,
     Phase,
     StaffRole,
     User,
-    Vote,
     Workshop,
     WorkshopStaff,
     utcnow,
@@ -46,6 +46,7 @@ class WorkshopSettings:
     levels: list[str] = dataclasses.field(default_factory=lambda: list(DEFAULT_LEVELS))
     departments: list[str] = dataclasses.field(default_factory=list)
     dots_per_participant: int = 3
+    anonymity: Anonymity | str = Anonymity.NAMED
 
 
 def generate_join_code() -> str:
@@ -102,6 +103,10 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
     levels = _clean_list(settings.levels, field="levels", max_length=60)
     if not levels:
         raise ValidationFailed(_("List at least one organisational level."), field="levels")
+    try:
+        anonymity = Anonymity(settings.anonymity)
+    except ValueError:
+        raise ValidationFailed(_("Unknown anonymity setting."), field="anonymity") from None
     if not 1 <= settings.dots_per_participant <= 20:
         raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")
     return WorkshopSettings(
@@ -112,6 +117,7 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
         levels=levels,
         departments=_clean_list(settings.departments, field="departments", max_length=80),
         dots_per_participant=settings.dots_per_participant,
+        anonymity=anonymity,
     )
 
 
@@ -131,7 +137,9 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
         levels=settings.levels,
         departments=settings.departments,
         dots_per_participant=settings.dots_per_participant,
+        anonymity=Anonymity(settings.anonymity),
         created_by_id=actor.id,
+        lead_user_id=actor.id,
         values=[OrgValue(position=i, name=name) for i, name in enumerate(settings.values)],
         staff=[WorkshopStaff(user_id=actor.id, role=StaffRole.FACILITATOR)],
     )
@@ -145,27 +153,14 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
     settings = _validated(settings)
     with workshop_change(workshop.id) as change:
-        spent = (
-            sa.select(sa.func.sum(Vote.dots).label("dots"))
-            .where(Vote.workshop_id == workshop.id)
-            .group_by(Vote.participant_id)
-            .subquery()
-        )
-        most_spent = db.session.scalar(sa.select(sa.func.max(spent.c.dots))) or 0
-        if settings.dots_per_participant < most_spent:
-            raise InvalidState(
-                _(
-                    "Someone has already placed %(n)s dots; the budget cannot go below that.",
-                    n=most_spent,
-                ),
-                field="dots",
-            )
         workshop.title = settings.title
         workshop.organisation = settings.organisation
         workshop.brief_md = settings.brief_md
         workshop.levels = settings.levels
         workshop.departments = settings.departments
         workshop.dots_per_participant = settings.dots_per_participant
+        # Applies to what is written from now on; earlier contributions keep theirs.
+        workshop.anonymity = Anonymity(settings.anonymity)
         _replace_values(workshop, settings.values)
         db.session.flush()
         change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
@@ -206,26 +201,17 @@ def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) 
     return member
 
 
-def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
-    """Move the workshop to a phase (forwards or back); every screen follows."""
+def hand_over(actor: User, workshop_id: int, email: str) -> Workshop:
+    """Make another facilitator the lead (added as co-facilitator if needed)."""
+    from . import audit
+
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
-    try:
-        phase = Phase(phase)
-    except ValueError:
-        raise ValidationFailed(
-            _("Unknown phase “%(phase)s”.", phase=phase), field="phase"
-        ) from None
+    member = add_staff(actor, workshop.id, email, StaffRole.FACILITATOR)
     with workshop_change(workshop.id) as change:
-        db.session.refresh(workshop)
-        if workshop.phase == phase:
-            raise InvalidState(_("The workshop is already in this phase."))
-        workshop.phase = phase
-        workshop.phase_changed_at = utcnow()
+        workshop.lead_user_id = member.user_id
         db.session.flush()
-        change.emit(
-            "phase.changed",
-            {"phase": str(phase), "phase_changed_at": workshop.phase_changed_at.isoformat()},
-        )
+        audit.record(actor, workshop.id, "handover", f"Handed over to {member.user.display_name}")
+        change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
     return workshop
 
 

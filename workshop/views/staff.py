@@ -23,9 +23,8 @@ from ..errors import Conflict, DomainError
 from ..forms import DocumentForm, DraftFromProposalsForm, StaffForm, WorkshopForm, lines
 from ..identity import current_staff
 from ..models import DEFAULT_LEVELS, User, Workshop
-from ..payloads import Tally
 from ..permissions import can_create_workshop, can_moderate
-from ..services import document, exports, proposals, votes, workshops
+from ..services import ballots, document, exports, proposals, rounds, workshops
 from ..services.workshops import WorkshopSettings, format_join_code
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
@@ -217,12 +216,17 @@ def edit_document(workshop_id: int):  # noqa: ANN201
     )
 
 
-def _ranked_proposals(workshop_id: int) -> list[tuple[object, Tally]]:
-    counts = votes.tallies(workshop_id)
+def _ranked_proposals(workshop_id: int) -> list[tuple[object, str]]:
+    """Visible proposals, best first by the latest vote whose results may be seen."""
     visible = proposals.list_proposals(workshop_id, include_hidden=False)
-    ranked = [(p, counts.get(p.id, Tally())) for p in visible]
-    ranked.sort(key=lambda pair: (-pair[1].dots, -pair[1].voters, pair[0].id))
-    return ranked
+    vote_round = rounds.latest_vote_round(workshop_id)
+    results = ballots.results_payload(vote_round) if vote_round else None
+    if not results or "ranking" not in results:
+        return [(p, "") for p in visible]
+    place = {pid: index for index, pid in enumerate(results["ranking"])}
+    visible.sort(key=lambda p: (place.get(p.id, len(place)), p.id))
+    labels = {pid: f"#{index + 1}" for pid, index in place.items()}
+    return [(p, labels.get(p.id, "")) for p in visible]
 
 
 @bp.post("/<int:workshop_id>/document/from-proposals")

@@ -1,0 +1,186 @@
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import db_fingerprint, in_phase, join, make_workshop
+from workshop import clock
+from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.extensions import db
+from workshop.models import Anonymity, Ballot, BallotReceipt, Phase, RoundKind
+from workshop.services import ballots, live, proposals, rounds
+from workshop.services.rounds import RoundSettings
+
+LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
+
+
+@pytest.fixture(autouse=True)
+def real_time_again():
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def cards(facilitator, workshop):
+    """Three proposals, waiting for a vote."""
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    author = join(workshop, "Author")
+    made = [proposals.submit_proposal(author, workshop.id, text) for text in ("A", "B", "C")]
+    return [p.id for p in made]
+
+
+def vote_round(facilitator, workshop, method, **settings):
+    round_ = rounds.add_round(
+        facilitator,
+        workshop.id,
+        RoundSettings(RoundKind.VOTE, "Vote", 300, method=method, **settings),
+    )
+    return rounds.start_round(facilitator, round_.id)
+
+
+def test_dot_votes_are_blind_until_the_reveal(facilitator, workshop, cards):
+    round_ = vote_round(facilitator, workshop, "dot")
+    amira, joost = join(workshop, "Amira"), join(workshop, "Joost")
+    ballots.set_dots(amira, cards[0], 2)
+    ballots.set_dots(joost, cards[1], 1)
+    assert ballots.results_payload(round_) is None
+    snapshot = live.build_snapshot(workshop.id, facilitator)
+    assert snapshot["vote"] == {"round_id": round_.id, "voters": 2, "results": None}
+    ballots.reveal_round(facilitator, round_.id)
+    results = ballots.results_payload(round_)
+    assert results["winner"] == cards[0]
+    assert results["items"][0] == {"proposal_id": cards[0], "dots": 2, "voters": 1}
+
+
+def test_people_change_their_vote_and_only_the_current_one_counts(facilitator, workshop, cards):
+    round_ = vote_round(facilitator, workshop, "approval", blind=False)
+    amira = join(workshop)
+    ballots.cast_ballot(amira, workshop.id, {"approved": [cards[0], cards[1]]})
+    ballots.cast_ballot(amira, workshop.id, {"approved": [cards[2]]})
+    results = ballots.results_payload(round_)
+    assert results["ballots"] == 1 and results["winner"] == cards[2]
+    assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 1
+
+
+def test_scores_ranked_ballots_and_consent_are_counted(facilitator, workshop, cards):
+    people = [join(workshop, f"P{i}") for i in range(5)]
+    score = vote_round(facilitator, workshop, "score", blind=False)
+    for person, (a, b) in zip(people, [(5, 1), (4, 2), (0, 5), (5, 0), (3, 3)], strict=True):
+        ballots.cast_ballot(person, workshop.id, {"scores": {str(cards[0]): a, str(cards[1]): b}})
+    assert ballots.results_payload(score)["winner"] == cards[0]
+
+    ranked = vote_round(facilitator, workshop, "ranked", blind=False)
+    orders = [[0, 1, 2], [0, 1, 2], [1, 2, 0], [1, 2, 0], [2, 1, 0]]
+    for person, order in zip(people, orders, strict=True):
+        ballots.cast_ballot(person, workshop.id, {"ranking": [cards[i] for i in order]})
+    results = ballots.results_payload(ranked)
+    assert results["schulze"]["winner"] == cards[1]
+    assert len(results["instant_runoff"]["rounds"]) >= 1
+    assert set(results["borda"]["scores"]) == {str(c) for c in cards}
+
+    consent = vote_round(facilitator, workshop, "consent", blind=False)
+    ballots.cast_ballot(people[0], workshop.id, {"consent": {str(cards[0]): {"choice": "agree"}}})
+    ballots.cast_ballot(
+        people[1],
+        workshop.id,
+        {"consent": {str(cards[0]): {"choice": "object", "reason": "Leaves out colleagues"}}},
+    )
+    item = ballots.results_payload(consent)["items"][0]
+    assert item["consented"] is False and item["objections"] == ["Leaves out colleagues"]
+
+
+@pytest.mark.parametrize(
+    ("method", "ballot"),
+    [
+        ("dot", {"dots": {"1": 4}}),
+        ("approval", {"approved": [999]}),
+        ("score", {"scores": {"1": 6}}),
+        ("ranked", {"ranking": [1, 1]}),
+        ("consent", {"consent": {"1": {"choice": "object", "reason": ""}}}),
+        ("ranked", {"ranking": "1,2"}),
+    ],
+)
+def test_invalid_ballots_are_refused_and_nothing_is_stored(
+    facilitator, workshop, cards, method, ballot
+):
+    vote_round(facilitator, workshop, method)
+    amira = join(workshop)
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed):
+        ballots.cast_ballot(amira, workshop.id, ballot)
+    assert db_fingerprint() == before
+
+
+def test_no_vote_after_the_round_ends_or_its_time_is_up(facilitator, workshop, cards):
+    round_ = vote_round(facilitator, workshop, "dot")
+    amira = join(workshop)
+    clock.advance(301)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        ballots.set_dots(amira, cards[0], 1)
+    assert refused.value.code == "voting_closed"
+    rounds.end_round(facilitator, round_.id)
+    with pytest.raises(InvalidState):
+        ballots.set_dots(amira, cards[0], 1)
+    assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
+    assert before[0] == db_fingerprint()[0]
+
+
+def test_no_vote_beyond_the_budget_on_a_hidden_card_or_in_another_workshop(
+    facilitator, workshop, cards
+):
+    vote_round(facilitator, workshop, "dot", dots_budget=3, dots_cap=2)
+    amira = join(workshop)
+    outsider = join(make_workshop(facilitator))
+    ballots.set_dots(amira, cards[0], 2)
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed):
+        ballots.set_dots(amira, cards[1], 2)  # 4 > 3
+    with pytest.raises(ValidationFailed):
+        ballots.set_dots(amira, cards[0], 3)  # over the cap of 2 per card
+    proposals.hide_proposal(facilitator, cards[2])
+    hidden_before = db_fingerprint()
+    with pytest.raises(InvalidState):
+        ballots.set_dots(amira, cards[2], 1)
+    with pytest.raises(NotFound):
+        ballots.set_dots(outsider, cards[0], 1)
+    with pytest.raises(Forbidden):
+        ballots.cast_ballot(outsider, workshop.id, {"dots": {}})
+    with pytest.raises(Forbidden):
+        ballots.set_dots(facilitator, cards[0], 1)
+    assert db_fingerprint() == hidden_before
+    assert before != hidden_before  # only the hiding changed something
+
+
+def test_breakdown_by_level_is_suppressed_for_groups_under_five(facilitator, workshop, cards):
+    round_ = vote_round(facilitator, workshop, "dot", blind=False, breakdown_by_level=True)
+    for i in range(5):
+        ballots.set_dots(join(workshop, f"F{i}", "Frontline"), cards[0], 1)
+    for i in range(2):
+        ballots.set_dots(join(workshop, f"E{i}", "Executive"), cards[1], 3)
+    by_level = ballots.results_payload(round_)["by_level"]
+    assert by_level["Frontline"]["items"][0] == {"proposal_id": cards[0], "dots": 5, "voters": 5}
+    assert by_level["Executive"] is None
+
+
+def test_fully_anonymous_ballots_cannot_be_linked_to_anyone(facilitator, workshop, cards):
+    round_ = vote_round(
+        facilitator, workshop, "dot", anonymity=Anonymity.FULL, blind=False, breakdown_by_level=True
+    )
+    amira = join(workshop)
+    first = ballots.set_dots(amira, cards[0], 1)
+    assert first["token"]
+    stored = db.session.scalars(sa.select(Ballot)).one()
+    assert stored.participant_id is None and stored.level is None
+    assert stored.token_hash != first["token"]
+    # One person, one ballot: without this browser's token there is no second one.
+    with pytest.raises(InvalidState) as refused:
+        ballots.set_dots(amira, cards[1], 1)
+    assert refused.value.code == "already_voted"
+    # With the token the same person changes their ballot.
+    ballots.set_dots(amira, cards[1], 2, token=first["token"])
+    assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(BallotReceipt)) == 1
+    results = ballots.results_payload(round_)
+    assert "by_level" not in results
+    assert results["items"][0] == {"proposal_id": cards[1], "dots": 2, "voters": 1}
+    snapshot = live.build_snapshot(workshop.id, facilitator)
+    assert "Amira" not in str(snapshot["vote"])

@@ -1,0 +1,152 @@
+import datetime as dt
+
+import pytest
+
+from tests.conftest import db_fingerprint, join, make_user
+from workshop import clock
+from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.models import Phase, RoundKind, RoundStatus, StaffRole, UserRole
+from workshop.services import audit, proposals, rounds, workshops
+from workshop.services.rounds import RoundSettings
+
+
+@pytest.fixture(autouse=True)
+def real_time_again():
+    yield
+    clock.reset()
+
+
+def test_the_default_template_is_a_90_minute_mission_workshop(facilitator, workshop):
+    agenda = rounds.apply_template(facilitator, workshop.id)
+    assert sum(r.duration_seconds for r in agenda) == 90 * 60
+    assert [r.kind for r in agenda][:3] == [RoundKind.VALUES, RoundKind.PROPOSE, RoundKind.VOTE]
+    assert any(r.method == "consent" for r in agenda)
+    assert all(r.blind for r in agenda if r.method)
+    with pytest.raises(InvalidState):
+        rounds.apply_template(facilitator, workshop.id)
+
+
+def test_rounds_are_added_moved_and_removed(facilitator, workshop):
+    a = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "A"))
+    b = rounds.add_round(
+        facilitator, workshop.id, RoundSettings(RoundKind.VOTE, "B", method="ranked")
+    )
+    c = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.REFINE, "C"))
+    rounds.move_round(facilitator, c.id, 0)
+    assert [r.prompt for r in rounds.list_rounds(workshop.id)] == ["C", "A", "B"]
+    rounds.remove_round(facilitator, a.id)
+    assert [(r.prompt, r.position) for r in rounds.list_rounds(workshop.id)] == [("C", 0), ("B", 1)]
+    assert b.method == "ranked"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        RoundSettings("brainstorm"),
+        RoundSettings(RoundKind.VOTE, method="plurality"),
+        RoundSettings(RoundKind.PROPOSE, duration_seconds=-1),
+        RoundSettings(RoundKind.VOTE, dots_budget=3, dots_cap=4),
+    ],
+)
+def test_invalid_round_settings_are_refused(facilitator, workshop, settings):
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed):
+        rounds.add_round(facilitator, workshop.id, settings)
+    assert db_fingerprint() == before
+
+
+def test_the_timer_runs_pauses_resumes_and_extends_on_the_server_clock(facilitator, workshop):
+    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 300))
+    rounds.start_round(facilitator, round_.id)
+    started = round_.started_at
+    assert round_.ends_at == started + dt.timedelta(seconds=300)
+    assert workshop.phase == Phase.PROPOSE
+    clock.advance(100)
+    rounds.pause_round(facilitator, round_.id)
+    assert (round_.status, round_.ends_at, round_.remaining_seconds) == (
+        RoundStatus.PAUSED,
+        None,
+        200,
+    )
+    clock.advance(1000)  # a long coffee break costs no time
+    rounds.resume_round(facilitator, round_.id)
+    assert abs((round_.ends_at - clock.now()).total_seconds() - 200) < 1
+    rounds.extend_round(facilitator, round_.id, 60)
+    assert abs((round_.ends_at - clock.now()).total_seconds() - 260) < 1
+
+
+def test_input_closes_when_time_is_up_and_reopens_with_extra_time(facilitator, workshop):
+    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 60))
+    rounds.start_round(facilitator, round_.id)
+    amira = join(workshop)
+    proposals.submit_proposal(amira, workshop.id, "In time")
+    clock.advance(61)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState, match="Time is up"):
+        proposals.submit_proposal(amira, workshop.id, "Too late")
+    assert db_fingerprint() == before
+    rounds.extend_round(facilitator, round_.id, 120)
+    proposals.submit_proposal(amira, workshop.id, "With extra time")
+
+
+def test_starting_a_round_ends_the_current_one_and_going_back_reopens(facilitator, workshop):
+    first = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "1"))
+    second = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, "2"))
+    rounds.start_round(facilitator, first.id)
+    rounds.start_round(facilitator, second.id)
+    assert first.status == RoundStatus.ENDED
+    assert rounds.current_round(workshop.id).id == second.id
+    assert workshop.phase == Phase.VOTE
+    rounds.start_round(facilitator, first.id)  # go back
+    assert rounds.current_round(workshop.id).id == first.id
+    assert second.status == RoundStatus.ENDED and workshop.phase == Phase.PROPOSE
+    with pytest.raises(InvalidState):
+        rounds.remove_round(facilitator, second.id)  # it ran: its results stay
+
+
+def test_every_facilitator_action_is_in_the_audit_log(facilitator, workshop):
+    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "Who?"))
+    rounds.start_round(facilitator, round_.id)
+    rounds.extend_round(facilitator, round_.id, 120)
+    rounds.end_round(facilitator, round_.id)
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    actions = [e.action for e in audit.list_entries(boss, workshop.id)]
+    assert actions == ["round.end", "round.extend", "round.start", "round.add"]
+    amira = join(workshop)
+    with pytest.raises(Forbidden):
+        audit.list_entries(amira, workshop.id)
+
+
+def test_participants_and_leadership_cannot_run_rounds(facilitator, workshop):
+    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "A"))
+    amira = join(workshop)
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    stranger = make_user("other@example.org")
+    before = db_fingerprint()
+    calls = [
+        lambda who: rounds.add_round(who, workshop.id, RoundSettings(RoundKind.VOTE)),
+        lambda who: rounds.apply_template(who, workshop.id),
+        lambda who: rounds.start_round(who, round_.id),
+        lambda who: rounds.pause_round(who, round_.id),
+        lambda who: rounds.extend_round(who, round_.id, 60),
+        lambda who: rounds.end_round(who, round_.id),
+        lambda who: rounds.move_round(who, round_.id, 0),
+        lambda who: rounds.remove_round(who, round_.id),
+        lambda who: rounds.set_phase(who, workshop.id, Phase.VOTE),
+        lambda who: workshops.hand_over(who, workshop.id, boss.email),
+    ]
+    for call in calls:
+        for who, error in [(amira, Forbidden), (boss, Forbidden), (stranger, NotFound)]:
+            with pytest.raises(error):
+                call(who)
+    assert db_fingerprint() == before
+
+
+def test_the_facilitator_hands_over_to_a_co_facilitator(facilitator, workshop):
+    co = make_user("co@example.org", name="Cor")
+    workshops.hand_over(facilitator, workshop.id, co.email)
+    assert workshop.lead_user_id == co.id
+    round_ = rounds.add_round(co, workshop.id, RoundSettings(RoundKind.PROPOSE))
+    assert round_.id

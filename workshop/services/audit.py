@@ -1,0 +1,28 @@
+"""The facilitators' audit log: every moderation and agenda action, who and when."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ..extensions import db
+from ..models import AuditEntry, User
+from .workshops import get_workshop_for_staff
+
+
+def record(actor: User, workshop_id: int, action: str, summary: str) -> None:
+    """Add an entry to the current transaction (committed with the action itself)."""
+    db.session.add(
+        AuditEntry(workshop_id=workshop_id, actor_id=actor.id, action=action, summary=summary[:500])
+    )
+
+
+def list_entries(actor: User, workshop_id: int) -> list[AuditEntry]:
+    """Newest first, for the workshop's facilitators and leadership."""
+    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    return list(
+        db.session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.workshop_id == workshop_id)
+            .order_by(AuditEntry.id.desc())
+        )
+    )
