@@ -99,6 +99,7 @@ def proposal_payload(
         payload["hidden_reason"] = proposal.hidden_reason
         payload["merged_into_id"] = proposal.merged_into_id
         payload["body_md"] = proposal.body_md
+        payload["anonymity"] = str(proposal.anonymity)
     return payload
 
 

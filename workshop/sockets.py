@@ -250,7 +250,7 @@ def register(socketio: SocketIO) -> None:
         if not isinstance(actor, Participant):
             raise Forbidden(_("Staff accounts follow the room; participants propose."))
         proposal = proposals.submit_proposal(actor, workshop_id, data.body, op_id=data.op_id)
-        return {"proposal_id": proposal.id}
+        return {"proposal_id": proposal.id, "status": str(proposal.status)}
 
     @command(socketio, "vote.set", SetVote)
     def vote(workshop_id: int, actor: Participant | User, data: SetVote) -> dict[str, Any]:

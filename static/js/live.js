@@ -4,8 +4,10 @@
  * The server sends `state.snapshot` on every (re)connect. Every later event
  * carries `seq`; an event that skips a number means we missed something, so
  * we ask for a fresh snapshot instead of showing stale data. Commands that
- * have not been acknowledged are re-sent after a reconnect with the same
- * operation id, and the server applies each id once.
+ * are safe to repeat are re-sent after a reconnect with the same operation id.
+ *
+ * The same file drives the participant room, the facilitator console, the
+ * leadership view and the projector; `data-role` on #live says which.
  */
 (function () {
   "use strict";
@@ -13,8 +15,10 @@
   const root = document.querySelector("[data-live]");
   if (!root) return;
   const T = JSON.parse(document.getElementById("i18n").textContent);
-  const role = root.dataset.role; // participant | facilitator | leadership
+  const role = root.dataset.role; // participant | facilitator | leadership | projector
   const isStaff = role !== "participant";
+  const isFacilitator = role === "facilitator";
+  const publicView = role === "participant" || role === "projector";
   const workshopId = Number(root.dataset.workshopId);
 
   let state = null;
@@ -22,10 +26,24 @@
   let buffered = []; // [name, event] received while awaiting a snapshot
   const appliers = {}; // event name -> function applying it to state
   const pending = new Map(); // opId -> {name, payload, resolve}
+  let serverOffset = 0; // server clock minus ours, in ms
+  const announced = {}; // round id -> what we already announced
 
   const $ = (sel) => root.querySelector(sel);
   const fmt = (template, values) =>
     template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
+  const el = (tag, props = {}, ...children) => {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props)) {
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (value === true) node.setAttribute(key, "");
+      else if (value !== false && value != null) node.setAttribute(key, value);
+    }
+    node.append(...children.filter((c) => c != null));
+    return node;
+  };
 
   /** "1 dot" / "2 dots": the right form of a {one, other} pair for a count. */
   function plural(forms, n) {
@@ -33,10 +51,16 @@
   }
 
   function announce(text) {
-    const el = $("#announcer");
-    if (!el) return;
-    el.textContent = "";
-    window.setTimeout(() => { el.textContent = text; }, 50);
+    const node = $("#announcer");
+    if (!node) return;
+    node.textContent = "";
+    window.setTimeout(() => { node.textContent = text; }, 50);
+  }
+
+  function notice(text) {
+    const box = $("#notices");
+    if (!box) return announce(text);
+    box.append(el("p", { class: "flash", text }));
   }
 
   function newOpId() {
@@ -48,9 +72,9 @@
   // ---- connection --------------------------------------------------------
   const socket = window.io({ auth: { workshop_id: workshopId } });
 
-  // Commands that are safe to send twice: proposal.submit carries an op_id the
-  // server applies once, vote.set sets an absolute number. Others are not resent.
-  const RESENDABLE = new Set(["proposal.submit", "vote.set"]);
+  // Commands that are safe to send twice: proposal.submit and comment.add carry
+  // an op_id the server applies once; vote.set and ballot.cast are absolute.
+  const RESENDABLE = new Set(["proposal.submit", "comment.add", "vote.set", "ballot.cast"]);
 
   socket.on("connect", () => {
     // No need to arm awaitingSnapshot here: socket.io-client delivers the
@@ -71,10 +95,11 @@
   socket.on("connect_error", () => setConnection(false));
 
   function setConnection(ok) {
-    const el = $("#connection");
-    if (!el) return;
-    el.textContent = ok ? "" : T.reconnecting;
-    el.classList.toggle("offline", !ok);
+    const node = $("#connection");
+    if (node) {
+      node.textContent = ok ? "" : T.reconnecting;
+      node.classList.toggle("offline", !ok);
+    }
     root.dataset.connected = ok ? "yes" : "no";
   }
 
@@ -98,10 +123,22 @@
   function resync() {
     if (awaitingSnapshot) return;
     awaitingSnapshot = true;
-    socket.emit("state.sync", {}, (ack) => {
+    socket.emit("state.sync", { token: ballotToken() }, (ack) => {
       if (ack && ack.ok) loadSnapshot(ack.snapshot);
       else awaitingSnapshot = false;
     });
+  }
+
+  // ---- anonymous ballot tokens (fully anonymous rounds) -------------------
+  const tokenKey = (roundId) => `mission-workshop:ballot:${workshopId}:${roundId}`;
+  function ballotToken() {
+    const roundId = state && state.vote && state.vote.round_id;
+    if (!roundId) return null;
+    try { return window.localStorage.getItem(tokenKey(roundId)); } catch { return null; }
+  }
+  function keepToken(roundId, token) {
+    if (!token) return;
+    try { window.localStorage.setItem(tokenKey(roundId), token); } catch { /* private mode */ }
   }
 
   // ---- state -------------------------------------------------------------
@@ -110,10 +147,17 @@
     state = snapshot;
     awaitingSnapshot = false;
     root.setAttribute("aria-busy", "false");
+    noteServerTime(state.rounds);
     const held = buffered.sort((a, b) => a[1].seq - b[1].seq);
     buffered = [];
     for (const [name, event] of held) receive(name, event, false);
     render();
+    // A fully anonymous ballot is only known to this browser: fetch it with our token.
+    if (role === "participant" && state.me && state.me.voted && !state.me.ballot && ballotToken()) {
+      socket.emit("state.sync", { token: ballotToken() }, (ack) => {
+        if (ack && ack.ok && state) { state.me = ack.snapshot.me; render(); }
+      });
+    }
   }
   socket.on("state.snapshot", loadSnapshot);
 
@@ -136,6 +180,11 @@
     socket.on(name, (event) => receive(name, event));
   }
 
+  function noteServerTime(rounds) {
+    const sample = (rounds || []).find((r) => r.server_now);
+    if (sample) serverOffset = Date.parse(sample.server_now) - Date.now();
+  }
+
   function upsertProposal(proposal) {
     const index = state.proposals.findIndex((p) => p.id === proposal.id);
     if (index === -1) state.proposals.push(proposal);
@@ -143,18 +192,17 @@
   }
 
   sequenced("seq.skip", () => {});
+  sequenced("participant.joined", () => {});
   sequenced("proposal.submitted", (e) => {
     const isNew = !state.proposals.some((p) => p.id === e.proposal.id);
     upsertProposal(e.proposal);
-    if (isNew) announce(fmt(T.new_proposal, { name: e.proposal.author.name }));
+    if (isNew && e.proposal.authors && e.proposal.authors.length) {
+      announce(fmt(T.new_proposal, { name: e.proposal.authors[0].name }));
+    }
   });
-  sequenced("proposal.hidden", (e) => {
-    if (e.proposal) upsertProposal(e.proposal);
-    else state.proposals = state.proposals.filter((p) => p.id !== e.proposal_id);
-  });
-  sequenced("vote.tallied", (e) => {
-    const proposal = state.proposals.find((p) => p.id === e.proposal_id);
-    if (proposal) { proposal.dots = e.dots; proposal.voters = e.voters; }
+  sequenced("proposal.updated", (e) => upsertProposal(e.proposal));
+  sequenced("proposal.removed", (e) => {
+    state.proposals = state.proposals.filter((p) => p.id !== e.proposal_id);
   });
   sequenced("phase.changed", (e) => {
     state.workshop.phase = e.phase;
@@ -162,22 +210,74 @@
     announce(fmt(T.phase_announce, { phase: T.phases[e.phase] }));
   });
   sequenced("presence.changed", (e) => { state.presence = e.presence; });
-  sequenced("participant.joined", () => {});
   sequenced("document.saved", (e) => {
     state.document = e.version;
     announce(fmt(T.draft_saved, { number: e.version.number }));
   });
-  sequenced("workshop.updated", (e) => {
-    state.workshop = e.workshop;
-    if (state.me) {
-      const spent = Object.values(state.me.votes).reduce((sum, dots) => sum + dots, 0);
-      state.me.budget = e.workshop.dots_per_participant;
-      state.me.dots_left = Math.max(state.me.budget - spent, 0);
+  sequenced("workshop.updated", (e) => { state.workshop = e.workshop; });
+  sequenced("agenda.changed", (e) => {
+    state.rounds = e.rounds;
+    noteServerTime(e.rounds);
+    const running = e.rounds.find((r) => r.status === "running" || r.status === "paused");
+    state.current_round_id = running ? running.id : null;
+  });
+  sequenced("round.updated", (e) => {
+    state.rounds = state.rounds.map((r) => (r.id === e.round.id ? e.round : r));
+    noteServerTime([e.round]);
+  });
+  sequenced("round.tallied", (e) => {
+    state.vote = { round_id: e.round_id, voters: e.voters, results: e.results || null };
+    if (role === "participant" && (!state.me || state.me.round_id !== e.round_id)) {
+      state.me = { round_id: e.round_id, voted: false, ballot: null };
     }
   });
-  socket.on("vote.mine", (mine) => {
-    if (state) { state.me = mine; render(); }
+
+  // Personal messages: no sequence number, absolute state or a notice.
+  socket.on("ballot.mine", (mine) => { if (state) { state.me = mine; render(); } });
+  socket.on("proposal.moderated", (e) => {
+    notice(e.status === "hidden" ? fmt(T.your_hidden, { reason: e.reason || "—" }) : T.your_restored);
   });
+  socket.on("comment.moderated", (e) => {
+    notice(fmt(T.your_hidden, { reason: e.reason || "—" }));
+  });
+
+  // ---- derived state -----------------------------------------------------
+  const currentRound = () =>
+    state.rounds.find((r) => r.id === state.current_round_id) || null;
+  const voteRound = () =>
+    (state.vote && state.rounds.find((r) => r.id === state.vote.round_id)) || null;
+  const proposalById = (id) => state.proposals.find((p) => p.id === id);
+
+  function secondsLeft(round) {
+    if (!round) return null;
+    if (round.status === "paused") return round.remaining_seconds;
+    if (round.status !== "running" || !round.ends_at) return null;
+    return Math.max(0, Math.round((Date.parse(round.ends_at) - (Date.now() + serverOffset)) / 1000));
+  }
+
+  function inputOpen(round) {
+    if (!round || round.status !== "running") return false;
+    const left = secondsLeft(round);
+    return left === null || left > 0;
+  }
+
+  function clockText(seconds) {
+    const m = Math.floor(seconds / 60);
+    const s = String(seconds % 60).padStart(2, "0");
+    return `${m}:${s}`;
+  }
+
+  function plainText(html, limit = 80) {
+    const div = document.createElement("div");
+    div.innerHTML = html; // sanitised on the server
+    const text = div.textContent.trim();
+    return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
+  }
+
+  function label(id) {
+    const p = proposalById(id);
+    return `#${id} ${p ? plainText(p.body_html, 60) : ""}`;
+  }
 
   // ---- rendering ---------------------------------------------------------
   function render() {
@@ -195,185 +295,624 @@
       if (current) li.setAttribute("aria-current", "step");
       else li.removeAttribute("aria-current");
     });
-    root.querySelectorAll("[data-set-phase]").forEach((button) => {
-      button.setAttribute("aria-pressed", String(button.dataset.setPhase === phase));
-    });
     root.querySelectorAll("[data-when]").forEach((section) => {
       section.hidden = !section.dataset.when.split(" ").includes(phase);
     });
+    root.querySelectorAll("[data-set-phase]").forEach((button) => {
+      button.setAttribute("aria-pressed", String(button.dataset.setPhase === phase));
+    });
+    const readout = $("#readout-toggle");
+    if (readout) readout.checked = state.workshop.readout_anonymous;
+    renderRound();
+    renderAgenda();
+    renderRoundControls();
     renderPresence();
-    renderBudget();
+    renderVoting();
+    renderResults();
     renderDocument();
     renderProposals();
   }
 
+  function renderRound() {
+    const round = currentRound();
+    const kindNode = $("#round-kind");
+    const promptNode = $("#round-prompt");
+    const note = $("#anonymity-note");
+    if (!kindNode || !promptNode) return;
+    if (!round) {
+      kindNode.textContent = T.phases[state.workshop.phase] || "";
+      promptNode.textContent = state.rounds.length ? T.round_ended : T.no_agenda;
+    } else {
+      const parts = [fmt(T.round_of, { n: round.position + 1, total: state.rounds.length }),
+        T.kinds[round.kind]];
+      if (round.method) parts.push(T.methods[round.method]);
+      kindNode.textContent = parts.join(" · ");
+      promptNode.textContent = round.prompt || T.kinds[round.kind];
+      if (!announced[round.id]) {
+        announced[round.id] = { started: true };
+        announce(fmt(T.round_started, { prompt: round.prompt || T.kinds[round.kind] }));
+      }
+    }
+    if (note) {
+      const mode = (round && round.anonymity) || state.workshop.anonymity;
+      note.textContent = T.anonymity[mode] || "";
+    }
+    renderTimer();
+  }
+
+  function renderTimer() {
+    const node = $("#timer");
+    if (!node || !state) return;
+    const round = currentRound();
+    const left = secondsLeft(round);
+    node.classList.toggle("paused", !!round && round.status === "paused");
+    node.classList.toggle("up", left === 0);
+    if (!round || left === null) { node.textContent = ""; return; }
+    if (round.status === "paused") {
+      node.textContent = `${T.paused} · ${clockText(left)}`;
+      return;
+    }
+    node.textContent = left === 0 ? T.time_up : fmt(T.time_left, { time: clockText(left) });
+    const seen = announced[round.id] || (announced[round.id] = {});
+    if (left === 0 && !seen.up) { seen.up = true; announce(T.time_up); render(); }
+    else if (left <= 60 && left > 55 && !seen.minute) { seen.minute = true; announce(T.one_minute); }
+  }
+  window.setInterval(renderTimer, 1000);
+
+  function renderAgenda() {
+    const list = $("#agenda");
+    if (!list) return;
+    list.replaceChildren();
+    const useTemplate = $("#use-template");
+    if (useTemplate) useTemplate.hidden = state.rounds.length > 0;
+    if (!state.rounds.length) {
+      list.append(el("li", { class: "empty", text: T.no_agenda }));
+      return;
+    }
+    state.rounds.forEach((round, index) => {
+      const current = round.id === state.current_round_id;
+      const minutes = round.duration_seconds ? ` · ${Math.round(round.duration_seconds / 60)}′` : "";
+      const item = el("li", {
+        class: `agenda-item status-${round.status}${current ? " current" : ""}`,
+        "aria-current": current ? "step" : null,
+      },
+      el("span", { class: "agenda-kind", text: T.kinds[round.kind] + (round.method ? ` (${T.methods[round.method]})` : "") + minutes }),
+      el("span", { class: "agenda-prompt", text: round.prompt || "" }));
+      if (isFacilitator) {
+        const tools = el("span", { class: "agenda-tools" });
+        if (!current) {
+          tools.append(el("button", {
+            type: "button", class: "small",
+            text: round.status === "ended" ? T.go_back : T.start,
+            onclick: () => staff("round.start", { round_id: round.id }),
+          }));
+        }
+        if (index > 0) {
+          tools.append(el("button", { type: "button", class: "small", text: "↑", "aria-label": T.move_up,
+            onclick: () => staff("round.move", { round_id: round.id, position: index - 1 }) }));
+        }
+        if (index < state.rounds.length - 1) {
+          tools.append(el("button", { type: "button", class: "small", text: "↓", "aria-label": T.move_down,
+            onclick: () => staff("round.move", { round_id: round.id, position: index + 1 }) }));
+        }
+        if (!round.started_at) {
+          tools.append(el("button", { type: "button", class: "small", text: T.remove,
+            onclick: () => staff("round.remove", { round_id: round.id }) }));
+        }
+        item.append(tools);
+      }
+      list.append(item);
+    });
+  }
+
+  function renderRoundControls() {
+    const box = $("#round-controls");
+    if (!box) return;
+    box.replaceChildren();
+    const round = currentRound();
+    const button = (text, name, payload, extra = {}) =>
+      el("button", { type: "button", text, onclick: () => staff(name, payload), ...extra });
+    if (round) {
+      if (round.status === "running") box.append(button(T.pause, "round.pause", { round_id: round.id }));
+      else box.append(button(T.resume, "round.resume", { round_id: round.id }));
+      box.append(button(T.extend1, "round.extend", { round_id: round.id, seconds: 60 }));
+      box.append(button(T.extend5, "round.extend", { round_id: round.id, seconds: 300 }));
+      box.append(button(T.end, "round.end", { round_id: round.id }));
+    }
+    const voting = voteRound();
+    if (voting && voting.blind && !voting.revealed) {
+      box.append(button(T.reveal, "round.reveal", { round_id: voting.id }, { class: "primary" }));
+    }
+  }
+
+  function bars(container, counts, order) {
+    container.replaceChildren();
+    const keys = order.filter((k) => counts[k]);
+    const max = Math.max(1, ...keys.map((k) => counts[k]));
+    if (!keys.length) {
+      container.append(el("p", { class: "empty", text: T.nobody_online }));
+      return;
+    }
+    for (const key of keys) {
+      const fill = el("span", { class: "bar-fill" });
+      fill.style.width = (100 * counts[key] / max) + "%";
+      container.append(el("div", { class: "bar-row" },
+        el("span", { class: "bar-label", text: key }),
+        el("span", { class: "bar" }, fill),
+        el("span", { class: "bar-value", text: String(counts[key]) })));
+    }
+  }
+
   function renderPresence() {
     const p = state.presence;
-    root.querySelectorAll("[data-presence-line]").forEach((el) => {
-      el.textContent = fmt(T.online, { online: p.online, joined: p.joined });
+    root.querySelectorAll("[data-presence-line]").forEach((node) => {
+      node.textContent = fmt(T.online, { online: p.online, joined: p.joined });
     });
-    const bars = $("#presence-levels");
-    if (!bars) return;
-    bars.replaceChildren();
-    const levels = state.workshop.levels;
-    const max = Math.max(1, ...levels.map((l) => p.by_level[l] || 0));
-    if (!p.online) {
-      const empty = document.createElement("p");
-      empty.className = "empty";
-      empty.textContent = T.nobody_online;
-      bars.append(empty);
-      return;
-    }
-    for (const level of levels) {
-      const count = p.by_level[level] || 0;
-      const row = document.createElement("div");
-      row.className = "bar-row";
-      row.innerHTML = '<span class="bar-label"></span><span class="bar"><span class="bar-fill"></span></span><span class="bar-value"></span>';
-      row.querySelector(".bar-label").textContent = level;
-      row.querySelector(".bar-fill").style.width = (100 * count / max) + "%";
-      row.querySelector(".bar-value").textContent = String(count);
-      bars.append(row);
+    const levels = $("#presence-levels");
+    if (levels) bars(levels, p.by_level, state.workshop.levels);
+    const departments = $("#presence-departments");
+    if (departments) {
+      const names = state.workshop.departments.length
+        ? state.workshop.departments : Object.keys(p.by_department || {});
+      bars(departments, p.by_department || {}, names);
     }
   }
 
-  function renderBudget() {
-    const el = $("#budget");
-    if (!el || !state.me) return;
-    el.textContent = fmt(T.dots_left, { left: state.me.dots_left, budget: state.me.budget });
-  }
+  // ---- voting --------------------------------------------------------------
+  const myBallot = () => (state.me && state.me.ballot) || {};
 
-  function renderDocument() {
-    const el = $("#document");
-    if (!el) return;
-    if (!state.document) {
-      el.innerHTML = "";
-      const p = document.createElement("p");
-      p.className = "empty";
-      p.textContent = T.no_draft;
-      el.append(p);
-      return;
+  function renderVoting() {
+    if (role !== "participant") return;
+    const round = voteRound();
+    const method = $("#vote-method");
+    const status = $("#ballot-status");
+    const budget = $("#budget");
+    if (!round || !method) return;
+    method.textContent = T.methods[round.method] || "";
+    status.textContent = [
+      state.me && state.me.voted ? T.you_voted : T.not_voted,
+      fmt(T.voters, { n: state.vote ? state.vote.voters : 0 }),
+    ].join(" ");
+    budget.hidden = round.method !== "dot";
+    if (round.method === "dot") {
+      budget.textContent = fmt(T.dots_left, { left: dotsLeft(round), budget: round.dots_budget });
     }
-    const d = state.document;
-    el.innerHTML = '<p class="meta"></p><div class="document-body"></div>';
-    el.querySelector(".meta").textContent =
-      fmt(T.version, { number: d.number }) + " · " + fmt(T.by, { name: d.author }) +
-      (d.note ? " · " + d.note : "");
-    el.querySelector(".document-body").innerHTML = d.html; // sanitised on the server
+    renderRanking(round);
   }
 
-  function renderProposals() {
-    const list = $("#proposals");
-    if (!list) return;
-    const phase = state.workshop.phase;
-    const showRanked = phase === "vote" || phase === "draft" || phase === "closed";
-    const proposals = [...state.proposals];
-    if (showRanked) proposals.sort((a, b) => b.dots - a.dots || a.id - b.id);
-    else proposals.sort((a, b) => b.id - a.id);
-    const badge = $("#proposal-count-badge");
-    if (badge) badge.textContent = "(" + proposals.filter((p) => !p.hidden).length + ")";
-    list.replaceChildren();
-    if (!proposals.length) {
-      const li = document.createElement("li");
-      li.className = "empty";
-      li.textContent = isStaff ? T.no_proposals_staff : T.no_proposals;
-      list.append(li);
-      return;
-    }
-    for (const proposal of proposals) list.append(proposalCard(proposal, phase));
+  function dotsLeft(round) {
+    const visible = new Set(state.proposals.map((p) => String(p.id)));
+    const dots = myBallot().dots || {};
+    const spent = Object.entries(dots).reduce((sum, [id, n]) => sum + (visible.has(id) ? n : 0), 0);
+    return Math.max(round.dots_budget - spent, 0);
   }
 
-  function proposalCard(proposal, phase) {
-    const li = document.createElement("li");
-    li.className = "proposal" + (proposal.hidden ? " is-hidden" : "");
-    li.dataset.proposalId = String(proposal.id);
-    li.innerHTML =
-      '<div class="proposal-body"></div>' +
-      '<p class="meta"><span class="author"></span> <span class="tally"></span></p>';
-    li.querySelector(".proposal-body").innerHTML = proposal.body_html; // sanitised on the server
-    const a = proposal.author;
-    li.querySelector(".author").textContent =
-      a.name + " · " + a.level + (a.department ? " · " + a.department : "");
-    li.querySelector(".tally").textContent = fmt(T.tally, {
-      dots: plural(T.dot_count, proposal.dots),
-      people: plural(T.people_count, proposal.voters),
-    });
-    if (proposal.hidden) {
-      const tag = document.createElement("span");
-      tag.className = "tag";
-      tag.textContent = T.hidden + (proposal.hidden_reason ? ": " + proposal.hidden_reason : "");
-      li.querySelector(".meta").append(tag);
-    }
-    if (role === "participant" && phase === "vote") li.append(voteControls(proposal));
-    if (role === "facilitator") li.append(moderationControls(proposal));
-    return li;
-  }
-
-  function voteControls(proposal) {
-    const mine = (state.me && state.me.votes[String(proposal.id)]) || 0;
-    const group = document.createElement("div");
-    group.className = "vote-controls";
-    group.setAttribute("role", "group");
-    group.setAttribute("aria-label", T.your_dots);
-    const minus = document.createElement("button");
-    minus.type = "button";
-    minus.textContent = "−";
-    minus.setAttribute("aria-label", T.remove_dot);
-    minus.disabled = mine === 0;
-    minus.dataset.vote = "minus";
-    const count = document.createElement("output");
-    count.textContent = String(mine);
-    count.className = "my-dots";
-    const plus = document.createElement("button");
-    plus.type = "button";
-    plus.textContent = "+";
-    plus.setAttribute("aria-label", T.add_dot);
-    plus.disabled = !state.me || state.me.dots_left === 0;
-    plus.dataset.vote = "plus";
-    minus.addEventListener("click", () => setDots(proposal.id, mine - 1));
-    plus.addEventListener("click", () => setDots(proposal.id, mine + 1));
-    group.append(minus, count, plus);
-    return group;
+  async function cast(ballot) {
+    const round = voteRound();
+    const ack = await command("ballot.cast", { ballot, round_id: round.id, token: ballotToken() });
+    afterVote(ack);
   }
 
   async function setDots(proposalId, dots) {
-    const ack = await command("vote.set", { proposal_id: proposalId, dots });
-    const error = $("#vote-error");
+    const ack = await command("vote.set", { proposal_id: proposalId, dots, token: ballotToken() });
+    afterVote(ack);
     if (ack.ok) {
-      state.me = ack.me;
-      if (error) error.textContent = "";
-      render();
       const again = root.querySelector(`[data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);
       if (again && !again.disabled) again.focus();
+    }
+  }
+
+  function afterVote(ack) {
+    const error = $("#vote-error");
+    if (ack.ok) {
+      if (ack.me.token) keepToken(ack.me.round_id, ack.me.token);
+      state.me = { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot };
+      if (error) error.textContent = "";
+      render();
     } else if (error) {
       error.textContent = ack.error.message;
     }
   }
 
-  function moderationControls(proposal) {
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "small";
-    button.textContent = proposal.hidden ? T.restore : T.hide;
-    button.addEventListener("click", async () => {
-      let ack;
-      if (proposal.hidden) {
-        ack = await command("proposal.restore", { proposal_id: proposal.id });
-      } else {
-        const reason = window.prompt(T.hide_reason, "");
-        if (reason === null) return;
-        ack = await command("proposal.hide", { proposal_id: proposal.id, reason });
+  function ballotControls(proposal, round) {
+    const ballot = myBallot();
+    const id = String(proposal.id);
+    if (round.method === "dot") {
+      const mine = (ballot.dots || {})[id] || 0;
+      const left = dotsLeft(round);
+      const capped = round.dots_cap != null && mine >= round.dots_cap;
+      return el("div", { class: "vote-controls", role: "group", "aria-label": T.your_dots },
+        el("button", { type: "button", text: "−", "aria-label": T.remove_dot, "data-vote": "minus",
+          disabled: mine === 0, onclick: () => setDots(proposal.id, mine - 1) }),
+        el("output", { class: "my-dots", text: String(mine) }),
+        el("button", { type: "button", text: "+", "aria-label": T.add_dot, "data-vote": "plus",
+          disabled: left === 0 || capped, onclick: () => setDots(proposal.id, mine + 1) }));
+    }
+    if (round.method === "approval") {
+      const approved = new Set((ballot.approved || []).map(String));
+      const box = el("input", { type: "checkbox", id: `approve-${id}`, checked: approved.has(id),
+        onchange: (event) => {
+          const next = new Set(approved);
+          if (event.target.checked) next.add(id); else next.delete(id);
+          cast({ approved: [...next].map(Number) });
+        } });
+      return el("div", { class: "check vote-controls" }, box,
+        el("label", { for: `approve-${id}`, text: T.approve }));
+    }
+    if (round.method === "score") {
+      const current = (ballot.scores || {})[id];
+      const group = el("fieldset", { class: "score-controls" }, el("legend", { text: T.score_label }));
+      for (let n = 0; n <= 5; n += 1) {
+        const input = el("input", { type: "radio", name: `score-${id}`, id: `score-${id}-${n}`,
+          value: String(n), checked: current === n,
+          onchange: () => cast({ scores: { ...(ballot.scores || {}), [id]: n } }) });
+        group.append(el("span", { class: "score-option" }, input,
+          el("label", { for: `score-${id}-${n}`, text: String(n) })));
       }
-      showConsoleError(ack);
+      return group;
+    }
+    if (round.method === "ranked") {
+      const ranking = ballot.ranking || [];
+      if (ranking.includes(proposal.id)) {
+        return el("p", { class: "tag-rank", text: `${T.my_ranking}: ${ranking.indexOf(proposal.id) + 1}` });
+      }
+      return el("button", { type: "button", class: "small", text: T.add_to_ranking,
+        onclick: () => cast({ ranking: [...ranking, proposal.id] }) });
+    }
+    if (round.method === "consent") {
+      const answer = (ballot.consent || {})[id] || {};
+      const form = el("form", { class: "consent-controls" });
+      const group = el("fieldset", {}, el("legend", { text: T.methods.consent }));
+      for (const choice of ["agree", "live_with", "object"]) {
+        group.append(el("span", { class: "score-option" },
+          el("input", { type: "radio", name: `consent-${id}`, id: `consent-${id}-${choice}`,
+            value: choice, checked: answer.choice === choice }),
+          el("label", { for: `consent-${id}-${choice}`, text: T[`consent_${choice}`] })));
+      }
+      const reason = el("textarea", { id: `reason-${id}`, rows: "2", maxlength: "500" });
+      reason.value = answer.reason || "";
+      form.append(group, el("label", { for: `reason-${id}`, text: T.consent_reason }), reason,
+        el("button", { type: "submit", class: "small", text: T.send }));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const choice = form.querySelector("input:checked");
+        if (!choice) return;
+        const consent = { ...(ballot.consent || {}),
+          [id]: { choice: choice.value, reason: reason.value } };
+        cast({ consent });
+      });
+      return form;
+    }
+    return null;
+  }
+
+  function renderRanking(round) {
+    const panel = $("#my-ranking");
+    if (!panel) return;
+    panel.hidden = round.method !== "ranked";
+    if (panel.hidden) return;
+    const ranking = myBallot().ranking || [];
+    const list = el("ol", { class: "ranking" });
+    ranking.forEach((id, index) => {
+      const move = (to) => {
+        const next = [...ranking];
+        next.splice(index, 1);
+        if (to !== null) next.splice(to, 0, id);
+        cast({ ranking: next });
+      };
+      list.append(el("li", {}, el("span", { text: label(id) }),
+        el("span", { class: "agenda-tools" },
+          el("button", { type: "button", class: "small", text: "↑", "aria-label": `${T.move_up}: ${label(id)}`,
+            disabled: index === 0, onclick: () => move(index - 1) }),
+          el("button", { type: "button", class: "small", text: "↓", "aria-label": `${T.move_down}: ${label(id)}`,
+            disabled: index === ranking.length - 1, onclick: () => move(index + 1) }),
+          el("button", { type: "button", class: "small", text: T.remove, "aria-label": `${T.remove}: ${label(id)}`,
+            onclick: () => move(null) }))));
     });
-    return button;
+    panel.replaceChildren(el("h3", { text: T.my_ranking }),
+      ranking.length ? list : el("p", { class: "empty", text: T.empty_ranking }));
   }
 
-  function showConsoleError(ack) {
-    const el = $("#console-error");
-    if (el) el.textContent = ack.ok ? "" : ack.error.message;
+  // ---- results -------------------------------------------------------------
+  function resultBars(items, valueOf, textOf, winner) {
+    const max = Math.max(1, ...items.map(valueOf));
+    const box = el("div", { class: "bars results-bars" });
+    for (const item of items) {
+      const fill = el("span", { class: "bar-fill" });
+      fill.style.width = (100 * valueOf(item) / max) + "%";
+      box.append(el("div", { class: "bar-row wide" + (item.proposal_id === winner ? " winner" : "") },
+        el("span", { class: "bar-label", text: label(item.proposal_id) }),
+        el("span", { class: "bar" }, fill),
+        el("span", { class: "bar-value", text: textOf(item) })));
+    }
+    return box;
   }
 
-  // ---- forms and controls -------------------------------------------------
+  function methodResults(results) {
+    const w = results.winner;
+    if (results.method === "dot") {
+      return resultBars(results.items, (i) => i.dots, (i) => fmt(T.tally, {
+        dots: plural(T.dot_count, i.dots), people: plural(T.people_count, i.voters) }), w);
+    }
+    if (results.method === "approval") {
+      return resultBars(results.items, (i) => i.approvals,
+        (i) => `${fmt(T.approvals, { n: i.approvals })} (${Math.round(i.share * 100)}%)`, w);
+    }
+    if (results.method === "score") {
+      return resultBars(results.items, (i) => i.mean || 0,
+        (i) => fmt(T.mean_score, { n: i.mean == null ? "–" : i.mean.toFixed(1), count: i.count }), w);
+    }
+    if (results.method === "ranked") {
+      const irv = results.instant_runoff;
+      const table = el("table", { class: "table" });
+      const candidates = Object.keys(irv.rounds[0] ? irv.rounds[0].counts : {});
+      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "" }),
+        ...irv.rounds.map((_, i) => el("th", { scope: "col", text: fmt(T.irv_round, { n: i + 1 }) })))));
+      const body = el("tbody");
+      for (const c of candidates) {
+        body.append(el("tr", { class: Number(c) === irv.winner ? "winner" : "" },
+          el("th", { scope: "row", text: label(Number(c)) }),
+          ...irv.rounds.map((r) => el("td", { text: c in r.counts ? String(r.counts[c]) : "—" }))));
+      }
+      table.append(body);
+      const borda = results.borda;
+      const bordaItems = borda.ranking.map((id) => ({ proposal_id: id, points: borda.scores[String(id)] }));
+      const schulze = el("ol", {}, ...results.schulze.ranking.map((id) =>
+        el("li", { class: id === results.schulze.winner ? "winner" : "", text: label(id) })));
+      return el("div", { class: "side-by-side" },
+        el("section", {}, el("h3", { text: T.irv }), table),
+        el("section", {}, el("h3", { text: T.borda }),
+          resultBars(bordaItems, (i) => i.points, (i) => fmt(T.points, { n: i.points }), borda.winner)),
+        el("section", {}, el("h3", { text: T.schulze }), schulze));
+    }
+    if (results.method === "consent") {
+      const list = el("ul", { class: "consent-results" });
+      for (const item of results.items) {
+        const counts = item.counts;
+        list.append(el("li", { class: item.consented ? "consented" : "objected" },
+          el("strong", { text: label(item.proposal_id) }),
+          el("p", { text: `${T.consent_agree}: ${counts.agree || 0} · ${T.consent_live_with}: ${counts.live_with || 0} · ${T.consent_object}: ${counts.object || 0}` }),
+          el("p", { class: "meta", text: item.consented ? T.consented : T.not_consented }),
+          item.objections.length ? el("ul", {}, ...item.objections.map((r) => el("li", { text: r }))) : null));
+      }
+      return list;
+    }
+    return el("p", { text: "" });
+  }
+
+  function renderResults() {
+    const card = $("#results-card");
+    if (!card) return;
+    const vote = state.vote;
+    const round = voteRound();
+    card.hidden = !vote || !round;
+    if (card.hidden) return;
+    $("#voter-count").textContent = fmt(T.voters, { n: vote.voters });
+    const box = $("#results");
+    box.replaceChildren();
+    if (!vote.results) {
+      box.append(el("p", { class: "empty", text: T.results_hidden }));
+      return;
+    }
+    box.append(methodResults(vote.results));
+    if (vote.results.by_level) {
+      const section = el("section", {}, el("h3", { text: T.by_level }));
+      for (const [level, result] of Object.entries(vote.results.by_level)) {
+        section.append(el("h4", { text: level }));
+        section.append(result ? methodResults(result)
+          : el("p", { class: "meta", text: fmt(T.suppressed, { n: vote.results.min_group_size }) }));
+      }
+      box.append(section);
+    }
+  }
+
+  // ---- document ------------------------------------------------------------
+  function renderDocument() {
+    const node = $("#document");
+    if (!node) return;
+    if (!state.document) {
+      node.replaceChildren(el("p", { class: "empty", text: T.no_draft }));
+      return;
+    }
+    const d = state.document;
+    const body = el("div", { class: "document-body" });
+    body.innerHTML = d.html; // sanitised on the server
+    node.replaceChildren(el("p", { class: "meta", text:
+      fmt(T.version, { number: d.number }) + " · " + fmt(T.by, { name: d.author }) +
+      (d.note ? " · " + d.note : "") }), body);
+  }
+
+  // ---- proposals -----------------------------------------------------------
+  /** A stable shuffle for anonymous read-out: the same order on every screen. */
+  const shuffleKey = (id) => Math.imul(id ^ 0x5bd1e995, 2654435761) >>> 0;
+
+  function renderProposals() {
+    const list = $("#proposals");
+    if (!list) return;
+    const phase = state.workshop.phase;
+    let proposals = [...state.proposals];
+    if (role === "projector") proposals = proposals.filter((p) => !p.status || p.status === "visible");
+    const queue = $("#queue");
+    if (queue) {
+      const waiting = proposals.filter((p) => p.status === "pending");
+      proposals = proposals.filter((p) => p.status !== "pending");
+      $("#queue-count").textContent = `(${waiting.length})`;
+      queue.replaceChildren(...(waiting.length ? waiting.map((p) => proposalCard(p, phase))
+        : [el("li", { class: "empty", text: T.no_proposals_staff })]));
+    }
+    const results = state.vote && state.vote.results;
+    const place = new Map(((results && results.ranking) || []).map((id, i) => [id, i]));
+    if (state.workshop.readout_anonymous && publicView) {
+      proposals.sort((a, b) => shuffleKey(a.id) - shuffleKey(b.id));
+    } else if (place.size) {
+      proposals.sort((a, b) => (place.get(a.id) ?? 1e9) - (place.get(b.id) ?? 1e9) || a.id - b.id);
+    } else if (phase === "propose") {
+      proposals.sort((a, b) => b.id - a.id);
+    } else {
+      proposals.sort((a, b) => a.id - b.id);
+    }
+    proposals.sort((a, b) => Number(b.pinned) - Number(a.pinned));
+    const badge = $("#proposal-count-badge");
+    if (badge) badge.textContent = "(" + proposals.filter((p) => !p.status || p.status === "visible").length + ")";
+    list.replaceChildren();
+    if (!proposals.length) {
+      list.append(el("li", { class: "empty", text: isStaff ? T.no_proposals_staff : T.no_proposals }));
+      return;
+    }
+    for (const proposal of proposals) list.append(proposalCard(proposal, phase));
+  }
+
+  function authorsOf(proposal) {
+    let authors = proposal.authors || [];
+    // The projector shows what participants would see.
+    if (role === "projector" && (state.workshop.readout_anonymous || proposal.anonymity !== "named")) {
+      authors = [];
+    }
+    return authors.map((a) => a.name + " · " + a.level + (a.department ? " · " + a.department : "")).join("; ");
+  }
+
+  function proposalCard(proposal, phase) {
+    const status = proposal.status || "visible";
+    const li = el("li", { class: `proposal status-${status}${proposal.pinned ? " pinned" : ""}`,
+      "data-proposal-id": String(proposal.id) });
+    const body = el("div", { class: "proposal-body" });
+    body.innerHTML = proposal.body_html; // sanitised on the server
+    const meta = el("p", { class: "meta" });
+    if (isStaff && role !== "projector") meta.append(el("span", { class: "card-number", text: `#${proposal.id} ` }));
+    const authors = authorsOf(proposal);
+    if (authors) meta.append(el("span", { class: "author", text: authors }));
+    if (proposal.pinned) meta.append(el("span", { class: "tag tag-neutral", text: T.pinned }));
+    if (status === "pending") meta.append(el("span", { class: "tag", text: T.pending }));
+    if (status === "hidden") {
+      meta.append(el("span", { class: "tag", text: T.hidden_reason_label + (proposal.hidden_reason ? ": " + proposal.hidden_reason : "") }));
+    }
+    if (status === "merged") meta.append(el("span", { class: "tag", text: fmt(T.merged_into, { id: proposal.merged_into_id }) }));
+    li.append(body, meta);
+    const round = voteRound();
+    if (role === "participant" && phase === "vote" && round && inputOpen(currentRound()) &&
+        currentRound() && currentRound().id === round.id) {
+      li.append(ballotControls(proposal, round));
+    }
+    if (isFacilitator) li.append(moderationControls(proposal));
+    if (role !== "projector") li.append(commentsBlock(proposal));
+    return li;
+  }
+
+  function commentsBlock(proposal) {
+    const comments = proposal.comments || [];
+    const details = el("details", { class: "comments" },
+      el("summary", { text: `${T.comments} (${comments.filter((c) => !c.status || c.status === "visible").length})` }));
+    const list = el("ul");
+    for (const comment of comments) {
+      const item = el("li", { class: `comment status-${comment.status || "visible"}` });
+      const text = el("div");
+      text.innerHTML = comment.body_html; // sanitised on the server
+      item.append(text);
+      const who = comment.author ? comment.author.name : "";
+      if (who) item.append(el("p", { class: "meta", text: who }));
+      if (isFacilitator) {
+        const visible = !comment.status || comment.status === "visible";
+        if (comment.status === "pending") item.append(el("span", { class: "tag", text: T.pending }));
+        item.append(el("button", { type: "button", class: "small",
+          text: visible ? T.hide : (comment.status === "pending" ? T.approve_card : T.restore),
+          onclick: () => staff("comment.moderate", { comment_id: comment.id, visible: !visible }) }));
+      }
+      list.append(item);
+    }
+    details.append(list);
+    if (role === "participant") {
+      const input = el("input", { type: "text", maxlength: "500", id: `comment-${proposal.id}`,
+        "aria-label": T.add_comment, placeholder: T.add_comment });
+      const form = el("form", { class: "comment-form" }, input,
+        el("button", { type: "submit", class: "small", text: T.send }));
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        if (!input.value.trim()) return;
+        const ack = await command("comment.add", { proposal_id: proposal.id, body: input.value, op_id: newOpId() });
+        if (ack.ok) {
+          input.value = "";
+          if (ack.status === "pending") notice(T.comment_pending);
+        } else {
+          notice(ack.error.message);
+        }
+      });
+      details.append(form);
+    }
+    return details;
+  }
+
+  function moderationControls(proposal) {
+    const status = proposal.status || "visible";
+    const tools = el("div", { class: "moderation", role: "group" });
+    const button = (text, handler) => el("button", { type: "button", class: "small", text, onclick: handler });
+    if (status === "pending") {
+      tools.append(button(T.approve_card, () => staff("proposal.approve", { proposal_id: proposal.id })));
+    }
+    if (status === "hidden") {
+      tools.append(button(T.restore, () => staff("proposal.restore", { proposal_id: proposal.id })));
+    } else if (status !== "merged") {
+      tools.append(button(T.hide, () => {
+        const reason = window.prompt(T.hide_reason, "");
+        if (reason !== null) staff("proposal.hide", { proposal_id: proposal.id, reason });
+      }));
+    }
+    if (status === "visible") {
+      tools.append(button(proposal.pinned ? T.unpin : T.pin,
+        () => staff("proposal.pin", { proposal_id: proposal.id, pinned: !proposal.pinned })));
+      tools.append(button(T.merge, () => {
+        const target = Number(window.prompt(T.merge_prompt, ""));
+        if (target) staff("proposal.merge", { keep_id: target, merge_id: proposal.id });
+      }));
+      tools.append(button(T.split, () => {
+        const text = window.prompt(T.split_prompt, proposal.body_md || "");
+        if (text) {
+          const parts = text.split(/\n?---\n?/).map((p) => p.trim()).filter(Boolean);
+          staff("proposal.split", { proposal_id: proposal.id, parts });
+        }
+      }));
+    }
+    return tools;
+  }
+
+  // ---- staff commands ------------------------------------------------------
+  async function staff(name, payload) {
+    const ack = await command(name, payload);
+    const node = $("#console-error");
+    if (node) node.textContent = ack.ok ? "" : ack.error.message;
+    return ack;
+  }
+
+  const addRound = $("#add-round-form");
+  if (addRound) {
+    addRound.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = new FormData(addRound);
+      const kind = data.get("kind");
+      const ack = await staff("round.add", {
+        kind,
+        prompt: data.get("prompt") || "",
+        minutes: Number(data.get("minutes") || 0),
+        method: kind === "vote" ? data.get("method") : null,
+        anonymity: data.get("anonymity") || null,
+        blind: data.get("blind") === "on",
+        premoderation: data.get("premoderation") === "on",
+        breakdown_by_level: data.get("breakdown_by_level") === "on",
+      });
+      if (ack.ok) addRound.reset();
+    });
+  }
+  const template = $("#use-template");
+  if (template) template.addEventListener("click", () => staff("agenda.template", {}));
+  const readoutToggle = $("#readout-toggle");
+  if (readoutToggle) {
+    readoutToggle.addEventListener("change", () =>
+      staff("readout.set", { anonymous: readoutToggle.checked }));
+  }
+  root.querySelectorAll("[data-set-phase]").forEach((button) => {
+    button.addEventListener("click", () => staff("phase.set", { phase: button.dataset.setPhase }));
+  });
+
+  // ---- proposal form ---------------------------------------------------------
   const form = $("#proposal-form");
   if (form) {
     const body = $("#proposal-body");
@@ -394,17 +933,12 @@
         body.value = "";
         updateCounter();
         error.textContent = "";
-        announce(T.sent);
+        announce(ack.status === "pending" ? T.pending_sent : T.sent);
+        if (ack.status === "pending") notice(T.pending_sent);
       } else {
         error.textContent = ack.error.message;
       }
       body.focus();
     });
   }
-
-  root.querySelectorAll("[data-set-phase]").forEach((button) => {
-    button.addEventListener("click", async () => {
-      showConsoleError(await command("phase.set", { phase: button.dataset.setPhase }));
-    });
-  });
 })();

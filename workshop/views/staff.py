@@ -24,7 +24,7 @@ from ..forms import DocumentForm, DraftFromProposalsForm, StaffForm, WorkshopFor
 from ..identity import current_staff
 from ..models import DEFAULT_LEVELS, User, Workshop
 from ..permissions import can_create_workshop, can_moderate
-from ..services import ballots, document, exports, proposals, rounds, workshops
+from ..services import audit, ballots, document, exports, proposals, rounds, workshops
 from ..services.workshops import WorkshopSettings, format_join_code
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
@@ -139,12 +139,35 @@ def add_staff(workshop_id: int):  # noqa: ANN201
     form = StaffForm()
     if form.validate_on_submit():
         try:
+            if request.form.get("action") == "handover":
+                workshop = workshops.hand_over(me, workshop_id, form.email.data)
+                flash(_("The lead is handed over. You can still help facilitate."))
+                return redirect(url_for("staff.console", workshop_id=workshop.id))
             member = workshops.add_staff(me, workshop_id, form.email.data, form.role.data)
         except DomainError as error:
             flash(error.message, "error")
         else:
             flash(_("%(name)s can now open this workshop.", name=member.user.display_name))
     return redirect(url_for("staff.console", workshop_id=workshop_id))
+
+
+@bp.get("/<int:workshop_id>/projector")
+@login_required
+def projector(workshop_id: int):  # noqa: ANN201
+    """The room's big screen: code, QR, round, timer, counts and revealed results. No controls."""
+    workshop = workshops.get_workshop_for_staff(_me(), workshop_id, moderate=False)
+    return render_template("staff/projector.html", workshop=workshop, join_url=join_url(workshop))
+
+
+@bp.get("/<int:workshop_id>/audit")
+@login_required
+def audit_log(workshop_id: int):  # noqa: ANN201
+    """Every facilitator action, newest first: for facilitators and leadership."""
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    return render_template(
+        "staff/audit.html", workshop=workshop, entries=audit.list_entries(me, workshop.id)
+    )
 
 
 @bp.get("/<int:workshop_id>/qr.svg")
