@@ -223,3 +223,24 @@ def test_forms_are_protected_against_cross_site_requests(tmp_path):
         from workshop.services.accounts import has_any_user
 
         assert not has_any_user()
+
+
+def test_the_audit_log_and_projector_are_for_staff_only(app, client, open_workshop):
+    workshop_id, code = open_workshop
+    login(client)
+    client.get(f"/workshops/{workshop_id}")
+    with app.app_context():
+        from workshop.extensions import db
+        from workshop.models import User
+
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        rounds.set_phase(owner, workshop_id, Phase.PROPOSE)
+    log = client.get(f"/workshops/{workshop_id}/audit")
+    assert log.status_code == 200 and b"Started round 1" in log.data
+    projector = client.get(f"/workshops/{workshop_id}/projector")
+    assert projector.status_code == 200
+    assert b'data-role="projector"' in projector.data and b"round-controls" not in projector.data
+    participant = client.application.test_client()
+    participant.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    assert participant.get(f"/workshops/{workshop_id}/audit").status_code == 302
+    assert participant.get(f"/workshops/{workshop_id}/projector").status_code == 302

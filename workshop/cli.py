@@ -6,7 +6,7 @@ import os
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 
 DEFAULT_PORT = 5000
 
@@ -38,6 +38,7 @@ def register_commands(app: Flask) -> None:
     type=int,
     show_default=str(DEFAULT_PORT),
 )
+@with_appcontext
 def serve(host: str, port: int) -> None:
     """Upgrade the database, then serve the app (gevent, WebSockets) until stopped."""
     from .extensions import socketio
@@ -69,6 +70,7 @@ def serve(host: str, port: int) -> None:
     confirmation_prompt=True,
     help="Prompted for when not given (or WORKSHOP_PASSWORD).",
 )
+@with_appcontext
 def create_user(role: str, email: str, display_name: str, password: str) -> None:
     """Create a facilitator or leadership account."""
     from .errors import DomainError
@@ -87,6 +89,7 @@ def db_group() -> None:
 
 
 @db_group.command("upgrade")
+@with_appcontext
 def db_upgrade() -> None:
     """Apply every migration the database does not have yet."""
     from .migrate import upgrade_database
@@ -97,6 +100,7 @@ def db_upgrade() -> None:
 
 @db_group.command("revision")
 @click.option("-m", "--message", required=True)
+@with_appcontext
 def db_revision(message: str) -> None:
     """Write a migration for model changes (for developers)."""
     from .migrate import make_revision
@@ -106,6 +110,7 @@ def db_revision(message: str) -> None:
 
 @click.command("seed-demo")
 @click.option("--email", default="facilitator@example.org", show_default=True)
+@with_appcontext
 def seed_demo(email: str) -> None:
     """Create a demo workshop (and its facilitator, if needed) to try things out."""
     from .demo import seed

@@ -1,0 +1,37 @@
+"""The `workshop` command, as an operator uses it."""
+
+from workshop.models import Phase, UserRole
+from workshop.services import accounts, proposals, rounds
+
+
+def test_create_user_hashes_the_password_and_refuses_duplicates(app):
+    runner = app.test_cli_runner()
+    args = ["create-user", "--role", "leadership", "--email", "Boss@Example.org", "--name", "Bo"]
+    result = runner.invoke(args=args, input="a long password\na long password\n")
+    assert result.exit_code == 0, result.output
+    assert "Created leadership account boss@example.org" in result.output
+    with app.app_context():
+        user = accounts.authenticate("boss@example.org", "a long password")
+        assert user.role == UserRole.LEADERSHIP and "a long password" not in user.password_hash
+    again = runner.invoke(args=args, input="a long password\na long password\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_seed_demo_creates_a_running_workshop_to_try(app):
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "join code" in result.output and "Log in as facilitator@example.org" in result.output
+    with app.app_context():
+        workshop_id = 1
+        current = rounds.current_round(workshop_id)
+        assert current is not None and current.kind == "propose"
+        assert len(rounds.list_rounds(workshop_id)) == 8
+        assert len(proposals.list_proposals(workshop_id, include_hidden=False)) == 3
+        from workshop.services.workshops import get_workshop
+
+        assert get_workshop(workshop_id).phase == Phase.PROPOSE
+
+
+def test_db_upgrade_is_idempotent(app):
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "up to date" in result.output
