@@ -244,3 +244,11 @@ def test_the_audit_log_and_projector_are_for_staff_only(app, client, open_worksh
     participant.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
     assert participant.get(f"/workshops/{workshop_id}/audit").status_code == 302
     assert participant.get(f"/workshops/{workshop_id}/projector").status_code == 302
+
+
+def test_the_front_door_brings_a_participant_back_to_their_workshop(client, open_workshop):
+    workshop_id, code = open_workshop
+    assert b"Continue in" not in client.get("/").data
+    client.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    page = client.get("/")
+    assert b"Continue in" in page.data and f"/w/{workshop_id}".encode() in page.data

@@ -41,3 +41,8 @@ def current_staff() -> User | None:
     if current_user.is_authenticated and current_user.is_active:
         return current_user._get_current_object()  # type: ignore[no-any-return]
     return None
+
+
+def joined_workshop_ids() -> list[int]:
+    """Workshops this browser has joined as a participant."""
+    return [int(key) for key in session.get(_KEY, {})]

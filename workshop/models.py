@@ -372,6 +372,9 @@ class Ballot(Base):
     __table_args__ = (
         sa.UniqueConstraint("round_id", "participant_id"),
         sa.UniqueConstraint("round_id", "token_hash"),
+        # SQLite: rows kept in key order (random), not insertion order, so ballots and
+        # receipts written together cannot be paired by their position in the file.
+        {"sqlite_with_rowid": False},
     )
 
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
@@ -390,6 +393,7 @@ class BallotReceipt(Base):
     """That a participant voted in a round (one person, one ballot), never what."""
 
     __tablename__ = "ballot_receipts"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     round_id: Mapped[int] = mapped_column(
         sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True

@@ -329,8 +329,10 @@
       kindNode.textContent = parts.join(" · ");
       promptNode.textContent = round.prompt || T.kinds[round.kind];
       if (!announced[round.id]) {
+        const first = Object.keys(announced).length === 0;
         announced[round.id] = { started: true };
         announce(fmt(T.round_started, { prompt: round.prompt || T.kinds[round.kind] }));
+        if (!first && role === "participant") bringToRound();
       }
     }
     if (note) {
@@ -338,6 +340,16 @@
       note.textContent = T.anonymity[mode] || "";
     }
     renderTimer();
+  }
+
+  /** A new round started: take the participant to it, unless they are typing. */
+  function bringToRound() {
+    const active = document.activeElement;
+    if (active && (active.tagName === "TEXTAREA" || active.tagName === "INPUT")) return;
+    const heading = $("#round-prompt");
+    heading.setAttribute("tabindex", "-1");
+    heading.focus({ preventScroll: true });
+    heading.scrollIntoView({ block: "start", behavior: "smooth" });
   }
 
   function renderTimer() {

@@ -272,3 +272,16 @@ def participant_count(workshop_id: int) -> int:
         )
         or 0
     )
+
+
+def open_workshops(workshop_ids: list[int]) -> list[Workshop]:
+    """Of these workshops, the ones still running (for "continue where you were")."""
+    if not workshop_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Workshop)
+            .where(Workshop.id.in_(workshop_ids), Workshop.phase != Phase.CLOSED)
+            .order_by(Workshop.created_at.desc())
+        )
+    )

@@ -7,7 +7,12 @@ from flask_babel import gettext as _
 
 from ..errors import DomainError
 from ..forms import JoinCodeForm, JoinForm, choices
-from ..identity import current_participant, current_staff, remember_participant
+from ..identity import (
+    current_participant,
+    current_staff,
+    joined_workshop_ids,
+    remember_participant,
+)
 from ..permissions import can_follow
 from ..services import participants, workshops
 
@@ -25,7 +30,10 @@ def landing():  # noqa: ANN201
             form.code.errors = [error.message]
         else:
             return redirect(url_for("participant.join", code=workshop.join_code))
-    return render_template("participant/landing.html", form=form, staff=current_staff())
+    ongoing = workshops.open_workshops(joined_workshop_ids())
+    return render_template(
+        "participant/landing.html", form=form, staff=current_staff(), ongoing=ongoing
+    )
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])

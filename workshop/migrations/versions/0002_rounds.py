@@ -123,6 +123,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("round_id", "participant_id", name=op.f("pk_ballot_receipts")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "ballots",
@@ -146,6 +147,7 @@ def upgrade() -> None:
             "round_id", "participant_id", name=op.f("uq_ballots_round_id_participant_id")
         ),
         sa.UniqueConstraint("round_id", "token_hash", name=op.f("uq_ballots_round_id_token_hash")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("ballots", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ballots_round_id"), ["round_id"], unique=False)

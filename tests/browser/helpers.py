@@ -1,0 +1,111 @@
+"""Steps and checks shared by the browser tests (the fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page, expect
+
+TIMEOUT = 10_000  # ms, for every live expectation
+
+NOT_RELOADED = "__e2eNotReloaded"
+RESULTS_HIDDEN = "Results stay hidden until the facilitator reveals them."
+# Any dot tally, in any of its singular/plural forms ("3 dots from 2 people").
+ANY_TALLY = re.compile(r"\d+ dots? from \d+ (person|people)")
+
+
+def wait_until_live(page: Page) -> None:
+    """The socket connected and the first snapshot was rendered."""
+    expect(page.locator("#live")).to_have_attribute("aria-busy", "false", timeout=TIMEOUT)
+    expect(page.locator("#live")).to_have_attribute("data-connected", "yes", timeout=TIMEOUT)
+
+
+def mark_page(page: Page) -> None:
+    """Tag the current document; a reload or navigation would lose the tag."""
+    page.evaluate(f"window.{NOT_RELOADED} = true")
+
+
+def assert_not_reloaded(page: Page) -> None:
+    assert page.evaluate(f"window.{NOT_RELOADED} === true"), (
+        f"{page.url} was reloaded or navigated; live updates must arrive without a reload"
+    )
+
+
+def log_in_facilitator(page: Page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="My workshops")).to_be_visible()
+
+
+def create_workshop(page: Page, title: str, organisation: str, values: str) -> int:
+    """Fill in the new-workshop form; returns the workshop id (the console is open)."""
+    page.goto("/workshops/new")
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Organisation", exact=True).fill(organisation)
+    page.get_by_label("The organisation's current values").fill(values)
+    page.get_by_role("button", name="Create workshop").click()
+    expect(page).to_have_url(re.compile(r"/workshops/\d+$"), timeout=TIMEOUT)
+    expect(page.locator("#workshop-title")).to_have_text(title)
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def join(page: Page, join_link: str, name: str, level: str) -> int:
+    """Join with the link as a participant; returns the workshop id of the room."""
+    page.goto(join_link)
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Your level").select_option(level)
+    page.get_by_role("button", name="Join", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/w/\d+$"), timeout=TIMEOUT)
+    expect(page.get_by_text(f"You are {name} ({level})")).to_be_visible()
+    wait_until_live(page)
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def proposal(page: Page, wording: str) -> Locator:
+    """The proposal card with this wording."""
+    return page.locator("#proposals li.proposal").filter(has_text=wording)
+
+
+def send_proposal(page: Page, wording: str) -> None:
+    page.locator("#proposal-body").fill(wording)
+    page.get_by_role("button", name="Send proposal").click()
+    # The form is cleared only once the server acknowledged the proposal.
+    expect(page.locator("#proposal-body")).to_have_value("", timeout=TIMEOUT)
+
+
+def voters(n: int) -> re.Pattern[str]:
+    """A voter count whose only number is ``n`` ("2 people have voted", "1 person has voted")."""
+    return re.compile(rf"^\D*(?<!\d){n}(?!\d)\D*voted\D*$")
+
+
+def assert_results_hidden(page: Page) -> None:
+    """A blind round before the reveal: the notice, and no tally in any form on the page."""
+    expect(page.locator("#results-card")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("#results")).to_have_text(RESULTS_HIDDEN, timeout=TIMEOUT)
+    expect(page.locator("#results .bar-row")).to_have_count(0)
+    expect(page.locator("#results table, #results section")).to_have_count(0)
+    expect(page.locator("#proposals .tally")).to_have_count(0)
+    expect(page.locator("#live")).not_to_contain_text(ANY_TALLY)
+
+
+def timer_seconds(page: Page) -> int:
+    """The seconds shown by a running round's timer ("4:58 left" -> 298)."""
+    text = page.locator("#timer").inner_text()
+    match = re.fullmatch(r"(\d+):(\d\d) left", text.strip())
+    assert match, f"#timer on {page.url} shows {text!r}, not a running 'M:SS left' timer"
+    return int(match[1]) * 60 + int(match[2])
+
+
+_TIMER_AT_LEAST = """([least, most]) => {
+  const match = /^(\\d+):(\\d\\d) left$/.exec(document.querySelector('#timer').textContent.trim());
+  if (!match) return false;
+  const seconds = Number(match[1]) * 60 + Number(match[2]);
+  return seconds >= least && seconds <= most;
+}"""
+
+
+def wait_for_timer(page: Page, least: int, most: int) -> None:
+    """Wait until the running timer shows between ``least`` and ``most`` seconds."""
+    page.wait_for_function(_TIMER_AT_LEAST, arg=[least, most], timeout=TIMEOUT)
