@@ -67,8 +67,14 @@ def make_workshop(owner: User, **overrides: Any) -> Workshop:
     return workshops.create_workshop(owner, settings)
 
 
-def join(workshop: Workshop, name: str = "Amira", level: str = "Frontline") -> Participant:
-    return participants.join_workshop(workshop.join_code, display_name=name, level=level)
+def join(
+    workshop: Workshop, name: str = "Amira", level: str = "Frontline", department: str | None = None
+) -> Participant:
+    if department is None:
+        department = workshop.departments[0] if workshop.departments else ""
+    return participants.join_workshop(
+        workshop.join_code, display_name=name, level=level, department=department
+    )
 
 
 def in_phase(owner: User, workshop: Workshop, phase: Phase) -> Workshop:

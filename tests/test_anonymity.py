@@ -25,7 +25,9 @@ NAME = "Zebediah Quillfeather"
         (Anonymity.FULL, False, False),
     ],
 )
-def test_authors_and_voters_reach_exactly_who_the_mode_allows(app, mode, participants_see, staff_see):
+def test_authors_and_voters_reach_exactly_who_the_mode_allows(
+    app, mode, participants_see, staff_see
+):
     with app.app_context():
         owner = make_user("fran@example.org")
         make_user("boss@example.org", role=UserRole.LEADERSHIP)
@@ -60,7 +62,9 @@ def test_authors_and_voters_reach_exactly_who_the_mode_allows(app, mode, partici
     assert (NAME in peer_view) is participants_see
     # Staff: events, snapshot and the pages they open.
     for staff in (fran, boss):
-        staff_view = str(staff.socket.get_received()) + str(staff.send("state.sync", {})["snapshot"])
+        staff_view = str(staff.socket.get_received()) + str(
+            staff.send("state.sync", {})["snapshot"]
+        )
         staff_view += staff.http.get(f"/workshops/{workshop_id}/document/versions/1").text
         assert (NAME in staff_view) is staff_see, staff
     # Exports, in every format.

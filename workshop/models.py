@@ -92,6 +92,7 @@ class Phase(enum.StrEnum):
     """Where a workshop is. Order matters: it is the default running order."""
 
     LOBBY = "lobby"
+    VALUES = "values"
     PROPOSE = "propose"
     VOTE = "vote"
     DRAFT = "draft"
@@ -196,6 +197,11 @@ class Workshop(Base):
     # Read-out mode: proposals shown shuffled and without authors on every screen.
     readout_anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     lead_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # This workshop's changes to the shipped values catalogue: {"hidden": [keys],
+    # "added": [{"key", "name", "description", "group"}]}.
+    catalogue_edits: Mapped[dict[str, Any]] = mapped_column(
+        sa.JSON, default=dict, server_default=sa.text("'{}'")
+    )
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[created_at]
 
@@ -244,6 +250,8 @@ class Round(Base):
     # Voting rounds: the method and its settings (see workshop/voting.py).
     method: Mapped[str | None] = mapped_column(sa.String(20))
     dots_budget: Mapped[int] = mapped_column(default=3)
+    # Values rounds: how many personal values each person picks.
+    pick_limit: Mapped[int] = mapped_column(default=5, server_default="5")
     dots_cap: Mapped[int | None]
     blind: Mapped[bool] = mapped_column(default=True)
     revealed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -385,7 +393,9 @@ class Ballot(Base):
         sa.ForeignKey("participants.id", ondelete="CASCADE")
     )
     token_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    # For breakdowns (never shown for a group under 5); both None when fully anonymous.
     level: Mapped[str | None] = mapped_column(sa.String(60))
+    department: Mapped[str | None] = mapped_column(sa.String(80))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
 
 

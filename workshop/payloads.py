@@ -134,6 +134,7 @@ def round_payload(round_: Round) -> dict[str, Any]:
         "method": round_.method,
         "dots_budget": round_.dots_budget,
         "dots_cap": round_.dots_cap,
+        "pick_limit": round_.pick_limit,
         "blind": round_.blind,
         "revealed": round_.revealed_at is not None,
         "breakdown_by_level": round_.breakdown_by_level,

@@ -33,8 +33,8 @@ from ..models import (
 )
 from ..payloads import MIN_GROUP_SIZE, round_payload
 from ..realtime import WorkshopChange, workshop_change
-from . import audit
-from .rounds import current_round, is_open_for_input
+from . import audit, values
+from .rounds import VALUES_METHOD, current_round, is_open_for_input
 from .workshops import get_workshop, get_workshop_for_staff
 
 
@@ -95,8 +95,12 @@ def voter_count(round_id: int) -> int:
     )
 
 
-def _validate(round_: Round, raw: Mapping[str, Any], known: list[int]) -> dict[str, Any]:
+def _validate(
+    round_: Round, raw: Mapping[str, Any], known: list[int], workshop: Workshop
+) -> dict[str, Any]:
     """Check a ballot against the round's method; returns it in stored (JSON) form."""
+    if round_.method == VALUES_METHOD:
+        return values.validate_values_ballot(raw, workshop=workshop, round_=round_)
     method = voting.Method(round_.method)
     try:
         if method == voting.Method.DOT:
@@ -162,7 +166,7 @@ def cast_ballot(
             # Dots on proposals that are no longer candidates (hidden) go back to the voter.
             dots = {k: v for k, v in existing.data.get("dots", {}).items() if int(k) in known}
             ballot = {"dots": {**dots, **ballot.get("dots", {})}}
-        data = _validate(round_, ballot, known)
+        data = _validate(round_, ballot, known, workshop)
         anonymity = effective_anonymity(workshop, round_)
         new_token = None
         if existing is None:
@@ -179,6 +183,7 @@ def cast_ballot(
             else:
                 existing.participant_id = actor.id
                 existing.level = actor.level
+                existing.department = actor.department or None
             db.session.add(existing)
             db.session.add(BallotReceipt(round_id=round_.id, participant_id=actor.id))
         else:
@@ -259,6 +264,8 @@ def results_payload(round_: Round) -> dict[str, Any] | None:
         return None
     workshop = get_workshop(round_.workshop_id)
     ballots = list(db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id)))
+    if round_.method == VALUES_METHOD:
+        return values.values_results(workshop, values.submissions(ballots))
     known = [p.id for p in candidates(round_.workshop_id)]
     payload = _tally(round_, [b.data for b in ballots], known)
     if round_.breakdown_by_level and effective_anonymity(workshop, round_) != Anonymity.FULL:

@@ -25,10 +25,12 @@ from . import audit
 from .workshops import get_workshop_for_staff
 
 MAX_ROUNDS = 30
+# The "method" of a values round: its ballots are values submissions (services/values.py).
+VALUES_METHOD = "values"
 MAX_DURATION_SECONDS = 4 * 60 * 60
 
 PHASE_OF_KIND = {
-    RoundKind.VALUES: Phase.LOBBY,
+    RoundKind.VALUES: Phase.VALUES,
     RoundKind.PROPOSE: Phase.PROPOSE,
     RoundKind.VOTE: Phase.VOTE,
     RoundKind.CONSENT: Phase.VOTE,
@@ -47,6 +49,7 @@ class RoundSettings:
     method: str | None = None
     dots_budget: int = 3
     dots_cap: int | None = None
+    pick_limit: int = 5
     blind: bool = True
     breakdown_by_level: bool = False
     premoderation: bool = False
@@ -88,8 +91,12 @@ def _validated(settings: RoundSettings) -> RoundSettings:
             kind = RoundKind.CONSENT
     elif kind == RoundKind.CONSENT:
         method = Method.CONSENT
+    elif kind == RoundKind.VALUES:
+        method = VALUES_METHOD
     else:
         method = None
+    if not 1 <= settings.pick_limit <= 10:
+        raise ValidationFailed(_("People pick between 1 and 10 values."), field="pick_limit")
     if not 1 <= settings.dots_budget <= 20:
         raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")
     if settings.dots_cap is not None and not 1 <= settings.dots_cap <= settings.dots_budget:
@@ -114,6 +121,7 @@ def _apply(round_: Round, settings: RoundSettings) -> None:
     round_.method = settings.method
     round_.dots_budget = settings.dots_budget
     round_.dots_cap = settings.dots_cap
+    round_.pick_limit = settings.pick_limit
     round_.blind = settings.blind
     round_.breakdown_by_level = settings.breakdown_by_level
     round_.premoderation = settings.premoderation
