@@ -208,13 +208,6 @@ def new_person(browser, live_server: LiveServer):  # noqa: ANN201
         context = browser.new_context(base_url=live_server.url, locale="en-GB")
         context.set_default_timeout(10_000)
         contexts.append(context)
-        mutant = os.environ.get("E2E_MUTANT_JS")
-        if mutant:
-            body = Path(mutant).read_text()
-            context.route(
-                "**/static/js/live.js*",
-                lambda route: route.fulfill(body=body, content_type="application/javascript"),
-            )
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(f"{name}: {error}"))
         return page

@@ -34,7 +34,7 @@ from ..models import (
 from ..payloads import MIN_GROUP_SIZE, round_payload
 from ..realtime import WorkshopChange, workshop_change
 from . import audit, values
-from .rounds import VALUES_METHOD, current_round, is_open_for_input
+from .rounds import VALUES_METHOD, current_round, is_open_for_input, results_visible
 from .workshops import get_workshop, get_workshop_for_staff
 
 
@@ -251,11 +251,6 @@ def emit_vote_state(change: WorkshopChange, round_: Round) -> None:
     if results is not None:
         payload["results"] = results
     change.emit("round.tallied", payload)
-
-
-def results_visible(round_: Round) -> bool:
-    """Blind rounds show nothing, to anyone, before the reveal; live rounds always."""
-    return not round_.blind or round_.revealed_at is not None
 
 
 def results_payload(round_: Round) -> dict[str, Any] | None:

@@ -168,6 +168,11 @@ def is_open_for_input(round_: Round | None, now: dt.datetime | None = None) -> b
     return round_.ends_at is None or (now or clock.now()) < round_.ends_at
 
 
+def results_visible(round_: Round) -> bool:
+    """Blind rounds show nothing, to anyone, before the reveal; live rounds always."""
+    return not round_.blind or round_.revealed_at is not None
+
+
 def _emit_agenda(change: WorkshopChange, workshop_id: int) -> None:
     rounds = list_rounds(workshop_id)
     change.emit("agenda.changed", {"rounds": [round_payload(r) for r in rounds]})

@@ -19,16 +19,19 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from .. import permissions
 from ..catalogue import CatalogueValue, load_catalogue
-from ..errors import ValidationFailed
+from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Round, User, Workshop
+from ..models import Ballot, Participant, Round, User, Workshop
 from ..payloads import MIN_GROUP_SIZE, workshop_payload
 from ..realtime import workshop_change
 from . import audit
-from .workshops import get_workshop_for_staff
+from .rounds import VALUES_METHOD, results_visible
+from .workshops import get_workshop, get_workshop_for_staff
 
 NOT_REPRESENTED = "none"
 MAX_CUSTOM_LENGTH = 40
@@ -322,3 +325,42 @@ def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]
             for kind in ("current", "desired")
         },
     }
+
+
+def filtered_results(
+    workshop: Workshop, subs: list[Submission], *, level: str = "", department: str = ""
+) -> dict[str, Any] | None:
+    """Results for one level or department, or None when that group is under the threshold."""
+    chosen = [
+        sub
+        for sub in subs
+        if (not level or sub.level == level) and (not department or sub.department == department)
+    ]
+    if (level or department) and len(chosen) < MIN_GROUP_SIZE:
+        return None
+    return values_results(workshop, chosen)
+
+
+def heatmap_view(
+    viewer: Participant | User,
+    workshop_id: int,
+    round_id: int,
+    *,
+    level: str = "",
+    department: str = "",
+) -> tuple[Workshop, dict[str, Any] | None]:
+    """The results a viewer may see for a values round (None: the group is too small)."""
+    workshop = get_workshop(workshop_id)
+    if not (
+        permissions.is_participant_of(viewer, workshop) or permissions.can_follow(viewer, workshop)
+    ):
+        raise NotFound(_("This workshop does not exist."))
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.workshop_id != workshop.id or round_.method != VALUES_METHOD:
+        raise NotFound(_("This values round does not exist."))
+    if not results_visible(round_):
+        raise Forbidden(_("Results stay hidden until the facilitator reveals them."))
+    stored = db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id))
+    return workshop, filtered_results(
+        workshop, submissions(stored), level=level, department=department
+    )

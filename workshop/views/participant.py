@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..errors import DomainError
+from ..charts import heatmap_svg
+from ..errors import DomainError, NotAuthenticated
 from ..forms import JoinCodeForm, JoinForm, choices
 from ..identity import (
     current_participant,
@@ -13,8 +14,9 @@ from ..identity import (
     joined_workshop_ids,
     remember_participant,
 )
+from ..payloads import MIN_GROUP_SIZE
 from ..permissions import can_follow
-from ..services import participants, workshops
+from ..services import participants, values, workshops
 
 bp = Blueprint("participant", __name__)
 
@@ -73,3 +75,28 @@ def room(workshop_id: int):  # noqa: ANN201
         flash(_("Join the workshop first: ask your facilitator for the code or link."))
         return redirect(url_for("participant.landing"))
     return render_template("participant/room.html", workshop=workshop, participant=participant)
+
+
+@bp.get("/w/<int:workshop_id>/rounds/<int:round_id>/heatmap.svg")
+def values_heatmap(workshop_id: int, round_id: int):  # noqa: ANN201
+    """The values heatmap as a picture, for the room, the console, the projector and exports."""
+    viewer = current_staff() or current_participant(workshop_id)
+    if viewer is None:
+        raise NotAuthenticated(_("Join this workshop first."))
+    level = request.args.get("level", "")[:60]
+    department = request.args.get("department", "")[:80]
+    _workshop, results = values.heatmap_view(
+        viewer, workshop_id, round_id, level=level, department=department
+    )
+    group = level or department
+    title = _("Personal values and the organisation's values") + (f" · {group}" if group else "")
+    svg = heatmap_svg(
+        results or {},
+        title=title,
+        empty_text=_("Fewer than %(n)s people: not shown.", n=MIN_GROUP_SIZE)
+        if results is None
+        else _("Nobody has shared their values yet."),
+    )
+    response = Response(svg, mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,72 @@
+"""The values heatmap as a picture: who may see it, when, and for which groups."""
+
+from xml.etree import ElementTree
+
+from tests.conftest import PASSWORD, make_user, make_workshop
+from tests.services.test_values import PEOPLE
+from workshop.extensions import db
+from workshop.models import RoundKind, User
+from workshop.services import ballots, participants, rounds
+from workshop.services.rounds import RoundSettings
+
+
+def setup_round(app):
+    with app.app_context():
+        owner = make_user("fran@example.org")
+        workshop = make_workshop(
+            owner, values=["Care", "Integrity", "Curiosity"], departments=["Care", "IT", "Finance"]
+        )
+        round_ = rounds.add_round(owner, workshop.id, RoundSettings(RoundKind.VALUES, "", 600))
+        rounds.start_round(owner, round_.id)
+        org = {v.name: str(v.id) for v in workshop.values}
+        for name, level, department, picks, culture in PEOPLE:
+            person = participants.join_workshop(
+                workshop.join_code, display_name=name, level=level, department=department
+            )
+            ballots.cast_ballot(
+                person,
+                workshop.id,
+                {
+                    "picks": [
+                        {
+                            **({"custom": v[7:]} if v.startswith("custom:") else {"value": v}),
+                            "maps_to": org[m] if m else None,
+                            "lived": n,
+                        }
+                        for v, m, n in picks
+                    ],
+                    **culture,
+                },
+            )
+        return workshop.id, workshop.join_code, round_.id
+
+
+def test_the_heatmap_is_a_picture_only_after_the_reveal_and_never_for_small_groups(app, client):
+    workshop_id, code, round_id = setup_round(app)
+    url = f"/w/{workshop_id}/rounds/{round_id}/heatmap.svg"
+    assert client.get(url).status_code == 401  # nobody we know
+    client.post(
+        f"/j/{code}", data={"display_name": "Viewer", "level": "Manager", "department": "IT"}
+    )
+    assert client.get(url).status_code == 403  # blind until the reveal
+    with app.app_context():
+        ballots.reveal_round(db.session.get(User, 1), round_id)
+    picture = client.get(url)
+    assert picture.mimetype == "image/svg+xml"
+    svg = ElementTree.fromstring(picture.data)
+    texts = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Integrity" in texts and "Not represented here" in texts and "3" in texts
+    frontline = client.get(url + "?level=Frontline").data.decode()
+    assert "Integrity" in frontline
+    executive = client.get(url + "?level=Executive").data.decode()
+    assert "Fewer than 5 people" in executive and "Integrity" not in executive
+    for department in ("IT", "Care", "Finance"):
+        assert "Fewer than 5 people" in client.get(url + f"?department={department}").data.decode()
+
+
+def test_staff_of_another_workshop_cannot_see_the_heatmap(app, client):
+    workshop_id, _, round_id = setup_round(app)
+    with app.app_context():
+        make_user("other@example.org")
+    client.post("/login", data={"email": "other@example.org", "password": PASSWORD})
+    assert client.get(f"/w/{workshop_id}/rounds/{round_id}/heatmap.svg").status_code == 404
