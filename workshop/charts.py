@@ -30,7 +30,8 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     """Personal values (rows) against the organisation's values (columns), with counts."""
     columns = results.get("columns", [])
     rows = results.get("rows", [])[:MAX_ROWS]
-    width = LABEL_WIDTH + CELL_WIDTH * max(len(columns), 1) + 10
+    # Room on the right for the last column's slanted label.
+    width = LABEL_WIDTH + CELL_WIDTH * max(len(columns), 1) + 110
     height = HEADER_HEIGHT + CELL_HEIGHT * max(len(rows), 1) + 10
     most = max((n for row in rows for n in row["counts"].values()), default=1)
     described = "; ".join(

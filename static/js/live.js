@@ -308,6 +308,7 @@
     renderRoundControls();
     renderPresence();
     renderVoting();
+    renderValuesForm();
     renderResults();
     renderDocument();
     renderProposals();
@@ -325,7 +326,7 @@
     } else {
       const parts = [fmt(T.round_of, { n: round.position + 1, total: state.rounds.length }),
         T.kinds[round.kind]];
-      if (round.method) parts.push(T.methods[round.method]);
+      if (round.method && round.method !== "values") parts.push(T.methods[round.method]);
       kindNode.textContent = parts.join(" · ");
       promptNode.textContent = round.prompt || T.kinds[round.kind];
       if (!announced[round.id]) {
@@ -388,7 +389,7 @@
         class: `agenda-item status-${round.status}${current ? " current" : ""}`,
         "aria-current": current ? "step" : null,
       },
-      el("span", { class: "agenda-kind", text: T.kinds[round.kind] + (round.method ? ` (${T.methods[round.method]})` : "") + minutes }),
+      el("span", { class: "agenda-kind", text: T.kinds[round.kind] + (round.method && round.method !== "values" ? ` (${T.methods[round.method]})` : "") + minutes }),
       el("span", { class: "agenda-prompt", text: round.prompt || "" }));
       if (isFacilitator) {
         const tools = el("span", { class: "agenda-tools" });
@@ -677,6 +678,7 @@
           resultBars(bordaItems, (i) => i.points, (i) => fmt(T.points, { n: i.points }), borda.winner)),
         el("section", {}, el("h3", { text: T.schulze }), schulze));
     }
+    if (results.method === "values") return valuesResults(results);
     if (results.method === "consent") {
       const list = el("ul", { class: "consent-results" });
       for (const item of results.items) {
@@ -716,6 +718,166 @@
       }
       box.append(section);
     }
+  }
+
+  // ---- values ----------------------------------------------------------------
+  const catalogueNode = document.getElementById("catalogue");
+  const catalogue = catalogueNode ? JSON.parse(catalogueNode.textContent) : [];
+  const catalogueName = Object.fromEntries(
+    catalogue.flatMap((g) => g.values.map((v) => [v.key, v.name])));
+  let valuesFormRound = null; // the round the form was built for
+  let picked = []; // [{value|custom, maps_to, lived}]
+
+  function renderValuesForm() {
+    const form = $("#values-form");
+    const round = voteRound();
+    if (!form || !round || round.method !== "values") return;
+    if (valuesFormRound !== round.id) {
+      valuesFormRound = round.id;
+      const mine = myBallot();
+      picked = (mine.picks || []).map((p) => p.value.startsWith("custom:")
+        ? { custom: p.value.slice(7), maps_to: p.maps_to, lived: p.lived }
+        : { value: p.value, maps_to: p.maps_to, lived: p.lived });
+      buildCatalogue(round, mine);
+    }
+    drawPicked(round);
+    $("#values-status").textContent = state.me && state.me.voted ? T.values_shared : "";
+  }
+
+  function buildCatalogue(round, mine) {
+    const box = $("#values-catalogue");
+    box.replaceChildren(...catalogue.map((group) => el("fieldset", { class: "value-group" },
+      el("legend", { text: group.name }),
+      ...group.values.map((value) => el("span", { class: "value-option" },
+        el("input", { type: "checkbox", id: `value-${value.key}`, value: value.key,
+          "data-value-key": value.key, checked: picked.some((p) => p.value === value.key),
+          onchange: (event) => togglePick(value.key, event.target.checked, round) }),
+        el("label", { for: `value-${value.key}`, title: value.description, text: value.name }))))));
+    for (const [kind, node, heading] of [["current", "#culture-now", T.culture_now],
+      ["desired", "#culture-desired", T.culture_desired]]) {
+      const chosen = new Set(mine[kind] || []);
+      $(node).replaceChildren(el("fieldset", { class: "value-group culture-group" },
+        el("legend", { text: heading }),
+        ...catalogue.flatMap((g) => g.values).map((value) => el("span", { class: "value-option" },
+          el("input", { type: "checkbox", id: `${kind}-${value.key}`, name: kind, value: value.key,
+            checked: chosen.has(value.key) }),
+          el("label", { for: `${kind}-${value.key}`, text: value.name })))));
+    }
+  }
+
+  function togglePick(key, on, round) {
+    if (on && !picked.some((p) => p.value === key)) {
+      if (picked.length >= round.pick_limit) {
+        const box = root.querySelector(`[data-value-key="${key}"]`);
+        if (box) box.checked = false;
+        return;
+      }
+      picked.push({ value: key, maps_to: null, lived: null });
+    } else if (!on) {
+      picked = picked.filter((p) => p.value !== key);
+    }
+    drawPicked(round);
+  }
+
+  function drawPicked(round) {
+    const list = $("#values-picked");
+    $("#values-count").textContent = fmt(T.values_left, { n: picked.length, limit: round.pick_limit });
+    root.querySelectorAll("[data-value-key]").forEach((box) => {
+      box.disabled = !box.checked && picked.length >= round.pick_limit;
+    });
+    list.replaceChildren(...picked.map((pick, index) => {
+      const name = pick.value ? (catalogueName[pick.value] || pick.value) : pick.custom;
+      const id = `pick-${index}`;
+      const select = el("select", { id: `${id}-maps`, onchange: (e) => { pick.maps_to = e.target.value || null; } },
+        el("option", { value: "", text: T.not_represented }),
+        ...state.workshop.values.map((v) => el("option", { value: String(v.id), text: v.name,
+          selected: String(pick.maps_to) === String(v.id) })));
+      const rating = el("fieldset", { class: "score-controls" }, el("legend", { text: T.lived }));
+      for (let n = 1; n <= 5; n += 1) {
+        rating.append(el("span", { class: "score-option" },
+          el("input", { type: "radio", name: `${id}-lived`, id: `${id}-lived-${n}`, value: String(n),
+            checked: pick.lived === n, onchange: () => { pick.lived = n; } }),
+          el("label", { for: `${id}-lived-${n}`, text: String(n) })));
+      }
+      return el("li", { class: "pick" },
+        el("strong", { text: name }),
+        el("button", { type: "button", class: "small", text: T.remove, "aria-label": `${T.remove}: ${name}`,
+          onclick: () => {
+            picked.splice(index, 1);
+            const box = pick.value && root.querySelector(`[data-value-key="${pick.value}"]`);
+            if (box) box.checked = false;
+            drawPicked(round);
+          } }),
+        el("label", { for: `${id}-maps`, text: T.maps_to }), select, rating);
+    }));
+  }
+
+  const valuesForm = $("#values-form");
+  if (valuesForm) {
+    $("#add-own-value").addEventListener("click", () => {
+      const input = $("#own-value");
+      const words = input.value.trim();
+      const round = voteRound();
+      if (!words || !round || picked.length >= round.pick_limit) return;
+      picked.push({ custom: words, maps_to: null, lived: null });
+      input.value = "";
+      drawPicked(round);
+    });
+    valuesForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const round = voteRound();
+      const ballot = {
+        picks: picked.map((p) => ({ ...(p.value ? { value: p.value } : { custom: p.custom }),
+          maps_to: p.maps_to, lived: p.lived })),
+        current: [...valuesForm.querySelectorAll("input[name=current]:checked")].map((i) => i.value),
+        desired: [...valuesForm.querySelectorAll("input[name=desired]:checked")].map((i) => i.value),
+      };
+      const ack = await command("ballot.cast", { ballot, round_id: round.id, token: ballotToken() });
+      const error = $("#values-error");
+      if (ack.ok) {
+        if (ack.me.token) keepToken(ack.me.round_id, ack.me.token);
+        state.me = { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot };
+        error.textContent = "";
+        render();
+      } else {
+        error.textContent = ack.error.message;
+      }
+    });
+  }
+
+  function valuesResults(results) {
+    const roundId = state.vote.round_id;
+    const base = `/w/${workshopId}/rounds/${roundId}/heatmap.svg?v=${results.ballots}`;
+    const picture = el("img", { class: "heatmap", src: base, alt: T.heatmap_alt });
+    const filter = el("select", { id: `heatmap-filter-${roundId}`,
+      onchange: (e) => { picture.src = base + (e.target.value ? "&" + e.target.value : ""); } },
+      el("option", { value: "", text: T.filter_all }),
+      ...state.workshop.levels.map((l) => el("option", { value: "level=" + encodeURIComponent(l), text: l })),
+      ...state.workshop.departments.map((d) => el("option", { value: "department=" + encodeURIComponent(d), text: d })));
+    const pct = (x) => (x == null ? "–" : String(Math.round(x * 100)));
+    const list = (items, textOf) => items.length
+      ? el("ul", {}, ...items.map((i) => el("li", { text: textOf(i) })))
+      : el("p", { class: "empty", text: T.none_yet });
+    const byLevel = Object.entries(results.alignment.by_level).map(([level, value]) =>
+      el("li", { text: `${level}: ${value == null ? fmt(T.suppressed, { n: results.min_group_size }) : pct(value) + "%"}` }));
+    return el("div", { class: "values-results" },
+      el("p", { class: "alignment-figure", text: fmt(T.alignment, { pct: pct(results.alignment.workshop) }) }),
+      el("p", { class: "meta", text: T.alignment_definition }),
+      byLevel.length ? el("ul", { class: "meta" }, ...byLevel) : null,
+      el("p", {}, el("label", { for: filter.id, text: T.show_for }), filter),
+      picture,
+      el("div", { class: "side-by-side" },
+        el("section", {}, el("h3", { text: T.gaps_missing }),
+          list(results.not_represented, (i) => `${i.value} (${i.count})`)),
+        el("section", {}, el("h3", { text: T.gaps_not_lived }),
+          list(results.stated_not_lived, (i) => `${i.org_value}: ${i.mean} (${i.count})`)),
+        el("section", {}, el("h3", { text: T.shared_levels }),
+          list(results.shared_across_levels, (i) => i))),
+      el("div", { class: "side-by-side" },
+        el("section", {}, el("h3", { text: T.culture_now }),
+          list(results.culture.current, (i) => `${i.value} (${i.count})`)),
+        el("section", {}, el("h3", { text: T.culture_desired }),
+          list(results.culture.desired, (i) => `${i.value} (${i.count})`))));
   }
 
   // ---- document ------------------------------------------------------------
@@ -801,7 +963,7 @@
     if (status === "merged") meta.append(el("span", { class: "tag", text: fmt(T.merged_into, { id: proposal.merged_into_id }) }));
     li.append(body, meta);
     const round = voteRound();
-    if (role === "participant" && phase === "vote" && round && inputOpen(currentRound()) &&
+    if (role === "participant" && phase === "vote" && round && round.method !== "values" && inputOpen(currentRound()) &&
         currentRound() && currentRound().id === round.id) {
       li.append(ballotControls(proposal, round));
     }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from ..catalogue import load_catalogue
 from ..charts import heatmap_svg
 from ..errors import DomainError, NotAuthenticated
 from ..forms import JoinCodeForm, JoinForm, choices
@@ -74,7 +76,20 @@ def room(workshop_id: int):  # noqa: ANN201
             return redirect(url_for("staff.console", workshop_id=workshop.id))
         flash(_("Join the workshop first: ask your facilitator for the code or link."))
         return redirect(url_for("participant.landing"))
-    return render_template("participant/room.html", workshop=workshop, participant=participant)
+    language = str(get_locale() or "en")
+    groups: dict[str, list[dict[str, str]]] = {}
+    for value in values.workshop_catalogue(workshop, language):
+        groups.setdefault(value.group, []).append(
+            {"key": value.key, "name": value.name, "description": value.description}
+        )
+    group_names = {group.key: group.name for group in load_catalogue(language)}
+    catalogue = [
+        {"key": key, "name": group_names.get(key, _("Our own")), "values": items}
+        for key, items in groups.items()
+    ]
+    return render_template(
+        "participant/room.html", workshop=workshop, participant=participant, catalogue=catalogue
+    )
 
 
 @bp.get("/w/<int:workshop_id>/rounds/<int:round_id>/heatmap.svg")
