@@ -318,3 +318,26 @@ def test_staff_sockets_do_not_count_as_presence(app, room):
     amira.events()
     fran.socket.disconnect()
     assert amira.events("presence.changed") == []
+
+
+def test_results_follow_moderation_at_once(room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    a = amira.send("proposal.submit", {"body": "Alpha"})["proposal_id"]
+    b = amira.send("proposal.submit", {"body": "Beta"})["proposal_id"]
+    ack = fran.send("round.add", {"kind": "vote", "method": "dot", "blind": False, "minutes": 0})
+    fran.send("round.start", {"round_id": ack["round_id"]})
+    joost.send("vote.set", {"proposal_id": a, "dots": 2})
+    amira.events()
+    fran.send("proposal.merge", {"keep_id": b, "merge_id": a})
+    tallied = amira.events("round.tallied")[-1]
+    assert tallied["results"]["items"][0] == {"proposal_id": b, "dots": 2, "voters": 1}
+
+
+def test_a_comment_op_id_is_one_persons(room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    a = amira.send("proposal.submit", {"body": "Alpha"})["proposal_id"]
+    first = amira.send("comment.add", {"proposal_id": a, "body": "Mine", "op_id": "same"})
+    second = joost.send("comment.add", {"proposal_id": a, "body": "Yours", "op_id": "same"})
+    assert first["comment_id"] != second["comment_id"]

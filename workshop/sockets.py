@@ -85,6 +85,7 @@ class RoundSettingsIn(_Payload):
     method: str | None = Field(default=None, max_length=20)
     dots_budget: int = Field(default=3, ge=1, le=20)
     dots_cap: int | None = Field(default=None, ge=1, le=20)
+    pick_limit: int = Field(default=5, ge=1, le=10)
     blind: bool = True
     breakdown_by_level: bool = False
     premoderation: bool = False
@@ -98,6 +99,7 @@ class RoundSettingsIn(_Payload):
             method=self.method,
             dots_budget=self.dots_budget,
             dots_cap=self.dots_cap,
+            pick_limit=self.pick_limit,
             blind=self.blind,
             breakdown_by_level=self.breakdown_by_level,
             premoderation=self.premoderation,
@@ -106,7 +108,10 @@ class RoundSettingsIn(_Payload):
 
 
 class UpdateRound(RoundSettingsIn):
+    """Only the fields sent change; the others keep the round's current values."""
+
     round_id: int
+    kind: str | None = Field(default=None, max_length=20)  # type: ignore[assignment]
 
 
 class PinProposal(_Payload):
@@ -303,7 +308,11 @@ def register(socketio: SocketIO) -> None:
 
     @staff_command("round.update", UpdateRound)
     def update_round(workshop_id: int, staff: User, data: UpdateRound) -> None:
-        rounds.update_round(staff, _round_of(workshop_id, data.round_id), data.settings())
+        round_id = _round_of(workshop_id, data.round_id)
+        changes = data.model_dump(exclude_unset=True, exclude={"round_id"})
+        if "minutes" in changes:
+            changes["duration_seconds"] = int(changes.pop("minutes") * 60)
+        rounds.update_round(staff, round_id, rounds.settings_of(round_id, **changes))
 
     @staff_command("round.remove", RoundRef)
     def remove_round(workshop_id: int, staff: User, data: RoundRef) -> None:

@@ -228,7 +228,9 @@
   sequenced("round.tallied", (e) => {
     state.vote = { round_id: e.round_id, voters: e.voters, results: e.results || null };
     if (role === "participant" && (!state.me || state.me.round_id !== e.round_id)) {
+      // Another voting round took over (perhaps one reopened where we voted): ask for our ballot.
       state.me = { round_id: e.round_id, voted: false, ballot: null };
+      window.setTimeout(resync, 0);
     }
   });
 

@@ -154,11 +154,25 @@ def test_breakdown_by_level_is_suppressed_for_groups_under_five(facilitator, wor
     round_ = vote_round(facilitator, workshop, "dot", blind=False, breakdown_by_level=True)
     for i in range(5):
         ballots.set_dots(join(workshop, f"F{i}", "Frontline"), cards[0], 1)
+    for i in range(6):
+        ballots.set_dots(join(workshop, f"M{i}", "Manager"), cards[2], 1)
     for i in range(2):
         ballots.set_dots(join(workshop, f"E{i}", "Executive"), cards[1], 3)
     by_level = ballots.results_payload(round_)["by_level"]
-    assert by_level["Frontline"]["items"][0] == {"proposal_id": cards[0], "dots": 5, "voters": 5}
+    assert by_level["Manager"]["items"][0] == {"proposal_id": cards[2], "dots": 6, "voters": 6}
     assert by_level["Executive"] is None
+    # Frontline is big enough, but showing it would let total minus Manager minus Frontline
+    # give the two executives away: the smallest shown group is hidden with them.
+    assert by_level["Frontline"] is None
+
+
+def test_a_single_small_group_never_stands_alone():
+    from workshop.services.ballots import suppress_small_groups
+
+    assert suppress_small_groups({"A": 9, "B": 2}) == {"A": False, "B": False}
+    assert suppress_small_groups({"A": 9, "B": 7, "C": 1}) == {"A": True, "B": False, "C": False}
+    assert suppress_small_groups({"A": 9, "B": 2, "C": 1}) == {"A": True, "B": False, "C": False}
+    assert suppress_small_groups({"A": 5, "B": 6}) == {"A": True, "B": True}
 
 
 def test_fully_anonymous_ballots_cannot_be_linked_to_anyone(facilitator, workshop, cards):
@@ -184,3 +198,44 @@ def test_fully_anonymous_ballots_cannot_be_linked_to_anyone(facilitator, worksho
     assert results["items"][0] == {"proposal_id": cards[1], "dots": 2, "voters": 1}
     snapshot = live.build_snapshot(workshop.id, facilitator)
     assert "Amira" not in str(snapshot["vote"])
+
+
+def test_dots_are_refused_in_rounds_with_another_method(facilitator, workshop, cards):
+    vote_round(facilitator, workshop, "approval")
+    amira = join(workshop)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        ballots.set_dots(amira, cards[0], 1)
+    assert refused.value.code == "wrong_method"
+    assert db_fingerprint() == before
+
+
+@pytest.mark.parametrize(
+    "ballot", [{"ranking": ["abc"]}, {"ranking": {"a": 1}}, {"dots": ["x"]}, {"dots": {"x": 1}}]
+)
+def test_malformed_ballots_get_a_plain_message(facilitator, workshop, cards, ballot):
+    vote_round(facilitator, workshop, "ranked" if "ranking" in ballot else "dot")
+    with pytest.raises(ValidationFailed) as refused:
+        ballots.cast_ballot(join(workshop), workshop.id, ballot)
+    assert "literal" not in refused.value.message and "object" not in refused.value.message
+
+
+def test_a_paused_round_says_it_is_paused(facilitator, workshop, cards):
+    round_ = vote_round(facilitator, workshop, "dot")
+    rounds.pause_round(facilitator, round_.id)
+    with pytest.raises(InvalidState, match="paused"):
+        ballots.set_dots(join(workshop), cards[0], 1)
+
+
+def test_a_round_that_never_ran_cannot_be_revealed(facilitator, workshop, cards):
+    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, method="dot"))
+    with pytest.raises(InvalidState):
+        ballots.reveal_round(facilitator, round_.id)
+
+
+def test_closing_then_asking_for_a_quick_round_adds_nothing(facilitator, workshop):
+    rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState):
+        rounds.set_phase(facilitator, workshop.id, Phase.VOTE)
+    assert db_fingerprint() == before

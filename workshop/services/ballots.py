@@ -34,7 +34,13 @@ from ..models import (
 from ..payloads import MIN_GROUP_SIZE, round_payload
 from ..realtime import WorkshopChange, workshop_change
 from . import audit, values
-from .rounds import VALUES_METHOD, current_round, is_open_for_input, results_visible
+from .rounds import (
+    VALUES_METHOD,
+    closed_for_input,
+    current_round,
+    is_open_for_input,
+    results_visible,
+)
 from .workshops import get_workshop, get_workshop_for_staff
 
 
@@ -130,10 +136,13 @@ def _validate(
             )
             consent[str(proposal_id)] = {"choice": str(choice), "reason": reason}
         return {"consent": consent}
-    except (voting.BallotError, ValueError, TypeError, AttributeError) as error:
+    except voting.BallotError as error:
         raise ValidationFailed(
-            str(error) or _("This ballot is not valid."), field="ballot"
+            str(error), field="ballot", reason=getattr(error, "code", "invalid")
         ) from None
+    except (ValueError, TypeError, AttributeError, KeyError):
+        # Malformed shapes ("abc" as an id, a list for a map): say so without Python's words.
+        raise ValidationFailed(_("This ballot is not valid."), field="ballot") from None
 
 
 def cast_ballot(
@@ -158,7 +167,7 @@ def cast_ballot(
         if round_ is None or round_.method is None or (round_id and round_.id != round_id):
             raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if not is_open_for_input(round_):
-            raise InvalidState(_("Time is up for this round."), code="voting_closed")
+            raise closed_for_input(round_, code="voting_closed")
         known = [p.id for p in candidates(workshop.id)]
         existing = _find_ballot(round_, actor, token)
         if merge_dots and existing is not None:
@@ -205,6 +214,11 @@ def set_dots(actor: Participant, proposal_id: int, dots: int, *, token: str | No
         raise NotFound(_("This proposal does not exist."))
     if proposal.status != ProposalStatus.VISIBLE:
         raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
+    round_ = current_round(actor.workshop_id)
+    if round_ is not None and round_.method not in (None, voting.Method.DOT):
+        raise InvalidState(
+            _("This round does not use dots; use its own ballot."), code="wrong_method"
+        )
     return cast_ballot(
         actor, actor.workshop_id, {"dots": {str(proposal_id): dots}}, token=token, merge_dots=True
     )
@@ -230,6 +244,8 @@ def reveal_round(actor: User, round_id: int) -> Round:
     get_workshop_for_staff(actor, round_.workshop_id, moderate=True)
     if round_.method is None:
         raise InvalidState(_("Only voting rounds have results to reveal."))
+    if round_.started_at is None:
+        raise InvalidState(_("This round has not run yet."))
     with workshop_change(round_.workshop_id) as change:
         db.session.refresh(round_)
         if round_.revealed_at is not None:
@@ -242,6 +258,21 @@ def reveal_round(actor: User, round_id: int) -> Round:
         change.emit("round.updated", {"round": round_payload(round_)})
         emit_vote_state(change, round_)
     return round_
+
+
+def suppress_small_groups(sizes: Mapping[str, int]) -> dict[str, bool]:
+    """Which groups may be shown: none under the threshold, and never exactly one hidden.
+
+    With one group hidden, the total minus the shown groups would give it
+    away; so the smallest shown group is hidden with it.
+    """
+    shown = {group: size >= MIN_GROUP_SIZE for group, size in sorted(sizes.items())}
+    hidden = [group for group, show in shown.items() if not show]
+    if len(hidden) == 1:
+        visible = sorted((size, group) for group, size in sizes.items() if shown[group])
+        if visible:
+            shown[visible[0][1]] = False
+    return shown
 
 
 def emit_vote_state(change: WorkshopChange, round_: Round) -> None:
@@ -267,13 +298,18 @@ def results_payload(round_: Round) -> dict[str, Any] | None:
         groups: dict[str, list[dict]] = {}
         for ballot in ballots:
             groups.setdefault(ballot.level or "", []).append(ballot.data)
+        shown = suppress_small_groups({k: len(v) for k, v in groups.items() if k})
         payload["by_level"] = {
-            level: _tally(round_, group, known) if len(group) >= MIN_GROUP_SIZE else None
-            for level, group in sorted(groups.items())
-            if level
+            level: _tally(round_, groups[level], known) if show else None
+            for level, show in shown.items()
         }
         payload["min_group_size"] = MIN_GROUP_SIZE
     return payload
+
+
+def _everyone(ranking: tuple[int, ...], known: list[int]) -> list[int]:
+    """Every candidate, ranked ones first: proposals nobody supported still get a zero row."""
+    return [*ranking, *(c for c in known if c not in ranking)]
 
 
 def _tally(round_: Round, ballots: list[dict], known: list[int]) -> dict[str, Any]:
@@ -287,7 +323,8 @@ def _tally(round_: Round, ballots: list[dict], known: list[int]) -> dict[str, An
             "winner": r.winner,
             "ranking": list(r.ranking),
             "items": [
-                {"proposal_id": c, "dots": r.totals[c], "voters": r.voters[c]} for c in r.ranking
+                {"proposal_id": c, "dots": r.totals.get(c, 0), "voters": r.voters.get(c, 0)}
+                for c in _everyone(r.ranking, known)
             ],
         }
     if method == voting.Method.APPROVAL:
@@ -297,8 +334,8 @@ def _tally(round_: Round, ballots: list[dict], known: list[int]) -> dict[str, An
             "winner": r.winner,
             "ranking": list(r.ranking),
             "items": [
-                {"proposal_id": c, "approvals": r.approvals[c], "share": r.share[c]}
-                for c in r.ranking
+                {"proposal_id": c, "approvals": r.approvals.get(c, 0), "share": r.share.get(c, 0.0)}
+                for c in _everyone(r.ranking, known)
             ],
         }
     if method == voting.Method.SCORE:
@@ -308,7 +345,8 @@ def _tally(round_: Round, ballots: list[dict], known: list[int]) -> dict[str, An
             "winner": r.winner,
             "ranking": list(r.ranking),
             "items": [
-                {"proposal_id": c, "mean": r.mean[c], "count": r.count[c]} for c in r.ranking
+                {"proposal_id": c, "mean": r.mean.get(c), "count": r.count.get(c, 0)}
+                for c in _everyone(r.ranking, known)
             ],
         }
     if method == voting.Method.RANKED:

@@ -33,8 +33,8 @@ from ..payloads import comment_payload, proposal_payload
 from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
 from . import audit
-from .ballots import effective_anonymity
-from .rounds import current_round, is_open_for_input
+from .ballots import effective_anonymity, emit_vote_state
+from .rounds import closed_for_input, current_round, is_open_for_input, latest_vote_round
 from .workshops import get_workshop, get_workshop_for_staff
 
 MAX_PROPOSAL_LENGTH = 1000
@@ -68,6 +68,13 @@ def comments_of(proposal_ids: list[int]) -> dict[int, list[Comment]]:
         ):
             grouped[comment.proposal_id].append(comment)
     return grouped
+
+
+def emit_results(change: WorkshopChange, workshop_id: int) -> None:
+    """Moderation changes what is counted (hidden cards drop out, merged ones add up)."""
+    round_ = latest_vote_round(workshop_id)
+    if round_ is not None:
+        emit_vote_state(change, round_)
 
 
 def emit_proposal(change: WorkshopChange, proposal: Proposal, *, new: bool = False) -> None:
@@ -121,7 +128,7 @@ def submit_proposal(
         if round_ is None or round_.kind != RoundKind.PROPOSE or workshop.phase != Phase.PROPOSE:
             raise InvalidState(_("Proposals are not open right now."), code="phase_closed")
         if not is_open_for_input(round_):
-            raise InvalidState(_("Time is up for this round."), code="phase_closed")
+            raise closed_for_input(round_, code="phase_closed")
         anonymity = effective_anonymity(workshop, round_)
         proposal = Proposal(
             workshop_id=workshop.id,
@@ -172,6 +179,7 @@ def approve_proposal(actor: User, proposal_id: int) -> Proposal:
         db.session.flush()
         audit.record(actor, workshop.id, "proposal.approve", f"Approved proposal {proposal.id}")
         emit_proposal(change, proposal)
+        emit_results(change, workshop.id)
     return proposal
 
 
@@ -202,6 +210,7 @@ def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
                 "body_html": proposal_payload(proposal, staff=False)["body_html"],
             },
         )
+        emit_results(change, workshop.id)
     return proposal
 
 
@@ -218,6 +227,7 @@ def restore_proposal(actor: User, proposal_id: int) -> Proposal:
         audit.record(actor, workshop.id, "proposal.restore", f"Restored proposal {proposal.id}")
         emit_proposal(change, proposal)
         _tell_authors(change, proposal, {"proposal_id": proposal.id, "status": "visible"})
+        emit_results(change, workshop.id)
     return proposal
 
 
@@ -265,6 +275,7 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
         audit.record(actor, workshop.id, "proposal.merge", f"Merged {gone.id} into {keep.id}")
         emit_proposal(change, gone)
         emit_proposal(change, keep)
+        emit_results(change, workshop.id)
     return keep
 
 
@@ -332,6 +343,7 @@ def split_proposal(actor: User, proposal_id: int, parts: list[str]) -> list[Prop
         emit_proposal(change, original)
         for piece in pieces:
             emit_proposal(change, piece, new=True)
+        emit_results(change, workshop.id)
     return pieces
 
 
@@ -375,7 +387,9 @@ def add_comment(
         if op_id:
             earlier = db.session.scalar(
                 sa.select(Comment).where(
-                    Comment.workshop_id == workshop.id, Comment.client_op_id == op_id
+                    Comment.workshop_id == workshop.id,
+                    Comment.client_op_id == op_id,
+                    sa.or_(Comment.author_id == actor.id, Comment.author_id.is_(None)),
                 )
             )
             if earlier is not None:

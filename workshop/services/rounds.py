@@ -168,6 +168,15 @@ def is_open_for_input(round_: Round | None, now: dt.datetime | None = None) -> b
     return round_.ends_at is None or (now or clock.now()) < round_.ends_at
 
 
+def closed_for_input(round_: Round | None, *, code: str) -> InvalidState:
+    """The refusal that says why input is closed right now."""
+    if round_ is not None and round_.status == RoundStatus.PAUSED:
+        return InvalidState(_("The facilitator paused this round."), code=code)
+    if round_ is not None and round_.status == RoundStatus.RUNNING:
+        return InvalidState(_("Time is up for this round."), code=code)
+    return InvalidState(_("This round is not open right now."), code=code)
+
+
 def results_visible(round_: Round) -> bool:
     """Blind rounds show nothing, to anyone, before the reveal; live rounds always."""
     return not round_.blind or round_.revealed_at is not None
@@ -219,6 +228,27 @@ def apply_template(actor: User, workshop_id: int) -> list[Round]:
     return list_rounds(workshop_id)
 
 
+def settings_of(round_id: int, **changes: object) -> RoundSettings:
+    """A round's current settings, with some of them changed (for partial updates)."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(_("This round does not exist."))
+    current = RoundSettings(
+        kind=round_.kind,
+        prompt=round_.prompt,
+        duration_seconds=round_.duration_seconds,
+        method=round_.method,
+        dots_budget=round_.dots_budget,
+        dots_cap=round_.dots_cap,
+        pick_limit=round_.pick_limit,
+        blind=round_.blind,
+        breakdown_by_level=round_.breakdown_by_level,
+        premoderation=round_.premoderation,
+        anonymity=round_.anonymity,
+    )
+    return dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+
+
 def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
     """Change a round's prompt, timing or voting settings (not its results)."""
     round_ = _round_for_staff(actor, round_id)[1]
@@ -227,6 +257,9 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
         db.session.refresh(round_)
         if round_.started_at is not None and round_.method != settings.method:
             raise InvalidState(_("The voting method cannot change once the round has started."))
+        if round_.started_at is not None and round_.anonymity != (settings.anonymity or None):
+            # Ballots already cast were stored under the old promise.
+            raise InvalidState(_("Anonymity cannot change once the round has started."))
         _apply(round_, settings)
         db.session.flush()
         audit.record(actor, round_.workshop_id, "round.edit", f"Edited round {round_.position + 1}")
@@ -394,13 +427,16 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
         raise ValidationFailed(
             _("Unknown phase “%(phase)s”.", phase=phase), field="phase"
         ) from None
-    if workshop.phase == phase:
-        raise InvalidState(_("The workshop is already in this phase."))
     kind = {
         Phase.PROPOSE: RoundKind.PROPOSE,
         Phase.VOTE: RoundKind.VOTE,
         Phase.DRAFT: RoundKind.REFINE,
     }.get(phase)
+    running = current_round(workshop.id)
+    if workshop.phase == phase and (kind is None or (running and running.kind == kind)):
+        raise InvalidState(_("The workshop is already in this phase."))
+    if workshop.phase == Phase.CLOSED and kind is not None:
+        raise InvalidState(_("The workshop is closed."))
     if kind is not None:
         settings = RoundSettings(
             kind=kind,

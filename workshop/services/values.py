@@ -249,10 +249,10 @@ def grouped(subs: list[Submission], attribute: str) -> dict[str, list[Submission
         key = getattr(sub, attribute)
         if key:
             groups[key].append(sub)
-    return {
-        key: members if len(members) >= MIN_GROUP_SIZE else None
-        for key, members in sorted(groups.items())
-    }
+    from .ballots import suppress_small_groups  # one rule for every breakdown
+
+    shown = suppress_small_groups({key: len(members) for key, members in groups.items()})
+    return {key: groups[key] if show else None for key, show in shown.items()}
 
 
 def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]:
@@ -336,8 +336,10 @@ def filtered_results(
         for sub in subs
         if (not level or sub.level == level) and (not department or sub.department == department)
     ]
-    if (level or department) and len(chosen) < MIN_GROUP_SIZE:
-        return None
+    if level or department:
+        attribute, wanted = ("level", level) if level else ("department", department)
+        if grouped(subs, attribute).get(wanted) is None:
+            return None  # too small, or hidden so that a smaller one cannot be worked out
     return values_results(workshop, chosen)
 
 
