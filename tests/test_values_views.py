@@ -71,3 +71,38 @@ def test_staff_of_another_workshop_cannot_see_the_heatmap(app, client):
         make_user("other@example.org")
     client.post("/login", data={"email": "other@example.org", "password": PASSWORD})
     assert client.get(f"/w/{workshop_id}/rounds/{round_id}/heatmap.svg").status_code == 404
+
+
+def test_the_facilitator_edits_the_catalogue_on_a_page(app, client):
+    workshop_id, _, _ = setup_round(app)
+    client.post("/login", data={"email": "fran@example.org", "password": PASSWORD})
+    page = client.get(f"/workshops/{workshop_id}/values-catalogue")
+    assert b"Hide Craftsmanship" in page.data
+    response = client.post(
+        f"/workshops/{workshop_id}/values-catalogue",
+        data={"hidden": ["humour", "fun"], "added": "Neighbourliness\n"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        from workshop.services import values, workshops
+
+        keys = {v.key for v in values.workshop_catalogue(workshops.get_workshop(workshop_id))}
+    assert "humour" not in keys and "fun" not in keys and "own:neighbourliness" in keys
+
+
+def test_exports_carry_the_values_appendix_once_revealed_without_small_groups(app):
+    workshop_id, _, round_id = setup_round(app)
+    with app.app_context():
+        from workshop.services import document, exports
+
+        owner = db.session.get(User, 1)
+        document.save_version(owner, workshop_id, "We serve with care.", based_on=None)
+        hidden = exports.export_version(owner, workshop_id, 1, "html").content
+        assert "Appendix: our values" not in hidden  # blind round, not revealed
+        ballots.reveal_round(owner, round_id)
+        html = exports.export_version(owner, workshop_id, 1, "html").content
+        markdown = exports.export_version(owner, workshop_id, 1, "md").content
+    assert "Appendix: our values" in html and "<svg" in html and "Alignment: 64%" in html
+    assert "| Integrity | 1 | 3 | 0 | 0 |" in markdown  # Care, Integrity, Curiosity, none
+    # The lone executive's answers are nowhere on their own.
+    assert "Executive" not in html and "Executive" not in markdown

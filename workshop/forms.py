@@ -55,6 +55,10 @@ class StaffForm(FlaskForm):
     )
 
 
+class CatalogueForm(FlaskForm):
+    added = TextAreaField(_l("Our own values, one per line"))
+
+
 class JoinCodeForm(FlaskForm):
     code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=20)])
 

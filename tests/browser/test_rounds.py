@@ -142,9 +142,9 @@ def test_facilitator_runs_two_rounds_and_three_participants_follow(live_server, 
     before = {page: timer_seconds(page) for page in (fran, *participants)}
     fran.locator("#round-controls").get_by_role("button", name="+1 min").click()
     for page in (fran, *participants):
-        # 60 s more, less the few seconds this takes; not "+5 min".
-        wait_for_timer(page, before[page] + 50, before[page] + 61)
-        assert 50 <= timer_seconds(page) - before[page] <= 61
+        # 60 s more, less the seconds this takes, give or take clock-skew correction;
+        # a timer that keeps counting down, or jumps by 5 minutes, never gets there.
+        wait_for_timer(page, before[page] + 45, before[page] + 65)
 
     # 5. Everyone proposes; everyone sees all three proposals.
     send_proposal(amira, AMIRA_WORDING)

@@ -6,13 +6,18 @@ import dataclasses
 import re
 import unicodedata
 
+import sqlalchemy as sa
 from flask import render_template
 from flask_babel import gettext as _
+from markupsafe import Markup
 
+from ..charts import heatmap_svg
 from ..errors import ValidationFailed
-from ..models import DocumentVersion, Participant, Proposal, User, Workshop
+from ..extensions import db
+from ..models import Ballot, DocumentVersion, Participant, Proposal, User, Workshop
 from ..payloads import shows_authors
 from ..text import render_markdown
+from . import rounds, values
 from .document import get_version
 from .workshops import get_workshop_for_staff
 
@@ -49,9 +54,34 @@ def export_version(actor: User, workshop_id: int, number: int, fmt: str) -> Expo
     return Export(filename, FORMATS[fmt], render_template(template, **context))
 
 
+def _values_appendix(workshop: Workshop) -> list[dict[str, object]]:
+    """Values rounds whose results may be seen, as pictures and figures (never small groups)."""
+    appendix = []
+    for round_ in rounds.list_rounds(workshop.id):
+        if round_.method != rounds.VALUES_METHOD or not rounds.results_visible(round_):
+            continue
+        stored = db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id))
+        results = values.values_results(workshop, values.submissions(stored))
+        appendix.append(
+            {
+                "prompt": round_.prompt,
+                "results": results,
+                "svg": Markup(
+                    heatmap_svg(
+                        results,
+                        title=_("Personal values and the organisation's values"),
+                        empty_text=_("Nobody has shared their values yet."),
+                    )
+                ),
+            }
+        )
+    return appendix
+
+
 def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, object]:
     """Everything every format shows: the text, where it came from, who wrote it."""
     return {
+        "values_appendix": _values_appendix(workshop),
         "workshop": workshop,
         "version": version,
         "body_html": render_markdown(version.body_md),

@@ -16,15 +16,24 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from ..catalogue import load_catalogue
 from ..errors import Conflict, DomainError
-from ..forms import DocumentForm, DraftFromProposalsForm, StaffForm, WorkshopForm, lines
+from ..forms import (
+    CatalogueForm,
+    DocumentForm,
+    DraftFromProposalsForm,
+    StaffForm,
+    WorkshopForm,
+    lines,
+)
 from ..identity import current_staff
 from ..models import DEFAULT_LEVELS, User, Workshop
 from ..permissions import can_create_workshop, can_moderate
-from ..services import audit, ballots, document, exports, proposals, rounds, workshops
+from ..services import audit, ballots, document, exports, proposals, rounds, values, workshops
 from ..services.workshops import WorkshopSettings, format_join_code
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
@@ -167,6 +176,38 @@ def audit_log(workshop_id: int):  # noqa: ANN201
     workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
         "staff/audit.html", workshop=workshop, entries=audit.list_entries(me, workshop.id)
+    )
+
+
+@bp.route("/<int:workshop_id>/values-catalogue", methods=["GET", "POST"])
+@login_required
+def values_catalogue(workshop_id: int):  # noqa: ANN201
+    """Hide catalogue values that do not fit, and add the organisation's own words."""
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
+    form = CatalogueForm()
+    if form.validate_on_submit():
+        try:
+            values.edit_catalogue(
+                me,
+                workshop.id,
+                hidden=request.form.getlist("hidden"),
+                added=[{"name": name} for name in lines(form.added.data)],
+            )
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            flash(_("The values catalogue is saved."))
+            return redirect(url_for("staff.console", workshop_id=workshop.id))
+    edits = workshop.catalogue_edits or {}
+    if request.method == "GET":
+        form.added.data = "\n".join(item["name"] for item in edits.get("added", []))
+    return render_template(
+        "staff/values_catalogue.html",
+        workshop=workshop,
+        form=form,
+        groups=load_catalogue(str(get_locale() or "en")),
+        hidden=set(edits.get("hidden", [])),
     )
 
 
