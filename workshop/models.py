@@ -108,6 +108,7 @@ class RoundKind(enum.StrEnum):
     REFINE = "refine"
     CONSENT = "consent"
     FINALISE = "finalise"
+    VOCABULARY = "vocabulary"
 
 
 class RoundStatus(enum.StrEnum):
@@ -259,6 +260,10 @@ class Round(Base):
     premoderation: Mapped[bool] = mapped_column(default=False)
     # None: the workshop's setting applies.
     anonymity: Mapped[Anonymity | None] = mapped_column(enum_column(Anonymity))
+    # Vocabulary rounds: the candidate words, [{"word": str, "category": what|whom|how|why}].
+    words: Mapped[list[dict[str, str]]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'")
+    )
 
     workshop: Mapped[Workshop] = relationship(back_populates="rounds")
 
@@ -345,6 +350,9 @@ class Proposal(Base):
 
     author: Mapped[Participant | None] = relationship()
     credits: Mapped[list[ProposalCredit]] = relationship(cascade="all, delete-orphan")
+    tags: Mapped[list[ValueTag]] = relationship(
+        cascade="all, delete-orphan", order_by="ValueTag.id"
+    )
 
     @property
     def is_hidden(self) -> bool:
@@ -364,6 +372,37 @@ class ProposalCredit(Base):
     )
 
     participant: Mapped[Participant] = relationship()
+
+
+class ValueTag(Base):
+    """A value a proposal expresses, as its author, a facilitator or others tagged it."""
+
+    __tablename__ = "value_tags"
+    __table_args__ = (sa.UniqueConstraint("proposal_id", "value_key"),)
+
+    id: Mapped[intpk]
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    value_key: Mapped[str] = mapped_column(sa.String(60))
+    # Tagged by the author or a facilitator: it counts at once; by others: once supported.
+    confirmed: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[created_at]
+
+    supporters: Mapped[list[TagSupport]] = relationship(cascade="all, delete-orphan")
+
+
+class TagSupport(Base):
+    """A participant agreeing that a proposal expresses a value."""
+
+    __tablename__ = "tag_supports"
+
+    tag_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("value_tags.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Ballot(Base):

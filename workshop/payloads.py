@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from . import clock
+from .catalogue import find_value
 from .models import (
     Anonymity,
     AuditEntry,
@@ -19,6 +20,7 @@ from .models import (
     Participant,
     Proposal,
     Round,
+    ValueTag,
     Workshop,
 )
 from .text import render_markdown
@@ -72,6 +74,25 @@ def shows_authors(anonymity: Anonymity, *, staff: bool, readout: bool) -> bool:
     return anonymity == Anonymity.NAMED and not readout
 
 
+def tag_name(key: str) -> str:
+    """A tag's display name: the catalogue's, or the organisation's own words."""
+    value = find_value(key)
+    if value is not None:
+        return value.name
+    return key.split(":", 1)[-1].capitalize()
+
+
+def tag_payload(tag: ValueTag) -> dict[str, Any]:
+    """A value tag as cards show it."""
+    return {
+        "id": tag.id,
+        "key": tag.value_key,
+        "name": tag_name(tag.value_key),
+        "confirmed": tag.confirmed,
+        "supporters": len(tag.supporters),
+    }
+
+
 def proposal_payload(
     proposal: Proposal, *, staff: bool, readout: bool = False, comments: list[Comment] = ()
 ) -> dict[str, Any]:
@@ -86,6 +107,7 @@ def proposal_payload(
         if shows_authors(proposal.anonymity, staff=staff, readout=readout)
         else [],
         "pinned": proposal.pinned,
+        "values": [tag_payload(tag) for tag in proposal.tags],
         "round_id": proposal.round_id,
         "created_at": iso(proposal.created_at),
         "comments": [
@@ -140,6 +162,7 @@ def round_payload(round_: Round) -> dict[str, Any]:
         "breakdown_by_level": round_.breakdown_by_level,
         "premoderation": round_.premoderation,
         "anonymity": str(round_.anonymity) if round_.anonymity else None,
+        "words": list(round_.words or []),
         "server_now": iso(clock.now()),
     }
 

@@ -23,9 +23,9 @@ from . import realtime
 from .errors import DomainError, Forbidden, NotAuthenticated, NotFound
 from .extensions import db
 from .identity import current_participant, current_staff
-from .models import Comment, Connection, Participant, Phase, User
+from .models import Comment, Connection, Participant, Phase, User, ValueTag
 from .permissions import can_follow
-from .services import ballots, live, participants, proposals, rounds, workshops
+from .services import ballots, live, participants, proposals, rounds, wording, workshops
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class RoundSettingsIn(_Payload):
     breakdown_by_level: bool = False
     premoderation: bool = False
     anonymity: str | None = Field(default=None, max_length=20)
+    words: list[dict[str, str]] = Field(default_factory=list, max_length=40)
 
     def settings(self) -> rounds.RoundSettings:
         return rounds.RoundSettings(
@@ -104,7 +105,17 @@ class RoundSettingsIn(_Payload):
             breakdown_by_level=self.breakdown_by_level,
             premoderation=self.premoderation,
             anonymity=self.anonymity,
+            words=self.words,
         )
+
+
+class TagValue(_Payload):
+    proposal_id: int
+    value_key: str = Field(max_length=60)
+
+
+class TagRef(_Payload):
+    tag_id: int
 
 
 class UpdateRound(RoundSettingsIn):
@@ -367,6 +378,19 @@ def register(socketio: SocketIO) -> None:
         if comment is None or comment.workshop_id != workshop_id:
             raise NotFound(_("This comment does not exist."))
         proposals.moderate_comment(staff, comment.id, visible=data.visible, reason=data.reason)
+
+    @command(socketio, "value.tag", TagValue)
+    def tag(workshop_id: int, actor: Participant | User, data: TagValue) -> dict[str, Any]:
+        proposals.get_proposal(data.proposal_id, workshop_id)
+        created = wording.tag_proposal(actor, data.proposal_id, data.value_key)
+        return {"tag_id": created.id, "confirmed": created.confirmed}
+
+    @staff_command("value.untag", TagRef)
+    def untag(workshop_id: int, staff: User, data: TagRef) -> None:
+        tag = db.session.get(ValueTag, data.tag_id)
+        if tag is None or proposals.get_proposal(tag.proposal_id, workshop_id) is None:
+            raise NotFound(_("This tag does not exist."))
+        wording.untag_proposal(staff, tag.id)
 
     @staff_command("readout.set", SetReadout)
     def readout(workshop_id: int, staff: User, data: SetReadout) -> None:

@@ -210,8 +210,12 @@
     announce(fmt(T.phase_announce, { phase: T.phases[e.phase] }));
   });
   sequenced("presence.changed", (e) => { state.presence = e.presence; });
+  sequenced("document.wording", (e) => {
+    state.wording = { coverage: e.coverage, words: e.words };
+  });
   sequenced("document.saved", (e) => {
     state.document = e.version;
+    state.wording = { coverage: e.coverage, words: e.words };
     announce(fmt(T.draft_saved, { number: e.version.number }));
   });
   sequenced("workshop.updated", (e) => { state.workshop = e.workshop; });

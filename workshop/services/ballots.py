@@ -33,9 +33,10 @@ from ..models import (
 )
 from ..payloads import MIN_GROUP_SIZE, round_payload
 from ..realtime import WorkshopChange, workshop_change
-from . import audit, values
+from . import audit, values, wording
 from .rounds import (
     VALUES_METHOD,
+    VOCABULARY_METHOD,
     closed_for_input,
     current_round,
     is_open_for_input,
@@ -107,6 +108,8 @@ def _validate(
     """Check a ballot against the round's method; returns it in stored (JSON) form."""
     if round_.method == VALUES_METHOD:
         return values.validate_values_ballot(raw, workshop=workshop, round_=round_)
+    if round_.method == VOCABULARY_METHOD:
+        return wording.validate_vocabulary_ballot(raw, round_)
     method = voting.Method(round_.method)
     try:
         if method == voting.Method.DOT:
@@ -282,6 +285,10 @@ def emit_vote_state(change: WorkshopChange, round_: Round) -> None:
     if results is not None:
         payload["results"] = results
     change.emit("round.tallied", payload)
+    if results is not None and round_.method in (VALUES_METHOD, VOCABULARY_METHOD):
+        from .document import emit_wording  # document does not import ballots
+
+        emit_wording(change, get_workshop(round_.workshop_id))
 
 
 def results_payload(round_: Round) -> dict[str, Any] | None:
@@ -292,6 +299,8 @@ def results_payload(round_: Round) -> dict[str, Any] | None:
     ballots = list(db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id)))
     if round_.method == VALUES_METHOD:
         return values.values_results(workshop, values.submissions(ballots))
+    if round_.method == VOCABULARY_METHOD:
+        return wording.vocabulary_results(round_, [b.data for b in ballots])
     known = [p.id for p in candidates(round_.workshop_id)]
     payload = _tally(round_, [b.data for b in ballots], known)
     if round_.breakdown_by_level and effective_anonymity(workshop, round_) != Anonymity.FULL:

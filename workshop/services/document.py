@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import DocumentVersion, Proposal, User, VersionSource, Workshop
 from ..payloads import version_payload
-from ..realtime import workshop_change
+from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
 from .workshops import get_workshop_for_staff
 
@@ -27,6 +28,26 @@ class DiffPiece:
 
     op: str  # "equal", "insert" or "delete"
     text: str
+
+
+def document_payload(workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
+    """A version with what it says about values: covered, missing, approved and vetoed words."""
+    from . import wording
+
+    return {
+        "version": version_payload(version),
+        "coverage": wording.coverage(workshop, version.body_md, list(version.source_proposals)),
+        "words": wording.marked_words(version.body_md, wording.approved_and_vetoed(workshop.id)),
+    }
+
+
+def emit_wording(change: WorkshopChange, workshop: Workshop) -> None:
+    """Coverage and marked words changed (a tag, a revealed values or vocabulary round)."""
+    latest = latest_version(workshop.id)
+    if latest is not None:
+        payload = document_payload(workshop, latest)
+        del payload["version"]
+        change.emit("document.wording", payload)
 
 
 def latest_version(workshop_id: int) -> DocumentVersion | None:
@@ -152,7 +173,7 @@ def _save(
         )
         db.session.add(version)
         db.session.flush()
-        change.emit("document.saved", {"version": version_payload(version)})
+        change.emit("document.saved", document_payload(workshop, version))
     return version
 
 

@@ -19,7 +19,7 @@ from ..payloads import (
     workshop_payload,
 )
 from . import ballots
-from .document import latest_version
+from .document import document_payload, latest_version
 from .participants import presence
 from .proposals import comments_of, list_proposals
 from .rounds import current_round, latest_vote_round, list_rounds
@@ -62,6 +62,9 @@ def build_snapshot(
         ],
         "presence": presence(workshop_id),
         "document": version_payload(latest) if latest else None,
+        "wording": {k: v for k, v in document_payload(workshop, latest).items() if k != "version"}
+        if latest
+        else None,
     }
     if isinstance(viewer, Participant):
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}

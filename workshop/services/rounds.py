@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -27,6 +28,10 @@ from .workshops import get_workshop_for_staff
 MAX_ROUNDS = 30
 # The "method" of a values round: its ballots are values submissions (services/values.py).
 VALUES_METHOD = "values"
+# Vocabulary rounds: include/exclude votes on candidate words (services/wording.py).
+VOCABULARY_METHOD = "vocabulary"
+CATEGORIES = ("what", "whom", "how", "why")
+MAX_WORDS = 40
 MAX_DURATION_SECONDS = 4 * 60 * 60
 
 PHASE_OF_KIND = {
@@ -36,6 +41,7 @@ PHASE_OF_KIND = {
     RoundKind.CONSENT: Phase.VOTE,
     RoundKind.REFINE: Phase.DRAFT,
     RoundKind.FINALISE: Phase.DRAFT,
+    RoundKind.VOCABULARY: Phase.VOTE,
 }
 
 
@@ -54,6 +60,7 @@ class RoundSettings:
     breakdown_by_level: bool = False
     premoderation: bool = False
     anonymity: Anonymity | str | None = None
+    words: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
 
 # The default 90-minute mission workshop.
@@ -93,8 +100,11 @@ def _validated(settings: RoundSettings) -> RoundSettings:
         method = Method.CONSENT
     elif kind == RoundKind.VALUES:
         method = VALUES_METHOD
+    elif kind == RoundKind.VOCABULARY:
+        method = VOCABULARY_METHOD
     else:
         method = None
+    words = validate_words(settings.words) if kind == RoundKind.VOCABULARY else []
     if not 1 <= settings.pick_limit <= 10:
         raise ValidationFailed(_("People pick between 1 and 10 values."), field="pick_limit")
     if not 1 <= settings.dots_budget <= 20:
@@ -110,8 +120,34 @@ def _validated(settings: RoundSettings) -> RoundSettings:
         except ValueError:
             raise ValidationFailed(_("Unknown anonymity setting."), field="anonymity") from None
     return dataclasses.replace(
-        settings, kind=kind, prompt=prompt, method=method and str(method), anonymity=anonymity
+        settings,
+        kind=kind,
+        prompt=prompt,
+        method=method and str(method),
+        anonymity=anonymity,
+        words=words,
     )
+
+
+def validate_words(words: Any) -> list[dict[str, str]]:
+    """Candidate words for a vocabulary round: each with its place (what/whom/how/why)."""
+    if not isinstance(words, list) or not words:
+        raise ValidationFailed(_("Give at least one candidate word."), field="words")
+    if len(words) > MAX_WORDS:
+        raise ValidationFailed(_("Give at most %(n)s words.", n=MAX_WORDS), field="words")
+    cleaned: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for item in words:
+        word = " ".join(str((item or {}).get("word", "")).split())
+        category = str((item or {}).get("category", "what"))
+        if not word or len(word) > 40:
+            raise ValidationFailed(_("Each word has 1 to 40 characters."), field="words")
+        if category not in CATEGORIES:
+            raise ValidationFailed(_("Sort each word into what, whom, how or why."), field="words")
+        if word.lower() not in seen:
+            seen.add(word.lower())
+            cleaned.append({"word": word, "category": category})
+    return cleaned
 
 
 def _apply(round_: Round, settings: RoundSettings) -> None:
@@ -126,6 +162,7 @@ def _apply(round_: Round, settings: RoundSettings) -> None:
     round_.breakdown_by_level = settings.breakdown_by_level
     round_.premoderation = settings.premoderation
     round_.anonymity = Anonymity(settings.anonymity) if settings.anonymity else None
+    round_.words = settings.words
 
 
 def list_rounds(workshop_id: int) -> list[Round]:
@@ -245,6 +282,7 @@ def settings_of(round_id: int, **changes: object) -> RoundSettings:
         breakdown_by_level=round_.breakdown_by_level,
         premoderation=round_.premoderation,
         anonymity=round_.anonymity,
+        words=list(round_.words or []),
     )
     return dataclasses.replace(current, **changes)  # type: ignore[arg-type]
 

@@ -1,0 +1,241 @@
+"""Values into wording: which values the text expresses, which it misses, which words to use.
+
+Proposals carry value tags (from their author, a facilitator, or confirmed
+by other participants' support). The document's coverage compares the
+widely shared personal values of the latest values round with what the
+current version expresses, through its source proposals' tags and its own
+words, and offers the missing values to writers as candidate words. A
+vocabulary round then lets the room include or exclude candidate words,
+sorted into what we do, for whom, how and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from ..catalogue import SUPPORTED_LANGUAGES, find_value
+from ..errors import InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import (
+    Ballot,
+    Participant,
+    Proposal,
+    ProposalStatus,
+    Round,
+    TagSupport,
+    User,
+    ValueTag,
+    Workshop,
+)
+from ..payloads import tag_name  # noqa: F401 - re-exported for templates
+from ..realtime import workshop_change
+from . import audit
+from .document import emit_wording
+from .rounds import CATEGORIES, VALUES_METHOD, VOCABULARY_METHOD, list_rounds, results_visible
+from .workshops import get_workshop
+
+TAG_SUPPORT_THRESHOLD = 2  # other participants needed to confirm a tag
+SHARED_SHARE = 0.25  # a value is "widely shared" when this share of people picked it
+
+
+def _known_keys(workshop: Workshop) -> set[str]:
+    from .values import workshop_catalogue
+
+    return {value.key for value in workshop_catalogue(workshop)}
+
+
+def tag_proposal(actor: Participant | User, proposal_id: int, value_key: str) -> ValueTag:
+    """Say that a proposal expresses a value; the author's or a facilitator's tag counts at once."""
+    from .. import permissions
+    from .proposals import emit_proposal
+
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(_("This proposal does not exist."))
+    workshop = get_workshop(proposal.workshop_id)
+    facilitator = permissions.can_moderate(actor, workshop)
+    if not facilitator and not permissions.is_participant_of(actor, workshop):
+        raise NotFound(_("This proposal does not exist."))
+    if value_key not in _known_keys(workshop):
+        raise ValidationFailed(_("Unknown value: %(key)s", key=value_key), field="value")
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(proposal)
+        if proposal.status != ProposalStatus.VISIBLE:
+            raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
+        tag = db.session.scalar(
+            sa.select(ValueTag).where(
+                ValueTag.proposal_id == proposal.id, ValueTag.value_key == value_key
+            )
+        )
+        if tag is None:
+            tag = ValueTag(proposal_id=proposal.id, value_key=value_key, confirmed=False)
+            db.session.add(tag)
+        is_author = isinstance(actor, Participant) and any(
+            credit.participant_id == actor.id for credit in proposal.credits
+        )
+        if facilitator or is_author:
+            tag.confirmed = True
+        elif isinstance(actor, Participant) and actor.id not in {
+            s.participant_id for s in tag.supporters
+        }:
+            tag.supporters.append(TagSupport(participant_id=actor.id))
+        if len(tag.supporters) >= TAG_SUPPORT_THRESHOLD:
+            tag.confirmed = True
+        db.session.flush()
+        if facilitator and isinstance(actor, User):
+            audit.record(
+                actor, workshop.id, "tag", f"Tagged proposal {proposal.id} with {value_key}"
+            )
+        emit_proposal(change, proposal)
+        emit_wording(change, workshop)
+    return tag
+
+
+def untag_proposal(actor: User, tag_id: int) -> None:
+    """A facilitator removes a tag that does not fit."""
+    from .proposals import emit_proposal
+    from .workshops import get_workshop_for_staff
+
+    tag = db.session.get(ValueTag, tag_id)
+    if tag is None:
+        raise NotFound(_("This tag does not exist."))
+    proposal = db.session.get(Proposal, tag.proposal_id)
+    assert proposal is not None
+    workshop = get_workshop_for_staff(actor, proposal.workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        db.session.delete(tag)
+        db.session.flush()
+        db.session.refresh(proposal)
+        audit.record(actor, workshop.id, "untag", f"Removed {tag.value_key} from {proposal.id}")
+        emit_proposal(change, proposal)
+        emit_wording(change, workshop)
+
+
+# ---- coverage ---------------------------------------------------------------------
+def widely_shared(workshop: Workshop) -> list[dict[str, Any]]:
+    """Values picked by at least a quarter of the people in the latest visible values round."""
+    from .values import display, submissions, value_names
+
+    for round_ in reversed(list_rounds(workshop.id)):
+        if round_.method != VALUES_METHOD or round_.started_at is None:
+            continue
+        if not results_visible(round_):
+            return []
+        stored = list(db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id)))
+        subs = submissions(stored)
+        if not subs:
+            return []
+        counts = Counter(label for sub in subs for label in {p.label for p in sub.picks})
+        names = value_names(workshop)
+        threshold = max(2, SHARED_SHARE * len(subs))
+        return [
+            {"key": label, "name": display(label, names), "count": count}
+            for label, count in counts.most_common()
+            if count >= threshold
+        ]
+    return []
+
+
+def _names_for(key: str, display_name: str) -> set[str]:
+    """Every way the text may name a value: its name in each language, or the own words."""
+    names = {display_name.lower()}
+    for language in SUPPORTED_LANGUAGES:
+        value = find_value(key, language)
+        if value is not None:
+            names.add(value.name.lower())
+    return names
+
+
+def coverage(workshop: Workshop, body_md: str, source_proposals: list[Proposal]) -> dict[str, Any]:
+    """Which widely shared values a text expresses (by tags or words), and which it misses."""
+    shared = widely_shared(workshop)
+    tagged = {
+        tag.value_key for proposal in source_proposals for tag in proposal.tags if tag.confirmed
+    }
+    text = body_md.lower()
+    expressed, missing = [], []
+    for value in shared:
+        in_words = any(
+            re.search(rf"\b{re.escape(name)}\b", text)
+            for name in _names_for(value["key"], value["name"])
+        )
+        (expressed if value["key"] in tagged or in_words else missing).append(value["name"])
+    return {"shared": shared, "expressed": expressed, "missing": missing}
+
+
+# ---- vocabulary rounds -------------------------------------------------------------
+def parse_words(text: str) -> list[dict[str, str]]:
+    """One word per line, optionally "word: how" (the console's textarea)."""
+    words = []
+    for line in (text or "").splitlines():
+        word, _sep, category = line.partition(":")
+        if word.strip():
+            words.append({"word": word.strip(), "category": category.strip().lower() or "what"})
+    return words
+
+
+def validate_vocabulary_ballot(raw: Mapping[str, Any], round_: Round) -> dict[str, Any]:
+    """Include or exclude votes on the round's words."""
+    votes = raw.get("votes")
+    known = {item["word"] for item in round_.words}
+    if not isinstance(votes, Mapping) or not votes:
+        raise ValidationFailed(_("Vote on at least one word."), field="votes")
+    cleaned = {}
+    for word, choice in votes.items():
+        if word not in known:
+            raise ValidationFailed(_("That word is not on this ballot."), field="votes")
+        if choice not in ("include", "exclude"):
+            raise ValidationFailed(_("Choose include or exclude."), field="votes")
+        cleaned[word] = choice
+    return {"votes": cleaned}
+
+
+def vocabulary_results(round_: Round, ballots: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per word: include and exclude counts, and approved, vetoed or open."""
+    items = []
+    for item in round_.words:
+        choices = [b.get("votes", {}).get(item["word"]) for b in ballots]
+        include, exclude = choices.count("include"), choices.count("exclude")
+        status = "approved" if include > exclude else "vetoed" if exclude > include else "open"
+        items.append({**item, "include": include, "exclude": exclude, "status": status})
+    order = {category: index for index, category in enumerate(CATEGORIES)}
+    items.sort(key=lambda i: (order[i["category"]], -i["include"], i["word"].lower()))
+    return {"method": VOCABULARY_METHOD, "ballots": len(ballots), "items": items}
+
+
+def approved_and_vetoed(workshop_id: int) -> dict[str, list[str]]:
+    """The words the room approved and vetoed in its vocabulary rounds (latest result wins)."""
+    status: dict[str, str] = {}
+    for round_ in list_rounds(workshop_id):
+        if round_.method != VOCABULARY_METHOD or not results_visible(round_):
+            continue
+        stored = [
+            b.data
+            for b in db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id))
+        ]
+        for item in vocabulary_results(round_, stored)["items"]:
+            status[item["word"]] = item["status"]
+    return {
+        "approved": sorted(w for w, s in status.items() if s == "approved"),
+        "vetoed": sorted(w for w, s in status.items() if s == "vetoed"),
+    }
+
+
+def marked_words(body_md: str, words: dict[str, list[str]]) -> dict[str, list[str]]:
+    """For the editor: approved words used and still missing, vetoed words that crept in."""
+    text = body_md.lower()
+
+    def used(word: str) -> bool:
+        return re.search(rf"\b{re.escape(word.lower())}\b", text) is not None
+
+    return {
+        "approved_used": [w for w in words["approved"] if used(w)],
+        "approved_missing": [w for w in words["approved"] if not used(w)],
+        "vetoed_used": [w for w in words["vetoed"] if used(w)],
+    }
