@@ -106,3 +106,24 @@ def test_exports_carry_the_values_appendix_once_revealed_without_small_groups(ap
     assert "| Integrity | 1 | 3 | 0 | 0 |" in markdown  # Care, Integrity, Curiosity, none
     # The lone executive's answers are nowhere on their own.
     assert "Executive" not in html and "Executive" not in markdown
+
+
+def test_the_draft_editor_shows_missing_values_and_turns_them_into_a_vocabulary_round(app, client):
+    workshop_id, _, round_id = setup_round(app)
+    with app.app_context():
+        from workshop.services import document
+
+        owner = db.session.get(User, 1)
+        ballots.reveal_round(owner, round_id)
+        document.save_version(owner, workshop_id, "We act with integrity.", based_on=None)
+    client.post("/login", data={"email": "fran@example.org", "password": PASSWORD})
+    page = client.get(f"/workshops/{workshop_id}/document").data.decode()
+    assert "Our shared values in this text" in page
+    assert "Missing: candidate words for writers" in page and "Balance" in page
+    response = client.post(
+        f"/workshops/{workshop_id}/vocabulary-round", data={"words": ["Balance", "Growth"]}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        (vocabulary,) = [r for r in rounds.list_rounds(workshop_id) if r.kind == "vocabulary"]
+        assert [w["word"] for w in vocabulary.words] == ["Balance", "Growth"]

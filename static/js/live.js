@@ -317,6 +317,7 @@
     renderValuesForm();
     renderResults();
     renderDocument();
+    renderCoverage();
     renderProposals();
   }
 
@@ -328,7 +329,9 @@
     if (!kindNode || !promptNode) return;
     if (!round) {
       kindNode.textContent = T.phases[state.workshop.phase] || "";
-      promptNode.textContent = state.rounds.length ? T.round_ended : T.no_agenda;
+      const anyStarted = state.rounds.some((r) => r.started_at);
+      promptNode.textContent = anyStarted ? T.round_ended
+        : (state.rounds.length ? T.waiting_first : T.no_agenda);
     } else {
       const parts = [fmt(T.round_of, { n: round.position + 1, total: state.rounds.length }),
         T.kinds[round.kind]];
@@ -490,13 +493,39 @@
     method.textContent = T.methods[round.method] || "";
     status.textContent = [
       state.me && state.me.voted ? T.you_voted : T.not_voted,
-      fmt(T.voters, { n: state.vote ? state.vote.voters : 0 }),
+      plural(T.voters, state.vote ? state.vote.voters : 0),
     ].join(" ");
     budget.hidden = round.method !== "dot";
     if (round.method === "dot") {
       budget.textContent = fmt(T.dots_left, { left: dotsLeft(round), budget: round.dots_budget });
     }
     renderRanking(round);
+    renderVocabulary(round);
+  }
+
+  function renderVocabulary(round) {
+    const panel = $("#vocabulary-ballot");
+    if (!panel) return;
+    panel.hidden = round.method !== "vocabulary";
+    if (panel.hidden) return;
+    const votes = myBallot().votes || {};
+    const open = inputOpen(currentRound()) && currentRound() && currentRound().id === round.id;
+    const groups = Object.keys(T.categories).map((category) => {
+      const words = (round.words || []).filter((w) => w.category === category);
+      if (!words.length) return null;
+      return el("fieldset", { class: "value-group" }, el("legend", { text: T.categories[category] }),
+        ...words.map((w, i) => {
+          const id = `word-${category}-${i}`;
+          const option = (choice, text) => el("span", { class: "score-option" },
+            el("input", { type: "radio", name: id, id: `${id}-${choice}`, value: choice,
+              checked: votes[w.word] === choice, disabled: !open,
+              onchange: () => cast({ votes: { ...votes, [w.word]: choice } }) }),
+            el("label", { for: `${id}-${choice}`, text }));
+          return el("div", { class: "word-vote" }, el("strong", { text: w.word }),
+            option("include", T.include), option("exclude", T.exclude));
+        }));
+    });
+    panel.replaceChildren(...groups.filter(Boolean));
   }
 
   function dotsLeft(round) {
@@ -685,6 +714,16 @@
         el("section", {}, el("h3", { text: T.schulze }), schulze));
     }
     if (results.method === "values") return valuesResults(results);
+    if (results.method === "vocabulary") {
+      return el("div", { class: "side-by-side" }, ...Object.keys(T.categories).map((category) => {
+        const items = results.items.filter((i) => i.category === category);
+        if (!items.length) return null;
+        return el("section", {}, el("h3", { text: T.categories[category] }),
+          el("ul", { class: "word-results" }, ...items.map((i) => el("li", { class: `word-${i.status}` },
+            el("strong", { text: i.word }),
+            el("span", { text: ` · ${fmt(T.votes_for_against, i)} · ${T[i.status === "open" ? "open_word" : i.status]}` })))));
+      }).filter(Boolean));
+    }
     if (results.method === "consent") {
       const list = el("ul", { class: "consent-results" });
       for (const item of results.items) {
@@ -707,7 +746,7 @@
     const round = voteRound();
     card.hidden = !vote || !round;
     if (card.hidden) return;
-    $("#voter-count").textContent = fmt(T.voters, { n: vote.voters });
+    $("#voter-count").textContent = plural(T.voters, vote.voters);
     const box = $("#results");
     box.replaceChildren();
     if (!vote.results) {
@@ -902,6 +941,63 @@
       (d.note ? " · " + d.note : "") }), body);
   }
 
+  function renderCoverage() {
+    const node = $("#coverage");
+    if (!node) return;
+    const wording = state.wording;
+    if (!state.document || !wording || (!wording.coverage.shared.length &&
+        !wording.words.approved_used.length && !wording.words.approved_missing.length &&
+        !wording.words.vetoed_used.length)) {
+      node.replaceChildren();
+      return;
+    }
+    const list = (title, items, cls) => items.length
+      ? el("div", { class: `coverage-list ${cls}` }, el("h4", { text: title }),
+        el("ul", {}, ...items.map((text) => el("li", { text }))))
+      : null;
+    node.replaceChildren(el("section", { class: "coverage" },
+      el("h3", { text: T.coverage_title }),
+      list(T.coverage_expressed, wording.coverage.expressed, "ok"),
+      list(T.coverage_missing, wording.coverage.missing, "missing"),
+      list(T.words_approved_used, wording.words.approved_used, "ok"),
+      list(T.words_approved_missing, wording.words.approved_missing, "missing"),
+      list(T.words_vetoed_used, wording.words.vetoed_used, "vetoed")));
+  }
+
+  function valueTags(proposal) {
+    const tags = proposal.values || [];
+    const shown = role === "projector" ? tags.filter((t) => t.confirmed) : tags;
+    const box = el("div", { class: "value-tags" });
+    for (const tag of shown) {
+      const label = tag.confirmed ? tag.name : `${tag.name} (${fmt(T.tag_supporters, { n: tag.supporters })})`;
+      const chip = el("span", { class: "chip" + (tag.confirmed ? " confirmed" : "") }, label);
+      if (role === "participant" && !tag.confirmed) {
+        chip.append(el("button", { type: "button", class: "small", text: "+1",
+          "aria-label": fmt(T.tag_support, { name: tag.name }),
+          onclick: () => command("value.tag", { proposal_id: proposal.id, value_key: tag.key }) }));
+      }
+      if (isFacilitator) {
+        chip.append(el("button", { type: "button", class: "small", text: "×",
+          "aria-label": fmt(T.untag, { name: tag.name }),
+          onclick: () => staff("value.untag", { tag_id: tag.id }) }));
+      }
+      box.append(chip);
+    }
+    if ((role === "participant" || isFacilitator) && catalogue.length &&
+        (!proposal.status || proposal.status === "visible")) {
+      const id = `tag-${proposal.id}`;
+      const select = el("select", { id, onchange: async (e) => {
+        if (!e.target.value) return;
+        const ack = await command("value.tag", { proposal_id: proposal.id, value_key: e.target.value });
+        if (!ack.ok) notice(ack.error.message);
+      } }, el("option", { value: "", text: T.tag_choose }),
+      ...catalogue.map((g) => el("optgroup", { label: g.name },
+        ...g.values.map((v) => el("option", { value: v.key, text: v.name })))));
+      box.append(el("label", { for: id, class: "visually-hidden", text: T.tag_value }), select);
+    }
+    return box;
+  }
+
   // ---- proposals -----------------------------------------------------------
   /** A stable shuffle for anonymous read-out: the same order on every screen. */
   const shuffleKey = (id) => Math.imul(id ^ 0x5bd1e995, 2654435761) >>> 0;
@@ -967,9 +1063,9 @@
       meta.append(el("span", { class: "tag", text: T.hidden_reason_label + (proposal.hidden_reason ? ": " + proposal.hidden_reason : "") }));
     }
     if (status === "merged") meta.append(el("span", { class: "tag", text: fmt(T.merged_into, { id: proposal.merged_into_id }) }));
-    li.append(body, meta);
+    li.append(body, meta, valueTags(proposal));
     const round = voteRound();
-    if (role === "participant" && phase === "vote" && round && round.method !== "values" && inputOpen(currentRound()) &&
+    if (role === "participant" && phase === "vote" && round && !["values", "vocabulary"].includes(round.method) && inputOpen(currentRound()) &&
         currentRound() && currentRound().id === round.id) {
       li.append(ballotControls(proposal, round));
     }
@@ -1077,6 +1173,9 @@
         blind: data.get("blind") === "on",
         premoderation: data.get("premoderation") === "on",
         breakdown_by_level: data.get("breakdown_by_level") === "on",
+        words: kind === "vocabulary" ? String(data.get("words") || "").split("\n")
+          .map((line) => line.split(":")).filter(([word]) => word && word.trim())
+          .map(([word, category]) => ({ word: word.trim(), category: (category || "what").trim().toLowerCase() })) : [],
       });
       if (ack.ok) addRound.reset();
     });

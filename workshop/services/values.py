@@ -70,6 +70,20 @@ def workshop_catalogue(workshop: Workshop, language: str = "en") -> list[Catalog
     return values
 
 
+def grouped_catalogue(workshop: Workshop, language: str = "en") -> list[dict[str, Any]]:
+    """The workshop's catalogue grouped for pages: [{key, name, values: [{key, name, ...}]}]."""
+    groups: dict[str, list[dict[str, str]]] = {}
+    for value in workshop_catalogue(workshop, language):
+        groups.setdefault(value.group, []).append(
+            {"key": value.key, "name": value.name, "description": value.description}
+        )
+    names = {group.key: group.name for group in load_catalogue(language)}
+    return [
+        {"key": key, "name": names.get(key, _("Our own")), "values": items}
+        for key, items in groups.items()
+    ]
+
+
 def edit_catalogue(
     actor: User, workshop_id: int, *, hidden: Iterable[str], added: Iterable[Mapping[str, str]]
 ) -> Workshop:

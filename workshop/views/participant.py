@@ -6,7 +6,6 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from ..catalogue import load_catalogue
 from ..charts import heatmap_svg
 from ..errors import DomainError, NotAuthenticated
 from ..forms import JoinCodeForm, JoinForm, choices
@@ -76,17 +75,7 @@ def room(workshop_id: int):  # noqa: ANN201
             return redirect(url_for("staff.console", workshop_id=workshop.id))
         flash(_("Join the workshop first: ask your facilitator for the code or link."))
         return redirect(url_for("participant.landing"))
-    language = str(get_locale() or "en")
-    groups: dict[str, list[dict[str, str]]] = {}
-    for value in values.workshop_catalogue(workshop, language):
-        groups.setdefault(value.group, []).append(
-            {"key": value.key, "name": value.name, "description": value.description}
-        )
-    group_names = {group.key: group.name for group in load_catalogue(language)}
-    catalogue = [
-        {"key": key, "name": group_names.get(key, _("Our own")), "values": items}
-        for key, items in groups.items()
-    ]
+    catalogue = values.grouped_catalogue(workshop, str(get_locale() or "en"))
     return render_template(
         "participant/room.html", workshop=workshop, participant=participant, catalogue=catalogue
     )

@@ -138,6 +138,7 @@ def console(workshop_id: int):  # noqa: ANN201
         join_url=join_url(workshop),
         moderator=can_moderate(me, workshop),
         staff_form=StaffForm(),
+        catalogue=values.grouped_catalogue(workshop, str(get_locale() or "en")),
     )
 
 
@@ -277,7 +278,36 @@ def edit_document(workshop_id: int):  # noqa: ANN201
         else None,
         ranked=ranked,
         draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
+        wording=document.document_payload(workshop, latest) if latest else None,
+        vocabulary_form=DraftFromProposalsForm(),
     )
+
+
+@bp.post("/<int:workshop_id>/vocabulary-round")
+@login_required
+def vocabulary_round(workshop_id: int):  # noqa: ANN201
+    """Put the values the draft misses to the room as candidate words."""
+    me = _me()
+    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
+    if not DraftFromProposalsForm().validate_on_submit():
+        abort(400)
+    words = [{"word": word, "category": "what"} for word in request.form.getlist("words")]
+    try:
+        rounds.add_round(
+            me,
+            workshop.id,
+            rounds.RoundSettings(
+                kind="vocabulary",
+                prompt=_("Which of these words belong in our mission?"),
+                duration_seconds=5 * 60,
+                words=words,
+            ),
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("staff.edit_document", workshop_id=workshop.id))
+    flash(_("A vocabulary round is on the agenda. Sort the words and start it from the console."))
+    return redirect(url_for("staff.console", workshop_id=workshop.id))
 
 
 def _ranked_proposals(workshop_id: int) -> list[tuple[object, str]]:
