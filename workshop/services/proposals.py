@@ -59,6 +59,21 @@ def _check_op_id(op_id: str | None) -> None:
         raise ValidationFailed(_("The operation id is malformed."), field="op_id")
 
 
+def _resent(
+    model: type[Proposal] | type[Comment], workshop_id: int, actor: Participant, op_id: str | None
+) -> Proposal | Comment | None:
+    """What a resent command already created: same operation id, same (or no stored) author."""
+    if not op_id:
+        return None
+    return db.session.scalar(
+        sa.select(model).where(
+            model.workshop_id == workshop_id,
+            model.client_op_id == op_id,
+            sa.or_(model.author_id == actor.id, model.author_id.is_(None)),
+        )
+    )
+
+
 def comments_of(proposal_ids: list[int]) -> dict[int, list[Comment]]:
     """Comments per proposal, oldest first."""
     grouped: dict[int, list[Comment]] = {pid: [] for pid in proposal_ids}
@@ -113,16 +128,8 @@ def submit_proposal(
     body = _clean_body(body_md, MAX_PROPOSAL_LENGTH)
     _check_op_id(op_id)
     with workshop_change(workshop.id) as change:
-        if op_id:
-            earlier = db.session.scalar(
-                sa.select(Proposal).where(
-                    Proposal.workshop_id == workshop.id,
-                    Proposal.client_op_id == op_id,
-                    sa.or_(Proposal.author_id == actor.id, Proposal.author_id.is_(None)),
-                )
-            )
-            if earlier is not None:
-                return earlier
+        if (earlier := _resent(Proposal, workshop.id, actor, op_id)) is not None:
+            return earlier
         round_ = current_round(workshop.id)
         db.session.refresh(workshop)
         if round_ is None or round_.kind != RoundKind.PROPOSE or workshop.phase != Phase.PROPOSE:
@@ -384,16 +391,8 @@ def add_comment(
     _check_op_id(op_id)
     workshop = get_workshop(actor.workshop_id)
     with workshop_change(workshop.id) as change:
-        if op_id:
-            earlier = db.session.scalar(
-                sa.select(Comment).where(
-                    Comment.workshop_id == workshop.id,
-                    Comment.client_op_id == op_id,
-                    sa.or_(Comment.author_id == actor.id, Comment.author_id.is_(None)),
-                )
-            )
-            if earlier is not None:
-                return earlier
+        if (earlier := _resent(Comment, workshop.id, actor, op_id)) is not None:
+            return earlier
         db.session.refresh(workshop)
         db.session.refresh(proposal)
         if workshop.phase == Phase.CLOSED:
