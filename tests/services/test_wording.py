@@ -150,3 +150,19 @@ def test_hidden_proposals_cannot_be_tagged(facilitator, room):
     proposals.hide_proposal(facilitator, proposal.id)
     with pytest.raises(InvalidState):
         wording.tag_proposal(facilitator, proposal.id, "care")
+
+
+def test_the_editor_preview_marks_approved_and_vetoed_words():
+    pieces = wording.highlight(
+        "We Care for customers, with care.", {"approved": ["care"], "vetoed": ["customers"]}
+    )
+    assert pieces == [
+        ("plain", "We "),
+        ("approved", "Care"),
+        ("plain", " for "),
+        ("vetoed", "customers"),
+        ("plain", ", with "),
+        ("approved", "care"),
+        ("plain", "."),
+    ]
+    assert wording.highlight("No marks", {"approved": [], "vetoed": []}) == [("plain", "No marks")]

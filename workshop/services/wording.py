@@ -239,3 +239,25 @@ def marked_words(body_md: str, words: dict[str, list[str]]) -> dict[str, list[st
         "approved_missing": [w for w in words["approved"] if not used(w)],
         "vetoed_used": [w for w in words["vetoed"] if used(w)],
     }
+
+
+def highlight(body_md: str, words: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """The draft as pieces ("plain" | "approved" | "vetoed", text) for the editor's preview."""
+    marks = {w.lower(): "approved" for w in words["approved"]}
+    marks.update({w.lower(): "vetoed" for w in words["vetoed"]})
+    if not marks:
+        return [("plain", body_md)]
+    pattern = re.compile(
+        r"\b(" + "|".join(re.escape(w) for w in sorted(marks, key=len, reverse=True)) + r")\b",
+        re.IGNORECASE,
+    )
+    pieces: list[tuple[str, str]] = []
+    position = 0
+    for match in pattern.finditer(body_md):
+        if match.start() > position:
+            pieces.append(("plain", body_md[position : match.start()]))
+        pieces.append((marks[match.group(0).lower()], match.group(0)))
+        position = match.end()
+    if position < len(body_md):
+        pieces.append(("plain", body_md[position:]))
+    return pieces

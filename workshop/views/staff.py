@@ -33,7 +33,17 @@ from ..forms import (
 from ..identity import current_staff
 from ..models import DEFAULT_LEVELS, User, Workshop
 from ..permissions import can_create_workshop, can_moderate
-from ..services import audit, ballots, document, exports, proposals, rounds, values, workshops
+from ..services import (
+    audit,
+    ballots,
+    document,
+    exports,
+    proposals,
+    rounds,
+    values,
+    wording,
+    workshops,
+)
 from ..services.workshops import WorkshopSettings, format_join_code
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
@@ -279,6 +289,9 @@ def edit_document(workshop_id: int):  # noqa: ANN201
         ranked=ranked,
         draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
         wording=document.document_payload(workshop, latest) if latest else None,
+        marked=wording.highlight(latest.body_md, wording.approved_and_vetoed(workshop.id))
+        if latest
+        else [],
         vocabulary_form=DraftFromProposalsForm(),
     )
 
