@@ -252,3 +252,40 @@ def test_the_front_door_brings_a_participant_back_to_their_workshop(client, open
     client.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
     page = client.get("/")
     assert b"Continue in" in page.data and f"/w/{workshop_id}".encode() in page.data
+
+
+def test_versions_are_named_restored_locked_and_signed_off_through_forms(
+    app, client, open_workshop
+):
+    workshop_id, code = open_workshop
+    with app.app_context():
+        from workshop.extensions import db
+        from workshop.models import User
+
+        make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        workshops.add_staff(owner, workshop_id, "boss@example.org", StaffRole.LEADERSHIP)
+        document.save_version(owner, workshop_id, "Version one text", based_on=None)
+        document.save_version(owner, workshop_id, "Version two text", based_on=1)
+    login(client)
+    base = f"/workshops/{workshop_id}/document/versions"
+    client.post(f"{base}/1/name", data={"name": "First try"})
+    client.post(f"{base}/1/restore", data={"based_on": "2"})
+    client.post(f"{base}/3/final", data={})
+    side = client.get(f"/workshops/{workshop_id}/document/diff?from=2&to=3").data.decode()
+    assert "Side by side" in side and "First try" not in side
+    assert "<del>two</del>" in side and "<ins>one</ins>" in side
+    boss = client.application.test_client()
+    login(boss, "boss@example.org")
+    assert boss.post(f"{base}/3/signoff", data={"comment": "Signed."}).status_code == 302
+    with app.app_context():
+        from workshop.extensions import db
+        from workshop.models import User
+
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        versions = {v.number: v for v in document.list_versions(owner, workshop_id)}
+        assert versions[1].name == "First try"
+        assert versions[3].body_md == "Version one text" and versions[3].final_at is not None
+        assert [(s.signer_name, s.comment) for s in versions[3].signoffs] == [
+            ("Bo Boss", "Signed.")
+        ]

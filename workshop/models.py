@@ -513,8 +513,33 @@ class DocumentVersion(Base):
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[created_at]
 
-    author: Mapped[User] = relationship()
+    name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    # Locked as the final mission: set once, never cleared (a later change is a new version).
+    final_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    final_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
     source_proposals: Mapped[list[Proposal]] = relationship(secondary="version_proposals")
+    signoffs: Mapped[list[SignOff]] = relationship(
+        cascade="all, delete-orphan", order_by="SignOff.id"
+    )
+
+
+class SignOff(Base):
+    """A leadership member's sign-off of the final version: name, time and comment."""
+
+    __tablename__ = "signoffs"
+    __table_args__ = (sa.UniqueConstraint("version_id", "user_id"),)
+
+    id: Mapped[intpk]
+    version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("document_versions.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # The name as it was when signing, so the record does not change with the account.
+    signer_name: Mapped[str_200]
+    comment: Mapped[str] = mapped_column(sa.String(1000), default="")
+    created_at: Mapped[created_at]
 
 
 version_proposals = sa.Table(

@@ -182,6 +182,12 @@ def version_payload(version: DocumentVersion) -> dict[str, Any]:
     """A document version as the draft panel shows it."""
     return {
         "number": version.number,
+        "name": version.name,
+        "final": version.final_at is not None,
+        "signoffs": [
+            {"name": s.signer_name, "comment": s.comment, "at": iso(s.created_at)}
+            for s in version.signoffs
+        ],
         "html": render_markdown(version.body_md),
         "note": version.note,
         "source": str(version.source),

@@ -124,3 +124,63 @@ def test_participants_and_strangers_cannot_export(facilitator, proposed):
         exports.export_version(make_user("x@example.org"), workshop.id, 1, "md")
     with pytest.raises(ValidationFailed):
         exports.export_version(facilitator, workshop.id, 1, "exe")
+
+
+def test_restoring_makes_a_new_version_and_keeps_history(facilitator, proposed):
+    workshop, a, _ = proposed
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    document.save_version(facilitator, workshop.id, "A worse text", based_on=1, name="Detour")
+    restored = document.restore_version(facilitator, workshop.id, 1, based_on=2)
+    assert (restored.number, restored.source, restored.body_md) == (
+        3,
+        VersionSource.RESTORE,
+        a.body_md,
+    )
+    assert [p.id for p in restored.source_proposals] == [a.id]
+    assert [v.number for v in document.list_versions(facilitator, workshop.id)] == [3, 2, 1]
+    assert document.get_version(facilitator, workshop.id, 2).name == "Detour"
+
+
+def test_locking_is_refused_while_a_consent_objection_is_open(facilitator, proposed):
+    from workshop.models import RoundKind
+    from workshop.services import ballots, rounds
+
+    workshop, a, _ = proposed
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    consent = rounds.add_round(facilitator, workshop.id, rounds.RoundSettings(RoundKind.CONSENT))
+    rounds.start_round(facilitator, consent.id)
+    objector = a.author
+    ballots.cast_ballot(
+        objector,
+        workshop.id,
+        {"consent": {str(a.id): {"choice": "object", "reason": "It forgets our colleagues"}}},
+    )
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        document.finalise_version(facilitator, workshop.id, 1)
+    assert refused.value.code == "objection_open"
+    assert db_fingerprint() == before
+    ballots.cast_ballot(objector, workshop.id, {"consent": {str(a.id): {"choice": "live_with"}}})
+    final = document.finalise_version(facilitator, workshop.id, 1)
+    assert final.final_at is not None and final.final_by_id == facilitator.id
+
+
+def test_leadership_signs_off_the_final_version_and_later_changes_are_new(facilitator, proposed):
+    workshop, a, _ = proposed
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    with pytest.raises(InvalidState):
+        document.sign_off(boss, workshop.id, 1, "Too early")
+    document.finalise_version(facilitator, workshop.id, 1)
+    signed = document.sign_off(boss, workshop.id, 1, "We stand behind this.")
+    assert (signed.signer_name, signed.comment) == ("Bo Boss", "We stand behind this.")
+    with pytest.raises(InvalidState):
+        document.sign_off(boss, workshop.id, 1, "Twice")
+    with pytest.raises(Forbidden):
+        document.sign_off(facilitator, workshop.id, 1, "Not leadership")
+    with pytest.raises(Forbidden):
+        document.finalise_version(boss, workshop.id, 1)
+    later = document.save_version(facilitator, workshop.id, "A later change", based_on=1)
+    assert later.number == 2 and later.final_at is None
+    assert document.get_version(facilitator, workshop.id, 1).final_at is not None

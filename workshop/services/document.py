@@ -10,12 +10,23 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
+from .. import clock, permissions
+from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import DocumentVersion, Proposal, User, VersionSource, Workshop
+from ..models import (
+    Ballot,
+    DocumentVersion,
+    Proposal,
+    SignOff,
+    StaffRole,
+    User,
+    VersionSource,
+    Workshop,
+)
 from ..payloads import version_payload
 from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
+from . import audit
 from .workshops import get_workshop_for_staff
 
 MAX_DOCUMENT_LENGTH = 20_000
@@ -115,11 +126,19 @@ def start_draft_from_proposals(
 
 
 def save_version(
-    actor: User, workshop_id: int, body_md: str, *, based_on: int | None, note: str = ""
+    actor: User,
+    workshop_id: int,
+    body_md: str,
+    *,
+    based_on: int | None,
+    note: str = "",
+    name: str = "",
 ) -> DocumentVersion:
     """Save an edit as a new version, refusing to overwrite a version saved meanwhile."""
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
-    return _save(actor, workshop, body_md, based_on=based_on, note=note, source=VersionSource.EDIT)
+    return _save(
+        actor, workshop, body_md, based_on=based_on, note=note, source=VersionSource.EDIT, name=name
+    )
 
 
 def _save(
@@ -131,6 +150,7 @@ def _save(
     note: str,
     source: VersionSource,
     proposals: list[Proposal] | None = None,
+    name: str = "",
 ) -> DocumentVersion:
     body = normalise_text(body_md)
     note = " ".join((note or "").split())
@@ -166,6 +186,7 @@ def _save(
             number=(latest_number or 0) + 1,
             body_md=body,
             note=note,
+            name=" ".join(name.split())[:MAX_NAME_LENGTH],
             source=source,
             based_on=latest_number,
             author_id=actor.id,
@@ -200,3 +221,115 @@ def diff_texts(before: str, after: str) -> list[DiffPiece]:
         if tag in ("insert", "replace"):
             pieces.append(DiffPiece("insert", "".join(b[j1:j2])))
     return pieces
+
+
+MAX_NAME_LENGTH = 120
+
+
+def name_version(actor: User, workshop_id: int, number: int, name: str) -> DocumentVersion:
+    """Give a version a name people recognise ("After the consent round")."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    version = get_version(actor, workshop.id, number)
+    name = " ".join((name or "").split())
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationFailed(
+            _("Keep the name under %(n)s characters.", n=MAX_NAME_LENGTH), field="name"
+        )
+    with workshop_change(workshop.id) as change:
+        version.name = name
+        db.session.flush()
+        audit.record(actor, workshop.id, "version.name", f"Named version {number}: {name}")
+        _emit_latest(change, workshop)
+    return version
+
+
+def restore_version(
+    actor: User, workshop_id: int, number: int, *, based_on: int | None, note: str = ""
+) -> DocumentVersion:
+    """Bring back an old text as a new version: history is never rewritten."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    old = get_version(actor, workshop.id, number)
+    return _save(
+        actor,
+        workshop,
+        old.body_md,
+        based_on=based_on,
+        note=note or _("Restored version %(number)s", number=number),
+        source=VersionSource.RESTORE,
+        proposals=list(old.source_proposals),
+    )
+
+
+def open_objections(workshop_id: int) -> int:
+    """How many consent ballots object, in the latest consent round that has run."""
+    from .rounds import list_rounds
+
+    consent_rounds = [
+        r for r in list_rounds(workshop_id) if r.method == "consent" and r.started_at is not None
+    ]
+    if not consent_rounds:
+        return 0
+    latest = max(consent_rounds, key=lambda r: (r.started_at, r.id))
+    ballots = db.session.scalars(sa.select(Ballot).where(Ballot.round_id == latest.id))
+    return sum(
+        1
+        for ballot in ballots
+        for answer in ballot.data.get("consent", {}).values()
+        if answer.get("choice") == "object"
+    )
+
+
+def finalise_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
+    """Lock a version as the final mission; refused while a consent objection is open."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    version = get_version(actor, workshop.id, number)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(version)
+        if version.final_at is not None:
+            raise InvalidState(_("This version is already final."))
+        if open_objections(workshop.id):
+            raise InvalidState(
+                _("A consent objection is still open: resolve it before locking the mission."),
+                code="objection_open",
+            )
+        version.final_at = clock.now()
+        version.final_by_id = actor.id
+        db.session.flush()
+        audit.record(actor, workshop.id, "version.final", f"Locked version {number} as final")
+        _emit_latest(change, workshop)
+    return version
+
+
+def sign_off(actor: User, workshop_id: int, number: int, comment: str = "") -> SignOff:
+    """Leadership signs the final version off, with their name, the time and a comment."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=False)
+    if permissions.staff_role(actor, workshop) != StaffRole.LEADERSHIP:
+        raise Forbidden(_("Leadership signs the mission off."))
+    version = get_version(actor, workshop.id, number)
+    comment = normalise_text(comment)
+    if len(comment) > 1000:
+        raise ValidationFailed(_("Keep the comment under 1000 characters."), field="comment")
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(version)
+        if version.final_at is None:
+            raise InvalidState(_("Only the final version can be signed off."))
+        if any(s.user_id == actor.id for s in version.signoffs):
+            raise InvalidState(_("You have already signed this version off."))
+        signoff = SignOff(
+            version_id=version.id,
+            user_id=actor.id,
+            signer_name=actor.display_name,
+            comment=comment,
+        )
+        version.signoffs.append(signoff)
+        db.session.flush()
+        audit.record(actor, workshop.id, "version.signoff", f"Signed off version {number}")
+        _emit_latest(change, workshop)
+    return signoff
+
+
+def _emit_latest(change: WorkshopChange, workshop: Workshop) -> None:
+    """Screens show the latest version; send it again when its name or state changed."""
+    latest = latest_version(workshop.id)
+    if latest is not None:
+        change.emit("document.saved", document_payload(workshop, latest))

@@ -13,12 +13,13 @@ from ..services.accounts import get_user
 
 def register(app: Flask) -> None:
     """Attach every blueprint, the login loader and the error handlers."""
-    from . import auth, health, participant, staff
+    from . import auth, health, participant, staff, versions
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(participant.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(versions.bp)
 
     login_manager.login_view = "auth.login"
     login_manager.user_loader(lambda user_id: get_user(int(user_id)))

@@ -1,0 +1,79 @@
+"""Actions on document versions: name, restore, lock as final, sign off (forms, no JS needed)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from flask_wtf import FlaskForm
+
+from ..errors import DomainError
+from ..identity import current_staff
+from ..services import document
+
+bp = Blueprint("versions", __name__, url_prefix="/workshops/<int:workshop_id>/document/versions")
+
+
+def _back(workshop_id: int, number: int):  # noqa: ANN202
+    return redirect(url_for("staff.version", workshop_id=workshop_id, number=number))
+
+
+def _run(workshop_id: int, number: int, action, done: str):  # noqa: ANN001, ANN202
+    """Check the form's CSRF token, run the service call, and report back on the version page."""
+    me = current_staff()
+    if me is None:
+        abort(403)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        result = action(me)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _back(workshop_id, number)
+    flash(done)
+    return _back(workshop_id, getattr(result, "number", number))
+
+
+@bp.post("/<int:number>/name")
+@login_required
+def name(workshop_id: int, number: int):  # noqa: ANN201
+    return _run(
+        workshop_id,
+        number,
+        lambda me: document.name_version(me, workshop_id, number, request.form.get("name", "")),
+        _("The version is named."),
+    )
+
+
+@bp.post("/<int:number>/restore")
+@login_required
+def restore(workshop_id: int, number: int):  # noqa: ANN201
+    latest = request.form.get("based_on", type=int)
+    return _run(
+        workshop_id,
+        number,
+        lambda me: document.restore_version(me, workshop_id, number, based_on=latest),
+        _("Restored as a new version."),
+    )
+
+
+@bp.post("/<int:number>/final")
+@login_required
+def finalise(workshop_id: int, number: int):  # noqa: ANN201
+    return _run(
+        workshop_id,
+        number,
+        lambda me: document.finalise_version(me, workshop_id, number),
+        _("This version is locked as the final mission."),
+    )
+
+
+@bp.post("/<int:number>/signoff")
+@login_required
+def sign_off(workshop_id: int, number: int):  # noqa: ANN201
+    return _run(
+        workshop_id,
+        number,
+        lambda me: document.sign_off(me, workshop_id, number, request.form.get("comment", "")),
+        _("Thank you: your sign-off is recorded."),
+    )
