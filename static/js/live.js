@@ -936,9 +936,15 @@
     const d = state.document;
     const body = el("div", { class: "document-body" });
     body.innerHTML = d.html; // sanitised on the server
-    node.replaceChildren(el("p", { class: "meta", text:
-      fmt(T.version, { number: d.number }) + " · " + fmt(T.by, { name: d.author }) +
-      (d.note ? " · " + d.note : "") }), body);
+    const signoffs = (d.signoffs || []).map((s) =>
+      el("li", { text: fmt(T.signed_off, { name: s.name }) + (s.comment ? ` — “${s.comment}”` : "") }));
+    node.replaceChildren(
+      d.final ? el("p", { class: "final-badge", text: T.final_version }) : null,
+      el("p", { class: "meta", text:
+        fmt(T.version, { number: d.number }) + (d.name ? ` · ${d.name}` : "") + " · " +
+        fmt(T.by, { name: d.author }) + (d.note ? " · " + d.note : "") }),
+      body,
+      signoffs.length ? el("ul", { class: "signoffs" }, ...signoffs) : null);
   }
 
   function renderCoverage() {
