@@ -341,3 +341,12 @@ def test_a_comment_op_id_is_one_persons(room):
     first = amira.send("comment.add", {"proposal_id": a, "body": "Mine", "op_id": "same"})
     second = joost.send("comment.add", {"proposal_id": a, "body": "Yours", "op_id": "same"})
     assert first["comment_id"] != second["comment_id"]
+
+
+def test_a_flood_of_commands_is_refused_without_harm(room):
+    fran, amira, joost = room
+    answers = [amira.send("state.sync", {}) for _ in range(60)]
+    refused = [a for a in answers if not a["ok"]]
+    assert refused and refused[0]["error"]["code"] == "rate_limited"
+    assert answers[0]["ok"]  # a normal burst goes through
+    assert joost.send("state.sync", {})["ok"]  # one person's flood does not slow the others

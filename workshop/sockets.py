@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -169,6 +170,33 @@ class ProposalRef(_Payload):
     proposal_id: int
 
 
+class CommandBudget:
+    """A token bucket per connection: bursts are fine, floods are refused.
+
+    Connection-local on purpose (a socket lives on one server process), so it
+    needs no shared store; shared workshop state stays in the database.
+    """
+
+    def __init__(self, rate_per_second: float = 5.0, burst: int = 30) -> None:
+        self.rate = rate_per_second
+        self.burst = burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def allow(self, sid: str) -> bool:
+        now = time.monotonic()
+        tokens, last = self._buckets.get(sid, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        allowed = tokens >= 1
+        self._buckets[sid] = (tokens - 1 if allowed else tokens, now)
+        return allowed
+
+    def forget(self, sid: str) -> None:
+        self._buckets.pop(sid, None)
+
+
+budget = CommandBudget()
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
@@ -200,6 +228,8 @@ def command(socketio: SocketIO, name: str, schema: type[_Payload]) -> Callable[.
         @socketio.on(name)
         @functools.wraps(handler)
         def wrapper(data: Any = None) -> dict[str, Any]:
+            if not budget.allow(request.sid):  # type: ignore[attr-defined]
+                return _error("rate_limited", _("Too many actions at once; wait a moment."))
             try:
                 payload = schema.model_validate(data if data is not None else {})
             except ValidationError as error:
@@ -255,6 +285,7 @@ def register(socketio: SocketIO) -> None:
 
     @socketio.on("disconnect")
     def on_disconnect(reason: Any = None) -> None:
+        budget.forget(request.sid)  # type: ignore[attr-defined]
         participants.disconnect(request.sid)  # type: ignore[attr-defined]
 
     @command(socketio, "state.sync", Sync)
