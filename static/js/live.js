@@ -748,6 +748,10 @@
     if (card.hidden) return;
     $("#voter-count").textContent = plural(T.voters, vote.voters);
     const box = $("#results");
+    // Rebuild only when the results changed, so choices like "Show for" survive other events.
+    const key = JSON.stringify([vote.round_id, vote.results, state.proposals.length]);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
     box.replaceChildren();
     if (!vote.results) {
       box.append(el("p", { class: "empty", text: T.results_hidden }));
@@ -778,14 +782,15 @@
     const round = voteRound();
     if (!form || !round || round.method !== "values") return;
     if (valuesFormRound !== round.id) {
+      // Built once per round: live updates never redraw what the person is choosing.
       valuesFormRound = round.id;
       const mine = myBallot();
       picked = (mine.picks || []).map((p) => p.value.startsWith("custom:")
-        ? { custom: p.value.slice(7), maps_to: p.maps_to, lived: p.lived }
+        ? { custom: p.words || p.value.slice(7), maps_to: p.maps_to, lived: p.lived }
         : { value: p.value, maps_to: p.maps_to, lived: p.lived });
       buildCatalogue(round, mine);
+      drawPicked(round);
     }
-    drawPicked(round);
     $("#values-status").textContent = state.me && state.me.voted ? T.values_shared : "";
   }
 
@@ -890,15 +895,24 @@
     });
   }
 
+  const heatmapFilter = {}; // round id -> "level=…" or "department=…"
+
   function valuesResults(results) {
     const roundId = state.vote.round_id;
     const base = `/w/${workshopId}/rounds/${roundId}/heatmap.svg?v=${results.ballots}`;
-    const picture = el("img", { class: "heatmap", src: base, alt: T.heatmap_alt });
+    const chosen = heatmapFilter[roundId] || "";
+    const picture = el("img", { class: "heatmap", src: base + (chosen ? "&" + chosen : ""),
+      alt: T.heatmap_alt });
     const filter = el("select", { id: `heatmap-filter-${roundId}`,
-      onchange: (e) => { picture.src = base + (e.target.value ? "&" + e.target.value : ""); } },
+      onchange: (e) => {
+        heatmapFilter[roundId] = e.target.value;
+        picture.src = base + (e.target.value ? "&" + e.target.value : "");
+      } },
       el("option", { value: "", text: T.filter_all }),
-      ...state.workshop.levels.map((l) => el("option", { value: "level=" + encodeURIComponent(l), text: l })),
-      ...state.workshop.departments.map((d) => el("option", { value: "department=" + encodeURIComponent(d), text: d })));
+      ...state.workshop.levels.map((l) => "level=" + encodeURIComponent(l))
+        .concat(state.workshop.departments.map((d) => "department=" + encodeURIComponent(d)))
+        .map((value) => el("option", { value, selected: value === chosen,
+          text: decodeURIComponent(value.split("=")[1]) })));
     const pct = (x) => (x == null ? "–" : String(Math.round(x * 100)));
     const list = (items, textOf) => items.length
       ? el("ul", {}, ...items.map((i) => el("li", { text: textOf(i) })))

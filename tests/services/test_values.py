@@ -223,3 +223,17 @@ def facilitator_workshop_full(facilitator):
     )
     rounds.start_round(facilitator, round_.id)
     return workshop, round_
+
+
+def test_own_words_keep_their_capitals_and_group_whatever_the_case(facilitator, values_workshop):
+    workshop, round_ = values_workshop
+    for name, words in [("A", "NHS Constitution"), ("B", "nhs constitution")]:
+        person = participants.join_workshop(
+            workshop.join_code, display_name=name, level="Frontline", department="IT"
+        )
+        ballots.cast_ballot(
+            person, workshop.id, {"picks": [{"custom": words, "maps_to": None, "lived": 2}]}
+        )
+    ballots.reveal_round(facilitator, round_.id)
+    rows = ballots.results_payload(round_)["rows"]
+    assert [(row["value"], row["total"]) for row in rows] == [("NHS Constitution", 2)]

@@ -42,9 +42,10 @@ MAX_ADDED_VALUES = 30
 class Pick:
     """One personal value as a person placed it."""
 
-    label: str  # catalogue key, or "custom:<words>"
+    label: str  # catalogue key, or "custom:<words in lower case>"
     maps_to: str  # an organisational value id as text, or NOT_REPRESENTED
     lived: int
+    words: str = ""  # own words as typed
 
 
 # ---- the catalogue, as one workshop uses it ------------------------------------
@@ -149,7 +150,7 @@ def validate_values_ballot(
     for item in picks_in:
         if not isinstance(item, Mapping):
             raise ValidationFailed(_("This submission is not valid."), field="picks")
-        label = _pick_label(item, allowed)
+        label, words = _pick_label(item, allowed)
         if label in labels:
             raise ValidationFailed(_("Each value can be picked once."), field="picks")
         labels.add(label)
@@ -166,7 +167,14 @@ def validate_values_ballot(
                 _("Rate from 1 to 5 how much the organisation lives each value today."),
                 field="lived",
             )
-        picks.append({"value": label, "maps_to": maps_to, "lived": lived})
+        picks.append(
+            {
+                "value": label,
+                "maps_to": maps_to,
+                "lived": lived,
+                **({"words": words} if words else {}),
+            }
+        )
     culture: dict[str, list[str]] = {}
     for kind in ("current", "desired"):
         chosen = raw.get(kind) or []
@@ -180,12 +188,14 @@ def validate_values_ballot(
     return {"picks": picks, **culture}
 
 
-def _pick_label(item: Mapping[str, Any], allowed: set[str]) -> str:
+def _pick_label(item: Mapping[str, Any], allowed: set[str]) -> tuple[str, str]:
+    """The pick's label (own words lower-cased, so the same words group together) and the
+    words as typed, kept for display."""
     value, custom = item.get("value"), item.get("custom")
     if value and not custom:
         if value not in allowed:
             raise ValidationFailed(_("Unknown value: %(key)s", key=value), field="picks")
-        return str(value)
+        return str(value), ""
     if custom and not value:
         words = " ".join(str(custom).split())
         if not words or len(words) > MAX_CUSTOM_LENGTH:
@@ -193,7 +203,7 @@ def _pick_label(item: Mapping[str, Any], allowed: set[str]) -> str:
                 _("Write your own value in 1 to %(n)s characters.", n=MAX_CUSTOM_LENGTH),
                 field="custom",
             )
-        return "custom:" + words.lower()
+        return "custom:" + words.lower(), words
     raise ValidationFailed(
         _("Choose a value from the list or write your own, not both."), field="picks"
     )
@@ -216,7 +226,8 @@ def submissions(ballots: Iterable[Any]) -> list[Submission]:
     return [
         Submission(
             picks=tuple(
-                Pick(p["value"], p["maps_to"], p["lived"]) for p in b.data.get("picks", [])
+                Pick(p["value"], p["maps_to"], p["lived"], p.get("words", ""))
+                for p in b.data.get("picks", [])
             ),
             current=tuple(b.data.get("current", [])),
             desired=tuple(b.data.get("desired", [])),
@@ -233,10 +244,12 @@ def value_names(workshop: Workshop, language: str = "en") -> dict[str, str]:
 
 
 def display(label: str, names: Mapping[str, str]) -> str:
-    """A pick's label as people read it."""
+    """A pick's label as people read it (own words as first typed)."""
+    if label in names:
+        return names[label]
     if label.startswith("custom:"):
         return label.removeprefix("custom:").capitalize()
-    return names.get(label, label)
+    return label
 
 
 def alignment(subs: Iterable[Submission]) -> float | None:
@@ -272,6 +285,10 @@ def grouped(subs: list[Submission], attribute: str) -> dict[str, list[Submission
 def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]:
     """Everything the room sees of a values round, with small groups suppressed."""
     names = value_names(workshop)
+    for sub in subs:  # own words read as the first person typed them
+        for pick in sub.picks:
+            if pick.words:
+                names.setdefault(pick.label, pick.words)
     org = {str(v.id): v.name for v in workshop.values}
     grid = heatmap(subs)
     totals = {label: sum(counts.values()) for label, counts in grid.items()}
