@@ -14,7 +14,6 @@ from . import clock
 from .catalogue import find_value
 from .models import (
     Anonymity,
-    AuditEntry,
     Comment,
     DocumentVersion,
     Participant,
@@ -164,17 +163,6 @@ def round_payload(round_: Round) -> dict[str, Any]:
         "anonymity": str(round_.anonymity) if round_.anonymity else None,
         "words": list(round_.words or []),
         "server_now": iso(clock.now()),
-    }
-
-
-def audit_payload(entry: AuditEntry) -> dict[str, Any]:
-    """One line of the audit log."""
-    return {
-        "id": entry.id,
-        "actor": entry.actor.display_name,
-        "action": entry.action,
-        "summary": entry.summary,
-        "created_at": iso(entry.created_at),
     }
 
 

@@ -29,7 +29,7 @@ from ..models import (
     User,
     Workshop,
 )
-from ..payloads import comment_payload, proposal_payload
+from ..payloads import proposal_payload
 from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
 from . import audit
@@ -440,8 +440,3 @@ def moderate_comment(actor: User, comment_id: int, *, visible: bool, reason: str
                 {"comment_id": comment.id, "status": "hidden", "reason": comment.hidden_reason},
             )
     return comment
-
-
-def comment_view(comment: Comment, *, staff: bool) -> dict[str, Any]:
-    """A comment as its audience sees it (for acknowledgements)."""
-    return comment_payload(comment, staff=staff)
