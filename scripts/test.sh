@@ -6,11 +6,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Chromium from Debian for the browser tests…"
+# PDF exports (WeasyPrint) need Pango and a serif font from Debian too.
+APT_PACKAGES=""
+[ -x /usr/bin/chromium ] || APT_PACKAGES="chromium fonts-dejavu-core"
+if ! dpkg -s libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1; then
+  APT_PACKAGES="${APT_PACKAGES/ fonts-dejavu-core/} libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
+fi
+if [ -n "$APT_PACKAGES" ]; then
+  echo "Installing from Debian:$APT_PACKAGES (Chromium for the browser tests, Pango for PDFs)…"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  # shellcheck disable=SC2086 # one word per package
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT_PACKAGES >/dev/null
 fi
 
 PYTHON="${PYTHON:-python3}"

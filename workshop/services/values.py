@@ -285,10 +285,14 @@ def grouped(subs: list[Submission], attribute: str) -> dict[str, list[Submission
 def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]:
     """Everything the room sees of a values round, with small groups suppressed."""
     names = value_names(workshop)
-    for sub in subs:  # own words read as the first person typed them
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for sub in subs:
         for pick in sub.picks:
             if pick.words:
-                names.setdefault(pick.label, pick.words)
+                spellings[pick.label][pick.words] += 1
+    for label, counts in spellings.items():
+        # The most common spelling; on a tie, the one with more capitals ("NHS" over "nhs").
+        names[label] = max(counts, key=lambda w: (counts[w], sum(c.isupper() for c in w), w))
     org = {str(v.id): v.name for v in workshop.values}
     grid = heatmap(subs)
     totals = {label: sum(counts.values()) for label, counts in grid.items()}

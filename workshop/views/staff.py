@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
+from flask_wtf import FlaskForm
 
 from ..catalogue import load_catalogue
 from ..errors import Conflict, DomainError
@@ -31,8 +32,8 @@ from ..forms import (
     lines,
 )
 from ..identity import current_staff
-from ..models import DEFAULT_LEVELS, User, Workshop
-from ..permissions import can_create_workshop, can_moderate
+from ..models import DEFAULT_LEVELS, StaffRole, User, Workshop
+from ..permissions import can_create_workshop, can_moderate, staff_role
 from ..services import (
     audit,
     ballots,
@@ -374,10 +375,16 @@ def history(workshop_id: int):  # noqa: ANN201
 def version(workshop_id: int, number: int):  # noqa: ANN201
     me = _me()
     workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    latest = document.latest_version(workshop.id)
     return render_template(
         "staff/version.html",
         workshop=workshop,
         version=document.get_version(me, workshop.id, number),
+        latest=latest,
+        moderator=can_moderate(me, workshop),
+        leadership=staff_role(me, workshop) == StaffRole.LEADERSHIP,
+        me=me,
+        action_form=FlaskForm(),
     )
 
 
