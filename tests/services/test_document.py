@@ -184,3 +184,40 @@ def test_leadership_signs_off_the_final_version_and_later_changes_are_new(facili
     later = document.save_version(facilitator, workshop.id, "A later change", based_on=1)
     assert later.number == 2 and later.final_at is None
     assert document.get_version(facilitator, workshop.id, 1).final_at is not None
+
+
+def test_concurrent_edits_that_do_not_overlap_are_merged(facilitator, proposed):
+    workshop, a, _ = proposed
+    co = make_user("co@example.org")
+    workshops.add_staff(facilitator, workshop.id, co.email, StaffRole.FACILITATOR)
+    document.save_version(
+        facilitator,
+        workshop.id,
+        "We serve our patients and we value our colleagues.",
+        based_on=None,
+    )
+    # Both start from version 1; Fran saves first, Co saves on the stale base.
+    document.save_version(
+        facilitator,
+        workshop.id,
+        "We serve our neighbours and we value our colleagues.",
+        based_on=1,
+    )
+    merged = document.save_version(
+        co, workshop.id, "We serve our patients and we value our teams.", based_on=1
+    )
+    assert merged.number == 3 and merged.based_on == 2
+    assert merged.body_md == "We serve our neighbours and we value our teams."
+    assert merged.note == "Merged with version 2"
+
+
+def test_concurrent_edits_that_overlap_are_handed_back_with_both_texts(facilitator, proposed):
+    workshop, a, _ = proposed
+    document.save_version(facilitator, workshop.id, "We serve with care.", based_on=None)
+    document.save_version(facilitator, workshop.id, "We serve with kindness.", based_on=1)
+    before = db_fingerprint()
+    with pytest.raises(Conflict) as conflict:
+        document.save_version(facilitator, workshop.id, "We serve with respect.", based_on=1)
+    assert conflict.value.details["latest_body"] == "We serve with kindness."
+    assert conflict.value.details["your_body"] == "We serve with respect."
+    assert db_fingerprint() == before

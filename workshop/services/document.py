@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from flask_babel import gettext as _
 from .. import clock, permissions
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
+from ..merge import merge, tokens
 from ..models import (
     Ballot,
     DocumentVersion,
@@ -59,6 +59,15 @@ def emit_wording(change: WorkshopChange, workshop: Workshop) -> None:
         payload = document_payload(workshop, latest)
         del payload["version"]
         change.emit("document.wording", payload)
+
+
+def _body_of(workshop_id: int, number: int) -> str | None:
+    """The text of one version (the common base of a merge)."""
+    return db.session.scalar(
+        sa.select(DocumentVersion.body_md).where(
+            DocumentVersion.workshop_id == workshop_id, DocumentVersion.number == number
+        )
+    )
 
 
 def latest_version(workshop_id: int) -> DocumentVersion | None:
@@ -167,8 +176,17 @@ def _save(
     with workshop_change(workshop.id) as change:
         latest = latest_version(workshop.id)
         latest_number = latest.number if latest else None
+        merged = None
+        if latest_number != based_on and latest is not None and based_on is not None:
+            # Someone saved since this edit began: merge what does not overlap.
+            base = _body_of(workshop.id, based_on)
+            merged = merge(base, body, latest.body_md) if base is not None else None
+        if merged is not None:
+            body = merged
+            note = note or _("Merged with version %(number)s", number=latest_number)
+            based_on = latest_number
         if latest_number != based_on:
-            # Someone saved since this edit began: hand back both texts, overwrite nothing.
+            # The edits overlap: hand back both texts, overwrite nothing.
             raise Conflict(
                 _(
                     "Version %(number)s was saved while you were editing. "
@@ -198,9 +216,6 @@ def _save(
     return version
 
 
-_TOKENS = re.compile(r"\s+|[^\s]+")
-
-
 def diff_versions(actor: User, workshop_id: int, old: int, new: int) -> list[DiffPiece]:
     """Word-level differences between two versions, for the history page."""
     before = get_version(actor, workshop_id, old).body_md
@@ -210,7 +225,7 @@ def diff_versions(actor: User, workshop_id: int, old: int, new: int) -> list[Dif
 
 def diff_texts(before: str, after: str) -> list[DiffPiece]:
     """Word-level differences between two texts (difflib does the matching)."""
-    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    a, b = tokens(before), tokens(after)
     pieces: list[DiffPiece] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":

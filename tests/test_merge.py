@@ -1,0 +1,87 @@
+"""Three-way merges: what merges, what conflicts, and that no edit is ever lost."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workshop.merge import merge
+
+BASE = "We serve our patients with care and we value our colleagues."
+
+
+def test_changes_to_different_words_are_merged():
+    mine = BASE.replace("patients", "neighbours")
+    theirs = BASE.replace("colleagues", "teams")
+    assert merge(BASE, mine, theirs) == (
+        "We serve our neighbours with care and we value our teams."
+    )
+
+
+def test_the_same_words_changed_differently_conflict():
+    assert merge(BASE, BASE.replace("care", "kindness"), BASE.replace("care", "respect")) is None
+
+
+def test_an_insertion_inside_the_others_change_conflicts():
+    mine = BASE.replace("with care and", "with great care and")
+    theirs = BASE.replace("with care and", "and")
+    assert merge(BASE, mine, theirs) is None
+
+
+def test_two_different_insertions_at_one_spot_conflict():
+    assert merge("We serve.", "We serve all.", "We serve many.") is None
+
+
+def test_the_same_change_on_both_sides_is_taken_once():
+    same = BASE.replace("care", "kindness")
+    assert merge(BASE, same, same) == same
+
+
+def test_one_side_unchanged_gives_the_other():
+    mine = BASE.replace("care", "kindness")
+    assert merge(BASE, mine, BASE) == mine
+    assert merge(BASE, BASE, mine) == mine
+
+
+WORDS = st.lists(
+    st.sampled_from(["we", "serve", "care", "our", "people", "with", "joy"]),
+    min_size=4,
+    max_size=14,
+)
+
+
+@given(words=WORDS, data=st.data())
+def test_edits_to_disjoint_words_always_merge_and_keep_both(words, data):
+    """Each side rewrites its own set of word positions: the merge holds every change."""
+    base = " ".join(words)
+    positions = list(range(len(words)))
+    mine_at = set(data.draw(st.lists(st.sampled_from(positions), max_size=3)))
+    their_at = set(data.draw(st.lists(st.sampled_from(positions), max_size=3))) - mine_at
+    # Keep a gap of one unchanged word between the two sides' edits, so they do not touch.
+    their_at = {p for p in their_at if all(abs(p - q) > 1 for q in mine_at)}
+    mine = [f"MINE{i}" if i in mine_at else w for i, w in enumerate(words)]
+    theirs = [f"THEIRS{i}" if i in their_at else w for i, w in enumerate(words)]
+    expected = [
+        f"MINE{i}" if i in mine_at else f"THEIRS{i}" if i in their_at else w
+        for i, w in enumerate(words)
+    ]
+    assert merge(base, " ".join(mine), " ".join(theirs)) == " ".join(expected)
+
+
+SHARED = ["we", "serve", "care", "our", "people", "with", "joy"]
+
+
+@given(
+    base=st.lists(st.sampled_from(SHARED), min_size=3, max_size=12),
+    mine=st.lists(st.sampled_from([*SHARED, "M1", "M2", "M3"]), min_size=1, max_size=12),
+    theirs=st.lists(st.sampled_from([*SHARED, "T1", "T2", "T3"]), min_size=1, max_size=12),
+)
+def test_a_merge_never_loses_or_doubles_an_edit(base, mine, theirs):
+    """Whatever two people do, a merge keeps every word each of them brought in, exactly once
+    per time they wrote it, or it refuses and hands the texts back."""
+    merged = merge(" ".join(base), " ".join(mine), " ".join(theirs))
+    if merged is None:
+        return
+    result = merged.split()
+    for side, own in ((mine, ("M1", "M2", "M3")), (theirs, ("T1", "T2", "T3"))):
+        for word in own:
+            assert result.count(word) == side.count(word), (word, side, merged)
+    assert merge(" ".join(base), " ".join(theirs), " ".join(mine)) is not None  # symmetric
