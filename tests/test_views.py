@@ -277,6 +277,7 @@ def test_versions_are_named_restored_locked_and_signed_off_through_forms(
     assert "<del>two</del>" in side and "<ins>one</ins>" in side
     page = client.get(f"{base}/1").data.decode()
     assert "Restore this text as a new version" in page and "Lock as the final mission" in page
+    assert "Where each sentence came from" in page and "Version one text" in page
     boss = client.application.test_client()
     login(boss, "boss@example.org")
     final_page = boss.get(f"{base}/3").data.decode()

@@ -221,3 +221,36 @@ def test_concurrent_edits_that_overlap_are_handed_back_with_both_texts(facilitat
     assert conflict.value.details["latest_body"] == "We serve with kindness."
     assert conflict.value.details["your_body"] == "We serve with respect."
     assert db_fingerprint() == before
+
+
+def test_every_sentence_traces_back_to_its_proposal_and_people(facilitator, proposed):
+    workshop, a, b = proposed  # a: Amira (Frontline), b: Joost (Team lead)
+    document.start_draft_from_proposals(facilitator, workshop.id, [a.id, b.id], based_on=None)
+    document.save_version(
+        facilitator,
+        workshop.id,
+        "We help every patient feel known. We make care simple. We keep our promises.",
+        based_on=1,
+    )
+    rows = document.provenance(facilitator, workshop.id, 2)
+    assert [(r["sentence"], r["version"], r["source"]) for r in rows] == [
+        ("We help every patient feel known.", 1, "proposal"),
+        ("We make care simple.", 1, "proposal"),
+        ("We keep our promises.", 2, "edit"),
+    ]
+    assert rows[0]["proposals"] == [
+        {"id": a.id, "people": [{"name": "Amira", "level": "Frontline", "department": ""}]}
+    ]
+    assert rows[1]["proposals"][0]["people"][0]["level"] == "Team lead"
+    assert rows[2]["proposals"] == [] and rows[2]["editor"] == facilitator.display_name
+
+
+def test_provenance_names_nobody_behind_a_fully_anonymous_proposal(facilitator, workshop):
+    from workshop.models import Anonymity
+
+    workshop.anonymity = Anonymity.FULL
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    proposal = proposals.submit_proposal(join(workshop), workshop.id, "We listen first.")
+    document.start_draft_from_proposals(facilitator, workshop.id, [proposal.id], based_on=None)
+    (row,) = document.provenance(facilitator, workshop.id, 1)
+    assert row["proposals"] == [{"id": proposal.id, "people": []}]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -348,3 +349,60 @@ def _emit_latest(change: WorkshopChange, workshop: Workshop) -> None:
     latest = latest_version(workshop.id)
     if latest is not None:
         change.emit("document.saved", document_payload(workshop, latest))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def sentences(text: str) -> list[str]:
+    """A text's sentences (and lines), with spacing normalised, for tracing them."""
+    return [" ".join(part.split()) for part in _SENTENCE_END.split(text) if part.strip()]
+
+
+def provenance(actor: User, workshop_id: int, number: int) -> list[dict[str, Any]]:
+    """Where each sentence of a version came from: the version that brought it in, its source,
+    the proposal it was taken from and the people behind it (where anonymity allows)."""
+    from ..payloads import shows_authors
+
+    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    history = list(
+        db.session.scalars(
+            sa.select(DocumentVersion)
+            .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.number <= number)
+            .order_by(DocumentVersion.number)
+        )
+    )
+    if not history or history[-1].number != number:
+        raise NotFound(_("There is no version %(number)s of this document.", number=number))
+    origin: dict[str, dict[str, Any]] = {}
+    for version in history:
+        for sentence in sentences(version.body_md):
+            if sentence in origin:
+                continue  # carried over: it keeps where it first came from
+            sources = [
+                p for p in version.source_proposals if sentence in " ".join(p.body_md.split())
+            ]
+            origin[sentence] = {
+                "version": version.number,
+                "source": str(version.source),
+                "editor": version.author.display_name,
+                "proposals": [
+                    {
+                        "id": p.id,
+                        "people": [
+                            {
+                                "name": c.participant.display_name,
+                                "level": c.participant.level,
+                                "department": c.participant.department,
+                            }
+                            for c in p.credits
+                        ]
+                        if shows_authors(p.anonymity, staff=True, readout=False)
+                        else [],
+                    }
+                    for p in sources
+                ],
+            }
+    return [
+        {"sentence": sentence, **origin[sentence]} for sentence in sentences(history[-1].body_md)
+    ]

@@ -383,6 +383,7 @@ def version(workshop_id: int, number: int):  # noqa: ANN201
         latest=latest,
         moderator=can_moderate(me, workshop),
         leadership=staff_role(me, workshop) == StaffRole.LEADERSHIP,
+        provenance=document.provenance(me, workshop.id, number),
         me=me,
         action_form=FlaskForm(),
     )
