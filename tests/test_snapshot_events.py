@@ -60,9 +60,9 @@ def replay(snapshot: dict, received: list[dict]) -> dict:
             state["presence"] = event["presence"]
         elif name == "document.saved":
             state["document"] = event["version"]
-            state["wording"] = {"coverage": event["coverage"], "words": event["words"]}
+            state["wording"] = {k: event[k] for k in ("budget", "coverage", "words")}
         elif name == "document.wording":
-            state["wording"] = {"coverage": event["coverage"], "words": event["words"]}
+            state["wording"] = {k: event[k] for k in ("budget", "coverage", "words")}
         elif name == "workshop.updated":
             state["workshop"] = event["workshop"]
         else:

@@ -39,6 +39,14 @@ class WorkshopForm(FlaskForm):
     values = TextAreaField(_l("The organisation's current values, one per line"))
     levels = TextAreaField(_l("Organisational levels participants pick from, one per line"))
     departments = TextAreaField(_l("Departments, one per line (leave empty to let people skip)"))
+    words_per_clause = IntegerField(
+        _l("Length budget: words per clause (paragraph), empty for none"),
+        validators=[Optional(), NumberRange(min=1, max=5000)],
+    )
+    words_total = IntegerField(
+        _l("Length budget: words in total, empty for none"),
+        validators=[Optional(), NumberRange(min=1, max=5000)],
+    )
     dots_per_participant = IntegerField(
         _l("Dots per person when voting"), default=3, validators=[NumberRange(min=1, max=20)]
     )

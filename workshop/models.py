@@ -188,6 +188,9 @@ class Workshop(Base):
     phase: Mapped[Phase] = mapped_column(enum_column(Phase), default=Phase.LOBBY)
     phase_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     dots_per_participant: Mapped[int] = mapped_column(default=3)
+    # The document's length budget, in words (None: no limit).
+    words_per_clause: Mapped[int | None]
+    words_total: Mapped[int | None]
     levels: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_LEVELS))
     departments: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Last sequence number handed to a live event; see realtime.py.

@@ -211,11 +211,11 @@
   });
   sequenced("presence.changed", (e) => { state.presence = e.presence; });
   sequenced("document.wording", (e) => {
-    state.wording = { coverage: e.coverage, words: e.words };
+    state.wording = { budget: e.budget, coverage: e.coverage, words: e.words };
   });
   sequenced("document.saved", (e) => {
     state.document = e.version;
-    state.wording = { coverage: e.coverage, words: e.words };
+    state.wording = { budget: e.budget, coverage: e.coverage, words: e.words };
     announce(fmt(T.draft_saved, { number: e.version.number }));
   });
   sequenced("workshop.updated", (e) => { state.workshop = e.workshop; });
@@ -961,21 +961,37 @@
       signoffs.length ? el("ul", { class: "signoffs" }, ...signoffs) : null);
   }
 
+  function budgetBlock(budget) {
+    if (!budget) return null;
+    const total = budget.total.limit
+      ? fmt(T.budget_limit, { words: budget.total.words, limit: budget.total.limit })
+      : fmt(T.budget_total, { words: budget.total.words });
+    const over = budget.clauses.filter((c) => c.over).map((c) => fmt(T.budget_clause,
+      { n: c.index, start: c.start, words: c.words, limit: c.limit }));
+    if (budget.total.over) over.unshift(total);
+    return el("div", { class: "budget-line" + (over.length ? " over" : "") },
+      el("p", { class: "meta", text: `${total} · ${fmt(T.sentence_length, { n: budget.average_sentence_words })}` }),
+      over.length ? el("p", { class: "error", role: "status", text: fmt(T.budget_over, { what: over.join("; ") }) }) : null);
+  }
+
   function renderCoverage() {
     const node = $("#coverage");
     if (!node) return;
     const wording = state.wording;
+    if (state.document && wording) {
+      node.replaceChildren(budgetBlock(wording.budget));
+    }
     if (!state.document || !wording || (!wording.coverage.shared.length &&
         !wording.words.approved_used.length && !wording.words.approved_missing.length &&
         !wording.words.vetoed_used.length)) {
-      node.replaceChildren();
+      if (!state.document || !wording) node.replaceChildren();
       return;
     }
     const list = (title, items, cls) => items.length
       ? el("div", { class: `coverage-list ${cls}` }, el("h4", { text: title }),
         el("ul", {}, ...items.map((text) => el("li", { text }))))
       : null;
-    node.replaceChildren(el("section", { class: "coverage" },
+    node.replaceChildren(budgetBlock(wording.budget), el("section", { class: "coverage" },
       el("h3", { text: T.coverage_title }),
       list(T.coverage_expressed, wording.coverage.expressed, "ok"),
       list(T.coverage_missing, wording.coverage.missing, "missing"),

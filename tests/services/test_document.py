@@ -254,3 +254,33 @@ def test_provenance_names_nobody_behind_a_fully_anonymous_proposal(facilitator, 
     document.start_draft_from_proposals(facilitator, workshop.id, [proposal.id], based_on=None)
     (row,) = document.provenance(facilitator, workshop.id, 1)
     assert row["proposals"] == [{"id": proposal.id, "people": []}]
+
+
+def test_the_draft_shows_where_it_is_over_its_length_budget(facilitator, proposed):
+    workshop, a, _ = proposed
+    settings = workshops.WorkshopSettings(
+        title=workshop.title,
+        organisation=workshop.organisation,
+        words_per_clause=5,
+        words_total=12,
+    )
+    workshops.update_workshop(facilitator, workshop.id, settings)
+    version = document.save_version(
+        facilitator,
+        workshop.id,
+        "We help every patient feel known.\n\nWe make care simple for everyone who works here.",
+        based_on=None,
+    )
+    budget = document.document_payload(workshop, version)["budget"]
+    assert budget["total"] == {"words": 15, "limit": 12, "over": True}
+    assert [(c["index"], c["words"], c["over"]) for c in budget["clauses"]] == [
+        (1, 6, True),
+        (2, 9, True),
+    ]
+    assert budget["average_sentence_words"] == 7.5
+    with pytest.raises(ValidationFailed):
+        workshops.update_workshop(
+            facilitator,
+            workshop.id,
+            workshops.WorkshopSettings(title="T", organisation="O", words_total=0),
+        )

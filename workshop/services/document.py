@@ -48,18 +48,49 @@ def document_payload(workshop: Workshop, version: DocumentVersion) -> dict[str, 
 
     return {
         "version": version_payload(version),
+        "budget": length_budget(workshop, version.body_md),
         "coverage": wording.coverage(workshop, version.body_md, list(version.source_proposals)),
         "words": wording.marked_words(version.body_md, wording.approved_and_vetoed(workshop.id)),
     }
 
 
 def emit_wording(change: WorkshopChange, workshop: Workshop) -> None:
-    """Coverage and marked words changed (a tag, a revealed values or vocabulary round)."""
+    """What the draft says changed without a new version: coverage and marked words (a tag,
+    a revealed values or vocabulary round) or its length budget (the settings)."""
     latest = latest_version(workshop.id)
     if latest is not None:
         payload = document_payload(workshop, latest)
         del payload["version"]
         change.emit("document.wording", payload)
+
+
+def length_budget(workshop: Workshop, body_md: str) -> dict[str, Any]:
+    """Words per clause (a paragraph, for now) and in total against the facilitator's budget,
+    and the average sentence length as a plain readability hint."""
+    clauses = [c for c in re.split(r"\n\s*\n", body_md) if c.strip()]
+    counted = [len(c.split()) for c in clauses]
+    said = sentences(body_md)
+    per_clause, total_limit = workshop.words_per_clause, workshop.words_total
+    return {
+        "total": {
+            "words": sum(counted),
+            "limit": total_limit,
+            "over": total_limit is not None and sum(counted) > total_limit,
+        },
+        "clauses": [
+            {
+                "index": index + 1,
+                "words": words,
+                "limit": per_clause,
+                "over": per_clause is not None and words > per_clause,
+                "start": " ".join(clause.split()[:6]),
+            }
+            for index, (clause, words) in enumerate(zip(clauses, counted, strict=True))
+        ],
+        "average_sentence_words": round(sum(len(x.split()) for x in said) / len(said), 1)
+        if said
+        else 0,
+    }
 
 
 def _body_of(workshop_id: int, number: int) -> str | None:

@@ -47,6 +47,8 @@ class WorkshopSettings:
     departments: list[str] = dataclasses.field(default_factory=list)
     dots_per_participant: int = 3
     anonymity: Anonymity | str = Anonymity.NAMED
+    words_per_clause: int | None = None
+    words_total: int | None = None
 
 
 def generate_join_code() -> str:
@@ -107,6 +109,12 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
         anonymity = Anonymity(settings.anonymity)
     except ValueError:
         raise ValidationFailed(_("Unknown anonymity setting."), field="anonymity") from None
+    for limit, field in (
+        (settings.words_per_clause, "words_per_clause"),
+        (settings.words_total, "words_total"),
+    ):
+        if limit is not None and not 1 <= limit <= 5000:
+            raise ValidationFailed(_("A word budget is between 1 and 5000 words."), field=field)
     if not 1 <= settings.dots_per_participant <= 20:
         raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")
     return WorkshopSettings(
@@ -118,6 +126,8 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
         departments=_clean_list(settings.departments, field="departments", max_length=80),
         dots_per_participant=settings.dots_per_participant,
         anonymity=anonymity,
+        words_per_clause=settings.words_per_clause,
+        words_total=settings.words_total,
     )
 
 
@@ -159,11 +169,16 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.levels = settings.levels
         workshop.departments = settings.departments
         workshop.dots_per_participant = settings.dots_per_participant
+        workshop.words_per_clause = settings.words_per_clause
+        workshop.words_total = settings.words_total
         # Applies to what is written from now on; earlier contributions keep theirs.
         workshop.anonymity = Anonymity(settings.anonymity)
         _replace_values(workshop, settings.values)
         db.session.flush()
         change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
+        from .document import emit_wording  # the budget shown with the draft follows the settings
+
+        emit_wording(change, workshop)
     return workshop
 
 

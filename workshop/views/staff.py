@@ -88,6 +88,8 @@ def _settings_from(form: WorkshopForm) -> WorkshopSettings:
         levels=lines(form.levels.data),
         departments=lines(form.departments.data),
         dots_per_participant=form.dots_per_participant.data or 0,
+        words_per_clause=form.words_per_clause.data,
+        words_total=form.words_total.data,
     )
 
 
