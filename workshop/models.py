@@ -143,6 +143,7 @@ class VersionSource(enum.StrEnum):
     PROPOSAL = "proposal"
     EDIT = "edit"
     RESTORE = "restore"
+    AMENDMENT = "amendment"
 
 
 DEFAULT_LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
@@ -526,6 +527,58 @@ class DocumentVersion(Base):
     signoffs: Mapped[list[SignOff]] = relationship(
         cascade="all, delete-orphan", order_by="SignOff.id"
     )
+
+
+class AmendmentStatus(enum.StrEnum):
+    """Where a suggested change to the draft stands."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Amendment(Base):
+    """A participant's suggestion to replace a span of one version of the draft."""
+
+    __tablename__ = "amendments"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    version_number: Mapped[int]  # the version the span was selected in
+    start: Mapped[int]
+    end: Mapped[int]
+    original: Mapped[str] = mapped_column(sa.Text)
+    replacement: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    anonymity: Mapped[Anonymity] = mapped_column(enum_column(Anonymity), default=Anonymity.NAMED)
+    status: Mapped[AmendmentStatus] = mapped_column(
+        enum_column(AmendmentStatus), default=AmendmentStatus.OPEN
+    )
+    decided_note: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[created_at]
+
+    author: Mapped[Participant | None] = relationship()
+    votes: Mapped[list[AmendmentVote]] = relationship(cascade="all, delete-orphan")
+
+
+class AmendmentVote(Base):
+    """One person's consent on an amendment (only the latest counts)."""
+
+    __tablename__ = "amendment_votes"
+
+    amendment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("amendments.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    choice: Mapped[str] = mapped_column(sa.String(20))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
 class SignOff(Base):

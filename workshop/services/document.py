@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -192,6 +193,7 @@ def _save(
     source: VersionSource,
     proposals: list[Proposal] | None = None,
     name: str = "",
+    on_saved: Callable[[DocumentVersion, WorkshopChange], None] | None = None,
 ) -> DocumentVersion:
     body = normalise_text(body_md)
     note = " ".join((note or "").split())
@@ -244,6 +246,8 @@ def _save(
         )
         db.session.add(version)
         db.session.flush()
+        if on_saved is not None:
+            on_saved(version, change)  # in the same transaction: all of it commits, or none
         change.emit("document.saved", document_payload(workshop, version))
     return version
 

@@ -1,0 +1,115 @@
+"""Amendments: suggest a change to a span of the draft, consent on it, accept or reject."""
+
+import pytest
+
+from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.models import AmendmentStatus, VersionSource
+from workshop.services import amendments, document
+
+TEXT = "We serve our patients with care. We value our colleagues."
+
+
+@pytest.fixture
+def draft(facilitator, workshop):
+    document.save_version(facilitator, workshop.id, TEXT, based_on=None)
+    return workshop
+
+
+def span(word: str) -> tuple[int, int]:
+    start = TEXT.index(word)
+    return start, start + len(word)
+
+
+def suggest(person, workshop, word, replacement, version=1):
+    start, end = span(word)
+    return amendments.propose_amendment(
+        person, workshop.id, version_number=version, start=start, end=end, replacement=replacement
+    )
+
+
+def test_an_accepted_amendment_becomes_a_new_version(facilitator, draft):
+    amira = join(draft)
+    amendment = suggest(amira, draft, "patients", "neighbours")
+    assert amendment.original == "patients"
+    payload = amendments.amendment_payload(amendment, staff=False)
+    assert [(p["op"], p["text"]) for p in payload["diff"]] == [
+        ("delete", "patients"),
+        ("insert", "neighbours"),
+    ]
+    version = amendments.accept_amendment(facilitator, amendment.id)
+    assert version.number == 2 and version.source == VersionSource.AMENDMENT
+    assert version.body_md == TEXT.replace("patients", "neighbours")
+    assert amendment.status == AmendmentStatus.ACCEPTED
+
+
+def test_an_amendment_on_an_older_version_is_merged_onto_the_latest(facilitator, draft):
+    amira = join(draft)
+    amendment = suggest(amira, draft, "colleagues", "teams")
+    document.save_version(facilitator, draft.id, TEXT.replace("care", "kindness"), based_on=1)
+    version = amendments.accept_amendment(facilitator, amendment.id)
+    assert version.body_md == "We serve our patients with kindness. We value our teams."
+
+
+def test_an_amendment_that_no_longer_fits_is_refused_and_stays_open(facilitator, draft):
+    amira = join(draft)
+    amendment = suggest(amira, draft, "care", "respect")
+    document.save_version(facilitator, draft.id, TEXT.replace("care", "kindness"), based_on=1)
+    before = db_fingerprint()
+    with pytest.raises(Conflict):
+        amendments.accept_amendment(facilitator, amendment.id)
+    assert db_fingerprint() == before
+    assert amendment.status == AmendmentStatus.OPEN
+    rejected = amendments.reject_amendment(facilitator, amendment.id, "Overtaken by version 2")
+    assert rejected.status == AmendmentStatus.REJECTED
+    with pytest.raises(InvalidState):
+        amendments.accept_amendment(facilitator, amendment.id)
+
+
+def test_people_give_consent_and_change_it(facilitator, draft):
+    amira, joost = join(draft, "Amira"), join(draft, "Joost")
+    amendment = suggest(amira, draft, "patients", "neighbours")
+    amendments.vote_on_amendment(joost, amendment.id, "object", "Patients are who we serve")
+    amendments.vote_on_amendment(amira, amendment.id, "agree")
+    payload = amendments.amendment_payload(amendment, staff=False)
+    assert payload["counts"] == {"agree": 1, "live_with": 0, "object": 1}
+    assert payload["objections"] == ["Patients are who we serve"]
+    amendments.vote_on_amendment(joost, amendment.id, "live_with")
+    payload = amendments.amendment_payload(amendment, staff=False)
+    assert payload["counts"] == {"agree": 1, "live_with": 1, "object": 0}
+    assert "Joost" not in str(payload)
+    with pytest.raises(ValidationFailed):
+        amendments.vote_on_amendment(joost, amendment.id, "object", "")
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "replacement"),
+    [(0, 0, "x"), (5, 2, "x"), (0, len(TEXT) + 1, "x"), (0, 2, "We"), (0, 2, "y" * 1001)],
+)
+def test_bad_spans_and_wordings_are_refused(draft, start, end, replacement):
+    amira = join(draft)
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed):
+        amendments.propose_amendment(
+            amira, draft.id, version_number=1, start=start, end=end, replacement=replacement
+        )
+    assert db_fingerprint() == before
+
+
+def test_only_the_rooms_people_suggest_and_only_facilitators_decide(facilitator, draft):
+    outsider = join(make_workshop(facilitator))
+    amira = join(draft)
+    amendment = suggest(amira, draft, "patients", "neighbours")
+    stranger = make_user("stranger@example.org")
+    before = db_fingerprint()
+    with pytest.raises(Forbidden):
+        suggest(outsider, draft, "care", "love")
+    with pytest.raises(NotFound):
+        amendments.vote_on_amendment(outsider, amendment.id, "agree")
+    with pytest.raises(Forbidden):
+        amendments.accept_amendment(amira, amendment.id)
+    with pytest.raises(NotFound):
+        amendments.reject_amendment(stranger, amendment.id)
+    with pytest.raises(NotFound):
+        suggest(amira, draft, "care", "love", version=7)
+    assert db_fingerprint() == before

@@ -1,0 +1,247 @@
+"""Amendments: a participant suggests replacing a span of the draft; the room gives consent;
+the facilitator accepts (a new version) or rejects it.
+
+The span is kept as offsets into the version it was selected in, with the
+original words, so accepting it later replays the change on that version and
+the three-way merge carries it onto whatever the draft has become since, or
+refuses when the same words were changed in the meantime.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .. import permissions, voting
+from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import (
+    Amendment,
+    AmendmentStatus,
+    AmendmentVote,
+    Anonymity,
+    DocumentVersion,
+    Participant,
+    Phase,
+    User,
+    VersionSource,
+)
+from ..payloads import iso, participant_payload, shows_authors
+from ..realtime import WorkshopChange, workshop_change
+from . import audit, document
+from .ballots import effective_anonymity
+from .rounds import current_round
+from .workshops import get_workshop, get_workshop_for_staff
+
+MAX_SPAN = 1000
+
+
+def amendment_payload(
+    amendment: Amendment, *, staff: bool, readout: bool = False
+) -> dict[str, Any]:
+    """An amendment as cards show it: the inline difference, consent counts, never voters."""
+    counts = {"agree": 0, "live_with": 0, "object": 0}
+    for vote in amendment.votes:
+        counts[vote.choice] = counts.get(vote.choice, 0) + 1
+    show = amendment.author is not None and shows_authors(
+        amendment.anonymity, staff=staff, readout=readout
+    )
+    return {
+        "id": amendment.id,
+        "version_number": amendment.version_number,
+        "original": amendment.original,
+        "replacement": amendment.replacement,
+        "diff": [
+            {"op": piece.op, "text": piece.text}
+            for piece in document.diff_texts(amendment.original, amendment.replacement)
+        ],
+        "reason": amendment.reason,
+        "author": participant_payload(amendment.author) if show and amendment.author else None,
+        "status": str(amendment.status),
+        "decided_note": amendment.decided_note,
+        "counts": counts,
+        "objections": sorted(v.reason for v in amendment.votes if v.choice == "object"),
+        "created_at": iso(amendment.created_at),
+    }
+
+
+def _emit(change: WorkshopChange, amendment: Amendment, *, new: bool = False) -> None:
+    workshop = get_workshop(amendment.workshop_id)
+    change.emit(
+        "amendment.proposed" if new else "amendment.updated",
+        {
+            "amendment": amendment_payload(
+                amendment, staff=False, readout=workshop.readout_anonymous
+            )
+        },
+        staff_payload={"amendment": amendment_payload(amendment, staff=True)},
+    )
+
+
+def list_amendments(workshop_id: int) -> list[Amendment]:
+    """Every amendment of a workshop, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Amendment).where(Amendment.workshop_id == workshop_id).order_by(Amendment.id)
+        )
+    )
+
+
+def my_votes(participant: Participant) -> dict[str, str]:
+    """A participant's own consent answers, for their screen."""
+    rows = db.session.execute(
+        sa.select(AmendmentVote.amendment_id, AmendmentVote.choice).where(
+            AmendmentVote.participant_id == participant.id
+        )
+    ).all()
+    return {str(amendment_id): choice for amendment_id, choice in rows}
+
+
+def propose_amendment(
+    actor: Participant,
+    workshop_id: int,
+    *,
+    version_number: int,
+    start: int,
+    end: int,
+    replacement: str,
+    reason: str = "",
+) -> Amendment:
+    """Suggest replacing the words between ``start`` and ``end`` of a version of the draft."""
+    workshop = get_workshop(workshop_id)
+    if not permissions.is_participant_of(actor, workshop):
+        raise Forbidden(_("Only participants of this workshop suggest changes here."))
+    version = db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.workshop_id == workshop.id,
+            DocumentVersion.number == version_number,
+        )
+    )
+    if version is None:
+        raise NotFound(_("There is no version %(number)s of this document.", number=version_number))
+    if not (0 <= start < end <= len(version.body_md)) or end - start > MAX_SPAN:
+        raise ValidationFailed(
+            _("Select up to %(n)s characters of the draft to change.", n=MAX_SPAN), field="span"
+        )
+    replacement = replacement.replace("\r\n", "\n").strip()
+    original = version.body_md[start:end]
+    if len(replacement) > MAX_SPAN:
+        raise ValidationFailed(
+            _("Keep the new wording under %(n)s characters.", n=MAX_SPAN), field="replacement"
+        )
+    if replacement == original.strip():
+        raise ValidationFailed(_("The new wording is the same as the old."), field="replacement")
+    reason = " ".join((reason or "").split())[:500]
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(workshop)
+        if workshop.phase == Phase.CLOSED:
+            raise InvalidState(_("The workshop is closed."), code="phase_closed")
+        anonymity = effective_anonymity(workshop, current_round(workshop.id))
+        amendment = Amendment(
+            workshop_id=workshop.id,
+            version_number=version_number,
+            start=start,
+            end=end,
+            original=original,
+            replacement=replacement,
+            reason=reason,
+            author_id=None if anonymity == Anonymity.FULL else actor.id,
+            anonymity=anonymity,
+        )
+        db.session.add(amendment)
+        db.session.flush()
+        _emit(change, amendment, new=True)
+    return amendment
+
+
+def _get(amendment_id: int, workshop_id: int) -> Amendment:
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None or amendment.workshop_id != workshop_id:
+        raise NotFound(_("This amendment does not exist."))
+    return amendment
+
+
+def vote_on_amendment(
+    actor: Participant, amendment_id: int, choice: str, reason: str = ""
+) -> dict[str, str]:
+    """Consent on an amendment (agree, can live with it, object with a reason); a new answer
+    replaces the last."""
+    if not isinstance(actor, Participant):
+        raise Forbidden(_("Only participants vote."))
+    amendment = _get(amendment_id, actor.workshop_id)
+    try:
+        checked_choice, checked_reason = voting.validate_consent(choice, reason)
+    except voting.BallotError as error:
+        raise ValidationFailed(str(error), field="choice") from None
+    with workshop_change(amendment.workshop_id) as change:
+        db.session.refresh(amendment)
+        if amendment.status != AmendmentStatus.OPEN:
+            raise InvalidState(_("This amendment is already decided."), code="voting_closed")
+        vote = db.session.get(AmendmentVote, (amendment.id, actor.id))
+        if vote is None:
+            vote = AmendmentVote(amendment_id=amendment.id, participant_id=actor.id)
+            amendment.votes.append(vote)
+        vote.choice = str(checked_choice)
+        vote.reason = checked_reason
+        db.session.flush()
+        _emit(change, amendment)
+    return {"amendment_id": str(amendment.id), "choice": vote.choice}
+
+
+def accept_amendment(actor: User, amendment_id: int, note: str = "") -> DocumentVersion:
+    """Make the amendment part of the draft: a new version, merged onto the latest one."""
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None:
+        raise NotFound(_("This amendment does not exist."))
+    workshop = get_workshop_for_staff(actor, amendment.workshop_id, moderate=True)
+    if amendment.status != AmendmentStatus.OPEN:
+        raise InvalidState(_("This amendment is already decided."))
+    base = db.session.scalar(
+        sa.select(DocumentVersion.body_md).where(
+            DocumentVersion.workshop_id == workshop.id,
+            DocumentVersion.number == amendment.version_number,
+        )
+    )
+    assert base is not None
+    changed = base[: amendment.start] + amendment.replacement + base[amendment.end :]
+
+    def mark_accepted(version: DocumentVersion, change: WorkshopChange) -> None:
+        amendment.status = AmendmentStatus.ACCEPTED
+        amendment.decided_note = " ".join((note or "").split())[:500]
+        audit.record(actor, workshop.id, "amendment.accept", f"Accepted amendment {amendment.id}")
+        _emit(change, amendment)
+
+    try:
+        return document._save(
+            actor,
+            workshop,
+            changed,
+            based_on=amendment.version_number,
+            note=note or _("Amendment #%(id)s", id=amendment.id),
+            source=VersionSource.AMENDMENT,
+            on_saved=mark_accepted,
+        )
+    except Conflict:
+        raise Conflict(
+            _("The draft changed in the same words since; this amendment no longer fits.")
+        ) from None
+
+
+def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendment:
+    """Decline an amendment; it stays on record with the note."""
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None:
+        raise NotFound(_("This amendment does not exist."))
+    workshop = get_workshop_for_staff(actor, amendment.workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(amendment)
+        if amendment.status != AmendmentStatus.OPEN:
+            raise InvalidState(_("This amendment is already decided."))
+        amendment.status = AmendmentStatus.REJECTED
+        amendment.decided_note = " ".join((note or "").split())[:500]
+        db.session.flush()
+        audit.record(actor, workshop.id, "amendment.reject", f"Rejected amendment {amendment.id}")
+        _emit(change, amendment)
+    return amendment
