@@ -25,6 +25,9 @@ def replay(snapshot: dict, received: list[dict]) -> dict:
         if name == "ballot.mine":
             state["me"] = event
             continue
+        if name == "amendment.mine":
+            state["my_amendment_votes"][str(event["amendment_id"])] = event["choice"]
+            continue
         if name in ("proposal.moderated", "comment.moderated"):
             continue  # a notice for the author; nothing in the snapshot changes
         if name == "state.snapshot" or event["seq"] <= state["seq"]:
@@ -36,6 +39,9 @@ def replay(snapshot: dict, received: list[dict]) -> dict:
             proposals[event["proposal"]["id"]] = event["proposal"]
         elif name == "proposal.removed":
             proposals.pop(event["proposal_id"], None)
+        elif name in ("amendment.proposed", "amendment.updated"):
+            others = [a for a in state["amendments"] if a["id"] != event["amendment"]["id"]]
+            state["amendments"] = sorted([*others, event["amendment"]], key=lambda a: a["id"])
         elif name == "agenda.changed":
             state["rounds"] = event["rounds"]
             running = [r for r in event["rounds"] if r["status"] in ("running", "paused")]
@@ -116,6 +122,13 @@ def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, 
         rounds.set_phase(owner, workshop.id, "draft")
         document.start_draft_from_proposals(owner, workshop.id, [b, a], based_on=None)
         document.save_version(owner, workshop.id, "We serve colleagues and patients.", based_on=1)
+    amended = joost.send(
+        "amendment.propose",
+        {"version_number": 2, "start": 9, "end": 19, "replacement": "our colleagues"},
+    )
+    joost.send("amendment.vote", {"amendment_id": amended["amendment_id"], "choice": "agree"})
+    fran.send("amendment.accept", {"amendment_id": amended["amendment_id"]})
+    with app.app_context():
         make_user("late@example.org")
     amira.socket.disconnect()
 
@@ -124,4 +137,5 @@ def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, 
         fresh = person.send("state.sync", {})["snapshot"]
         assert normalised(replayed) == normalised(fresh)
         assert fresh["workshop"]["title"] == "A sharper title"
-        assert fresh["document"]["number"] == 2
+        assert fresh["document"]["number"] == 3  # the accepted amendment
+        assert fresh["amendments"][0]["status"] == "accepted"

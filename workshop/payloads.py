@@ -177,6 +177,7 @@ def version_payload(version: DocumentVersion) -> dict[str, Any]:
             for s in version.signoffs
         ],
         "html": render_markdown(version.body_md),
+        "body_md": version.body_md,  # the words amendments select from
         "note": version.note,
         "source": str(version.source),
         "author": version.author.display_name,

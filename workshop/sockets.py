@@ -26,7 +26,16 @@ from .extensions import db
 from .identity import current_participant, current_staff
 from .models import Comment, Connection, Participant, Phase, User, ValueTag
 from .permissions import can_follow
-from .services import ballots, live, participants, proposals, rounds, wording, workshops
+from .services import (
+    amendments,
+    ballots,
+    live,
+    participants,
+    proposals,
+    rounds,
+    wording,
+    workshops,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +117,25 @@ class RoundSettingsIn(_Payload):
             anonymity=self.anonymity,
             words=self.words,
         )
+
+
+class ProposeAmendment(_Payload):
+    version_number: int
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    replacement: str = Field(max_length=2000)
+    reason: str = Field(default="", max_length=500)
+
+
+class VoteAmendment(_Payload):
+    amendment_id: int
+    choice: str = Field(max_length=20)
+    reason: str = Field(default="", max_length=500)
+
+
+class DecideAmendment(_Payload):
+    amendment_id: int
+    note: str = Field(default="", max_length=500)
 
 
 class TagValue(_Payload):
@@ -415,6 +443,42 @@ def register(socketio: SocketIO) -> None:
         proposals.get_proposal(data.proposal_id, workshop_id)
         created = wording.tag_proposal(actor, data.proposal_id, data.value_key)
         return {"tag_id": created.id, "confirmed": created.confirmed}
+
+    @command(socketio, "amendment.propose", ProposeAmendment)
+    def propose_amendment(
+        workshop_id: int, actor: Participant | User, data: ProposeAmendment
+    ) -> dict[str, Any]:
+        if not isinstance(actor, Participant):
+            raise Forbidden(_("Staff accounts follow the room; participants suggest changes."))
+        created = amendments.propose_amendment(
+            actor,
+            workshop_id,
+            version_number=data.version_number,
+            start=data.start,
+            end=data.end,
+            replacement=data.replacement,
+            reason=data.reason,
+        )
+        return {"amendment_id": created.id}
+
+    @command(socketio, "amendment.vote", VoteAmendment)
+    def vote_amendment(
+        workshop_id: int, actor: Participant | User, data: VoteAmendment
+    ) -> dict[str, Any]:
+        if not isinstance(actor, Participant):
+            raise Forbidden(_("Only participants vote."))
+        return amendments.vote_on_amendment(actor, data.amendment_id, data.choice, data.reason)
+
+    @staff_command("amendment.accept", DecideAmendment)
+    def accept_amendment(workshop_id: int, staff: User, data: DecideAmendment) -> dict[str, Any]:
+        amendments.get_amendment(data.amendment_id, workshop_id)
+        version = amendments.accept_amendment(staff, data.amendment_id, data.note)
+        return {"version": version.number}
+
+    @staff_command("amendment.reject", DecideAmendment)
+    def reject_amendment(workshop_id: int, staff: User, data: DecideAmendment) -> None:
+        amendments.get_amendment(data.amendment_id, workshop_id)
+        amendments.reject_amendment(staff, data.amendment_id, data.note)
 
     @staff_command("value.untag", TagRef)
     def untag(workshop_id: int, staff: User, data: TagRef) -> None:

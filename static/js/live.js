@@ -45,6 +45,9 @@
     return node;
   };
 
+  /** Replace a node's children, skipping the optional parts that are absent (null). */
+  const fill = (node, ...children) => node.replaceChildren(...children.filter((c) => c != null));
+
   /** "1 dot" / "2 dots": the right form of a {one, other} pair for a count. */
   function plural(forms, n) {
     return fmt(n === 1 ? forms.one : forms.other, { n });
@@ -210,6 +213,19 @@
     announce(fmt(T.phase_announce, { phase: T.phases[e.phase] }));
   });
   sequenced("presence.changed", (e) => { state.presence = e.presence; });
+  sequenced("amendment.proposed", (e) => upsertAmendment(e.amendment));
+  sequenced("amendment.updated", (e) => upsertAmendment(e.amendment));
+  socket.on("amendment.mine", (e) => {
+    if (!state) return;
+    state.my_amendment_votes = { ...(state.my_amendment_votes || {}), [String(e.amendment_id)]: e.choice };
+    render();
+  });
+
+  function upsertAmendment(amendment) {
+    const others = (state.amendments || []).filter((a) => a.id !== amendment.id);
+    state.amendments = [...others, amendment].sort((a, b) => a.id - b.id);
+  }
+
   sequenced("document.wording", (e) => {
     state.wording = { budget: e.budget, coverage: e.coverage, words: e.words };
   });
@@ -318,6 +334,7 @@
     renderResults();
     renderDocument();
     renderCoverage();
+    renderAmendments();
     renderProposals();
   }
 
@@ -952,13 +969,100 @@
     body.innerHTML = d.html; // sanitised on the server
     const signoffs = (d.signoffs || []).map((s) =>
       el("li", { text: fmt(T.signed_off, { name: s.name }) + (s.comment ? ` — “${s.comment}”` : "") }));
-    node.replaceChildren(
+    fill(node,
       d.final ? el("p", { class: "final-badge", text: T.final_version }) : null,
       el("p", { class: "meta", text:
         fmt(T.version, { number: d.number }) + (d.name ? ` · ${d.name}` : "") + " · " +
         fmt(T.by, { name: d.author }) + (d.note ? " · " + d.note : "") }),
       body,
       signoffs.length ? el("ul", { class: "signoffs" }, ...signoffs) : null);
+  }
+
+  function renderAmendments() {
+    const list = $("#amendments");
+    if (!list) return;
+    const source = $("#amend-source");
+    if (source && state.document && source.dataset.version !== String(state.document.number)) {
+      source.value = state.document.body_md || "";
+      source.dataset.version = String(state.document.number);
+    }
+    const amendments = [...(state.amendments || [])].reverse();
+    if (!amendments.length) {
+      list.replaceChildren(el("li", { class: "empty", text: T.no_amendments }));
+      return;
+    }
+    const mine = state.my_amendment_votes || {};
+    list.replaceChildren(...amendments.map((a) => {
+      const diff = el("p", { class: "diff" }, ...a.diff.map((piece) =>
+        piece.op === "insert" ? el("ins", { text: piece.text })
+          : piece.op === "delete" ? el("del", { text: piece.text }) : piece.text));
+      const meta = [fmt(T.on_version, { n: a.version_number }), T.amend_status[a.status]];
+      if (a.author) meta.unshift(a.author.name + " · " + a.author.level);
+      const item = el("li", { class: `amendment status-${a.status}` }, diff,
+        a.reason ? el("p", { text: a.reason }) : null,
+        el("p", { class: "meta", text: meta.join(" · ") }),
+        el("p", { class: "meta", text: fmt(T.amend_counts, a.counts) }),
+        a.objections.length ? el("ul", { class: "meta" }, ...a.objections.map((r) => el("li", { text: r }))) : null,
+        a.decided_note ? el("p", { class: "meta", text: a.decided_note }) : null);
+      if (role === "participant" && a.status === "open") {
+        const group = el("div", { class: "moderation", role: "group" });
+        for (const choice of ["agree", "live_with", "object"]) {
+          group.append(el("button", { type: "button", class: "small",
+            "aria-pressed": String(mine[String(a.id)] === choice), text: T[`consent_${choice}`],
+            onclick: async () => {
+              let reason = "";
+              if (choice === "object") {
+                reason = window.prompt(T.object_reason, "") || "";
+                if (!reason.trim()) return;
+              }
+              const ack = await command("amendment.vote", { amendment_id: a.id, choice, reason });
+              if (!ack.ok) notice(ack.error.message);
+            } }));
+        }
+        item.append(group);
+      }
+      if (isFacilitator && a.status === "open") {
+        item.append(el("div", { class: "moderation", role: "group" },
+          el("button", { type: "button", class: "small", text: T.accept,
+            onclick: () => staff("amendment.accept", { amendment_id: a.id }) }),
+          el("button", { type: "button", class: "small", text: T.reject, onclick: () => {
+            const note = window.prompt(T.reject_note, "");
+            if (note !== null) staff("amendment.reject", { amendment_id: a.id, note });
+          } })));
+      }
+      return item;
+    }));
+  }
+
+  const amendSource = $("#amend-source");
+  if (amendSource) {
+    const selected = () => amendSource.value.slice(amendSource.selectionStart, amendSource.selectionEnd);
+    const show = () => {
+      const text = selected();
+      $("#amend-selected").textContent = text ? fmt(T.amend_selected, { text }) : "";
+    };
+    amendSource.addEventListener("select", show);
+    amendSource.addEventListener("keyup", show);
+    amendSource.addEventListener("mouseup", show);
+    $("#amend-send").addEventListener("click", async () => {
+      const error = $("#amend-error");
+      if (!selected() || !state.document) { error.textContent = T.amend_select_first; return; }
+      const ack = await command("amendment.propose", {
+        version_number: Number(amendSource.dataset.version),
+        start: amendSource.selectionStart,
+        end: amendSource.selectionEnd,
+        replacement: $("#amend-replacement").value,
+        reason: $("#amend-reason").value,
+      });
+      if (ack.ok) {
+        error.textContent = "";
+        $("#amend-replacement").value = "";
+        $("#amend-reason").value = "";
+        announce(T.amend_sent);
+      } else {
+        error.textContent = ack.error.message;
+      }
+    });
   }
 
   function budgetBlock(budget) {
@@ -979,7 +1083,7 @@
     if (!node) return;
     const wording = state.wording;
     if (state.document && wording) {
-      node.replaceChildren(budgetBlock(wording.budget));
+      fill(node, budgetBlock(wording.budget));
     }
     if (!state.document || !wording || (!wording.coverage.shared.length &&
         !wording.words.approved_used.length && !wording.words.approved_missing.length &&
@@ -991,7 +1095,7 @@
       ? el("div", { class: `coverage-list ${cls}` }, el("h4", { text: title }),
         el("ul", {}, ...items.map((text) => el("li", { text }))))
       : null;
-    node.replaceChildren(budgetBlock(wording.budget), el("section", { class: "coverage" },
+    fill(node, budgetBlock(wording.budget), el("section", { class: "coverage" },
       el("h3", { text: T.coverage_title }),
       list(T.coverage_expressed, wording.coverage.expressed, "ok"),
       list(T.coverage_missing, wording.coverage.missing, "missing"),

@@ -156,7 +156,7 @@ def propose_amendment(
     return amendment
 
 
-def _get(amendment_id: int, workshop_id: int) -> Amendment:
+def get_amendment(amendment_id: int, workshop_id: int) -> Amendment:
     amendment = db.session.get(Amendment, amendment_id)
     if amendment is None or amendment.workshop_id != workshop_id:
         raise NotFound(_("This amendment does not exist."))
@@ -170,7 +170,7 @@ def vote_on_amendment(
     replaces the last."""
     if not isinstance(actor, Participant):
         raise Forbidden(_("Only participants vote."))
-    amendment = _get(amendment_id, actor.workshop_id)
+    amendment = get_amendment(amendment_id, actor.workshop_id)
     try:
         checked_choice, checked_reason = voting.validate_consent(choice, reason)
     except voting.BallotError as error:
@@ -187,6 +187,10 @@ def vote_on_amendment(
         vote.reason = checked_reason
         db.session.flush()
         _emit(change, amendment)
+        # Every tab of this person shows their own answer.
+        change.tell(
+            actor.id, "amendment.mine", {"amendment_id": amendment.id, "choice": vote.choice}
+        )
     return {"amendment_id": str(amendment.id), "choice": vote.choice}
 
 

@@ -19,6 +19,7 @@ from ..payloads import (
     workshop_payload,
 )
 from . import ballots
+from .amendments import amendment_payload, list_amendments, my_votes
 from .document import document_payload, latest_version
 from .participants import presence
 from .proposals import comments_of, list_proposals
@@ -66,9 +67,14 @@ def build_snapshot(
         if latest
         else None,
     }
+    snapshot["amendments"] = [
+        amendment_payload(a, staff=is_staff, readout=workshop.readout_anonymous)
+        for a in list_amendments(workshop_id)
+    ]
     if isinstance(viewer, Participant):
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
         snapshot["me"] = ballots.my_ballot(viewer, vote_round, ballot_token)
+        snapshot["my_amendment_votes"] = my_votes(viewer)
     else:
         snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}
     return snapshot
