@@ -352,7 +352,7 @@
     } else {
       const parts = [fmt(T.round_of, { n: round.position + 1, total: state.rounds.length }),
         T.kinds[round.kind]];
-      if (round.method && round.method !== "values") parts.push(T.methods[round.method]);
+      if (round.kind === "vote") parts.push(T.methods[round.method]);
       kindNode.textContent = parts.join(" · ");
       promptNode.textContent = round.prompt || T.kinds[round.kind];
       if (!announced[round.id]) {
@@ -415,7 +415,7 @@
         class: `agenda-item status-${round.status}${current ? " current" : ""}`,
         "aria-current": current ? "step" : null,
       },
-      el("span", { class: "agenda-kind", text: T.kinds[round.kind] + (round.method && round.method !== "values" ? ` (${T.methods[round.method]})` : "") + minutes }),
+      el("span", { class: "agenda-kind", text: T.kinds[round.kind] + (round.kind === "vote" ? ` (${T.methods[round.method]})` : "") + minutes }),
       el("span", { class: "agenda-prompt", text: round.prompt || "" }));
       if (isFacilitator) {
         const tools = el("span", { class: "agenda-tools" });
