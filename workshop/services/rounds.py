@@ -237,15 +237,21 @@ def add_round(actor: User, workshop_id: int, settings: RoundSettings) -> Round:
     get_workshop_for_staff(actor, workshop_id, moderate=True)
     settings = _validated(settings)
     with workshop_change(workshop_id) as change:
-        rounds = list_rounds(workshop_id)
-        if len(rounds) >= MAX_ROUNDS:
-            raise InvalidState(_("An agenda holds at most %(n)s rounds.", n=MAX_ROUNDS))
-        round_ = Round(workshop_id=workshop_id, position=len(rounds))
-        _apply(round_, settings)
-        db.session.add(round_)
-        db.session.flush()
-        audit.record(actor, workshop_id, "round.add", f"Added a {round_.kind} round")
+        round_ = _append(actor, workshop_id, settings)
         _emit_agenda(change, workshop_id)
+    return round_
+
+
+def _append(actor: User, workshop_id: int, settings: RoundSettings) -> Round:
+    """Put a round at the end of the agenda, inside the caller's change."""
+    rounds = list_rounds(workshop_id)
+    if len(rounds) >= MAX_ROUNDS:
+        raise InvalidState(_("An agenda holds at most %(n)s rounds.", n=MAX_ROUNDS))
+    round_ = Round(workshop_id=workshop_id, position=len(rounds))
+    _apply(round_, settings)
+    db.session.add(round_)
+    db.session.flush()
+    audit.record(actor, workshop_id, "round.add", f"Added a {round_.kind} round")
     return round_
 
 
@@ -343,42 +349,43 @@ def start_round(actor: User, round_id: int) -> Round:
     with workshop_change(workshop.id) as change:
         db.session.refresh(round_)
         db.session.refresh(workshop)
-        if workshop.phase == Phase.CLOSED:
-            raise InvalidState(_("The workshop is closed."))
-        if round_.status in (RoundStatus.RUNNING, RoundStatus.PAUSED):
-            raise InvalidState(_("This round is already under way."))
-        now = clock.now()
-        running = current_round(workshop.id)
-        if running is not None:
-            running.status = RoundStatus.ENDED
-            running.ended_at = now
-        round_.status = RoundStatus.RUNNING
-        round_.started_at = now
-        round_.ended_at = None
-        round_.remaining_seconds = None
-        round_.ends_at = (
-            now + dt.timedelta(seconds=round_.duration_seconds) if round_.duration_seconds else None
-        )
-        workshop.phase = PHASE_OF_KIND[round_.kind]
-        workshop.phase_changed_at = now
-        db.session.flush()
-        audit.record(
-            actor,
-            workshop.id,
-            "round.start",
-            f"Started round {round_.position + 1}: {round_.prompt}",
-        )
-        _emit_agenda(change, workshop.id)
-        change.emit(
-            "phase.changed",
-            {"phase": str(workshop.phase), "phase_changed_at": now.isoformat()},
-        )
-        if round_.method is not None:
-            # Screens switch to the new ballot at once (ballots imports this module).
-            from .ballots import emit_vote_state
-
-            emit_vote_state(change, round_)
+        _start(actor, workshop, round_, change)
     return round_
+
+
+def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChange) -> None:
+    """Start a round inside the caller's change: one agenda event, one phase event."""
+    if workshop.phase == Phase.CLOSED:
+        raise InvalidState(_("The workshop is closed."))
+    if round_.status in (RoundStatus.RUNNING, RoundStatus.PAUSED):
+        raise InvalidState(_("This round is already under way."))
+    now = clock.now()
+    running = current_round(workshop.id)
+    if running is not None:
+        running.status = RoundStatus.ENDED
+        running.ended_at = now
+    round_.status = RoundStatus.RUNNING
+    round_.started_at = now
+    round_.ended_at = None
+    round_.remaining_seconds = None
+    round_.ends_at = (
+        now + dt.timedelta(seconds=round_.duration_seconds) if round_.duration_seconds else None
+    )
+    workshop.phase = PHASE_OF_KIND[round_.kind]
+    workshop.phase_changed_at = now
+    db.session.flush()
+    audit.record(
+        actor, workshop.id, "round.start", f"Started round {round_.position + 1}: {round_.prompt}"
+    )
+    _emit_agenda(change, workshop.id)
+    change.emit(
+        "phase.changed", {"phase": str(workshop.phase), "phase_changed_at": now.isoformat()}
+    )
+    if round_.method is not None:
+        # Screens switch to the new ballot at once (ballots imports this module).
+        from .ballots import emit_vote_state
+
+        emit_vote_state(change, round_)
 
 
 def pause_round(actor: User, round_id: int) -> Round:
@@ -482,9 +489,11 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
             method=Method.DOT if kind == RoundKind.VOTE else None,
             dots_budget=workshop.dots_per_participant,
         )
-        round_ = add_round(actor, workshop.id, settings)
-        start_round(actor, round_.id)
-        db.session.refresh(workshop)
+        settings = _validated(settings)
+        with workshop_change(workshop.id) as change:
+            # Added and started in one change: screens get the agenda once, then the phase.
+            db.session.refresh(workshop)
+            _start(actor, workshop, _append(actor, workshop.id, settings), change)
         return workshop
     with workshop_change(workshop.id) as change:
         db.session.refresh(workshop)
