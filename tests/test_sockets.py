@@ -350,3 +350,25 @@ def test_a_flood_of_commands_is_refused_without_harm(room):
     assert refused and refused[0]["error"]["code"] == "rate_limited"
     assert answers[0]["ok"]  # a normal burst goes through
     assert joost.send("state.sync", {})["ok"]  # one person's flood does not slow the others
+
+
+def test_tagging_takes_a_proposal_or_an_amendment(app, room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    proposal_id = amira.send("proposal.submit", {"body": "We care"})["proposal_id"]
+    with app.app_context():
+        from workshop.services import document
+
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        document.save_version(owner, fran.workshop_id, "We care for people.", based_on=None)
+    amendment_id = joost.send(
+        "amendment.propose",
+        {"version_number": 1, "start": 12, "end": 18, "replacement": "everyone"},
+    )["amendment_id"]
+    assert joost.send("value.tag", {"amendment_id": amendment_id, "value_key": "care"})["confirmed"]
+    assert amira.send("value.tag", {"proposal_id": proposal_id, "value_key": "care"})["confirmed"]
+    both = amira.send(
+        "value.tag", {"proposal_id": proposal_id, "amendment_id": amendment_id, "value_key": "care"}
+    )
+    neither = amira.send("value.tag", {"value_key": "care"})
+    assert both["error"]["code"] == neither["error"]["code"] == "invalid"

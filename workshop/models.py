@@ -382,11 +382,18 @@ class ValueTag(Base):
     """A value a proposal expresses, as its author, a facilitator or others tagged it."""
 
     __tablename__ = "value_tags"
-    __table_args__ = (sa.UniqueConstraint("proposal_id", "value_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("proposal_id", "value_key"),
+        sa.UniqueConstraint("amendment_id", "value_key"),
+    )
 
     id: Mapped[intpk]
-    proposal_id: Mapped[int] = mapped_column(
+    # Exactly one of these: the tagged proposal or amendment.
+    proposal_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    amendment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("amendments.id", ondelete="CASCADE"), index=True
     )
     value_key: Mapped[str] = mapped_column(sa.String(60))
     # Tagged by the author or a facilitator: it counts at once; by others: once supported.
@@ -564,6 +571,9 @@ class Amendment(Base):
 
     author: Mapped[Participant | None] = relationship()
     votes: Mapped[list[AmendmentVote]] = relationship(cascade="all, delete-orphan")
+    tags: Mapped[list[ValueTag]] = relationship(
+        cascade="all, delete-orphan", order_by="ValueTag.id"
+    )
 
 
 class AmendmentVote(Base):

@@ -21,7 +21,7 @@ from flask_socketio import SocketIO, join_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import realtime
-from .errors import DomainError, Forbidden, NotAuthenticated, NotFound
+from .errors import DomainError, Forbidden, NotAuthenticated, NotFound, ValidationFailed
 from .extensions import db
 from .identity import current_participant, current_staff
 from .models import Comment, Connection, Participant, Phase, User, ValueTag
@@ -139,7 +139,10 @@ class DecideAmendment(_Payload):
 
 
 class TagValue(_Payload):
-    proposal_id: int
+    """Tag a proposal or an amendment (exactly one of the two ids)."""
+
+    proposal_id: int | None = None
+    amendment_id: int | None = None
     value_key: str = Field(max_length=60)
 
 
@@ -440,8 +443,14 @@ def register(socketio: SocketIO) -> None:
 
     @command(socketio, "value.tag", TagValue)
     def tag(workshop_id: int, actor: Participant | User, data: TagValue) -> dict[str, Any]:
-        proposals.get_proposal(data.proposal_id, workshop_id)
-        created = wording.tag_proposal(actor, data.proposal_id, data.value_key)
+        if (data.proposal_id is None) == (data.amendment_id is None):
+            raise ValidationFailed(_("Tag either a proposal or an amendment."), field="target")
+        if data.proposal_id is not None:
+            proposals.get_proposal(data.proposal_id, workshop_id)
+            created = wording.tag_proposal(actor, data.proposal_id, data.value_key)
+        else:
+            amendments.get_amendment(data.amendment_id, workshop_id)
+            created = wording.tag_amendment(actor, data.amendment_id, data.value_key)
         return {"tag_id": created.id, "confirmed": created.confirmed}
 
     @command(socketio, "amendment.propose", ProposeAmendment)
@@ -483,9 +492,9 @@ def register(socketio: SocketIO) -> None:
     @staff_command("value.untag", TagRef)
     def untag(workshop_id: int, staff: User, data: TagRef) -> None:
         tag = db.session.get(ValueTag, data.tag_id)
-        if tag is None or proposals.get_proposal(tag.proposal_id, workshop_id) is None:
+        if tag is None or wording.tagged_item(tag).workshop_id != workshop_id:
             raise NotFound(_("This tag does not exist."))
-        wording.untag_proposal(staff, tag.id)
+        wording.untag(staff, tag.id)
 
     @staff_command("readout.set", SetReadout)
     def readout(workshop_id: int, staff: User, data: SetReadout) -> None:

@@ -1003,7 +1003,8 @@
         el("p", { class: "meta", text: meta.join(" · ") }),
         el("p", { class: "meta", text: fmt(T.amend_counts, a.counts) }),
         a.objections.length ? el("ul", { class: "meta" }, ...a.objections.map((r) => el("li", { text: r }))) : null,
-        a.decided_note ? el("p", { class: "meta", text: a.decided_note }) : null);
+        a.decided_note ? el("p", { class: "meta", text: a.decided_note }) : null,
+        valueTags(a, "amendment_id", a.status === "open"));
       if (role === "participant" && a.status === "open") {
         const group = el("div", { class: "moderation", role: "group" });
         for (const choice of ["agree", "live_with", "object"]) {
@@ -1104,7 +1105,8 @@
       list(T.words_vetoed_used, wording.words.vetoed_used, "vetoed")));
   }
 
-  function valueTags(proposal) {
+  /** Value tags on a proposal or an amendment (``target`` names which), and a way to add one. */
+  function valueTags(proposal, target = "proposal_id", taggable = !proposal.status || proposal.status === "visible") {
     const tags = proposal.values || [];
     const shown = role === "projector" ? tags.filter((t) => t.confirmed) : tags;
     const box = el("div", { class: "value-tags" });
@@ -1114,7 +1116,7 @@
       if (role === "participant" && !tag.confirmed) {
         chip.append(el("button", { type: "button", class: "small", text: "+1",
           "aria-label": fmt(T.tag_support, { name: tag.name }),
-          onclick: () => command("value.tag", { proposal_id: proposal.id, value_key: tag.key }) }));
+          onclick: () => command("value.tag", { [target]: proposal.id, value_key: tag.key }) }));
       }
       if (isFacilitator) {
         chip.append(el("button", { type: "button", class: "small", text: "×",
@@ -1123,12 +1125,11 @@
       }
       box.append(chip);
     }
-    if ((role === "participant" || isFacilitator) && catalogue.length &&
-        (!proposal.status || proposal.status === "visible")) {
-      const id = `tag-${proposal.id}`;
+    if ((role === "participant" || isFacilitator) && catalogue.length && taggable) {
+      const id = `tag-${target}-${proposal.id}`;
       const select = el("select", { id, onchange: async (e) => {
         if (!e.target.value) return;
-        const ack = await command("value.tag", { proposal_id: proposal.id, value_key: e.target.value });
+        const ack = await command("value.tag", { [target]: proposal.id, value_key: e.target.value });
         if (!ack.ok) notice(ack.error.message);
       } }, el("option", { value: "", text: T.tag_choose }),
       ...catalogue.map((g) => el("optgroup", { label: g.name },

@@ -113,3 +113,26 @@ def test_only_the_rooms_people_suggest_and_only_facilitators_decide(facilitator,
     with pytest.raises(NotFound):
         suggest(amira, draft, "care", "love", version=7)
     assert db_fingerprint() == before
+
+
+def test_amendments_are_tagged_with_values_like_proposals(facilitator, draft):
+    from workshop.services import wording
+
+    amira, one, two = join(draft, "Amira"), join(draft, "One"), join(draft, "Two")
+    amendment = suggest(amira, draft, "patients", "neighbours")
+    assert wording.tag_amendment(amira, amendment.id, "care").confirmed  # the author's own
+    suggested = wording.tag_amendment(one, amendment.id, "fairness")
+    assert not suggested.confirmed
+    assert wording.tag_amendment(two, amendment.id, "fairness").confirmed  # a second person agrees
+    payload = amendments.amendment_payload(amendment, staff=False)
+    assert [(t["key"], t["confirmed"]) for t in payload["values"]] == [
+        ("care", True),
+        ("fairness", True),
+    ]
+    wording.untag(facilitator, suggested.id)
+    assert [t["key"] for t in amendments.amendment_payload(amendment, staff=False)["values"]] == [
+        "care"
+    ]
+    outsider = join(make_workshop(facilitator))
+    with pytest.raises(NotFound):
+        wording.tag_amendment(outsider, amendment.id, "care")

@@ -28,7 +28,7 @@ from ..models import (
     User,
     VersionSource,
 )
-from ..payloads import iso, participant_payload, shows_authors
+from ..payloads import iso, participant_payload, shows_authors, tag_payload
 from ..realtime import WorkshopChange, workshop_change
 from . import audit, document
 from .ballots import effective_anonymity
@@ -63,11 +63,13 @@ def amendment_payload(
         "decided_note": amendment.decided_note,
         "counts": counts,
         "objections": sorted(v.reason for v in amendment.votes if v.choice == "object"),
+        "values": [tag_payload(tag) for tag in amendment.tags],
         "created_at": iso(amendment.created_at),
     }
 
 
-def _emit(change: WorkshopChange, amendment: Amendment, *, new: bool = False) -> None:
+def emit_amendment(change: WorkshopChange, amendment: Amendment, *, new: bool = False) -> None:
+    """Tell both audiences about an amendment (staff see authors where peers may not)."""
     workshop = get_workshop(amendment.workshop_id)
     change.emit(
         "amendment.proposed" if new else "amendment.updated",
@@ -152,7 +154,7 @@ def propose_amendment(
         )
         db.session.add(amendment)
         db.session.flush()
-        _emit(change, amendment, new=True)
+        emit_amendment(change, amendment, new=True)
     return amendment
 
 
@@ -186,7 +188,7 @@ def vote_on_amendment(
         vote.choice = str(checked_choice)
         vote.reason = checked_reason
         db.session.flush()
-        _emit(change, amendment)
+        emit_amendment(change, amendment)
         # Every tab of this person shows their own answer.
         change.tell(
             actor.id, "amendment.mine", {"amendment_id": amendment.id, "choice": vote.choice}
@@ -215,7 +217,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         amendment.status = AmendmentStatus.ACCEPTED
         amendment.decided_note = " ".join((note or "").split())[:500]
         audit.record(actor, workshop.id, "amendment.accept", f"Accepted amendment {amendment.id}")
-        _emit(change, amendment)
+        emit_amendment(change, amendment)
 
     try:
         return document._save(
@@ -247,5 +249,5 @@ def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendmen
         amendment.decided_note = " ".join((note or "").split())[:500]
         db.session.flush()
         audit.record(actor, workshop.id, "amendment.reject", f"Rejected amendment {amendment.id}")
-        _emit(change, amendment)
+        emit_amendment(change, amendment)
     return amendment

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from ..catalogue import SUPPORTED_LANGUAGES, find_value
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
+    Amendment,
     Ballot,
     Participant,
     Proposal,
@@ -34,7 +35,7 @@ from ..models import (
     Workshop,
 )
 from ..payloads import tag_name  # noqa: F401 - re-exported for templates
-from ..realtime import workshop_change
+from ..realtime import WorkshopChange, workshop_change
 from . import audit
 from .document import emit_wording
 from .rounds import CATEGORIES, VALUES_METHOD, VOCABULARY_METHOD, list_rounds, results_visible
@@ -52,34 +53,79 @@ def _known_keys(workshop: Workshop) -> set[str]:
 
 def tag_proposal(actor: Participant | User, proposal_id: int, value_key: str) -> ValueTag:
     """Say that a proposal expresses a value; the author's or a facilitator's tag counts at once."""
-    from .. import permissions
     from .proposals import emit_proposal
 
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound(_("This proposal does not exist."))
-    workshop = get_workshop(proposal.workshop_id)
-    facilitator = permissions.can_moderate(actor, workshop)
-    if not facilitator and not permissions.is_participant_of(actor, workshop):
-        raise NotFound(_("This proposal does not exist."))
-    if value_key not in _known_keys(workshop):
-        raise ValidationFailed(_("Unknown value: %(key)s", key=value_key), field="value")
-    with workshop_change(workshop.id) as change:
+
+    def still_taggable() -> None:
         db.session.refresh(proposal)
         if proposal.status != ProposalStatus.VISIBLE:
             raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
-        tag = db.session.scalar(
-            sa.select(ValueTag).where(
-                ValueTag.proposal_id == proposal.id, ValueTag.value_key == value_key
-            )
-        )
+
+    return _tag(
+        actor,
+        get_workshop(proposal.workshop_id),
+        value_key,
+        where=ValueTag.proposal_id == proposal.id,
+        new_tag=lambda: ValueTag(proposal_id=proposal.id, value_key=value_key),
+        author_ids={credit.participant_id for credit in proposal.credits},
+        check=still_taggable,
+        emit=lambda change: emit_proposal(change, proposal),
+        what=f"proposal {proposal.id}",
+    )
+
+
+def tag_amendment(actor: Participant | User, amendment_id: int, value_key: str) -> ValueTag:
+    """Say that an amendment expresses a value, with the same rules as proposals."""
+    from .amendments import emit_amendment
+
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None:
+        raise NotFound(_("This amendment does not exist."))
+    return _tag(
+        actor,
+        get_workshop(amendment.workshop_id),
+        value_key,
+        where=ValueTag.amendment_id == amendment.id,
+        new_tag=lambda: ValueTag(amendment_id=amendment.id, value_key=value_key),
+        author_ids={amendment.author_id} if amendment.author_id else set(),
+        check=lambda: None,
+        emit=lambda change: emit_amendment(change, amendment),
+        what=f"amendment {amendment.id}",
+    )
+
+
+def _tag(
+    actor: Participant | User,
+    workshop: Workshop,
+    value_key: str,
+    *,
+    where: Any,
+    new_tag: Callable[[], ValueTag],
+    author_ids: set[int],
+    check: Callable[[], None],
+    emit: Callable[[WorkshopChange], None],
+    what: str,
+) -> ValueTag:
+    """The tagging rule for anything people write: the author's or a facilitator's tag counts
+    at once; anyone else's is a suggestion, confirmed once two participants support it."""
+    from .. import permissions
+
+    facilitator = permissions.can_moderate(actor, workshop)
+    if not facilitator and not permissions.is_participant_of(actor, workshop):
+        raise NotFound(_("This does not exist here."))
+    if value_key not in _known_keys(workshop):
+        raise ValidationFailed(_("Unknown value: %(key)s", key=value_key), field="value")
+    with workshop_change(workshop.id) as change:
+        check()
+        tag = db.session.scalar(sa.select(ValueTag).where(where, ValueTag.value_key == value_key))
         if tag is None:
-            tag = ValueTag(proposal_id=proposal.id, value_key=value_key, confirmed=False)
+            tag = new_tag()
+            tag.confirmed = False
             db.session.add(tag)
-        is_author = isinstance(actor, Participant) and any(
-            credit.participant_id == actor.id for credit in proposal.credits
-        )
-        if facilitator or is_author:
+        if facilitator or (isinstance(actor, Participant) and actor.id in author_ids):
             tag.confirmed = True
         elif isinstance(actor, Participant) and actor.id not in {
             s.participant_id for s in tag.supporters
@@ -89,31 +135,44 @@ def tag_proposal(actor: Participant | User, proposal_id: int, value_key: str) ->
             tag.confirmed = True
         db.session.flush()
         if facilitator and isinstance(actor, User):
-            audit.record(
-                actor, workshop.id, "tag", f"Tagged proposal {proposal.id} with {value_key}"
-            )
-        emit_proposal(change, proposal)
+            audit.record(actor, workshop.id, "tag", f"Tagged {what} with {value_key}")
+        emit(change)
         emit_wording(change, workshop)
     return tag
 
 
-def untag_proposal(actor: User, tag_id: int) -> None:
+def tagged_item(tag: ValueTag) -> Proposal | Amendment:
+    """The proposal or amendment a tag belongs to."""
+    item = (
+        db.session.get(Proposal, tag.proposal_id)
+        if tag.proposal_id is not None
+        else db.session.get(Amendment, tag.amendment_id)
+    )
+    assert item is not None
+    return item
+
+
+def untag(actor: User, tag_id: int) -> None:
     """A facilitator removes a tag that does not fit."""
+    from .amendments import emit_amendment
     from .proposals import emit_proposal
     from .workshops import get_workshop_for_staff
 
     tag = db.session.get(ValueTag, tag_id)
     if tag is None:
         raise NotFound(_("This tag does not exist."))
-    proposal = db.session.get(Proposal, tag.proposal_id)
-    assert proposal is not None
-    workshop = get_workshop_for_staff(actor, proposal.workshop_id, moderate=True)
+    item = tagged_item(tag)
+    workshop = get_workshop_for_staff(actor, item.workshop_id, moderate=True)
+    value_key = tag.value_key  # read before the row is gone
     with workshop_change(workshop.id) as change:
         db.session.delete(tag)
         db.session.flush()
-        db.session.refresh(proposal)
-        audit.record(actor, workshop.id, "untag", f"Removed {tag.value_key} from {proposal.id}")
-        emit_proposal(change, proposal)
+        db.session.refresh(item)
+        audit.record(actor, workshop.id, "untag", f"Removed the tag {value_key}")
+        if isinstance(item, Proposal):
+            emit_proposal(change, item)
+        else:
+            emit_amendment(change, item)
         emit_wording(change, workshop)
 
 
