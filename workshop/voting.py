@@ -210,6 +210,22 @@ def _dots(n: int) -> str:
     return "dot" if n == 1 else "dots"
 
 
+def _distinct_known(
+    entries: Iterable[object], candidates: Collection[int], repeated: str, code: str
+) -> list[int]:
+    """Proposal ids in the order given, each known and named once (``repeated`` says which)."""
+    known = frozenset(_candidate_ids(candidates))
+    seen: list[int] = []
+    for entry in entries:
+        candidate = _check_proposal_id(entry)
+        if candidate in seen:
+            raise BallotError(repeated.format(candidate), code)
+        if candidate not in known:
+            raise _unknown(candidate)
+        seen.append(candidate)
+    return seen
+
+
 def validate_approval(approved: Iterable[int], candidates: Collection[int]) -> frozenset[int]:
     """Check one approval ballot: known proposals, each at most once.
 
@@ -218,16 +234,11 @@ def validate_approval(approved: Iterable[int], candidates: Collection[int]) -> f
     """
     if isinstance(approved, str | bytes | Mapping):
         raise BallotError("Approvals must be a list of proposals.", "not_a_list")
-    known = frozenset(_candidate_ids(candidates))
-    seen: set[int] = set()
-    for entry in approved:
-        candidate = _check_proposal_id(entry)
-        if candidate in seen:
-            raise BallotError(f"Proposal {candidate} is approved more than once.", "duplicate")
-        if candidate not in known:
-            raise _unknown(candidate)
-        seen.add(candidate)
-    return frozenset(seen)
+    return frozenset(
+        _distinct_known(
+            approved, candidates, "Proposal {} is approved more than once.", "duplicate"
+        )
+    )
 
 
 def validate_score(
@@ -270,15 +281,9 @@ def validate_ranking(ranking: Sequence[int], candidates: Collection[int]) -> tup
     """
     if isinstance(ranking, str | bytes) or not isinstance(ranking, Sequence):
         raise BallotError("A ranking must be a list of proposals, best first.", "not_a_ranking")
-    known = frozenset(_candidate_ids(candidates))
-    seen: set[int] = set()
-    for entry in ranking:
-        candidate = _check_proposal_id(entry)
-        if candidate in seen:
-            raise BallotError(f"Proposal {candidate} is ranked more than once.", "duplicate_rank")
-        if candidate not in known:
-            raise _unknown(candidate)
-        seen.add(candidate)
+    seen = _distinct_known(
+        ranking, candidates, "Proposal {} is ranked more than once.", "duplicate_rank"
+    )
     if not seen:
         raise BallotError("Rank at least one proposal.", "empty")
     return tuple(ranking)
