@@ -28,6 +28,12 @@ def replay(snapshot: dict, received: list[dict]) -> dict:
         if name == "amendment.mine":
             state["my_amendment_votes"][str(event["amendment_id"])] = event["choice"]
             continue
+        if name == "clause.mine":
+            state["my_clause_votes"][str(event["clause_key"])] = event["vote"]
+            continue
+        if name == "duel.mine":
+            state["my_duel_votes"][str(event["duel_id"])] = event["ranking"]
+            continue
         if name in ("proposal.moderated", "comment.moderated"):
             continue  # a notice for the author; nothing in the snapshot changes
         if name == "state.snapshot" or event["seq"] <= state["seq"]:
@@ -66,9 +72,16 @@ def replay(snapshot: dict, received: list[dict]) -> dict:
             state["presence"] = event["presence"]
         elif name == "document.saved":
             state["document"] = event["version"]
-            state["wording"] = {k: event[k] for k in ("budget", "coverage", "words")}
+            state["wording"] = {k: event[k] for k in ("consent", "budget", "coverage", "words")}
         elif name == "document.wording":
-            state["wording"] = {k: event[k] for k in ("budget", "coverage", "words")}
+            state["wording"] = {k: event[k] for k in ("consent", "budget", "coverage", "words")}
+        elif name == "clause.consent":
+            state["wording"]["consent"][str(event["clause_key"])] = event["consent"]
+        elif name == "clause.editing":
+            state["editors"] = event["editors"]
+        elif name in ("duel.started", "duel.updated"):
+            others = [d for d in state["duels"] if d["id"] != event["duel"]["id"]]
+            state["duels"] = sorted([*others, event["duel"]], key=lambda d: d["id"])
         elif name == "workshop.updated":
             state["workshop"] = event["workshop"]
         else:
@@ -82,6 +95,8 @@ def normalised(snapshot: dict) -> dict:
     snapshot["proposals"] = sorted(snapshot["proposals"], key=lambda p: p["id"])
     for round_ in snapshot["rounds"]:
         round_.pop("server_now")  # the moment the payload was built, by design
+    for duel in snapshot["duels"]:
+        duel.pop("server_now")
     return snapshot
 
 

@@ -144,6 +144,7 @@ class VersionSource(enum.StrEnum):
     EDIT = "edit"
     RESTORE = "restore"
     AMENDMENT = "amendment"
+    DUEL = "duel"
 
 
 DEFAULT_LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
@@ -209,6 +210,8 @@ class Workshop(Base):
     )
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[created_at]
+    # Last key handed to a clause of the document; keys are never reused (see clauses.py).
+    clause_key_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
     values: Mapped[list[OrgValue]] = relationship(
         order_by="OrgValue.position", cascade="all, delete-orphan"
@@ -315,6 +318,10 @@ class Connection(Base):
     )
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     connected_at: Mapped[created_at]
+    # The clause this screen has open for editing ("X is editing this clause"); it goes
+    # with the connection, so a closed laptop never leaves a clause marked.
+    editing_clause_key: Mapped[int | None]
+    editing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Proposal(Base):
@@ -521,19 +528,46 @@ class DocumentVersion(Base):
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     source: Mapped[VersionSource] = mapped_column(enum_column(VersionSource))
     based_on: Mapped[int | None]
-    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    # Who saved it: a staff account, or a participant editing a clause in a refine round
+    # (neither is kept for a participant in a fully anonymous round).
+    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    editor_participant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="SET NULL")
+    )
     created_at: Mapped[created_at]
+    # The key of each clause of body_md, in order (see clauses.py).
+    clause_keys: Mapped[list[int]] = mapped_column(
+        sa.JSON, default=list, server_default=sa.text("'[]'")
+    )
+    # The clause a clause-level save changed, and the amendment or duel it applied.
+    clause_key: Mapped[int | None]
+    amendment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("amendments.id", ondelete="SET NULL")
+    )
+    duel_id: Mapped[int | None] = mapped_column(sa.ForeignKey("duels.id", ondelete="SET NULL"))
 
     name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     # Locked as the final mission: set once, never cleared (a later change is a new version).
     final_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     final_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
-    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    editor_participant: Mapped[Participant | None] = relationship()
+    amendment: Mapped[Amendment | None] = relationship(foreign_keys=[amendment_id])
+    duel: Mapped[Duel | None] = relationship(foreign_keys=[duel_id])
     source_proposals: Mapped[list[Proposal]] = relationship(secondary="version_proposals")
     signoffs: Mapped[list[SignOff]] = relationship(
         cascade="all, delete-orphan", order_by="SignOff.id"
     )
+
+    @property
+    def editor_name(self) -> str:
+        """Who saved this version, as history shows it."""
+        if self.author is not None:
+            return self.author.display_name
+        if self.editor_participant is not None:
+            return self.editor_participant.display_name
+        return "A participant"
 
 
 class AmendmentStatus(enum.StrEnum):
@@ -554,6 +588,7 @@ class Amendment(Base):
         sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
     )
     version_number: Mapped[int]  # the version the span was selected in
+    clause_key: Mapped[int | None]  # the clause the span lies in
     start: Mapped[int]
     end: Mapped[int]
     original: Mapped[str] = mapped_column(sa.Text)
@@ -589,6 +624,93 @@ class AmendmentVote(Base):
     )
     choice: Mapped[str] = mapped_column(sa.String(20))
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
+
+
+class ClauseVote(Base):
+    """One person's consent on one clause, with the words they consented to.
+
+    When the clause changes after the vote, the vote is stale: the person is
+    shown the difference and asked again; other clauses' votes stand.
+    """
+
+    __tablename__ = "clause_votes"
+
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True
+    )
+    clause_key: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    choice: Mapped[str] = mapped_column(sa.String(20))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    version_number: Mapped[int]
+    voted_text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[created_at]
+
+
+class DuelStatus(enum.StrEnum):
+    """Where a wording duel stands."""
+
+    OPEN = "open"
+    DECIDED = "decided"
+    CANCELLED = "cancelled"
+
+
+class Duel(Base):
+    """Two to five wordings of a clause or a span of it, in a timed blind vote."""
+
+    __tablename__ = "duels"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    clause_key: Mapped[int]
+    version_number: Mapped[int]  # the version the span was taken from
+    start: Mapped[int]  # the span in that version's text
+    end: Mapped[int]
+    original: Mapped[str] = mapped_column(sa.Text)
+    method: Mapped[str] = mapped_column(sa.String(20), default="choose_one")
+    status: Mapped[DuelStatus] = mapped_column(enum_column(DuelStatus), default=DuelStatus.OPEN)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    winner_id: Mapped[int | None]
+    # The counts as announced (per option id), and the version the winner made, if any.
+    result: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    version_made: Mapped[int | None]
+
+    options: Mapped[list[DuelOption]] = relationship(
+        cascade="all, delete-orphan", order_by="DuelOption.position"
+    )
+    ballots: Mapped[list[DuelBallot]] = relationship(cascade="all, delete-orphan")
+
+
+class DuelOption(Base):
+    """One wording in a duel; the losing ones stay on record."""
+
+    __tablename__ = "duel_options"
+
+    id: Mapped[intpk]
+    duel_id: Mapped[int] = mapped_column(sa.ForeignKey("duels.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(sa.Text)
+
+
+class DuelBallot(Base):
+    """One person's current choice (or ranking) in a duel."""
+
+    __tablename__ = "duel_ballots"
+
+    duel_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("duels.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    ranking: Mapped[list[int]] = mapped_column(sa.JSON)  # option ids, most preferred first
 
 
 class SignOff(Base):

@@ -12,6 +12,7 @@ from typing import Any
 
 from . import clock
 from .catalogue import find_value
+from .clauses import body_span, with_keys
 from .models import (
     Anonymity,
     Comment,
@@ -178,11 +179,32 @@ def version_payload(version: DocumentVersion) -> dict[str, Any]:
         ],
         "html": render_markdown(version.body_md),
         "body_md": version.body_md,  # the words amendments select from
+        "clauses": clauses_payload(version),
         "note": version.note,
         "source": str(version.source),
-        "author": version.author.display_name,
+        "author": version.editor_name,
         "created_at": iso(version.created_at),
     }
+
+
+def clauses_payload(version: DocumentVersion) -> list[dict[str, Any]]:
+    """A version's clauses with their keys, and where each one's words lie in ``body_md``
+    (a selection for an amendment or a duel is made inside one clause)."""
+    out = []
+    for clause in with_keys(version.body_md, version.clause_keys):
+        start, end = body_span(version.body_md, clause)
+        out.append(
+            {
+                "key": clause.key,
+                "heading": clause.heading,
+                "body": clause.body,
+                "html": render_markdown(clause.body),
+                "body_start": start,
+                "body_end": end,
+                "words": len(clause.body.split()),
+            }
+        )
+    return out
 
 
 def presence_payload(

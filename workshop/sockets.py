@@ -29,6 +29,8 @@ from .permissions import can_follow
 from .services import (
     amendments,
     ballots,
+    drafting,
+    duels,
     live,
     participants,
     proposals,
@@ -131,6 +133,41 @@ class VoteAmendment(_Payload):
     amendment_id: int
     choice: str = Field(max_length=20)
     reason: str = Field(default="", max_length=500)
+
+
+class SaveClause(_Payload):
+    clause_key: int
+    body: str = Field(max_length=8000)
+    based_on: int = Field(ge=1)
+    note: str = Field(default="", max_length=500)
+
+
+class EditingClause(_Payload):
+    clause_key: int | None = None
+
+
+class VoteClause(_Payload):
+    clause_key: int
+    choice: str = Field(max_length=20)
+    reason: str = Field(default="", max_length=500)
+
+
+class StartDuel(_Payload):
+    clause_key: int
+    options: list[str] = Field(min_length=2, max_length=5)
+    seconds: int = Field(ge=15, le=1800)
+    method: str = Field(default="choose_one", max_length=20)
+    start: int | None = Field(default=None, ge=0)
+    end: int | None = Field(default=None, ge=0)
+
+
+class VoteDuel(_Payload):
+    duel_id: int
+    ranking: list[int] = Field(max_length=5)
+
+
+class DuelRef(_Payload):
+    duel_id: int
 
 
 class DecideAmendment(_Payload):
@@ -488,6 +525,58 @@ def register(socketio: SocketIO) -> None:
     def reject_amendment(workshop_id: int, staff: User, data: DecideAmendment) -> None:
         amendments.get_amendment(data.amendment_id, workshop_id)
         amendments.reject_amendment(staff, data.amendment_id, data.note)
+
+    @command(socketio, "clause.save", SaveClause)
+    def save_clause(
+        workshop_id: int, actor: Participant | User, data: SaveClause
+    ) -> dict[str, Any]:
+        version = drafting.save_clause(
+            actor, workshop_id, data.clause_key, data.body, based_on=data.based_on, note=data.note
+        )
+        return {"version": version.number}
+
+    @command(socketio, "clause.editing", EditingClause)
+    def editing(workshop_id: int, actor: Participant | User, data: EditingClause) -> None:
+        drafting.set_editing(request.sid, actor, data.clause_key)  # type: ignore[attr-defined]
+
+    @command(socketio, "clause.vote", VoteClause)
+    def vote_clause(
+        workshop_id: int, actor: Participant | User, data: VoteClause
+    ) -> dict[str, Any]:
+        if not isinstance(actor, Participant):
+            raise Forbidden(_("Only participants vote."))
+        return drafting.vote_on_clause(actor, data.clause_key, data.choice, data.reason)
+
+    @staff_command("duel.start", StartDuel)
+    def start_duel(workshop_id: int, staff: User, data: StartDuel) -> dict[str, Any]:
+        duel = duels.start_duel(
+            staff,
+            workshop_id,
+            clause_key=data.clause_key,
+            options=data.options,
+            seconds=data.seconds,
+            method=data.method,
+            start=data.start,
+            end=data.end,
+        )
+        return {"duel_id": duel.id}
+
+    @command(socketio, "duel.vote", VoteDuel)
+    def vote_duel(workshop_id: int, actor: Participant | User, data: VoteDuel) -> dict[str, Any]:
+        if not isinstance(actor, Participant):
+            raise Forbidden(_("Only participants vote."))
+        return duels.vote_in_duel(actor, data.duel_id, data.ranking)
+
+    @staff_command("duel.close", DuelRef)
+    def close_duel(workshop_id: int, staff: User, data: DuelRef) -> dict[str, Any]:
+        duels.get_duel(data.duel_id, workshop_id)
+        duel = duels.close_duel(staff, data.duel_id)
+        return {"winner_id": duel.winner_id, "version": duel.version_made}
+
+    @staff_command("duel.cancel", DuelRef)
+    def cancel_duel(workshop_id: int, staff: User, data: DuelRef) -> None:
+        duels.get_duel(data.duel_id, workshop_id)
+        duels.cancel_duel(staff, data.duel_id)
 
     @staff_command("value.untag", TagRef)
     def untag(workshop_id: int, staff: User, data: TagRef) -> None:

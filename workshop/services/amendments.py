@@ -9,12 +9,14 @@ refuses when the same words were changed in the meantime.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import permissions, voting
+from ..clauses import Clause, body_span
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -27,10 +29,11 @@ from ..models import (
     Phase,
     User,
     VersionSource,
+    Workshop,
 )
 from ..payloads import iso, participant_payload, shows_authors, tag_payload
 from ..realtime import WorkshopChange, workshop_change
-from . import audit, document
+from . import audit, document, drafting
 from .ballots import effective_anonymity
 from .rounds import current_round
 from .workshops import get_workshop, get_workshop_for_staff
@@ -51,6 +54,7 @@ def amendment_payload(
     return {
         "id": amendment.id,
         "version_number": amendment.version_number,
+        "clause_key": amendment.clause_key,
         "original": amendment.original,
         "replacement": amendment.replacement,
         "diff": [
@@ -135,6 +139,13 @@ def propose_amendment(
         )
     if replacement == original.strip():
         raise ValidationFailed(_("The new wording is the same as the old."), field="replacement")
+    clause = _clause_around(version, start, end)
+    drafting._checked_body(  # the clause must still read as one clause with the change
+        clause.heading,
+        clause.body[: start - clause_start(version, clause)]
+        + replacement
+        + clause.body[end - clause_start(version, clause) :],
+    )
     reason = " ".join((reason or "").split())[:500]
     with workshop_change(workshop.id) as change:
         db.session.refresh(workshop)
@@ -144,6 +155,7 @@ def propose_amendment(
         amendment = Amendment(
             workshop_id=workshop.id,
             version_number=version_number,
+            clause_key=clause.key,
             start=start,
             end=end,
             original=original,
@@ -156,6 +168,23 @@ def propose_amendment(
         db.session.flush()
         emit_amendment(change, amendment, new=True)
     return amendment
+
+
+def clause_start(version: DocumentVersion, clause: Clause) -> int:
+    """Where a clause's words start in its version's text."""
+    return body_span(version.body_md, clause)[0]
+
+
+def _clause_around(version: DocumentVersion, start: int, end: int) -> Clause:
+    """The clause whose words hold the whole selection; a selection spans one clause."""
+    for clause in drafting.clauses_of(version):
+        body_start, body_end = body_span(version.body_md, clause)
+        if body_start <= start and end <= body_end:
+            return clause
+    raise ValidationFailed(
+        _("Select words inside one clause (not its heading) to suggest a change."),
+        field="span",
+    )
 
 
 def get_amendment(amendment_id: int, workshop_id: int) -> Amendment:
@@ -220,19 +249,66 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         emit_amendment(change, amendment)
 
     try:
-        return document._save(
-            actor,
-            workshop,
-            changed,
-            based_on=amendment.version_number,
-            note=note or _("Amendment #%(id)s", id=amendment.id),
-            source=VersionSource.AMENDMENT,
-            on_saved=mark_accepted,
-        )
+        if amendment.clause_key is None:  # suggested before the draft had clauses
+            return document._save(
+                actor,
+                workshop,
+                changed,
+                based_on=amendment.version_number,
+                note=note or _("Amendment #%(id)s", id=amendment.id),
+                source=VersionSource.AMENDMENT,
+                on_saved=mark_accepted,
+                amendment_id=amendment.id,
+            )
+        return _accept_in_clause(actor, workshop, amendment, note, mark_accepted)
     except Conflict:
         raise Conflict(
             _("The draft changed in the same words since; this amendment no longer fits.")
         ) from None
+
+
+def _accept_in_clause(
+    actor: User,
+    workshop: Workshop,
+    amendment: Amendment,
+    note: str,
+    on_saved: Callable[[DocumentVersion, WorkshopChange], None],
+) -> DocumentVersion:
+    """Replay the amendment on its clause as it was, then carry it onto the clause as it is."""
+    base = db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.workshop_id == workshop.id,
+            DocumentVersion.number == amendment.version_number,
+        )
+    )
+    assert base is not None
+    clause = drafting.clause_in(base, amendment.clause_key)
+    assert clause is not None
+    offset = clause_start(base, clause)
+    changed = (
+        clause.body[: amendment.start - offset]
+        + amendment.replacement
+        + clause.body[amendment.end - offset :]
+    )
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(amendment)
+        if amendment.status != AmendmentStatus.OPEN:
+            raise InvalidState(_("This amendment is already decided."))
+        latest = document.latest_version(workshop.id)
+        assert latest is not None
+        return drafting.apply_to_clause(
+            change,
+            workshop,
+            latest,
+            amendment.clause_key,
+            changed,
+            based_on=amendment.version_number,
+            editor=actor,
+            source=VersionSource.AMENDMENT,
+            note=note or _("Amendment #%(id)s", id=amendment.id),
+            amendment_id=amendment.id,
+            on_saved=on_saved,
+        )
 
 
 def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendment:

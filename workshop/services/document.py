@@ -11,13 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import clock, permissions
+from .. import clauses, clock, permissions
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..merge import merge, tokens
 from ..models import (
     Ballot,
     DocumentVersion,
+    Participant,
     Proposal,
     SignOff,
     StaffRole,
@@ -45,10 +46,14 @@ class DiffPiece:
 
 def document_payload(workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
     """A version with what it says about values: covered, missing, approved and vetoed words."""
-    from . import wording
+    from . import drafting, wording
 
     return {
         "version": version_payload(version),
+        "consent": {
+            str(key): counts
+            for key, counts in drafting.consent_counts(workshop.id, version).items()
+        },
         "budget": length_budget(workshop, version.body_md),
         "coverage": wording.coverage(workshop, version.body_md, list(version.source_proposals)),
         "words": wording.marked_words(version.body_md, wording.approved_and_vetoed(workshop.id)),
@@ -66,11 +71,11 @@ def emit_wording(change: WorkshopChange, workshop: Workshop) -> None:
 
 
 def length_budget(workshop: Workshop, body_md: str) -> dict[str, Any]:
-    """Words per clause (a paragraph, for now) and in total against the facilitator's budget,
+    """Words per clause (headings not counted) and in total against the facilitator's budget,
     and the average sentence length as a plain readability hint."""
-    clauses = [c for c in re.split(r"\n\s*\n", body_md) if c.strip()]
-    counted = [len(c.split()) for c in clauses]
-    said = sentences(body_md)
+    parts = clauses.parse(body_md)
+    counted = [len(part.body.split()) for part in parts]
+    said = [s for part in parts for s in sentences(part.body)]
     per_clause, total_limit = workshop.words_per_clause, workshop.words_total
     return {
         "total": {
@@ -84,9 +89,9 @@ def length_budget(workshop: Workshop, body_md: str) -> dict[str, Any]:
                 "words": words,
                 "limit": per_clause,
                 "over": per_clause is not None and words > per_clause,
-                "start": " ".join(clause.split()[:6]),
+                "start": part.heading or " ".join(part.body.split()[:6]),
             }
-            for index, (clause, words) in enumerate(zip(clauses, counted, strict=True))
+            for index, (part, words) in enumerate(zip(parts, counted, strict=True))
         ],
         "average_sentence_words": round(sum(len(x.split()) for x in said) / len(said), 1)
         if said
@@ -183,6 +188,15 @@ def save_version(
     )
 
 
+def _checked_note(note: str) -> str:
+    note = " ".join((note or "").split())
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValidationFailed(
+            _("Keep the note under %(n)s characters.", n=MAX_NOTE_LENGTH), field="note"
+        )
+    return note
+
+
 def _save(
     actor: User,
     workshop: Workshop,
@@ -194,18 +208,16 @@ def _save(
     proposals: list[Proposal] | None = None,
     name: str = "",
     on_saved: Callable[[DocumentVersion, WorkshopChange], None] | None = None,
+    amendment_id: int | None = None,
 ) -> DocumentVersion:
-    body = normalise_text(body_md)
-    note = " ".join((note or "").split())
+    """Save a whole new text, merging it onto versions saved since ``based_on``."""
+    body = clauses.assemble(clauses.parse(normalise_text(body_md)))
+    note = _checked_note(note)
     if not body:
         raise ValidationFailed(_("The document cannot be empty."), field="body")
     if len(body) > MAX_DOCUMENT_LENGTH:
         raise ValidationFailed(
             _("Keep the document under %(n)s characters.", n=MAX_DOCUMENT_LENGTH), field="body"
-        )
-    if len(note) > MAX_NOTE_LENGTH:
-        raise ValidationFailed(
-            _("Keep the note under %(n)s characters.", n=MAX_NOTE_LENGTH), field="note"
         )
     with workshop_change(workshop.id) as change:
         latest = latest_version(workshop.id)
@@ -216,7 +228,7 @@ def _save(
             base = _body_of(workshop.id, based_on)
             merged = merge(base, body, latest.body_md) if base is not None else None
         if merged is not None:
-            body = merged
+            body = clauses.assemble(clauses.parse(merged))
             note = note or _("Merged with version %(number)s", number=latest_number)
             based_on = latest_number
         if latest_number != based_on:
@@ -231,24 +243,71 @@ def _save(
                 latest_body=latest.body_md if latest else "",
                 your_body=body,
             )
-        if latest is not None and latest.body_md == body:
-            raise InvalidState(_("Nothing changed since the last version."), code="unchanged")
-        version = DocumentVersion(
-            workshop_id=workshop.id,
-            number=(latest_number or 0) + 1,
-            body_md=body,
+        return _new_version(
+            change,
+            workshop,
+            latest,
+            body,
+            editor=actor,
             note=note,
-            name=" ".join(name.split())[:MAX_NAME_LENGTH],
             source=source,
-            based_on=latest_number,
-            author_id=actor.id,
-            source_proposals=proposals or [],
+            proposals=proposals,
+            name=name,
+            on_saved=on_saved,
+            amendment_id=amendment_id,
         )
-        db.session.add(version)
-        db.session.flush()
-        if on_saved is not None:
-            on_saved(version, change)  # in the same transaction: all of it commits, or none
-        change.emit("document.saved", document_payload(workshop, version))
+
+
+def _new_version(
+    change: WorkshopChange,
+    workshop: Workshop,
+    latest: DocumentVersion | None,
+    body: str,
+    *,
+    editor: User | Participant | None,
+    note: str,
+    source: VersionSource,
+    proposals: list[Proposal] | None = None,
+    name: str = "",
+    on_saved: Callable[[DocumentVersion, WorkshopChange], None] | None = None,
+    clause_key: int | None = None,
+    amendment_id: int | None = None,
+    duel_id: int | None = None,
+) -> DocumentVersion:
+    """Store the next version (under the workshop's lock, taken by the caller), keeping each
+    clause's key, and tell the room and the people whose clause votes it made stale."""
+    if latest is not None and latest.body_md == body:
+        raise InvalidState(_("Nothing changed since the last version."), code="unchanged")
+    old_clauses = clauses.with_keys(latest.body_md, latest.clause_keys) if latest else []
+    new_parts = clauses.parse(body)
+    db.session.refresh(workshop)
+    next_key = max([workshop.clause_key_seq, *(c.key for c in old_clauses)]) + 1
+    keys, next_key = clauses.match_keys(old_clauses, new_parts, next_key)
+    workshop.clause_key_seq = next_key - 1
+    version = DocumentVersion(
+        workshop_id=workshop.id,
+        number=(latest.number if latest else 0) + 1,
+        body_md=body,
+        note=note,
+        name=" ".join(name.split())[:MAX_NAME_LENGTH],
+        source=source,
+        based_on=latest.number if latest else None,
+        author_id=editor.id if isinstance(editor, User) else None,
+        editor_participant_id=editor.id if isinstance(editor, Participant) else None,
+        clause_keys=keys,
+        clause_key=clause_key,
+        amendment_id=amendment_id,
+        duel_id=duel_id,
+        source_proposals=proposals or [],
+    )
+    db.session.add(version)
+    db.session.flush()
+    if on_saved is not None:
+        on_saved(version, change)  # in the same transaction: all of it commits, or none
+    change.emit("document.saved", document_payload(workshop, version))
+    from .drafting import tell_stale_voters
+
+    tell_stale_voters(change, workshop, version)
     return version
 
 
@@ -312,17 +371,21 @@ def restore_version(
 
 
 def open_objections(workshop_id: int) -> int:
-    """How many consent ballots object, in the latest consent round that has run."""
+    """How many objections are open: consent ballots that object in the latest consent round
+    that has run, and objections to clauses of the draft."""
     from .rounds import list_rounds
 
     consent_rounds = [
         r for r in list_rounds(workshop_id) if r.method == "consent" and r.started_at is not None
     ]
+    from .drafting import open_clause_objections
+
+    on_clauses = open_clause_objections(workshop_id)
     if not consent_rounds:
-        return 0
+        return on_clauses
     latest = max(consent_rounds, key=lambda r: (r.started_at, r.id))
     ballots = db.session.scalars(sa.select(Ballot).where(Ballot.round_id == latest.id))
-    return sum(
+    return on_clauses + sum(
         1
         for ballot in ballots
         for answer in ballot.data.get("consent", {}).values()
@@ -420,7 +483,7 @@ def provenance(actor: User, workshop_id: int, number: int) -> list[dict[str, Any
             origin[sentence] = {
                 "version": version.number,
                 "source": str(version.source),
-                "editor": version.author.display_name,
+                "editor": version.editor_name,
                 "proposals": [
                     {
                         "id": p.id,

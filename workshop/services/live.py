@@ -18,7 +18,7 @@ from ..payloads import (
     version_payload,
     workshop_payload,
 )
-from . import ballots
+from . import ballots, drafting, duels
 from .amendments import amendment_payload, list_amendments, my_votes
 from .document import document_payload, latest_version
 from .participants import presence
@@ -67,6 +67,8 @@ def build_snapshot(
         if latest
         else None,
     }
+    snapshot["editors"] = drafting.editors(workshop, staff=is_staff)
+    snapshot["duels"] = [duels.duel_payload(d) for d in duels.list_duels(workshop_id)]
     snapshot["amendments"] = [
         amendment_payload(a, staff=is_staff, readout=workshop.readout_anonymous)
         for a in list_amendments(workshop_id)
@@ -75,6 +77,8 @@ def build_snapshot(
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
         snapshot["me"] = ballots.my_ballot(viewer, vote_round, ballot_token)
         snapshot["my_amendment_votes"] = my_votes(viewer)
+        snapshot["my_clause_votes"] = drafting.my_clause_votes(viewer)
+        snapshot["my_duel_votes"] = duels.my_duel_votes(viewer)
     else:
         snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}
     return snapshot

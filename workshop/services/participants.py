@@ -10,7 +10,7 @@ from ..extensions import db
 from ..models import Connection, Participant, User, Workshop
 from ..payloads import participant_payload, presence_payload
 from ..realtime import WorkshopChange, workshop_change
-from .workshops import find_open_workshop, get_workshop_for_staff
+from .workshops import find_open_workshop, get_workshop, get_workshop_for_staff
 
 MAX_NAME_LENGTH = 60
 
@@ -80,11 +80,16 @@ def disconnect(sid: str) -> None:
     if connection is None:
         return
     counted = connection.participant_id is not None
+    was_editing = connection.editing_clause_key is not None
     with workshop_change(connection.workshop_id) as change:
         db.session.delete(connection)
         db.session.flush()
         if counted:
             _emit_presence(change, connection.workshop_id)
+        if was_editing:  # "X is editing this clause" goes when X's screen goes
+            from .drafting import emit_editors
+
+            emit_editors(change, get_workshop(connection.workshop_id))
 
 
 def clear_connections() -> int:

@@ -1,0 +1,324 @@
+"""Wording duels: two to five wordings of a clause (or a span of it) in a timed, blind vote.
+
+The winner replaces the span as a new version (merged onto the clause as it is
+by then); every losing wording stays on record with its count, for the
+history, provenance and exports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .. import clock, permissions, voting
+from ..clauses import body_span
+from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import (
+    DocumentVersion,
+    Duel,
+    DuelBallot,
+    DuelOption,
+    DuelStatus,
+    Participant,
+    Phase,
+    User,
+    VersionSource,
+    Workshop,
+)
+from ..payloads import iso
+from ..realtime import WorkshopChange, workshop_change
+from ..text import normalise_text
+from . import audit, document, drafting
+from .workshops import get_workshop, get_workshop_for_staff
+
+METHODS = ("choose_one", "ranked")
+MIN_OPTIONS, MAX_OPTIONS = 2, 5
+MIN_SECONDS, MAX_SECONDS = 15, 30 * 60
+MAX_WORDING = 1000
+
+
+def duel_payload(duel: Duel, now: dt.datetime | None = None) -> dict[str, Any]:
+    """A duel as every screen shows it: blind (the number of voters only) until decided."""
+    decided = duel.status == DuelStatus.DECIDED
+    return {
+        "id": duel.id,
+        "clause_key": duel.clause_key,
+        "version_number": duel.version_number,
+        "original": duel.original,
+        "method": duel.method,
+        "status": str(duel.status),
+        "ends_at": iso(duel.ends_at),
+        "server_now": iso(now or clock.now()),
+        "options": [
+            {
+                "id": option.id,
+                "text": option.text,
+                "diff": [
+                    {"op": piece.op, "text": piece.text}
+                    for piece in document.diff_texts(duel.original, option.text)
+                ],
+            }
+            for option in duel.options
+        ],
+        "voters": len(duel.ballots),
+        "results": duel.result if decided else None,
+        "winner_id": duel.winner_id if decided else None,
+        "version_made": duel.version_made,
+    }
+
+
+def emit_duel(change: WorkshopChange, duel: Duel, *, new: bool = False) -> None:
+    change.emit("duel.started" if new else "duel.updated", {"duel": duel_payload(duel)})
+
+
+def list_duels(workshop_id: int) -> list[Duel]:
+    """Every duel of a workshop, oldest first (decided and cancelled ones stay on record)."""
+    return list(
+        db.session.scalars(sa.select(Duel).where(Duel.workshop_id == workshop_id).order_by(Duel.id))
+    )
+
+
+def get_duel(duel_id: int, workshop_id: int) -> Duel:
+    duel = db.session.get(Duel, duel_id)
+    if duel is None or duel.workshop_id != workshop_id:
+        raise NotFound(_("This duel does not exist."))
+    return duel
+
+
+def _clean_options(options: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for option in options:
+        text = normalise_text(option)
+        if not text or " ".join(text.split()).casefold() in seen:
+            continue
+        if len(text) > MAX_WORDING:
+            raise ValidationFailed(
+                _("Keep each wording under %(n)s characters.", n=MAX_WORDING), field="options"
+            )
+        seen.add(" ".join(text.split()).casefold())
+        cleaned.append(text)
+    if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
+        raise ValidationFailed(
+            _(
+                "A duel needs %(min)s to %(max)s different wordings.",
+                min=MIN_OPTIONS,
+                max=MAX_OPTIONS,
+            ),
+            field="options",
+        )
+    return cleaned
+
+
+def start_duel(
+    actor: User,
+    workshop_id: int,
+    *,
+    clause_key: int,
+    options: list[str],
+    seconds: int,
+    method: str = "choose_one",
+    start: int | None = None,
+    end: int | None = None,
+) -> Duel:
+    """Put 2–5 wordings of a clause (or of the words ``start``–``end`` of the latest version,
+    inside that clause) to a timed blind vote."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    if method not in METHODS:
+        raise ValidationFailed(_("Choose how people vote in the duel."), field="method")
+    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        raise ValidationFailed(
+            _("Give the duel between 15 seconds and 30 minutes."), field="seconds"
+        )
+    wordings = _clean_options(options)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(workshop)
+        if workshop.phase == Phase.CLOSED:
+            raise InvalidState(_("The workshop is closed."), code="phase_closed")
+        latest = document.latest_version(workshop.id)
+        clause = drafting.clause_in(latest, clause_key) if latest else None
+        if latest is None or clause is None:
+            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        body_start, body_end = body_span(latest.body_md, clause)
+        if start is None or end is None:
+            start, end = body_start, body_end
+        if not (body_start <= start < end <= body_end):
+            raise ValidationFailed(_("Choose words inside the clause for the duel."), field="span")
+        for wording in wordings:  # the winner must leave the clause one clause
+            drafting._checked_body(
+                clause.heading,
+                clause.body[: start - body_start] + wording + clause.body[end - body_start :],
+            )
+        if any(
+            d.status == DuelStatus.OPEN and d.clause_key == clause_key
+            for d in list_duels(workshop.id)
+        ):
+            raise InvalidState(
+                _("A duel on this clause is still open; close it first."), code="duel_open"
+            )
+        duel = Duel(
+            workshop_id=workshop.id,
+            clause_key=clause_key,
+            version_number=latest.number,
+            start=start,
+            end=end,
+            original=latest.body_md[start:end],
+            method=method,
+            ends_at=clock.now() + dt.timedelta(seconds=seconds),
+            created_by_id=actor.id,
+            options=[DuelOption(position=i, text=text) for i, text in enumerate(wordings)],
+        )
+        db.session.add(duel)
+        db.session.flush()
+        audit.record(actor, workshop.id, "duel.start", f"Duel {duel.id}: {len(wordings)} wordings")
+        emit_duel(change, duel, new=True)
+    return duel
+
+
+def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[str, Any]:
+    """Choose one wording, or rank them; a new answer replaces the last until time is up."""
+    if not isinstance(actor, Participant):
+        raise Forbidden(_("Only participants vote."))
+    duel = get_duel(duel_id, actor.workshop_id)
+    if not permissions.is_participant_of(actor, get_workshop(duel.workshop_id)):
+        raise Forbidden(_("Only participants of this workshop vote."))
+    known = [option.id for option in duel.options]
+    try:
+        checked = voting.validate_ranking(ranking, known)
+    except voting.BallotError as error:
+        raise ValidationFailed(str(error), field="ranking") from None
+    if duel.method == "choose_one" and len(checked) != 1:
+        raise ValidationFailed(_("Choose one wording."), field="ranking")
+    if not checked:
+        raise ValidationFailed(_("Rank at least one wording."), field="ranking")
+    with workshop_change(duel.workshop_id) as change:
+        db.session.refresh(duel)
+        if duel.status != DuelStatus.OPEN:
+            raise InvalidState(_("This duel is over."), code="voting_closed")
+        if clock.now() >= duel.ends_at:
+            raise InvalidState(_("Time is up for this duel."), code="voting_closed")
+        ballot = db.session.get(DuelBallot, (duel.id, actor.id))
+        if ballot is None:
+            ballot = DuelBallot(duel_id=duel.id, participant_id=actor.id, ranking=[])
+            duel.ballots.append(ballot)
+        ballot.ranking = list(checked)
+        db.session.flush()
+        emit_duel(change, duel)
+        change.tell(actor.id, "duel.mine", {"duel_id": duel.id, "ranking": list(checked)})
+    return {"duel_id": duel.id, "ranking": list(checked)}
+
+
+def my_duel_votes(participant: Participant) -> dict[str, list[int]]:
+    """A participant's own answers in duels, for their screen."""
+    rows = db.session.scalars(
+        sa.select(DuelBallot).where(DuelBallot.participant_id == participant.id)
+    )
+    return {str(b.duel_id): list(b.ranking) for b in rows}
+
+
+def tally(duel: Duel) -> tuple[int, dict[str, Any]]:
+    """The winning option and the counts as announced. One choice each: the most votes win,
+    and a tie goes to the wording listed first (the facilitator lists the current one first).
+    Ranked: instant runoff, with its round-by-round counts."""
+    ids = [option.id for option in duel.options]
+    rankings = [tuple(b.ranking) for b in duel.ballots]
+    if duel.method == "ranked":
+        runoff = voting.instant_runoff(rankings, ids)
+        winner = runoff.winner if runoff.winner is not None else ids[0]
+        first_choices = {str(i): sum(1 for r in rankings if r and r[0] == i) for i in ids}
+        return winner, {
+            "counts": first_choices,
+            "voters": len(rankings),
+            "rounds": [{str(k): v for k, v in r.counts.items()} for r in runoff.rounds],
+        }
+    counts = {i: sum(1 for r in rankings if r and r[0] == i) for i in ids}
+    winner = max(ids, key=lambda i: (counts[i], -ids.index(i)))
+    return winner, {"counts": {str(k): v for k, v in counts.items()}, "voters": len(rankings)}
+
+
+def close_duel(actor: User, duel_id: int) -> Duel:
+    """Count, announce, and put the winning wording into the draft as a new version."""
+    duel = db.session.get(Duel, duel_id)
+    if duel is None:
+        raise NotFound(_("This duel does not exist."))
+    workshop = get_workshop_for_staff(actor, duel.workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(duel)
+        if duel.status != DuelStatus.OPEN:
+            raise InvalidState(_("This duel is over."), code="voting_closed")
+        if not duel.ballots:
+            raise InvalidState(
+                _("Nobody has voted in this duel yet: wait, or cancel it."), code="no_votes"
+            )
+        winner_id, result = tally(duel)
+        winner = next(o for o in duel.options if o.id == winner_id)
+        duel.status = DuelStatus.DECIDED
+        duel.decided_at = clock.now()
+        duel.winner_id = winner_id
+        duel.result = result
+        if winner.text.strip() != duel.original.strip():
+            duel.version_made = _apply_winner(change, workshop, duel, winner, actor).number
+        db.session.flush()
+        audit.record(actor, workshop.id, "duel.close", f"Closed duel {duel.id}")
+        emit_duel(change, duel)
+    return duel
+
+
+def _apply_winner(
+    change: WorkshopChange, workshop: Workshop, duel: Duel, winner: DuelOption, actor: User
+) -> DocumentVersion:
+    base = db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.workshop_id == workshop.id,
+            DocumentVersion.number == duel.version_number,
+        )
+    )
+    assert base is not None
+    clause = drafting.clause_in(base, duel.clause_key)
+    assert clause is not None
+    offset = body_span(base.body_md, clause)[0]
+    changed = clause.body[: duel.start - offset] + winner.text + clause.body[duel.end - offset :]
+    latest = document.latest_version(workshop.id)
+    assert latest is not None
+    try:
+        return drafting.apply_to_clause(
+            change,
+            workshop,
+            latest,
+            duel.clause_key,
+            changed,
+            based_on=duel.version_number,
+            editor=actor,
+            source=VersionSource.DUEL,
+            note=_("Duel #%(id)s", id=duel.id),
+            duel_id=duel.id,
+        )
+    except Conflict:
+        raise Conflict(
+            _(
+                "The same words of this clause changed while the duel ran, so the winner "
+                "no longer fits. Cancel the duel, or edit the clause by hand."
+            )
+        ) from None
+
+
+def cancel_duel(actor: User, duel_id: int) -> Duel:
+    """Call a duel off; it stays on record as cancelled and the draft is unchanged."""
+    duel = db.session.get(Duel, duel_id)
+    if duel is None:
+        raise NotFound(_("This duel does not exist."))
+    workshop = get_workshop_for_staff(actor, duel.workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(duel)
+        if duel.status != DuelStatus.OPEN:
+            raise InvalidState(_("This duel is over."), code="voting_closed")
+        duel.status = DuelStatus.CANCELLED
+        duel.decided_at = clock.now()
+        db.session.flush()
+        audit.record(actor, workshop.id, "duel.cancel", f"Cancelled duel {duel.id}")
+        emit_duel(change, duel)
+    return duel
