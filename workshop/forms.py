@@ -88,6 +88,26 @@ class DraftFromProposalsForm(FlaskForm):
     note = StringField(_l("Note (optional)"), validators=[Length(max=500)])
 
 
+class TemplateForm(FlaskForm):
+    headings = TextAreaField(
+        _l("Clause headings, one per line"),
+        validators=[DataRequired(), Length(max=4000)],
+        render_kw={"rows": 6},
+    )
+
+
+class PasteForm(FlaskForm):
+    based_on = HiddenField()
+    text = TextAreaField(
+        _l("The whole mission text"),
+        description=_l(
+            "Split by its headings if it has them, otherwise by paragraphs, otherwise by sentences."
+        ),
+        validators=[DataRequired(), Length(max=20000)],
+        render_kw={"rows": 8},
+    )
+
+
 def choices(options: list[str], placeholder: str) -> list[SelectChoice]:
     """Select options from plain strings, after an empty "choose" option."""
     return [SelectChoice("", placeholder)] + [SelectChoice(option) for option in options]

@@ -148,6 +148,21 @@ def start_draft_from_proposals(
 ) -> DocumentVersion:
     """Turn the chosen proposals, in the given order, into the next version of the draft."""
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    chosen = chosen_proposals(workshop, proposal_ids)
+    body = "\n\n".join(p.body_md for p in chosen)
+    return _save(
+        actor,
+        workshop,
+        body,
+        based_on=based_on,
+        note=note,
+        source=VersionSource.PROPOSAL,
+        proposals=chosen,
+    )
+
+
+def chosen_proposals(workshop: Workshop, proposal_ids: list[int]) -> list[Proposal]:
+    """The proposals a facilitator picked for the draft, in the order picked."""
     if not proposal_ids:
         raise ValidationFailed(_("Choose at least one proposal to start from."), field="proposals")
     proposals = {
@@ -160,16 +175,7 @@ def start_draft_from_proposals(
         if proposal is None or proposal.workshop_id != workshop.id or proposal.is_hidden:
             raise NotFound(_("One of the chosen proposals does not exist here."), field="proposals")
         chosen.append(proposal)
-    body = "\n\n".join(p.body_md for p in chosen)
-    return _save(
-        actor,
-        workshop,
-        body,
-        based_on=based_on,
-        note=note,
-        source=VersionSource.PROPOSAL,
-        proposals=chosen,
-    )
+    return chosen
 
 
 def save_version(

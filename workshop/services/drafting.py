@@ -26,6 +26,7 @@ from ..models import (
     DocumentVersion,
     Participant,
     Phase,
+    Proposal,
     RoundKind,
     User,
     VersionSource,
@@ -211,6 +212,7 @@ def apply_to_clause(
     amendment_id: int | None = None,
     duel_id: int | None = None,
     on_saved: Callable[[DocumentVersion, WorkshopChange], None] | None = None,
+    proposals: list[Proposal] | None = None,
 ) -> DocumentVersion:
     """The next version with one clause's body replaced (under the workshop's lock).
 
@@ -270,7 +272,38 @@ def apply_to_clause(
         amendment_id=amendment_id,
         duel_id=duel_id,
         on_saved=on_saved,
+        proposals=proposals,
     )
+
+
+def fill_clause_from_proposals(
+    actor: User, workshop_id: int, clause_key: int, proposal_ids: list[int], *, note: str = ""
+) -> DocumentVersion:
+    """Add the chosen proposals' words to one clause (after what it says already), so the
+    version records which proposals the clause's sentences came from."""
+    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    chosen = document.chosen_proposals(workshop, proposal_ids)
+    note = document._checked_note(note)
+    with workshop_change(workshop.id) as change:
+        latest = document.latest_version(workshop.id)
+        clause = clause_in(latest, clause_key) if latest else None
+        if latest is None or clause is None:
+            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        joiner = "\n\n" if clause.heading else " "
+        words = [" ".join(p.body_md.split()) if not clause.heading else p.body_md for p in chosen]
+        body = _checked_body(clause.heading, joiner.join([clause.body, *words]).strip())
+        return apply_to_clause(
+            change,
+            workshop,
+            latest,
+            clause_key,
+            body,
+            based_on=latest.number,
+            editor=actor,
+            source=VersionSource.PROPOSAL,
+            note=note or _("Proposals added to “%(clause)s”", clause=label(clause)),
+            proposals=chosen,
+        )
 
 
 def label(clause: clauses.Part) -> str:

@@ -21,13 +21,16 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from .. import payloads
 from ..catalogue import load_catalogue
 from ..errors import Conflict, DomainError
 from ..forms import (
     CatalogueForm,
     DocumentForm,
     DraftFromProposalsForm,
+    PasteForm,
     StaffForm,
+    TemplateForm,
     WorkshopForm,
     lines,
 )
@@ -38,6 +41,7 @@ from ..services import (
     audit,
     ballots,
     document,
+    drafting,
     exports,
     proposals,
     rounds,
@@ -296,7 +300,58 @@ def edit_document(workshop_id: int):  # noqa: ANN201
         if latest
         else [],
         vocabulary_form=DraftFromProposalsForm(),
+        template_form=TemplateForm(
+            headings="\n".join(h["heading"] for h in drafting.template_headings())
+        ),
+        paste_form=PasteForm(based_on=str(latest.number) if latest else ""),
+        clauses=payloads.clauses_payload(latest) if latest else [],
+        hints={h["heading"]: h["hint"] for h in drafting.template_headings()},
     )
+
+
+@bp.post("/<int:workshop_id>/document/template")
+@login_required
+def document_from_template(workshop_id: int):  # noqa: ANN201
+    """Start the document from the (edited) default template: one empty clause per heading."""
+    me = _me()
+    form = TemplateForm()
+    if not form.validate_on_submit():
+        flash(_("Give the document at least one clause heading."), "error")
+        return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
+    try:
+        version = drafting.start_from_template(
+            me, workshop_id, (form.headings.data or "").splitlines()
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(_("Version %(number)s started from the template.", number=version.number))
+    return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
+
+
+@bp.post("/<int:workshop_id>/document/paste")
+@login_required
+def paste_document(workshop_id: int):  # noqa: ANN201
+    """Paste a whole existing mission and have it split into clauses."""
+    me = _me()
+    form = PasteForm()
+    if not form.validate_on_submit():
+        flash(_("Paste the mission text first."), "error")
+        return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
+    based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
+    try:
+        version = drafting.paste_document(me, workshop_id, form.text.data or "", based_on=based_on)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        flash(
+            _(
+                "Version %(number)s: the text is split into %(n)s clauses.",
+                number=version.number,
+                n=len(drafting.clauses_of(version)),
+            )
+        )
+    return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
 
 
 @bp.post("/<int:workshop_id>/vocabulary-round")
@@ -351,10 +406,16 @@ def draft_from_proposals(workshop_id: int):  # noqa: ANN201
     except ValueError:
         abort(400)
     based_on = int(form.based_on.data) if form.based_on.data else None
+    clause_key = request.form.get("clause_key", "")
     try:
-        version = document.start_draft_from_proposals(
-            me, workshop_id, chosen, based_on=based_on, note=form.note.data or ""
-        )
+        if clause_key.lstrip("-").isdigit():
+            version = drafting.fill_clause_from_proposals(
+                me, workshop_id, int(clause_key), chosen, note=form.note.data or ""
+            )
+        else:
+            version = document.start_draft_from_proposals(
+                me, workshop_id, chosen, based_on=based_on, note=form.note.data or ""
+            )
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("staff.edit_document", workshop_id=workshop_id))

@@ -1,0 +1,140 @@
+"""The facilitator's document page: start from the template, paste and split, proposals into
+a clause, and what leadership may not do there."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_user, make_workshop
+from tests.test_views import login
+from workshop.models import Phase, StaffRole, UserRole
+from workshop.services import document, drafting, participants, proposals, rounds, workshops
+
+
+@pytest.fixture
+def workshop_id(app) -> int:
+    with app.app_context():
+        owner = make_user("fran@example.org")
+        return make_workshop(owner).id
+
+
+def test_the_page_offers_the_editable_default_template(client, workshop_id):
+    login(client)
+    page = client.get(f"/workshops/{workshop_id}/document").get_data(as_text=True)
+    for heading in ("Purpose", "Who we serve", "How we work", "What we value", "How we will know"):
+        assert heading in page
+    assert "Start the document from these clauses" in page
+
+
+def test_starting_from_an_edited_template_makes_empty_clauses(app, client, workshop_id):
+    login(client)
+    response = client.post(
+        f"/workshops/{workshop_id}/document/template",
+        data={"headings": "Purpose\n\nWho we serve (clients and colleagues)\nOur promise\n"},
+        follow_redirects=True,
+    )
+    assert "Version 1 started from the template." in response.get_data(as_text=True)
+    with app.app_context():
+        latest = document.latest_version(workshop_id)
+        assert [c.heading for c in drafting.clauses_of(latest)] == [
+            "Purpose",
+            "Who we serve (clients and colleagues)",
+            "Our promise",
+        ]
+    again = client.post(
+        f"/workshops/{workshop_id}/document/template",
+        data={"headings": "Purpose"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "The draft has already started" in again
+    with app.app_context():
+        assert document.latest_version(workshop_id).number == 1
+
+
+def test_pasting_a_mission_splits_it_into_clauses_shown_one_by_one(app, client, workshop_id):
+    login(client)
+    pasted = (
+        "We keep people well at home. We serve patients and each other.\n"
+        "We say what we do and do what we say."
+    )
+    response = client.post(
+        f"/workshops/{workshop_id}/document/paste",
+        data={"text": "We keep people well at home.\n\nWe serve patients and each other."},
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "split into 2 clauses" in page
+    assert page.count('class="clause"') == 2
+    response = client.post(
+        f"/workshops/{workshop_id}/document/paste",
+        data={"text": pasted, "based_on": "1"},
+        follow_redirects=True,
+    )
+    assert "Version 2: the text is split into 3 clauses." in response.get_data(as_text=True)
+    with app.app_context():
+        clauses = drafting.clauses_of(document.latest_version(workshop_id))
+        assert [c.body for c in clauses] == [
+            "We keep people well at home.",
+            "We serve patients and each other.",
+            "We say what we do and do what we say.",
+        ]
+
+
+def test_an_empty_paste_is_refused_and_saves_nothing(app, client, workshop_id):
+    login(client)
+    response = client.post(
+        f"/workshops/{workshop_id}/document/paste",
+        data={"text": "   "},
+        follow_redirects=True,
+    )
+    assert "Paste the mission text first." in response.get_data(as_text=True)
+    with app.app_context():
+        assert document.latest_version(workshop_id) is None
+
+
+def test_chosen_proposals_go_into_the_chosen_clause(app, client, workshop_id):
+    with app.app_context():
+        owner = workshops.get_workshop(workshop_id)
+        fran = owner.staff[0].user
+        drafting.start_from_template(fran, workshop_id, ["Purpose", "How we work"])
+        rounds.set_phase(fran, workshop_id, Phase.PROPOSE)
+        amira = participants.join_workshop(
+            workshops.get_workshop(workshop_id).join_code,
+            display_name="Amira",
+            level="Frontline",
+        )
+        proposal_id = proposals.submit_proposal(amira, workshop_id, "We listen before we act.").id
+        how_key = drafting.clauses_of(document.latest_version(workshop_id))[1].key
+    login(client)
+    client.post(
+        f"/workshops/{workshop_id}/document/from-proposals",
+        data={"proposal_ids": [str(proposal_id)], "clause_key": str(how_key), "based_on": "1"},
+    )
+    with app.app_context():
+        latest = document.latest_version(workshop_id)
+        clauses = drafting.clauses_of(latest)
+        assert [(c.heading, c.body) for c in clauses] == [
+            ("Purpose", ""),
+            ("How we work", "We listen before we act."),
+        ]
+        assert clauses[1].key == how_key
+        assert [p.id for p in latest.source_proposals] == [proposal_id]
+        trace = document.provenance(latest.author, workshop_id, latest.number)
+        assert trace[-1]["proposals"][0]["people"][0]["name"] == "Amira"
+
+
+def test_leadership_cannot_start_or_paste_the_document(app, client, workshop_id):
+    with app.app_context():
+        lead = make_user("lena@example.org", role=UserRole.LEADERSHIP)
+        workshops.add_staff(
+            workshops.get_workshop(workshop_id).staff[0].user,
+            workshop_id,
+            lead.email,
+            StaffRole.LEADERSHIP,
+        )
+    login(client, "lena@example.org")
+    for path, data in (("template", {"headings": "Purpose"}), ("paste", {"text": "We help."})):
+        response = client.post(f"/workshops/{workshop_id}/document/{path}", data=data)
+        assert response.status_code in (302, 403, 404)
+    with app.app_context():
+        assert document.latest_version(workshop_id) is None
