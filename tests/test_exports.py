@@ -147,7 +147,10 @@ def test_long_pdf_text_is_hyphenated_and_pages_are_numbered(ctx):
     assert re.search(r"\w\u2010\n\w", raw)  # a word broken at a line end, with a hyphen
     assert f"{pages} / {pages}" in raw
     text = pdf_text(content, footers=False)
-    assert text.count("Interdisciplinary communication institutionalises responsibilities.") == 60
+    mission = text.split("Where the words came from")[0]  # the origins quote the clause
+    assert (
+        mission.count("Interdisciplinary communication institutionalises responsibilities.") == 60
+    )
 
 
 def test_the_pdf_says_what_to_install_when_pango_is_missing(ctx, monkeypatch):
@@ -192,7 +195,7 @@ def test_the_docx_carries_the_mission_as_word_paragraphs(ctx):
     assert [r.text for r in mission.runs if r.italic] == ["heard"]
     # The origins, credited where the anonymity mode allows.
     assert ("Heading 1", "Where the words came from") in paragraphs
-    assert any(t == "We make care simple. (Pat Peer, Manager)" for t in texts)
+    assert any(t.endswith(": We make care simple. (Pat Peer, Manager)") for t in texts)
     assert any(NAME in t for t in texts)
     assert word.core_properties.title == "Harbour Health: our mission"
     assert not word.tables  # no values round here
@@ -240,7 +243,11 @@ def test_the_json_is_the_full_record_and_matches_the_published_schema(ctx):
     assert [v["number"] for v in data["versions"]] == [1, 2]
     assert data["versions"][0]["author"] == "Fran Facilitator"
     assert data["versions"][0]["note"] == "Top two"
-    assert data["provenance"] == [
+    trace = [
+        {k: p[k] for k in ("version", "source", "based_on", "proposal_ids")}
+        for p in data["provenance"]
+    ]
+    assert trace == [
         {
             "version": 1,
             "source": "proposal",
@@ -249,6 +256,11 @@ def test_the_json_is_the_full_record_and_matches_the_published_schema(ctx):
         },
         {"version": 2, "source": "edit", "based_on": 1, "proposal_ids": []},
     ]
+    # The people behind the proposals, with their levels: the record traces them.
+    assert {p["name"]: p["level"] for p in data["provenance"][0]["people"]} == {
+        NAME: "Frontline",
+        "Pat Peer": "Manager",
+    }
     first = next(p for p in data["proposals"] if p["id"] == ids["first"])
     assert first["authors"] == [{"name": NAME, "level": "Frontline", "department": ""}]
     assert [c["author"]["name"] for c in first["comments"]] == ["Pat Peer", NAME]

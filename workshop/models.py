@@ -567,7 +567,9 @@ class DocumentVersion(Base):
             return self.author.display_name
         if self.editor_participant is not None:
             return self.editor_participant.display_name
-        return "A participant"
+        from flask_babel import gettext
+
+        return gettext("A participant")
 
 
 class AmendmentStatus(enum.StrEnum):

@@ -238,8 +238,8 @@ def test_every_sentence_traces_back_to_its_proposal_and_people(facilitator, prop
         ("We make care simple.", 1, "proposal"),
         ("We keep our promises.", 2, "edit"),
     ]
-    assert rows[0]["proposals"] == [
-        {"id": a.id, "people": [{"name": "Amira", "level": "Frontline", "department": ""}]}
+    assert [(p["id"], p["people"]) for p in rows[0]["proposals"]] == [
+        (a.id, [{"name": "Amira", "level": "Frontline", "department": ""}])
     ]
     assert rows[1]["proposals"][0]["people"][0]["level"] == "Team lead"
     assert rows[2]["proposals"] == [] and rows[2]["editor"] == facilitator.display_name
@@ -253,7 +253,8 @@ def test_provenance_names_nobody_behind_a_fully_anonymous_proposal(facilitator, 
     proposal = proposals.submit_proposal(join(workshop), workshop.id, "We listen first.")
     document.start_draft_from_proposals(facilitator, workshop.id, [proposal.id], based_on=None)
     (row,) = document.provenance(facilitator, workshop.id, 1)
-    assert row["proposals"] == [{"id": proposal.id, "people": []}]
+    assert [(p["id"], p["people"]) for p in row["proposals"]] == [(proposal.id, [])]
+    assert row["people"] == []
 
 
 def test_the_draft_shows_where_it_is_over_its_length_budget(facilitator, proposed):

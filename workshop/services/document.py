@@ -464,49 +464,20 @@ def sentences(text: str) -> list[str]:
 
 
 def provenance(actor: User, workshop_id: int, number: int) -> list[dict[str, Any]]:
-    """Where each sentence of a version came from: the version that brought it in, its source,
-    the proposal it was taken from and the people behind it (where anonymity allows)."""
-    from ..payloads import shows_authors
+    """Where each sentence of a version came from: the version that brought it in, its source
+    (proposals, an amendment, a duel, an edit, a restore) and the people behind it, with their
+    levels and departments (where anonymity allows)."""
+    from .provenance import contribution, history
 
     get_workshop_for_staff(actor, workshop_id, moderate=False)
-    history = list(
-        db.session.scalars(
-            sa.select(DocumentVersion)
-            .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.number <= number)
-            .order_by(DocumentVersion.number)
-        )
-    )
-    if not history or history[-1].number != number:
+    versions = history(workshop_id, number)
+    if not versions or versions[-1].number != number:
         raise NotFound(_("There is no version %(number)s of this document.", number=number))
     origin: dict[str, dict[str, Any]] = {}
-    for version in history:
+    for version in versions:
         for sentence in sentences(version.body_md):
-            if sentence in origin:
-                continue  # carried over: it keeps where it first came from
-            sources = [
-                p for p in version.source_proposals if sentence in " ".join(p.body_md.split())
-            ]
-            origin[sentence] = {
-                "version": version.number,
-                "source": str(version.source),
-                "editor": version.editor_name,
-                "proposals": [
-                    {
-                        "id": p.id,
-                        "people": [
-                            {
-                                "name": c.participant.display_name,
-                                "level": c.participant.level,
-                                "department": c.participant.department,
-                            }
-                            for c in p.credits
-                        ]
-                        if shows_authors(p.anonymity, staff=True, readout=False)
-                        else [],
-                    }
-                    for p in sources
-                ],
-            }
+            if sentence not in origin:  # carried over: it keeps where it first came from
+                origin[sentence] = contribution(version, within=sentence)
     return [
-        {"sentence": sentence, **origin[sentence]} for sentence in sentences(history[-1].body_md)
+        {"sentence": sentence, **origin[sentence]} for sentence in sentences(versions[-1].body_md)
     ]

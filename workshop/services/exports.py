@@ -32,10 +32,22 @@ from .. import clock
 from ..charts import heatmap_svg
 from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
-from ..models import Comment, DocumentVersion, Participant, Proposal, Round, User, Workshop
+from ..models import (
+    Amendment,
+    Comment,
+    DocumentVersion,
+    Duel,
+    DuelStatus,
+    Participant,
+    Proposal,
+    Round,
+    User,
+    Workshop,
+)
 from ..payloads import MIN_GROUP_SIZE, iso, shows_authors, tag_payload
 from ..text import render_markdown
-from . import ballots, rounds
+from . import ballots, duels, provenance, rounds
+from .amendments import list_amendments
 from .document import get_version
 from .proposals import comments_of, list_proposals
 from .workshops import get_workshop_for_staff
@@ -51,7 +63,7 @@ FORMATS = {
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
-JSON_FORMAT_VERSION = 1
+JSON_FORMAT_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,7 +107,7 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
         workshop.title,
         _("version %(number)s", number=version.number),
         version.created_at.strftime("%Y-%m-%d %H:%M") + " UTC",
-        _("by %(name)s", name=version.author.display_name),
+        _("by %(name)s", name=version.editor_name),
     ]
     if version.note:
         meta.append(version.note)
@@ -105,14 +117,7 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
         "title": _("%(org)s: our mission", org=workshop.organisation),
         "meta": " · ".join(meta),
         "body_html": render_markdown(version.body_md),
-        "origins": [
-            {
-                "body_md": p.body_md,
-                "body_html": render_markdown(p.body_md),
-                "authors": _authors(p),
-            }
-            for p in version.source_proposals
-        ],
+        "origins": _origins(version),
         "values_appendix": [
             {
                 "round_id": round_.id,
@@ -132,22 +137,45 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
     }
 
 
-def _person(participant: Participant) -> dict[str, str]:
-    return {
-        "name": participant.display_name,
-        "level": participant.level,
-        "department": participant.department or "",
-    }
+def _origins(version: DocumentVersion) -> list[dict[str, Any]]:
+    """The origins appendix: per clause, each change that shaped it, with its words and people."""
+    out = []
+    for origin in provenance.clause_origins(version):
+        items = []
+        for item in origin["contributions"]:
+            for proposal in item["proposals"]:  # each proposal credited on its own
+                items.append(
+                    {
+                        "label": _("Proposal #%(id)s", id=proposal["id"]),
+                        "version": item["version"],
+                        "body_md": proposal["body_md"],
+                        "body_html": render_markdown(proposal["body_md"]),
+                        "authors": proposal["people"],
+                    }
+                )
+            if item["proposals"]:
+                continue
+            if item["amendment"]:
+                text = item["amendment"]["replacement"]
+            elif item["duel"]:
+                text = item["duel"]["winner"]
+            else:
+                text = ""
+            items.append(
+                {
+                    "label": item["label"],
+                    "version": item["version"],
+                    "body_md": text,
+                    "body_html": render_markdown(text),
+                    "authors": item["people"],
+                }
+            )
+        out.append({"clause": origin["clause"], "items": items})
+    return out
 
 
-def _authors(proposal: Proposal) -> list[dict[str, str]]:
-    """Who an export may name for a proposal: staff see them, except in fully anonymous mode."""
-    if not shows_authors(proposal.anonymity, staff=True, readout=False):
-        return []
-    people = [credit.participant for credit in proposal.credits] or (
-        [proposal.author] if proposal.author else []
-    )
-    return [_person(p) for p in people]
+_person = provenance.person
+_authors = provenance.proposal_people
 
 
 def _comment_author(comment: Comment) -> dict[str, str] | None:
@@ -245,26 +273,88 @@ def _record(
                 "note": v.note,
                 "source": str(v.source),
                 "based_on": v.based_on,
-                "author": v.author.display_name,
+                "author": v.editor_name,
                 "created_at": iso(v.created_at),
             }
             for v in versions
         ],
-        "provenance": [
+        "provenance": [_provenance_entry(v) for v in versions],
+        "origins": [
             {
-                "version": v.number,
-                "source": str(v.source),
-                "based_on": v.based_on,
-                "proposal_ids": sorted(p.id for p in v.source_proposals),
+                "clause_key": origin["clause_key"],
+                "clause": origin["clause"],
+                "body_md": origin["body_md"],
+                "versions": [item["version"] for item in origin["contributions"]],
             }
-            for v in versions
+            for origin in provenance.clause_origins(version)
         ],
+        "amendments": [_amendment_record(a) for a in list_amendments(workshop.id)],
+        "duels": [_duel_record(d) for d in duels.list_duels(workshop.id)],
         "participation": _participation(workshop, proposals, comments),
         "values_appendix": [
             {"round_id": round_.id, "prompt": round_.prompt, "results": results}
             for round_, results in agenda
             if round_.method == rounds.VALUES_METHOD and results is not None
         ],
+    }
+
+
+def _provenance_entry(version: DocumentVersion) -> dict[str, Any]:
+    item = provenance.contribution(version)
+    return {
+        "version": version.number,
+        "source": str(version.source),
+        "based_on": version.based_on,
+        "proposal_ids": sorted(p["id"] for p in item["proposals"]),
+        "clause_key": version.clause_key,
+        "amendment_id": version.amendment_id,
+        "duel_id": version.duel_id,
+        "people": item["people"],
+    }
+
+
+def _amendment_record(amendment: Amendment) -> dict[str, Any]:
+    """An amendment with its consent counts (never who answered what)."""
+    counts = collections.Counter(vote.choice for vote in amendment.votes)
+    named = amendment.author is not None and shows_authors(
+        amendment.anonymity, staff=True, readout=False
+    )
+    return {
+        "id": amendment.id,
+        "version_number": amendment.version_number,
+        "clause_key": amendment.clause_key,
+        "original": amendment.original,
+        "replacement": amendment.replacement,
+        "reason": amendment.reason,
+        "status": str(amendment.status),
+        "decided_note": amendment.decided_note,
+        "anonymity": str(amendment.anonymity),
+        "author": _person(amendment.author) if named and amendment.author else None,
+        "counts": {choice: counts.get(choice, 0) for choice in ("agree", "live_with", "object")},
+        "created_at": iso(amendment.created_at),
+    }
+
+
+def _duel_record(duel: Duel) -> dict[str, Any]:
+    """A duel with every wording, winners and losers; counts only once it was decided."""
+    decided = duel.status == DuelStatus.DECIDED
+    counts = (duel.result or {}).get("counts", {}) if decided else {}
+    return {
+        "id": duel.id,
+        "clause_key": duel.clause_key,
+        "version_number": duel.version_number,
+        "original": duel.original,
+        "method": duel.method,
+        "status": str(duel.status),
+        "voters": len(duel.ballots),
+        "winner_id": duel.winner_id if decided else None,
+        "version_made": duel.version_made,
+        "options": [
+            {"id": o.id, "text": o.text, "votes": counts.get(str(o.id)) if decided else None}
+            for o in duel.options
+        ],
+        "created_at": iso(duel.created_at),
+        "decided_at": iso(duel.decided_at),
     }
 
 
@@ -492,14 +582,21 @@ def _render_docx(context: dict[str, Any]) -> bytes:
     if context["origins"]:
         document.add_heading(_("Where the words came from"), level=1)
         for origin in context["origins"]:
-            converter = _HtmlToDocx(document, paragraph_style="List Bullet", single=True)
-            converter.feed(origin["body_html"])
-            if origin["authors"] and converter.last is not None:
-                credit = "; ".join(
-                    ", ".join(x for x in (a["name"], a["level"], a["department"]) if x)
-                    for a in origin["authors"]
-                )
-                converter.last.add_run(f" ({credit})").font.color.rgb = grey
+            document.add_heading(origin["clause"], level=2)
+            if not origin["items"]:
+                meta(_("No recorded source."))
+            for item in origin["items"]:
+                paragraph = document.add_paragraph(style="List Bullet")
+                paragraph.add_run(item["label"]).bold = True
+                if item["body_md"]:
+                    paragraph.add_run(": ")
+                    _HtmlToDocx(document, single=True, into=paragraph).feed(item["body_html"])
+                if item["authors"]:
+                    credit = "; ".join(
+                        ", ".join(x for x in (a["name"], a["level"], a["department"]) if x)
+                        for a in item["authors"]
+                    )
+                    paragraph.add_run(f" ({credit})").font.color.rgb = grey
 
     for appendix in context["values_appendix"]:
         results = appendix["results"]
@@ -572,14 +669,20 @@ class _HtmlToDocx(html.parser.HTMLParser):
     lists, quotes, code, bold, italic, strike-through, links and line breaks.
     ``paragraph_style`` is the style of plain paragraphs (the mission's own,
     or a bullet for each origin); ``single`` keeps everything in one paragraph,
-    blocks separated by line breaks (an origin is one item of a list).
+    blocks separated by line breaks (an origin is one item of a list), and
+    ``into`` is a paragraph already begun that the first block continues.
     """
 
     HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
     MARKS = {"strong": "bold", "b": "bold", "em": "italic", "i": "italic", "del": "strike"}
 
     def __init__(
-        self, document: Any, *, paragraph_style: str = "Normal", single: bool = False
+        self,
+        document: Any,
+        *,
+        paragraph_style: str = "Normal",
+        single: bool = False,
+        into: Any = None,
     ) -> None:
         super().__init__(convert_charrefs=True)
         self.document = document
@@ -592,8 +695,13 @@ class _HtmlToDocx(html.parser.HTMLParser):
         self.paragraph: Any = None
         self.last: Any = None
         self.href: str | None = None
+        self.into = into
 
     def _open(self, style: str | None = None, heading: int | None = None) -> None:
+        if self.single and self.into is not None:
+            self.paragraph = self.last = self.into
+            self.into = None
+            return
         if self.single and self.last is not None:
             self.paragraph = self.last
             self.paragraph.add_run().add_break()
