@@ -473,11 +473,13 @@ def provenance(actor: User, workshop_id: int, number: int) -> list[dict[str, Any
     versions = history(workshop_id, number)
     if not versions or versions[-1].number != number:
         raise NotFound(_("There is no version %(number)s of this document.", number=number))
+
+    def said(version: DocumentVersion) -> list[str]:  # headings are labels, not sentences
+        return [s for part in clauses.parse(version.body_md) for s in sentences(part.body)]
+
     origin: dict[str, dict[str, Any]] = {}
     for version in versions:
-        for sentence in sentences(version.body_md):
+        for sentence in said(version):
             if sentence not in origin:  # carried over: it keeps where it first came from
                 origin[sentence] = contribution(version, within=sentence)
-    return [
-        {"sentence": sentence, **origin[sentence]} for sentence in sentences(versions[-1].body_md)
-    ]
+    return [{"sentence": sentence, **origin[sentence]} for sentence in said(versions[-1])]

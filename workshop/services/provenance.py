@@ -122,12 +122,12 @@ def label(item: dict[str, Any]) -> str:
 
 def clause_origins(version: DocumentVersion) -> list[dict[str, Any]]:
     """For each clause of a version: every version that changed its words, oldest first."""
-    changes: dict[int, list[DocumentVersion]] = {}
+    changes: dict[int, list[tuple[DocumentVersion, str]]] = {}
     before: dict[int, str] = {}
     for earlier in history(version.workshop_id, version.number):
         for clause in drafting.clauses_of(earlier):
             if clause.body and before.get(clause.key) != clause.body:
-                changes.setdefault(clause.key, []).append(earlier)
+                changes.setdefault(clause.key, []).append((earlier, clause.body))
             before[clause.key] = clause.body
     return [
         {
@@ -135,7 +135,7 @@ def clause_origins(version: DocumentVersion) -> list[dict[str, Any]]:
             "clause": drafting.label(clause),
             "body_md": clause.body,
             "contributions": [
-                contribution(v, within=clause.body) for v in changes.get(clause.key, [])
+                contribution(v, within=body) for v, body in changes.get(clause.key, [])
             ],
         }
         for clause in drafting.clauses_of(version)
