@@ -40,7 +40,7 @@ class WorkshopForm(FlaskForm):
     levels = TextAreaField(_l("Organisational levels participants pick from, one per line"))
     departments = TextAreaField(_l("Departments, one per line (leave empty to let people skip)"))
     words_per_clause = IntegerField(
-        _l("Length budget: words per clause (paragraph), empty for none"),
+        _l("Length budget: words per clause, empty for none"),
         validators=[Optional(), NumberRange(min=1, max=5000)],
     )
     words_total = IntegerField(
@@ -49,6 +49,15 @@ class WorkshopForm(FlaskForm):
     )
     dots_per_participant = IntegerField(
         _l("Dots per person when voting"), default=3, validators=[NumberRange(min=1, max=20)]
+    )
+    amendment_method = SelectField(
+        _l("How people vote on suggested changes (amendments)"),
+        choices=[
+            SelectChoice("consent", _l("Consent: agree, can live with it, or object")),
+            SelectChoice("approval", _l("Approval: yes or no")),
+            SelectChoice("score", _l("Score: 1 to 5")),
+        ],
+        default="consent",
     )
 
 

@@ -210,6 +210,11 @@ class Workshop(Base):
     )
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[created_at]
+    # How people vote on amendments: "consent" (agree / live with / object), "approval"
+    # (yes / no) or "score" (1–5). Each amendment keeps the method it was proposed under.
+    amendment_method: Mapped[str] = mapped_column(
+        sa.String(20), default="consent", server_default="consent"
+    )
     # Last key handed to a clause of the document; keys are never reused (see clauses.py).
     clause_key_seq: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -596,6 +601,7 @@ class Amendment(Base):
     original: Mapped[str] = mapped_column(sa.Text)
     replacement: Mapped[str] = mapped_column(sa.Text)
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    method: Mapped[str] = mapped_column(sa.String(20), default="consent", server_default="consent")
     author_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("participants.id", ondelete="SET NULL")
     )

@@ -44,6 +44,7 @@ def workshop_payload(workshop: Workshop) -> dict[str, Any]:
         "phase": str(workshop.phase),
         "phase_changed_at": iso(workshop.phase_changed_at),
         "dots_per_participant": workshop.dots_per_participant,
+        "amendment_method": workshop.amendment_method,
         "levels": list(workshop.levels),
         "departments": list(workshop.departments),
         "values": [

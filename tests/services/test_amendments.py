@@ -136,3 +136,30 @@ def test_amendments_are_tagged_with_values_like_proposals(facilitator, draft):
     outsider = join(make_workshop(facilitator))
     with pytest.raises(NotFound):
         wording.tag_amendment(outsider, amendment.id, "care")
+
+
+@pytest.mark.parametrize(
+    ("method", "answers", "counts", "mean", "refused"),
+    [
+        ("approval", ["yes", "no", "yes"], {"yes": 2, "no": 1}, None, "agree"),
+        ("score", ["5", "4", "2"], {"1": 0, "2": 1, "3": 0, "4": 1, "5": 1}, 3.67, "6"),
+    ],
+)
+def test_amendments_can_be_voted_on_by_the_workshops_method(
+    facilitator, draft, method, answers, counts, mean, refused
+):
+    draft.amendment_method = method
+    people = [join(draft, name) for name in ("Amira", "Joost", "Pia")]
+    amendment = suggest(people[0], draft, "patients", "neighbours")
+    for person, answer in zip(people, answers, strict=True):
+        amendments.vote_on_amendment(person, amendment.id, answer)
+    payload = amendments.amendment_payload(amendment, staff=False)
+    assert payload["method"] == method
+    assert payload["counts"] == counts and payload["mean"] == mean
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed):
+        amendments.vote_on_amendment(people[0], amendment.id, refused)
+    assert db_fingerprint() == before
+    # A later change of the setting does not change how this amendment is counted.
+    draft.amendment_method = "consent"
+    assert amendments.amendment_payload(amendment, staff=False)["counts"] == counts

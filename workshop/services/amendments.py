@@ -44,10 +44,8 @@ MAX_SPAN = 1000
 def amendment_payload(
     amendment: Amendment, *, staff: bool, readout: bool = False
 ) -> dict[str, Any]:
-    """An amendment as cards show it: the inline difference, consent counts, never voters."""
-    counts = {"agree": 0, "live_with": 0, "object": 0}
-    for vote in amendment.votes:
-        counts[vote.choice] = counts.get(vote.choice, 0) + 1
+    """An amendment as cards show it: the inline difference, the counts, never voters."""
+    counts = vote_counts(amendment)
     show = amendment.author is not None and shows_authors(
         amendment.anonymity, staff=staff, readout=readout
     )
@@ -65,11 +63,50 @@ def amendment_payload(
         "author": participant_payload(amendment.author) if show and amendment.author else None,
         "status": str(amendment.status),
         "decided_note": amendment.decided_note,
+        "method": amendment.method,
         "counts": counts,
+        "mean": _mean_score(amendment) if amendment.method == "score" else None,
         "objections": sorted(v.reason for v in amendment.votes if v.choice == "object"),
         "values": [tag_payload(tag) for tag in amendment.tags],
         "created_at": iso(amendment.created_at),
     }
+
+
+CHOICES = {
+    "consent": ("agree", "live_with", "object"),
+    "approval": ("yes", "no"),
+    "score": ("1", "2", "3", "4", "5"),
+}
+
+
+def vote_counts(amendment: Amendment) -> dict[str, int]:
+    """How many gave each answer, for the amendment's method."""
+    counts = dict.fromkeys(CHOICES.get(amendment.method, CHOICES["consent"]), 0)
+    for vote in amendment.votes:
+        counts[vote.choice] = counts.get(vote.choice, 0) + 1
+    return counts
+
+
+def _mean_score(amendment: Amendment) -> float | None:
+    scores = [int(vote.choice) for vote in amendment.votes]
+    return round(sum(scores) / len(scores), 2) if scores else None
+
+
+def _checked_answer(method: str, choice: str, reason: str) -> tuple[str, str]:
+    """A valid answer for the amendment's method (the rounds' rules: consent needs a reason
+    to object; approval is yes or no; a score is 1 to 5)."""
+    if method == "consent":
+        try:
+            checked_choice, checked_reason = voting.validate_consent(choice, reason)
+        except voting.BallotError as error:
+            raise ValidationFailed(str(error), field="choice") from None
+        return str(checked_choice), checked_reason
+    if choice not in CHOICES[method]:
+        raise ValidationFailed(
+            _("Answer with yes or no.") if method == "approval" else _("Give a score from 1 to 5."),
+            field="choice",
+        )
+    return choice, " ".join((reason or "").split())[:500]
 
 
 def emit_amendment(change: WorkshopChange, amendment: Amendment, *, new: bool = False) -> None:
@@ -163,6 +200,7 @@ def propose_amendment(
             reason=reason,
             author_id=None if anonymity == Anonymity.FULL else actor.id,
             anonymity=anonymity,
+            method=workshop.amendment_method,
         )
         db.session.add(amendment)
         db.session.flush()
@@ -197,15 +235,12 @@ def get_amendment(amendment_id: int, workshop_id: int) -> Amendment:
 def vote_on_amendment(
     actor: Participant, amendment_id: int, choice: str, reason: str = ""
 ) -> dict[str, str]:
-    """Consent on an amendment (agree, can live with it, object with a reason); a new answer
-    replaces the last."""
+    """Answer on an amendment by its method (consent by default: agree, can live with it,
+    object with a reason); a new answer replaces the last."""
     if not isinstance(actor, Participant):
         raise Forbidden(_("Only participants vote."))
     amendment = get_amendment(amendment_id, actor.workshop_id)
-    try:
-        checked_choice, checked_reason = voting.validate_consent(choice, reason)
-    except voting.BallotError as error:
-        raise ValidationFailed(str(error), field="choice") from None
+    checked_choice, checked_reason = _checked_answer(amendment.method, choice, reason)
     with workshop_change(amendment.workshop_id) as change:
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
@@ -214,7 +249,7 @@ def vote_on_amendment(
         if vote is None:
             vote = AmendmentVote(amendment_id=amendment.id, participant_id=actor.id)
             amendment.votes.append(vote)
-        vote.choice = str(checked_choice)
+        vote.choice = checked_choice
         vote.reason = checked_reason
         db.session.flush()
         emit_amendment(change, amendment)

@@ -47,7 +47,7 @@ from ..models import (
 from ..payloads import MIN_GROUP_SIZE, iso, shows_authors, tag_payload
 from ..text import render_markdown
 from . import ballots, duels, provenance, rounds
-from .amendments import list_amendments
+from .amendments import list_amendments, vote_counts
 from .document import get_version
 from .proposals import comments_of, list_proposals
 from .workshops import get_workshop_for_staff
@@ -315,7 +315,6 @@ def _provenance_entry(version: DocumentVersion) -> dict[str, Any]:
 
 def _amendment_record(amendment: Amendment) -> dict[str, Any]:
     """An amendment with its consent counts (never who answered what)."""
-    counts = collections.Counter(vote.choice for vote in amendment.votes)
     named = amendment.author is not None and shows_authors(
         amendment.anonymity, staff=True, readout=False
     )
@@ -330,7 +329,8 @@ def _amendment_record(amendment: Amendment) -> dict[str, Any]:
         "decided_note": amendment.decided_note,
         "anonymity": str(amendment.anonymity),
         "author": _person(amendment.author) if named and amendment.author else None,
-        "counts": {choice: counts.get(choice, 0) for choice in ("agree", "live_with", "object")},
+        "method": amendment.method,
+        "counts": vote_counts(amendment),
         "created_at": iso(amendment.created_at),
     }
 

@@ -49,6 +49,10 @@ class WorkshopSettings:
     anonymity: Anonymity | str = Anonymity.NAMED
     words_per_clause: int | None = None
     words_total: int | None = None
+    amendment_method: str = "consent"
+
+
+AMENDMENT_METHODS = ("consent", "approval", "score")
 
 
 def generate_join_code() -> str:
@@ -115,6 +119,8 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
     ):
         if limit is not None and not 1 <= limit <= 5000:
             raise ValidationFailed(_("A word budget is between 1 and 5000 words."), field=field)
+    if settings.amendment_method not in AMENDMENT_METHODS:
+        raise ValidationFailed(_("Choose how people vote on amendments."), field="amendment_method")
     if not 1 <= settings.dots_per_participant <= 20:
         raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")
     return WorkshopSettings(
@@ -128,6 +134,7 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
         anonymity=anonymity,
         words_per_clause=settings.words_per_clause,
         words_total=settings.words_total,
+        amendment_method=settings.amendment_method,
     )
 
 
@@ -148,6 +155,9 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
         departments=settings.departments,
         dots_per_participant=settings.dots_per_participant,
         anonymity=Anonymity(settings.anonymity),
+        words_per_clause=settings.words_per_clause,
+        words_total=settings.words_total,
+        amendment_method=settings.amendment_method,
         created_by_id=actor.id,
         lead_user_id=actor.id,
         values=[OrgValue(position=i, name=name) for i, name in enumerate(settings.values)],
@@ -171,6 +181,7 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.dots_per_participant = settings.dots_per_participant
         workshop.words_per_clause = settings.words_per_clause
         workshop.words_total = settings.words_total
+        workshop.amendment_method = settings.amendment_method  # for amendments from now on
         # Applies to what is written from now on; earlier contributions keep theirs.
         workshop.anonymity = Anonymity(settings.anonymity)
         _replace_values(workshop, settings.values)

@@ -94,6 +94,7 @@ def _settings_from(form: WorkshopForm) -> WorkshopSettings:
         dots_per_participant=form.dots_per_participant.data or 0,
         words_per_clause=form.words_per_clause.data,
         words_total=form.words_total.data,
+        amendment_method=form.amendment_method.data or "consent",
     )
 
 
