@@ -35,3 +35,24 @@ def test_seed_demo_creates_a_running_workshop_to_try(app):
 def test_db_upgrade_is_idempotent(app):
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_export_writes_the_latest_version_as_a_staff_member(app, tmp_path):
+    from tests.conftest import make_user, make_workshop
+    from workshop.services import drafting
+
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        workshop = make_workshop(fran)
+        drafting.paste_document(fran, workshop.id, "We help.\n\nWe listen.", based_on=None)
+        make_user("nosy@example.org")  # another facilitator, not on this workshop
+    runner = app.test_cli_runner()
+    target = tmp_path / "mission.md"
+    args = ["export", "--workshop", "1", "--format", "md", "-o", str(target)]
+    result = runner.invoke(args=[*args, "--as", "fran@example.org"])
+    assert result.exit_code == 0, result.output
+    assert "We help." in target.read_text() and "We listen." in target.read_text()
+    refused = runner.invoke(args=[*args, "--as", "nosy@example.org"])
+    assert refused.exit_code != 0 and "does not exist" in refused.output
+    unknown = runner.invoke(args=[*args, "--as", "nobody@example.org"])
+    assert unknown.exit_code != 0 and "no active account" in unknown.output

@@ -1,4 +1,4 @@
-"""The ``workshop`` command: serve, create-user, db upgrade, seed-demo."""
+"""The ``workshop`` command: serve, create-user, db upgrade, seed-demo, export."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(db_group)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(export)
 
 
 @click.command()
@@ -119,3 +120,39 @@ def seed_demo(email: str) -> None:
     click.echo(f"Demo workshop “{workshop.title}” created, join code {workshop.join_code}.")
     if password:
         click.echo(f"Log in as {email} with password {password}")
+
+
+@click.command("export")
+@click.option("--workshop", "workshop_id", type=int, required=True)
+@click.option("--version", "number", type=int, help="Default: the latest version.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "html", "pdf", "docx", "json", "csv"]),
+    required=True,
+)
+@click.option("--as", "email", required=True, help="The staff account the export is made as.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def export(workshop_id: int, number: int | None, fmt: str, email: str, output: str | None) -> None:
+    """Export a version of a workshop's mission, as a staff member sees it (for scripts)."""
+    from .errors import DomainError
+    from .services import accounts, document, exports
+
+    actor = accounts.find_user(email)
+    if actor is None or not actor.is_active:
+        raise click.ClickException(f"There is no active account {email}.")
+    try:
+        if number is None:
+            latest = document.latest_version(workshop_id)
+            if latest is None:
+                raise click.ClickException("This workshop has no document yet.")
+            number = latest.number
+        result = exports.export_version(actor, workshop_id, number, fmt)
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    path = output or result.filename
+    content = result.content.encode() if isinstance(result.content, str) else result.content
+    with open(path, "wb") as file:
+        file.write(content)
+    click.echo(f"Wrote {path}")

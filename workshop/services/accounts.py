@@ -64,6 +64,11 @@ def has_any_user() -> bool:
     return db.session.scalar(sa.select(User.id).limit(1)) is not None
 
 
+def find_user(email: str) -> User | None:
+    """The account with this email (any case), if there is one."""
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
 def get_user(user_id: int) -> User | None:
     """The account with this id, for the login manager."""
     return db.session.get(User, user_id)
