@@ -151,10 +151,13 @@
     awaitingSnapshot = false;
     root.setAttribute("aria-busy", "false");
     noteServerTime(state.rounds);
+    (state.duels || []).forEach(noteDuelTime);
     const held = buffered.sort((a, b) => a[1].seq - b[1].seq);
     buffered = [];
     for (const [name, event] of held) receive(name, event, false);
     render();
+    // The server forgets "X is editing" when a socket closes: say it again after a reconnect.
+    if (editingKey !== null) markEditing(editingKey);
     // A fully anonymous ballot is only known to this browser: fetch it with our token.
     if (role === "participant" && state.me && state.me.voted && !state.me.ballot && ballotToken()) {
       socket.emit("state.sync", { token: ballotToken() }, (ack) => {
@@ -227,13 +230,54 @@
   }
 
   sequenced("document.wording", (e) => {
-    state.wording = { budget: e.budget, coverage: e.coverage, words: e.words };
+    state.wording = { consent: e.consent || {}, budget: e.budget, coverage: e.coverage, words: e.words };
   });
   sequenced("document.saved", (e) => {
     state.document = e.version;
-    state.wording = { budget: e.budget, coverage: e.coverage, words: e.words };
+    state.wording = { consent: e.consent || {}, budget: e.budget, coverage: e.coverage, words: e.words };
     announce(fmt(T.draft_saved, { number: e.version.number }));
   });
+  sequenced("clause.consent", (e) => {
+    state.wording = state.wording || { consent: {} };
+    state.wording.consent = { ...(state.wording.consent || {}), [String(e.clause_key)]: e.consent };
+  });
+  sequenced("clause.editing", (e) => { state.editors = e.editors || {}; });
+  sequenced("duel.started", (e) => {
+    upsertDuel(e.duel);
+    announce(fmt(T.duel_started, { clause: clauseName(e.duel.clause_key) || "" }));
+  });
+  sequenced("duel.updated", (e) => {
+    const before = (state.duels || []).find((d) => d.id === e.duel.id);
+    upsertDuel(e.duel);
+    if (before && before.status === "open" && e.duel.status === "decided") {
+      announce(fmt(T.duel_decided, { clause: clauseName(e.duel.clause_key) || "" }));
+    }
+  });
+  // Personal messages: my own answers on clauses and in duels (absolute, no seq).
+  socket.on("clause.mine", (e) => {
+    if (!state) return;
+    const before = (state.my_clause_votes || {})[String(e.clause_key)];
+    state.my_clause_votes = { ...(state.my_clause_votes || {}), [String(e.clause_key)]: e.vote };
+    // Every new version re-sends each stale answer: speak up only when this one is news.
+    const news = !!e.vote && (!before || !before.stale || JSON.stringify(before.diff) !== JSON.stringify(e.vote.diff));
+    if (news && e.vote.stale) announce(fmt(T.stale_announce, { clause: clauseName(e.clause_key) || "" }));
+    render();
+  });
+  socket.on("duel.mine", (e) => {
+    if (!state) return;
+    state.my_duel_votes = { ...(state.my_duel_votes || {}), [String(e.duel_id)]: e.ranking };
+    render();
+  });
+
+  const duelOffsets = {}; // duel id -> server clock minus ours when the duel was last sent, in ms
+  function noteDuelTime(duel) {
+    if (duel.server_now) duelOffsets[duel.id] = Date.parse(duel.server_now) - Date.now();
+  }
+  function upsertDuel(duel) {
+    noteDuelTime(duel);
+    const others = (state.duels || []).filter((d) => d.id !== duel.id);
+    state.duels = [...others, duel].sort((a, b) => a.id - b.id);
+  }
   sequenced("workshop.updated", (e) => { state.workshop = e.workshop; });
   sequenced("agenda.changed", (e) => {
     state.rounds = e.rounds;
@@ -956,26 +1000,699 @@
           list(results.culture.desired, (i) => `${i.value} (${i.count})`))));
   }
 
-  // ---- document ------------------------------------------------------------
+  // ---- the draft, clause by clause -------------------------------------------
+  // Every clause keeps its own DOM node from version to version (by its stable key),
+  // and only the parts whose data changed are redrawn, so an open editor, a half-typed
+  // objection, a choice in a duel or a half-filled duel form survive every live event.
+  const clauseViews = new Map(); // clause key -> view
+  const duelViews = new Map(); // duel id -> view
+  let editingKey = null; // the clause this screen has open (one at a time, as the server records it)
+  let serial = 0; // for unique element ids
+
+  const clauseTitle = (clause, index) => clause.heading || fmt(T.clause_n, { n: index + 1 });
+  const documentClauses = () => (state && state.document && state.document.clauses) || [];
+
+  function clauseName(key) {
+    const clauses = documentClauses();
+    const index = clauses.findIndex((c) => c.key === key);
+    return index === -1 ? null : clauseTitle(clauses[index], index);
+  }
+
+  /** Set a node's text only when it changes: live regions then speak only real news. */
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  /** Redraw a part only when the data it shows changed. */
+  function needsRedraw(node, data) {
+    const key = JSON.stringify(data);
+    if (node._drawn === key) return false;
+    node._drawn = key;
+    return true;
+  }
+
+  /** Put exactly ``wanted`` in ``parent``, in order, moving as little as possible (a moved
+   * node would lose the focus of a field inside it). */
+  function syncChildren(parent, wanted) {
+    const active = document.activeElement;
+    const keep = new Set(wanted);
+    for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+    wanted.forEach((child, i) => {
+      if (parent.children[i] !== child) parent.insertBefore(child, parent.children[i] || null);
+    });
+    if (active && active !== document.activeElement && parent.contains(active)) {
+      active.focus({ preventScroll: true });
+    }
+  }
+
+  /** An inline difference; screen readers hear "removed" and "added" before the changed words. */
+  function diffNodes(diff) {
+    return (diff || []).map((piece) => {
+      if (piece.op === "equal") return piece.text;
+      const tag = piece.op === "insert" ? "ins" : "del";
+      return el(tag, {}, el("span", { class: "visually-hidden",
+        text: (piece.op === "insert" ? T.diff_added : T.diff_removed) + " " }), piece.text);
+    });
+  }
+
+  /** A clause's difference without its unchanged heading line (the heading is shown above). */
+  function withoutHeading(diff) {
+    const pieces = [...(diff || [])];
+    if (pieces.length && pieces[0].op === "equal") {
+      const text = pieces[0].text.replace(/^#{1,3}[ \t][^\n]*\n+/, "");
+      pieces[0] = { op: "equal", text };
+    }
+    return pieces;
+  }
+
+  function canEditClauses() {
+    if (isFacilitator) return true;
+    if (role !== "participant") return false;
+    const round = currentRound();
+    return !!round && round.kind === "refine" && inputOpen(round);
+  }
+
+  /** Tell everyone which clause this screen has open (or none); not queued while offline:
+   * the next snapshot says it again. */
+  function markEditing(key) {
+    if (!socket.connected) return Promise.resolve({ ok: true });
+    return new Promise((resolve) => {
+      socket.emit("clause.editing", { clause_key: key }, (ack) =>
+        resolve(ack || { ok: false, error: { code: "no_ack", message: "" } }));
+    });
+  }
+
   function renderDocument() {
     const node = $("#document");
     if (!node) return;
-    if (!state.document) {
-      node.replaceChildren(el("p", { class: "empty", text: T.no_draft }));
+    if (!node._parts) {
+      node._parts = { meta: el("div", { class: "document-meta" }), list: el("div", { class: "clauses" }),
+        signoffs: el("div", { class: "document-signoffs" }) };
+      node.replaceChildren(node._parts.meta, node._parts.list, node._parts.signoffs);
+    }
+    const { meta, list, signoffs } = node._parts;
+    // Participants see the draft in the draft phase, and whenever a wording duel is open.
+    const card = node.closest("[data-when]");
+    if (card && (state.duels || []).some((d) => d.status === "open")) card.hidden = false;
+    const d = state.document;
+    if (!d) {
+      fill(meta, el("p", { class: "empty", text: T.no_draft }));
+      list.replaceChildren();
+      signoffs.replaceChildren();
       return;
     }
-    const d = state.document;
-    const body = el("div", { class: "document-body" });
-    body.innerHTML = d.html; // sanitised on the server
-    const signoffs = (d.signoffs || []).map((s) =>
-      el("li", { text: fmt(T.signed_off, { name: s.name }) + (s.comment ? ` — “${s.comment}”` : "") }));
-    fill(node,
+    fill(meta,
       d.final ? el("p", { class: "final-badge", text: T.final_version }) : null,
       el("p", { class: "meta", text:
         fmt(T.version, { number: d.number }) + (d.name ? ` · ${d.name}` : "") + " · " +
-        fmt(T.by, { name: d.author }) + (d.note ? " · " + d.note : "") }),
-      body,
-      signoffs.length ? el("ul", { class: "signoffs" }, ...signoffs) : null);
+        fmt(T.by, { name: d.author }) + (d.note ? " · " + d.note : "") }));
+    const items = (d.signoffs || []).map((s) =>
+      el("li", { text: fmt(T.signed_off, { name: s.name }) + (s.comment ? ` — “${s.comment}”` : "") }));
+    fill(signoffs, items.length ? el("ul", { class: "signoffs" }, ...items) : null);
+
+    const clauses = d.clauses || [];
+    if (!clauses.length) {
+      const body = el("div", { class: "document-body" });
+      body.innerHTML = d.html; // sanitised on the server
+      syncChildren(list, [body]);
+      return;
+    }
+    const wanted = [];
+    clauses.forEach((clause, index) => {
+      let view = clauseViews.get(clause.key);
+      if (!view) {
+        view = buildClause(clause.key);
+        clauseViews.set(clause.key, view);
+      }
+      updateClause(view, clause, index);
+      wanted.push(view.node);
+    });
+    const present = new Set(clauses.map((c) => c.key));
+    for (const [key, view] of clauseViews) {
+      if (present.has(key)) continue;
+      if (view.editor) { // removed while someone typed in it: keep their words on screen
+        markRemoved(view);
+        wanted.push(view.node);
+      } else {
+        clauseViews.delete(key);
+      }
+    }
+    syncChildren(list, wanted);
+  }
+
+  function buildClause(key) {
+    const id = `clause-${key}`;
+    const view = { key, editor: null, clause: null };
+    view.heading = el("h3", { id: `${id}-heading`, class: "clause-heading" });
+    view.text = el("div", { class: "clause-text document-body" });
+    view.editors = el("p", { class: "clause-editors", "aria-live": "polite" });
+    view.tools = el("div", { class: "clause-tools" });
+    view.toolsError = el("p", { class: "error", role: "alert" });
+    view.editBox = el("div", { class: "clause-edit" });
+    view.consent = el("div", { class: "clause-consent" });
+    view.duels = el("div", { class: "clause-duels" });
+    if (isFacilitator || role === "participant") {
+      view.editButton = el("button", { type: "button", class: "small", text: T.edit_clause,
+        "aria-describedby": view.heading.id, onclick: () => openEditor(view) });
+      view.tools.append(view.editButton);
+    }
+    if (role === "participant" && amendSource) {
+      view.suggestButton = el("button", { type: "button", class: "small", text: T.suggest_here,
+        "aria-describedby": view.heading.id, onclick: () => suggestIn(view) });
+      view.tools.append(view.suggestButton);
+    }
+    buildConsent(view);
+    view.duelStart = isFacilitator ? buildDuelStart(view) : null;
+    view.node = el("article", { class: "clause", "data-clause-key": String(key), "aria-labelledby": view.heading.id },
+      view.heading, view.text, view.editors, view.tools, view.toolsError, view.editBox,
+      view.consent, view.duels, view.duelStart);
+    return view;
+  }
+
+  function updateClause(view, clause, index) {
+    view.clause = clause;
+    view.removed = false;
+    view.node.classList.remove("removed");
+    setText(view.heading, clauseTitle(clause, index));
+    view.heading.classList.toggle("visually-hidden", !clause.heading);
+    if (needsRedraw(view.text, clause.html)) {
+      if (clause.body) view.text.innerHTML = clause.html; // sanitised on the server
+      else fill(view.text, el("p", { class: "empty", text: T.clause_empty }));
+    }
+    // Who else has this clause open (my own entry is the editor on my screen).
+    const names = [...((state.editors || {})[String(clause.key)] || [])];
+    if (editingKey === clause.key) {
+      const own = names.indexOf((state.viewer && state.viewer.name) || "");
+      const mine = own !== -1 ? own : names.indexOf(T.someone);
+      if (mine !== -1) names.splice(mine, 1);
+    }
+    setText(view.editors, names.length
+      ? fmt(names.length === 1 ? T.clause_editing.one : T.clause_editing.other, { names: names.join(", ") }) : "");
+    if (view.editButton) view.editButton.hidden = !canEditClauses() || !!view.editor;
+    if (view.suggestButton) {
+      view.suggestButton.hidden = !clause.body || !!state.document.final || state.workshop.phase === "closed";
+    }
+    if (view.editor) updateEditorNotes(view);
+    updateConsent(view, clause);
+    updateDuels(view, clause);
+    if (view.duelStart) {
+      view.duelStart.hidden = !clause.body || (state.duels || []).some((d) => d.clause_key === clause.key && d.status === "open");
+    }
+  }
+
+  function markRemoved(view) {
+    view.removed = true;
+    view.node.classList.add("removed");
+    if (view.editor) setText(view.editor.changedNote, T.clause_removed);
+    if (view.editButton) view.editButton.hidden = true;
+  }
+
+  // -- editing a clause ----------------------------------------------------------
+  async function openEditor(view) {
+    if (editingKey !== null && editingKey !== view.key) {
+      view.toolsError.textContent = T.one_editor;
+      const other = clauseViews.get(editingKey);
+      if (other && other.editor) other.editor.textarea.focus();
+      return;
+    }
+    if (view.editor || !state.document) return;
+    view.toolsError.textContent = "";
+    const clause = view.clause;
+    const title = view.heading.textContent;
+    const id = `clause-${view.key}-body-${++serial}`;
+    const textarea = el("textarea", { id, rows: String(Math.min(12, Math.max(3, Math.ceil(clause.body.length / 70) + 1))),
+      maxlength: "4000" });
+    textarea.value = clause.body;
+    const editor = {
+      basedOn: state.document.number, original: clause.body, textarea,
+      conflict: el("div", { class: "conflict-box", hidden: true }),
+      changedNote: el("p", { class: "hint", "aria-live": "polite" }),
+      basedNote: el("p", { class: "hint", text: fmt(T.editing_from, { number: state.document.number }) }),
+      error: el("p", { class: "error", role: "alert" }),
+      save: el("button", { type: "submit", class: "primary", text: T.save_clause }),
+    };
+    editor.form = el("form", { class: "clause-editor", "aria-label": fmt(T.editing_clause, { clause: title }) },
+      editor.conflict,
+      el("label", { for: id, text: fmt(T.your_text, { clause: title }) }),
+      editor.basedNote,
+      textarea, editor.changedNote, editor.error,
+      el("div", { class: "button-row" }, editor.save,
+        el("button", { type: "button", text: T.cancel, onclick: () => closeEditor(view, true) })));
+    editor.form.addEventListener("submit", (event) => { event.preventDefault(); saveClause(view); });
+    textarea.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { event.preventDefault(); closeEditor(view, true); }
+    });
+    view.editor = editor;
+    editingKey = view.key;
+    view.editBox.replaceChildren(editor.form);
+    render();
+    textarea.focus();
+    const ack = await markEditing(view.key);
+    if (!ack.ok && view.editor === editor) editor.error.textContent = ack.error.message;
+  }
+
+  function updateEditorNotes(view) {
+    const editor = view.editor;
+    if (view.removed) return;
+    setText(editor.changedNote, view.clause.body !== editor.original
+      ? fmt(T.clause_changed_meanwhile, { number: state.document.number }) : "");
+  }
+
+  function closeEditor(view, ask) {
+    const editor = view.editor;
+    if (!editor) return;
+    if (ask && editor.textarea.value !== editor.original && !window.confirm(T.discard_edit)) return;
+    view.editor = null;
+    if (editingKey === view.key) editingKey = null;
+    view.editBox.replaceChildren();
+    markEditing(null);
+    if (view.removed) {
+      view.node.remove();
+      clauseViews.delete(view.key);
+      return;
+    }
+    render();
+    if (view.editButton && !view.editButton.hidden) view.editButton.focus();
+  }
+
+  async function saveClause(view) {
+    const editor = view.editor;
+    editor.save.disabled = true;
+    const ack = await command("clause.save", { clause_key: view.key, body: editor.textarea.value,
+      based_on: editor.basedOn });
+    editor.save.disabled = false;
+    if (view.editor !== editor) return;
+    if (ack.ok) {
+      closeEditor(view, false);
+      announce(fmt(T.clause_saved, { number: ack.version }));
+    } else if (ack.error.code === "unchanged") {
+      closeEditor(view, false);
+      announce(T.clause_unchanged);
+    } else if (ack.error.code === "conflict" && ack.error.details) {
+      showConflict(view, ack.error);
+    } else {
+      editor.error.textContent = ack.error.message;
+    }
+  }
+
+  /** Someone changed the same words: show their text next to mine (kept as typed) and rebase. */
+  function showConflict(view, error) {
+    const editor = view.editor;
+    const details = error.details;
+    editor.basedOn = details.latest_number;
+    editor.original = details.latest_body;
+    setText(editor.basedNote, fmt(T.editing_from, { number: details.latest_number }));
+    const theirsId = `${editor.textarea.id}-theirs`;
+    const theirs = el("textarea", { id: theirsId, class: "their-text", readonly: true,
+      rows: String(Math.min(12, Math.max(2, Math.ceil(details.latest_body.length / 70) + 1))) });
+    theirs.value = details.latest_body;
+    fill(editor.conflict,
+      el("p", { class: "error conflict-message", role: "alert", text: error.message }),
+      el("label", { for: theirsId, text: fmt(T.conflict_theirs, { number: details.latest_number }) }),
+      theirs,
+      el("p", { class: "hint", text: T.conflict_help }));
+    editor.conflict.hidden = false;
+    editor.form.classList.add("conflict");
+    editor.error.textContent = "";
+    setText(editor.changedNote, "");
+    editor.textarea.focus();
+  }
+
+  // -- consent on a clause ---------------------------------------------------------
+  function buildConsent(view) {
+    const id = `clause-${view.key}-consent`;
+    const c = {
+      title: el("h4", { id: `${id}-title`, class: "consent-title",
+        text: role === "participant" ? T.clause_consent_mine : T.clause_consent }),
+      counts: el("p", { class: "meta consent-counts" }),
+      objections: el("div", { class: "clause-objections" }),
+      stale: el("div", { class: "stale-notice", role: "status", hidden: true }),
+      mine: el("p", { class: "my-answer" }),
+    };
+    view.consent.append(c.title, c.stale, c.counts, c.objections);
+    if (role === "participant") {
+      c.buttons = {};
+      const group = el("div", { class: "consent-buttons", role: "group", "aria-labelledby": c.title.id });
+      for (const choice of ["agree", "live_with", "object"]) {
+        c.buttons[choice] = el("button", { type: "button", class: "small", text: T[`consent_${choice}`],
+          "aria-pressed": "false",
+          onclick: () => (choice === "object" ? openObjection(view) : sendConsent(view, choice, "")) });
+        group.append(c.buttons[choice]);
+      }
+      const reasonId = `${id}-reason`;
+      c.reason = el("textarea", { id: reasonId, rows: "2", maxlength: "500" });
+      c.error = el("p", { class: "error", role: "alert" });
+      c.reasonForm = el("form", { class: "objection-form", hidden: true },
+        el("label", { for: reasonId, text: T.object_reason }), c.reason,
+        el("div", { class: "button-row" },
+          el("button", { type: "submit", class: "small primary", text: T.objection_send }),
+          el("button", { type: "button", class: "small", text: T.cancel, onclick: () => {
+            c.reasonForm.hidden = true;
+            c.buttons.object.focus();
+          } })));
+      c.reasonForm.addEventListener("submit", (event) => {
+        event.preventDefault();
+        if (!c.reason.value.trim()) { c.error.textContent = T.objection_needed; c.reason.focus(); return; }
+        sendConsent(view, "object", c.reason.value);
+      });
+      c.group = group;
+      view.consent.append(c.mine, group, c.reasonForm, c.error);
+    }
+    view.consentParts = c;
+  }
+
+  function openObjection(view) {
+    const c = view.consentParts;
+    const mine = (state.my_clause_votes || {})[String(view.key)];
+    if (!c.reason.value && mine && mine.choice === "object") c.reason.value = mine.reason || "";
+    c.reasonForm.hidden = false;
+    c.reason.focus();
+  }
+
+  async function sendConsent(view, choice, reason) {
+    const c = view.consentParts;
+    const ack = await command("clause.vote", { clause_key: view.key, choice, reason });
+    if (ack.ok) {
+      state.my_clause_votes = { ...(state.my_clause_votes || {}), [String(ack.clause_key)]: ack.vote };
+      c.error.textContent = "";
+      if (choice === "object") c.reasonForm.hidden = true;
+      announce(T.answer_saved);
+      render();
+      c.buttons[choice].focus();
+    } else {
+      c.error.textContent = ack.error.message;
+    }
+  }
+
+  function updateConsent(view, clause) {
+    const c = view.consentParts;
+    const counts = ((state.wording && state.wording.consent) || {})[String(clause.key)]
+      || { agree: 0, live_with: 0, object: 0, stale: 0, objections: [] };
+    setText(c.counts, fmt(T.clause_counts, counts));
+    if (needsRedraw(c.objections, counts.objections)) {
+      fill(c.objections, counts.objections.length ? el("p", { class: "meta", text: T.objections }) : null,
+        counts.objections.length ? el("ul", { class: "meta" }, ...counts.objections.map((r) => el("li", { text: r }))) : null);
+    }
+    if (role !== "participant") return;
+    const mine = (state.my_clause_votes || {})[String(clause.key)] || null;
+    const stale = !!(mine && mine.stale);
+    if (needsRedraw(c.stale, stale ? mine : null)) {
+      fill(c.stale, ...(stale ? [
+        el("p", {}, el("strong", { text: T.stale_title })),
+        el("p", { text: fmt(T.stale_detail, { choice: T[`consent_${mine.choice}`], n: mine.version_number }) }),
+        el("p", { class: "diff" }, ...diffNodes(withoutHeading(mine.diff))),
+        el("p", { text: T.stale_confirm }),
+      ] : []));
+    }
+    c.stale.hidden = !stale;
+    view.node.classList.toggle("stale", stale);
+    setText(c.mine, mine && !stale ? fmt(T.your_answer, { choice: T[`consent_${mine.choice}`] })
+      : (stale ? "" : T.not_answered));
+    for (const [choice, button] of Object.entries(c.buttons)) {
+      button.setAttribute("aria-pressed", String(!!mine && !stale && mine.choice === choice));
+    }
+    const closed = state.workshop.phase === "closed";
+    c.group.hidden = closed;
+    if (closed) c.reasonForm.hidden = true;
+  }
+
+  // -- wording duels -----------------------------------------------------------------
+  function duelSecondsLeft(duel) {
+    const offset = duelOffsets[duel.id] || 0;
+    return Math.max(0, Math.ceil((Date.parse(duel.ends_at) - (Date.now() + offset)) / 1000));
+  }
+
+  function updateDuels(view, clause) {
+    const duels = (state.duels || []).filter((d) => d.clause_key === clause.key).sort((a, b) => b.id - a.id);
+    const nodes = duels.map((duel) => {
+      let dv = duelViews.get(duel.id);
+      if (!dv) {
+        dv = buildDuel(duel);
+        duelViews.set(duel.id, dv);
+      }
+      updateDuel(dv, duel);
+      return dv.node;
+    });
+    syncChildren(view.duels, nodes);
+  }
+
+  const optionText = (duel, optionId) => {
+    const index = duel.options.findIndex((o) => o.id === optionId);
+    return index === -1 ? "" : fmt(T.duel_wording, { n: index + 1 });
+  };
+
+  function buildDuel(duel) {
+    const id = `duel-${duel.id}`;
+    const dv = { id: duel.id, duel, draft: duel.options.map((o) => o.id), syncedMine: undefined };
+    dv.title = el("h4", { id: `${id}-title`, text: fmt(T.duel_title, { id: duel.id }) });
+    dv.meta = el("p", { class: "meta" });
+    dv.timer = el("p", { class: "timer duel-timer", role: "timer", "aria-live": "off" });
+    dv.originalLabel = el("span", { class: "meta" });
+    dv.original = el("p", { class: "duel-original" }, dv.originalLabel, " ", el("q", { text: duel.original }));
+    dv.mine = el("p", { class: "duel-mine", "aria-live": "polite" });
+    dv.voters = el("p", { class: "meta duel-voters" });
+    dv.results = el("div", { class: "duel-results" });
+    dv.form = role === "participant" ? buildDuelBallot(dv, duel) : null;
+    if (isFacilitator) {
+      dv.error = el("p", { class: "error", role: "alert" });
+      dv.tools = el("div", { class: "button-row", role: "group", "aria-labelledby": dv.title.id },
+        el("button", { type: "button", class: "small primary", text: T.duel_close,
+          onclick: () => duelCommand(dv, "duel.close") }),
+        el("button", { type: "button", class: "small", text: T.duel_cancel,
+          onclick: () => duelCommand(dv, "duel.cancel") }));
+    }
+    dv.node = el("section", { class: "duel", "data-duel-id": String(duel.id), "aria-labelledby": dv.title.id },
+      dv.title, dv.meta, dv.timer, dv.original, dv.form, dv.mine, dv.voters, dv.results, dv.tools, dv.error);
+    return dv;
+  }
+
+  async function duelCommand(dv, name) {
+    const ack = await command(name, { duel_id: dv.id });
+    dv.error.textContent = ack.ok ? "" : ack.error.message;
+    if (ack.ok) announce(name === "duel.close" ? T.duel_closed_ok : T.duel_cancelled);
+  }
+
+  function buildDuelBallot(dv, duel) {
+    const id = `duel-${duel.id}`;
+    dv.formError = el("p", { class: "error", role: "alert" });
+    dv.vote = el("button", { type: "submit", class: "primary small", text: T.duel_vote });
+    let choices;
+    if (duel.method === "ranked") {
+      dv.rankList = el("ol", { class: "ranking duel-ranking" });
+      choices = el("fieldset", { class: "duel-options" }, el("legend", { text: T.duel_rank }), dv.rankList);
+      drawRanking(dv);
+    } else {
+      choices = el("fieldset", { class: "duel-options" }, el("legend", { text: T.duel_choose }),
+        ...duel.options.map((option) => {
+          const inputId = `${id}-option-${option.id}`;
+          return el("div", { class: "duel-option" },
+            el("input", { type: "radio", name: `${id}-choice`, id: inputId, value: String(option.id) }),
+            el("label", { for: inputId, class: "diff" }, ...diffNodes(option.diff),
+              isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null));
+        }));
+    }
+    const form = el("form", { class: "duel-ballot" }, choices, dv.formError, dv.vote);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      let ranking;
+      if (duel.method === "ranked") {
+        ranking = [...dv.draft];
+      } else {
+        const chosen = form.querySelector("input[type=radio]:checked");
+        if (!chosen) { dv.formError.textContent = T.duel_choose_first; return; }
+        ranking = [Number(chosen.value)];
+      }
+      const ack = await command("duel.vote", { duel_id: dv.id, ranking });
+      if (ack.ok) {
+        state.my_duel_votes = { ...(state.my_duel_votes || {}), [String(ack.duel_id)]: ack.ranking };
+        dv.formError.textContent = "";
+        render();
+        announce(T.duel_voted);
+      } else {
+        dv.formError.textContent = ack.error.message;
+      }
+    });
+    return form;
+  }
+
+  const isOriginal = (duel, option) => option.text.trim() === duel.original.trim();
+
+  function drawRanking(dv) {
+    const duel = dv.duel;
+    const active = document.activeElement;
+    const focusWas = active && dv.rankList.contains(active) ? active.dataset.focusKey : null;
+    dv.rankList.replaceChildren(...dv.draft.map((optionId, index) => {
+      const option = duel.options.find((o) => o.id === optionId);
+      const name = optionText(duel, optionId);
+      const move = (to) => {
+        const next = [...dv.draft];
+        next.splice(index, 1);
+        next.splice(to, 0, optionId);
+        dv.draft = next;
+        drawRanking(dv);
+      };
+      return el("li", { class: "duel-option" },
+        el("span", { class: "diff" }, ...diffNodes(option.diff),
+          isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null),
+        el("span", { class: "agenda-tools" },
+          el("button", { type: "button", class: "small", text: "↑", "aria-label": `${T.move_up}: ${name}`,
+            "data-focus-key": `${optionId}-up`, disabled: index === 0 || dv.closed, onclick: () => move(index - 1) }),
+          el("button", { type: "button", class: "small", text: "↓", "aria-label": `${T.move_down}: ${name}`,
+            "data-focus-key": `${optionId}-down`, disabled: index === dv.draft.length - 1 || dv.closed,
+            onclick: () => move(index + 1) })));
+    }));
+    if (focusWas) {
+      const again = dv.rankList.querySelector(`[data-focus-key="${focusWas}"]`);
+      const target = again && !again.disabled ? again
+        : dv.rankList.querySelector(`[data-focus-key^="${focusWas.split("-")[0]}-"]:not([disabled])`);
+      if (target) target.focus();
+    }
+  }
+
+  function updateDuel(dv, duel) {
+    dv.duel = duel;
+    const open = duel.status === "open";
+    dv.node.className = `duel status-${duel.status}`;
+    setText(dv.meta, [T.duel_status[duel.status], T.duel_methods[duel.method],
+      fmt(T.on_version, { n: duel.version_number })].join(" · "));
+    const mine = (state.my_duel_votes || {})[String(duel.id)] || null;
+    if (dv.form) {
+      dv.form.hidden = !open;
+      const key = JSON.stringify(mine);
+      if (dv.syncedMine !== key) { // my vote (from this or another tab) is what the form shows
+        dv.syncedMine = key;
+        if (mine && duel.method === "ranked") {
+          dv.draft = [...mine, ...duel.options.map((o) => o.id).filter((i) => !mine.includes(i))];
+          drawRanking(dv);
+        } else if (mine) {
+          const radio = dv.form.querySelector(`input[value="${mine[0]}"]`);
+          if (radio) radio.checked = true;
+        }
+      }
+    }
+    setText(dv.originalLabel, open ? T.duel_now : T.duel_before);
+    setText(dv.mine, role === "participant" && open ? (mine ? T.duel_voted : T.duel_not_voted) : "");
+    dv.mine.hidden = !dv.mine.textContent;
+    dv.mine.classList.toggle("voted", !!mine);
+    setText(dv.voters, plural(T.voters, duel.results ? duel.results.voters : duel.voters));
+    if (dv.tools) dv.tools.hidden = !open;
+    if (needsRedraw(dv.results, [duel.status, duel.results, duel.winner_id, duel.version_made])) {
+      fill(dv.results, ...duelResults(duel));
+    }
+    updateDuelTimer(dv);
+  }
+
+  function duelResults(duel) {
+    if (duel.status === "cancelled") return [el("p", { class: "meta", text: T.duel_cancelled })];
+    if (duel.status !== "decided" || !duel.results) return [];
+    const counts = duel.results.counts || {};
+    const forms = duel.method === "ranked" ? T.duel_first_choices : T.duel_votes;
+    const count = (option) => counts[String(option.id)] || 0;
+    const order = [...duel.options].sort((a, b) =>
+      Number(b.id === duel.winner_id) - Number(a.id === duel.winner_id) || count(b) - count(a));
+    const list = el("ul", { class: "duel-result-list" }, ...order.map((option) => {
+      const won = option.id === duel.winner_id;
+      return el("li", { class: won ? "winner" : "not-chosen" },
+        el("span", { class: won ? "tag tag-winner" : "tag tag-neutral", text: won ? T.duel_winner : T.duel_kept }),
+        el("span", { class: "diff" }, ...diffNodes(option.diff)),
+        el("span", { class: "tally", text: plural(forms, count(option)) }));
+    }));
+    return [
+      el("h5", { text: T.results }), list,
+      el("p", { class: "meta", text: duel.version_made ? fmt(T.duel_applied, { n: duel.version_made }) : T.duel_no_change }),
+    ];
+  }
+
+  function updateDuelTimer(dv) {
+    const duel = dv.duel;
+    if (duel.status !== "open") {
+      setText(dv.timer, "");
+      dv.timer.hidden = true;
+      return;
+    }
+    dv.timer.hidden = false;
+    const left = duelSecondsLeft(duel);
+    setText(dv.timer, left > 0 ? fmt(T.time_left, { time: clockText(left) }) : T.duel_time_up);
+    dv.timer.classList.toggle("up", left === 0);
+    const closed = left === 0;
+    if (dv.form && dv.closed !== closed) {
+      dv.closed = closed;
+      dv.form.querySelectorAll("input, button").forEach((control) => { control.disabled = closed; });
+      if (dv.rankList && !closed) drawRanking(dv);
+    }
+  }
+  window.setInterval(() => { for (const dv of duelViews.values()) if (dv.node.isConnected) updateDuelTimer(dv); }, 1000);
+
+  // -- starting a duel (facilitators) -----------------------------------------------------
+  function buildDuelStart(view) {
+    const id = `clause-${view.key}-duel`;
+    const list = el("ol", { class: "duel-wordings" });
+    const add = el("button", { type: "button", class: "small", text: T.duel_add });
+    const seconds = el("input", { type: "number", id: `${id}-seconds`, min: "15", max: "1800", value: "120", required: true });
+    const method = el("select", { id: `${id}-method` },
+      el("option", { value: "choose_one", text: T.duel_methods.choose_one }),
+      el("option", { value: "ranked", text: T.duel_methods.ranked }));
+    const error = el("p", { class: "error", role: "alert" });
+    const form = el("form", { class: "stack duel-form" },
+      el("fieldset", {}, el("legend", { text: T.duel_wordings }), list, add),
+      el("label", { for: seconds.id, text: T.duel_seconds }), seconds,
+      el("label", { for: method.id, text: T.duel_method }), method,
+      error, el("button", { type: "submit", class: "primary", text: T.duel_start_button }));
+    const details = el("details", { class: "duel-start" }, el("summary", { text: T.duel_start }), form);
+
+    const renumber = () => {
+      const items = [...list.children];
+      items.forEach((item, i) => {
+        item.querySelector("label").textContent = fmt(T.duel_wording, { n: i + 1 });
+        const remove = item.querySelector("button");
+        remove.setAttribute("aria-label", fmt(T.duel_remove, { n: i + 1 }));
+        remove.disabled = items.length <= 2;
+      });
+      add.disabled = items.length >= 5;
+    };
+    const addWording = (text) => {
+      const fieldId = `${id}-wording-${++serial}`;
+      const field = el("textarea", { id: fieldId, rows: "2", maxlength: "1000" });
+      field.value = text;
+      const item = el("li", {}, el("label", { for: fieldId }), field,
+        el("button", { type: "button", class: "small", text: T.remove, onclick: () => {
+          item.remove();
+          renumber();
+          const last = list.querySelector("li:last-child textarea");
+          if (last) last.focus();
+        } }));
+      list.append(item);
+      renumber();
+      return field;
+    };
+    const reset = () => {
+      list.replaceChildren();
+      addWording(view.clause ? view.clause.body : "");
+      addWording("");
+      delete form.dataset.touched;
+      error.textContent = "";
+    };
+    add.addEventListener("click", () => addWording("").focus());
+    form.addEventListener("input", () => { form.dataset.touched = "yes"; });
+    details.addEventListener("toggle", () => { if (details.open && !form.dataset.touched) reset(); });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const ack = await command("duel.start", {
+        clause_key: view.key,
+        options: [...list.querySelectorAll("textarea")].map((t) => t.value),
+        seconds: Number(seconds.value),
+        method: method.value,
+      });
+      if (ack.ok) {
+        details.open = false;
+        reset();
+        announce(T.duel_started_ok);
+      } else {
+        error.textContent = ack.error.message;
+      }
+    });
+    reset();
+    return details;
   }
 
   function renderAmendments() {
@@ -997,6 +1714,8 @@
         piece.op === "insert" ? el("ins", { text: piece.text })
           : piece.op === "delete" ? el("del", { text: piece.text }) : piece.text));
       const meta = [fmt(T.on_version, { n: a.version_number }), T.amend_status[a.status]];
+      const where = a.clause_key != null ? clauseName(a.clause_key) : null;
+      if (where) meta.unshift(fmt(T.amend_in_clause, { clause: where }));
       if (a.author) meta.unshift(a.author.name + " · " + a.author.level);
       const item = el("li", { class: `amendment status-${a.status}` }, diff,
         a.reason ? el("p", { text: a.reason }) : null,
@@ -1036,18 +1755,48 @@
   }
 
   const amendSource = $("#amend-source");
+
+  /** The clause whose words the selection lies in (a suggestion stays inside one clause). */
+  function clauseAround(start, end) {
+    const clauses = documentClauses();
+    const index = clauses.findIndex((c) => c.body_start <= start && end <= c.body_end);
+    return index === -1 ? null : { clause: clauses[index], title: clauseTitle(clauses[index], index) };
+  }
+
+  const amendSelected = () => amendSource.value.slice(amendSource.selectionStart, amendSource.selectionEnd);
+
+  function showAmendSelection() {
+    const text = amendSelected();
+    const node = $("#amend-selected");
+    if (!text) { node.textContent = ""; node.classList.remove("error"); return; }
+    const around = documentClauses().length ? clauseAround(amendSource.selectionStart, amendSource.selectionEnd) : true;
+    node.textContent = around === true ? fmt(T.amend_selected, { text })
+      : around ? fmt(T.amend_selected_in, { clause: around.title, text }) : T.amend_one_clause;
+    node.classList.toggle("error", !around);
+  }
+
+  /** "Suggest a change to this clause": open the tools with the clause's words selected. */
+  function suggestIn(view) {
+    const details = amendSource.closest("details");
+    if (details) details.open = true;
+    renderAmendments(); // the source text is the latest version
+    amendSource.focus();
+    amendSource.setSelectionRange(view.clause.body_start, view.clause.body_end);
+    amendSource.scrollIntoView({ block: "center" });
+    showAmendSelection();
+  }
+
   if (amendSource) {
-    const selected = () => amendSource.value.slice(amendSource.selectionStart, amendSource.selectionEnd);
-    const show = () => {
-      const text = selected();
-      $("#amend-selected").textContent = text ? fmt(T.amend_selected, { text }) : "";
-    };
-    amendSource.addEventListener("select", show);
-    amendSource.addEventListener("keyup", show);
-    amendSource.addEventListener("mouseup", show);
+    amendSource.addEventListener("select", showAmendSelection);
+    amendSource.addEventListener("keyup", showAmendSelection);
+    amendSource.addEventListener("mouseup", showAmendSelection);
     $("#amend-send").addEventListener("click", async () => {
       const error = $("#amend-error");
-      if (!selected() || !state.document) { error.textContent = T.amend_select_first; return; }
+      if (!amendSelected() || !state.document) { error.textContent = T.amend_select_first; return; }
+      if (documentClauses().length && !clauseAround(amendSource.selectionStart, amendSource.selectionEnd)) {
+        error.textContent = T.amend_one_clause;
+        return;
+      }
       const ack = await command("amendment.propose", {
         version_number: Number(amendSource.dataset.version),
         start: amendSource.selectionStart,

@@ -1,0 +1,286 @@
+"""The draft clause by clause, live: co-editing with merges and conflicts, consent per clause
+that goes stale, an amendment inside a clause, and a wording duel.
+
+Two participants (Amira, Joost) and a facilitator (Fran), each in their own browser
+context, against a real ``workshop serve``; nothing is reloaded after the start.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from .helpers import (
+    TIMEOUT,
+    assert_not_reloaded,
+    create_workshop,
+    join,
+    log_in_facilitator,
+    mark_page,
+    voters,
+    wait_until_live,
+)
+from .test_accessibility import violations
+
+pytestmark = pytest.mark.browser
+
+PURPOSE = "We help every patient feel known. We listen first."
+HOW = "We make care simple for everyone."
+DRAFT = f"## Purpose\n\n{PURPOSE}\n\n## How we work\n\n{HOW}"
+
+
+def clause(page: Page, heading: str) -> Locator:
+    """The clause of the draft with this heading."""
+    return page.locator("#document article.clause").filter(
+        has=page.get_by_role("heading", name=heading, exact=True)
+    )
+
+
+def editor(page: Page, heading: str) -> Locator:
+    """The open editor's own text box in a clause."""
+    return clause(page, heading).get_by_label(f"Your text for “{heading}”")
+
+
+def open_editor(page: Page, heading: str) -> None:
+    clause(page, heading).get_by_role("button", name="Edit this clause").click()
+    expect(editor(page, heading)).to_be_focused()
+
+
+def save(page: Page, heading: str) -> None:
+    clause(page, heading).get_by_role("button", name="Save this clause").click()
+
+
+def start_refine_round(fac: Page) -> None:
+    """Add an untimed refine round in the console's agenda and start it."""
+    fac.get_by_text("Add a round", exact=True).click()
+    fac.get_by_label("Type", exact=True).select_option("refine")
+    fac.get_by_label("Prompt", exact=True).fill("Sharpen the draft together")
+    fac.get_by_label("Minutes (0 for no timer)").fill("0")
+    fac.get_by_role("button", name="Add the round").click()
+    fac.locator("#agenda").get_by_role("button", name="Start").click()
+    expect(fac.locator("#round-prompt")).to_have_text("Sharpen the draft together", timeout=TIMEOUT)
+
+
+def test_clauses_are_co_edited_answered_amended_and_duelled_live(live_server, new_person):
+    fac = new_person("Fran")
+    log_in_facilitator(fac, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fac, "Clause by clause", "Harbour Health", "Care")
+    join_link = fac.locator("#join-link").get_attribute("href")
+    fac.goto(f"/workshops/{workshop_id}/document")
+    fac.get_by_label("Mission text (Markdown)").fill(DRAFT)
+    fac.get_by_role("button", name="Save as a new version").click()
+    fac.goto(f"/workshops/{workshop_id}")
+    wait_until_live(fac)
+    start_refine_round(fac)
+
+    amira, joost = new_person("Amira"), new_person("Joost")
+    join(amira, join_link, "Amira", "Frontline")
+    join(joost, join_link, "Joost", "Team lead")
+    everyone = (fac, amira, joost)
+    for page in everyone:
+        mark_page(page)
+        expect(clause(page, "Purpose")).to_contain_text("every patient feel known", timeout=TIMEOUT)
+        expect(clause(page, "How we work")).to_contain_text(HOW)
+
+    # Joost agrees with "How we work" as it reads now; the facilitator sees the count.
+    clause(joost, "How we work").get_by_role("button", name="Agree", exact=True).click()
+    expect(clause(fac, "How we work")).to_contain_text("1 agree", timeout=TIMEOUT)
+    expect(
+        clause(joost, "How we work").get_by_role("button", name="Agree", exact=True)
+    ).to_have_attribute("aria-pressed", "true")
+
+    # Amira objects to "Purpose": a reason is needed, and everyone sees it.
+    purpose = clause(amira, "Purpose")
+    purpose.get_by_role("button", name="Object", exact=True).click()
+    expect(purpose.get_by_label("What is your objection? (needed)")).to_be_focused()
+    purpose.get_by_role("button", name="Send my objection").click()
+    expect(purpose.get_by_role("alert")).to_have_text(re.compile("needs a reason"))
+    purpose.get_by_label("What is your objection? (needed)").fill("Patients are people")
+    purpose.get_by_role("button", name="Send my objection").click()
+    expect(purpose.get_by_role("button", name="Object", exact=True)).to_have_attribute(
+        "aria-pressed", "true", timeout=TIMEOUT
+    )
+    for page in everyone:
+        expect(clause(page, "Purpose")).to_contain_text("1 object", timeout=TIMEOUT)
+        expect(clause(page, "Purpose").locator(".clause-objections")).to_contain_text(
+            "Patients are people"
+        )
+
+    # Both open "Purpose": each sees the other editing it, and the facilitator sees both.
+    open_editor(amira, "Purpose")
+    open_editor(joost, "Purpose")
+    expect(clause(amira, "Purpose").locator(".clause-editors")).to_have_text(
+        "Joost is editing this clause", timeout=TIMEOUT
+    )
+    expect(clause(joost, "Purpose").locator(".clause-editors")).to_have_text(
+        "Amira is editing this clause", timeout=TIMEOUT
+    )
+    expect(clause(fac, "Purpose").locator(".clause-editors")).to_have_text(
+        re.compile(r"(Amira, Joost|Joost, Amira) are editing this clause"), timeout=TIMEOUT
+    )
+
+    # Joost types; Amira saves first. Joost's editor and his words stay while her version arrives.
+    joost_words = "We help every patient feel known. We always listen first."
+    editor(joost, "Purpose").fill(joost_words)
+    editor(amira, "Purpose").fill("We help every person feel known. We listen first.")
+    save(amira, "Purpose")
+    expect(clause(joost, "Purpose").locator(".clause-text")).to_contain_text(
+        "every person feel known", timeout=TIMEOUT
+    )
+    expect(editor(joost, "Purpose")).to_have_value(joost_words)
+    expect(clause(joost, "Purpose")).to_contain_text("Someone saved this clause while you were")
+    expect(clause(amira, "Purpose").locator(".clause-editors")).to_have_text(
+        "Joost is editing this clause"
+    )
+
+    # Joost saves on the old version: different words, so both changes are merged.
+    save(joost, "Purpose")
+    merged = "We help every person feel known. We always listen first."
+    for page in everyone:
+        expect(clause(page, "Purpose").locator(".clause-text")).to_have_text(
+            merged, timeout=TIMEOUT
+        )
+        expect(page.locator("#document")).to_contain_text("Merged with version")
+    expect(editor(joost, "Purpose")).to_have_count(0)
+    expect(clause(amira, "Purpose").locator(".clause-editors")).to_be_hidden(timeout=TIMEOUT)
+
+    # Now both change the same word: Joost gets a conflict with both texts and resolves it.
+    open_editor(amira, "Purpose")
+    open_editor(joost, "Purpose")
+    expect(clause(joost, "Purpose").locator(".clause-editors")).to_have_text(
+        "Amira is editing this clause", timeout=TIMEOUT
+    )
+    editor(amira, "Purpose").fill(merged.replace("person", "human"))
+    save(amira, "Purpose")
+    expect(clause(joost, "Purpose").locator(".clause-text")).to_contain_text(
+        "every human feel", timeout=TIMEOUT
+    )
+    editor(joost, "Purpose").fill(merged.replace("person", "colleague"))
+    save(joost, "Purpose")
+    theirs = clause(joost, "Purpose").get_by_label(re.compile(r"Their text \(version \d+\)"))
+    expect(theirs).to_have_value(merged.replace("person", "human"), timeout=TIMEOUT)
+    expect(editor(joost, "Purpose")).to_have_value(merged.replace("person", "colleague"))
+    expect(clause(joost, "Purpose").get_by_role("alert").first).to_contain_text("same words")
+    resolved = merged.replace("person", "human and colleague")
+    editor(joost, "Purpose").fill(resolved)
+    save(joost, "Purpose")
+    for page in everyone:
+        expect(clause(page, "Purpose").locator(".clause-text")).to_have_text(
+            resolved, timeout=TIMEOUT
+        )
+
+    # Amira suggests a change inside "How we work"; Joost agrees, the facilitator accepts.
+    clause(amira, "How we work").get_by_role(
+        "button", name="Suggest a change to this clause"
+    ).click()
+    expect(amira.locator("#amend-selected")).to_contain_text(f"Selected in “How we work”: “{HOW}”")
+    amira.evaluate(
+        """() => { const t = document.querySelector('#amend-source');
+                   const i = t.value.indexOf('simple'); t.focus();
+                   t.setSelectionRange(i, i + 'simple'.length);
+                   t.dispatchEvent(new Event('select')); }"""
+    )
+    expect(amira.locator("#amend-selected")).to_have_text("Selected in “How we work”: “simple”")
+    amira.get_by_label("Your wording for them").fill("clear")
+    amira.get_by_role("button", name="Suggest this change").click()
+    expect(joost.locator("#amendments")).to_contain_text("in “How we work”", timeout=TIMEOUT)
+    joost.locator("#amendments").get_by_role("button", name="Agree", exact=True).click()
+    expect(fac.locator("#amendments")).to_contain_text("1 agree", timeout=TIMEOUT)
+    fac.locator("#amendments").get_by_role("button", name="Accept").click()
+    now = HOW.replace("simple", "clear")
+    for page in everyone:
+        expect(clause(page, "How we work").locator(".clause-text")).to_have_text(
+            now, timeout=TIMEOUT
+        )
+
+    # Joost's agreement went stale: he sees what changed and confirms again.
+    notice = clause(joost, "How we work").locator(".stale-notice")
+    expect(notice).to_contain_text("This clause changed since you answered", timeout=TIMEOUT)
+    expect(notice.locator("del")).to_contain_text("simple")
+    expect(notice.locator("ins")).to_contain_text("clear")
+    expect(
+        clause(joost, "How we work").get_by_role("button", name="Agree", exact=True)
+    ).to_have_attribute("aria-pressed", "false")
+    expect(clause(fac, "How we work")).to_contain_text("0 agree", timeout=TIMEOUT)
+    expect(clause(fac, "How we work")).to_contain_text("1 to confirm again")
+    clause(joost, "How we work").get_by_role("button", name="Agree", exact=True).click()
+    expect(notice).to_be_hidden(timeout=TIMEOUT)
+    expect(clause(fac, "How we work")).to_contain_text("1 agree · ", timeout=TIMEOUT)
+    expect(clause(fac, "How we work")).to_contain_text("0 to confirm again")
+
+    # A wording duel on "How we work": the first wording is the clause as it reads now.
+    clause(fac, "How we work").get_by_text("Start a wording duel on this clause").click()
+    duel_form = clause(fac, "How we work").locator(".duel-form")
+    expect(duel_form.get_by_label("Wording 1", exact=True)).to_have_value(now)
+    duel_form.get_by_label("Wording 2", exact=True).fill("We make care easy for everyone.")
+    duel_form.get_by_label(re.compile("Time to vote")).fill("120")
+    duel_form.get_by_role("button", name="Start the duel").click()
+    for page in (amira, joost):
+        duel = clause(page, "How we work").locator(".duel")
+        expect(duel).to_contain_text("Which wording do you prefer?", timeout=TIMEOUT)
+        expect(duel.locator(".duel-timer")).to_have_text(re.compile(r"^[12]:\d\d left$"))
+        expect(duel.locator("del")).to_contain_text("clear")
+        expect(duel.locator("ins")).to_contain_text("easy")
+    assert not violations(joost), violations(joost)  # clauses, a stale-free consent, a duel
+
+    for page in (amira, joost):
+        duel = clause(page, "How we work").locator(".duel")
+        duel.get_by_label(re.compile("easy")).check()
+        duel.get_by_role("button", name="Vote", exact=True).click()
+        expect(duel).to_contain_text(
+            "Your vote is in — you can change it until time is up", timeout=TIMEOUT
+        )
+    fac_duel = clause(fac, "How we work").locator(".duel")
+    expect(fac_duel.locator(".duel-voters")).to_have_text(voters(2), timeout=TIMEOUT)
+
+    # Amira is mid-edit on "Purpose" when the winner changes "How we work": her words stay.
+    open_editor(amira, "Purpose")
+    editor(amira, "Purpose").fill("Half a thought")
+    expect(clause(fac, "Purpose").locator(".clause-editors")).to_have_text(
+        "Amira is editing this clause", timeout=TIMEOUT
+    )
+    fac_duel.get_by_role("button", name="Close and apply the winner").click()
+
+    # The winner is in the clause; the losing wording stays on record with its count.
+    winner = "We make care easy for everyone."
+    for page in everyone:
+        expect(clause(page, "How we work").locator(".clause-text")).to_have_text(
+            winner, timeout=TIMEOUT
+        )
+        results = clause(page, "How we work").locator(".duel-result-list")
+        expect(results.locator("li.winner")).to_contain_text("2 votes", timeout=TIMEOUT)
+        expect(results.locator("li.not-chosen")).to_contain_text(now)
+        expect(results.locator("li.not-chosen")).to_contain_text("kept on record")
+    expect(editor(amira, "Purpose")).to_have_value("Half a thought")
+    expect(editor(amira, "Purpose")).to_be_focused()
+    amira.once("dialog", lambda dialog: dialog.accept())  # "lose your changes?"
+    clause(amira, "Purpose").get_by_role("button", name="Cancel").click()
+    expect(editor(amira, "Purpose")).to_have_count(0)
+    expect(clause(fac, "Purpose").locator(".clause-editors")).to_be_hidden(timeout=TIMEOUT)
+
+    # A ranked duel with three wordings: Joost ranks and votes, then the facilitator cancels it.
+    clause(fac, "Purpose").get_by_text("Start a wording duel on this clause").click()
+    duel_form = clause(fac, "Purpose").locator(".duel-form")
+    duel_form.get_by_label("Wording 2", exact=True).fill("We help every person feel known.")
+    duel_form.get_by_role("button", name="Add a wording").click()
+    duel_form.get_by_label("Wording 3", exact=True).fill("We know every person we help.")
+    duel_form.get_by_label("How people vote").select_option("ranked")
+    duel_form.get_by_role("button", name="Start the duel").click()
+    ranked = clause(joost, "Purpose").locator(".duel.status-open")
+    expect(ranked).to_contain_text("Rank the wordings, best first", timeout=TIMEOUT)
+    ranked.get_by_role("button", name="Move up: Wording 3").click()
+    expect(ranked.get_by_role("button", name="Move up: Wording 3")).to_be_focused()
+    expect(ranked.locator(".duel-ranking li").nth(1)).to_contain_text("know")
+    ranked.get_by_role("button", name="Vote", exact=True).click()
+    expect(ranked).to_contain_text("Your vote is in", timeout=TIMEOUT)
+    clause(fac, "Purpose").locator(".duel.status-open").get_by_role(
+        "button", name="Cancel the duel"
+    ).click()
+    for page in everyone:
+        cancelled = clause(page, "Purpose").locator(".duel.status-cancelled")
+        expect(cancelled).to_contain_text("Cancelled: the draft did not change.", timeout=TIMEOUT)
+        expect(clause(page, "Purpose").locator(".clause-text")).to_have_text(resolved)
+        assert_not_reloaded(page)
+    assert not new_person.page_errors, new_person.page_errors
