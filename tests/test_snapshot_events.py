@@ -143,14 +143,60 @@ def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, 
     )
     joost.send("amendment.vote", {"amendment_id": amended["amendment_id"], "choice": "agree"})
     fran.send("amendment.accept", {"amendment_id": amended["amendment_id"]})
+
+    # Clause by clause: a refine round, people editing, consent per clause, a wording duel.
+    clause = fran.send("state.sync", {})["snapshot"]["document"]["clauses"][0]
+    key = clause["key"]
+    assert clause["body"] == "We serve our colleagues and patients."
+    refine = fran.send("round.add", {"kind": "refine", "prompt": "Sharpen", "minutes": 10})
+    assert fran.send("round.start", {"round_id": refine["round_id"]})["ok"]
+    assert amira.send("clause.editing", {"clause_key": key})["ok"]
+    assert fran.send("clause.editing", {"clause_key": key})["ok"]
+    saved = amira.send(
+        "clause.save",
+        {"clause_key": key, "body": "We serve our colleagues and our patients.", "based_on": 3},
+    )
+    assert saved == {"ok": True, "version": 4}
+    assert joost.send("clause.vote", {"clause_key": key, "choice": "object", "reason": "Whom?"})[
+        "ok"
+    ]
+    merged = fran.send(  # on a stale base: merged, and Joost's answer goes stale
+        "clause.save",
+        {"clause_key": key, "body": "We gladly serve our colleagues and patients.", "based_on": 3},
+    )
+    assert merged == {"ok": True, "version": 5}
+    duel = fran.send(
+        "duel.start",
+        {"clause_key": key, "options": ["gladly", "proudly"], "seconds": 60, "start": 3, "end": 9},
+    )
+    assert duel["ok"], duel
+    options = fran.send("state.sync", {})["snapshot"]["duels"][0]["options"]
+    assert joost.send("duel.vote", {"duel_id": duel["duel_id"], "ranking": [options[0]["id"]]})[
+        "ok"
+    ]
+    assert amira.send("duel.vote", {"duel_id": duel["duel_id"], "ranking": [options[1]["id"]]})[
+        "ok"
+    ]
+    assert joost.send("duel.vote", {"duel_id": duel["duel_id"], "ranking": [options[1]["id"]]})[
+        "ok"
+    ]
+    assert fran.send("duel.close", {"duel_id": duel["duel_id"]})["version"] == 6
+    assert joost.send("clause.vote", {"clause_key": key, "choice": "agree"})["ok"]
+    assert fran.send("clause.editing", {"clause_key": None})["ok"]
+
     with app.app_context():
         make_user("late@example.org")
-    amira.socket.disconnect()
+    amira.socket.disconnect()  # she was still editing: the mark goes with her
 
     for person in (fran, joost):
         replayed = replay(first[person], backlog[person] + person.socket.get_received())
         fresh = person.send("state.sync", {})["snapshot"]
         assert normalised(replayed) == normalised(fresh)
         assert fresh["workshop"]["title"] == "A sharper title"
-        assert fresh["document"]["number"] == 3  # the accepted amendment
         assert fresh["amendments"][0]["status"] == "accepted"
+        assert fresh["document"]["number"] == 6  # the duel's winner
+        assert fresh["document"]["body_md"] == "We proudly serve our colleagues and our patients."
+        assert fresh["duels"][0]["status"] == "decided"
+        assert fresh["editors"] == {}
+        assert fresh["wording"]["consent"][str(key)]["agree"] == 1
+    assert replayed["my_clause_votes"][str(key)]["stale"] is False  # Joost's, confirmed again

@@ -17,7 +17,7 @@ import dataclasses
 import difflib
 import re
 
-_HEADING = re.compile(r"^#{1,3}[ \t]+(.+?)[ \t#]*$")
+_HEADING = re.compile(r"^#{1,3}[ \t]+(\S.*?)[ \t#]*$")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -114,13 +114,18 @@ def body_span(markdown: str, clause: Clause) -> tuple[int, int]:
     """Where a clause's body lies in the document's text, for selections inside it."""
     if not clause.body:
         return (clause.start, clause.start)
-    start = markdown.find(clause.body, clause.start)
+    after = clause.start
+    if clause.heading:  # the words are below the heading line, even where the heading has them
+        line_end = markdown.find("\n", clause.start)
+        after = line_end if line_end >= 0 else len(markdown)
+    start = markdown.find(clause.body, after)
     return (start, start + len(clause.body)) if start >= 0 else (clause.start, clause.start)
 
 
 def match_keys(old: list[Clause], new: list[Part], next_key: int) -> tuple[list[int], int]:
     """Keys for the clauses of a new text: those that stayed (the same heading, or the same words
-    where there is no heading) keep theirs, rewritten ones in place keep theirs, others get new.
+    where there is no heading) keep theirs, moved or not, rewritten ones in place keep theirs,
+    others get new.
 
     Returns the keys and the next unused key.
     """
@@ -131,31 +136,44 @@ def match_keys(old: list[Clause], new: list[Part], next_key: int) -> tuple[list[
     matcher = difflib.SequenceMatcher(
         None, [identity(c) for c in old], [identity(p) for p in new], autojunk=False
     )
-    keys: list[int] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    opcodes = matcher.get_opcodes()
+    keys: list[int | None] = [None] * len(new)
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
-            keys.extend(c.key for c in old[i1:i2])
-        elif tag == "replace":
+            keys[j1:j2] = [c.key for c in old[i1:i2]]
+    # A clause moved elsewhere is the same clause: it keeps its key (and its votes).
+    used = {key for key in keys if key is not None}
+    for j, part in enumerate(new):
+        if keys[j] is None:
+            same = next(
+                (c for c in old if c.key not in used and identity(c) == identity(part)), None
+            )
+            if same is not None:
+                keys[j] = same.key
+                used.add(same.key)
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "replace":
             # A rewritten clause keeps its key: pair each new clause with the most similar
             # old one of the block, in order.
-            candidates = list(old[i1:i2])
-            for part in new[j1:j2]:
+            candidates = [c for c in old[i1:i2] if c.key not in used]
+            for j in range(j1, j2):
+                if keys[j] is not None:
+                    continue
                 best = max(
                     candidates,
-                    key=lambda c, part=part: _similarity(c, part),
+                    key=lambda c, part=new[j]: _similarity(c, part),
                     default=None,
                 )
-                if best is not None and _similarity(best, part) >= 0.5:
-                    keys.append(best.key)
+                if best is not None and _similarity(best, new[j]) >= 0.5:
+                    keys[j] = best.key
+                    used.add(best.key)
                     candidates = candidates[candidates.index(best) + 1 :]
-                else:
-                    keys.append(next_key)
-                    next_key += 1
-        elif tag == "insert":
-            for _index in range(j2 - j1):
-                keys.append(next_key)
-                next_key += 1
-    return keys, next_key
+    final: list[int] = []
+    for key in keys:
+        if key is None:
+            key, next_key = next_key, next_key + 1
+        final.append(key)
+    return final, next_key
 
 
 def _similarity(old: Part, new: Part) -> float:

@@ -313,7 +313,7 @@ def _new_version(
     change.emit("document.saved", document_payload(workshop, version))
     from .drafting import tell_stale_voters
 
-    tell_stale_voters(change, workshop, version)
+    tell_stale_voters(change, workshop, version, previous=latest)
     return version
 
 

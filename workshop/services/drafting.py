@@ -243,6 +243,8 @@ def apply_to_clause(
             )
         if base.body != clause.body:
             merged = merge(base.body, body, clause.body)
+            if merged is not None and clauses.problem_with_body(clause.heading, merged):
+                merged = None  # each text is one clause, but together they would not be
             if merged is None:
                 raise Conflict(
                     _(
@@ -356,6 +358,25 @@ def editors(workshop: Workshop, *, staff: bool) -> dict[str, list[str]]:
         if name not in names or name == _("Someone"):
             names.append(name)
     return out
+
+
+def release_participants_if_closed(change: WorkshopChange, workshop_id: int) -> None:
+    """When no refine round is open any more, participants' "editing" marks go (their saves
+    would be refused now); facilitators keep theirs."""
+    running = current_round(workshop_id)
+    if running is not None and running.kind == RoundKind.REFINE and is_open_for_input(running):
+        return
+    released = db.session.execute(
+        sa.update(Connection)
+        .where(
+            Connection.workshop_id == workshop_id,
+            Connection.participant_id.is_not(None),
+            Connection.editing_clause_key.is_not(None),
+        )
+        .values(editing_clause_key=None, editing_since=None)
+    ).rowcount
+    if released:
+        emit_editors(change, get_workshop(workshop_id))
 
 
 def emit_editors(change: WorkshopChange, workshop: Workshop) -> None:
@@ -482,13 +503,22 @@ def my_clause_votes(participant: Participant) -> dict[str, dict[str, Any]]:
     }
 
 
-def tell_stale_voters(change: WorkshopChange, workshop: Workshop, version: DocumentVersion) -> None:
+def tell_stale_voters(
+    change: WorkshopChange,
+    workshop: Workshop,
+    version: DocumentVersion,
+    *,
+    previous: DocumentVersion | None,
+) -> None:
     """After a new version: everyone whose clause vote it made stale sees the difference and
-    is asked to confirm again (their own screens only)."""
+    is asked to confirm again (their own screens only; clauses this version left alone are
+    not news)."""
     current = {c.key: c for c in clauses_of(version)}
+    before = {c.key: c.markdown for c in clauses_of(previous)} if previous else {}
+    changed = {key for key, clause in current.items() if before.get(key) != clause.markdown}
     for vote in _votes(workshop.id):
         clause = current.get(vote.clause_key)
-        if clause is None or vote.voted_text == clause.markdown:
+        if vote.clause_key not in changed or clause is None or vote.voted_text == clause.markdown:
             continue
         change.tell(
             vote.participant_id,

@@ -261,7 +261,13 @@ def close_duel(actor: User, duel_id: int) -> Duel:
         duel.winner_id = winner_id
         duel.result = result
         if winner.text.strip() != duel.original.strip():
-            duel.version_made = _apply_winner(change, workshop, duel, winner, actor).number
+            try:
+                duel.version_made = _apply_winner(change, workshop, duel, winner, actor).number
+            except InvalidState as error:
+                if error.code != "unchanged":
+                    raise
+                # The clause already says what won (edited in while the duel ran): decided,
+                # with no new version.
         db.session.flush()
         audit.record(actor, workshop.id, "duel.close", f"Closed duel {duel.id}")
         emit_duel(change, duel)

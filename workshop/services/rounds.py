@@ -220,8 +220,11 @@ def results_visible(round_: Round) -> bool:
 
 
 def _emit_agenda(change: WorkshopChange, workshop_id: int) -> None:
+    from .drafting import release_participants_if_closed
+
     rounds = list_rounds(workshop_id)
     change.emit("agenda.changed", {"rounds": [round_payload(r) for r in rounds]})
+    release_participants_if_closed(change, workshop_id)
 
 
 def _round_for_staff(actor: User, round_id: int) -> tuple[Workshop, Round]:

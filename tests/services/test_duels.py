@@ -1,0 +1,409 @@
+"""Wording duels: 2–5 wordings of a clause in a timed, blind vote; the winner goes in."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from workshop import clock
+from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.extensions import db
+from workshop.models import DocumentVersion, DuelOption, DuelStatus, VersionSource
+from workshop.services import document, drafting, duels, live
+
+TEXT = (
+    "## Purpose\n\nWe help every patient feel known.\n\n"
+    "## How we work\n\nWe listen first and we act with care."
+)
+PURPOSE = "We help every patient feel known."
+
+
+@pytest.fixture(autouse=True)
+def real_time_again():
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def draft(facilitator, workshop):
+    drafting.paste_document(facilitator, workshop.id, TEXT, based_on=None)
+    return workshop
+
+
+@pytest.fixture
+def people(draft):
+    return [join(draft, name) for name in ("Amira", "Joost", "Li", "Mo", "Noor", "Ola", "Pim")]
+
+
+def key_of(workshop, heading: str) -> int:
+    latest = document.latest_version(workshop.id)
+    return next(c.key for c in drafting.clauses_of(latest) if c.heading == heading)
+
+
+def body_of(workshop, heading: str) -> str:
+    latest = document.latest_version(workshop.id)
+    return next(c.body for c in drafting.clauses_of(latest) if c.heading == heading)
+
+
+def versions(workshop) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(DocumentVersion.id)).where(
+            DocumentVersion.workshop_id == workshop.id
+        )
+    )
+
+
+def start(facilitator, workshop, options, heading="Purpose", **kwargs):
+    kwargs.setdefault("seconds", 60)
+    return duels.start_duel(
+        facilitator, workshop.id, clause_key=key_of(workshop, heading), options=options, **kwargs
+    )
+
+
+def option_ids(duel) -> list[int]:
+    return [option.id for option in duel.options]
+
+
+# --- starting -------------------------------------------------------------------------------
+
+
+def test_a_duel_puts_wordings_of_a_clause_to_a_timed_vote(facilitator, draft):
+    duel = start(facilitator, draft, [PURPOSE, "We help every patient feel seen.  "], seconds=90)
+    assert duel.status == DuelStatus.OPEN and duel.version_number == 1
+    assert duel.original == PURPOSE  # the whole clause, without its heading
+    assert [o.text for o in duel.options] == [PURPOSE, "We help every patient feel seen."]
+    left = (duel.ends_at - clock.now()).total_seconds()
+    assert 85 < left <= 90
+    payload = duels.duel_payload(duel)
+    assert [(p["op"], p["text"]) for p in payload["options"][1]["diff"] if p["op"] != "equal"] == [
+        ("delete", "known."),
+        ("insert", "seen."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "seconds", "method", "field"),
+    [
+        (["Only one wording"], 60, "choose_one", "options"),
+        (["Same words", "  same   WORDS "], 60, "choose_one", "options"),
+        (["", "   ", "One real one"], 60, "choose_one", "options"),
+        ([f"Wording {i}" for i in range(6)], 60, "choose_one", "options"),
+        (["Long " * 201, "Short"], 60, "choose_one", "options"),
+        (["A", "B"], 14, "choose_one", "seconds"),
+        (["A", "B"], 30 * 60 + 1, "choose_one", "seconds"),
+        (["A", "B"], 60, "approval", "method"),
+        (["A", "B\n\n## A heading"], 60, "choose_one", "body"),
+    ],
+)
+def test_a_badly_set_up_duel_is_refused(facilitator, draft, options, seconds, method, field):
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed) as refused:
+        start(facilitator, draft, options, seconds=seconds, method=method)
+    assert refused.value.details["field"] == field
+    assert db_fingerprint() == before
+
+
+def test_the_limits_themselves_are_allowed(facilitator, draft):
+    start(facilitator, draft, [f"Wording {i}" for i in range(5)], seconds=15)
+    start(facilitator, draft, ["A", "B"], heading="How we work", seconds=30 * 60)
+
+
+def test_a_duel_on_part_of_a_clause_must_stay_inside_its_words(facilitator, draft):
+    body = document.latest_version(draft.id).body_md
+    care = body.index("care")
+    duel = start(
+        facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
+    )
+    assert duel.original == "care"
+    before = db_fingerprint()
+    heading = body.index("How we work")
+    across = (body.index("known."), body.index("We listen") + 9)
+    for span in [(heading, heading + 6), across, (care, care), (care + 4, care), (0, 2)]:
+        with pytest.raises(ValidationFailed) as refused:
+            start(facilitator, draft, ["X", "Y"], start=span[0], end=span[1])
+        assert refused.value.details["field"] == "span", span
+    assert db_fingerprint() == before
+
+
+def test_one_open_duel_per_clause(facilitator, draft, people):
+    first = start(facilitator, draft, ["A", "B"])
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        start(facilitator, draft, ["C", "D"])
+    assert refused.value.code == "duel_open"
+    assert db_fingerprint() == before
+    start(facilitator, draft, ["E", "F"], heading="How we work")  # another clause is fine
+    duels.cancel_duel(facilitator, first.id)
+    start(facilitator, draft, ["C", "D"])  # and once the first is over, so is this one
+
+
+def test_only_facilitators_start_duels_on_clauses_that_exist(facilitator, draft, people):
+    with pytest.raises(Forbidden):
+        duels.start_duel(
+            people[0], draft.id, clause_key=key_of(draft, "Purpose"), options=["A", "B"], seconds=60
+        )
+    with pytest.raises(NotFound):
+        duels.start_duel(facilitator, draft.id, clause_key=999, options=["A", "B"], seconds=60)
+    assert duels.list_duels(draft.id) == []
+
+
+# --- voting ---------------------------------------------------------------------------------
+
+
+def test_the_duel_is_blind_until_it_is_closed(facilitator, draft, people):
+    duel = start(facilitator, draft, [PURPOSE, "We know every patient."])
+    first, second = option_ids(duel)
+    duels.vote_in_duel(people[0], duel.id, [second])
+    duels.vote_in_duel(people[1], duel.id, [first])
+    for viewer in (facilitator, people[0], people[2]):
+        (shown,) = live.build_snapshot(draft.id, viewer)["duels"]
+        assert shown["voters"] == 2
+        assert shown["results"] is None and shown["winner_id"] is None
+        assert shown["status"] == "open"
+    assert live.build_snapshot(draft.id, people[0])["my_duel_votes"] == {str(duel.id): [second]}
+    assert live.build_snapshot(draft.id, people[2])["my_duel_votes"] == {}
+
+
+def test_a_new_vote_replaces_the_last(facilitator, draft, people):
+    duel = start(facilitator, draft, ["A", "B", "C"])
+    a, b, c = option_ids(duel)
+    duels.vote_in_duel(people[0], duel.id, [a])
+    mine = duels.vote_in_duel(people[0], duel.id, [c])
+    assert mine == {"duel_id": duel.id, "ranking": [c]}
+    assert duels.duel_payload(duel)["voters"] == 1
+    assert duels.my_duel_votes(people[0]) == {str(duel.id): [c]}
+    closed = duels.close_duel(facilitator, duel.id)
+    assert closed.result["counts"] == {str(a): 0, str(b): 0, str(c): 1}
+
+
+def test_votes_are_checked(facilitator, draft, people):
+    duel = start(facilitator, draft, ["A", "B"])
+    a, b = option_ids(duel)
+    other = start(facilitator, draft, ["C", "D"], heading="How we work")
+    outsider = join(make_workshop(make_user("other@example.org")), "Olga")
+    before = db_fingerprint()
+    for ranking in ([a, b], [], [other.options[0].id], [a, a]):
+        with pytest.raises(ValidationFailed):
+            duels.vote_in_duel(people[0], duel.id, ranking)
+    with pytest.raises(Forbidden):
+        duels.vote_in_duel(facilitator, duel.id, [a])
+    with pytest.raises(NotFound):
+        duels.vote_in_duel(outsider, duel.id, [a])
+    assert db_fingerprint() == before
+
+
+def test_voting_closes_when_the_time_is_up(facilitator, draft, people):
+    duel = start(facilitator, draft, ["A", "B"], seconds=30)
+    a, b = option_ids(duel)
+    clock.advance(29)
+    duels.vote_in_duel(people[0], duel.id, [a])
+    clock.advance(2)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        duels.vote_in_duel(people[1], duel.id, [b])
+    assert refused.value.code == "voting_closed"
+    with pytest.raises(InvalidState):
+        duels.vote_in_duel(people[0], duel.id, [b])  # nor can an earlier vote change
+    assert db_fingerprint() == before
+
+
+# --- closing --------------------------------------------------------------------------------
+
+
+def test_the_winner_goes_into_the_draft_and_the_losers_stay_on_record(facilitator, draft, people):
+    wordings = [PURPOSE, "We know every patient by name.", "We help every person feel known."]
+    duel = start(facilitator, draft, wordings)
+    original, by_name, person = option_ids(duel)
+    for voter, choice in zip(
+        people[:5], [by_name, by_name, by_name, person, original], strict=True
+    ):
+        duels.vote_in_duel(voter, duel.id, [choice])
+    closed = duels.close_duel(facilitator, duel.id)
+    assert closed.status == DuelStatus.DECIDED and closed.winner_id == by_name
+    assert closed.version_made == 2
+
+    latest = document.latest_version(draft.id)
+    assert (latest.number, latest.source, latest.duel_id) == (2, VersionSource.DUEL, duel.id)
+    assert latest.note == f"Duel #{duel.id}" and latest.author.id == facilitator.id
+    assert latest.clause_key == key_of(draft, "Purpose")
+    assert body_of(draft, "Purpose") == "We know every patient by name."
+    assert body_of(draft, "How we work") == "We listen first and we act with care."
+
+    payload = duels.duel_payload(closed)
+    assert [o["text"] for o in payload["options"]] == wordings
+    assert payload["results"] == {
+        "counts": {str(original): 1, str(by_name): 3, str(person): 1},
+        "voters": 5,
+    }
+    assert payload["winner_id"] == by_name and payload["version_made"] == 2
+    assert db.session.scalar(
+        sa.select(sa.func.count(DuelOption.id)).where(DuelOption.duel_id == duel.id)
+    ) == len(wordings)
+    with pytest.raises(InvalidState):
+        duels.close_duel(facilitator, duel.id)
+    with pytest.raises(InvalidState):
+        duels.vote_in_duel(people[5], duel.id, [person])
+
+
+def test_a_tie_goes_to_the_wording_listed_first(facilitator, draft, people):
+    duel = start(facilitator, draft, ["We know every patient.", "We see every patient."])
+    first, second = option_ids(duel)
+    duels.vote_in_duel(people[0], duel.id, [second])
+    duels.vote_in_duel(people[1], duel.id, [first])
+    assert duels.close_duel(facilitator, duel.id).winner_id == first
+    assert body_of(draft, "Purpose") == "We know every patient."
+
+
+def test_a_ranked_duel_is_decided_by_instant_runoff(facilitator, draft, people):
+    duel = start(
+        facilitator, draft, ["Alpha words.", "Beta words.", "Gamma words."], method="ranked"
+    )
+    a, b, c = option_ids(duel)
+    ballots = [[a], [a], [a], [b, c], [b, c], [c, b], [c, b]]
+    for voter, ranking in zip(people, ballots, strict=True):
+        duels.vote_in_duel(voter, duel.id, ranking)
+    closed = duels.close_duel(facilitator, duel.id)
+    # Most first choices (Alpha) is not a majority; Gamma goes out and its voters carry Beta.
+    assert closed.winner_id == b
+    assert closed.result["counts"] == {str(a): 3, str(b): 2, str(c): 2}
+    assert closed.result["rounds"] == [
+        {str(a): 3, str(b): 2, str(c): 2},
+        {str(a): 3, str(b): 4},
+    ]
+    assert body_of(draft, "Purpose") == "Beta words."
+
+
+def test_when_the_original_wins_there_is_no_new_version(facilitator, draft, people):
+    duel = start(facilitator, draft, [PURPOSE + " ", "We know every patient."])
+    original, _other = option_ids(duel)
+    duels.vote_in_duel(people[0], duel.id, [original])
+    closed = duels.close_duel(facilitator, duel.id)
+    assert closed.winner_id == original and closed.version_made is None
+    assert versions(draft) == 1
+    assert duels.duel_payload(closed)["results"]["counts"][str(original)] == 1
+
+
+def test_a_duel_without_votes_cannot_be_closed(facilitator, draft):
+    duel = start(facilitator, draft, ["A", "B"])
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        duels.close_duel(facilitator, duel.id)
+    assert refused.value.code == "no_votes"
+    assert db_fingerprint() == before
+
+
+def test_a_cancelled_duel_leaves_the_draft_as_it_was(facilitator, draft, people):
+    duel = start(facilitator, draft, ["A", "B"])
+    duels.vote_in_duel(people[0], duel.id, [duel.options[1].id])
+    text = document.latest_version(draft.id).body_md
+    cancelled = duels.cancel_duel(facilitator, duel.id)
+    assert cancelled.status == DuelStatus.CANCELLED
+    assert versions(draft) == 1 and document.latest_version(draft.id).body_md == text
+    payload = duels.duel_payload(cancelled)
+    assert payload["status"] == "cancelled" and payload["results"] is None
+    assert [d.id for d in duels.list_duels(draft.id)] == [duel.id]  # it stays on record
+    for refused in (
+        lambda: duels.close_duel(facilitator, duel.id),
+        lambda: duels.cancel_duel(facilitator, duel.id),
+        lambda: duels.vote_in_duel(people[1], duel.id, [duel.options[0].id]),
+    ):
+        with pytest.raises(InvalidState):
+            refused()
+
+
+def test_only_facilitators_close_or_cancel(facilitator, draft, people):
+    duel = start(facilitator, draft, ["A", "B"])
+    duels.vote_in_duel(people[0], duel.id, [duel.options[0].id])
+    before = db_fingerprint()
+    for action in (duels.close_duel, duels.cancel_duel):
+        with pytest.raises(Forbidden):
+            action(people[0], duel.id)
+    assert db_fingerprint() == before
+
+
+def test_a_span_winner_is_merged_with_edits_made_while_the_duel_ran(facilitator, draft, people):
+    body = document.latest_version(draft.id).body_md
+    care = body.index("care")
+    duel = start(
+        facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
+    )
+    drafting.save_clause(
+        facilitator,
+        draft.id,
+        key_of(draft, "How we work"),
+        "We always listen first and we act with care.",
+        based_on=1,
+    )
+    duels.vote_in_duel(people[0], duel.id, [duel.options[1].id])
+    closed = duels.close_duel(facilitator, duel.id)
+    assert closed.version_made == 3
+    assert body_of(draft, "How we work") == "We always listen first and we act with kindness."
+
+
+def test_a_winner_that_no_longer_fits_is_refused_and_the_duel_stays_open(
+    facilitator, draft, people
+):
+    body = document.latest_version(draft.id).body_md
+    care = body.index("care")
+    duel = start(
+        facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
+    )
+    drafting.save_clause(
+        facilitator,
+        draft.id,
+        key_of(draft, "How we work"),
+        "We listen first and we act with respect.",
+        based_on=1,
+    )
+    duels.vote_in_duel(people[0], duel.id, [duel.options[1].id])
+    before = db_fingerprint()
+    with pytest.raises(Conflict):
+        duels.close_duel(facilitator, duel.id)
+    assert db_fingerprint() == before
+    assert duels.cancel_duel(facilitator, duel.id).status == DuelStatus.CANCELLED
+
+
+def test_a_duel_over_words_that_also_stand_in_the_heading_changes_the_words(facilitator, workshop):
+    drafting.paste_document(
+        facilitator, workshop.id, "## Purpose\n\nCare.\n\n## What we value\n\nvalue", based_on=None
+    )
+    amira = join(workshop, "Amira")
+    body = document.latest_version(workshop.id).body_md
+    word = body.rindex("value")
+    duel = duels.start_duel(
+        facilitator,
+        workshop.id,
+        clause_key=key_of(workshop, "What we value"),
+        options=["value", "kindness"],
+        seconds=60,
+        start=word,
+        end=word + 5,
+    )
+    duels.vote_in_duel(amira, duel.id, [duel.options[1].id])
+    duels.close_duel(facilitator, duel.id)
+    assert document.latest_version(workshop.id).body_md.endswith("## What we value\n\nkindness")
+
+
+def test_a_winner_already_written_into_the_clause_is_decided_without_a_new_version(
+    facilitator, draft, people
+):
+    body = document.latest_version(draft.id).body_md
+    care = body.index("care")
+    duel = start(
+        facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
+    )
+    # While the room votes, someone edits the very same change into the clause by hand.
+    drafting.save_clause(
+        facilitator,
+        draft.id,
+        key_of(draft, "How we work"),
+        "We listen first and we act with kindness.",
+        based_on=1,
+    )
+    kindness = duel.options[1].id
+    duels.vote_in_duel(people[0], duel.id, [kindness])
+    closed = duels.close_duel(facilitator, duel.id)
+    assert closed.status == DuelStatus.DECIDED and closed.winner_id == kindness
+    assert closed.version_made is None and versions(draft) == 2
+    assert body_of(draft, "How we work") == "We listen first and we act with kindness."
