@@ -163,3 +163,14 @@ def test_amendments_can_be_voted_on_by_the_workshops_method(
     # A later change of the setting does not change how this amendment is counted.
     draft.amendment_method = "consent"
     assert amendments.amendment_payload(amendment, staff=False)["counts"] == counts
+
+
+def test_an_amendment_already_written_into_the_draft_is_accepted_without_a_new_version(
+    facilitator, draft
+):
+    amendment = suggest(join(draft), draft, "patients", "neighbours")
+    document.save_version(facilitator, draft.id, TEXT.replace("patients", "neighbours"), based_on=1)
+    version = amendments.accept_amendment(facilitator, amendment.id)
+    assert version.number == 2  # the facilitator's edit; nothing new was needed
+    assert amendment.status == AmendmentStatus.ACCEPTED
+    assert amendment.decided_note == "The draft already says this."

@@ -300,6 +300,24 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         raise Conflict(
             _("The draft changed in the same words since; this amendment no longer fits.")
         ) from None
+    except InvalidState as error:
+        if error.code != "unchanged":
+            raise
+    # The draft already says what the amendment asks for (someone wrote it in meanwhile):
+    # accepted, with no new version.
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(amendment)
+        if amendment.status != AmendmentStatus.OPEN:
+            raise InvalidState(_("This amendment is already decided."))
+        amendment.status = AmendmentStatus.ACCEPTED
+        amendment.decided_note = " ".join((note or "").split())[:500] or _(
+            "The draft already says this."
+        )
+        audit.record(actor, workshop.id, "amendment.accept", f"Accepted amendment {amendment.id}")
+        emit_amendment(change, amendment)
+        latest = document.latest_version(workshop.id)
+        assert latest is not None
+    return latest
 
 
 def _accept_in_clause(
