@@ -1695,6 +1695,80 @@
     return details;
   }
 
+  // -- amendments: answered by the method each was proposed under ---------------------------
+  const AMEND_CHOICES = {
+    consent: ["agree", "live_with", "object"],
+    approval: ["yes", "no"],
+    score: ["1", "2", "3", "4", "5"],
+  };
+
+  /** How an answer reads on screen ("Can live with it", "Yes", "4"). */
+  function amendChoiceText(method, choice) {
+    if (method === "approval") return T[`amend_${choice}`] || choice;
+    if (method === "score") return String(choice);
+    return T[`consent_${choice}`] || choice;
+  }
+
+  /** The counts in the words of the amendment's method; a score also gets its average. */
+  function amendCounts(a) {
+    const counts = a.counts || {};
+    if (a.method === "approval") return fmt(T.amend_counts_approval, { yes: counts.yes || 0, no: counts.no || 0 });
+    if (a.method === "score") {
+      const total = AMEND_CHOICES.score.reduce((sum, k) => sum + (counts[k] || 0), 0);
+      if (!total || a.mean == null) return T.amend_no_scores;
+      const mean = Number(a.mean).toLocaleString(document.documentElement.lang || undefined,
+        { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+      const parts = [fmt(total === 1 ? T.amend_mean.one : T.amend_mean.other, { mean, n: total })];
+      for (const k of [...AMEND_CHOICES.score].reverse()) {
+        const n = counts[k] || 0;
+        if (n) parts.push(fmt(n === 1 ? T.amend_gave.one : T.amend_gave.other, { n, score: k }));
+      }
+      return parts.join(" · ");
+    }
+    return fmt(T.amend_counts, { agree: counts.agree || 0, live_with: counts.live_with || 0, object: counts.object || 0 });
+  }
+
+  async function voteOnAmendment(a, choice, reason = "") {
+    const ack = await command("amendment.vote", { amendment_id: a.id, choice, reason });
+    if (ack.ok) announce(T.answer_saved);
+    else notice(ack.error.message);
+  }
+
+  /** A participant's controls for an open amendment: buttons (consent, approval) that show the
+   * answer given with aria-pressed, or a radio group of scores (arrow keys move and answer). */
+  function amendmentControls(a, mine) {
+    const method = AMEND_CHOICES[a.method] ? a.method : "consent";
+    const key = (choice) => `amend-${a.id}-${choice}`;
+    if (method === "score") {
+      const group = el("fieldset", { class: "score-controls amend-vote" },
+        el("legend", { text: T.amend_score_label }));
+      for (const choice of AMEND_CHOICES.score) {
+        const id = key(choice);
+        group.append(el("span", { class: "score-option" },
+          el("input", { type: "radio", name: `amend-${a.id}-score`, id, value: choice,
+            checked: mine === choice, "data-focus-key": id,
+            onchange: () => voteOnAmendment(a, choice) }),
+          el("label", { for: id, text: choice })));
+      }
+      return group;
+    }
+    const questionId = `amend-${a.id}-question`;
+    const group = el("div", { class: "moderation amend-vote", role: "group", "aria-labelledby": questionId });
+    for (const choice of AMEND_CHOICES[method]) {
+      group.append(el("button", { type: "button", class: "small", "data-focus-key": key(choice),
+        "aria-pressed": String(mine === choice), text: amendChoiceText(method, choice),
+        onclick: () => {
+          if (choice !== "object") return voteOnAmendment(a, choice);
+          const reason = window.prompt(T.object_reason, "") || "";
+          if (reason.trim()) voteOnAmendment(a, choice, reason);
+        } }));
+    }
+    return el("div", { class: "amend-answer" },
+      el("p", { class: "amend-question", id: questionId,
+        text: method === "approval" ? T.amend_approve_question : T.amend_consent_question }),
+      group);
+  }
+
   function renderAmendments() {
     const list = $("#amendments");
     if (!list) return;
@@ -1704,42 +1778,35 @@
       source.dataset.version = String(state.document.number);
     }
     const amendments = [...(state.amendments || [])].reverse();
+    const mine = state.my_amendment_votes || {};
+    // Redraw only on news, so a field in use (a score, a value tag) keeps its focus.
+    if (!needsRedraw(list, { amendments, mine, names: amendments.map((a) => clauseName(a.clause_key)) })) return;
     if (!amendments.length) {
       list.replaceChildren(el("li", { class: "empty", text: T.no_amendments }));
       return;
     }
-    const mine = state.my_amendment_votes || {};
+    const active = document.activeElement;
+    const focusKey = active && list.contains(active) ? active.dataset.focusKey : null;
     list.replaceChildren(...amendments.map((a) => {
       const diff = el("p", { class: "diff" }, ...a.diff.map((piece) =>
         piece.op === "insert" ? el("ins", { text: piece.text })
           : piece.op === "delete" ? el("del", { text: piece.text }) : piece.text));
-      const meta = [fmt(T.on_version, { n: a.version_number }), T.amend_status[a.status]];
+      const method = AMEND_CHOICES[a.method] ? a.method : "consent";
+      const meta = [fmt(T.on_version, { n: a.version_number }), T.amend_status[a.status], T.amend_methods[method]];
       const where = a.clause_key != null ? clauseName(a.clause_key) : null;
       if (where) meta.unshift(fmt(T.amend_in_clause, { clause: where }));
       if (a.author) meta.unshift(a.author.name + " · " + a.author.level);
-      const item = el("li", { class: `amendment status-${a.status}` }, diff,
+      const answer = mine[String(a.id)];
+      const item = el("li", { class: `amendment status-${a.status} method-${method}`, "data-amendment-id": String(a.id) }, diff,
         a.reason ? el("p", { text: a.reason }) : null,
         el("p", { class: "meta", text: meta.join(" · ") }),
-        el("p", { class: "meta", text: fmt(T.amend_counts, a.counts) }),
-        a.objections.length ? el("ul", { class: "meta" }, ...a.objections.map((r) => el("li", { text: r }))) : null,
+        el("p", { class: "meta amend-counts", text: amendCounts({ ...a, method }) }),
+        (a.objections || []).length ? el("ul", { class: "meta" }, ...a.objections.map((r) => el("li", { text: r }))) : null,
         a.decided_note ? el("p", { class: "meta", text: a.decided_note }) : null,
         valueTags(a, "amendment_id", a.status === "open"));
-      if (role === "participant" && a.status === "open") {
-        const group = el("div", { class: "moderation", role: "group" });
-        for (const choice of ["agree", "live_with", "object"]) {
-          group.append(el("button", { type: "button", class: "small",
-            "aria-pressed": String(mine[String(a.id)] === choice), text: T[`consent_${choice}`],
-            onclick: async () => {
-              let reason = "";
-              if (choice === "object") {
-                reason = window.prompt(T.object_reason, "") || "";
-                if (!reason.trim()) return;
-              }
-              const ack = await command("amendment.vote", { amendment_id: a.id, choice, reason });
-              if (!ack.ok) notice(ack.error.message);
-            } }));
-        }
-        item.append(group);
+      if (role === "participant" && a.status === "open") item.append(amendmentControls({ ...a, method }, answer));
+      if (role === "participant" && answer != null) {
+        item.append(el("p", { class: "my-answer", text: fmt(T.your_answer, { choice: amendChoiceText(method, answer) }) }));
       }
       if (isFacilitator && a.status === "open") {
         item.append(el("div", { class: "moderation", role: "group" },
@@ -1752,6 +1819,10 @@
       }
       return item;
     }));
+    if (focusKey) {
+      const again = list.querySelector(`[data-focus-key="${focusKey}"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
   }
 
   const amendSource = $("#amend-source");

@@ -1,9 +1,9 @@
 """Fixtures for end-to-end browser tests: a real ``workshop serve`` process and Chromium.
 
 The server runs exactly as in production (``workshop serve`` under gevent, a
-SQLite file, a facilitator made with ``workshop create-user``); the browser is
-the system's Chromium driven by Playwright's sync API. Every simulated person
-gets their own browser context, so their cookies never mix.
+SQLite file, a facilitator and a leadership account made with ``workshop create-user``);
+the browser is the system's Chromium driven by Playwright's sync API. Every simulated
+person gets their own browser context, so their cookies never mix.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ STARTUP_TIMEOUT = 20.0
 FACILITATOR_EMAIL = "fac@example.org"
 FACILITATOR_NAME = "Fran Facilitator"
 FACILITATOR_PASSWORD = "correct-horse-battery"
+LEADERSHIP_EMAIL = "lead@example.org"
+LEADERSHIP_NAME = "Lena Leader"
+LEADERSHIP_PASSWORD = "staple-battery-horse"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class LiveServer:
     log_path: Path
     facilitator_email: str = FACILITATOR_EMAIL
     facilitator_password: str = FACILITATOR_PASSWORD
+    # An account with the leadership role; a facilitator adds it to a workshop as staff.
+    leadership_email: str = LEADERSHIP_EMAIL
+    leadership_name: str = LEADERSHIP_NAME
+    leadership_password: str = LEADERSHIP_PASSWORD
 
     def log(self) -> str:
         try:
@@ -93,23 +100,37 @@ def _server_env(database: Path) -> dict[str, str]:
     return env
 
 
-def _run_cli(args: list[str], env: dict[str, str], log_path: Path) -> None:
-    """Run one ``workshop`` command; fail the test with its output when it fails."""
-    result = subprocess.run(
+def _start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start one ``workshop`` command; :func:`_finish_cli` waits for it."""
+    return subprocess.Popen(
         [str(_workshop_executable()), *args],
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         text=True,
-        timeout=60,
-        check=False,
     )
+
+
+def _finish_cli(process: subprocess.Popen[str], log_path: Path) -> None:
+    """Wait for a ``workshop`` command; fail the test with its output when it fails."""
+    args = process.args[1:]  # type: ignore[index]
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        stdout, stderr = process.communicate()
     with log_path.open("a") as log:
-        log.write(f"$ workshop {' '.join(args)}\n{result.stdout}{result.stderr}\n")
-    if result.returncode != 0:
+        log.write(f"$ workshop {' '.join(args)}\n{stdout}{stderr}\n")
+    if process.returncode != 0:
         pytest.fail(
-            f"`workshop {' '.join(args)}` exited with {result.returncode}:\n"
-            f"{result.stdout}\n{result.stderr}"
+            f"`workshop {' '.join(args)}` exited with {process.returncode}:\n{stdout}\n{stderr}"
         )
+
+
+def _run_cli(args: list[str], env: dict[str, str], log_path: Path) -> None:
+    """Run one ``workshop`` command; fail the test with its output when it fails."""
+    _finish_cli(_start_cli(args, env), log_path)
 
 
 def _healthy(url: str) -> bool:
@@ -134,16 +155,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture
 def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """A real ``workshop serve`` on a free port, with one facilitator account."""
+    """A real ``workshop serve`` on a free port, with a facilitator and a leadership account."""
     database = tmp_path / "e2e.sqlite3"
     log_path = tmp_path / "server.log"
     env = _server_env(database)
 
     _run_cli(["db", "upgrade"], env, log_path)
-    create_facilitator = ["create-user", "--role", "facilitator"]
-    create_facilitator += ["--email", FACILITATOR_EMAIL, "--name", FACILITATOR_NAME]
-    _run_cli(create_facilitator, {**env, "WORKSHOP_PASSWORD": FACILITATOR_PASSWORD}, log_path)
-
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with log_path.open("ab") as log:
@@ -154,8 +171,21 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+    # The accounts are made while the server starts (each command takes a second or so).
+    accounts = [
+        _start_cli(
+            ["create-user", "--role", role, "--email", email, "--name", name],
+            {**env, "WORKSHOP_PASSWORD": password},
+        )
+        for role, email, name, password in (
+            ("facilitator", FACILITATOR_EMAIL, FACILITATOR_NAME, FACILITATOR_PASSWORD),
+            ("leadership", LEADERSHIP_EMAIL, LEADERSHIP_NAME, LEADERSHIP_PASSWORD),
+        )
+    ]
     server = LiveServer(url=url, log_path=log_path)
     try:
+        for account in accounts:
+            _finish_cli(account, log_path)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not _healthy(url):
             if process.poll() is not None:
@@ -171,6 +201,10 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
             time.sleep(0.2)
         yield server
     finally:
+        for account in accounts:
+            if account.poll() is None:
+                account.kill()
+                account.wait(timeout=10)
         _stop(process)
         if _test_failed(request):
             print(f"\n----- workshop serve log ({log_path}) -----\n{server.log()}")

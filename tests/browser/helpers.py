@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -31,12 +32,48 @@ def assert_not_reloaded(page: Page) -> None:
     )
 
 
-def log_in_facilitator(page: Page, email: str, password: str) -> None:
+def log_in(page: Page, email: str, password: str) -> None:
+    """Log a staff account (facilitator or leadership) in; their workshops are shown."""
     page.goto("/login")
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="My workshops")).to_be_visible()
+
+
+log_in_facilitator = log_in
+
+
+def add_staff(page: Page, email: str, role: str) -> None:
+    """On the open console, add an account to the workshop's staff (the page reloads)."""
+    staff = page.locator("section").filter(
+        has=page.get_by_role("heading", name="Co-facilitators and leadership")
+    )
+    staff.get_by_label("Account email").fill(email)
+    staff.get_by_label("Role", exact=True).select_option(role)
+    staff.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("can now open this workshop")).to_be_visible(timeout=TIMEOUT)
+
+
+def select_in_amend_source(page: Page, words: str) -> None:
+    """Select ``words`` (their first occurrence) in the suggest-a-change source text."""
+    page.evaluate(
+        """(words) => { const t = document.querySelector('#amend-source');
+                        const i = t.value.indexOf(words); t.focus();
+                        t.setSelectionRange(i, i + words.length);
+                        t.dispatchEvent(new Event('select')); }""",
+        words,
+    )
+
+
+def pdf_text(path: str | Path) -> str:
+    """The text of a PDF file, its whitespace collapsed to single spaces and the words that the
+    print stylesheet hyphenated at a line end ("al‐ ways") joined again."""
+    from pypdf import PdfReader
+
+    text = " ".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    text = re.sub(r"[\u2010\u00ad]\s+", "", text)
+    return " ".join(text.split())
 
 
 def create_workshop(page: Page, title: str, organisation: str, values: str) -> int:

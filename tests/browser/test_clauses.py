@@ -1,8 +1,10 @@
 """The draft clause by clause, live: co-editing with merges and conflicts, consent per clause
-that goes stale, an amendment inside a clause, and a wording duel.
+that goes stale, amendments inside a clause, and wording duels; then the agreed text is locked
+as final, and leadership signs it off and downloads the PDF with its origins appendix.
 
-Two participants (Amira, Joost) and a facilitator (Fran), each in their own browser
-context, against a real ``workshop serve``; nothing is reloaded after the start.
+Two participants (Amira, Joost), a facilitator (Fran) and leadership (Lena), each in their own
+browser context, against a real ``workshop serve``; the live screens are never reloaded after
+the start.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from playwright.sync_api import Locator, Page, expect
 
 from .helpers import (
     TIMEOUT,
+    add_staff,
     assert_not_reloaded,
     create_workshop,
     join,
-    log_in_facilitator,
+    log_in,
     mark_page,
+    pdf_text,
+    select_in_amend_source,
     voters,
     wait_until_live,
 )
@@ -63,11 +68,12 @@ def start_refine_round(fac: Page) -> None:
     expect(fac.locator("#round-prompt")).to_have_text("Sharpen the draft together", timeout=TIMEOUT)
 
 
-def test_clauses_are_co_edited_answered_amended_and_duelled_live(live_server, new_person):
+def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server, new_person):
     fac = new_person("Fran")
-    log_in_facilitator(fac, live_server.facilitator_email, live_server.facilitator_password)
+    log_in(fac, live_server.facilitator_email, live_server.facilitator_password)
     workshop_id = create_workshop(fac, "Clause by clause", "Harbour Health", "Care")
     join_link = fac.locator("#join-link").get_attribute("href")
+    add_staff(fac, live_server.leadership_email, "leadership")
     fac.goto(f"/workshops/{workshop_id}/document")
     fac.get_by_label("Mission text (Markdown)").fill(DRAFT)
     fac.get_by_role("button", name="Save as a new version").click()
@@ -176,12 +182,7 @@ def test_clauses_are_co_edited_answered_amended_and_duelled_live(live_server, ne
         "button", name="Suggest a change to this clause"
     ).click()
     expect(amira.locator("#amend-selected")).to_contain_text(f"Selected in “How we work”: “{HOW}”")
-    amira.evaluate(
-        """() => { const t = document.querySelector('#amend-source');
-                   const i = t.value.indexOf('simple'); t.focus();
-                   t.setSelectionRange(i, i + 'simple'.length);
-                   t.dispatchEvent(new Event('select')); }"""
-    )
+    select_in_amend_source(amira, "simple")
     expect(amira.locator("#amend-selected")).to_have_text("Selected in “How we work”: “simple”")
     amira.get_by_label("Your wording for them").fill("clear")
     amira.get_by_role("button", name="Suggest this change").click()
@@ -282,5 +283,68 @@ def test_clauses_are_co_edited_answered_amended_and_duelled_live(live_server, ne
         cancelled = clause(page, "Purpose").locator(".duel.status-cancelled")
         expect(cancelled).to_contain_text("Cancelled: the draft did not change.", timeout=TIMEOUT)
         expect(clause(page, "Purpose").locator(".clause-text")).to_have_text(resolved)
+
+    # The last change: Amira suggests words inside "Purpose", Joost agrees, Fran accepts.
+    clause(amira, "Purpose").get_by_role("button", name="Suggest a change to this clause").click()
+    select_in_amend_source(amira, "listen first")
+    amira.get_by_label("Your wording for them").fill("listen first and act together")
+    amira.get_by_role("button", name="Suggest this change").click()
+    last = joost.locator("#amendments li.status-open").filter(has_text="act together")
+    last.get_by_role("button", name="Agree", exact=True).click()
+    fac_last = fac.locator("#amendments li").filter(has_text="act together")
+    expect(fac_last).to_contain_text("1 agree", timeout=TIMEOUT)
+    fac_last.get_by_role("button", name="Accept").click()
+    agreed = resolved.replace("listen first", "listen first and act together")
+    for page in everyone:
+        expect(clause(page, "Purpose").locator(".clause-text")).to_have_text(
+            agreed, timeout=TIMEOUT
+        )
+
+    # Fran locks the latest version as final (in a second tab; her console stays live).
+    # Amira's objection to "Purpose" is still open, so the first try is refused.
+    versions = fac.context.new_page()
+    versions.goto(f"/workshops/{workshop_id}/document/versions")
+    version_link = re.compile(r"^Version \d+$")
+    versions.locator("tbody tr").first.get_by_role("link", name=version_link).click()
+    expect(versions.locator("article.document")).to_contain_text(agreed)
+    versions.get_by_role("button", name="Lock as the final mission").click()
+    expect(versions.get_by_role("alert")).to_contain_text("A consent objection is still open")
+    clause(amira, "Purpose").get_by_role("button", name="Agree", exact=True).click()
+    expect(clause(fac, "Purpose")).to_contain_text("· 0 object ·", timeout=TIMEOUT)
+    versions.get_by_role("button", name="Lock as the final mission").click()
+    expect(versions.locator(".final-badge")).to_have_text("Final: this is our agreed mission.")
+    for page in everyone:
+        expect(page.locator("#document .final-badge")).to_be_visible(timeout=TIMEOUT)
+
+    # Leadership (added as staff at the start) opens the final version, signs it off and
+    # downloads the PDF: the agreed words, with where they came from.
+    lena = new_person("Lena")
+    log_in(lena, live_server.leadership_email, live_server.leadership_password)
+    lena.get_by_role("link", name="Clause by clause").click()
+    lena.get_by_role("link", name="Versions and exports").click()
+    final_row = lena.locator("tbody tr").filter(has=lena.locator(".final-badge"))
+    final_row.get_by_role("link", name=version_link).click()
+    expect(lena.locator(".final-badge")).to_be_visible()
+    lena.get_by_label("Your comment (optional)").fill("Proud of every word.")
+    lena.get_by_role("button", name="Sign off this mission").click()
+    signed = lena.locator("section").filter(has=lena.get_by_role("heading", name="Signed off"))
+    expect(signed).to_contain_text(live_server.leadership_name)
+    expect(signed).to_contain_text("“Proud of every word.”")
+    for page in everyone:
+        expect(page.locator("#document .document-signoffs")).to_contain_text(
+            f"Signed off by {live_server.leadership_name}", timeout=TIMEOUT
+        )
+    with lena.expect_download() as download_info:
+        lena.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf"), download.suggested_filename
+    text = pdf_text(download.path())
+    assert agreed in text, text
+    assert winner in text, text
+    assert "Where the words came from" in text, text
+    # The origins appendix names both accepted amendments, their words and who suggested them.
+    for words in ("listen first and act together", "clear"):
+        assert re.search(rf"Amendment #\d+: “{words}” \(Amira, Frontline\)", text), text
+    for page in everyone:
         assert_not_reloaded(page)
     assert not new_person.page_errors, new_person.page_errors

@@ -156,12 +156,7 @@ def propose_amendment(
     workshop = get_workshop(workshop_id)
     if not permissions.is_participant_of(actor, workshop):
         raise Forbidden(_("Only participants of this workshop suggest changes here."))
-    version = db.session.scalar(
-        sa.select(DocumentVersion).where(
-            DocumentVersion.workshop_id == workshop.id,
-            DocumentVersion.number == version_number,
-        )
-    )
+    version = document.version_numbered(workshop.id, version_number)
     if version is None:
         raise NotFound(_("There is no version %(number)s of this document.", number=version_number))
     if not (0 <= start < end <= len(version.body_md)) or end - start > MAX_SPAN:
@@ -178,10 +173,7 @@ def propose_amendment(
         raise ValidationFailed(_("The new wording is the same as the old."), field="replacement")
     clause = _clause_around(version, start, end)
     drafting._checked_body(  # the clause must still read as one clause with the change
-        clause.heading,
-        clause.body[: start - clause_start(version, clause)]
-        + replacement
-        + clause.body[end - clause_start(version, clause) :],
+        clause.heading, drafting.with_span_replaced(version, clause.key, start, end, replacement)
     )
     reason = " ".join((reason or "").split())[:500]
     with workshop_change(workshop.id) as change:
@@ -206,11 +198,6 @@ def propose_amendment(
         db.session.flush()
         emit_amendment(change, amendment, new=True)
     return amendment
-
-
-def clause_start(version: DocumentVersion, clause: Clause) -> int:
-    """Where a clause's words start in its version's text."""
-    return body_span(version.body_md, clause)[0]
 
 
 def _clause_around(version: DocumentVersion, start: int, end: int) -> Clause:
@@ -268,14 +255,11 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
     workshop = get_workshop_for_staff(actor, amendment.workshop_id, moderate=True)
     if amendment.status != AmendmentStatus.OPEN:
         raise InvalidState(_("This amendment is already decided."))
-    base = db.session.scalar(
-        sa.select(DocumentVersion.body_md).where(
-            DocumentVersion.workshop_id == workshop.id,
-            DocumentVersion.number == amendment.version_number,
-        )
-    )
+    base = document.version_numbered(workshop.id, amendment.version_number)
     assert base is not None
-    changed = base[: amendment.start] + amendment.replacement + base[amendment.end :]
+    changed = (
+        base.body_md[: amendment.start] + amendment.replacement + base.body_md[amendment.end :]
+    )
 
     def mark_accepted(version: DocumentVersion, change: WorkshopChange) -> None:
         amendment.status = AmendmentStatus.ACCEPTED
@@ -328,20 +312,10 @@ def _accept_in_clause(
     on_saved: Callable[[DocumentVersion, WorkshopChange], None],
 ) -> DocumentVersion:
     """Replay the amendment on its clause as it was, then carry it onto the clause as it is."""
-    base = db.session.scalar(
-        sa.select(DocumentVersion).where(
-            DocumentVersion.workshop_id == workshop.id,
-            DocumentVersion.number == amendment.version_number,
-        )
-    )
+    base = document.version_numbered(workshop.id, amendment.version_number)
     assert base is not None
-    clause = drafting.clause_in(base, amendment.clause_key)
-    assert clause is not None
-    offset = clause_start(base, clause)
-    changed = (
-        clause.body[: amendment.start - offset]
-        + amendment.replacement
-        + clause.body[amendment.end - offset :]
+    changed = drafting.with_span_replaced(
+        base, amendment.clause_key, amendment.start, amendment.end, amendment.replacement
     )
     with workshop_change(workshop.id) as change:
         db.session.refresh(amendment)

@@ -99,13 +99,19 @@ def length_budget(workshop: Workshop, body_md: str) -> dict[str, Any]:
     }
 
 
-def _body_of(workshop_id: int, number: int) -> str | None:
-    """The text of one version (the common base of a merge)."""
+def version_numbered(workshop_id: int, number: int) -> DocumentVersion | None:
+    """Version ``number`` of a workshop's document, if there is one."""
     return db.session.scalar(
-        sa.select(DocumentVersion.body_md).where(
+        sa.select(DocumentVersion).where(
             DocumentVersion.workshop_id == workshop_id, DocumentVersion.number == number
         )
     )
+
+
+def _body_of(workshop_id: int, number: int) -> str | None:
+    """The text of one version (the common base of a merge)."""
+    version = version_numbered(workshop_id, number)
+    return version.body_md if version else None
 
 
 def latest_version(workshop_id: int) -> DocumentVersion | None:
@@ -133,11 +139,7 @@ def list_versions(actor: User, workshop_id: int) -> list[DocumentVersion]:
 def get_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
     """One version, for staff of the workshop."""
     get_workshop_for_staff(actor, workshop_id, moderate=False)
-    version = db.session.scalar(
-        sa.select(DocumentVersion).where(
-            DocumentVersion.workshop_id == workshop_id, DocumentVersion.number == number
-        )
-    )
+    version = version_numbered(workshop_id, number)
     if version is None:
         raise NotFound(_("There is no version %(number)s of this document.", number=number))
     return version

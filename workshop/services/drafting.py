@@ -230,11 +230,7 @@ def apply_to_clause(
             your_body=body,
         )
     if based_on != latest.number:
-        base_version = db.session.scalar(
-            sa.select(DocumentVersion).where(
-                DocumentVersion.workshop_id == workshop.id, DocumentVersion.number == based_on
-            )
-        )
+        base_version = document.version_numbered(workshop.id, based_on)
         base = clause_in(base_version, clause_key) if base_version else None
         if base is None:
             raise NotFound(
@@ -306,6 +302,17 @@ def fill_clause_from_proposals(
             note=note or _("Proposals added to “%(clause)s”", clause=label(clause)),
             proposals=chosen,
         )
+
+
+def with_span_replaced(
+    version: DocumentVersion, clause_key: int, start: int, end: int, text: str
+) -> str:
+    """A clause's words in ``version`` with the span ``start``–``end`` of the version's text
+    replaced: what an amendment or a duel's winner makes of the clause it was made on."""
+    clause = clause_in(version, clause_key)
+    assert clause is not None, "the span was checked to lie in this clause"
+    offset = clauses.body_span(version.body_md, clause)[0]
+    return clause.body[: start - offset] + text + clause.body[end - offset :]
 
 
 def label(clause: clauses.Part) -> str:

@@ -150,8 +150,7 @@ def start_duel(
             raise ValidationFailed(_("Choose words inside the clause for the duel."), field="span")
         for wording in wordings:  # the winner must leave the clause one clause
             drafting._checked_body(
-                clause.heading,
-                clause.body[: start - body_start] + wording + clause.body[end - body_start :],
+                clause.heading, drafting.with_span_replaced(latest, clause_key, start, end, wording)
             )
         if any(
             d.status == DuelStatus.OPEN and d.clause_key == clause_key
@@ -196,9 +195,7 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
     if not checked:
         raise ValidationFailed(_("Rank at least one wording."), field="ranking")
     with workshop_change(duel.workshop_id) as change:
-        db.session.refresh(duel)
-        if duel.status != DuelStatus.OPEN:
-            raise InvalidState(_("This duel is over."), code="voting_closed")
+        _still_open(duel)
         if clock.now() >= duel.ends_at:
             raise InvalidState(_("Time is up for this duel."), code="voting_closed")
         ballot = db.session.get(DuelBallot, (duel.id, actor.id))
@@ -240,16 +237,25 @@ def tally(duel: Duel) -> tuple[int, dict[str, Any]]:
     return winner, {"counts": {str(k): v for k, v in counts.items()}, "voters": len(rankings)}
 
 
-def close_duel(actor: User, duel_id: int) -> Duel:
-    """Count, announce, and put the winning wording into the draft as a new version."""
+def _duel_for_staff(actor: User, duel_id: int) -> tuple[Duel, Workshop]:
     duel = db.session.get(Duel, duel_id)
     if duel is None:
         raise NotFound(_("This duel does not exist."))
-    workshop = get_workshop_for_staff(actor, duel.workshop_id, moderate=True)
+    return duel, get_workshop_for_staff(actor, duel.workshop_id, moderate=True)
+
+
+def _still_open(duel: Duel) -> None:
+    """Under the workshop's lock: refuse when the duel was decided or cancelled meanwhile."""
+    db.session.refresh(duel)
+    if duel.status != DuelStatus.OPEN:
+        raise InvalidState(_("This duel is over."), code="voting_closed")
+
+
+def close_duel(actor: User, duel_id: int) -> Duel:
+    """Count, announce, and put the winning wording into the draft as a new version."""
+    duel, workshop = _duel_for_staff(actor, duel_id)
     with workshop_change(workshop.id) as change:
-        db.session.refresh(duel)
-        if duel.status != DuelStatus.OPEN:
-            raise InvalidState(_("This duel is over."), code="voting_closed")
+        _still_open(duel)
         if not duel.ballots:
             raise InvalidState(
                 _("Nobody has voted in this duel yet: wait, or cancel it."), code="no_votes"
@@ -277,17 +283,9 @@ def close_duel(actor: User, duel_id: int) -> Duel:
 def _apply_winner(
     change: WorkshopChange, workshop: Workshop, duel: Duel, winner: DuelOption, actor: User
 ) -> DocumentVersion:
-    base = db.session.scalar(
-        sa.select(DocumentVersion).where(
-            DocumentVersion.workshop_id == workshop.id,
-            DocumentVersion.number == duel.version_number,
-        )
-    )
+    base = document.version_numbered(workshop.id, duel.version_number)
     assert base is not None
-    clause = drafting.clause_in(base, duel.clause_key)
-    assert clause is not None
-    offset = body_span(base.body_md, clause)[0]
-    changed = clause.body[: duel.start - offset] + winner.text + clause.body[duel.end - offset :]
+    changed = drafting.with_span_replaced(base, duel.clause_key, duel.start, duel.end, winner.text)
     latest = document.latest_version(workshop.id)
     assert latest is not None
     try:
@@ -314,14 +312,9 @@ def _apply_winner(
 
 def cancel_duel(actor: User, duel_id: int) -> Duel:
     """Call a duel off; it stays on record as cancelled and the draft is unchanged."""
-    duel = db.session.get(Duel, duel_id)
-    if duel is None:
-        raise NotFound(_("This duel does not exist."))
-    workshop = get_workshop_for_staff(actor, duel.workshop_id, moderate=True)
+    duel, workshop = _duel_for_staff(actor, duel_id)
     with workshop_change(workshop.id) as change:
-        db.session.refresh(duel)
-        if duel.status != DuelStatus.OPEN:
-            raise InvalidState(_("This duel is over."), code="voting_closed")
+        _still_open(duel)
         duel.status = DuelStatus.CANCELLED
         duel.decided_at = clock.now()
         db.session.flush()
