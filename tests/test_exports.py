@@ -415,3 +415,23 @@ def test_leadership_downloads_every_format_and_participants_cannot(app, client):
     for fmt in expected:
         response = participant.get(f"{url}.{fmt}")
         assert response.status_code == 302 and "/login" in response.headers["Location"], fmt
+
+
+def test_a_final_version_says_so_and_who_signed_it_off_in_every_document_format(ctx):
+    ids = scenario()
+    owner = db.session.query(User).filter_by(email="fran@example.org").one()
+    assert "Final:" not in export(ids["workshop"], "md").content  # not before it is locked
+    document.finalise_version(owner, ids["workshop"], 1)
+    document.sign_off(boss(), ids["workshop"], 1, "Proud of this")
+    texts = {
+        "md": export(ids["workshop"], "md").content,
+        "html": export(ids["workshop"], "html").content,
+        "pdf": pdf_text(export(ids["workshop"], "pdf").content),
+        "docx": " ".join(
+            p.text
+            for p in docx.Document(io.BytesIO(export(ids["workshop"], "docx").content)).paragraphs
+        ),
+    }
+    for fmt, text in texts.items():
+        assert "Final: locked as our agreed mission on" in text, fmt
+        assert "Signed off by Bo Boss on" in text and "Proud of this" in text, fmt

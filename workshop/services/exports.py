@@ -111,7 +111,23 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
     ]
     if version.note:
         meta.append(version.note)
+    status = ""
+    if version.final_at is not None:
+        status = _(
+            "Final: locked as our agreed mission on %(date)s.",
+            date=version.final_at.strftime("%Y-%m-%d"),
+        )
     return {
+        "status": status,
+        "signoffs": [
+            _(
+                "Signed off by %(name)s on %(date)s",
+                name=s.signer_name,
+                date=s.created_at.strftime("%Y-%m-%d %H:%M") + " UTC",
+            )
+            + (f": “{s.comment}”" if s.comment else "")
+            for s in version.signoffs
+        ],
         "workshop": workshop,
         "version": version,
         "title": _("%(org)s: our mission", org=workshop.organisation),
@@ -577,6 +593,8 @@ def _render_docx(context: dict[str, Any]) -> bytes:
 
     document.add_heading(context["title"], level=0)
     meta(context["meta"])
+    for line in filter(None, [context["status"], *context["signoffs"]]):
+        document.add_paragraph().add_run(line).bold = True
     _HtmlToDocx(document, paragraph_style="Mission").feed(context["body_html"])
 
     if context["origins"]:
