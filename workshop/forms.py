@@ -88,7 +88,12 @@ class JoinForm(FlaskForm):
 
 class DocumentForm(FlaskForm):
     based_on = HiddenField()
-    body_md = TextAreaField(_l("Mission text (Markdown)"), validators=[DataRequired()])
+    body_md = TextAreaField(
+        _l("Mission text (Markdown)"),
+        description=_l("The whole text at once: a line starting with ## begins a clause."),
+        validators=[DataRequired()],
+        render_kw={"rows": 14},
+    )
     note = StringField(_l("What changed (optional)"), validators=[Length(max=500)])
 
 

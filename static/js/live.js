@@ -1453,6 +1453,11 @@
     dv.voters = el("p", { class: "meta duel-voters" });
     dv.results = el("div", { class: "duel-results" });
     dv.form = role === "participant" ? buildDuelBallot(dv, duel) : null;
+    // Facilitators, leadership and the projector see the wordings in play (never counts).
+    dv.wordings = role === "participant" ? null : el("ol", { class: "duel-wordings" },
+      ...duel.options.map((option) => el("li", { class: "duel-option" },
+        el("span", { class: "diff" }, ...diffNodes(option.diff)),
+        isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null)));
     if (isFacilitator) {
       dv.error = el("p", { class: "error", role: "alert" });
       dv.tools = el("div", { class: "button-row", role: "group", "aria-labelledby": dv.title.id },
@@ -1462,7 +1467,7 @@
           onclick: () => duelCommand(dv, "duel.cancel") }));
     }
     dv.node = el("section", { class: "duel", "data-duel-id": String(duel.id), "aria-labelledby": dv.title.id },
-      dv.title, dv.meta, dv.timer, dv.original, dv.form, dv.mine, dv.voters, dv.results, dv.tools, dv.error);
+      dv.title, dv.meta, dv.timer, dv.original, dv.wordings, dv.form, dv.mine, dv.voters, dv.results, dv.tools, dv.error);
     return dv;
   }
 
@@ -1576,6 +1581,7 @@
     dv.mine.classList.toggle("voted", !!mine);
     setText(dv.voters, plural(T.voters, duel.results ? duel.results.voters : duel.voters));
     if (dv.tools) dv.tools.hidden = !open;
+    if (dv.wordings) dv.wordings.hidden = !open; // once decided, the results list them all
     if (needsRedraw(dv.results, [duel.status, duel.results, duel.winner_id, duel.version_made])) {
       fill(dv.results, ...duelResults(duel));
     }
