@@ -1639,7 +1639,12 @@
       el("option", { value: "choose_one", text: T.duel_methods.choose_one }),
       el("option", { value: "ranked", text: T.duel_methods.ranked }));
     const error = el("p", { class: "error", role: "alert" });
+    // A duel over the whole clause, or over some of its words (the first place they appear).
+    const span = el("input", { type: "text", id: `${id}-span`, maxlength: "1000",
+      "aria-describedby": `${id}-span-hint` });
     const form = el("form", { class: "stack duel-form" },
+      el("label", { for: span.id, text: T.duel_span }),
+      el("p", { class: "hint", id: `${id}-span-hint`, text: T.duel_span_hint }), span,
       el("fieldset", {}, el("legend", { text: T.duel_wordings }), list, add),
       el("label", { for: seconds.id, text: T.duel_seconds }), seconds,
       el("label", { for: method.id, text: T.duel_method }), method,
@@ -1671,24 +1676,41 @@
       renumber();
       return field;
     };
+    const inPlay = () => span.value.trim() || (view.clause ? view.clause.body : "");
     const reset = () => {
       list.replaceChildren();
-      addWording(view.clause ? view.clause.body : "");
+      span.value = "";
+      addWording(inPlay());
       addWording("");
       delete form.dataset.touched;
       error.textContent = "";
     };
+    let spanWas = "";
+    span.addEventListener("input", () => { // the first wording follows the words in play
+      const first = list.querySelector("textarea");
+      const before = spanWas || (view.clause ? view.clause.body : "");
+      if (first && first.value === before) first.value = inPlay();
+      spanWas = span.value.trim();
+    });
     add.addEventListener("click", () => addWording("").focus());
     form.addEventListener("input", () => { form.dataset.touched = "yes"; });
     details.addEventListener("toggle", () => { if (details.open && !form.dataset.touched) reset(); });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const ack = await command("duel.start", {
+      const payload = {
         clause_key: view.key,
         options: [...list.querySelectorAll("textarea")].map((t) => t.value),
         seconds: Number(seconds.value),
         method: method.value,
-      });
+      };
+      const words = span.value.trim();
+      if (words && view.clause) {
+        const at = view.clause.body.indexOf(words);
+        if (at === -1) { error.textContent = T.duel_span_missing; span.focus(); return; }
+        payload.start = view.clause.body_start + at;
+        payload.end = payload.start + words.length;
+      }
+      const ack = await command("duel.start", payload);
       if (ack.ok) {
         details.open = false;
         reset();
