@@ -46,6 +46,7 @@ log_in_facilitator = log_in
 
 def add_staff(page: Page, email: str, role: str) -> None:
     """On the open console, add an account to the workshop's staff (the page reloads)."""
+    wait_until_live(page)  # the live sections above render first; then the form stays put
     staff = page.locator("section").filter(
         has=page.get_by_role("heading", name="Co-facilitators and leadership")
     )
