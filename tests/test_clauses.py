@@ -210,7 +210,7 @@ def test_versions_saved_before_clauses_had_keys_are_numbered_by_position():
 def test_each_clause_knows_where_its_words_are():
     markdown = "Intro.\n\n" + TEMPLATE_DOC
     for clause in keyed(markdown):
-        start, end = clauses.body_span(markdown, clause)
+        start, end = clause.span
         assert markdown[start:end] == clause.body
         assert markdown[clause.start :].startswith(clause.markdown)
 
@@ -218,7 +218,7 @@ def test_each_clause_knows_where_its_words_are():
 def test_a_body_that_also_appears_in_its_heading_is_found_below_the_heading():
     markdown = "## Purpose\n\nx\n\n## What we value\n\nvalue"
     value = keyed(markdown)[1]
-    start, end = clauses.body_span(markdown, value)
+    start, end = value.span
     assert (start, end) == (len(markdown) - len("value"), len(markdown))
 
 
@@ -227,7 +227,7 @@ def test_clauses_of_an_older_free_form_text_are_found_in_it():
     found = clauses.with_keys(markdown, [])
     assert [c.heading for c in found] == ["Purpose", "Promise"]
     for clause in found:
-        start, end = clauses.body_span(markdown, clause)
+        start, end = clause.span
         assert markdown[start:end] == clause.body
         assert markdown[clause.start] == "#"
 

@@ -8,7 +8,15 @@ import pytest
 from tests.conftest import make_user, make_workshop
 from tests.test_views import login
 from workshop.models import Phase, StaffRole, UserRole
-from workshop.services import document, drafting, participants, proposals, rounds, workshops
+from workshop.services import (
+    document,
+    drafting,
+    participants,
+    proposals,
+    provenance,
+    rounds,
+    workshops,
+)
 
 
 @pytest.fixture
@@ -119,7 +127,7 @@ def test_chosen_proposals_go_into_the_chosen_clause(app, client, workshop_id):
         ]
         assert clauses[1].key == how_key
         assert [p.id for p in latest.source_proposals] == [proposal_id]
-        trace = document.provenance(latest.author, workshop_id, latest.number)
+        trace = provenance.by_sentence(latest.author, workshop_id, latest.number)
         assert trace[-1]["proposals"][0]["people"][0]["name"] == "Amira"
 
 

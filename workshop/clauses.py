@@ -42,7 +42,13 @@ class Clause(Part):
     """A clause of one version, with the key that follows it across versions."""
 
     key: int
-    start: int = 0  # where its Markdown starts in the document (for selections)
+    start: int = 0  # where its Markdown starts in the document
+    body_start: int = 0  # where its words start (selections are made inside them)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Where the clause's words lie in the document's text."""
+        return (self.body_start, self.body_start + len(self.body))
 
 
 # The default template (editable before the draft starts); the hints are shown, never saved.
@@ -100,26 +106,28 @@ def with_keys(markdown: str, keys: list[int]) -> list[Clause]:
     for part, key in zip(parts, keys, strict=True):
         if canonical:
             start = position
+            body_start = start + len(part.markdown) - len(part.body) if part.body else start
         else:  # a text saved before it was kept in clause form: find each clause in it
             anchor = part.body[:40] if not part.heading else part.heading
             start = max(markdown.find(anchor, position), position)
             if part.heading:
                 start = max(markdown.rfind("#", position, start + 1), position)
-        clauses.append(Clause(part.heading, part.body, key, start))
+            body_start = _find_body(markdown, part, start)
+        clauses.append(Clause(part.heading, part.body, key, start, body_start))
         position = start + len(part.markdown) + 2 if canonical else start + 1
     return clauses
 
 
-def body_span(markdown: str, clause: Clause) -> tuple[int, int]:
-    """Where a clause's body lies in the document's text, for selections inside it."""
-    if not clause.body:
-        return (clause.start, clause.start)
-    after = clause.start
-    if clause.heading:  # the words are below the heading line, even where the heading has them
-        line_end = markdown.find("\n", clause.start)
+def _find_body(markdown: str, part: Part, start: int) -> int:
+    """Where a clause's words start in a free-form text: below its heading line, if any."""
+    if not part.body:
+        return start
+    after = start
+    if part.heading:  # the words are below the heading line, even where the heading has them
+        line_end = markdown.find("\n", start)
         after = line_end if line_end >= 0 else len(markdown)
-    start = markdown.find(clause.body, after)
-    return (start, start + len(clause.body)) if start >= 0 else (clause.start, clause.start)
+    found = markdown.find(part.body, after)
+    return found if found >= 0 else start
 
 
 def match_keys(old: list[Clause], new: list[Part], next_key: int) -> tuple[list[int], int]:
@@ -159,12 +167,9 @@ def match_keys(old: list[Clause], new: list[Part], next_key: int) -> tuple[list[
             for j in range(j1, j2):
                 if keys[j] is not None:
                     continue
-                best = max(
-                    candidates,
-                    key=lambda c, part=new[j]: _similarity(c, part),
-                    default=None,
-                )
-                if best is not None and _similarity(best, new[j]) >= 0.5:
+                scored = [(_similarity(c, new[j]), c) for c in candidates]
+                score, best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+                if best is not None and score >= 0.5:
                     keys[j] = best.key
                     used.add(best.key)
                     candidates = candidates[candidates.index(best) + 1 :]

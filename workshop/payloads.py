@@ -12,7 +12,7 @@ from typing import Any
 
 from . import clock
 from .catalogue import find_value
-from .clauses import body_span, with_keys
+from .clauses import with_keys
 from .models import (
     Anonymity,
     Comment,
@@ -193,7 +193,7 @@ def clauses_payload(version: DocumentVersion) -> list[dict[str, Any]]:
     (a selection for an amendment or a duel is made inside one clause)."""
     out = []
     for clause in with_keys(version.body_md, version.clause_keys):
-        start, end = body_span(version.body_md, clause)
+        start, end = clause.span
         out.append(
             {
                 "key": clause.key,

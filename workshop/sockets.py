@@ -324,6 +324,13 @@ def command(socketio: SocketIO, name: str, schema: type[_Payload]) -> Callable[.
     return decorate
 
 
+def _voter(actor: Participant | User) -> Participant:
+    """The participant casting a vote: staff accounts follow the room and never vote."""
+    if not isinstance(actor, Participant):
+        raise Forbidden(_("Only participants vote."))
+    return actor
+
+
 def _require_staff(actor: Participant | User) -> User:
     if not isinstance(actor, User):
         raise Forbidden(_("Only the workshop's facilitators can do that."))
@@ -369,16 +376,14 @@ def register(socketio: SocketIO) -> None:
 
     @command(socketio, "vote.set", SetVote)
     def vote(workshop_id: int, actor: Participant | User, data: SetVote) -> dict[str, Any]:
-        if not isinstance(actor, Participant):
-            raise Forbidden(_("Only participants vote."))
-        return {"me": ballots.set_dots(actor, data.proposal_id, data.dots, token=data.token)}
+        return {
+            "me": ballots.set_dots(_voter(actor), data.proposal_id, data.dots, token=data.token)
+        }
 
     @command(socketio, "ballot.cast", CastBallot)
     def cast(workshop_id: int, actor: Participant | User, data: CastBallot) -> dict[str, Any]:
-        if not isinstance(actor, Participant):
-            raise Forbidden(_("Only participants vote."))
         mine = ballots.cast_ballot(
-            actor, workshop_id, data.ballot, round_id=data.round_id, token=data.token
+            _voter(actor), workshop_id, data.ballot, round_id=data.round_id, token=data.token
         )
         return {"me": mine}
 
@@ -511,9 +516,9 @@ def register(socketio: SocketIO) -> None:
     def vote_amendment(
         workshop_id: int, actor: Participant | User, data: VoteAmendment
     ) -> dict[str, Any]:
-        if not isinstance(actor, Participant):
-            raise Forbidden(_("Only participants vote."))
-        return amendments.vote_on_amendment(actor, data.amendment_id, data.choice, data.reason)
+        return amendments.vote_on_amendment(
+            _voter(actor), data.amendment_id, data.choice, data.reason
+        )
 
     @staff_command("amendment.accept", DecideAmendment)
     def accept_amendment(workshop_id: int, staff: User, data: DecideAmendment) -> dict[str, Any]:
@@ -543,9 +548,7 @@ def register(socketio: SocketIO) -> None:
     def vote_clause(
         workshop_id: int, actor: Participant | User, data: VoteClause
     ) -> dict[str, Any]:
-        if not isinstance(actor, Participant):
-            raise Forbidden(_("Only participants vote."))
-        return drafting.vote_on_clause(actor, data.clause_key, data.choice, data.reason)
+        return drafting.vote_on_clause(_voter(actor), data.clause_key, data.choice, data.reason)
 
     @staff_command("duel.start", StartDuel)
     def start_duel(workshop_id: int, staff: User, data: StartDuel) -> dict[str, Any]:
@@ -563,9 +566,7 @@ def register(socketio: SocketIO) -> None:
 
     @command(socketio, "duel.vote", VoteDuel)
     def vote_duel(workshop_id: int, actor: Participant | User, data: VoteDuel) -> dict[str, Any]:
-        if not isinstance(actor, Participant):
-            raise Forbidden(_("Only participants vote."))
-        return duels.vote_in_duel(actor, data.duel_id, data.ranking)
+        return duels.vote_in_duel(_voter(actor), data.duel_id, data.ranking)
 
     @staff_command("duel.close", DuelRef)
     def close_duel(workshop_id: int, staff: User, data: DuelRef) -> dict[str, Any]:

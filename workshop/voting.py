@@ -84,6 +84,14 @@ class ConsentChoice(enum.StrEnum):
     OBJECT = "object"
 
 
+# The answers to one amendment, by the method the workshop votes on amendments with.
+AMENDMENT_ANSWERS: dict[str, tuple[str, ...]] = {
+    "consent": tuple(choice.value for choice in ConsentChoice),
+    "approval": ("yes", "no"),
+    "score": ("1", "2", "3", "4", "5"),
+}
+
+
 class BallotError(ValueError):
     """A ballot that cannot be counted; ``str(error)`` is meant for the person who cast it.
 

@@ -258,7 +258,7 @@
     if (!state) return;
     const before = (state.my_clause_votes || {})[String(e.clause_key)];
     state.my_clause_votes = { ...(state.my_clause_votes || {}), [String(e.clause_key)]: e.vote };
-    // Every new version re-sends each stale answer: speak up only when this one is news.
+    // A later change to the same clause re-sends the answer: speak up only when it is news.
     const news = !!e.vote && (!before || !before.stale || JSON.stringify(before.diff) !== JSON.stringify(e.vote.diff));
     if (news && e.vote.stale) announce(fmt(T.stale_announce, { clause: clauseName(e.clause_key) || "" }));
     render();

@@ -3,7 +3,7 @@ import pytest
 from tests.conftest import db_fingerprint, in_phase, join, make_user
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase, StaffRole, UserRole, VersionSource
-from workshop.services import document, exports, proposals, workshops
+from workshop.services import document, exports, proposals, provenance, workshops
 
 
 @pytest.fixture
@@ -232,7 +232,7 @@ def test_every_sentence_traces_back_to_its_proposal_and_people(facilitator, prop
         "We help every patient feel known. We make care simple. We keep our promises.",
         based_on=1,
     )
-    rows = document.provenance(facilitator, workshop.id, 2)
+    rows = provenance.by_sentence(facilitator, workshop.id, 2)
     assert [(r["sentence"], r["version"], r["source"]) for r in rows] == [
         ("We help every patient feel known.", 1, "proposal"),
         ("We make care simple.", 1, "proposal"),
@@ -252,7 +252,7 @@ def test_provenance_names_nobody_behind_a_fully_anonymous_proposal(facilitator, 
     in_phase(facilitator, workshop, Phase.PROPOSE)
     proposal = proposals.submit_proposal(join(workshop), workshop.id, "We listen first.")
     document.start_draft_from_proposals(facilitator, workshop.id, [proposal.id], based_on=None)
-    (row,) = document.provenance(facilitator, workshop.id, 1)
+    (row,) = provenance.by_sentence(facilitator, workshop.id, 1)
     assert [(p["id"], p["people"]) for p in row["proposals"]] == [(proposal.id, [])]
     assert row["people"] == []
 

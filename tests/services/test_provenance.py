@@ -76,7 +76,7 @@ def test_each_clause_lists_the_changes_that_shaped_it(facilitator, story):
     workshop, idea, suggestion, duel = story
     latest = document.latest_version(workshop.id)
     assert latest.number == 5
-    origins = {o["clause"]: o for o in provenance.clause_origins(latest)}
+    origins = {o["clause"]: o for o in provenance.by_clause(latest)}
     assert origins["Purpose"]["body_md"] == "We help people live well at home."
     purpose = origins["Purpose"]["contributions"]
     assert [(c["version"], c["source"]) for c in purpose] == [(2, "proposal"), (5, "duel")]
@@ -97,7 +97,7 @@ def test_each_clause_lists_the_changes_that_shaped_it(facilitator, story):
 
 def test_each_sentence_traces_to_where_it_came_in(facilitator, story):
     workshop, *_ = story
-    rows = document.provenance(facilitator, workshop.id, 5)
+    rows = provenance.by_sentence(facilitator, workshop.id, 5)
     by_sentence = {r["sentence"]: r for r in rows}
     assert set(by_sentence) == {  # headings are labels, not traced sentences
         "We help people live well at home.",
@@ -109,7 +109,7 @@ def test_each_sentence_traces_to_where_it_came_in(facilitator, story):
     assert amended["source"] == "amendment" and amended["version"] == 4
     assert amended["people"][0]["department"] == "Finance"
     # An older version keeps its own story: in version 3 Joost's sentence was his edit.
-    old = {r["sentence"]: r for r in document.provenance(facilitator, workshop.id, 3)}
+    old = {r["sentence"]: r for r in provenance.by_sentence(facilitator, workshop.id, 3)}
     assert old["We listen before we act."]["people"][0]["name"] == "Joost"
 
 
@@ -185,5 +185,5 @@ def test_fully_anonymous_edits_and_amendments_name_nobody(facilitator, workshop)
             content = " ".join(p.text for p in word.paragraphs)
         text = content.decode() if isinstance(content, bytes) else content
         assert "Zebediah" not in text and "Quillfeather" not in text, fmt
-    rows = document.provenance(facilitator, workshop.id, 3)
+    rows = provenance.by_sentence(facilitator, workshop.id, 3)
     assert all(not r["people"] for r in rows)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import permissions, voting
-from ..clauses import Clause, body_span
+from ..clauses import Clause
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -55,10 +55,7 @@ def amendment_payload(
         "clause_key": amendment.clause_key,
         "original": amendment.original,
         "replacement": amendment.replacement,
-        "diff": [
-            {"op": piece.op, "text": piece.text}
-            for piece in document.diff_texts(amendment.original, amendment.replacement)
-        ],
+        "diff": document.diff_payload(amendment.original, amendment.replacement),
         "reason": amendment.reason,
         "author": participant_payload(amendment.author) if show and amendment.author else None,
         "status": str(amendment.status),
@@ -72,16 +69,10 @@ def amendment_payload(
     }
 
 
-CHOICES = {
-    "consent": ("agree", "live_with", "object"),
-    "approval": ("yes", "no"),
-    "score": ("1", "2", "3", "4", "5"),
-}
-
-
 def vote_counts(amendment: Amendment) -> dict[str, int]:
     """How many gave each answer, for the amendment's method."""
-    counts = dict.fromkeys(CHOICES.get(amendment.method, CHOICES["consent"]), 0)
+    answers = voting.AMENDMENT_ANSWERS
+    counts = dict.fromkeys(answers.get(amendment.method, answers["consent"]), 0)
     for vote in amendment.votes:
         counts[vote.choice] = counts.get(vote.choice, 0) + 1
     return counts
@@ -101,7 +92,7 @@ def _checked_answer(method: str, choice: str, reason: str) -> tuple[str, str]:
         except voting.BallotError as error:
             raise ValidationFailed(str(error), field="choice") from None
         return str(checked_choice), checked_reason
-    if choice not in CHOICES[method]:
+    if choice not in voting.AMENDMENT_ANSWERS[method]:
         raise ValidationFailed(
             _("Answer with yes or no.") if method == "approval" else _("Give a score from 1 to 5."),
             field="choice",
@@ -172,7 +163,7 @@ def propose_amendment(
     if replacement == original.strip():
         raise ValidationFailed(_("The new wording is the same as the old."), field="replacement")
     clause = _clause_around(version, start, end)
-    drafting._checked_body(  # the clause must still read as one clause with the change
+    drafting.checked_clause_body(  # the clause must still read as one clause with the change
         clause.heading, drafting.with_span_replaced(version, clause.key, start, end, replacement)
     )
     reason = " ".join((reason or "").split())[:500]
@@ -203,7 +194,7 @@ def propose_amendment(
 def _clause_around(version: DocumentVersion, start: int, end: int) -> Clause:
     """The clause whose words hold the whole selection; a selection spans one clause."""
     for clause in drafting.clauses_of(version):
-        body_start, body_end = body_span(version.body_md, clause)
+        body_start, body_end = clause.span
         if body_start <= start and end <= body_end:
             return clause
     raise ValidationFailed(
@@ -269,7 +260,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
 
     try:
         if amendment.clause_key is None:  # suggested before the draft had clauses
-            return document._save(
+            return document.save_text(
                 actor,
                 workshop,
                 changed,

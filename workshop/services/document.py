@@ -152,7 +152,7 @@ def start_draft_from_proposals(
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
     chosen = chosen_proposals(workshop, proposal_ids)
     body = "\n\n".join(p.body_md for p in chosen)
-    return _save(
+    return save_text(
         actor,
         workshop,
         body,
@@ -191,12 +191,12 @@ def save_version(
 ) -> DocumentVersion:
     """Save an edit as a new version, refusing to overwrite a version saved meanwhile."""
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
-    return _save(
+    return save_text(
         actor, workshop, body_md, based_on=based_on, note=note, source=VersionSource.EDIT, name=name
     )
 
 
-def _checked_note(note: str) -> str:
+def checked_note(note: str) -> str:
     note = " ".join((note or "").split())
     if len(note) > MAX_NOTE_LENGTH:
         raise ValidationFailed(
@@ -205,7 +205,7 @@ def _checked_note(note: str) -> str:
     return note
 
 
-def _save(
+def save_text(
     actor: User,
     workshop: Workshop,
     body_md: str,
@@ -220,7 +220,7 @@ def _save(
 ) -> DocumentVersion:
     """Save a whole new text, merging it onto versions saved since ``based_on``."""
     body = clauses.assemble(clauses.parse(normalise_text(body_md)))
-    note = _checked_note(note)
+    note = checked_note(note)
     if not body:
         raise ValidationFailed(_("The document cannot be empty."), field="body")
     if len(body) > MAX_DOCUMENT_LENGTH:
@@ -251,7 +251,7 @@ def _save(
                 latest_body=latest.body_md if latest else "",
                 your_body=body,
             )
-        return _new_version(
+        return new_version(
             change,
             workshop,
             latest,
@@ -266,7 +266,7 @@ def _save(
         )
 
 
-def _new_version(
+def new_version(
     change: WorkshopChange,
     workshop: Workshop,
     latest: DocumentVersion | None,
@@ -326,6 +326,11 @@ def diff_versions(actor: User, workshop_id: int, old: int, new: int) -> list[Dif
     return diff_texts(before, after)
 
 
+def diff_payload(before: str, after: str) -> list[dict[str, str]]:
+    """The word-level differences as screens receive them: ``[{"op", "text"}]``."""
+    return [dataclasses.asdict(piece) for piece in diff_texts(before, after)]
+
+
 def diff_texts(before: str, after: str) -> list[DiffPiece]:
     """Word-level differences between two texts (difflib does the matching)."""
     a, b = tokens(before), tokens(after)
@@ -367,7 +372,7 @@ def restore_version(
     """Bring back an old text as a new version: history is never rewritten."""
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
     old = get_version(actor, workshop.id, number)
-    return _save(
+    return save_text(
         actor,
         workshop,
         old.body_md,
@@ -381,13 +386,12 @@ def restore_version(
 def open_objections(workshop_id: int) -> int:
     """How many objections are open: consent ballots that object in the latest consent round
     that has run, and objections to clauses of the draft."""
+    from .drafting import open_clause_objections
     from .rounds import list_rounds
 
     consent_rounds = [
         r for r in list_rounds(workshop_id) if r.method == "consent" and r.started_at is not None
     ]
-    from .drafting import open_clause_objections
-
     on_clauses = open_clause_objections(workshop_id)
     if not consent_rounds:
         return on_clauses
@@ -463,25 +467,3 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 def sentences(text: str) -> list[str]:
     """A text's sentences (and lines), with spacing normalised, for tracing them."""
     return [" ".join(part.split()) for part in _SENTENCE_END.split(text) if part.strip()]
-
-
-def provenance(actor: User, workshop_id: int, number: int) -> list[dict[str, Any]]:
-    """Where each sentence of a version came from: the version that brought it in, its source
-    (proposals, an amendment, a duel, an edit, a restore) and the people behind it, with their
-    levels and departments (where anonymity allows)."""
-    from .provenance import contribution, history
-
-    get_workshop_for_staff(actor, workshop_id, moderate=False)
-    versions = history(workshop_id, number)
-    if not versions or versions[-1].number != number:
-        raise NotFound(_("There is no version %(number)s of this document.", number=number))
-
-    def said(version: DocumentVersion) -> list[str]:  # headings are labels, not sentences
-        return [s for part in clauses.parse(version.body_md) for s in sentences(part.body)]
-
-    origin: dict[str, dict[str, Any]] = {}
-    for version in versions:
-        for sentence in said(version):
-            if sentence not in origin:  # carried over: it keeps where it first came from
-                origin[sentence] = contribution(version, within=sentence)
-    return [{"sentence": sentence, **origin[sentence]} for sentence in said(versions[-1])]

@@ -74,7 +74,7 @@ def start_from_template(actor: User, workshop_id: int, headings: list[str]) -> D
             code="draft_started",
         )
     body = clauses.assemble([clauses.Part(h, "") for h in cleaned])
-    return document._save(
+    return document.save_text(
         actor,
         workshop,
         body,
@@ -98,7 +98,7 @@ def paste_document(
             _("That splits into more than %(n)s clauses; add headings to group it.", n=MAX_CLAUSES),
             field="text",
         )
-    return document._save(
+    return document.save_text(
         actor,
         workshop,
         clauses.assemble(parts),
@@ -142,7 +142,7 @@ def _may_edit(actor: Participant | User, workshop: Workshop) -> None:
         )
 
 
-def _checked_body(heading: str, body: str) -> str:
+def checked_clause_body(heading: str, body: str) -> str:
     body = normalise_text(body)
     if len(body) > MAX_CLAUSE_LENGTH:
         raise ValidationFailed(
@@ -172,15 +172,14 @@ def save_clause(
     """Save one clause's new words as the next version, merged with whatever changed since
     ``based_on``; refused with both texts when the same words changed."""
     workshop = get_workshop(workshop_id)
-    _may_edit(actor, workshop)
-    note = document._checked_note(note)
+    note = document.checked_note(note)
     with workshop_change(workshop.id) as change:
-        _may_edit(actor, workshop)  # again under the lock: the round may have just ended
+        _may_edit(actor, workshop)  # under the lock: the round may be ending this moment
         latest = document.latest_version(workshop.id)
         clause = clause_in(latest, clause_key) if latest else None
         if latest is None or clause is None:
             raise NotFound(_("This clause is no longer in the draft."), field="clause")
-        checked = _checked_body(clause.heading, body)
+        checked = checked_clause_body(clause.heading, body)
         editor: Participant | User | None = actor
         if isinstance(actor, Participant):
             anonymity = effective_anonymity(workshop, current_round(workshop.id))
@@ -258,7 +257,7 @@ def apply_to_clause(
     if body == clause.body:
         raise InvalidState(_("Nothing changed since the last version."), code="unchanged")
     parts = [clauses.Part(c.heading, body if c.key == clause_key else c.body) for c in current]
-    return document._new_version(
+    return document.new_version(
         change,
         workshop,
         latest,
@@ -281,7 +280,7 @@ def fill_clause_from_proposals(
     version records which proposals the clause's sentences came from."""
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
     chosen = document.chosen_proposals(workshop, proposal_ids)
-    note = document._checked_note(note)
+    note = document.checked_note(note)
     with workshop_change(workshop.id) as change:
         latest = document.latest_version(workshop.id)
         clause = clause_in(latest, clause_key) if latest else None
@@ -289,7 +288,7 @@ def fill_clause_from_proposals(
             raise NotFound(_("This clause is no longer in the draft."), field="clause")
         joiner = "\n\n" if clause.heading else " "
         words = [" ".join(p.body_md.split()) if not clause.heading else p.body_md for p in chosen]
-        body = _checked_body(clause.heading, joiner.join([clause.body, *words]).strip())
+        body = checked_clause_body(clause.heading, joiner.join([clause.body, *words]).strip())
         return apply_to_clause(
             change,
             workshop,
@@ -311,7 +310,7 @@ def with_span_replaced(
     replaced: what an amendment or a duel's winner makes of the clause it was made on."""
     clause = clause_in(version, clause_key)
     assert clause is not None, "the span was checked to lie in this clause"
-    offset = clauses.body_span(version.body_md, clause)[0]
+    offset = clause.span[0]
     return clause.body[: start - offset] + text + clause.body[end - offset :]
 
 
@@ -349,15 +348,26 @@ def set_editing(sid: str, actor: Participant | User, clause_key: int | None) -> 
 def editors(workshop: Workshop, *, staff: bool) -> dict[str, list[str]]:
     """Who has which clause open, by clause key. Participants' names follow the anonymity
     of the running round; facilitators are always named."""
+    return _editors_from(_editing_rows(workshop), workshop, staff=staff)
+
+
+def _editing_rows(workshop: Workshop) -> list[Any]:
+    return list(
+        db.session.execute(
+            sa.select(Connection.editing_clause_key, Participant.display_name, User.display_name)
+            .outerjoin(Participant, Participant.id == Connection.participant_id)
+            .outerjoin(User, User.id == Connection.user_id)
+            .where(
+                Connection.workshop_id == workshop.id, Connection.editing_clause_key.is_not(None)
+            )
+            .order_by(Connection.editing_since, Connection.sid)
+        ).all()
+    )
+
+
+def _editors_from(rows: list[Any], workshop: Workshop, *, staff: bool) -> dict[str, list[str]]:
     anonymity = effective_anonymity(workshop, current_round(workshop.id))
     named = shows_authors(anonymity, staff=staff, readout=workshop.readout_anonymous)
-    rows = db.session.execute(
-        sa.select(Connection.editing_clause_key, Participant.display_name, User.display_name)
-        .outerjoin(Participant, Participant.id == Connection.participant_id)
-        .outerjoin(User, User.id == Connection.user_id)
-        .where(Connection.workshop_id == workshop.id, Connection.editing_clause_key.is_not(None))
-        .order_by(Connection.editing_since, Connection.sid)
-    ).all()
     out: dict[str, list[str]] = {}
     for key, participant_name, staff_name in rows:
         name = staff_name or (participant_name if named else _("Someone"))
@@ -387,10 +397,11 @@ def release_participants_if_closed(change: WorkshopChange, workshop_id: int) -> 
 
 
 def emit_editors(change: WorkshopChange, workshop: Workshop) -> None:
+    rows = _editing_rows(workshop)
     change.emit(
         "clause.editing",
-        {"editors": editors(workshop, staff=False)},
-        staff_payload={"editors": editors(workshop, staff=True)},
+        {"editors": _editors_from(rows, workshop, staff=False)},
+        staff_payload={"editors": _editors_from(rows, workshop, staff=True)},
     )
 
 
@@ -427,29 +438,31 @@ def vote_on_clause(
         vote.version_number = latest.number
         vote.voted_text = clause.markdown
         db.session.flush()
-        change.emit(
-            "clause.consent",
-            {"clause_key": clause_key, "consent": consent_counts(workshop.id, latest)[clause_key]},
-        )
+        counts = consent_counts(workshop.id, latest, only=clause_key)[clause_key]
+        change.emit("clause.consent", {"clause_key": clause_key, "consent": counts})
         mine = my_clause_vote(vote, clause)
         change.tell(actor.id, "clause.mine", {"clause_key": clause_key, "vote": mine})
     return {"clause_key": clause_key, "vote": mine}
 
 
-def _votes(workshop_id: int) -> list[ClauseVote]:
-    return list(
-        db.session.scalars(sa.select(ClauseVote).where(ClauseVote.workshop_id == workshop_id))
-    )
+def _votes(workshop_id: int, clause_key: int | None = None) -> list[ClauseVote]:
+    query = sa.select(ClauseVote).where(ClauseVote.workshop_id == workshop_id)
+    if clause_key is not None:
+        query = query.where(ClauseVote.clause_key == clause_key)
+    return list(db.session.scalars(query))
 
 
-def consent_counts(workshop_id: int, version: DocumentVersion) -> dict[int, dict[str, Any]]:
-    """Per clause of a version: current answers, how many went stale, and open objections."""
-    current = {c.key: c for c in clauses_of(version)}
+def consent_counts(
+    workshop_id: int, version: DocumentVersion, *, only: int | None = None
+) -> dict[int, dict[str, Any]]:
+    """Per clause of a version (or ``only`` one): current answers, how many went stale, and
+    open objections."""
+    current = {c.key: c for c in clauses_of(version) if only is None or c.key == only}
     counts: dict[int, dict[str, Any]] = {
         key: {"agree": 0, "live_with": 0, "object": 0, "stale": 0, "objections": []}
         for key in current
     }
-    for vote in _votes(workshop_id):
+    for vote in _votes(workshop_id, only):
         clause = current.get(vote.clause_key)
         if clause is None:
             continue
@@ -484,12 +497,7 @@ def my_clause_vote(vote: ClauseVote, clause: clauses.Clause | None) -> dict[str,
         "reason": vote.reason,
         "version_number": vote.version_number,
         "stale": stale,
-        "diff": [
-            {"op": piece.op, "text": piece.text}
-            for piece in document.diff_texts(vote.voted_text, now)
-        ]
-        if stale
-        else [],
+        "diff": document.diff_payload(vote.voted_text, now) if stale else [],
     }
 
 

@@ -13,8 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import clock, permissions, voting
-from ..clauses import body_span
+from .. import clock, voting
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -33,7 +32,7 @@ from ..payloads import iso
 from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
 from . import audit, document, drafting
-from .workshops import get_workshop, get_workshop_for_staff
+from .workshops import get_workshop_for_staff
 
 METHODS = ("choose_one", "ranked")
 MIN_OPTIONS, MAX_OPTIONS = 2, 5
@@ -57,10 +56,7 @@ def duel_payload(duel: Duel, now: dt.datetime | None = None) -> dict[str, Any]:
             {
                 "id": option.id,
                 "text": option.text,
-                "diff": [
-                    {"op": piece.op, "text": piece.text}
-                    for piece in document.diff_texts(duel.original, option.text)
-                ],
+                "diff": document.diff_payload(duel.original, option.text),
             }
             for option in duel.options
         ],
@@ -94,13 +90,14 @@ def _clean_options(options: list[str]) -> list[str]:
     seen: set[str] = set()
     for option in options:
         text = normalise_text(option)
-        if not text or " ".join(text.split()).casefold() in seen:
+        same = " ".join(text.split()).casefold()
+        if not text or same in seen:
             continue
         if len(text) > MAX_WORDING:
             raise ValidationFailed(
                 _("Keep each wording under %(n)s characters.", n=MAX_WORDING), field="options"
             )
-        seen.add(" ".join(text.split()).casefold())
+        seen.add(same)
         cleaned.append(text)
     if not MIN_OPTIONS <= len(cleaned) <= MAX_OPTIONS:
         raise ValidationFailed(
@@ -143,13 +140,13 @@ def start_duel(
         clause = drafting.clause_in(latest, clause_key) if latest else None
         if latest is None or clause is None:
             raise NotFound(_("This clause is no longer in the draft."), field="clause")
-        body_start, body_end = body_span(latest.body_md, clause)
+        body_start, body_end = clause.span
         if start is None or end is None:
             start, end = body_start, body_end
         if not (body_start <= start < end <= body_end):
             raise ValidationFailed(_("Choose words inside the clause for the duel."), field="span")
         for wording in wordings:  # the winner must leave the clause one clause
-            drafting._checked_body(
+            drafting.checked_clause_body(
                 clause.heading, drafting.with_span_replaced(latest, clause_key, start, end, wording)
             )
         if any(
@@ -182,9 +179,7 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
     """Choose one wording, or rank them; a new answer replaces the last until time is up."""
     if not isinstance(actor, Participant):
         raise Forbidden(_("Only participants vote."))
-    duel = get_duel(duel_id, actor.workshop_id)
-    if not permissions.is_participant_of(actor, get_workshop(duel.workshop_id)):
-        raise Forbidden(_("Only participants of this workshop vote."))
+    duel = get_duel(duel_id, actor.workshop_id)  # a duel of the voter's own workshop
     known = [option.id for option in duel.options]
     try:
         checked = voting.validate_ranking(ranking, known)
@@ -223,18 +218,16 @@ def tally(duel: Duel) -> tuple[int, dict[str, Any]]:
     Ranked: instant runoff, with its round-by-round counts."""
     ids = [option.id for option in duel.options]
     rankings = [tuple(b.ranking) for b in duel.ballots]
+    first_choices = {i: sum(1 for r in rankings if r and r[0] == i) for i in ids}
+    result: dict[str, Any] = {
+        "counts": {str(i): n for i, n in first_choices.items()},
+        "voters": len(rankings),
+    }
     if duel.method == "ranked":
         runoff = voting.instant_runoff(rankings, ids)
-        winner = runoff.winner if runoff.winner is not None else ids[0]
-        first_choices = {str(i): sum(1 for r in rankings if r and r[0] == i) for i in ids}
-        return winner, {
-            "counts": first_choices,
-            "voters": len(rankings),
-            "rounds": [{str(k): v for k, v in r.counts.items()} for r in runoff.rounds],
-        }
-    counts = {i: sum(1 for r in rankings if r and r[0] == i) for i in ids}
-    winner = max(ids, key=lambda i: (counts[i], -ids.index(i)))
-    return winner, {"counts": {str(k): v for k, v in counts.items()}, "voters": len(rankings)}
+        result["rounds"] = [{str(k): v for k, v in r.counts.items()} for r in runoff.rounds]
+        return (runoff.winner if runoff.winner is not None else ids[0]), result
+    return max(ids, key=lambda i: (first_choices[i], -ids.index(i))), result
 
 
 def _duel_for_staff(actor: User, duel_id: int) -> tuple[Duel, Workshop]:

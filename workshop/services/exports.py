@@ -103,6 +103,7 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
         for round_, results in agenda
         if round_.method == rounds.VALUES_METHOD and results is not None
     ]
+    origins = provenance.by_clause(version)
     meta = [
         workshop.title,
         _("version %(number)s", number=version.number),
@@ -133,7 +134,7 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
         "title": _("%(org)s: our mission", org=workshop.organisation),
         "meta": " · ".join(meta),
         "body_html": render_markdown(version.body_md),
-        "origins": _origins(version),
+        "origins": _origins(origins),
         "values_appendix": [
             {
                 "round_id": round_.id,
@@ -149,14 +150,14 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
             }
             for round_, results in values_rounds
         ],
-        "record": _record(workshop, version, agenda),
+        "record": _record(workshop, version, agenda, origins),
     }
 
 
-def _origins(version: DocumentVersion) -> list[dict[str, Any]]:
+def _origins(origins: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The origins appendix: per clause, each change that shaped it, with its words and people."""
     out = []
-    for origin in provenance.clause_origins(version):
+    for origin in origins:
         items = []
         for item in origin["contributions"]:
             for proposal in item["proposals"]:  # each proposal credited on its own
@@ -190,32 +191,22 @@ def _origins(version: DocumentVersion) -> list[dict[str, Any]]:
     return out
 
 
-_person = provenance.person
-_authors = provenance.proposal_people
-
-
 def _comment_author(comment: Comment) -> dict[str, str] | None:
     if comment.author is None or not shows_authors(comment.anonymity, staff=True, readout=False):
         return None
-    return _person(comment.author)
+    return provenance.person(comment.author)
 
 
 def _record(
-    workshop: Workshop, version: DocumentVersion, agenda: list[tuple[Round, dict | None]]
+    workshop: Workshop,
+    version: DocumentVersion,
+    agenda: list[tuple[Round, dict | None]],
+    origins: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The workshop's record as data (the JSON export; the CSV reads it too)."""
     proposals = list_proposals(workshop.id, include_hidden=True)
     comments = comments_of([p.id for p in proposals])
-    versions = list(
-        db.session.scalars(
-            sa.select(DocumentVersion)
-            .where(
-                DocumentVersion.workshop_id == workshop.id,
-                DocumentVersion.number <= version.number,
-            )
-            .order_by(DocumentVersion.number)
-        )
-    )
+    versions = provenance.history(workshop.id, version.number)
     return {
         "format": JSON_FORMAT,
         "format_version": JSON_FORMAT_VERSION,
@@ -266,7 +257,7 @@ def _record(
                 "merged_into_id": p.merged_into_id,
                 "anonymity": str(p.anonymity),
                 "created_at": iso(p.created_at),
-                "authors": _authors(p),
+                "authors": provenance.proposal_people(p),
                 "values": [{k: v for k, v in tag_payload(t).items() if k != "id"} for t in p.tags],
                 "comments": [
                     {
@@ -302,7 +293,7 @@ def _record(
                 "body_md": origin["body_md"],
                 "versions": [item["version"] for item in origin["contributions"]],
             }
-            for origin in provenance.clause_origins(version)
+            for origin in origins
         ],
         "amendments": [_amendment_record(a) for a in list_amendments(workshop.id)],
         "duels": [_duel_record(d) for d in duels.list_duels(workshop.id)],
@@ -344,7 +335,7 @@ def _amendment_record(amendment: Amendment) -> dict[str, Any]:
         "status": str(amendment.status),
         "decided_note": amendment.decided_note,
         "anonymity": str(amendment.anonymity),
-        "author": _person(amendment.author) if named and amendment.author else None,
+        "author": provenance.person(amendment.author) if named and amendment.author else None,
         "method": amendment.method,
         "counts": vote_counts(amendment),
         "created_at": iso(amendment.created_at),

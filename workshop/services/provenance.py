@@ -13,11 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from .. import clauses
+from ..errors import NotFound
 from ..extensions import db
-from ..models import DocumentVersion, Participant, Proposal, VersionSource
+from ..models import DocumentVersion, Participant, Proposal, User, VersionSource
 from ..payloads import shows_authors
 from . import drafting
 from .document import sentences
+from .workshops import get_workshop_for_staff
 
 
 def person(participant: Participant) -> dict[str, str]:
@@ -120,7 +123,7 @@ def label(item: dict[str, Any]) -> str:
     return _("Written by %(name)s", name=item["editor"])
 
 
-def clause_origins(version: DocumentVersion) -> list[dict[str, Any]]:
+def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
     """For each clause of a version: every version that changed its words, oldest first."""
     changes: dict[int, list[tuple[DocumentVersion, str]]] = {}
     before: dict[int, str] = {}
@@ -141,3 +144,23 @@ def clause_origins(version: DocumentVersion) -> list[dict[str, Any]]:
         for clause in drafting.clauses_of(version)
         if clause.body
     ]
+
+
+def by_sentence(actor: User, workshop_id: int, number: int) -> list[dict[str, Any]]:
+    """Where each sentence of a version came from: the version that brought it in, its source
+    (proposals, an amendment, a duel, an edit, a restore) and the people behind it, with their
+    levels and departments (where anonymity allows)."""
+    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    versions = history(workshop_id, number)
+    if not versions or versions[-1].number != number:
+        raise NotFound(_("There is no version %(number)s of this document.", number=number))
+
+    def said(version: DocumentVersion) -> list[str]:  # headings are labels, not sentences
+        return [s for part in clauses.parse(version.body_md) for s in sentences(part.body)]
+
+    origin: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        for sentence in said(version):
+            if sentence not in origin:  # carried over: it keeps where it first came from
+                origin[sentence] = contribution(version, within=sentence)
+    return [{"sentence": sentence, **origin[sentence]} for sentence in said(versions[-1])]

@@ -8,7 +8,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import permissions
+from .. import permissions, voting
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -50,9 +50,6 @@ class WorkshopSettings:
     words_per_clause: int | None = None
     words_total: int | None = None
     amendment_method: str = "consent"
-
-
-AMENDMENT_METHODS = ("consent", "approval", "score")
 
 
 def generate_join_code() -> str:
@@ -119,7 +116,7 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
     ):
         if limit is not None and not 1 <= limit <= 5000:
             raise ValidationFailed(_("A word budget is between 1 and 5000 words."), field=field)
-    if settings.amendment_method not in AMENDMENT_METHODS:
+    if settings.amendment_method not in voting.AMENDMENT_ANSWERS:
         raise ValidationFailed(_("Choose how people vote on amendments."), field="amendment_method")
     if not 1 <= settings.dots_per_participant <= 20:
         raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")

@@ -44,6 +44,7 @@ from ..services import (
     drafting,
     exports,
     proposals,
+    provenance,
     rounds,
     values,
     wording,
@@ -447,7 +448,7 @@ def version(workshop_id: int, number: int):  # noqa: ANN201
         latest=latest,
         moderator=can_moderate(me, workshop),
         leadership=staff_role(me, workshop) == StaffRole.LEADERSHIP,
-        provenance=document.provenance(me, workshop.id, number),
+        provenance=provenance.by_sentence(me, workshop.id, number),
         me=me,
         action_form=FlaskForm(),
     )
