@@ -1,8 +1,15 @@
-"""Shared fixtures: a real app on a real SQLite file, migrated by Alembic."""
+"""Shared fixtures: a real app on a real SQLite file, migrated by Alembic.
+
+The migrations run once per test session into a template file; each test
+gets its own copy of that file, so every test still starts from exactly the
+schema the migrations build, without paying for them each time.
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,23 +24,63 @@ from workshop.models import Base, Participant, Phase, User, UserRole, Workshop
 from workshop.services import accounts, participants, rounds, workshops
 
 PASSWORD = "correct horse battery"
+# Tests hash passwords with one iteration: the slow production hash buys nothing here.
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1"
+
+
+def app_config(tmp_path: Path, database: Path) -> dict[str, Any]:
+    """The configuration every test app runs with."""
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_ENGINES": {"default": f"sqlite:///{database}"},
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "workshop.test",
+        "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file the real migrations built, once per test session."""
+    folder = tmp_path_factory.mktemp("template")
+    database = folder / "template.sqlite3"
+    app = create_app(app_config(folder, database))
+    upgrade_database(app)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            # Everything into the main file, so a plain copy is the whole database.
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.engine.dispose()
+    return database
+
+
+@pytest.fixture(scope="session")
+def session_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app and one engine for the whole session: building the URL map and compiling
+    SQL are the slow parts of a fresh app, and both are cached per app and per engine."""
+    folder = tmp_path_factory.mktemp("app")
+    app = create_app(app_config(folder, folder / "test.sqlite3"))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture
-def app(tmp_path) -> Iterator[Flask]:
-    """An app on its own SQLite file, schema built by the real migrations."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_ENGINES": {"default": f"sqlite:///{tmp_path / 'test.sqlite3'}"},
-            "WTF_CSRF_ENABLED": False,
-            "SERVER_NAME": "workshop.test",
-        }
-    )
-    upgrade_database(app)
-    yield app
+def app(migrated_template: Path, session_app: Flask) -> Flask:
+    """The app on a fresh copy of the migrated template: every test starts from the schema
+    the migrations build and sees nothing of any other test."""
+    with session_app.app_context():
+        db.engine.dispose()  # no connection may outlive the file it was opened on
+        database = Path(db.engine.url.database or "")
+    for leftover in (
+        database.with_name(database.name + "-wal"),
+        database.with_name(database.name + "-shm"),
+    ):
+        leftover.unlink(missing_ok=True)
+    shutil.copyfile(migrated_template, database)
+    return session_app
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Flask, request
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -34,7 +33,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
 
     db.init_app(app)
-    _tune_sqlite(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
@@ -66,24 +64,3 @@ def _select_locale() -> str | None:
     if not has_request_context():
         return None
     return request.accept_languages.best_match(current_app.config["LANGUAGES"])
-
-
-def _tune_sqlite(app: Flask) -> None:
-    """WAL, a busy timeout and enforced foreign keys on every SQLite connection.
-
-    WAL lets readers (every live screen) carry on while one writer commits;
-    the busy timeout turns a brief lock into a short wait instead of an error.
-    """
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "sqlite":
-        return
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()

@@ -55,4 +55,6 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "LANGUAGES": ["en"],
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         "WTF_CSRF_TIME_LIMIT": None,
+        # werkzeug's default: scrypt, deliberately slow to resist guessing.
+        "PASSWORD_HASH_METHOD": "scrypt",
     }

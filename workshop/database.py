@@ -16,18 +16,44 @@ from flask import Flask, current_app, g
 from sqlalchemy import orm
 
 
+def make_engine(url: str | sa.URL) -> sa.Engine:
+    """An engine for ``url``, tuned for how this app uses its database.
+
+    SQLite gets WAL, a busy timeout and enforced foreign keys on every
+    connection: WAL lets readers (every live screen) carry on while one
+    writer commits; the busy timeout turns a brief lock into a short wait
+    instead of an error. Other databases get pre-ping, to survive restarts
+    and idle timeouts.
+    """
+    url = sa.engine.make_url(url)
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
 class Database:
     """Created unbound in extensions.py; ``init_app`` builds the engine from config."""
 
     def init_app(self, app: Flask) -> None:
         """Create the engine from ``SQLALCHEMY_ENGINES["default"]``; close sessions on teardown."""
-        url = sa.engine.make_url(app.config["SQLALCHEMY_ENGINES"]["default"])
-        options: dict[str, Any] = {}
-        if url.get_backend_name() != "sqlite":
-            options["pool_pre_ping"] = True  # survive database restarts and idle timeouts
-        engine = sa.create_engine(url, **options)
-        app.extensions["workshop.db"] = orm.sessionmaker(bind=engine)
+        self.bind(app, make_engine(app.config["SQLALCHEMY_ENGINES"]["default"]))
         app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def bind(app: Flask, engine: sa.Engine) -> None:
+        """Point the app's sessions at ``engine`` (the one from config, or another database)."""
+        app.extensions["workshop.db"] = orm.sessionmaker(bind=engine)
 
     @property
     def engine(self) -> sa.Engine:
