@@ -7,6 +7,7 @@ schema the migrations build, without paying for them each time.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from workshop import clock as workshop_clock
 from workshop import create_app
 from workshop.extensions import db
 from workshop.migrate import upgrade_database
@@ -81,6 +83,27 @@ def app(migrated_template: Path, session_app: Flask) -> Flask:
         leftover.unlink(missing_ok=True)
     shutil.copyfile(migrated_template, database)
     return session_app
+
+
+class MovableClock:
+    """The services' clock, which a test moves forward instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta(0)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    """Time that moves when the test says so (``clock.advance(61)``)."""
+    movable = MovableClock()
+    monkeypatch.setattr(workshop_clock, "now", movable.now)
+    return movable
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
-"""The migrations build exactly the schema the models describe."""
+"""The migrations build exactly the schema the models describe, and the schema keeps the
+rules the models promise even against writes that bypass the code."""
 
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from workshop.extensions import db
+from workshop.migrate import MIGRATIONS_DIR
 from workshop.models import Base
 
 
@@ -27,3 +31,103 @@ def test_anonymous_ballots_and_receipts_are_not_stored_in_insertion_order(app):
                 "SELECT sql FROM sqlite_master WHERE name = ?", (table,)
             ).scalar()
             assert sql.rstrip().endswith("WITHOUT ROWID"), table
+
+
+def _refused(connection, sql: str, **params) -> bool:
+    """Whether the database itself refuses a write (the rule holds even if code forgets it)."""
+    try:
+        with connection.begin_nested():
+            connection.execute(sa.text(sql), params)
+    except sa.exc.IntegrityError:
+        return True
+    return False
+
+
+@pytest.fixture
+def raw(app):
+    """A plain connection to the migrated database, with one workshop and one proposal."""
+    with app.app_context(), db.engine.connect() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, email, display_name, password_hash, role, is_active,"
+                " created_at) VALUES (1, 'a@b.org', 'A', 'x', 'facilitator', 1, '2026-01-01')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO workshops (id, title, organisation, brief_md, join_code, phase,"
+                " phase_changed_at, dots_per_participant, levels, departments, event_seq,"
+                " anonymity, readout_anonymous, catalogue_edits, created_by_id, created_at,"
+                " amendment_method, clause_key_seq) VALUES (1, 'T', 'O', '', 'ABCDEFGH',"
+                " 'lobby', '2026-01-01', 3, '[]', '[]', 0, 'named', 0, '{}', 1, '2026-01-01',"
+                " 'consent', 0)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO proposals (id, workshop_id, body_md, status, pinned, anonymity,"
+                " created_at, hidden_reason) VALUES (1, 1, 'We care', 'visible', 0, 'named',"
+                " '2026-01-01', '')"
+            )
+        )
+        yield connection
+
+
+ROUND = (
+    "INSERT INTO rounds (workshop_id, position, kind, prompt, duration_seconds, status,"
+    " method, dots_budget, pick_limit, blind, breakdown_by_level, premoderation, words)"
+    " VALUES (1, :position, :kind, '', 60, :status, :method, 3, 5, 1, 0, 0, '[]')"
+)
+
+
+def test_a_workshop_has_at_most_one_running_or_paused_round(raw):
+    assert not _refused(raw, ROUND, position=0, kind="propose", status="running", method=None)
+    assert not _refused(raw, ROUND, position=1, kind="propose", status="ended", method=None)
+    assert not _refused(raw, ROUND, position=2, kind="propose", status="pending", method=None)
+    assert _refused(raw, ROUND, position=3, kind="propose", status="running", method=None)
+    assert _refused(raw, ROUND, position=3, kind="propose", status="paused", method=None)
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "refused"),
+    [
+        ("vote", "dot", False),
+        ("consent", "consent", False),
+        ("values", None, False),
+        ("vote", None, True),  # a vote needs a method
+        ("values", "dot", True),  # values ballots are not votes by a method
+        ("vote", "consent", True),  # consent is its own kind of round
+        ("consent", "dot", True),
+        ("vote", "plurality", True),  # not a method we have
+    ],
+)
+def test_a_rounds_method_matches_its_kind(raw, kind, method, refused):
+    assert _refused(raw, ROUND, position=0, kind=kind, status="pending", method=method) is refused
+
+
+TAG = (
+    "INSERT INTO value_tags (proposal_id, amendment_id, value_key, confirmed, created_at)"
+    " VALUES (:proposal_id, NULL, 'care', 1, '2026-01-01')"
+)
+
+
+def test_a_value_tag_belongs_to_exactly_one_proposal_or_amendment(raw):
+    assert _refused(raw, TAG, proposal_id=None)
+    assert not _refused(raw, TAG, proposal_id=1)
+
+
+def test_enumerated_columns_refuse_values_outside_their_enum(raw):
+    audit = (
+        "INSERT INTO audit_entries (workshop_id, actor_id, action, summary, created_at)"
+        " VALUES (1, 1, :action, '', '2026-01-01')"
+    )
+    assert not _refused(raw, audit, action="round.start")
+    assert _refused(raw, audit, action="started a round")
+    assert _refused(raw, "UPDATE workshops SET anonymity = 'secret' WHERE id = 1")
+
+
+def test_there_is_one_migration(app):
+    versions = MIGRATIONS_DIR / "versions"
+    assert [p.name for p in versions.glob("*.py")] == ["0001_initial.py"]
+    for script in versions.glob("*.py"):
+        assert "workshop.models" not in script.read_text()  # history never imports the models

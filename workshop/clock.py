@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-_offset = dt.timedelta(0)
-
 
 def now() -> dt.datetime:
-    """Current time in UTC, plus whatever a test has advanced it by."""
-    return dt.datetime.now(dt.UTC) + _offset
-
-
-def advance(seconds: float) -> None:
-    """Move the clock forward (tests only)."""
-    global _offset
-    _offset += dt.timedelta(seconds=seconds)
-
-
-def reset() -> None:
-    """Back to real time (tests only)."""
-    global _offset
-    _offset = dt.timedelta(0)
+    """Current time in UTC (tests replace this function to move time forward)."""
+    return dt.datetime.now(dt.UTC)

@@ -14,6 +14,9 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from .voting import AmendmentAnswer, AmendmentMethod, ConsentChoice, DuelMethod
+from .voting import Method as VotingMethod
+
 
 def utcnow() -> dt.datetime:
     """Now, timezone-aware, in UTC: the only clock the models use."""
@@ -49,12 +52,14 @@ str_200 = Annotated[str, mapped_column(sa.String(200))]
 
 
 def enum_column(enum_type: type[enum.StrEnum]) -> sa.Enum:
-    """Store a StrEnum by its value ("facilitator"), as text with a CHECK-free length."""
+    """Store a StrEnum by its value ("facilitator"), as text that a CHECK constraint keeps
+    to the enum's values on every database (no native enum types to migrate)."""
     return sa.Enum(
         enum_type,
         native_enum=False,
-        create_constraint=False,
-        length=20,
+        create_constraint=True,
+        length=max(20, *(len(member.value) for member in enum_type)),
+        name=enum_type.__name__.lower(),
         values_callable=lambda members: [member.value for member in members],
     )
 
@@ -109,6 +114,11 @@ class RoundKind(enum.StrEnum):
     CONSENT = "consent"
     FINALISE = "finalise"
     VOCABULARY = "vocabulary"
+
+
+BALLOT_KINDS = frozenset(
+    {RoundKind.VOTE, RoundKind.CONSENT, RoundKind.VALUES, RoundKind.VOCABULARY}
+)
 
 
 class RoundStatus(enum.StrEnum):
@@ -210,10 +220,9 @@ class Workshop(Base):
     )
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[created_at]
-    # How people vote on amendments: "consent" (agree / live with / object), "approval"
-    # (yes / no) or "score" (1–5). Each amendment keeps the method it was proposed under.
-    amendment_method: Mapped[str] = mapped_column(
-        sa.String(20), default="consent", server_default="consent"
+    # How people vote on amendments; each amendment keeps the method it was proposed under.
+    amendment_method: Mapped[AmendmentMethod] = mapped_column(
+        enum_column(AmendmentMethod), default=AmendmentMethod.CONSENT
     )
     # Last key handed to a clause of the document; keys are never reused (see clauses.py).
     clause_key_seq: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -260,8 +269,9 @@ class Round(Base):
     ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     remaining_seconds: Mapped[int | None]
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Voting rounds: the method and its settings (see workshop/voting.py).
-    method: Mapped[str | None] = mapped_column(sa.String(20))
+    # Vote and consent rounds: the voting method and its settings (see workshop/voting.py).
+    # Values and vocabulary rounds take ballots too, but of their own kind: no method.
+    method: Mapped[VotingMethod | None] = mapped_column(enum_column(VotingMethod))
     dots_budget: Mapped[int] = mapped_column(default=3)
     # Values rounds: how many personal values each person picks.
     pick_limit: Mapped[int] = mapped_column(default=5, server_default="5")
@@ -279,6 +289,26 @@ class Round(Base):
 
     workshop: Mapped[Workshop] = relationship(back_populates="rounds")
 
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(kind IN ('vote', 'consent')) = (method IS NOT NULL)", name="method_for_votes"
+        ),
+        sa.CheckConstraint("(kind = 'consent') = (method = 'consent')", name="consent_kind"),
+        # At most one round is running or paused: the current round every screen follows.
+        sa.Index(
+            "uq_rounds_one_current_per_workshop",
+            "workshop_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('running', 'paused')"),
+            postgresql_where=sa.text("status IN ('running', 'paused')"),
+        ),
+    )
+
+    @property
+    def takes_ballots(self) -> bool:
+        """Vote, consent, values and vocabulary rounds collect ballots; the others do not."""
+        return self.kind in BALLOT_KINDS
+
 
 class WorkshopStaff(Base):
     """An account's role in one workshop: who may moderate it, who may follow it."""
@@ -288,7 +318,7 @@ class WorkshopStaff(Base):
     workshop_id: Mapped[int] = mapped_column(
         sa.ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), primary_key=True, index=True)
     role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole))
 
     user: Mapped[User] = relationship()
@@ -361,7 +391,6 @@ class Proposal(Base):
     # The client's id for the command, so a resend after a reconnect is applied once.
     client_op_id: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[created_at]
-    hidden_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     hidden_reason: Mapped[str] = mapped_column(sa.String(300), default="")
 
     author: Mapped[Participant | None] = relationship()
@@ -397,6 +426,9 @@ class ValueTag(Base):
     __table_args__ = (
         sa.UniqueConstraint("proposal_id", "value_key"),
         sa.UniqueConstraint("amendment_id", "value_key"),
+        sa.CheckConstraint(
+            "(proposal_id IS NULL) <> (amendment_id IS NULL)", name="one_tagged_item"
+        ),
     )
 
     id: Mapped[intpk]
@@ -501,6 +533,45 @@ class Comment(Base):
     author: Mapped[Participant | None] = relationship()
 
 
+class AuditAction(enum.StrEnum):
+    """What a facilitator did, as ``noun.verb``: the audit log's vocabulary."""
+
+    AGENDA_TEMPLATE = "agenda.template"
+    ROUND_ADD = "round.add"
+    ROUND_EDIT = "round.edit"
+    ROUND_REMOVE = "round.remove"
+    ROUND_MOVE = "round.move"
+    ROUND_START = "round.start"
+    ROUND_PAUSE = "round.pause"
+    ROUND_RESUME = "round.resume"
+    ROUND_EXTEND = "round.extend"
+    ROUND_END = "round.end"
+    ROUND_REVEAL = "round.reveal"
+    WORKSHOP_PHASE = "workshop.phase"
+    WORKSHOP_HANDOVER = "workshop.handover"
+    READOUT_SET = "readout.set"
+    CATALOGUE_EDIT = "catalogue.edit"
+    PROPOSAL_APPROVE = "proposal.approve"
+    PROPOSAL_HIDE = "proposal.hide"
+    PROPOSAL_RESTORE = "proposal.restore"
+    PROPOSAL_PIN = "proposal.pin"
+    PROPOSAL_UNPIN = "proposal.unpin"
+    PROPOSAL_MERGE = "proposal.merge"
+    PROPOSAL_SPLIT = "proposal.split"
+    COMMENT_SHOW = "comment.show"
+    COMMENT_HIDE = "comment.hide"
+    TAG_ADD = "tag.add"
+    TAG_REMOVE = "tag.remove"
+    AMENDMENT_ACCEPT = "amendment.accept"
+    AMENDMENT_REJECT = "amendment.reject"
+    DUEL_START = "duel.start"
+    DUEL_CLOSE = "duel.close"
+    DUEL_CANCEL = "duel.cancel"
+    VERSION_NAME = "version.name"
+    VERSION_LOCK = "version.lock"
+    VERSION_SIGNOFF = "version.signoff"
+
+
 class AuditEntry(Base):
     """One facilitator action, readable by the workshop's facilitators and leadership."""
 
@@ -511,7 +582,7 @@ class AuditEntry(Base):
         sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
     )
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
-    action: Mapped[str] = mapped_column(sa.String(40))
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction))
     summary: Mapped[str] = mapped_column(sa.String(500))
     created_at: Mapped[created_at]
 
@@ -601,7 +672,9 @@ class Amendment(Base):
     original: Mapped[str] = mapped_column(sa.Text)
     replacement: Mapped[str] = mapped_column(sa.Text)
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
-    method: Mapped[str] = mapped_column(sa.String(20), default="consent", server_default="consent")
+    method: Mapped[AmendmentMethod] = mapped_column(
+        enum_column(AmendmentMethod), default=AmendmentMethod.CONSENT
+    )
     author_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("participants.id", ondelete="SET NULL")
     )
@@ -628,9 +701,9 @@ class AmendmentVote(Base):
         sa.ForeignKey("amendments.id", ondelete="CASCADE"), primary_key=True
     )
     participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
     )
-    choice: Mapped[str] = mapped_column(sa.String(20))
+    choice: Mapped[AmendmentAnswer] = mapped_column(enum_column(AmendmentAnswer))
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
@@ -650,7 +723,7 @@ class ClauseVote(Base):
     participant_id: Mapped[int] = mapped_column(
         sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
     )
-    choice: Mapped[str] = mapped_column(sa.String(20))
+    choice: Mapped[ConsentChoice] = mapped_column(enum_column(ConsentChoice))
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
     version_number: Mapped[int]
     voted_text: Mapped[str] = mapped_column(sa.Text)
@@ -679,7 +752,9 @@ class Duel(Base):
     start: Mapped[int]  # the span in that version's text
     end: Mapped[int]
     original: Mapped[str] = mapped_column(sa.Text)
-    method: Mapped[str] = mapped_column(sa.String(20), default="choose_one")
+    method: Mapped[DuelMethod] = mapped_column(
+        enum_column(DuelMethod), default=DuelMethod.CHOOSE_ONE
+    )
     status: Mapped[DuelStatus] = mapped_column(enum_column(DuelStatus), default=DuelStatus.OPEN)
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -716,7 +791,7 @@ class DuelBallot(Base):
         sa.ForeignKey("duels.id", ondelete="CASCADE"), primary_key=True
     )
     participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     ranking: Mapped[list[int]] = mapped_column(sa.JSON)  # option ids, most preferred first
 

@@ -36,11 +36,6 @@ def can_follow(actor: Actor | None, workshop: Workshop) -> bool:
     return staff_role(actor, workshop) is not None
 
 
-def can_export(actor: Actor | None, workshop: Workshop) -> bool:
-    """Leadership and facilitators of this workshop may download the document."""
-    return can_follow(actor, workshop)
-
-
 def is_participant_of(actor: Actor | None, workshop: Workshop) -> bool:
     """The participant belongs to this workshop (and to no other)."""
     return isinstance(actor, Participant) and actor.workshop_id == workshop.id

@@ -33,13 +33,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 __all__ = [
+    "AMENDMENT_ANSWERS",
     "MAX_REASON_LENGTH",
+    "AmendmentAnswer",
+    "AmendmentMethod",
     "ApprovalResult",
     "BallotError",
     "BordaResult",
     "ConsentChoice",
     "ConsentResult",
     "DotResult",
+    "DuelMethod",
     "Method",
     "RankedResult",
     "RunoffResult",
@@ -84,12 +88,42 @@ class ConsentChoice(enum.StrEnum):
     OBJECT = "object"
 
 
-# The answers to one amendment, by the method the workshop votes on amendments with.
-AMENDMENT_ANSWERS: dict[str, tuple[str, ...]] = {
-    "consent": tuple(choice.value for choice in ConsentChoice),
-    "approval": ("yes", "no"),
-    "score": ("1", "2", "3", "4", "5"),
+class AmendmentMethod(enum.StrEnum):
+    """How people answer an amendment: consent, yes or no, or a score from 1 to 5."""
+
+    CONSENT = "consent"
+    APPROVAL = "approval"
+    SCORE = "score"
+
+
+class AmendmentAnswer(enum.StrEnum):
+    """Every answer an amendment can get, whatever its method."""
+
+    AGREE = "agree"
+    LIVE_WITH = "live_with"
+    OBJECT = "object"
+    YES = "yes"
+    NO = "no"
+    SCORE_1 = "1"
+    SCORE_2 = "2"
+    SCORE_3 = "3"
+    SCORE_4 = "4"
+    SCORE_5 = "5"
+
+
+# The answers to one amendment, by the method it is voted on with.
+AMENDMENT_ANSWERS: dict[AmendmentMethod, tuple[AmendmentAnswer, ...]] = {
+    AmendmentMethod.CONSENT: tuple(AmendmentAnswer(choice.value) for choice in ConsentChoice),
+    AmendmentMethod.APPROVAL: (AmendmentAnswer.YES, AmendmentAnswer.NO),
+    AmendmentMethod.SCORE: tuple(AmendmentAnswer(str(score)) for score in range(1, 6)),
 }
+
+
+class DuelMethod(enum.StrEnum):
+    """How people vote in a wording duel: pick one wording, or rank them (instant runoff)."""
+
+    CHOOSE_ONE = "choose_one"
+    RANKED = "ranked"
 
 
 class BallotError(ValueError):

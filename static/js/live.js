@@ -551,7 +551,7 @@
     const status = $("#ballot-status");
     const budget = $("#budget");
     if (!round || !method) return;
-    method.textContent = T.methods[round.method] || "";
+    method.textContent = T.methods[round.method || round.kind] || "";
     status.textContent = [
       state.me && state.me.voted ? T.you_voted : T.not_voted,
       plural(T.voters, state.vote ? state.vote.voters : 0),
@@ -567,7 +567,7 @@
   function renderVocabulary(round) {
     const panel = $("#vocabulary-ballot");
     if (!panel) return;
-    panel.hidden = round.method !== "vocabulary";
+    panel.hidden = round.kind !== "vocabulary";
     if (panel.hidden) return;
     const votes = myBallot().votes || {};
     const open = inputOpen(currentRound()) && currentRound() && currentRound().id === round.id;
@@ -841,7 +841,7 @@
   function renderValuesForm() {
     const form = $("#values-form");
     const round = voteRound();
-    if (!form || !round || round.method !== "values") return;
+    if (!form || !round || round.kind !== "values") return;
     if (valuesFormRound !== round.id) {
       // Built once per round: live updates never redraw what the person is choosing.
       valuesFormRound = round.id;
@@ -2054,7 +2054,7 @@
     if (status === "merged") meta.append(el("span", { class: "tag", text: fmt(T.merged_into, { id: proposal.merged_into_id }) }));
     li.append(body, meta, valueTags(proposal));
     const round = voteRound();
-    if (role === "participant" && phase === "vote" && round && !["values", "vocabulary"].includes(round.method) && inputOpen(currentRound()) &&
+    if (role === "participant" && phase === "vote" && round && !["values", "vocabulary"].includes(round.kind) && inputOpen(currentRound()) &&
         currentRound() && currentRound().id === round.id) {
       li.append(ballotControls(proposal, round));
     }

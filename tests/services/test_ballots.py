@@ -2,7 +2,6 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, in_phase, join, make_workshop
-from workshop import clock
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import Anonymity, Ballot, BallotReceipt, Phase, RoundKind
@@ -10,12 +9,6 @@ from workshop.services import ballots, live, proposals, rounds
 from workshop.services.rounds import RoundSettings
 
 LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
-
-
-@pytest.fixture(autouse=True)
-def real_time_again():
-    yield
-    clock.reset()
 
 
 @pytest.fixture
@@ -109,7 +102,7 @@ def test_invalid_ballots_are_refused_and_nothing_is_stored(
     assert db_fingerprint() == before
 
 
-def test_no_vote_after_the_round_ends_or_its_time_is_up(facilitator, workshop, cards):
+def test_no_vote_after_the_round_ends_or_its_time_is_up(facilitator, workshop, cards, clock):
     round_ = vote_round(facilitator, workshop, "dot")
     amira = join(workshop)
     clock.advance(301)

@@ -7,19 +7,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
-from workshop import clock
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Anonymity, RoundKind, StaffRole, VersionSource
 from workshop.services import amendments, document, drafting, participants, rounds, workshops
 from workshop.services.rounds import RoundSettings
 
 HEADINGS = ["Purpose", "Who we serve", "How we work"]
-
-
-@pytest.fixture(autouse=True)
-def real_time_again():
-    yield
-    clock.reset()
 
 
 @pytest.fixture
@@ -254,7 +247,7 @@ def test_a_headless_clause_stays_one_paragraph(facilitator, workshop):
     assert [c.body for c in drafting.clauses_of(saved)] == ["We serve\nall.", "We care."]
 
 
-def test_participants_edit_clauses_only_while_a_refine_round_runs(facilitator, templated):
+def test_participants_edit_clauses_only_while_a_refine_round_runs(facilitator, templated, clock):
     amira = join(templated, "Amira")
     key = keys_of(templated)["Purpose"]
 

@@ -6,10 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
-from workshop import clock
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
-from workshop.models import DocumentVersion, DuelOption, DuelStatus, VersionSource
+from workshop.models import DocumentVersion, DuelOption, DuelStatus, VersionSource, utcnow
 from workshop.services import document, drafting, duels, live
 
 TEXT = (
@@ -17,12 +16,6 @@ TEXT = (
     "## How we work\n\nWe listen first and we act with care."
 )
 PURPOSE = "We help every patient feel known."
-
-
-@pytest.fixture(autouse=True)
-def real_time_again():
-    yield
-    clock.reset()
 
 
 @pytest.fixture
@@ -73,7 +66,7 @@ def test_a_duel_puts_wordings_of_a_clause_to_a_timed_vote(facilitator, draft):
     assert duel.status == DuelStatus.OPEN and duel.version_number == 1
     assert duel.original == PURPOSE  # the whole clause, without its heading
     assert [o.text for o in duel.options] == [PURPOSE, "We help every patient feel seen."]
-    left = (duel.ends_at - clock.now()).total_seconds()
+    left = (duel.ends_at - utcnow()).total_seconds()
     assert 85 < left <= 90
     payload = duels.duel_payload(duel)
     assert [(p["op"], p["text"]) for p in payload["options"][1]["diff"] if p["op"] != "equal"] == [
@@ -193,7 +186,7 @@ def test_votes_are_checked(facilitator, draft, people):
     assert db_fingerprint() == before
 
 
-def test_voting_closes_when_the_time_is_up(facilitator, draft, people):
+def test_voting_closes_when_the_time_is_up(facilitator, draft, people, clock):
     duel = start(facilitator, draft, ["A", "B"], seconds=30)
     a, b = option_ids(duel)
     clock.advance(29)

@@ -3,17 +3,10 @@ import datetime as dt
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_user
-from workshop import clock
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase, RoundKind, RoundStatus, StaffRole, UserRole
 from workshop.services import audit, proposals, rounds, workshops
 from workshop.services.rounds import RoundSettings
-
-
-@pytest.fixture(autouse=True)
-def real_time_again():
-    yield
-    clock.reset()
 
 
 def test_the_default_template_is_a_90_minute_mission_workshop(facilitator, workshop):
@@ -55,7 +48,9 @@ def test_invalid_round_settings_are_refused(facilitator, workshop, settings):
     assert db_fingerprint() == before
 
 
-def test_the_timer_runs_pauses_resumes_and_extends_on_the_server_clock(facilitator, workshop):
+def test_the_timer_runs_pauses_resumes_and_extends_on_the_server_clock(
+    facilitator, workshop, clock
+):
     round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 300))
     rounds.start_round(facilitator, round_.id)
     started = round_.started_at
@@ -75,7 +70,7 @@ def test_the_timer_runs_pauses_resumes_and_extends_on_the_server_clock(facilitat
     assert abs((round_.ends_at - clock.now()).total_seconds() - 260) < 1
 
 
-def test_input_closes_when_time_is_up_and_reopens_with_extra_time(facilitator, workshop):
+def test_input_closes_when_time_is_up_and_reopens_with_extra_time(facilitator, workshop, clock):
     round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 60))
     rounds.start_round(facilitator, round_.id)
     amira = join(workshop)

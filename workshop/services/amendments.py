@@ -24,6 +24,7 @@ from ..models import (
     AmendmentStatus,
     AmendmentVote,
     Anonymity,
+    AuditAction,
     DocumentVersion,
     Participant,
     Phase,
@@ -255,7 +256,9 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
     def mark_accepted(version: DocumentVersion, change: WorkshopChange) -> None:
         amendment.status = AmendmentStatus.ACCEPTED
         amendment.decided_note = " ".join((note or "").split())[:500]
-        audit.record(actor, workshop.id, "amendment.accept", f"Accepted amendment {amendment.id}")
+        audit.record(
+            actor, workshop.id, AuditAction.AMENDMENT_ACCEPT, f"Accepted amendment {amendment.id}"
+        )
         emit_amendment(change, amendment)
 
     try:
@@ -288,7 +291,9 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         amendment.decided_note = " ".join((note or "").split())[:500] or _(
             "The draft already says this."
         )
-        audit.record(actor, workshop.id, "amendment.accept", f"Accepted amendment {amendment.id}")
+        audit.record(
+            actor, workshop.id, AuditAction.AMENDMENT_ACCEPT, f"Accepted amendment {amendment.id}"
+        )
         emit_amendment(change, amendment)
         latest = document.latest_version(workshop.id)
         assert latest is not None
@@ -342,6 +347,8 @@ def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendmen
         amendment.status = AmendmentStatus.REJECTED
         amendment.decided_note = " ".join((note or "").split())[:500]
         db.session.flush()
-        audit.record(actor, workshop.id, "amendment.reject", f"Rejected amendment {amendment.id}")
+        audit.record(
+            actor, workshop.id, AuditAction.AMENDMENT_REJECT, f"Rejected amendment {amendment.id}"
+        )
         emit_amendment(change, amendment)
     return amendment

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import AuditEntry, User
+from ..models import AuditAction, AuditEntry, User
 from .workshops import get_workshop_for_staff
 
 
-def record(actor: User, workshop_id: int, action: str, summary: str) -> None:
+def record(actor: User, workshop_id: int, action: AuditAction, summary: str) -> None:
     """Add an entry to the current transaction (committed with the action itself)."""
     db.session.add(
         AuditEntry(workshop_id=workshop_id, actor_id=actor.id, action=action, summary=summary[:500])

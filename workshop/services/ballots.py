@@ -22,12 +22,14 @@ from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
     Anonymity,
+    AuditAction,
     Ballot,
     BallotReceipt,
     Participant,
     Proposal,
     ProposalStatus,
     Round,
+    RoundKind,
     User,
     Workshop,
 )
@@ -35,8 +37,6 @@ from ..payloads import MIN_GROUP_SIZE, round_payload
 from ..realtime import WorkshopChange, workshop_change
 from . import audit, values, wording
 from .rounds import (
-    VALUES_METHOD,
-    VOCABULARY_METHOD,
     closed_for_input,
     current_round,
     is_open_for_input,
@@ -106,9 +106,9 @@ def _validate(
     round_: Round, raw: Mapping[str, Any], known: list[int], workshop: Workshop
 ) -> dict[str, Any]:
     """Check a ballot against the round's method; returns it in stored (JSON) form."""
-    if round_.method == VALUES_METHOD:
+    if round_.kind == RoundKind.VALUES:
         return values.validate_values_ballot(raw, workshop=workshop, round_=round_)
-    if round_.method == VOCABULARY_METHOD:
+    if round_.kind == RoundKind.VOCABULARY:
         return wording.validate_vocabulary_ballot(raw, round_)
     method = voting.Method(round_.method)
     try:
@@ -167,7 +167,7 @@ def cast_ballot(
         raise Forbidden(_("Only participants of this workshop vote."))
     with workshop_change(workshop.id) as change:
         round_ = current_round(workshop.id)
-        if round_ is None or round_.method is None or (round_id and round_.id != round_id):
+        if round_ is None or not round_.takes_ballots or (round_id and round_.id != round_id):
             raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if not is_open_for_input(round_):
             raise closed_for_input(round_, code="voting_closed")
@@ -229,7 +229,7 @@ def set_dots(actor: Participant, proposal_id: int, dots: int, *, token: str | No
 
 def my_ballot(actor: Participant, round_: Round | None, token: str | None = None) -> dict | None:
     """The participant's own current ballot in a round, if the server can know it."""
-    if round_ is None or round_.method is None:
+    if round_ is None or not round_.takes_ballots:
         return None
     ballot = _find_ballot(round_, actor, token)
     return {
@@ -245,7 +245,7 @@ def reveal_round(actor: User, round_id: int) -> Round:
     if round_ is None:
         raise NotFound(_("This round does not exist."))
     get_workshop_for_staff(actor, round_.workshop_id, moderate=True)
-    if round_.method is None:
+    if not round_.takes_ballots:
         raise InvalidState(_("Only voting rounds have results to reveal."))
     if round_.started_at is None:
         raise InvalidState(_("This round has not run yet."))
@@ -256,7 +256,10 @@ def reveal_round(actor: User, round_id: int) -> Round:
         round_.revealed_at = clock.now()
         db.session.flush()
         audit.record(
-            actor, round_.workshop_id, "round.reveal", f"Revealed round {round_.position + 1}"
+            actor,
+            round_.workshop_id,
+            AuditAction.ROUND_REVEAL,
+            f"Revealed round {round_.position + 1}",
         )
         change.emit("round.updated", {"round": round_payload(round_)})
         emit_vote_state(change, round_)
@@ -285,7 +288,7 @@ def emit_vote_state(change: WorkshopChange, round_: Round) -> None:
     if results is not None:
         payload["results"] = results
     change.emit("round.tallied", payload)
-    if results is not None and round_.method in (VALUES_METHOD, VOCABULARY_METHOD):
+    if results is not None and round_.kind in (RoundKind.VALUES, RoundKind.VOCABULARY):
         from .document import emit_wording  # document does not import ballots
 
         emit_wording(change, get_workshop(round_.workshop_id))
@@ -293,13 +296,13 @@ def emit_vote_state(change: WorkshopChange, round_: Round) -> None:
 
 def results_payload(round_: Round) -> dict[str, Any] | None:
     """The round's results as every channel shows them, or None while they are hidden."""
-    if round_.method is None or not results_visible(round_):
+    if not round_.takes_ballots or not results_visible(round_):
         return None
     workshop = get_workshop(round_.workshop_id)
     ballots = list(db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id)))
-    if round_.method == VALUES_METHOD:
+    if round_.kind == RoundKind.VALUES:
         return values.values_results(workshop, values.submissions(ballots))
-    if round_.method == VOCABULARY_METHOD:
+    if round_.kind == RoundKind.VOCABULARY:
         return wording.vocabulary_results(round_, [b.data for b in ballots])
     known = [p.id for p in candidates(round_.workshop_id)]
     payload = _tally(round_, [b.data for b in ballots], known)

@@ -16,10 +16,12 @@ from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFail
 from ..extensions import db
 from ..merge import merge, tokens
 from ..models import (
+    AuditAction,
     Ballot,
     DocumentVersion,
     Participant,
     Proposal,
+    RoundKind,
     SignOff,
     StaffRole,
     User,
@@ -361,7 +363,9 @@ def name_version(actor: User, workshop_id: int, number: int, name: str) -> Docum
     with workshop_change(workshop.id) as change:
         version.name = name
         db.session.flush()
-        audit.record(actor, workshop.id, "version.name", f"Named version {number}: {name}")
+        audit.record(
+            actor, workshop.id, AuditAction.VERSION_NAME, f"Named version {number}: {name}"
+        )
         _emit_latest(change, workshop)
     return version
 
@@ -390,7 +394,9 @@ def open_objections(workshop_id: int) -> int:
     from .rounds import list_rounds
 
     consent_rounds = [
-        r for r in list_rounds(workshop_id) if r.method == "consent" and r.started_at is not None
+        r
+        for r in list_rounds(workshop_id)
+        if r.kind == RoundKind.CONSENT and r.started_at is not None
     ]
     on_clauses = open_clause_objections(workshop_id)
     if not consent_rounds:
@@ -421,7 +427,9 @@ def finalise_version(actor: User, workshop_id: int, number: int) -> DocumentVers
         version.final_at = clock.now()
         version.final_by_id = actor.id
         db.session.flush()
-        audit.record(actor, workshop.id, "version.final", f"Locked version {number} as final")
+        audit.record(
+            actor, workshop.id, AuditAction.VERSION_LOCK, f"Locked version {number} as final"
+        )
         _emit_latest(change, workshop)
     return version
 
@@ -449,7 +457,9 @@ def sign_off(actor: User, workshop_id: int, number: int, comment: str = "") -> S
         )
         version.signoffs.append(signoff)
         db.session.flush()
-        audit.record(actor, workshop.id, "version.signoff", f"Signed off version {number}")
+        audit.record(
+            actor, workshop.id, AuditAction.VERSION_SIGNOFF, f"Signed off version {number}"
+        )
         _emit_latest(change, workshop)
     return signoff
 

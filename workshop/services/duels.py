@@ -17,6 +17,7 @@ from .. import clock, voting
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
+    AuditAction,
     DocumentVersion,
     Duel,
     DuelBallot,
@@ -34,7 +35,6 @@ from ..text import normalise_text
 from . import audit, document, drafting
 from .workshops import get_workshop_for_staff
 
-METHODS = ("choose_one", "ranked")
 MIN_OPTIONS, MAX_OPTIONS = 2, 5
 MIN_SECONDS, MAX_SECONDS = 15, 30 * 60
 MAX_WORDING = 1000
@@ -118,15 +118,17 @@ def start_duel(
     clause_key: int,
     options: list[str],
     seconds: int,
-    method: str = "choose_one",
+    method: str = voting.DuelMethod.CHOOSE_ONE,
     start: int | None = None,
     end: int | None = None,
 ) -> Duel:
     """Put 2–5 wordings of a clause (or of the words ``start``–``end`` of the latest version,
     inside that clause) to a timed blind vote."""
     workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
-    if method not in METHODS:
-        raise ValidationFailed(_("Choose how people vote in the duel."), field="method")
+    try:
+        method = voting.DuelMethod(method)
+    except ValueError:
+        raise ValidationFailed(_("Choose how people vote in the duel."), field="method") from None
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
         raise ValidationFailed(
             _("Give the duel between 15 seconds and 30 minutes."), field="seconds"
@@ -170,7 +172,9 @@ def start_duel(
         )
         db.session.add(duel)
         db.session.flush()
-        audit.record(actor, workshop.id, "duel.start", f"Duel {duel.id}: {len(wordings)} wordings")
+        audit.record(
+            actor, workshop.id, AuditAction.DUEL_START, f"Duel {duel.id}: {len(wordings)} wordings"
+        )
         emit_duel(change, duel, new=True)
     return duel
 
@@ -185,7 +189,7 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
         checked = voting.validate_ranking(ranking, known)
     except voting.BallotError as error:
         raise ValidationFailed(str(error), field="ranking") from None
-    if duel.method == "choose_one" and len(checked) != 1:
+    if duel.method == voting.DuelMethod.CHOOSE_ONE and len(checked) != 1:
         raise ValidationFailed(_("Choose one wording."), field="ranking")
     if not checked:
         raise ValidationFailed(_("Rank at least one wording."), field="ranking")
@@ -223,7 +227,7 @@ def tally(duel: Duel) -> tuple[int, dict[str, Any]]:
         "counts": {str(i): n for i, n in first_choices.items()},
         "voters": len(rankings),
     }
-    if duel.method == "ranked":
+    if duel.method == voting.DuelMethod.RANKED:
         runoff = voting.instant_runoff(rankings, ids)
         result["rounds"] = [{str(k): v for k, v in r.counts.items()} for r in runoff.rounds]
         return (runoff.winner if runoff.winner is not None else ids[0]), result
@@ -268,7 +272,7 @@ def close_duel(actor: User, duel_id: int) -> Duel:
                 # The clause already says what won (edited in while the duel ran): decided,
                 # with no new version.
         db.session.flush()
-        audit.record(actor, workshop.id, "duel.close", f"Closed duel {duel.id}")
+        audit.record(actor, workshop.id, AuditAction.DUEL_CLOSE, f"Closed duel {duel.id}")
         emit_duel(change, duel)
     return duel
 
@@ -311,6 +315,6 @@ def cancel_duel(actor: User, duel_id: int) -> Duel:
         duel.status = DuelStatus.CANCELLED
         duel.decided_at = clock.now()
         db.session.flush()
-        audit.record(actor, workshop.id, "duel.cancel", f"Cancelled duel {duel.id}")
+        audit.record(actor, workshop.id, AuditAction.DUEL_CANCEL, f"Cancelled duel {duel.id}")
         emit_duel(change, duel)
     return duel

@@ -41,6 +41,7 @@ from ..models import (
     Participant,
     Proposal,
     Round,
+    RoundKind,
     User,
     Workshop,
 )
@@ -101,7 +102,7 @@ def _export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, A
     values_rounds = [
         (round_, results)
         for round_, results in agenda
-        if round_.method == rounds.VALUES_METHOD and results is not None
+        if round_.kind == RoundKind.VALUES and results is not None
     ]
     origins = provenance.by_clause(version)
     meta = [
@@ -241,7 +242,7 @@ def _record(
                 "started_at": iso(round_.started_at),
                 "ended_at": iso(round_.ended_at),
                 "revealed_at": iso(round_.revealed_at),
-                "voters": ballots.voter_count(round_.id) if round_.method else None,
+                "voters": ballots.voter_count(round_.id) if round_.takes_ballots else None,
                 "results": results,
             }
             for round_, results in agenda
@@ -301,7 +302,7 @@ def _record(
         "values_appendix": [
             {"round_id": round_.id, "prompt": round_.prompt, "results": results}
             for round_, results in agenda
-            if round_.method == rounds.VALUES_METHOD and results is not None
+            if round_.kind == RoundKind.VALUES and results is not None
         ],
     }
 
@@ -537,7 +538,7 @@ def _result_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
             for item in results["items"]
         ]
-    if method == rounds.VOCABULARY_METHOD:
+    if method == "vocabulary":
         return [
             {
                 "item": item["word"],
@@ -547,7 +548,7 @@ def _result_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
             for item in results["items"]
         ]
-    if method == rounds.VALUES_METHOD:
+    if method == "values":
         return [{"item": row["value"], "picks": row["total"]} for row in results["rows"]]
     return []
 

@@ -17,6 +17,7 @@ from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
     Anonymity,
+    AuditAction,
     Ballot,
     Comment,
     Participant,
@@ -184,7 +185,9 @@ def approve_proposal(actor: User, proposal_id: int) -> Proposal:
             raise InvalidState(_("This proposal is not waiting for approval."))
         proposal.status = ProposalStatus.VISIBLE
         db.session.flush()
-        audit.record(actor, workshop.id, "proposal.approve", f"Approved proposal {proposal.id}")
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_APPROVE, f"Approved proposal {proposal.id}"
+        )
         emit_proposal(change, proposal)
         emit_results(change, workshop.id)
     return proposal
@@ -204,7 +207,10 @@ def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
         proposal.hidden_reason = reason
         db.session.flush()
         audit.record(
-            actor, workshop.id, "proposal.hide", f"Hid proposal {proposal.id}: {reason or '—'}"
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_HIDE,
+            f"Hid proposal {proposal.id}: {reason or '—'}",
         )
         emit_proposal(change, proposal)
         _tell_authors(
@@ -231,7 +237,9 @@ def restore_proposal(actor: User, proposal_id: int) -> Proposal:
         proposal.status = ProposalStatus.VISIBLE
         proposal.hidden_reason = ""
         db.session.flush()
-        audit.record(actor, workshop.id, "proposal.restore", f"Restored proposal {proposal.id}")
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_RESTORE, f"Restored proposal {proposal.id}"
+        )
         emit_proposal(change, proposal)
         _tell_authors(change, proposal, {"proposal_id": proposal.id, "status": "visible"})
         emit_results(change, workshop.id)
@@ -245,7 +253,12 @@ def pin_proposal(actor: User, proposal_id: int, pinned: bool) -> Proposal:
         proposal.pinned = pinned
         db.session.flush()
         action = "pin" if pinned else "unpin"
-        audit.record(actor, workshop.id, f"proposal.{action}", f"{action} proposal {proposal.id}")
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_PIN if pinned else AuditAction.PROPOSAL_UNPIN,
+            f"{action} proposal {proposal.id}",
+        )
         emit_proposal(change, proposal)
     return proposal
 
@@ -279,7 +292,9 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
         for ballot in _ballots_of(workshop.id):
             ballot.data = _merged_ballot(ballot.data, str(keep.id), str(gone.id))
         db.session.flush()
-        audit.record(actor, workshop.id, "proposal.merge", f"Merged {gone.id} into {keep.id}")
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_MERGE, f"Merged {gone.id} into {keep.id}"
+        )
         emit_proposal(change, gone)
         emit_proposal(change, keep)
         emit_results(change, workshop.id)
@@ -346,7 +361,9 @@ def split_proposal(actor: User, proposal_id: int, parts: list[str]) -> list[Prop
         original.status = ProposalStatus.HIDDEN
         original.hidden_reason = _("Split into %(ids)s", ids=", ".join(f"#{p.id}" for p in pieces))
         db.session.flush()
-        audit.record(actor, workshop.id, "proposal.split", f"Split {original.id} in {len(pieces)}")
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_SPLIT, f"Split {original.id} in {len(pieces)}"
+        )
         emit_proposal(change, original)
         for piece in pieces:
             emit_proposal(change, piece, new=True)
@@ -363,7 +380,10 @@ def set_readout(actor: User, workshop_id: int, anonymous: bool) -> Workshop:
         workshop.readout_anonymous = anonymous
         db.session.flush()
         audit.record(
-            actor, workshop.id, "readout", f"Anonymous read-out {'on' if anonymous else 'off'}"
+            actor,
+            workshop.id,
+            AuditAction.READOUT_SET,
+            f"Anonymous read-out {'on' if anonymous else 'off'}",
         )
         change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
         # Cards change shape for participants (authors appear or vanish): resend them.
@@ -429,7 +449,12 @@ def moderate_comment(actor: User, comment_id: int, *, visible: bool, reason: str
         comment.hidden_reason = "" if visible else " ".join(reason.split())[:300]
         db.session.flush()
         verb = "show" if visible else "hide"
-        audit.record(actor, workshop.id, f"comment.{verb}", f"{verb} comment {comment.id}")
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.COMMENT_SHOW if visible else AuditAction.COMMENT_HIDE,
+            f"{verb} comment {comment.id}",
+        )
         proposal = db.session.get(Proposal, comment.proposal_id)
         assert proposal is not None
         emit_proposal(change, proposal)

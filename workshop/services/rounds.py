@@ -18,7 +18,17 @@ from flask_babel import gettext as _
 from .. import clock
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Anonymity, Phase, Round, RoundKind, RoundStatus, User, Workshop
+from ..models import (
+    BALLOT_KINDS,
+    Anonymity,
+    AuditAction,
+    Phase,
+    Round,
+    RoundKind,
+    RoundStatus,
+    User,
+    Workshop,
+)
 from ..payloads import round_payload
 from ..realtime import WorkshopChange, workshop_change
 from ..voting import Method
@@ -26,10 +36,6 @@ from . import audit
 from .workshops import get_workshop_for_staff
 
 MAX_ROUNDS = 30
-# The "method" of a values round: its ballots are values submissions (services/values.py).
-VALUES_METHOD = "values"
-# Vocabulary rounds: include/exclude votes on candidate words (services/wording.py).
-VOCABULARY_METHOD = "vocabulary"
 CATEGORIES = ("what", "whom", "how", "why")
 MAX_WORDS = 40
 MAX_DURATION_SECONDS = 4 * 60 * 60
@@ -98,12 +104,8 @@ def _validated(settings: RoundSettings) -> RoundSettings:
             kind = RoundKind.CONSENT
     elif kind == RoundKind.CONSENT:
         method = Method.CONSENT
-    elif kind == RoundKind.VALUES:
-        method = VALUES_METHOD
-    elif kind == RoundKind.VOCABULARY:
-        method = VOCABULARY_METHOD
     else:
-        method = None
+        method = None  # values and vocabulary rounds have ballots of their own kind
     words = validate_words(settings.words) if kind == RoundKind.VOCABULARY else []
     if not 1 <= settings.pick_limit <= 10:
         raise ValidationFailed(_("People pick between 1 and 10 values."), field="pick_limit")
@@ -123,7 +125,7 @@ def _validated(settings: RoundSettings) -> RoundSettings:
         settings,
         kind=kind,
         prompt=prompt,
-        method=method and str(method),
+        method=method,
         anonymity=anonymity,
         words=words,
     )
@@ -154,7 +156,7 @@ def _apply(round_: Round, settings: RoundSettings) -> None:
     round_.kind = RoundKind(settings.kind)
     round_.prompt = settings.prompt
     round_.duration_seconds = settings.duration_seconds
-    round_.method = settings.method
+    round_.method = Method(settings.method) if settings.method else None
     round_.dots_budget = settings.dots_budget
     round_.dots_cap = settings.dots_cap
     round_.pick_limit = settings.pick_limit
@@ -190,7 +192,7 @@ def latest_vote_round(workshop_id: int) -> Round | None:
         sa.select(Round)
         .where(
             Round.workshop_id == workshop_id,
-            Round.method.is_not(None),
+            Round.kind.in_(BALLOT_KINDS),
             Round.started_at.is_not(None),
         )
         .order_by(Round.started_at.desc(), Round.id.desc())
@@ -254,7 +256,7 @@ def _append(actor: User, workshop_id: int, settings: RoundSettings) -> Round:
     _apply(round_, settings)
     db.session.add(round_)
     db.session.flush()
-    audit.record(actor, workshop_id, "round.add", f"Added a {round_.kind} round")
+    audit.record(actor, workshop_id, AuditAction.ROUND_ADD, f"Added a {round_.kind} round")
     return round_
 
 
@@ -269,7 +271,7 @@ def apply_template(actor: User, workshop_id: int) -> list[Round]:
             _apply(round_, _validated(settings))
             db.session.add(round_)
         db.session.flush()
-        audit.record(actor, workshop_id, "agenda.template", "Used the 90-minute template")
+        audit.record(actor, workshop_id, AuditAction.AGENDA_TEMPLATE, "Used the 90-minute template")
         _emit_agenda(change, workshop_id)
     return list_rounds(workshop_id)
 
@@ -309,7 +311,9 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
             raise InvalidState(_("Anonymity cannot change once the round has started."))
         _apply(round_, settings)
         db.session.flush()
-        audit.record(actor, round_.workshop_id, "round.edit", f"Edited round {round_.position + 1}")
+        audit.record(
+            actor, round_.workshop_id, AuditAction.ROUND_EDIT, f"Edited round {round_.position + 1}"
+        )
         _emit_agenda(change, round_.workshop_id)
     return round_
 
@@ -326,7 +330,7 @@ def remove_round(actor: User, round_id: int) -> None:
         db.session.flush()
         for position, other in enumerate(list_rounds(workshop_id)):
             other.position = position
-        audit.record(actor, workshop_id, "round.remove", f"Removed a {round_.kind} round")
+        audit.record(actor, workshop_id, AuditAction.ROUND_REMOVE, f"Removed a {round_.kind} round")
         _emit_agenda(change, workshop_id)
 
 
@@ -342,7 +346,9 @@ def move_round(actor: User, round_id: int, position: int) -> None:
         for index, other in enumerate(rounds):
             other.position = index
         db.session.flush()
-        audit.record(actor, round_.workshop_id, "round.move", f"Moved a round to {position + 1}")
+        audit.record(
+            actor, round_.workshop_id, AuditAction.ROUND_MOVE, f"Moved a round to {position + 1}"
+        )
         _emit_agenda(change, round_.workshop_id)
 
 
@@ -367,6 +373,7 @@ def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChang
     if running is not None:
         running.status = RoundStatus.ENDED
         running.ended_at = now
+        db.session.flush()  # one current round at a time, also between two statements
     round_.status = RoundStatus.RUNNING
     round_.started_at = now
     round_.ended_at = None
@@ -378,13 +385,16 @@ def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChang
     workshop.phase_changed_at = now
     db.session.flush()
     audit.record(
-        actor, workshop.id, "round.start", f"Started round {round_.position + 1}: {round_.prompt}"
+        actor,
+        workshop.id,
+        AuditAction.ROUND_START,
+        f"Started round {round_.position + 1}: {round_.prompt}",
     )
     _emit_agenda(change, workshop.id)
     change.emit(
         "phase.changed", {"phase": str(workshop.phase), "phase_changed_at": now.isoformat()}
     )
-    if round_.method is not None:
+    if round_.takes_ballots:
         # Screens switch to the new ballot at once (ballots imports this module).
         from .ballots import emit_vote_state
 
@@ -404,7 +414,7 @@ def pause_round(actor: User, round_id: int) -> Round:
         round_.ends_at = None
         round_.status = RoundStatus.PAUSED
         db.session.flush()
-        audit.record(actor, round_.workshop_id, "round.pause", "Paused the round")
+        audit.record(actor, round_.workshop_id, AuditAction.ROUND_PAUSE, "Paused the round")
         _emit_agenda(change, round_.workshop_id)
     return round_
 
@@ -421,7 +431,7 @@ def resume_round(actor: User, round_id: int) -> Round:
         round_.remaining_seconds = None
         round_.status = RoundStatus.RUNNING
         db.session.flush()
-        audit.record(actor, round_.workshop_id, "round.resume", "Resumed the round")
+        audit.record(actor, round_.workshop_id, AuditAction.ROUND_RESUME, "Resumed the round")
         _emit_agenda(change, round_.workshop_id)
     return round_
 
@@ -443,7 +453,10 @@ def extend_round(actor: User, round_id: int, seconds: int) -> Round:
             raise InvalidState(_("Only the current round can get more time."))
         db.session.flush()
         audit.record(
-            actor, round_.workshop_id, "round.extend", f"Added {seconds // 60} min {seconds % 60} s"
+            actor,
+            round_.workshop_id,
+            AuditAction.ROUND_EXTEND,
+            f"Added {seconds // 60} min {seconds % 60} s",
         )
         _emit_agenda(change, round_.workshop_id)
     return round_
@@ -460,7 +473,9 @@ def end_round(actor: User, round_id: int) -> Round:
         round_.ended_at = clock.now()
         round_.remaining_seconds = None
         db.session.flush()
-        audit.record(actor, workshop.id, "round.end", f"Ended round {round_.position + 1}")
+        audit.record(
+            actor, workshop.id, AuditAction.ROUND_END, f"Ended round {round_.position + 1}"
+        )
         _emit_agenda(change, workshop.id)
     return round_
 
@@ -508,7 +523,9 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
         workshop.phase = phase
         workshop.phase_changed_at = now
         db.session.flush()
-        audit.record(actor, workshop.id, "phase", f"Moved the workshop to {phase}")
+        audit.record(
+            actor, workshop.id, AuditAction.WORKSHOP_PHASE, f"Moved the workshop to {phase}"
+        )
         if running is not None:
             _emit_agenda(change, workshop.id)
         change.emit("phase.changed", {"phase": str(phase), "phase_changed_at": now.isoformat()})

@@ -26,11 +26,11 @@ from .. import permissions
 from ..catalogue import CatalogueValue, load_catalogue
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Ballot, Participant, Round, User, Workshop
+from ..models import AuditAction, Ballot, Participant, Round, RoundKind, User, Workshop
 from ..payloads import MIN_GROUP_SIZE, workshop_payload
 from ..realtime import workshop_change
 from . import audit
-from .rounds import VALUES_METHOD, results_visible
+from .rounds import results_visible
 from .workshops import get_workshop, get_workshop_for_staff
 
 NOT_REPRESENTED = "none"
@@ -126,7 +126,7 @@ def edit_catalogue(
         audit.record(
             actor,
             workshop.id,
-            "catalogue",
+            AuditAction.CATALOGUE_EDIT,
             f"Values catalogue: {len(hidden_keys)} hidden, {len(cleaned)} added",
         )
         change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
@@ -393,7 +393,7 @@ def heatmap_view(
     ):
         raise NotFound(_("This workshop does not exist."))
     round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.workshop_id != workshop.id or round_.method != VALUES_METHOD:
+    if round_ is None or round_.workshop_id != workshop.id or round_.kind != RoundKind.VALUES:
         raise NotFound(_("This values round does not exist."))
     if not results_visible(round_):
         raise Forbidden(_("Results stay hidden until the facilitator reveals them."))

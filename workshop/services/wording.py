@@ -24,11 +24,13 @@ from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import (
     Amendment,
+    AuditAction,
     Ballot,
     Participant,
     Proposal,
     ProposalStatus,
     Round,
+    RoundKind,
     TagSupport,
     User,
     ValueTag,
@@ -38,7 +40,7 @@ from ..payloads import tag_name  # noqa: F401 - re-exported for templates
 from ..realtime import WorkshopChange, workshop_change
 from . import audit
 from .document import emit_wording
-from .rounds import CATEGORIES, VALUES_METHOD, VOCABULARY_METHOD, list_rounds, results_visible
+from .rounds import CATEGORIES, list_rounds, results_visible
 from .workshops import get_workshop
 
 TAG_SUPPORT_THRESHOLD = 2  # other participants needed to confirm a tag
@@ -135,7 +137,7 @@ def _tag(
             tag.confirmed = True
         db.session.flush()
         if facilitator and isinstance(actor, User):
-            audit.record(actor, workshop.id, "tag", f"Tagged {what} with {value_key}")
+            audit.record(actor, workshop.id, AuditAction.TAG_ADD, f"Tagged {what} with {value_key}")
         emit(change)
         emit_wording(change, workshop)
     return tag
@@ -168,7 +170,7 @@ def untag(actor: User, tag_id: int) -> None:
         db.session.delete(tag)
         db.session.flush()
         db.session.refresh(item)
-        audit.record(actor, workshop.id, "untag", f"Removed the tag {value_key}")
+        audit.record(actor, workshop.id, AuditAction.TAG_REMOVE, f"Removed the tag {value_key}")
         if isinstance(item, Proposal):
             emit_proposal(change, item)
         else:
@@ -182,7 +184,7 @@ def widely_shared(workshop: Workshop) -> list[dict[str, Any]]:
     from .values import display, submissions, value_names
 
     for round_ in reversed(list_rounds(workshop.id)):
-        if round_.method != VALUES_METHOD or round_.started_at is None:
+        if round_.kind != RoundKind.VALUES or round_.started_at is None:
             continue
         if not results_visible(round_):
             return []
@@ -265,14 +267,14 @@ def vocabulary_results(round_: Round, ballots: list[dict[str, Any]]) -> dict[str
         items.append({**item, "include": include, "exclude": exclude, "status": status})
     order = {category: index for index, category in enumerate(CATEGORIES)}
     items.sort(key=lambda i: (order[i["category"]], -i["include"], i["word"].lower()))
-    return {"method": VOCABULARY_METHOD, "ballots": len(ballots), "items": items}
+    return {"method": "vocabulary", "ballots": len(ballots), "items": items}
 
 
 def approved_and_vetoed(workshop_id: int) -> dict[str, list[str]]:
     """The words the room approved and vetoed in its vocabulary rounds (latest result wins)."""
     status: dict[str, str] = {}
     for round_ in list_rounds(workshop_id):
-        if round_.method != VOCABULARY_METHOD or not results_visible(round_):
+        if round_.kind != RoundKind.VOCABULARY or not results_visible(round_):
             continue
         stored = [
             b.data

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import (
     DEFAULT_LEVELS,
     Anonymity,
+    AuditAction,
     OrgValue,
     Participant,
     Phase,
@@ -233,7 +234,12 @@ def hand_over(actor: User, workshop_id: int, email: str) -> Workshop:
     with workshop_change(workshop.id) as change:
         workshop.lead_user_id = member.user_id
         db.session.flush()
-        audit.record(actor, workshop.id, "handover", f"Handed over to {member.user.display_name}")
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.WORKSHOP_HANDOVER,
+            f"Handed over to {member.user.display_name}",
+        )
         change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
     return workshop
 
