@@ -76,7 +76,8 @@ def submit(workshop, name, level, department, picks, culture):
 
 def test_a_values_round_puts_the_room_in_the_values_phase(facilitator, values_workshop):
     workshop, round_ = values_workshop
-    assert workshop.phase == Phase.VALUES and round_.kind == RoundKind.VALUES and round_.method is None
+    assert workshop.phase == Phase.VALUES and round_.kind == RoundKind.VALUES
+    assert round_.method is None  # values ballots are not votes by a method
     assert round_.blind  # nothing shows until the facilitator reveals it
 
 
