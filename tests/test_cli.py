@@ -1,7 +1,9 @@
 """The `workshop` command, as an operator uses it."""
 
 from workshop.models import Phase, UserRole
-from workshop.services import accounts, proposals, rounds
+import re
+
+from workshop.services import accounts, proposals, rounds, workshops
 
 
 def test_create_user_hashes_the_password_and_refuses_duplicates(app):
@@ -18,18 +20,21 @@ def test_create_user_hashes_the_password_and_refuses_duplicates(app):
 
 
 def test_seed_demo_creates_a_running_workshop_to_try(app):
+    from tests.conftest import make_user, make_workshop
+
+    with app.app_context():
+        make_workshop(make_user("other@example.org"))  # so that the demo is not workshop 1
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "join code" in result.output and "Log in as facilitator@example.org" in result.output
+    code = re.search(r"join code (\w+)", result.output).group(1)
     with app.app_context():
-        workshop_id = 1
+        workshop_id = workshops.find_open_workshop(code).id
         current = rounds.current_round(workshop_id)
         assert current is not None and current.kind == "propose"
         assert len(rounds.list_rounds(workshop_id)) == 8
         assert len(proposals.list_proposals(workshop_id, include_hidden=False)) == 3
-        from workshop.services.workshops import get_workshop
-
-        assert get_workshop(workshop_id).phase == Phase.PROPOSE
+        assert workshops.get_workshop(workshop_id).phase == Phase.PROPOSE
 
 
 def test_db_upgrade_is_idempotent(app):
@@ -42,13 +47,15 @@ def test_export_writes_the_latest_version_as_a_staff_member(app, tmp_path):
     from workshop.services import drafting
 
     with app.app_context():
+        make_workshop(make_user("other@example.org"))  # so that ours is not workshop 1
         fran = make_user("fran@example.org")
         workshop = make_workshop(fran)
         drafting.paste_document(fran, workshop.id, "We help.\n\nWe listen.", based_on=None)
         make_user("nosy@example.org")  # another facilitator, not on this workshop
+        workshop_id = workshop.id
     runner = app.test_cli_runner()
     target = tmp_path / "mission.md"
-    args = ["export", "--workshop", "1", "--format", "md", "-o", str(target)]
+    args = ["export", "--workshop", str(workshop_id), "--format", "md", "-o", str(target)]
     result = runner.invoke(args=[*args, "--as", "fran@example.org"])
     assert result.exit_code == 0, result.output
     assert "We help." in target.read_text() and "We listen." in target.read_text()
@@ -56,3 +63,15 @@ def test_export_writes_the_latest_version_as_a_staff_member(app, tmp_path):
     assert refused.exit_code != 0 and "does not exist" in refused.output
     unknown = runner.invoke(args=[*args, "--as", "nobody@example.org"])
     assert unknown.exit_code != 0 and "no active account" in unknown.output
+
+
+def test_create_user_works_on_a_brand_new_database(tmp_path):
+    from tests.conftest import app_config
+    from workshop import create_app
+
+    fresh = create_app(app_config(tmp_path, tmp_path / "new.sqlite3"))
+    args = ["create-user", "--role", "facilitator", "--email", "a@b.org", "--name", "Ann"]
+    result = fresh.test_cli_runner().invoke(args=args, input="a long password\n" * 2)
+    assert result.exit_code == 0, result.output
+    with fresh.app_context():
+        assert accounts.authenticate("a@b.org", "a long password").display_name == "Ann"

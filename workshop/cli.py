@@ -73,10 +73,12 @@ def serve(host: str, port: int) -> None:
 )
 @with_appcontext
 def create_user(role: str, email: str, display_name: str, password: str) -> None:
-    """Create a facilitator or leadership account."""
+    """Create a facilitator or leadership account (on a new database, after creating it)."""
     from .errors import DomainError
+    from .migrate import upgrade_database
     from .services.accounts import create_user as create
 
+    upgrade_database(current_app._get_current_object())  # type: ignore[attr-defined]
     try:
         user = create(email=email, display_name=display_name, password=password, role=role)
     except DomainError as error:

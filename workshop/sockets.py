@@ -248,10 +248,11 @@ class CommandBudget:
     def __init__(self, rate_per_second: float = 5.0, burst: int = 30) -> None:
         self.rate = rate_per_second
         self.burst = burst
+        self.clock = time.monotonic
         self._buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, sid: str) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         tokens, last = self._buckets.get(sid, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
         allowed = tokens >= 1

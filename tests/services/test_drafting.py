@@ -383,20 +383,18 @@ def test_a_clause_removed_meanwhile_hands_the_text_back(facilitator, co, templat
 
 
 VOCABULARY = ["we", "serve", "care", "our", "people", "with", "joy", "and"]
-
-
-@settings(
+DISTINCT_VOCABULARY = [*VOCABULARY, "patients", "colleagues", "listen", "act", "learn", "every"]
+PROPERTY_SETTINGS = settings(
     max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(
-    words=st.lists(st.sampled_from(VOCABULARY), min_size=3, max_size=10),
-    data=st.data(),
-)
-def test_concurrent_clause_edits_never_lose_anyones_words(facilitator, words, data):
-    """Two people change random words of one clause from the same version: the second save
-    either holds both people's new words, or is refused with its text handed back."""
+
+
+def _two_concurrent_edits(facilitator, words, data, *, disjoint: bool):
+    """Fran and Cora change random words of one clause, both from version 1; Fran saves
+    first. Returns the workshop, the clause texts, each side's new words and the second
+    save's outcome (the version, or the Conflict)."""
     workshop = make_workshop(facilitator)
     co = make_user(f"co{workshop.id}@example.org")
     workshops.add_staff(facilitator, workshop.id, co.email, StaffRole.FACILITATOR)
@@ -405,11 +403,15 @@ def test_concurrent_clause_edits_never_lose_anyones_words(facilitator, words, da
         facilitator, workshop.id, f"## Clause\n\n{base}\n\n## Other\n\nx.", based_on=None
     )
     key = keys_of(workshop)["Clause"]
+    taken: set[int] = set()
 
     def edit(tag: str) -> tuple[str, list[str]]:
+        free = [i for i in range(len(words)) if not (disjoint and i in taken)]
+        most = min(3, len(free) - 1) if disjoint and not taken else min(3, len(free))
         positions = data.draw(
-            st.lists(st.integers(0, len(words) - 1), min_size=1, max_size=3, unique=True)
+            st.lists(st.sampled_from(free), min_size=1, max_size=max(most, 1), unique=True)
         )
+        taken.update(positions)
         inserts = data.draw(st.booleans())
         out, added = [], []
         for index, word in enumerate(words):
@@ -426,18 +428,51 @@ def test_concurrent_clause_edits_never_lose_anyones_words(facilitator, words, da
     drafting.save_clause(facilitator, workshop.id, key, first, based_on=1)
     before = db_fingerprint()
     try:
-        drafting.save_clause(co, workshop.id, key, second, based_on=1)
+        outcome = drafting.save_clause(co, workshop.id, key, second, based_on=1)
     except Conflict as conflict:
+        assert db_fingerprint() == before  # a refused save changes nothing
+        outcome = conflict
+    return workshop, (base, first, second), first_words + second_words, outcome
+
+
+@PROPERTY_SETTINGS
+@given(words=st.lists(st.sampled_from(VOCABULARY), min_size=3, max_size=10), data=st.data())
+def test_concurrent_clause_edits_never_lose_anyones_words(facilitator, words, data):
+    """Among repeated words, the second save either holds both people's new words exactly
+    once, or is refused with both texts handed back."""
+    workshop, (base, first, second), new_words, outcome = _two_concurrent_edits(
+        facilitator, words, data, disjoint=False
+    )
+    if isinstance(outcome, Conflict):
         event("conflict: handed back")
-        assert conflict.details["your_body"] == second
-        assert conflict.details["latest_body"] == first
-        assert db_fingerprint() == before
+        assert outcome.details["your_body"] == second
+        assert outcome.details["latest_body"] == first
         return
     event("merged")
     result = body_of(workshop, "Clause").split()
-    for word in first_words + second_words:
+    for word in new_words:
         assert result.count(word) == 1, (base, first, second, result)
     assert body_of(workshop, "Other") == "x."
+
+
+@PROPERTY_SETTINGS
+@given(
+    words=st.lists(st.sampled_from(DISTINCT_VOCABULARY), min_size=3, max_size=10, unique=True),
+    data=st.data(),
+)
+def test_concurrent_edits_to_different_distinct_words_are_always_merged(facilitator, words, data):
+    """When no word repeats and the two people touch different words, nothing is refused:
+    the merged clause holds every new word once and every untouched word of the base."""
+    workshop, (base, first, second), new_words, outcome = _two_concurrent_edits(
+        facilitator, words, data, disjoint=True
+    )
+    assert not isinstance(outcome, Conflict), (base, first, second)
+    assert outcome.note.startswith("Merged with version")
+    result = body_of(workshop, "Clause").split()
+    for word in new_words:
+        assert result.count(word) == 1, (base, first, second, result)
+    kept_by_both = set(first.split()) & set(second.split()) & set(words)
+    assert kept_by_both <= set(result)
 
 
 # --- "X is editing this clause" -------------------------------------------------------------
