@@ -1,8 +1,8 @@
 """The `workshop` command, as an operator uses it."""
 
-from workshop.models import Phase, UserRole
 import re
 
+from workshop.models import Phase, UserRole
 from workshop.services import accounts, proposals, rounds, workshops
 
 
