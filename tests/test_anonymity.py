@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import PASSWORD, make_user, make_workshop
 from tests.test_sockets import Person
+from workshop import exports
 from workshop.extensions import db
 from workshop.models import Anonymity, StaffRole, User, UserRole
-from workshop.services import document, exports, rounds, workshops
+from workshop.services import rounds, versions, workshops
 
 NAME = "Zebediah Quillfeather"
 
@@ -55,7 +56,7 @@ def test_authors_and_voters_reach_exactly_who_the_mode_allows(
     with app.app_context():
         owner = db.session.get(User, 1)
         rounds.set_phase(owner, workshop_id, "draft")
-        document.start_draft_from_proposals(owner, workshop_id, [proposal_id], based_on=None)
+        versions.start_draft_from_proposals(owner, workshop_id, [proposal_id], based_on=None)
 
     # What the other participant received, live and in a fresh snapshot.
     peer_view = str(peer.socket.get_received()) + str(peer.send("state.sync", {})["snapshot"])

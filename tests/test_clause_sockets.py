@@ -6,9 +6,10 @@ import pytest
 
 from tests.conftest import db_fingerprint
 from tests.test_sockets import Person, room  # noqa: F401 - fixture
+from workshop import queries
 from workshop.extensions import db
 from workshop.models import User
-from workshop.services import document, drafting
+from workshop.services import editing
 
 TEXT = (
     "## Purpose\n\nWe help every patient feel known.\n\n"
@@ -22,8 +23,8 @@ def drafted(app, room):  # noqa: F811
     fran, amira, joost = room
     with app.app_context():
         owner = db.session.query(User).filter_by(email="fran@example.org").one()
-        version = drafting.paste_document(owner, fran.workshop_id, TEXT, based_on=None)
-        keys = {c.heading: c.key for c in drafting.clauses_of(version)}
+        version = editing.paste_document(owner, fran.workshop_id, TEXT, based_on=None)
+        keys = {c.heading: c.key for c in queries.clauses_of(version)}
     round_id = fran.send("round.add", {"kind": "refine", "prompt": "Sharpen it", "minutes": 10})[
         "round_id"
     ]
@@ -35,7 +36,7 @@ def drafted(app, room):  # noqa: F811
 
 def latest_body(app, workshop_id: int) -> str:
     with app.app_context():
-        return document.latest_version(workshop_id).body_md
+        return queries.latest_version(workshop_id).body_md
 
 
 def test_who_is_editing_a_clause_reaches_the_others_and_goes_with_the_screen(app, drafted):

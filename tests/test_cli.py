@@ -2,8 +2,9 @@
 
 import re
 
+from workshop import queries
 from workshop.models import Phase, UserRole
-from workshop.services import accounts, proposals, rounds, workshops
+from workshop.services import accounts, editing
 
 
 def test_create_user_hashes_the_password_and_refuses_duplicates(app):
@@ -29,12 +30,12 @@ def test_seed_demo_creates_a_running_workshop_to_try(app):
     assert "join code" in result.output and "Log in as facilitator@example.org" in result.output
     code = re.search(r"join code (\w+)", result.output).group(1)
     with app.app_context():
-        workshop_id = workshops.find_open_workshop(code).id
-        current = rounds.current_round(workshop_id)
+        workshop_id = queries.find_open_workshop(code).id
+        current = queries.current_round(workshop_id)
         assert current is not None and current.kind == "propose"
-        assert len(rounds.list_rounds(workshop_id)) == 8
-        assert len(proposals.list_proposals(workshop_id, include_hidden=False)) == 3
-        assert workshops.get_workshop(workshop_id).phase == Phase.PROPOSE
+        assert len(queries.list_rounds(workshop_id)) == 8
+        assert len(queries.list_proposals(workshop_id, include_hidden=False)) == 3
+        assert queries.get_workshop(workshop_id).phase == Phase.PROPOSE
 
 
 def test_db_upgrade_is_idempotent(app):
@@ -44,13 +45,12 @@ def test_db_upgrade_is_idempotent(app):
 
 def test_export_writes_the_latest_version_as_a_staff_member(app, tmp_path):
     from tests.conftest import make_user, make_workshop
-    from workshop.services import drafting
 
     with app.app_context():
         make_workshop(make_user("other@example.org"))  # so that ours is not workshop 1
         fran = make_user("fran@example.org")
         workshop = make_workshop(fran)
-        drafting.paste_document(fran, workshop.id, "We help.\n\nWe listen.", based_on=None)
+        editing.paste_document(fran, workshop.id, "We help.\n\nWe listen.", based_on=None)
         make_user("nosy@example.org")  # another facilitator, not on this workshop
         workshop_id = workshop.id
     runner = app.test_cli_runner()

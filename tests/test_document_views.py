@@ -7,16 +7,9 @@ import pytest
 
 from tests.conftest import make_user, make_workshop
 from tests.test_views import login
+from workshop import provenance, queries
 from workshop.models import Phase, StaffRole, UserRole
-from workshop.services import (
-    document,
-    drafting,
-    participants,
-    proposals,
-    provenance,
-    rounds,
-    workshops,
-)
+from workshop.services import editing, participants, proposals, rounds, workshops
 
 
 @pytest.fixture
@@ -43,8 +36,8 @@ def test_starting_from_an_edited_template_makes_empty_clauses(app, client, works
     )
     assert "Version 1 started from the template." in response.get_data(as_text=True)
     with app.app_context():
-        latest = document.latest_version(workshop_id)
-        assert [c.heading for c in drafting.clauses_of(latest)] == [
+        latest = queries.latest_version(workshop_id)
+        assert [c.heading for c in queries.clauses_of(latest)] == [
             "Purpose",
             "Who we serve (clients and colleagues)",
             "Our promise",
@@ -56,7 +49,7 @@ def test_starting_from_an_edited_template_makes_empty_clauses(app, client, works
     ).get_data(as_text=True)
     assert "The draft has already started" in again
     with app.app_context():
-        assert document.latest_version(workshop_id).number == 1
+        assert queries.latest_version(workshop_id).number == 1
 
 
 def test_pasting_a_mission_splits_it_into_clauses_shown_one_by_one(app, client, workshop_id):
@@ -80,7 +73,7 @@ def test_pasting_a_mission_splits_it_into_clauses_shown_one_by_one(app, client, 
     )
     assert "Version 2: the text is split into 3 clauses." in response.get_data(as_text=True)
     with app.app_context():
-        clauses = drafting.clauses_of(document.latest_version(workshop_id))
+        clauses = queries.clauses_of(queries.latest_version(workshop_id))
         assert [c.body for c in clauses] == [
             "We keep people well at home.",
             "We serve patients and each other.",
@@ -97,30 +90,30 @@ def test_an_empty_paste_is_refused_and_saves_nothing(app, client, workshop_id):
     )
     assert "Paste the mission text first." in response.get_data(as_text=True)
     with app.app_context():
-        assert document.latest_version(workshop_id) is None
+        assert queries.latest_version(workshop_id) is None
 
 
 def test_chosen_proposals_go_into_the_chosen_clause(app, client, workshop_id):
     with app.app_context():
-        owner = workshops.get_workshop(workshop_id)
+        owner = queries.get_workshop(workshop_id)
         fran = owner.staff[0].user
-        drafting.start_from_template(fran, workshop_id, ["Purpose", "How we work"])
+        editing.start_from_template(fran, workshop_id, ["Purpose", "How we work"])
         rounds.set_phase(fran, workshop_id, Phase.PROPOSE)
         amira = participants.join_workshop(
-            workshops.get_workshop(workshop_id).join_code,
+            queries.get_workshop(workshop_id).join_code,
             display_name="Amira",
             level="Frontline",
         )
         proposal_id = proposals.submit_proposal(amira, workshop_id, "We listen before we act.").id
-        how_key = drafting.clauses_of(document.latest_version(workshop_id))[1].key
+        how_key = queries.clauses_of(queries.latest_version(workshop_id))[1].key
     login(client)
     client.post(
         f"/workshops/{workshop_id}/document/from-proposals",
         data={"proposal_ids": [str(proposal_id)], "clause_key": str(how_key), "based_on": "1"},
     )
     with app.app_context():
-        latest = document.latest_version(workshop_id)
-        clauses = drafting.clauses_of(latest)
+        latest = queries.latest_version(workshop_id)
+        clauses = queries.clauses_of(latest)
         assert [(c.heading, c.body) for c in clauses] == [
             ("Purpose", ""),
             ("How we work", "We listen before we act."),
@@ -135,7 +128,7 @@ def test_leadership_cannot_start_or_paste_the_document(app, client, workshop_id)
     with app.app_context():
         lead = make_user("lena@example.org", role=UserRole.LEADERSHIP)
         workshops.add_staff(
-            workshops.get_workshop(workshop_id).staff[0].user,
+            queries.get_workshop(workshop_id).staff[0].user,
             workshop_id,
             lead.email,
             StaffRole.LEADERSHIP,
@@ -145,4 +138,4 @@ def test_leadership_cannot_start_or_paste_the_document(app, client, workshop_id)
         response = client.post(f"/workshops/{workshop_id}/document/{path}", data=data)
         assert response.status_code in (302, 403, 404)
     with app.app_context():
-        assert document.latest_version(workshop_id) is None
+        assert queries.latest_version(workshop_id) is None

@@ -23,11 +23,12 @@ import pytest
 
 from tests.conftest import PASSWORD, in_phase, join, make_user, make_workshop
 from tests.test_values_views import setup_round
+from workshop import exports, queries
 from workshop.errors import InvalidState
 from workshop.extensions import db
 from workshop.models import Anonymity, Phase, RoundKind, StaffRole, User, UserRole
-from workshop.services import ballots, document, exports, proposals, rounds, workshops
-from workshop.services.rounds import RoundSettings
+from workshop.services import agenda, final, proposals, rounds, versions, votes, workshops
+from workshop.services.agenda import RoundSettings
 
 SCHEMA = json.loads(
     (pathlib.Path(__file__).parent.parent / "docs" / "export-schema.json").read_text()
@@ -57,14 +58,14 @@ def scenario(mode: Anonymity = Anonymity.NAMED, *, reveal: bool = True) -> dict[
     proposals.add_comment(peer, first.id, "Yes, this one")
     proposals.add_comment(author, first.id, "Thanks, glad it lands")
     in_phase(owner, workshop, Phase.VOTE)
-    vote = rounds.current_round(workshop.id)
+    vote = queries.current_round(workshop.id)
     assert vote is not None and vote.blind
-    ballots.set_dots(author, first.id, 4)
-    ballots.set_dots(peer, second.id, 3)
+    votes.set_dots(author, first.id, 4)
+    votes.set_dots(peer, second.id, 3)
     if reveal:
-        ballots.reveal_round(owner, vote.id)
+        votes.reveal_round(owner, vote.id)
     in_phase(owner, workshop, Phase.DRAFT)
-    document.start_draft_from_proposals(
+    versions.start_draft_from_proposals(
         owner, workshop.id, [first.id, second.id], based_on=None, note="Top two"
     )
     return {"workshop": workshop.id, "first": first.id, "second": second.id, "vote": vote.id}
@@ -138,7 +139,7 @@ def test_long_pdf_text_is_hyphenated_and_pages_are_numbered(ctx):
     ids = scenario()
     owner = db.session.query(User).filter_by(email="fran@example.org").one()
     long_words = "Interdisciplinary communication institutionalises responsibilities. " * 60
-    document.save_version(owner, ids["workshop"], long_words, based_on=1)
+    versions.save_version(owner, ids["workshop"], long_words, based_on=1)
     content = export(ids["workshop"], "pdf", number=2).content
     reader = pypdf.PdfReader(io.BytesIO(content))
     pages = len(reader.pages)
@@ -206,9 +207,9 @@ def test_the_docx_values_table_appears_once_the_values_round_is_revealed(app):
     workshop_id, _, round_id = setup_round(app)
     with app.app_context():
         owner = db.session.get(User, 1)
-        document.save_version(owner, workshop_id, "We serve with care.", based_on=None)
+        versions.save_version(owner, workshop_id, "We serve with care.", based_on=None)
         hidden = exports.export_version(owner, workshop_id, 1, "docx").content
-        ballots.reveal_round(owner, round_id)
+        votes.reveal_round(owner, round_id)
         shown = exports.export_version(owner, workshop_id, 1, "docx").content
     assert not docx.Document(io.BytesIO(hidden)).tables
     word = docx.Document(io.BytesIO(shown))
@@ -231,7 +232,7 @@ def test_the_published_schema_is_a_valid_draft_2020_12_schema():
 def test_the_json_is_the_full_record_and_matches_the_published_schema(ctx):
     ids = scenario()
     owner = db.session.query(User).filter_by(email="fran@example.org").one()
-    document.save_version(owner, ids["workshop"], "We help people feel known.", based_on=1)
+    versions.save_version(owner, ids["workshop"], "We help people feel known.", based_on=1)
     result = export(ids["workshop"], "json", number=2)
     assert result.filename == "harbour-health-mission-v2.json"
     assert result.mimetype == "application/json"
@@ -283,7 +284,7 @@ def test_participation_by_level_never_shows_a_small_group(ctx):
     for i in range(7):
         join(workshop, f"Spec {i}", "Specialist")
     join(workshop, "Lone Director", "Director")
-    document.save_version(owner, workshop.id, "We serve.", based_on=None)
+    versions.save_version(owner, workshop.id, "We serve.", based_on=None)
     data = json.loads(exports.export_version(owner, workshop.id, 1, "json").content)
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     # The director is hidden, and so is the smallest shown group, or 14 - 7 - 6 gives them away.
@@ -322,14 +323,14 @@ def test_the_csv_has_a_row_per_round_and_a_row_per_result(ctx):
 def test_csv_cells_cannot_become_spreadsheet_formulas(ctx):
     owner = make_user("fran@example.org")
     workshop = make_workshop(owner)
-    propose = rounds.add_round(owner, workshop.id, RoundSettings(RoundKind.PROPOSE, "+1 who?", 0))
+    propose = agenda.add_round(owner, workshop.id, RoundSettings(RoundKind.PROPOSE, "+1 who?", 0))
     rounds.start_round(owner, propose.id)
     amira = join(workshop)
     bad = proposals.submit_proposal(amira, workshop.id, '=HYPERLINK("http://x.example","y")')
-    vote = rounds.add_round(owner, workshop.id, RoundSettings(RoundKind.VOTE, "", 0, blind=False))
+    vote = agenda.add_round(owner, workshop.id, RoundSettings(RoundKind.VOTE, "", 0, blind=False))
     rounds.start_round(owner, vote.id)
-    ballots.set_dots(amira, bad.id, 1)
-    document.save_version(owner, workshop.id, "We serve.", based_on=None)
+    votes.set_dots(amira, bad.id, 1)
+    versions.save_version(owner, workshop.id, "We serve.", based_on=None)
     rows = csv_rows(exports.export_version(owner, workshop.id, 1, "csv").content)
     assert rows[0]["prompt"] == "'+1 who?"
     assert next(r for r in rows if r["row"] == "result")["proposal_text"].startswith("'=")
@@ -352,7 +353,7 @@ def test_a_blind_round_shows_no_results_in_any_format_until_revealed(ctx):
     assert all(r["dots"] == "" and r["rank"] == "" for r in rows)
 
     # The same exports after the reveal carry the figures: the test above can see them.
-    ballots.reveal_round(
+    votes.reveal_round(
         db.session.query(User).filter_by(email="fran@example.org").one(), ids["vote"]
     )
     rows = csv_rows(export(ids["workshop"], "csv").content)
@@ -383,7 +384,7 @@ def test_authors_appear_in_exports_exactly_where_the_mode_allows(ctx, mode, staf
 def test_leadership_downloads_every_format_and_participants_cannot(app, client):
     with app.app_context():
         ids = scenario()
-        code = workshops.get_workshop(ids["workshop"]).join_code
+        code = queries.get_workshop(ids["workshop"]).join_code
     url = f"/workshops/{ids['workshop']}/document/versions/1/export"
     client.post("/login", data={"email": "boss@example.org", "password": PASSWORD})
     expected = {
@@ -421,8 +422,8 @@ def test_a_final_version_says_so_and_who_signed_it_off_in_every_document_format(
     ids = scenario()
     owner = db.session.query(User).filter_by(email="fran@example.org").one()
     assert "Final:" not in export(ids["workshop"], "md").content  # not before it is locked
-    document.finalise_version(owner, ids["workshop"], 1)
-    document.sign_off(boss(), ids["workshop"], 1, "Proud of this")
+    final.finalise_version(owner, ids["workshop"], 1)
+    final.sign_off(boss(), ids["workshop"], 1, "Proud of this")
     texts = {
         "md": export(ids["workshop"], "md").content,
         "html": export(ids["workshop"], "html").content,

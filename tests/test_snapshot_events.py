@@ -12,9 +12,10 @@ import copy
 
 from tests.conftest import make_user
 from tests.test_sockets import Person, room  # noqa: F401 - fixture
+from workshop import queries
 from workshop.extensions import db
 from workshop.models import User
-from workshop.services import document, rounds, workshops
+from workshop.services import rounds, versions, workshops
 
 
 def replay(snapshot: dict, received: list[dict]) -> dict:
@@ -126,7 +127,7 @@ def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, 
     fran.send("round.reveal", {"round_id": round_id})
     with app.app_context():
         owner = db.session.query(User).filter_by(email="fran@example.org").one()
-        workshop = workshops.get_workshop(fran.workshop_id)
+        workshop = queries.get_workshop(fran.workshop_id)
         workshops.update_workshop(
             owner,
             workshop.id,
@@ -135,8 +136,8 @@ def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, 
             ),
         )
         rounds.set_phase(owner, workshop.id, "draft")
-        document.start_draft_from_proposals(owner, workshop.id, [b, a], based_on=None)
-        document.save_version(owner, workshop.id, "We serve colleagues and patients.", based_on=1)
+        versions.start_draft_from_proposals(owner, workshop.id, [b, a], based_on=None)
+        versions.save_version(owner, workshop.id, "We serve colleagues and patients.", based_on=1)
     amended = joost.send(
         "amendment.propose",
         {"version_number": 2, "start": 9, "end": 19, "replacement": "our colleagues"},

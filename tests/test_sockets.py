@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, db_fingerprint, make_user, make_workshop
-from workshop import sockets
+from workshop import queries, sockets
 from workshop.extensions import db, socketio
 from workshop.models import Ballot, Phase, Proposal, User
-from workshop.services import rounds, workshops
+from workshop.services import rounds, versions, workshops
 
 
 class Person:
@@ -336,7 +336,7 @@ def test_names_of_newcomers_go_to_staff_while_participants_keep_an_unbroken_sequ
     fran, amira, joost = room
     before = amira.events()[-1]["seq"]
     with app.app_context():
-        code = workshops.get_workshop(fran.workshop_id).join_code
+        code = queries.get_workshop(fran.workshop_id).join_code
     newcomer = Person(app, fran.workshop_id)
     newcomer.http.post(f"/j/{code}", data={"display_name": "Li", "level": "Executive"})
     (joined,) = fran.events("participant.joined")
@@ -396,10 +396,8 @@ def test_tagging_takes_a_proposal_or_an_amendment(app, room):
     fran.send("phase.set", {"phase": "propose"})
     proposal_id = amira.send("proposal.submit", {"body": "We care"})["proposal_id"]
     with app.app_context():
-        from workshop.services import document
-
         owner = db.session.query(User).filter_by(email="fran@example.org").one()
-        document.save_version(owner, fran.workshop_id, "We care for people.", based_on=None)
+        versions.save_version(owner, fran.workshop_id, "We care for people.", based_on=None)
     amendment_id = joost.send(
         "amendment.propose",
         {"version_number": 1, "start": 12, "end": 18, "replacement": "everyone"},

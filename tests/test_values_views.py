@@ -4,10 +4,11 @@ from xml.etree import ElementTree
 
 from tests.conftest import PASSWORD, make_user, make_workshop
 from tests.services.test_values import PEOPLE
+from workshop import catalogue, exports, queries
 from workshop.extensions import db
 from workshop.models import RoundKind, User
-from workshop.services import ballots, participants, rounds
-from workshop.services.rounds import RoundSettings
+from workshop.services import agenda, participants, rounds, versions, votes
+from workshop.services.agenda import RoundSettings
 
 
 def setup_round(app):
@@ -16,14 +17,14 @@ def setup_round(app):
         workshop = make_workshop(
             owner, values=["Care", "Integrity", "Curiosity"], departments=["Care", "IT", "Finance"]
         )
-        round_ = rounds.add_round(owner, workshop.id, RoundSettings(RoundKind.VALUES, "", 600))
+        round_ = agenda.add_round(owner, workshop.id, RoundSettings(RoundKind.VALUES, "", 600))
         rounds.start_round(owner, round_.id)
         org = {v.name: str(v.id) for v in workshop.values}
         for name, level, department, picks, culture in PEOPLE:
             person = participants.join_workshop(
                 workshop.join_code, display_name=name, level=level, department=department
             )
-            ballots.cast_ballot(
+            votes.cast_ballot(
                 person,
                 workshop.id,
                 {
@@ -50,7 +51,7 @@ def test_the_heatmap_is_a_picture_only_after_the_reveal_and_never_for_small_grou
     )
     assert client.get(url).status_code == 403  # blind until the reveal
     with app.app_context():
-        ballots.reveal_round(db.session.get(User, 1), round_id)
+        votes.reveal_round(db.session.get(User, 1), round_id)
     picture = client.get(url)
     assert picture.mimetype == "image/svg+xml"
     svg = ElementTree.fromstring(picture.data)
@@ -84,22 +85,18 @@ def test_the_facilitator_edits_the_catalogue_on_a_page(app, client):
     )
     assert response.status_code == 302
     with app.app_context():
-        from workshop.services import values, workshops
-
-        keys = {v.key for v in values.workshop_catalogue(workshops.get_workshop(workshop_id))}
+        keys = {v.key for v in catalogue.workshop_catalogue(queries.get_workshop(workshop_id))}
     assert "humour" not in keys and "fun" not in keys and "own:neighbourliness" in keys
 
 
 def test_exports_carry_the_values_appendix_once_revealed_without_small_groups(app):
     workshop_id, _, round_id = setup_round(app)
     with app.app_context():
-        from workshop.services import document, exports
-
         owner = db.session.get(User, 1)
-        document.save_version(owner, workshop_id, "We serve with care.", based_on=None)
+        versions.save_version(owner, workshop_id, "We serve with care.", based_on=None)
         hidden = exports.export_version(owner, workshop_id, 1, "html").content
         assert "Appendix: our values" not in hidden  # blind round, not revealed
-        ballots.reveal_round(owner, round_id)
+        votes.reveal_round(owner, round_id)
         html = exports.export_version(owner, workshop_id, 1, "html").content
         markdown = exports.export_version(owner, workshop_id, 1, "md").content
     assert "Appendix: our values" in html and "<svg" in html and "Alignment: 64%" in html
@@ -111,11 +108,9 @@ def test_exports_carry_the_values_appendix_once_revealed_without_small_groups(ap
 def test_the_draft_editor_shows_missing_values_and_turns_them_into_a_vocabulary_round(app, client):
     workshop_id, _, round_id = setup_round(app)
     with app.app_context():
-        from workshop.services import document
-
         owner = db.session.get(User, 1)
-        ballots.reveal_round(owner, round_id)
-        document.save_version(owner, workshop_id, "We act with integrity.", based_on=None)
+        votes.reveal_round(owner, round_id)
+        versions.save_version(owner, workshop_id, "We act with integrity.", based_on=None)
     client.post("/login", data={"email": "fran@example.org", "password": PASSWORD})
     page = client.get(f"/workshops/{workshop_id}/document").data.decode()
     assert "Our shared values in this text" in page
@@ -125,5 +120,5 @@ def test_the_draft_editor_shows_missing_values_and_turns_them_into_a_vocabulary_
     )
     assert response.status_code == 302
     with app.app_context():
-        (vocabulary,) = [r for r in rounds.list_rounds(workshop_id) if r.kind == "vocabulary"]
+        (vocabulary,) = [r for r in queries.list_rounds(workshop_id) if r.kind == "vocabulary"]
         assert [w["word"] for w in vocabulary.words] == ["Balance", "Growth"]

@@ -10,7 +10,7 @@ from tests.conftest import PASSWORD, make_user, make_workshop
 from workshop import create_app
 from workshop.migrate import upgrade_database
 from workshop.models import Phase, StaffRole, UserRole
-from workshop.services import document, participants, proposals, rounds, workshops
+from workshop.services import participants, proposals, rounds, versions, workshops
 
 
 def login(client, email="fran@example.org", password=PASSWORD):
@@ -161,7 +161,7 @@ def test_leadership_follows_exports_and_cannot_edit(app, client, open_workshop):
         rounds.set_phase(owner, workshop_id, Phase.PROPOSE)
         amira = participants.join_workshop(code, display_name="Amira", level="Frontline")
         proposal = proposals.submit_proposal(amira, workshop_id, "We help people feel known.")
-        document.start_draft_from_proposals(owner, workshop_id, [proposal.id], based_on=None)
+        versions.start_draft_from_proposals(owner, workshop_id, [proposal.id], based_on=None)
     login(client, "boss@example.org")
     console = client.get(f"/workshops/{workshop_id}")
     assert b"Leadership view" in console.data and b"data-set-phase" not in console.data
@@ -265,8 +265,8 @@ def test_versions_are_named_restored_locked_and_signed_off_through_forms(
         make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
         owner = db.session.query(User).filter_by(email="fran@example.org").one()
         workshops.add_staff(owner, workshop_id, "boss@example.org", StaffRole.LEADERSHIP)
-        document.save_version(owner, workshop_id, "Version one text", based_on=None)
-        document.save_version(owner, workshop_id, "Version two text", based_on=1)
+        versions.save_version(owner, workshop_id, "Version one text", based_on=None)
+        versions.save_version(owner, workshop_id, "Version two text", based_on=1)
     login(client)
     base = f"/workshops/{workshop_id}/document/versions"
     client.post(f"{base}/1/name", data={"name": "First try"})
@@ -290,9 +290,7 @@ def test_versions_are_named_restored_locked_and_signed_off_through_forms(
         from workshop.models import User
 
         owner = db.session.query(User).filter_by(email="fran@example.org").one()
-        versions = {v.number: v for v in document.list_versions(owner, workshop_id)}
-        assert versions[1].name == "First try"
-        assert versions[3].body_md == "Version one text" and versions[3].final_at is not None
-        assert [(s.signer_name, s.comment) for s in versions[3].signoffs] == [
-            ("Bo Boss", "Signed.")
-        ]
+        saved = {v.number: v for v in versions.list_versions(owner, workshop_id)}
+        assert saved[1].name == "First try"
+        assert saved[3].body_md == "Version one text" and saved[3].final_at is not None
+        assert [(s.signer_name, s.comment) for s in saved[3].signoffs] == [("Bo Boss", "Signed.")]

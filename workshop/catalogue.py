@@ -234,3 +234,34 @@ def _check_translations(field: object, where: str, label: str) -> Mapping[str, s
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{where} is missing the {lang!r} translation of its {label}")
     return {lang: field[lang].strip() for lang in SUPPORTED_LANGUAGES}
+
+
+# --- one workshop's catalogue --------------------------------------------------------------------
+
+
+def workshop_catalogue(workshop: Any, language: str = DEFAULT_LANGUAGE) -> list[CatalogueValue]:
+    """The shipped catalogue in one language, minus the values a workshop hid, plus its own
+    (``workshop.catalogue_edits``: {"hidden": [keys], "added": [{key, name, ...}]})."""
+    edits = workshop.catalogue_edits or {}
+    hidden = set(edits.get("hidden", []))
+    values = [
+        value
+        for group in load_catalogue(language)
+        for value in group.values
+        if value.key not in hidden
+    ]
+    for added in edits.get("added", []):
+        values.append(
+            CatalogueValue(
+                key=added["key"],
+                group=added.get("group", "own"),
+                name=added["name"],
+                description=added.get("description", ""),
+            )
+        )
+    return values
+
+
+def value_names(workshop: Any, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
+    """Display names for every value key a workshop's people can pick."""
+    return {value.key: value.name for value in workshop_catalogue(workshop, language)}

@@ -204,3 +204,11 @@ def problem_with_body(heading: str, body: str) -> str | None:
     if not heading and _BLANK_LINES.search(body):
         return "paragraphs"
     return None
+
+
+def label(clause: Part) -> str:
+    """How people refer to a clause: its heading, or its first words."""
+    if clause.heading:
+        return clause.heading
+    words = clause.body.split()
+    return " ".join(words[:6]) + ("…" if len(words) > 6 else "")

@@ -138,15 +138,16 @@ def seed_demo(email: str) -> None:
 @with_appcontext
 def export(workshop_id: int, number: int | None, fmt: str, email: str, output: str | None) -> None:
     """Export a version of a workshop's mission, as a staff member sees it (for scripts)."""
+    from . import exports, queries
     from .errors import DomainError
-    from .services import accounts, document, exports
+    from .services import accounts
 
     actor = accounts.find_user(email)
     if actor is None or not actor.is_active:
         raise click.ClickException(f"There is no active account {email}.")
     try:
         if number is None:
-            latest = document.latest_version(workshop_id)
+            latest = queries.latest_version(workshop_id)
             if latest is None:
                 raise click.ClickException("This workshop has no document yet.")
             number = latest.number

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from .extensions import db
 from .models import User, UserRole, Workshop
-from .services import accounts, participants, proposals, rounds, workshops
+from .services import accounts, agenda, participants, proposals, rounds, workshops
 
 DEMO_BRIEF = """Our mission was written for our clients. This morning we rewrite it **together**,
 so that everyone who works here can see themselves in it.
@@ -38,8 +38,8 @@ def seed(email: str) -> tuple[Workshop, str | None]:
             departments=["Care", "IT", "Finance", "People", "Operations"],
         ),
     )
-    agenda = rounds.apply_template(user, workshop.id)
-    first_propose = next(r for r in agenda if r.kind == "propose")
+    planned = agenda.apply_template(user, workshop.id)
+    first_propose = next(r for r in planned if r.kind == "propose")
     rounds.start_round(user, first_propose.id)
     for name, level, dept, text in [
         ("Amira", "Frontline", "Care", "We help every patient feel *known*, not processed."),

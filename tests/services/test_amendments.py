@@ -3,16 +3,17 @@
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from workshop import audiences
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import AmendmentStatus, VersionSource
-from workshop.services import amendments, document
+from workshop.services import amendments, tags, versions
 
 TEXT = "We serve our patients with care. We value our colleagues."
 
 
 @pytest.fixture
 def draft(facilitator, workshop):
-    document.save_version(facilitator, workshop.id, TEXT, based_on=None)
+    versions.save_version(facilitator, workshop.id, TEXT, based_on=None)
     return workshop
 
 
@@ -32,7 +33,7 @@ def test_an_accepted_amendment_becomes_a_new_version(facilitator, draft):
     amira = join(draft)
     amendment = suggest(amira, draft, "patients", "neighbours")
     assert amendment.original == "patients"
-    payload = amendments.amendment_payload(amendment, staff=False)
+    payload = audiences.amendment_payload(amendment, staff=False)
     assert [(p["op"], p["text"]) for p in payload["diff"]] == [
         ("delete", "patients"),
         ("insert", "neighbours"),
@@ -46,7 +47,7 @@ def test_an_accepted_amendment_becomes_a_new_version(facilitator, draft):
 def test_an_amendment_on_an_older_version_is_merged_onto_the_latest(facilitator, draft):
     amira = join(draft)
     amendment = suggest(amira, draft, "colleagues", "teams")
-    document.save_version(facilitator, draft.id, TEXT.replace("care", "kindness"), based_on=1)
+    versions.save_version(facilitator, draft.id, TEXT.replace("care", "kindness"), based_on=1)
     version = amendments.accept_amendment(facilitator, amendment.id)
     assert version.body_md == "We serve our patients with kindness. We value our teams."
 
@@ -54,7 +55,7 @@ def test_an_amendment_on_an_older_version_is_merged_onto_the_latest(facilitator,
 def test_an_amendment_that_no_longer_fits_is_refused_and_stays_open(facilitator, draft):
     amira = join(draft)
     amendment = suggest(amira, draft, "care", "respect")
-    document.save_version(facilitator, draft.id, TEXT.replace("care", "kindness"), based_on=1)
+    versions.save_version(facilitator, draft.id, TEXT.replace("care", "kindness"), based_on=1)
     before = db_fingerprint()
     with pytest.raises(Conflict):
         amendments.accept_amendment(facilitator, amendment.id)
@@ -71,11 +72,11 @@ def test_people_give_consent_and_change_it(facilitator, draft):
     amendment = suggest(amira, draft, "patients", "neighbours")
     amendments.vote_on_amendment(joost, amendment.id, "object", "Patients are who we serve")
     amendments.vote_on_amendment(amira, amendment.id, "agree")
-    payload = amendments.amendment_payload(amendment, staff=False)
+    payload = audiences.amendment_payload(amendment, staff=False)
     assert payload["counts"] == {"agree": 1, "live_with": 0, "object": 1}
     assert payload["objections"] == ["Patients are who we serve"]
     amendments.vote_on_amendment(joost, amendment.id, "live_with")
-    payload = amendments.amendment_payload(amendment, staff=False)
+    payload = audiences.amendment_payload(amendment, staff=False)
     assert payload["counts"] == {"agree": 1, "live_with": 1, "object": 0}
     assert "Joost" not in str(payload)
     with pytest.raises(ValidationFailed):
@@ -116,26 +117,25 @@ def test_only_the_rooms_people_suggest_and_only_facilitators_decide(facilitator,
 
 
 def test_amendments_are_tagged_with_values_like_proposals(facilitator, draft):
-    from workshop.services import wording
 
     amira, one, two = join(draft, "Amira"), join(draft, "One"), join(draft, "Two")
     amendment = suggest(amira, draft, "patients", "neighbours")
-    assert wording.tag_amendment(amira, amendment.id, "care").confirmed  # the author's own
-    suggested = wording.tag_amendment(one, amendment.id, "fairness")
+    assert tags.tag_amendment(amira, amendment.id, "care").confirmed  # the author's own
+    suggested = tags.tag_amendment(one, amendment.id, "fairness")
     assert not suggested.confirmed
-    assert wording.tag_amendment(two, amendment.id, "fairness").confirmed  # a second person agrees
-    payload = amendments.amendment_payload(amendment, staff=False)
+    assert tags.tag_amendment(two, amendment.id, "fairness").confirmed  # a second person agrees
+    payload = audiences.amendment_payload(amendment, staff=False)
     assert [(t["key"], t["confirmed"]) for t in payload["values"]] == [
         ("care", True),
         ("fairness", True),
     ]
-    wording.untag(facilitator, suggested.id)
-    assert [t["key"] for t in amendments.amendment_payload(amendment, staff=False)["values"]] == [
+    tags.untag(facilitator, suggested.id)
+    assert [t["key"] for t in audiences.amendment_payload(amendment, staff=False)["values"]] == [
         "care"
     ]
     outsider = join(make_workshop(facilitator))
     with pytest.raises(NotFound):
-        wording.tag_amendment(outsider, amendment.id, "care")
+        tags.tag_amendment(outsider, amendment.id, "care")
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_amendments_can_be_voted_on_by_the_workshops_method(
     amendment = suggest(people[0], draft, "patients", "neighbours")
     for person, answer in zip(people, answers, strict=True):
         amendments.vote_on_amendment(person, amendment.id, answer)
-    payload = amendments.amendment_payload(amendment, staff=False)
+    payload = audiences.amendment_payload(amendment, staff=False)
     assert payload["method"] == method
     assert payload["counts"] == counts and payload["mean"] == mean
     before = db_fingerprint()
@@ -162,14 +162,14 @@ def test_amendments_can_be_voted_on_by_the_workshops_method(
     assert db_fingerprint() == before
     # A later change of the setting does not change how this amendment is counted.
     draft.amendment_method = "consent"
-    assert amendments.amendment_payload(amendment, staff=False)["counts"] == counts
+    assert audiences.amendment_payload(amendment, staff=False)["counts"] == counts
 
 
 def test_an_amendment_already_written_into_the_draft_is_accepted_without_a_new_version(
     facilitator, draft
 ):
     amendment = suggest(join(draft), draft, "patients", "neighbours")
-    document.save_version(facilitator, draft.id, TEXT.replace("patients", "neighbours"), based_on=1)
+    versions.save_version(facilitator, draft.id, TEXT.replace("patients", "neighbours"), based_on=1)
     version = amendments.accept_amendment(facilitator, amendment.id)
     assert version.number == 2  # the facilitator's edit; nothing new was needed
     assert amendment.status == AmendmentStatus.ACCEPTED

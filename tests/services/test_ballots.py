@@ -2,11 +2,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, in_phase, join, make_workshop
+from workshop import snapshots, tallies
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import Anonymity, Ballot, BallotReceipt, Phase, RoundKind
-from workshop.services import ballots, live, proposals, rounds
-from workshop.services.rounds import RoundSettings
+from workshop.services import agenda, moderation, proposals, rounds, votes
+from workshop.services.agenda import RoundSettings
 
 LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
 
@@ -21,7 +22,7 @@ def cards(facilitator, workshop):
 
 
 def vote_round(facilitator, workshop, method, **settings):
-    round_ = rounds.add_round(
+    round_ = agenda.add_round(
         facilitator,
         workshop.id,
         RoundSettings(RoundKind.VOTE, "Vote", 300, method=method, **settings),
@@ -32,13 +33,13 @@ def vote_round(facilitator, workshop, method, **settings):
 def test_dot_votes_are_blind_until_the_reveal(facilitator, workshop, cards):
     round_ = vote_round(facilitator, workshop, "dot")
     amira, joost = join(workshop, "Amira"), join(workshop, "Joost")
-    ballots.set_dots(amira, cards[0], 2)
-    ballots.set_dots(joost, cards[1], 1)
-    assert ballots.results_payload(round_) is None
-    snapshot = live.build_snapshot(workshop.id, facilitator)
+    votes.set_dots(amira, cards[0], 2)
+    votes.set_dots(joost, cards[1], 1)
+    assert tallies.round_results(round_) is None
+    snapshot = snapshots.build_snapshot(workshop.id, facilitator)
     assert snapshot["vote"] == {"round_id": round_.id, "voters": 2, "results": None}
-    ballots.reveal_round(facilitator, round_.id)
-    results = ballots.results_payload(round_)
+    votes.reveal_round(facilitator, round_.id)
+    results = tallies.round_results(round_)
     assert results["winner"] == cards[0]
     assert results["items"][0] == {"proposal_id": cards[0], "dots": 2, "voters": 1}
 
@@ -46,9 +47,9 @@ def test_dot_votes_are_blind_until_the_reveal(facilitator, workshop, cards):
 def test_people_change_their_vote_and_only_the_current_one_counts(facilitator, workshop, cards):
     round_ = vote_round(facilitator, workshop, "approval", blind=False)
     amira = join(workshop)
-    ballots.cast_ballot(amira, workshop.id, {"approved": [cards[0], cards[1]]})
-    ballots.cast_ballot(amira, workshop.id, {"approved": [cards[2]]})
-    results = ballots.results_payload(round_)
+    votes.cast_ballot(amira, workshop.id, {"approved": [cards[0], cards[1]]})
+    votes.cast_ballot(amira, workshop.id, {"approved": [cards[2]]})
+    results = tallies.round_results(round_)
     assert results["ballots"] == 1 and results["winner"] == cards[2]
     assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 1
 
@@ -57,26 +58,26 @@ def test_scores_ranked_ballots_and_consent_are_counted(facilitator, workshop, ca
     people = [join(workshop, f"P{i}") for i in range(5)]
     score = vote_round(facilitator, workshop, "score", blind=False)
     for person, (a, b) in zip(people, [(5, 1), (4, 2), (0, 5), (5, 0), (3, 3)], strict=True):
-        ballots.cast_ballot(person, workshop.id, {"scores": {str(cards[0]): a, str(cards[1]): b}})
-    assert ballots.results_payload(score)["winner"] == cards[0]
+        votes.cast_ballot(person, workshop.id, {"scores": {str(cards[0]): a, str(cards[1]): b}})
+    assert tallies.round_results(score)["winner"] == cards[0]
 
     ranked = vote_round(facilitator, workshop, "ranked", blind=False)
     orders = [[0, 1, 2], [0, 1, 2], [1, 2, 0], [1, 2, 0], [2, 1, 0]]
     for person, order in zip(people, orders, strict=True):
-        ballots.cast_ballot(person, workshop.id, {"ranking": [cards[i] for i in order]})
-    results = ballots.results_payload(ranked)
+        votes.cast_ballot(person, workshop.id, {"ranking": [cards[i] for i in order]})
+    results = tallies.round_results(ranked)
     assert results["schulze"]["winner"] == cards[1]
     assert len(results["instant_runoff"]["rounds"]) >= 1
     assert set(results["borda"]["scores"]) == {str(c) for c in cards}
 
     consent = vote_round(facilitator, workshop, "consent", blind=False)
-    ballots.cast_ballot(people[0], workshop.id, {"consent": {str(cards[0]): {"choice": "agree"}}})
-    ballots.cast_ballot(
+    votes.cast_ballot(people[0], workshop.id, {"consent": {str(cards[0]): {"choice": "agree"}}})
+    votes.cast_ballot(
         people[1],
         workshop.id,
         {"consent": {str(cards[0]): {"choice": "object", "reason": "Leaves out colleagues"}}},
     )
-    item = ballots.results_payload(consent)["items"][0]
+    item = tallies.round_results(consent)["items"][0]
     assert item["consented"] is False and item["objections"] == ["Leaves out colleagues"]
 
 
@@ -98,7 +99,7 @@ def test_invalid_ballots_are_refused_and_nothing_is_stored(
     amira = join(workshop)
     before = db_fingerprint()
     with pytest.raises(ValidationFailed):
-        ballots.cast_ballot(amira, workshop.id, ballot)
+        votes.cast_ballot(amira, workshop.id, ballot)
     assert db_fingerprint() == before
 
 
@@ -108,13 +109,13 @@ def test_no_vote_after_the_round_ends_or_its_time_is_up(facilitator, workshop, c
     clock.advance(301)
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
-        ballots.set_dots(amira, cards[0], 1)
+        votes.set_dots(amira, cards[0], 1)
     assert refused.value.code == "voting_closed"
     assert db_fingerprint() == before
     rounds.end_round(facilitator, round_.id)
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
-        ballots.set_dots(amira, cards[0], 1)
+        votes.set_dots(amira, cards[0], 1)
     assert refused.value.code == "voting_closed"
     assert db_fingerprint() == before
     assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
@@ -126,22 +127,22 @@ def test_no_vote_beyond_the_budget_on_a_hidden_card_or_in_another_workshop(
     vote_round(facilitator, workshop, "dot", dots_budget=3, dots_cap=2)
     amira = join(workshop)
     outsider = join(make_workshop(facilitator))
-    ballots.set_dots(amira, cards[0], 2)
+    votes.set_dots(amira, cards[0], 2)
     before = db_fingerprint()
     with pytest.raises(ValidationFailed):
-        ballots.set_dots(amira, cards[1], 2)  # 4 > 3
+        votes.set_dots(amira, cards[1], 2)  # 4 > 3
     with pytest.raises(ValidationFailed):
-        ballots.set_dots(amira, cards[0], 3)  # over the cap of 2 per card
-    proposals.hide_proposal(facilitator, cards[2])
+        votes.set_dots(amira, cards[0], 3)  # over the cap of 2 per card
+    moderation.hide_proposal(facilitator, cards[2])
     hidden_before = db_fingerprint()
     with pytest.raises(InvalidState):
-        ballots.set_dots(amira, cards[2], 1)
+        votes.set_dots(amira, cards[2], 1)
     with pytest.raises(NotFound):
-        ballots.set_dots(outsider, cards[0], 1)
+        votes.set_dots(outsider, cards[0], 1)
     with pytest.raises(Forbidden):
-        ballots.cast_ballot(outsider, workshop.id, {"dots": {}})
+        votes.cast_ballot(outsider, workshop.id, {"dots": {}})
     with pytest.raises(Forbidden):
-        ballots.set_dots(facilitator, cards[0], 1)
+        votes.set_dots(facilitator, cards[0], 1)
     assert db_fingerprint() == hidden_before
     assert before != hidden_before  # only the hiding changed something
 
@@ -149,12 +150,12 @@ def test_no_vote_beyond_the_budget_on_a_hidden_card_or_in_another_workshop(
 def test_breakdown_by_level_is_suppressed_for_groups_under_five(facilitator, workshop, cards):
     round_ = vote_round(facilitator, workshop, "dot", blind=False, breakdown_by_level=True)
     for i in range(5):
-        ballots.set_dots(join(workshop, f"F{i}", "Frontline"), cards[0], 1)
+        votes.set_dots(join(workshop, f"F{i}", "Frontline"), cards[0], 1)
     for i in range(6):
-        ballots.set_dots(join(workshop, f"M{i}", "Manager"), cards[2], 1)
+        votes.set_dots(join(workshop, f"M{i}", "Manager"), cards[2], 1)
     for i in range(2):
-        ballots.set_dots(join(workshop, f"E{i}", "Executive"), cards[1], 3)
-    by_level = ballots.results_payload(round_)["by_level"]
+        votes.set_dots(join(workshop, f"E{i}", "Executive"), cards[1], 3)
+    by_level = tallies.round_results(round_)["by_level"]
     assert by_level["Manager"]["items"][0] == {"proposal_id": cards[2], "dots": 6, "voters": 6}
     assert by_level["Executive"] is None
     # Frontline is big enough, but showing it would let total minus Manager minus Frontline
@@ -163,7 +164,7 @@ def test_breakdown_by_level_is_suppressed_for_groups_under_five(facilitator, wor
 
 
 def test_a_single_small_group_never_stands_alone():
-    from workshop.services.ballots import suppress_small_groups
+    from workshop.privacy import suppress_small_groups
 
     assert suppress_small_groups({"A": 9, "B": 2}) == {"A": False, "B": False}
     assert suppress_small_groups({"A": 9, "B": 7, "C": 1}) == {"A": True, "B": False, "C": False}
@@ -176,23 +177,23 @@ def test_fully_anonymous_ballots_cannot_be_linked_to_anyone(facilitator, worksho
         facilitator, workshop, "dot", anonymity=Anonymity.FULL, blind=False, breakdown_by_level=True
     )
     amira = join(workshop)
-    first = ballots.set_dots(amira, cards[0], 1)
+    first = votes.set_dots(amira, cards[0], 1)
     assert first["token"]
     stored = db.session.scalars(sa.select(Ballot)).one()
     assert stored.participant_id is None and stored.level is None
     assert stored.token_hash != first["token"]
     # One person, one ballot: without this browser's token there is no second one.
     with pytest.raises(InvalidState) as refused:
-        ballots.set_dots(amira, cards[1], 1)
+        votes.set_dots(amira, cards[1], 1)
     assert refused.value.code == "already_voted"
     # With the token the same person changes their ballot.
-    ballots.set_dots(amira, cards[1], 2, token=first["token"])
+    votes.set_dots(amira, cards[1], 2, token=first["token"])
     assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BallotReceipt)) == 1
-    results = ballots.results_payload(round_)
+    results = tallies.round_results(round_)
     assert "by_level" not in results
     assert results["items"][0] == {"proposal_id": cards[1], "dots": 2, "voters": 1}
-    snapshot = live.build_snapshot(workshop.id, facilitator)
+    snapshot = snapshots.build_snapshot(workshop.id, facilitator)
     assert "Amira" not in str(snapshot["vote"])
 
 
@@ -201,7 +202,7 @@ def test_dots_are_refused_in_rounds_with_another_method(facilitator, workshop, c
     amira = join(workshop)
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
-        ballots.set_dots(amira, cards[0], 1)
+        votes.set_dots(amira, cards[0], 1)
     assert refused.value.code == "wrong_method"
     assert db_fingerprint() == before
 
@@ -212,7 +213,7 @@ def test_dots_are_refused_in_rounds_with_another_method(facilitator, workshop, c
 def test_malformed_ballots_get_a_plain_message(facilitator, workshop, cards, ballot):
     vote_round(facilitator, workshop, "ranked" if "ranking" in ballot else "dot")
     with pytest.raises(ValidationFailed) as refused:
-        ballots.cast_ballot(join(workshop), workshop.id, ballot)
+        votes.cast_ballot(join(workshop), workshop.id, ballot)
     assert "literal" not in refused.value.message and "object" not in refused.value.message
 
 
@@ -220,13 +221,13 @@ def test_a_paused_round_says_it_is_paused(facilitator, workshop, cards):
     round_ = vote_round(facilitator, workshop, "dot")
     rounds.pause_round(facilitator, round_.id)
     with pytest.raises(InvalidState, match="paused"):
-        ballots.set_dots(join(workshop), cards[0], 1)
+        votes.set_dots(join(workshop), cards[0], 1)
 
 
 def test_a_round_that_never_ran_cannot_be_revealed(facilitator, workshop, cards):
-    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, method="dot"))
+    round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, method="dot"))
     with pytest.raises(InvalidState):
-        ballots.reveal_round(facilitator, round_.id)
+        votes.reveal_round(facilitator, round_.id)
 
 
 def test_closing_then_asking_for_a_quick_round_adds_nothing(facilitator, workshop):

@@ -1,9 +1,19 @@
 import pytest
 
 from tests.conftest import db_fingerprint, in_phase, join, make_user
+from workshop import audiences, exports, provenance
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase, StaffRole, UserRole, VersionSource
-from workshop.services import document, exports, proposals, provenance, workshops
+from workshop.services import (
+    agenda,
+    final,
+    moderation,
+    proposals,
+    rounds,
+    versions,
+    votes,
+    workshops,
+)
 
 
 @pytest.fixture
@@ -19,7 +29,7 @@ def proposed(facilitator, workshop):
 
 def test_the_draft_starts_from_chosen_proposals_and_remembers_them(facilitator, proposed):
     workshop, a, b = proposed
-    version = document.start_draft_from_proposals(
+    version = versions.start_draft_from_proposals(
         facilitator, workshop.id, [b.id, a.id], based_on=None, note="Top two"
     )
     assert version.number == 1
@@ -30,13 +40,13 @@ def test_the_draft_starts_from_chosen_proposals_and_remembers_them(facilitator, 
 
 def test_every_save_is_a_new_numbered_version_with_author_and_note(facilitator, proposed):
     workshop, a, _ = proposed
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
-    second = document.save_version(
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    second = versions.save_version(
         facilitator, workshop.id, "We help every person feel known.", based_on=1, note="wider"
     )
     assert (second.number, second.based_on, second.note) == (2, 1, "wider")
     assert second.author.id == facilitator.id
-    history = document.list_versions(facilitator, workshop.id)
+    history = versions.list_versions(facilitator, workshop.id)
     assert [v.number for v in history] == [2, 1]
 
 
@@ -44,11 +54,11 @@ def test_a_save_on_a_stale_version_is_handed_back_not_written(facilitator, propo
     workshop, a, _ = proposed
     co = make_user("co@example.org")
     workshops.add_staff(facilitator, workshop.id, co.email, StaffRole.FACILITATOR)
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
-    document.save_version(facilitator, workshop.id, "Fran's words", based_on=1)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    versions.save_version(facilitator, workshop.id, "Fran's words", based_on=1)
     before = db_fingerprint()
     with pytest.raises(Conflict) as conflict:
-        document.save_version(co, workshop.id, "Co's words", based_on=1)
+        versions.save_version(co, workshop.id, "Co's words", based_on=1)
     assert conflict.value.details["latest_number"] == 2
     assert conflict.value.details["latest_body"] == "Fran's words"
     assert conflict.value.details["your_body"] == "Co's words"
@@ -57,11 +67,11 @@ def test_a_save_on_a_stale_version_is_handed_back_not_written(facilitator, propo
 
 def test_unchanged_and_empty_saves_are_refused(facilitator, proposed):
     workshop, a, _ = proposed
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
     with pytest.raises(InvalidState):
-        document.save_version(facilitator, workshop.id, a.body_md, based_on=1)
+        versions.save_version(facilitator, workshop.id, a.body_md, based_on=1)
     with pytest.raises(ValidationFailed):
-        document.save_version(facilitator, workshop.id, "  ", based_on=1)
+        versions.save_version(facilitator, workshop.id, "  ", based_on=1)
 
 
 def test_only_facilitators_edit_the_document(facilitator, proposed):
@@ -71,26 +81,26 @@ def test_only_facilitators_edit_the_document(facilitator, proposed):
     amira = a.author
     before = db_fingerprint()
     with pytest.raises(Forbidden):
-        document.save_version(boss, workshop.id, "Mine now", based_on=None)
+        versions.save_version(boss, workshop.id, "Mine now", based_on=None)
     with pytest.raises(Forbidden):
-        document.save_version(amira, workshop.id, "Mine now", based_on=None)
+        versions.save_version(amira, workshop.id, "Mine now", based_on=None)
     assert db_fingerprint() == before
 
 
 def test_hidden_or_foreign_proposals_cannot_seed_the_draft(facilitator, proposed):
     workshop, a, _ = proposed
-    proposals.hide_proposal(facilitator, a.id)
+    moderation.hide_proposal(facilitator, a.id)
     with pytest.raises(NotFound):
-        document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+        versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
 
 
 def test_differences_between_versions_are_word_level(facilitator, proposed):
     workshop, a, _ = proposed
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
-    document.save_version(
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    versions.save_version(
         facilitator, workshop.id, "We help every colleague feel known.", based_on=1
     )
-    pieces = document.diff_versions(facilitator, workshop.id, 1, 2)
+    pieces = versions.diff_versions(facilitator, workshop.id, 1, 2)
     assert [(p.op, p.text) for p in pieces if p.op != "equal"] == [
         ("delete", "patient"),
         ("insert", "colleague"),
@@ -101,7 +111,7 @@ def test_leadership_exports_markdown_and_html_with_origins(facilitator, proposed
     workshop, a, b = proposed
     boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
     workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id, b.id], based_on=None)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id, b.id], based_on=None)
 
     markdown = exports.export_version(boss, workshop.id, 1, "md")
     assert markdown.filename == "harbour-health-mission-v1.md"
@@ -117,7 +127,7 @@ def test_leadership_exports_markdown_and_html_with_origins(facilitator, proposed
 
 def test_participants_and_strangers_cannot_export(facilitator, proposed):
     workshop, a, _ = proposed
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
     with pytest.raises(Forbidden):
         exports.export_version(a.author, workshop.id, 1, "md")
     with pytest.raises(NotFound):
@@ -128,82 +138,81 @@ def test_participants_and_strangers_cannot_export(facilitator, proposed):
 
 def test_restoring_makes_a_new_version_and_keeps_history(facilitator, proposed):
     workshop, a, _ = proposed
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
-    document.save_version(facilitator, workshop.id, "A worse text", based_on=1, name="Detour")
-    restored = document.restore_version(facilitator, workshop.id, 1, based_on=2)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    versions.save_version(facilitator, workshop.id, "A worse text", based_on=1, name="Detour")
+    restored = versions.restore_version(facilitator, workshop.id, 1, based_on=2)
     assert (restored.number, restored.source, restored.body_md) == (
         3,
         VersionSource.RESTORE,
         a.body_md,
     )
     assert [p.id for p in restored.source_proposals] == [a.id]
-    assert [v.number for v in document.list_versions(facilitator, workshop.id)] == [3, 2, 1]
-    assert document.get_version(facilitator, workshop.id, 2).name == "Detour"
+    assert [v.number for v in versions.list_versions(facilitator, workshop.id)] == [3, 2, 1]
+    assert versions.get_version(facilitator, workshop.id, 2).name == "Detour"
 
 
 def test_locking_is_refused_while_a_consent_objection_is_open(facilitator, proposed):
     from workshop.models import RoundKind
-    from workshop.services import ballots, rounds
 
     workshop, a, _ = proposed
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
-    consent = rounds.add_round(facilitator, workshop.id, rounds.RoundSettings(RoundKind.CONSENT))
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    consent = agenda.add_round(facilitator, workshop.id, agenda.RoundSettings(RoundKind.CONSENT))
     rounds.start_round(facilitator, consent.id)
     objector = a.author
-    ballots.cast_ballot(
+    votes.cast_ballot(
         objector,
         workshop.id,
         {"consent": {str(a.id): {"choice": "object", "reason": "It forgets our colleagues"}}},
     )
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
-        document.finalise_version(facilitator, workshop.id, 1)
+        final.finalise_version(facilitator, workshop.id, 1)
     assert refused.value.code == "objection_open"
     assert db_fingerprint() == before
-    ballots.cast_ballot(objector, workshop.id, {"consent": {str(a.id): {"choice": "live_with"}}})
-    final = document.finalise_version(facilitator, workshop.id, 1)
-    assert final.final_at is not None and final.final_by_id == facilitator.id
+    votes.cast_ballot(objector, workshop.id, {"consent": {str(a.id): {"choice": "live_with"}}})
+    locked = final.finalise_version(facilitator, workshop.id, 1)
+    assert locked.final_at is not None and locked.final_by_id == facilitator.id
 
 
 def test_leadership_signs_off_the_final_version_and_later_changes_are_new(facilitator, proposed):
     workshop, a, _ = proposed
     boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
     workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
     with pytest.raises(InvalidState):
-        document.sign_off(boss, workshop.id, 1, "Too early")
-    document.finalise_version(facilitator, workshop.id, 1)
-    signed = document.sign_off(boss, workshop.id, 1, "We stand behind this.")
+        final.sign_off(boss, workshop.id, 1, "Too early")
+    final.finalise_version(facilitator, workshop.id, 1)
+    signed = final.sign_off(boss, workshop.id, 1, "We stand behind this.")
     assert (signed.signer_name, signed.comment) == ("Bo Boss", "We stand behind this.")
     with pytest.raises(InvalidState):
-        document.sign_off(boss, workshop.id, 1, "Twice")
+        final.sign_off(boss, workshop.id, 1, "Twice")
     with pytest.raises(Forbidden):
-        document.sign_off(facilitator, workshop.id, 1, "Not leadership")
+        final.sign_off(facilitator, workshop.id, 1, "Not leadership")
     with pytest.raises(Forbidden):
-        document.finalise_version(boss, workshop.id, 1)
-    later = document.save_version(facilitator, workshop.id, "A later change", based_on=1)
+        final.finalise_version(boss, workshop.id, 1)
+    later = versions.save_version(facilitator, workshop.id, "A later change", based_on=1)
     assert later.number == 2 and later.final_at is None
-    assert document.get_version(facilitator, workshop.id, 1).final_at is not None
+    assert versions.get_version(facilitator, workshop.id, 1).final_at is not None
 
 
 def test_concurrent_edits_that_do_not_overlap_are_merged(facilitator, proposed):
     workshop, a, _ = proposed
     co = make_user("co@example.org")
     workshops.add_staff(facilitator, workshop.id, co.email, StaffRole.FACILITATOR)
-    document.save_version(
+    versions.save_version(
         facilitator,
         workshop.id,
         "We serve our patients and we value our colleagues.",
         based_on=None,
     )
     # Both start from version 1; Fran saves first, Co saves on the stale base.
-    document.save_version(
+    versions.save_version(
         facilitator,
         workshop.id,
         "We serve our neighbours and we value our colleagues.",
         based_on=1,
     )
-    merged = document.save_version(
+    merged = versions.save_version(
         co, workshop.id, "We serve our patients and we value our teams.", based_on=1
     )
     assert merged.number == 3 and merged.based_on == 2
@@ -213,11 +222,11 @@ def test_concurrent_edits_that_do_not_overlap_are_merged(facilitator, proposed):
 
 def test_concurrent_edits_that_overlap_are_handed_back_with_both_texts(facilitator, proposed):
     workshop, a, _ = proposed
-    document.save_version(facilitator, workshop.id, "We serve with care.", based_on=None)
-    document.save_version(facilitator, workshop.id, "We serve with kindness.", based_on=1)
+    versions.save_version(facilitator, workshop.id, "We serve with care.", based_on=None)
+    versions.save_version(facilitator, workshop.id, "We serve with kindness.", based_on=1)
     before = db_fingerprint()
     with pytest.raises(Conflict) as conflict:
-        document.save_version(facilitator, workshop.id, "We serve with respect.", based_on=1)
+        versions.save_version(facilitator, workshop.id, "We serve with respect.", based_on=1)
     assert conflict.value.details["latest_body"] == "We serve with kindness."
     assert conflict.value.details["your_body"] == "We serve with respect."
     assert db_fingerprint() == before
@@ -225,8 +234,8 @@ def test_concurrent_edits_that_overlap_are_handed_back_with_both_texts(facilitat
 
 def test_every_sentence_traces_back_to_its_proposal_and_people(facilitator, proposed):
     workshop, a, b = proposed  # a: Amira (Frontline), b: Joost (Team lead)
-    document.start_draft_from_proposals(facilitator, workshop.id, [a.id, b.id], based_on=None)
-    document.save_version(
+    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id, b.id], based_on=None)
+    versions.save_version(
         facilitator,
         workshop.id,
         "We help every patient feel known. We make care simple. We keep our promises.",
@@ -251,7 +260,7 @@ def test_provenance_names_nobody_behind_a_fully_anonymous_proposal(facilitator, 
     workshop.anonymity = Anonymity.FULL
     in_phase(facilitator, workshop, Phase.PROPOSE)
     proposal = proposals.submit_proposal(join(workshop), workshop.id, "We listen first.")
-    document.start_draft_from_proposals(facilitator, workshop.id, [proposal.id], based_on=None)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [proposal.id], based_on=None)
     (row,) = provenance.by_sentence(facilitator, workshop.id, 1)
     assert [(p["id"], p["people"]) for p in row["proposals"]] == [(proposal.id, [])]
     assert row["people"] == []
@@ -266,13 +275,13 @@ def test_the_draft_shows_where_it_is_over_its_length_budget(facilitator, propose
         words_total=12,
     )
     workshops.update_workshop(facilitator, workshop.id, settings)
-    version = document.save_version(
+    version = versions.save_version(
         facilitator,
         workshop.id,
         "We help every patient feel known.\n\nWe make care simple for everyone who works here.",
         based_on=None,
     )
-    budget = document.document_payload(workshop, version)["budget"]
+    budget = audiences.document_payload(workshop, version)["budget"]
     assert budget["total"] == {"words": 15, "limit": 12, "over": True}
     assert [(c["index"], c["words"], c["over"]) for c in budget["clauses"]] == [
         (1, 6, True),

@@ -7,18 +7,29 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from workshop import audiences, queries
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Anonymity, RoundKind, StaffRole, VersionSource
-from workshop.services import amendments, document, drafting, participants, rounds, workshops
-from workshop.services.rounds import RoundSettings
+from workshop.services import (
+    agenda,
+    amendments,
+    consent,
+    editing,
+    final,
+    participants,
+    rounds,
+    versions,
+    workshops,
+)
+from workshop.services.agenda import RoundSettings
 
 HEADINGS = ["Purpose", "Who we serve", "How we work"]
 
 
 @pytest.fixture
 def templated(facilitator, workshop):
-    drafting.start_from_template(facilitator, workshop.id, HEADINGS)
-    version = document.save_version(
+    editing.start_from_template(facilitator, workshop.id, HEADINGS)
+    version = versions.save_version(
         facilitator,
         workshop.id,
         "## Purpose\n\nWe help every patient feel known.\n\n"
@@ -40,17 +51,17 @@ def co(facilitator, workshop):
 
 def keys_of(workshop) -> dict[str, int]:
     """The current clauses' keys by heading."""
-    latest = document.latest_version(workshop.id)
-    return {c.heading: c.key for c in drafting.clauses_of(latest)}
+    latest = queries.latest_version(workshop.id)
+    return {c.heading: c.key for c in queries.clauses_of(latest)}
 
 
 def body_of(workshop, heading: str) -> str:
-    latest = document.latest_version(workshop.id)
-    return next(c.body for c in drafting.clauses_of(latest) if c.heading == heading)
+    latest = queries.latest_version(workshop.id)
+    return next(c.body for c in queries.clauses_of(latest) if c.heading == heading)
 
 
 def refine_round(facilitator, workshop, **settings):
-    round_ = rounds.add_round(
+    round_ = agenda.add_round(
         facilitator, workshop.id, RoundSettings(RoundKind.REFINE, "Sharpen it", **settings)
     )
     return rounds.start_round(facilitator, round_.id)
@@ -60,25 +71,25 @@ def refine_round(facilitator, workshop, **settings):
 
 
 def test_the_draft_starts_from_the_edited_template_with_empty_clauses(facilitator, workshop):
-    headings = drafting.template_headings()
+    headings = editing.template_headings()
     assert [h["heading"] for h in headings][:2] == ["Purpose", "Who we serve"]
     assert all(h["hint"] for h in headings)
-    version = drafting.start_from_template(
+    version = editing.start_from_template(
         facilitator, workshop.id, ["  Purpose ", "", "Our   promise", "   "]
     )
     assert version.number == 1 and version.source == VersionSource.EDIT
     assert version.body_md == "## Purpose\n\n## Our promise"
-    assert [(c.heading, c.body, c.key) for c in drafting.clauses_of(version)] == [
+    assert [(c.heading, c.body, c.key) for c in queries.clauses_of(version)] == [
         ("Purpose", "", 1),
         ("Our promise", "", 2),
     ]
 
 
 def test_the_template_is_refused_once_a_draft_exists(facilitator, workshop):
-    drafting.start_from_template(facilitator, workshop.id, HEADINGS)
+    editing.start_from_template(facilitator, workshop.id, HEADINGS)
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
-        drafting.start_from_template(facilitator, workshop.id, ["Another start"])
+        editing.start_from_template(facilitator, workshop.id, ["Another start"])
     assert refused.value.code == "draft_started"
     assert db_fingerprint() == before
 
@@ -86,38 +97,38 @@ def test_the_template_is_refused_once_a_draft_exists(facilitator, workshop):
 @pytest.mark.parametrize("headings", [[], ["", "  ", "\n"], ["x" * 121], ["h"] * 31])
 def test_a_template_without_usable_headings_is_refused(facilitator, workshop, headings):
     with pytest.raises(ValidationFailed) as refused:
-        drafting.start_from_template(facilitator, workshop.id, headings)
+        editing.start_from_template(facilitator, workshop.id, headings)
     assert refused.value.details["field"] == "headings"
-    assert document.latest_version(workshop.id) is None
+    assert queries.latest_version(workshop.id) is None
 
 
 def test_only_facilitators_start_the_draft(facilitator, workshop):
     amira = join(workshop)
     with pytest.raises(Forbidden):
-        drafting.start_from_template(amira, workshop.id, HEADINGS)
+        editing.start_from_template(amira, workshop.id, HEADINGS)
     with pytest.raises(NotFound):  # a facilitator of another workshop does not even see it
-        drafting.start_from_template(make_user("x@example.org"), workshop.id, HEADINGS)
-    assert document.latest_version(workshop.id) is None
+        editing.start_from_template(make_user("x@example.org"), workshop.id, HEADINGS)
+    assert queries.latest_version(workshop.id) is None
 
 
 def test_a_pasted_mission_is_split_into_clauses(facilitator, workshop):
-    version = drafting.paste_document(
+    version = editing.paste_document(
         facilitator,
         workshop.id,
         "We help every patient feel known.\r\n\r\nWe value our colleagues.\n\nWe keep learning.",
         based_on=None,
     )
-    assert [c.body for c in drafting.clauses_of(version)] == [
+    assert [c.body for c in queries.clauses_of(version)] == [
         "We help every patient feel known.",
         "We value our colleagues.",
         "We keep learning.",
     ]
     assert version.note == "Pasted and split into 3 clauses"
-    one_paragraph = drafting.paste_document(
+    one_paragraph = editing.paste_document(
         facilitator, workshop.id, "We serve. We care. We learn.", based_on=None
     )
     assert one_paragraph.number == 2  # pasted onto the latest version
-    assert [c.body for c in drafting.clauses_of(one_paragraph)] == [
+    assert [c.body for c in queries.clauses_of(one_paragraph)] == [
         "We serve.",
         "We care.",
         "We learn.",
@@ -126,24 +137,24 @@ def test_a_pasted_mission_is_split_into_clauses(facilitator, workshop):
 
 def test_an_empty_or_oversized_paste_is_refused(facilitator, workshop):
     with pytest.raises(ValidationFailed):
-        drafting.paste_document(facilitator, workshop.id, " \n\n ", based_on=None)
+        editing.paste_document(facilitator, workshop.id, " \n\n ", based_on=None)
     with pytest.raises(ValidationFailed):
-        drafting.paste_document(
+        editing.paste_document(
             facilitator, workshop.id, "\n\n".join(f"Clause {i}." for i in range(31)), based_on=None
         )
-    assert document.latest_version(workshop.id) is None
+    assert queries.latest_version(workshop.id) is None
 
 
 def test_clause_keys_follow_clauses_through_whole_document_saves(facilitator, workshop):
-    pasted = drafting.paste_document(
+    pasted = editing.paste_document(
         facilitator,
         workshop.id,
         "We help every patient feel known.\n\nWe value our colleagues.\n\nWe keep learning.",
         based_on=None,
     )
-    first = {c.body: c.key for c in drafting.clauses_of(pasted)}
+    first = {c.body: c.key for c in queries.clauses_of(pasted)}
     assert sorted(first.values()) == [1, 2, 3]
-    edited = document.save_version(
+    edited = versions.save_version(
         facilitator,
         workshop.id,
         "We help every patient feel known and safe.\n\n"
@@ -152,7 +163,7 @@ def test_clause_keys_follow_clauses_through_whole_document_saves(facilitator, wo
         "We keep learning.",
         based_on=pasted.number,
     )
-    keys = [c.key for c in drafting.clauses_of(edited)]
+    keys = [c.key for c in queries.clauses_of(edited)]
     assert keys == [
         first["We help every patient feel known."],  # reworded: the same clause
         4,  # new: a key never used before
@@ -160,7 +171,7 @@ def test_clause_keys_follow_clauses_through_whole_document_saves(facilitator, wo
         first["We keep learning."],
     ]
     # Moving clauses around keeps their keys too.
-    moved = document.save_version(
+    moved = versions.save_version(
         facilitator,
         workshop.id,
         "We keep learning.\n\n"
@@ -169,21 +180,21 @@ def test_clause_keys_follow_clauses_through_whole_document_saves(facilitator, wo
         "We value our colleagues.",
         based_on=edited.number,
     )
-    assert [c.key for c in drafting.clauses_of(moved)] == [keys[3], keys[0], keys[1], keys[2]]
+    assert [c.key for c in queries.clauses_of(moved)] == [keys[3], keys[0], keys[1], keys[2]]
     # A removed clause's key is not handed to a later one.
-    removed = document.save_version(
+    removed = versions.save_version(
         facilitator,
         workshop.id,
         "We help every patient feel known and safe.\n\nWe value our colleagues.",
         based_on=moved.number,
     )
-    added = document.save_version(
+    added = versions.save_version(
         facilitator,
         workshop.id,
         removed.body_md + "\n\nAn entirely different promise about budgets.",
         based_on=removed.number,
     )
-    assert [c.key for c in drafting.clauses_of(added)] == [keys[0], keys[2], 5]
+    assert [c.key for c in queries.clauses_of(added)] == [keys[0], keys[2], 5]
 
 
 # --- saving a clause ------------------------------------------------------------------------
@@ -191,7 +202,7 @@ def test_clause_keys_follow_clauses_through_whole_document_saves(facilitator, wo
 
 def test_a_facilitator_saves_one_clause_as_the_next_version(facilitator, templated):
     keys = keys_of(templated)
-    version = drafting.save_clause(
+    version = editing.save_clause(
         facilitator,
         templated.id,
         keys["Who we serve"],
@@ -214,7 +225,7 @@ def test_clause_saves_that_change_nothing_or_break_the_clause_are_refused(facili
     keys = keys_of(templated)
     before = db_fingerprint()
     with pytest.raises(InvalidState) as unchanged:
-        drafting.save_clause(
+        editing.save_clause(
             facilitator,
             templated.id,
             keys["Purpose"],
@@ -223,28 +234,28 @@ def test_clause_saves_that_change_nothing_or_break_the_clause_are_refused(facili
         )
     assert unchanged.value.code == "unchanged"
     with pytest.raises(ValidationFailed):
-        drafting.save_clause(
+        editing.save_clause(
             facilitator, templated.id, keys["Purpose"], "Ours.\n## Sneaky heading", based_on=2
         )
     with pytest.raises(ValidationFailed):
-        drafting.save_clause(facilitator, templated.id, keys["Purpose"], "x" * 4001, based_on=2)
+        editing.save_clause(facilitator, templated.id, keys["Purpose"], "x" * 4001, based_on=2)
     with pytest.raises(NotFound):
-        drafting.save_clause(facilitator, templated.id, 999, "Anything", based_on=2)
+        editing.save_clause(facilitator, templated.id, 999, "Anything", based_on=2)
     with pytest.raises(NotFound):
-        drafting.save_clause(facilitator, templated.id, keys["Purpose"], "Anything", based_on=99)
+        editing.save_clause(facilitator, templated.id, keys["Purpose"], "Anything", based_on=99)
     assert db_fingerprint() == before
 
 
 def test_a_headless_clause_stays_one_paragraph(facilitator, workshop):
-    pasted = drafting.paste_document(
+    pasted = editing.paste_document(
         facilitator, workshop.id, "We serve.\n\nWe care.", based_on=None
     )
-    key = drafting.clauses_of(pasted)[0].key
+    key = queries.clauses_of(pasted)[0].key
     with pytest.raises(ValidationFailed) as refused:
-        drafting.save_clause(facilitator, workshop.id, key, "We serve.\n\nAnd more.", based_on=1)
+        editing.save_clause(facilitator, workshop.id, key, "We serve.\n\nAnd more.", based_on=1)
     assert refused.value.details["field"] == "body"
-    saved = drafting.save_clause(facilitator, workshop.id, key, "We serve\nall.", based_on=1)
-    assert [c.body for c in drafting.clauses_of(saved)] == ["We serve\nall.", "We care."]
+    saved = editing.save_clause(facilitator, workshop.id, key, "We serve\nall.", based_on=1)
+    assert [c.body for c in queries.clauses_of(saved)] == ["We serve\nall.", "We care."]
 
 
 def test_participants_edit_clauses_only_while_a_refine_round_runs(facilitator, templated, clock):
@@ -252,7 +263,7 @@ def test_participants_edit_clauses_only_while_a_refine_round_runs(facilitator, t
     key = keys_of(templated)["Purpose"]
 
     def attempt():
-        return drafting.save_clause(amira, templated.id, key, "We know every patient.", based_on=2)
+        return editing.save_clause(amira, templated.id, key, "We know every patient.", based_on=2)
 
     before = db_fingerprint()
     with pytest.raises(InvalidState) as no_round:
@@ -260,7 +271,7 @@ def test_participants_edit_clauses_only_while_a_refine_round_runs(facilitator, t
     assert no_round.value.code == "round_closed"
     assert db_fingerprint() == before
 
-    propose = rounds.add_round(facilitator, templated.id, RoundSettings(RoundKind.PROPOSE, "?"))
+    propose = agenda.add_round(facilitator, templated.id, RoundSettings(RoundKind.PROPOSE, "?"))
     rounds.start_round(facilitator, propose.id)
     before = db_fingerprint()
     with pytest.raises(InvalidState) as other_kind:
@@ -297,7 +308,7 @@ def test_a_participant_of_another_workshop_cannot_edit(facilitator, templated):
     outsider = join(make_workshop(owner), "Olga")
     before = db_fingerprint()
     with pytest.raises(Forbidden):
-        drafting.save_clause(
+        editing.save_clause(
             outsider, templated.id, keys_of(templated)["Purpose"], "Olga's words", based_on=2
         )
     assert db_fingerprint() == before
@@ -306,7 +317,7 @@ def test_a_participant_of_another_workshop_cannot_edit(facilitator, templated):
 def test_an_edit_in_a_fully_anonymous_round_keeps_no_editor(facilitator, templated):
     amira = join(templated, "Amira")
     refine_round(facilitator, templated, anonymity=Anonymity.FULL)
-    version = drafting.save_clause(
+    version = editing.save_clause(
         amira, templated.id, keys_of(templated)["Purpose"], "We know every patient.", based_on=2
     )
     assert version.editor_participant_id is None and version.author_id is None
@@ -318,10 +329,10 @@ def test_an_edit_in_a_fully_anonymous_round_keeps_no_editor(facilitator, templat
 def test_concurrent_edits_to_different_words_of_a_clause_are_merged(facilitator, co, templated):
     key = keys_of(templated)["How we work"]
     # Both opened version 2; Fran saves first.
-    drafting.save_clause(
+    editing.save_clause(
         facilitator, templated.id, key, "We listen first and we act with kindness.", based_on=2
     )
-    merged = drafting.save_clause(
+    merged = editing.save_clause(
         co, templated.id, key, "We always listen first and we act with care.", based_on=2
     )
     assert merged.number == 4 and merged.based_on == 3
@@ -333,13 +344,13 @@ def test_concurrent_edits_to_different_words_of_a_clause_are_merged(facilitator,
 
 def test_concurrent_edits_to_the_same_words_hand_both_texts_back(facilitator, co, templated):
     key = keys_of(templated)["How we work"]
-    drafting.save_clause(
+    editing.save_clause(
         facilitator, templated.id, key, "We listen first and we act with kindness.", based_on=2
     )
     before = db_fingerprint()
     mine = "We listen first and we act with respect."
     with pytest.raises(Conflict) as conflict:
-        drafting.save_clause(co, templated.id, key, mine, based_on=2)
+        editing.save_clause(co, templated.id, key, mine, based_on=2)
     details = conflict.value.details
     assert details["latest_number"] == 3 and details["clause_key"] == key
     assert details["latest_body"] == "We listen first and we act with kindness."
@@ -347,7 +358,7 @@ def test_concurrent_edits_to_the_same_words_hand_both_texts_back(facilitator, co
     assert "version 3" in conflict.value.message
     assert db_fingerprint() == before  # nothing saved, nothing overwritten
     # Co combines both and saves on what they have now seen.
-    resolved = drafting.save_clause(
+    resolved = editing.save_clause(
         co, templated.id, key, "We listen first and we act with kindness and respect.", based_on=3
     )
     assert resolved.number == 4 and resolved.note == "Edited “How we work”"
@@ -358,10 +369,10 @@ def test_concurrent_edits_to_the_same_words_hand_both_texts_back(facilitator, co
 
 def test_an_edit_to_another_clause_on_a_stale_base_needs_no_merge(facilitator, co, templated):
     keys = keys_of(templated)
-    drafting.save_clause(
+    editing.save_clause(
         facilitator, templated.id, keys["Purpose"], "We help every person feel known.", based_on=2
     )
-    version = drafting.save_clause(
+    version = editing.save_clause(
         co, templated.id, keys["How we work"], "We listen and we act.", based_on=2
     )
     assert version.note == "Edited “How we work”"  # not a merge: that clause had not changed
@@ -371,7 +382,7 @@ def test_an_edit_to_another_clause_on_a_stale_base_needs_no_merge(facilitator, c
 
 def test_a_clause_removed_meanwhile_hands_the_text_back(facilitator, co, templated):
     key = keys_of(templated)["How we work"]
-    document.save_version(
+    versions.save_version(
         facilitator,
         templated.id,
         "## Purpose\n\nWe help every patient feel known.\n\n"
@@ -379,7 +390,7 @@ def test_a_clause_removed_meanwhile_hands_the_text_back(facilitator, co, templat
         based_on=2,
     )
     with pytest.raises(NotFound):
-        drafting.save_clause(co, templated.id, key, "We listen and we act.", based_on=2)
+        editing.save_clause(co, templated.id, key, "We listen and we act.", based_on=2)
 
 
 VOCABULARY = ["we", "serve", "care", "our", "people", "with", "joy", "and"]
@@ -399,7 +410,7 @@ def _two_concurrent_edits(facilitator, words, data, *, disjoint: bool):
     co = make_user(f"co{workshop.id}@example.org")
     workshops.add_staff(facilitator, workshop.id, co.email, StaffRole.FACILITATOR)
     base = " ".join(words)
-    drafting.paste_document(
+    editing.paste_document(
         facilitator, workshop.id, f"## Clause\n\n{base}\n\n## Other\n\nx.", based_on=None
     )
     key = keys_of(workshop)["Clause"]
@@ -425,10 +436,10 @@ def _two_concurrent_edits(facilitator, words, data, *, disjoint: bool):
 
     first, first_words = edit("FRAN")
     second, second_words = edit("CORA")
-    drafting.save_clause(facilitator, workshop.id, key, first, based_on=1)
+    editing.save_clause(facilitator, workshop.id, key, first, based_on=1)
     before = db_fingerprint()
     try:
-        outcome = drafting.save_clause(co, workshop.id, key, second, based_on=1)
+        outcome = editing.save_clause(co, workshop.id, key, second, based_on=1)
     except Conflict as conflict:
         assert db_fingerprint() == before  # a refused save changes nothing
         outcome = conflict
@@ -484,32 +495,32 @@ def test_people_see_who_is_editing_which_clause(facilitator, templated):
     for sid, who in [("s-amira", amira), ("s-joost", joost), ("s-fran", facilitator)]:
         participants.connect(sid, templated, who)
     with pytest.raises(InvalidState):  # participants edit during a refine round only
-        drafting.set_editing("s-amira", amira, keys["Purpose"])
-    assert drafting.editors(templated, staff=False) == {}
+        editing.set_editing("s-amira", amira, keys["Purpose"])
+    assert audiences.editors(templated, staff=False) == {}
 
     refine_round(facilitator, templated)
-    drafting.set_editing("s-amira", amira, keys["Purpose"])
-    drafting.set_editing("s-fran", facilitator, keys["Purpose"])
-    drafting.set_editing("s-joost", joost, keys["How we work"])
+    editing.set_editing("s-amira", amira, keys["Purpose"])
+    editing.set_editing("s-fran", facilitator, keys["Purpose"])
+    editing.set_editing("s-joost", joost, keys["How we work"])
     expected = {
         str(keys["Purpose"]): ["Amira", "Fran Facilitator"],
         str(keys["How we work"]): ["Joost"],
     }
-    assert drafting.editors(templated, staff=False) == expected
-    assert drafting.editors(templated, staff=True) == expected
+    assert audiences.editors(templated, staff=False) == expected
+    assert audiences.editors(templated, staff=True) == expected
 
-    drafting.set_editing("s-joost", joost, keys["Purpose"])  # moves to another clause
-    assert drafting.editors(templated, staff=False) == {
+    editing.set_editing("s-joost", joost, keys["Purpose"])  # moves to another clause
+    assert audiences.editors(templated, staff=False) == {
         str(keys["Purpose"]): ["Amira", "Fran Facilitator", "Joost"]
     }
-    drafting.set_editing("s-fran", facilitator, None)  # closes the editor
+    editing.set_editing("s-fran", facilitator, None)  # closes the editor
     participants.disconnect("s-amira")  # Amira's laptop closes
-    assert drafting.editors(templated, staff=False) == {str(keys["Purpose"]): ["Joost"]}
+    assert audiences.editors(templated, staff=False) == {str(keys["Purpose"]): ["Joost"]}
 
     with pytest.raises(NotFound):
-        drafting.set_editing("s-joost", joost, 999)
+        editing.set_editing("s-joost", joost, 999)
     with pytest.raises(NotFound):
-        drafting.set_editing("s-gone", joost, keys["Purpose"])
+        editing.set_editing("s-gone", joost, keys["Purpose"])
 
 
 def test_when_the_refine_round_stops_participants_editing_marks_go(facilitator, templated):
@@ -518,11 +529,11 @@ def test_when_the_refine_round_stops_participants_editing_marks_go(facilitator, 
     for sid, who in [("s-amira", amira), ("s-fran", facilitator)]:
         participants.connect(sid, templated, who)
     running = refine_round(facilitator, templated)
-    drafting.set_editing("s-amira", amira, keys["Purpose"])
-    drafting.set_editing("s-fran", facilitator, keys["How we work"])
+    editing.set_editing("s-amira", amira, keys["Purpose"])
+    editing.set_editing("s-fran", facilitator, keys["How we work"])
     rounds.pause_round(facilitator, running.id)
     # Amira's save would be refused now, so nobody is told she is editing; Fran still is.
-    assert drafting.editors(templated, staff=True) == {
+    assert audiences.editors(templated, staff=True) == {
         str(keys["How we work"]): ["Fran Facilitator"]
     }
 
@@ -539,12 +550,12 @@ def test_editors_are_someone_to_peers_in_an_anonymous_round_but_named_to_staff(
         ("s-fran", facilitator, keys["How we work"]),
     ]:
         participants.connect(sid, templated, who)
-        drafting.set_editing(sid, who, key)
-    assert drafting.editors(templated, staff=False) == {
+        editing.set_editing(sid, who, key)
+    assert audiences.editors(templated, staff=False) == {
         str(keys["Purpose"]): ["Someone", "Someone"],
         str(keys["How we work"]): ["Fran Facilitator"],
     }
-    assert drafting.editors(templated, staff=True) == {
+    assert audiences.editors(templated, staff=True) == {
         str(keys["Purpose"]): ["Amira", "Joost"],
         str(keys["How we work"]): ["Fran Facilitator"],
     }
@@ -559,10 +570,10 @@ def test_consent_is_given_per_clause_and_a_change_makes_only_that_clauses_votes_
     keys = keys_of(templated)
     purpose, serve = keys["Purpose"], keys["Who we serve"]
     amira, joost = join(templated, "Amira"), join(templated, "Joost", "Team lead")
-    drafting.vote_on_clause(amira, purpose, "agree")
-    drafting.vote_on_clause(joost, purpose, "live_with", "A bit long")
-    drafting.vote_on_clause(amira, serve, "object", "It forgets families")
-    counts = drafting.consent_counts(templated.id, document.latest_version(templated.id))
+    consent.vote_on_clause(amira, purpose, "agree")
+    consent.vote_on_clause(joost, purpose, "live_with", "A bit long")
+    consent.vote_on_clause(amira, serve, "object", "It forgets families")
+    counts = audiences.consent_counts(templated.id, queries.latest_version(templated.id))
     assert counts[purpose] == {
         "agree": 1,
         "live_with": 1,
@@ -572,15 +583,15 @@ def test_consent_is_given_per_clause_and_a_change_makes_only_that_clauses_votes_
     }
     assert counts[serve]["object"] == 1 and counts[serve]["objections"] == ["It forgets families"]
 
-    drafting.save_clause(
+    editing.save_clause(
         facilitator,
         templated.id,
         purpose,
         "We help every patient feel known and safe.",
         based_on=2,
     )
-    latest = document.latest_version(templated.id)
-    counts = drafting.consent_counts(templated.id, latest)
+    latest = queries.latest_version(templated.id)
+    counts = audiences.consent_counts(templated.id, latest)
     assert (counts[purpose]["agree"], counts[purpose]["live_with"], counts[purpose]["stale"]) == (
         0,
         0,
@@ -588,7 +599,7 @@ def test_consent_is_given_per_clause_and_a_change_makes_only_that_clauses_votes_
     )
     assert (counts[serve]["object"], counts[serve]["stale"]) == (1, 0)  # untouched clause
 
-    mine = drafting.my_clause_votes(amira)
+    mine = audiences.my_clause_votes(amira)
     assert mine[str(serve)]["stale"] is False and mine[str(serve)]["diff"] == []
     stale = mine[str(purpose)]
     assert stale["stale"] is True and stale["choice"] == "agree" and stale["version_number"] == 2
@@ -600,9 +611,9 @@ def test_consent_is_given_per_clause_and_a_change_makes_only_that_clauses_votes_
         "## Purpose\n\nWe help every patient feel known and safe."
     )
 
-    again = drafting.vote_on_clause(amira, purpose, "agree")
+    again = consent.vote_on_clause(amira, purpose, "agree")
     assert again["vote"]["stale"] is False and again["vote"]["version_number"] == 3
-    counts = drafting.consent_counts(templated.id, latest)
+    counts = audiences.consent_counts(templated.id, latest)
     assert (counts[purpose]["agree"], counts[purpose]["stale"]) == (1, 1)
 
 
@@ -611,41 +622,41 @@ def test_clause_votes_are_checked(facilitator, templated):
     key = keys_of(templated)["Purpose"]
     before = db_fingerprint()
     with pytest.raises(ValidationFailed):
-        drafting.vote_on_clause(amira, key, "object")  # an objection needs a reason
+        consent.vote_on_clause(amira, key, "object")  # an objection needs a reason
     with pytest.raises(ValidationFailed):
-        drafting.vote_on_clause(amira, key, "maybe")
+        consent.vote_on_clause(amira, key, "maybe")
     with pytest.raises(NotFound):
-        drafting.vote_on_clause(amira, 999, "agree")
+        consent.vote_on_clause(amira, 999, "agree")
     with pytest.raises(Forbidden):
-        drafting.vote_on_clause(facilitator, key, "agree")
+        consent.vote_on_clause(facilitator, key, "agree")
     assert db_fingerprint() == before
 
 
 def test_the_mission_cannot_be_locked_while_a_clause_objection_is_open(facilitator, templated):
     amira = join(templated, "Amira")
     serve = keys_of(templated)["Who we serve"]
-    drafting.vote_on_clause(amira, serve, "object", "It forgets families")
+    consent.vote_on_clause(amira, serve, "object", "It forgets families")
     # Rewording the clause does not silence the objection: Amira has to answer again.
-    drafting.save_clause(
+    editing.save_clause(
         facilitator, templated.id, serve, "Our patients, their families and colleagues.", based_on=2
     )
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
-        document.finalise_version(facilitator, templated.id, 3)
+        final.finalise_version(facilitator, templated.id, 3)
     assert refused.value.code == "objection_open"
     assert db_fingerprint() == before
-    assert document.open_objections(templated.id) == 1
+    assert final.open_objections(templated.id) == 1
 
-    drafting.vote_on_clause(amira, serve, "agree")
-    final = document.finalise_version(facilitator, templated.id, 3)
-    assert final.final_at is not None
+    consent.vote_on_clause(amira, serve, "agree")
+    locked = final.finalise_version(facilitator, templated.id, 3)
+    assert locked.final_at is not None
 
 
 def test_moving_a_clause_does_not_silence_its_objection(facilitator, templated):
     amira = join(templated, "Amira")
     serve = keys_of(templated)["Who we serve"]
-    drafting.vote_on_clause(amira, serve, "object", "It forgets families")
-    moved = document.save_version(
+    consent.vote_on_clause(amira, serve, "object", "It forgets families")
+    moved = versions.save_version(
         facilitator,
         templated.id,
         "## Who we serve\n\nOur patients and our colleagues.\n\n"
@@ -654,33 +665,33 @@ def test_moving_a_clause_does_not_silence_its_objection(facilitator, templated):
         based_on=2,
     )
     assert keys_of(templated)["Who we serve"] == serve
-    counts = drafting.consent_counts(templated.id, moved)
+    counts = audiences.consent_counts(templated.id, moved)
     assert counts[serve]["object"] == 1 and counts[serve]["stale"] == 0
     with pytest.raises(InvalidState) as refused:
-        document.finalise_version(facilitator, templated.id, moved.number)
+        final.finalise_version(facilitator, templated.id, moved.number)
     assert refused.value.code == "objection_open"
 
 
 def test_an_objection_to_a_removed_clause_no_longer_blocks(facilitator, templated):
     amira = join(templated, "Amira")
-    drafting.vote_on_clause(amira, keys_of(templated)["How we work"], "object", "Vague")
-    assert document.open_objections(templated.id) == 1
-    document.save_version(
+    consent.vote_on_clause(amira, keys_of(templated)["How we work"], "object", "Vague")
+    assert final.open_objections(templated.id) == 1
+    versions.save_version(
         facilitator,
         templated.id,
         "## Purpose\n\nWe help every patient feel known.\n\n"
         "## Who we serve\n\nOur patients and our colleagues.",
         based_on=2,
     )
-    assert document.open_objections(templated.id) == 0
-    assert document.finalise_version(facilitator, templated.id, 3).final_at is not None
+    assert final.open_objections(templated.id) == 0
+    assert final.finalise_version(facilitator, templated.id, 3).final_at is not None
 
 
 # --- amendments inside a clause -------------------------------------------------------------
 
 
 def span_of(workshop, words: str) -> tuple[int, int]:
-    version = document.latest_version(workshop.id)
+    version = queries.latest_version(workshop.id)
     start = version.body_md.index(words)
     return start, start + len(words)
 
@@ -694,10 +705,10 @@ def test_an_amendment_inside_a_clause_is_accepted_on_that_clause(facilitator, co
     )
     assert amendment.clause_key == keys["Who we serve"]
     # Meanwhile the clause before it and other words of the same clause change.
-    drafting.save_clause(
+    editing.save_clause(
         co, templated.id, keys["Purpose"], "We help every person feel known.", based_on=2
     )
-    drafting.save_clause(
+    editing.save_clause(
         co, templated.id, keys["Who we serve"], "All our patients and our colleagues.", based_on=3
     )
     version = amendments.accept_amendment(facilitator, amendment.id)
@@ -728,11 +739,11 @@ def test_an_amendment_that_crosses_two_clauses_is_refused(facilitator, templated
 def test_an_amendment_to_words_that_also_stand_in_the_heading_changes_the_words(
     facilitator, workshop
 ):
-    drafting.paste_document(
+    editing.paste_document(
         facilitator, workshop.id, "## Purpose\n\nCare.\n\n## What we value\n\nvalue", based_on=None
     )
     amira = join(workshop, "Amira")
-    body = document.latest_version(workshop.id).body_md
+    body = queries.latest_version(workshop.id).body_md
     start = body.rindex("value")  # the clause's word, below its heading
     amendment = amendments.propose_amendment(
         amira, workshop.id, version_number=1, start=start, end=start + 5, replacement="kindness"
@@ -744,18 +755,18 @@ def test_an_amendment_to_words_that_also_stand_in_the_heading_changes_the_words(
 def test_two_edits_that_together_would_start_a_new_clause_are_handed_back(
     facilitator, co, workshop
 ):
-    pasted = drafting.paste_document(
+    pasted = editing.paste_document(
         facilitator, workshop.id, "We listen and we act.\n\nWe learn.", based_on=None
     )
-    key = drafting.clauses_of(pasted)[0].key
-    drafting.save_clause(facilitator, workshop.id, key, "We listen and\nwe act.", based_on=1)
+    key = queries.clauses_of(pasted)[0].key
+    editing.save_clause(facilitator, workshop.id, key, "We listen and\nwe act.", based_on=1)
     before = db_fingerprint()
     # Each text alone is one paragraph; merged, "# 1 we act." would begin a line: a heading.
     with pytest.raises(Conflict) as conflict:
-        drafting.save_clause(co, workshop.id, key, "We listen and # 1 we act.", based_on=1)
+        editing.save_clause(co, workshop.id, key, "We listen and # 1 we act.", based_on=1)
     assert conflict.value.details["your_body"] == "We listen and # 1 we act."
     assert db_fingerprint() == before
-    assert [c.body for c in drafting.clauses_of(document.latest_version(workshop.id))] == [
+    assert [c.body for c in queries.clauses_of(queries.latest_version(workshop.id))] == [
         "We listen and\nwe act.",
         "We learn.",
     ]

@@ -6,10 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from workshop import audiences, queries, snapshots
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import DocumentVersion, DuelOption, DuelStatus, VersionSource, utcnow
-from workshop.services import document, drafting, duels, live
+from workshop.services import duels, editing
 
 TEXT = (
     "## Purpose\n\nWe help every patient feel known.\n\n"
@@ -20,7 +21,7 @@ PURPOSE = "We help every patient feel known."
 
 @pytest.fixture
 def draft(facilitator, workshop):
-    drafting.paste_document(facilitator, workshop.id, TEXT, based_on=None)
+    editing.paste_document(facilitator, workshop.id, TEXT, based_on=None)
     return workshop
 
 
@@ -30,13 +31,13 @@ def people(draft):
 
 
 def key_of(workshop, heading: str) -> int:
-    latest = document.latest_version(workshop.id)
-    return next(c.key for c in drafting.clauses_of(latest) if c.heading == heading)
+    latest = queries.latest_version(workshop.id)
+    return next(c.key for c in queries.clauses_of(latest) if c.heading == heading)
 
 
 def body_of(workshop, heading: str) -> str:
-    latest = document.latest_version(workshop.id)
-    return next(c.body for c in drafting.clauses_of(latest) if c.heading == heading)
+    latest = queries.latest_version(workshop.id)
+    return next(c.body for c in queries.clauses_of(latest) if c.heading == heading)
 
 
 def versions(workshop) -> int:
@@ -68,7 +69,7 @@ def test_a_duel_puts_wordings_of_a_clause_to_a_timed_vote(facilitator, draft):
     assert [o.text for o in duel.options] == [PURPOSE, "We help every patient feel seen."]
     left = (duel.ends_at - utcnow()).total_seconds()
     assert 85 < left <= 90
-    payload = duels.duel_payload(duel)
+    payload = audiences.duel_payload(duel)
     assert [(p["op"], p["text"]) for p in payload["options"][1]["diff"] if p["op"] != "equal"] == [
         ("delete", "known."),
         ("insert", "seen."),
@@ -103,7 +104,7 @@ def test_the_limits_themselves_are_allowed(facilitator, draft):
 
 
 def test_a_duel_on_part_of_a_clause_must_stay_inside_its_words(facilitator, draft):
-    body = document.latest_version(draft.id).body_md
+    body = queries.latest_version(draft.id).body_md
     care = body.index("care")
     duel = start(
         facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
@@ -138,7 +139,7 @@ def test_only_facilitators_start_duels_on_clauses_that_exist(facilitator, draft,
         )
     with pytest.raises(NotFound):
         duels.start_duel(facilitator, draft.id, clause_key=999, options=["A", "B"], seconds=60)
-    assert duels.list_duels(draft.id) == []
+    assert queries.list_duels(draft.id) == []
 
 
 # --- voting ---------------------------------------------------------------------------------
@@ -150,12 +151,14 @@ def test_the_duel_is_blind_until_it_is_closed(facilitator, draft, people):
     duels.vote_in_duel(people[0], duel.id, [second])
     duels.vote_in_duel(people[1], duel.id, [first])
     for viewer in (facilitator, people[0], people[2]):
-        (shown,) = live.build_snapshot(draft.id, viewer)["duels"]
+        (shown,) = snapshots.build_snapshot(draft.id, viewer)["duels"]
         assert shown["voters"] == 2
         assert shown["results"] is None and shown["winner_id"] is None
         assert shown["status"] == "open"
-    assert live.build_snapshot(draft.id, people[0])["my_duel_votes"] == {str(duel.id): [second]}
-    assert live.build_snapshot(draft.id, people[2])["my_duel_votes"] == {}
+    assert snapshots.build_snapshot(draft.id, people[0])["my_duel_votes"] == {
+        str(duel.id): [second]
+    }
+    assert snapshots.build_snapshot(draft.id, people[2])["my_duel_votes"] == {}
 
 
 def test_a_new_vote_replaces_the_last(facilitator, draft, people):
@@ -164,8 +167,8 @@ def test_a_new_vote_replaces_the_last(facilitator, draft, people):
     duels.vote_in_duel(people[0], duel.id, [a])
     mine = duels.vote_in_duel(people[0], duel.id, [c])
     assert mine == {"duel_id": duel.id, "ranking": [c]}
-    assert duels.duel_payload(duel)["voters"] == 1
-    assert duels.my_duel_votes(people[0]) == {str(duel.id): [c]}
+    assert audiences.duel_payload(duel)["voters"] == 1
+    assert queries.my_duel_votes(people[0]) == {str(duel.id): [c]}
     closed = duels.close_duel(facilitator, duel.id)
     assert closed.result["counts"] == {str(a): 0, str(b): 0, str(c): 1}
 
@@ -216,14 +219,14 @@ def test_the_winner_goes_into_the_draft_and_the_losers_stay_on_record(facilitato
     assert closed.status == DuelStatus.DECIDED and closed.winner_id == by_name
     assert closed.version_made == 2
 
-    latest = document.latest_version(draft.id)
+    latest = queries.latest_version(draft.id)
     assert (latest.number, latest.source, latest.duel_id) == (2, VersionSource.DUEL, duel.id)
     assert latest.note == f"Duel #{duel.id}" and latest.author.id == facilitator.id
     assert latest.clause_key == key_of(draft, "Purpose")
     assert body_of(draft, "Purpose") == "We know every patient by name."
     assert body_of(draft, "How we work") == "We listen first and we act with care."
 
-    payload = duels.duel_payload(closed)
+    payload = audiences.duel_payload(closed)
     assert [o["text"] for o in payload["options"]] == wordings
     assert payload["results"] == {
         "counts": {str(original): 1, str(by_name): 3, str(person): 1},
@@ -274,7 +277,7 @@ def test_when_the_original_wins_there_is_no_new_version(facilitator, draft, peop
     closed = duels.close_duel(facilitator, duel.id)
     assert closed.winner_id == original and closed.version_made is None
     assert versions(draft) == 1
-    assert duels.duel_payload(closed)["results"]["counts"][str(original)] == 1
+    assert audiences.duel_payload(closed)["results"]["counts"][str(original)] == 1
 
 
 def test_a_duel_without_votes_cannot_be_closed(facilitator, draft):
@@ -289,13 +292,13 @@ def test_a_duel_without_votes_cannot_be_closed(facilitator, draft):
 def test_a_cancelled_duel_leaves_the_draft_as_it_was(facilitator, draft, people):
     duel = start(facilitator, draft, ["A", "B"])
     duels.vote_in_duel(people[0], duel.id, [duel.options[1].id])
-    text = document.latest_version(draft.id).body_md
+    text = queries.latest_version(draft.id).body_md
     cancelled = duels.cancel_duel(facilitator, duel.id)
     assert cancelled.status == DuelStatus.CANCELLED
-    assert versions(draft) == 1 and document.latest_version(draft.id).body_md == text
-    payload = duels.duel_payload(cancelled)
+    assert versions(draft) == 1 and queries.latest_version(draft.id).body_md == text
+    payload = audiences.duel_payload(cancelled)
     assert payload["status"] == "cancelled" and payload["results"] is None
-    assert [d.id for d in duels.list_duels(draft.id)] == [duel.id]  # it stays on record
+    assert [d.id for d in queries.list_duels(draft.id)] == [duel.id]  # it stays on record
     for refused in (
         lambda: duels.close_duel(facilitator, duel.id),
         lambda: duels.cancel_duel(facilitator, duel.id),
@@ -316,12 +319,12 @@ def test_only_facilitators_close_or_cancel(facilitator, draft, people):
 
 
 def test_a_span_winner_is_merged_with_edits_made_while_the_duel_ran(facilitator, draft, people):
-    body = document.latest_version(draft.id).body_md
+    body = queries.latest_version(draft.id).body_md
     care = body.index("care")
     duel = start(
         facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
     )
-    drafting.save_clause(
+    editing.save_clause(
         facilitator,
         draft.id,
         key_of(draft, "How we work"),
@@ -337,12 +340,12 @@ def test_a_span_winner_is_merged_with_edits_made_while_the_duel_ran(facilitator,
 def test_a_winner_that_no_longer_fits_is_refused_and_the_duel_stays_open(
     facilitator, draft, people
 ):
-    body = document.latest_version(draft.id).body_md
+    body = queries.latest_version(draft.id).body_md
     care = body.index("care")
     duel = start(
         facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
     )
-    drafting.save_clause(
+    editing.save_clause(
         facilitator,
         draft.id,
         key_of(draft, "How we work"),
@@ -358,11 +361,11 @@ def test_a_winner_that_no_longer_fits_is_refused_and_the_duel_stays_open(
 
 
 def test_a_duel_over_words_that_also_stand_in_the_heading_changes_the_words(facilitator, workshop):
-    drafting.paste_document(
+    editing.paste_document(
         facilitator, workshop.id, "## Purpose\n\nCare.\n\n## What we value\n\nvalue", based_on=None
     )
     amira = join(workshop, "Amira")
-    body = document.latest_version(workshop.id).body_md
+    body = queries.latest_version(workshop.id).body_md
     word = body.rindex("value")
     duel = duels.start_duel(
         facilitator,
@@ -375,19 +378,19 @@ def test_a_duel_over_words_that_also_stand_in_the_heading_changes_the_words(faci
     )
     duels.vote_in_duel(amira, duel.id, [duel.options[1].id])
     duels.close_duel(facilitator, duel.id)
-    assert document.latest_version(workshop.id).body_md.endswith("## What we value\n\nkindness")
+    assert queries.latest_version(workshop.id).body_md.endswith("## What we value\n\nkindness")
 
 
 def test_a_winner_already_written_into_the_clause_is_decided_without_a_new_version(
     facilitator, draft, people
 ):
-    body = document.latest_version(draft.id).body_md
+    body = queries.latest_version(draft.id).body_md
     care = body.index("care")
     duel = start(
         facilitator, draft, ["care", "kindness"], heading="How we work", start=care, end=care + 4
     )
     # While the room votes, someone edits the very same change into the clause by hand.
-    drafting.save_clause(
+    editing.save_clause(
         facilitator,
         draft.id,
         key_of(draft, "How we work"),

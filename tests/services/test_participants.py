@@ -1,6 +1,7 @@
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_workshop
+from workshop import queries
 from workshop.errors import InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase
 from workshop.services import participants, rounds
@@ -10,7 +11,7 @@ def test_joining_needs_only_a_name_and_a_level(workshop):
     person = join(workshop, "  Amira   B ", "Frontline")
     assert person.display_name == "Amira B"
     assert person.workshop_id == workshop.id
-    assert participants.presence(workshop.id)["joined"] == 1
+    assert queries.presence_counts(workshop.id)["joined"] == 1
 
 
 @pytest.mark.parametrize(
@@ -66,17 +67,17 @@ def test_presence_counts_people_online_by_level_not_sockets(facilitator, worksho
     participants.connect("sid-2", workshop, amira)  # a second tab
     participants.connect("sid-3", workshop, joost)
     participants.connect("sid-4", workshop, facilitator)
-    assert participants.presence(workshop.id) == {
+    assert queries.presence_counts(workshop.id) == {
         "online": 2,
         "joined": 2,
         "by_level": {"Frontline": 1, "Team lead": 1},
         "by_department": {},
     }
     participants.disconnect("sid-3")
-    assert participants.presence(workshop.id)["by_level"] == {"Frontline": 1}
+    assert queries.presence_counts(workshop.id)["by_level"] == {"Frontline": 1}
 
 
 def test_a_participant_id_from_another_workshop_is_not_found(facilitator, workshop):
     elsewhere = join(make_workshop(facilitator))
     with pytest.raises(NotFound):
-        participants.get_participant(elsewhere.id, workshop.id)
+        queries.get_participant(elsewhere.id, workshop.id)

@@ -1,10 +1,11 @@
 import pytest
 
 from tests.conftest import db_fingerprint, in_phase, join, make_user, make_workshop
+from workshop import queries, tallies
+from workshop.audiences import proposal_payload
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Anonymity, Phase, ProposalStatus, RoundKind
-from workshop.payloads import proposal_payload
-from workshop.services import ballots, proposals, rounds
+from workshop.services import agenda, moderation, proposals, rounds, votes
 from workshop.services.proposals import MAX_PROPOSAL_LENGTH
 
 
@@ -19,7 +20,7 @@ def test_a_participant_proposes_wording_rendered_safely(proposing):
         amira, proposing.id, "We *care*<script>alert(1)</script>\r\n"
     )
     assert proposal.body_md == "We *care*<script>alert(1)</script>"
-    assert proposal.round_id == rounds.current_round(proposing.id).id
+    assert proposal.round_id == queries.current_round(proposing.id).id
     html = proposal_payload(proposal, staff=False)["body_html"]
     assert "<em>care</em>" in html
     assert "<script" not in html
@@ -57,22 +58,22 @@ def test_a_resent_command_is_applied_once(proposing):
     first = proposals.submit_proposal(amira, proposing.id, "We serve", op_id="op-1")
     again = proposals.submit_proposal(amira, proposing.id, "We serve", op_id="op-1")
     assert again.id == first.id
-    assert len(proposals.list_proposals(proposing.id, include_hidden=True)) == 1
+    assert len(queries.list_proposals(proposing.id, include_hidden=True)) == 1
 
 
 def test_premoderated_proposals_wait_for_approval(facilitator, workshop):
-    round_ = rounds.add_round(
+    round_ = agenda.add_round(
         facilitator,
         workshop.id,
-        rounds.RoundSettings(RoundKind.PROPOSE, "Who do we serve?", 300, premoderation=True),
+        agenda.RoundSettings(RoundKind.PROPOSE, "Who do we serve?", 300, premoderation=True),
     )
     rounds.start_round(facilitator, round_.id)
     amira = join(workshop)
     proposal = proposals.submit_proposal(amira, workshop.id, "We serve everyone")
     assert proposal.status == ProposalStatus.PENDING
-    assert proposals.list_proposals(workshop.id, include_hidden=False) == []
-    proposals.approve_proposal(facilitator, proposal.id)
-    assert [p.id for p in proposals.list_proposals(workshop.id, include_hidden=False)] == [
+    assert queries.list_proposals(workshop.id, include_hidden=False) == []
+    moderation.approve_proposal(facilitator, proposal.id)
+    assert [p.id for p in queries.list_proposals(workshop.id, include_hidden=False)] == [
         proposal.id
     ]
 
@@ -82,15 +83,13 @@ def test_hiding_takes_a_proposal_off_and_returns_its_dots(facilitator, proposing
     proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
     other = proposals.submit_proposal(amira, proposing.id, "We care")
     in_phase(facilitator, proposing, Phase.VOTE)
-    ballots.set_dots(amira, proposal.id, 3)
-    proposals.hide_proposal(facilitator, proposal.id, "duplicate")
+    votes.set_dots(amira, proposal.id, 3)
+    moderation.hide_proposal(facilitator, proposal.id, "duplicate")
     assert proposal.hidden_reason == "duplicate"
-    assert [p.id for p in proposals.list_proposals(proposing.id, include_hidden=False)] == [
-        other.id
-    ]
+    assert [p.id for p in queries.list_proposals(proposing.id, include_hidden=False)] == [other.id]
     # the three dots are free again: all of them can go on the other card
-    assert ballots.set_dots(amira, other.id, 3)["ballot"] == {"dots": {str(other.id): 3}}
-    proposals.restore_proposal(facilitator, proposal.id)
+    assert votes.set_dots(amira, other.id, 3)["ballot"] == {"dots": {str(other.id): 3}}
+    moderation.restore_proposal(facilitator, proposal.id)
     assert proposal.status == ProposalStatus.VISIBLE
 
 
@@ -99,27 +98,27 @@ def test_merging_carries_votes_and_credits_both_authors(facilitator, proposing):
     keep = proposals.submit_proposal(amira, proposing.id, "We serve patients")
     dup = proposals.submit_proposal(joost, proposing.id, "We serve our patients")
     in_phase(facilitator, proposing, Phase.VOTE)
-    ballots.set_dots(amira, keep.id, 1)
-    ballots.set_dots(amira, dup.id, 2)
-    ballots.set_dots(joost, dup.id, 3)
-    merged = proposals.merge_proposals(facilitator, keep.id, dup.id)
+    votes.set_dots(amira, keep.id, 1)
+    votes.set_dots(amira, dup.id, 2)
+    votes.set_dots(joost, dup.id, 3)
+    merged = moderation.merge_proposals(facilitator, keep.id, dup.id)
     assert dup.status == ProposalStatus.MERGED and dup.merged_into_id == keep.id
     assert {c.participant.display_name for c in merged.credits} == {"Amira", "Joost"}
-    round_ = rounds.current_round(proposing.id)
+    round_ = queries.current_round(proposing.id)
     round_.blind = False
-    results = ballots.results_payload(round_)
+    results = tallies.round_results(round_)
     assert results["items"] == [{"proposal_id": keep.id, "dots": 6, "voters": 2}]
 
 
 def test_splitting_makes_two_cards_credited_to_the_author(facilitator, proposing):
     amira = join(proposing)
     original = proposals.submit_proposal(amira, proposing.id, "We serve and we listen")
-    parts = proposals.split_proposal(facilitator, original.id, ["We serve", "We listen"])
+    parts = moderation.split_proposal(facilitator, original.id, ["We serve", "We listen"])
     assert [p.body_md for p in parts] == ["We serve", "We listen"]
     assert all(p.credits[0].participant_id == amira.id for p in parts)
     assert original.status == ProposalStatus.HIDDEN
     with pytest.raises(ValidationFailed):
-        proposals.split_proposal(facilitator, parts[0].id, ["Only one"])
+        moderation.split_proposal(facilitator, parts[0].id, ["Only one"])
 
 
 def test_comments_follow_the_rounds_moderation(facilitator, proposing):
@@ -127,7 +126,7 @@ def test_comments_follow_the_rounds_moderation(facilitator, proposing):
     proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
     comment = proposals.add_comment(joost, proposal.id, "Serve whom?")
     assert comment.status == ProposalStatus.VISIBLE
-    hidden = proposals.moderate_comment(facilitator, comment.id, visible=False, reason="rude")
+    hidden = moderation.moderate_comment(facilitator, comment.id, visible=False, reason="rude")
     assert hidden.status == ProposalStatus.HIDDEN
     payload = proposal_payload(proposal, staff=False, comments=[hidden])
     assert payload["comments"] == []
@@ -157,7 +156,7 @@ def test_fully_anonymous_proposals_store_no_author_at_all(facilitator, workshop)
 def test_readout_mode_hides_authors_from_participants(facilitator, proposing):
     amira = join(proposing)
     proposal = proposals.submit_proposal(amira, proposing.id, "We serve")
-    proposals.set_readout(facilitator, proposing.id, True)
+    moderation.set_readout(facilitator, proposing.id, True)
     assert proposal_payload(proposal, staff=False, readout=True)["authors"] == []
 
 
@@ -168,11 +167,11 @@ def test_participants_and_strangers_cannot_moderate(facilitator, proposing):
     stranger = make_user("stranger@example.org")
     before = db_fingerprint()
     for call in [
-        lambda who: proposals.hide_proposal(who, proposal.id),
-        lambda who: proposals.pin_proposal(who, proposal.id, True),
-        lambda who: proposals.merge_proposals(who, proposal.id, other.id),
-        lambda who: proposals.split_proposal(who, proposal.id, ["a", "b"]),
-        lambda who: proposals.set_readout(who, proposing.id, True),
+        lambda who: moderation.hide_proposal(who, proposal.id),
+        lambda who: moderation.pin_proposal(who, proposal.id, True),
+        lambda who: moderation.merge_proposals(who, proposal.id, other.id),
+        lambda who: moderation.split_proposal(who, proposal.id, ["a", "b"]),
+        lambda who: moderation.set_readout(who, proposing.id, True),
     ]:
         with pytest.raises(Forbidden):
             call(amira)

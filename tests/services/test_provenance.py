@@ -12,23 +12,15 @@ import pypdf
 import pytest
 
 from tests.conftest import join, make_workshop
+from workshop import exports, provenance, queries
 from workshop.models import Anonymity, Phase
-from workshop.services import (
-    amendments,
-    document,
-    drafting,
-    duels,
-    exports,
-    proposals,
-    provenance,
-    rounds,
-)
+from workshop.services import amendments, duels, editing, proposals, rounds
 
 SCHEMA = json.loads(Path("docs/export-schema.json").read_text(encoding="utf-8"))
 
 
 def clause(version, heading):
-    return next(c for c in drafting.clauses_of(version) if c.heading == heading)
+    return next(c for c in queries.clauses_of(version) if c.heading == heading)
 
 
 @pytest.fixture
@@ -36,18 +28,18 @@ def story(facilitator):
     """Template → a proposal into Purpose → a participant's edit in a refine round → an
     amendment accepted → a duel decided."""
     workshop = make_workshop(facilitator, departments=["Care", "IT", "Finance"])
-    drafting.start_from_template(facilitator, workshop.id, ["Purpose", "How we work"])
+    editing.start_from_template(facilitator, workshop.id, ["Purpose", "How we work"])
     rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
     amira = join(workshop, "Amira", "Frontline", "Care")
     joost = join(workshop, "Joost", "Team lead", "IT")
     pia = join(workshop, "Pia", "Manager", "Finance")
     idea = proposals.submit_proposal(amira, workshop.id, "We keep people well at home.")
-    purpose = clause(document.latest_version(workshop.id), "Purpose")
-    drafting.fill_clause_from_proposals(facilitator, workshop.id, purpose.key, [idea.id])  # v2
+    purpose = clause(queries.latest_version(workshop.id), "Purpose")
+    editing.fill_clause_from_proposals(facilitator, workshop.id, purpose.key, [idea.id])  # v2
     rounds.set_phase(facilitator, workshop.id, Phase.DRAFT)  # a refine round runs
-    how = clause(document.latest_version(workshop.id), "How we work")
-    drafting.save_clause(joost, workshop.id, how.key, "We listen before we act.", based_on=2)  # v3
-    v3 = document.latest_version(workshop.id)
+    how = clause(queries.latest_version(workshop.id), "How we work")
+    editing.save_clause(joost, workshop.id, how.key, "We listen before we act.", based_on=2)  # v3
+    v3 = queries.latest_version(workshop.id)
     start = v3.body_md.index("before we act")
     suggestion = amendments.propose_amendment(
         pia,
@@ -74,7 +66,7 @@ def story(facilitator):
 
 def test_each_clause_lists_the_changes_that_shaped_it(facilitator, story):
     workshop, idea, suggestion, duel = story
-    latest = document.latest_version(workshop.id)
+    latest = queries.latest_version(workshop.id)
     assert latest.number == 5
     origins = {o["clause"]: o for o in provenance.by_clause(latest)}
     assert origins["Purpose"]["body_md"] == "We help people live well at home."
@@ -144,9 +136,9 @@ def test_the_exports_carry_the_origins_appendix(facilitator, story):
 
 
 def test_a_duel_still_open_shows_no_counts_in_any_export(facilitator, workshop):
-    drafting.start_from_template(facilitator, workshop.id, ["Purpose"])
-    purpose = drafting.clauses_of(document.latest_version(workshop.id))[0]
-    drafting.save_clause(facilitator, workshop.id, purpose.key, "We care.", based_on=1)
+    editing.start_from_template(facilitator, workshop.id, ["Purpose"])
+    purpose = queries.clauses_of(queries.latest_version(workshop.id))[0]
+    editing.save_clause(facilitator, workshop.id, purpose.key, "We care.", based_on=1)
     duel = duels.start_duel(
         facilitator,
         workshop.id,
@@ -163,12 +155,12 @@ def test_a_duel_still_open_shows_no_counts_in_any_export(facilitator, workshop):
 
 def test_fully_anonymous_edits_and_amendments_name_nobody(facilitator, workshop):
     workshop.anonymity = Anonymity.FULL
-    drafting.start_from_template(facilitator, workshop.id, ["Purpose"])
+    editing.start_from_template(facilitator, workshop.id, ["Purpose"])
     rounds.set_phase(facilitator, workshop.id, Phase.DRAFT)
     amira = join(workshop, "Zebediah Quillfeather")
-    purpose = drafting.clauses_of(document.latest_version(workshop.id))[0]
-    drafting.save_clause(amira, workshop.id, purpose.key, "We keep our word.", based_on=1)
-    v2 = document.latest_version(workshop.id)
+    purpose = queries.clauses_of(queries.latest_version(workshop.id))[0]
+    editing.save_clause(amira, workshop.id, purpose.key, "We keep our word.", based_on=1)
+    v2 = queries.latest_version(workshop.id)
     start = v2.body_md.index("our word")
     suggestion = amendments.propose_amendment(
         amira, workshop.id, version_number=2, start=start, end=start + 8, replacement="promises"

@@ -3,32 +3,36 @@ import datetime as dt
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_user
+from workshop import queries
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase, RoundKind, RoundStatus, StaffRole, UserRole
-from workshop.services import audit, proposals, rounds, workshops
-from workshop.services.rounds import RoundSettings
+from workshop.services import agenda, audit, proposals, rounds, workshops
+from workshop.services.agenda import RoundSettings
 
 
 def test_the_default_template_is_a_90_minute_mission_workshop(facilitator, workshop):
-    agenda = rounds.apply_template(facilitator, workshop.id)
-    assert sum(r.duration_seconds for r in agenda) == 90 * 60
-    assert [r.kind for r in agenda][:3] == [RoundKind.VALUES, RoundKind.PROPOSE, RoundKind.VOTE]
-    assert any(r.method == "consent" for r in agenda)
-    assert all(r.blind for r in agenda if r.method)
+    planned = agenda.apply_template(facilitator, workshop.id)
+    assert sum(r.duration_seconds for r in planned) == 90 * 60
+    assert [r.kind for r in planned][:3] == [RoundKind.VALUES, RoundKind.PROPOSE, RoundKind.VOTE]
+    assert any(r.method == "consent" for r in planned)
+    assert all(r.blind for r in planned if r.method)
     with pytest.raises(InvalidState):
-        rounds.apply_template(facilitator, workshop.id)
+        agenda.apply_template(facilitator, workshop.id)
 
 
 def test_rounds_are_added_moved_and_removed(facilitator, workshop):
-    a = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "A"))
-    b = rounds.add_round(
+    a = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "A"))
+    b = agenda.add_round(
         facilitator, workshop.id, RoundSettings(RoundKind.VOTE, "B", method="ranked")
     )
-    c = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.REFINE, "C"))
-    rounds.move_round(facilitator, c.id, 0)
-    assert [r.prompt for r in rounds.list_rounds(workshop.id)] == ["C", "A", "B"]
-    rounds.remove_round(facilitator, a.id)
-    assert [(r.prompt, r.position) for r in rounds.list_rounds(workshop.id)] == [("C", 0), ("B", 1)]
+    c = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.REFINE, "C"))
+    agenda.move_round(facilitator, c.id, 0)
+    assert [r.prompt for r in queries.list_rounds(workshop.id)] == ["C", "A", "B"]
+    agenda.remove_round(facilitator, a.id)
+    assert [(r.prompt, r.position) for r in queries.list_rounds(workshop.id)] == [
+        ("C", 0),
+        ("B", 1),
+    ]
     assert b.method == "ranked"
 
 
@@ -44,14 +48,14 @@ def test_rounds_are_added_moved_and_removed(facilitator, workshop):
 def test_invalid_round_settings_are_refused(facilitator, workshop, settings):
     before = db_fingerprint()
     with pytest.raises(ValidationFailed):
-        rounds.add_round(facilitator, workshop.id, settings)
+        agenda.add_round(facilitator, workshop.id, settings)
     assert db_fingerprint() == before
 
 
 def test_the_timer_runs_pauses_resumes_and_extends_on_the_server_clock(
     facilitator, workshop, clock
 ):
-    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 300))
+    round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 300))
     rounds.start_round(facilitator, round_.id)
     started = round_.started_at
     assert round_.ends_at == started + dt.timedelta(seconds=300)
@@ -71,7 +75,7 @@ def test_the_timer_runs_pauses_resumes_and_extends_on_the_server_clock(
 
 
 def test_input_closes_when_time_is_up_and_reopens_with_extra_time(facilitator, workshop, clock):
-    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 60))
+    round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 60))
     rounds.start_round(facilitator, round_.id)
     amira = join(workshop)
     proposals.submit_proposal(amira, workshop.id, "In time")
@@ -85,22 +89,22 @@ def test_input_closes_when_time_is_up_and_reopens_with_extra_time(facilitator, w
 
 
 def test_starting_a_round_ends_the_current_one_and_going_back_reopens(facilitator, workshop):
-    first = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "1"))
-    second = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, "2"))
+    first = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "1"))
+    second = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, "2"))
     rounds.start_round(facilitator, first.id)
     rounds.start_round(facilitator, second.id)
     assert first.status == RoundStatus.ENDED
-    assert rounds.current_round(workshop.id).id == second.id
+    assert queries.current_round(workshop.id).id == second.id
     assert workshop.phase == Phase.VOTE
     rounds.start_round(facilitator, first.id)  # go back
-    assert rounds.current_round(workshop.id).id == first.id
+    assert queries.current_round(workshop.id).id == first.id
     assert second.status == RoundStatus.ENDED and workshop.phase == Phase.PROPOSE
     with pytest.raises(InvalidState):
-        rounds.remove_round(facilitator, second.id)  # it ran: its results stay
+        agenda.remove_round(facilitator, second.id)  # it ran: its results stay
 
 
 def test_every_facilitator_action_is_in_the_audit_log(facilitator, workshop):
-    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "Who?"))
+    round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "Who?"))
     rounds.start_round(facilitator, round_.id)
     rounds.extend_round(facilitator, round_.id, 120)
     rounds.end_round(facilitator, round_.id)
@@ -114,21 +118,21 @@ def test_every_facilitator_action_is_in_the_audit_log(facilitator, workshop):
 
 
 def test_participants_and_leadership_cannot_run_rounds(facilitator, workshop):
-    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "A"))
+    round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "A"))
     amira = join(workshop)
     boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
     workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
     stranger = make_user("other@example.org")
     before = db_fingerprint()
     calls = [
-        lambda who: rounds.add_round(who, workshop.id, RoundSettings(RoundKind.VOTE)),
-        lambda who: rounds.apply_template(who, workshop.id),
+        lambda who: agenda.add_round(who, workshop.id, RoundSettings(RoundKind.VOTE)),
+        lambda who: agenda.apply_template(who, workshop.id),
         lambda who: rounds.start_round(who, round_.id),
         lambda who: rounds.pause_round(who, round_.id),
         lambda who: rounds.extend_round(who, round_.id, 60),
         lambda who: rounds.end_round(who, round_.id),
-        lambda who: rounds.move_round(who, round_.id, 0),
-        lambda who: rounds.remove_round(who, round_.id),
+        lambda who: agenda.move_round(who, round_.id, 0),
+        lambda who: agenda.remove_round(who, round_.id),
         lambda who: rounds.set_phase(who, workshop.id, Phase.VOTE),
         lambda who: workshops.hand_over(who, workshop.id, boss.email),
     ]
@@ -143,5 +147,5 @@ def test_the_facilitator_hands_over_to_a_co_facilitator(facilitator, workshop):
     co = make_user("co@example.org", name="Cor")
     workshops.hand_over(facilitator, workshop.id, co.email)
     assert workshop.lead_user_id == co.id
-    round_ = rounds.add_round(co, workshop.id, RoundSettings(RoundKind.PROPOSE))
+    round_ = agenda.add_round(co, workshop.id, RoundSettings(RoundKind.PROPOSE))
     assert round_.id

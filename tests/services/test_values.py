@@ -3,10 +3,11 @@
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_workshop
+from workshop import catalogue, tallies
 from workshop.errors import ValidationFailed
 from workshop.models import Anonymity, Phase, RoundKind
-from workshop.services import ballots, participants, rounds, values
-from workshop.services.rounds import RoundSettings
+from workshop.services import agenda, participants, rounds, values, votes
+from workshop.services.agenda import RoundSettings
 
 # Six people; picks as (value or "custom:…", organisational value or None, lived 1-5).
 PEOPLE = [
@@ -50,7 +51,7 @@ def values_workshop(facilitator):
         values=["Care", "Integrity", "Curiosity"],
         departments=["Care", "IT", "Finance"],
     )
-    round_ = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VALUES, "", 600))
+    round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VALUES, "", 600))
     rounds.start_round(facilitator, round_.id)
     return workshop, round_
 
@@ -71,7 +72,7 @@ def submit(workshop, name, level, department, picks, culture):
         ],
         **culture,
     }
-    return person, ballots.cast_ballot(person, workshop.id, payload)
+    return person, votes.cast_ballot(person, workshop.id, payload)
 
 
 def test_a_values_round_puts_the_room_in_the_values_phase(facilitator, values_workshop):
@@ -85,9 +86,9 @@ def test_aggregations_match_the_hand_computed_fixture(facilitator, values_worksh
     workshop, round_ = values_workshop
     for person in PEOPLE:
         submit(workshop, *person)
-    assert ballots.results_payload(round_) is None  # blind until the reveal
-    ballots.reveal_round(facilitator, round_.id)
-    results = ballots.results_payload(round_)
+    assert tallies.round_results(round_) is None  # blind until the reveal
+    votes.reveal_round(facilitator, round_.id)
+    results = tallies.round_results(round_)
     org = {v.name: str(v.id) for v in workshop.values}
     assert results["ballots"] == 6
     rows = {row["value"]: (row["counts"], row["total"]) for row in results["rows"]}
@@ -130,13 +131,13 @@ def test_people_change_their_values_and_only_the_latest_counts(facilitator, valu
     workshop, round_ = values_workshop
     person, _ = submit(workshop, "P1", "Frontline", "Care", [("integrity", "Integrity", 3)], {})
     org = {v.name: str(v.id) for v in workshop.values}
-    ballots.cast_ballot(
+    votes.cast_ballot(
         person,
         workshop.id,
         {"picks": [{"value": "growth", "maps_to": org["Curiosity"], "lived": 2}]},
     )
-    ballots.reveal_round(facilitator, round_.id)
-    assert [row["value"] for row in ballots.results_payload(round_)["rows"]] == ["Growth"]
+    votes.reveal_round(facilitator, round_.id)
+    assert [row["value"] for row in tallies.round_results(round_)["rows"]] == ["Growth"]
 
 
 @pytest.mark.parametrize(
@@ -162,7 +163,7 @@ def test_invalid_submissions_are_refused_and_nothing_is_stored(values_workshop, 
     person = join(workshop)
     before = db_fingerprint()
     with pytest.raises(ValidationFailed):
-        ballots.cast_ballot(person, workshop.id, payload)
+        votes.cast_ballot(person, workshop.id, payload)
     assert db_fingerprint() == before
 
 
@@ -171,10 +172,10 @@ def test_own_words_and_catalogue_edits(facilitator, values_workshop):
     values.edit_catalogue(
         facilitator, workshop.id, hidden=["humour"], added=[{"name": "Neighbourliness"}]
     )
-    keys = {v.key for v in values.workshop_catalogue(workshop)}
+    keys = {v.key for v in catalogue.workshop_catalogue(workshop)}
     assert "humour" not in keys and "own:neighbourliness" in keys
     person = join(workshop)
-    ballots.cast_ballot(
+    votes.cast_ballot(
         person,
         workshop.id,
         {
@@ -185,17 +186,17 @@ def test_own_words_and_catalogue_edits(facilitator, values_workshop):
         },
     )
     with pytest.raises(ValidationFailed):
-        ballots.cast_ballot(
+        votes.cast_ballot(
             person, workshop.id, {"picks": [{"value": "humour", "maps_to": None, "lived": 2}]}
         )
-    ballots.reveal_round(facilitator, round_.id)
-    rows = [row["value"] for row in ballots.results_payload(round_)["rows"]]
+    votes.reveal_round(facilitator, round_.id)
+    rows = [row["value"] for row in tallies.round_results(round_)["rows"]]
     assert sorted(rows) == ["Being home on time", "Neighbourliness"]
 
 
 def test_the_dutch_catalogue_loads_for_the_workshop(values_workshop):
     workshop, _ = values_workshop
-    dutch = {v.key: v.name for v in values.workshop_catalogue(workshop, "nl")}
+    dutch = {v.key: v.name for v in catalogue.workshop_catalogue(workshop, "nl")}
     assert dutch["craftsmanship"] == "Vakmanschap"
     assert len(dutch) >= 58
 
@@ -206,8 +207,8 @@ def test_fully_anonymous_values_carry_no_level_or_department(
     workshop, round_ = facilitator_workshop_full
     for person in PEOPLE[:5]:
         submit(workshop, *person)
-    ballots.reveal_round(facilitator, round_.id)
-    results = ballots.results_payload(round_)
+    votes.reveal_round(facilitator, round_.id)
+    results = tallies.round_results(round_)
     assert results["ballots"] == 5
     assert results["alignment"]["by_level"] == {} and results["alignment"]["by_department"] == {}
 
@@ -219,7 +220,7 @@ def facilitator_workshop_full(facilitator):
         values=["Care", "Integrity", "Curiosity"],
         departments=["Care", "IT", "Finance"],
     )
-    round_ = rounds.add_round(
+    round_ = agenda.add_round(
         facilitator, workshop.id, RoundSettings(RoundKind.VALUES, "", 600, anonymity=Anonymity.FULL)
     )
     rounds.start_round(facilitator, round_.id)
@@ -232,9 +233,9 @@ def test_own_words_keep_their_capitals_and_group_whatever_the_case(facilitator, 
         person = participants.join_workshop(
             workshop.join_code, display_name=name, level="Frontline", department="IT"
         )
-        ballots.cast_ballot(
+        votes.cast_ballot(
             person, workshop.id, {"picks": [{"custom": words, "maps_to": None, "lived": 2}]}
         )
-    ballots.reveal_round(facilitator, round_.id)
-    rows = ballots.results_payload(round_)["rows"]
+    votes.reveal_round(facilitator, round_.id)
+    rows = tallies.round_results(round_)["rows"]
     assert [(row["value"], row["total"]) for row in rows] == [("NHS Constitution", 2)]

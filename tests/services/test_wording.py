@@ -4,10 +4,11 @@ import pytest
 
 from tests.conftest import db_fingerprint, in_phase, join, make_workshop
 from tests.services.test_values import PEOPLE, submit
+from workshop import audiences, queries, tallies, vocabulary
 from workshop.errors import InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase, RoundKind
-from workshop.services import ballots, document, proposals, rounds, wording
-from workshop.services.rounds import RoundSettings
+from workshop.services import agenda, moderation, proposals, rounds, tags, versions, votes
+from workshop.services.agenda import RoundSettings
 
 
 @pytest.fixture
@@ -17,11 +18,11 @@ def room(facilitator):
         values=["Care", "Integrity", "Curiosity"],
         departments=["Care", "IT", "Finance"],
     )
-    values_round = rounds.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VALUES))
+    values_round = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.VALUES))
     rounds.start_round(facilitator, values_round.id)
     for person in PEOPLE:
         submit(workshop, *person)
-    ballots.reveal_round(facilitator, values_round.id)
+    votes.reveal_round(facilitator, values_round.id)
     in_phase(facilitator, workshop, Phase.PROPOSE)
     return workshop
 
@@ -29,13 +30,13 @@ def room(facilitator):
 def test_the_authors_tag_counts_and_others_need_two_supporters(facilitator, room):
     author, one, two = join(room, "Author"), join(room, "One"), join(room, "Two")
     proposal = proposals.submit_proposal(author, room.id, "We act with integrity")
-    assert wording.tag_proposal(author, proposal.id, "integrity").confirmed
-    suggested = wording.tag_proposal(one, proposal.id, "growth")
+    assert tags.tag_proposal(author, proposal.id, "integrity").confirmed
+    suggested = tags.tag_proposal(one, proposal.id, "growth")
     assert not suggested.confirmed
-    assert wording.tag_proposal(two, proposal.id, "growth").confirmed
-    assert wording.tag_proposal(facilitator, proposal.id, "care").confirmed
+    assert tags.tag_proposal(two, proposal.id, "growth").confirmed
+    assert tags.tag_proposal(facilitator, proposal.id, "care").confirmed
     with pytest.raises(ValidationFailed):
-        wording.tag_proposal(one, proposal.id, "not-a-value")
+        tags.tag_proposal(one, proposal.id, "not-a-value")
 
 
 def test_outsiders_cannot_tag(facilitator, room):
@@ -43,26 +44,26 @@ def test_outsiders_cannot_tag(facilitator, room):
     outsider = join(make_workshop(facilitator))
     before = db_fingerprint()
     with pytest.raises(NotFound):
-        wording.tag_proposal(outsider, proposal.id, "care")
+        tags.tag_proposal(outsider, proposal.id, "care")
     assert db_fingerprint() == before
 
 
 def test_coverage_shows_shared_values_expressed_and_missing(facilitator, room):
     # Widely shared (picked by at least a quarter of the 6 people, and by 2 or more):
     # Integrity (4 people), Balance (3), Growth (2).
-    assert [v["name"] for v in wording.widely_shared(room)] == ["Integrity", "Balance", "Growth"]
+    assert [v["name"] for v in queries.widely_shared(room)] == ["Integrity", "Balance", "Growth"]
     author = join(room)
     proposal = proposals.submit_proposal(author, room.id, "We serve patients")
-    wording.tag_proposal(author, proposal.id, "growth")
+    tags.tag_proposal(author, proposal.id, "growth")
     rounds.set_phase(facilitator, room.id, Phase.DRAFT)
-    version = document.start_draft_from_proposals(
+    version = versions.start_draft_from_proposals(
         facilitator, room.id, [proposal.id], based_on=None
     )
-    covered = wording.coverage(room, "We serve patients with Integrity.", [proposal])
+    covered = audiences.value_coverage(room, "We serve patients with Integrity.", [proposal])
     assert covered["expressed"] == ["Integrity", "Growth"]  # by its words, and by a tag
     assert covered["missing"] == ["Balance"]
     assert version.number == 1
-    dutch = wording.coverage(room, "Wij werken met integriteit en balans.", [])
+    dutch = audiences.value_coverage(room, "Wij werken met integriteit en balans.", [])
     assert dutch["expressed"] == ["Integrity", "Balance"]
 
 
@@ -72,7 +73,7 @@ def test_a_vocabulary_round_approves_and_vetoes_words(facilitator, room):
         {"word": "customers", "category": "whom"},
         {"word": "synergy", "category": "what"},
     ]
-    round_ = rounds.add_round(
+    round_ = agenda.add_round(
         facilitator,
         room.id,
         RoundSettings(
@@ -85,7 +86,7 @@ def test_a_vocabulary_round_approves_and_vetoes_words(facilitator, room):
     )
     rounds.start_round(facilitator, round_.id)
     people = [join(room, f"V{i}") for i in range(3)]
-    for person, votes in zip(
+    for person, choices in zip(
         people,
         [
             {"care": "include", "customers": "include", "synergy": "exclude"},
@@ -94,15 +95,15 @@ def test_a_vocabulary_round_approves_and_vetoes_words(facilitator, room):
         ],
         strict=True,
     ):
-        ballots.cast_ballot(person, room.id, {"votes": votes})
-    results = ballots.results_payload(round_)
+        votes.cast_ballot(person, room.id, {"votes": choices})
+    results = tallies.round_results(round_)
     assert [(i["word"], i["include"], i["exclude"], i["status"]) for i in results["items"]] == [
         ("synergy", 0, 2, "vetoed"),
         ("customers", 1, 2, "vetoed"),
         ("care", 3, 0, "approved"),
     ]
-    marked = wording.marked_words(
-        "We treat customers with care and synergy.", wording.approved_and_vetoed(room.id)
+    marked = vocabulary.marked_words(
+        "We treat customers with care and synergy.", queries.approved_and_vetoed(room.id)
     )
     assert marked == {
         "approved_used": ["care"],
@@ -124,21 +125,21 @@ def test_a_vocabulary_round_approves_and_vetoes_words(facilitator, room):
 def test_bad_vocabulary_rounds_and_ballots_are_refused(facilitator, room, words, ballot):
     if ballot is None:
         with pytest.raises(ValidationFailed):
-            rounds.add_round(facilitator, room.id, RoundSettings(RoundKind.VOCABULARY, words=words))
+            agenda.add_round(facilitator, room.id, RoundSettings(RoundKind.VOCABULARY, words=words))
         return
-    round_ = rounds.add_round(
+    round_ = agenda.add_round(
         facilitator, room.id, RoundSettings(RoundKind.VOCABULARY, words=words)
     )
     rounds.start_round(facilitator, round_.id)
     person = join(room)
     before = db_fingerprint()
     with pytest.raises(ValidationFailed):
-        ballots.cast_ballot(person, room.id, ballot)
+        votes.cast_ballot(person, room.id, ballot)
     assert db_fingerprint() == before
 
 
 def test_parse_words_reads_the_consoles_textarea():
-    assert wording.parse_words("care: how\n\ncolleagues : whom\nfair") == [
+    assert vocabulary.parse_words("care: how\n\ncolleagues : whom\nfair") == [
         {"word": "care", "category": "how"},
         {"word": "colleagues", "category": "whom"},
         {"word": "fair", "category": "what"},
@@ -147,13 +148,13 @@ def test_parse_words_reads_the_consoles_textarea():
 
 def test_hidden_proposals_cannot_be_tagged(facilitator, room):
     proposal = proposals.submit_proposal(join(room), room.id, "We care")
-    proposals.hide_proposal(facilitator, proposal.id)
+    moderation.hide_proposal(facilitator, proposal.id)
     with pytest.raises(InvalidState):
-        wording.tag_proposal(facilitator, proposal.id, "care")
+        tags.tag_proposal(facilitator, proposal.id, "care")
 
 
 def test_the_editor_preview_marks_approved_and_vetoed_words():
-    pieces = wording.highlight(
+    pieces = vocabulary.highlight(
         "We Care for customers, with care.", {"approved": ["care"], "vetoed": ["customers"]}
     )
     assert pieces == [
@@ -165,4 +166,6 @@ def test_the_editor_preview_marks_approved_and_vetoed_words():
         ("approved", "care"),
         ("plain", "."),
     ]
-    assert wording.highlight("No marks", {"approved": [], "vetoed": []}) == [("plain", "No marks")]
+    assert vocabulary.highlight("No marks", {"approved": [], "vetoed": []}) == [
+        ("plain", "No marks")
+    ]

@@ -3,11 +3,13 @@ import datetime as dt
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from workshop import guards, join_codes, queries
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
+from workshop.join_codes import JOIN_CODE_ALPHABET
 from workshop.models import DEFAULT_LEVELS, Phase, StaffRole, UserRole, utcnow
 from workshop.services import rounds, workshops
-from workshop.services.workshops import JOIN_CODE_ALPHABET, WorkshopSettings
+from workshop.services.workshops import WorkshopSettings
 
 
 def test_a_new_workshop_has_a_readable_code_default_levels_and_its_values(facilitator):
@@ -18,7 +20,7 @@ def test_a_new_workshop_has_a_readable_code_default_levels_and_its_values(facili
     assert workshop.levels == DEFAULT_LEVELS
     assert [v.name for v in workshop.values] == ["Care", "Integrity"]
     assert workshop.phase == Phase.LOBBY
-    assert workshops.format_join_code("ABCDEFGH") == "ABCD-EFGH"
+    assert join_codes.format_join_code("ABCDEFGH") == "ABCD-EFGH"
 
 
 def test_join_codes_differ_between_workshops(facilitator):
@@ -93,7 +95,7 @@ def test_a_facilitator_of_another_workshop_cannot_see_or_run_this_one(facilitato
 def test_leadership_follows_but_cannot_moderate(facilitator, workshop):
     boss = make_user("boss@example.org", role=UserRole.LEADERSHIP)
     workshops.add_staff(facilitator, workshop.id, "BOSS@example.org", StaffRole.LEADERSHIP)
-    assert workshops.get_workshop_for_staff(boss, workshop.id, moderate=False) == workshop
+    assert guards.workshop_for_staff(boss, workshop.id, moderate=False) == workshop
     before = db_fingerprint()
     with pytest.raises(Forbidden):
         rounds.set_phase(boss, workshop.id, Phase.PROPOSE)
@@ -116,18 +118,18 @@ def test_join_codes_are_forgiving_about_case_spaces_and_dashes(facilitator, type
     workshop = make_workshop(facilitator)
     workshop.join_code = "ABCDEFGH"
     db.session.commit()
-    assert workshops.find_open_workshop(typed).id == workshop.id
+    assert queries.find_open_workshop(typed).id == workshop.id
 
 
 def test_closed_and_expired_codes_are_refused(facilitator):
     closed = make_workshop(facilitator)
     rounds.set_phase(facilitator, closed.id, Phase.CLOSED)
     with pytest.raises(InvalidState) as refused:
-        workshops.find_open_workshop(closed.join_code)
+        queries.find_open_workshop(closed.join_code)
     assert refused.value.code == "join_closed"
 
     expired = make_workshop(facilitator)
     expired.join_code_expires_at = utcnow() - dt.timedelta(minutes=1)
     db.session.commit()
     with pytest.raises(InvalidState):
-        workshops.find_open_workshop(expired.join_code)
+        queries.find_open_workshop(expired.join_code)

@@ -9,16 +9,13 @@ refuses when the same words were changed in the meantime.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import permissions, voting
+from .. import events, permissions, voting
 from ..clauses import Clause
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
+from ..guards import workshop_for_staff
 from ..models import (
     Amendment,
     AmendmentStatus,
@@ -32,62 +29,27 @@ from ..models import (
     VersionSource,
     Workshop,
 )
-from ..payloads import iso, participant_payload, shows_authors, tag_payload
+from ..privacy import effective_anonymity
+from ..queries import (
+    clauses_of,
+    current_round,
+    get_amendment,
+    get_workshop,
+    latest_version,
+    version_numbered,
+)
 from ..realtime import WorkshopChange, workshop_change
-from . import audit, document, drafting
-from .ballots import effective_anonymity
-from .rounds import current_round
-from .workshops import get_workshop, get_workshop_for_staff
+from . import audit
+from .editing import apply_to_clause, checked_clause_body, with_span_replaced
+from .versions import OnSaved, Revision, save_text
 
 MAX_SPAN = 1000
-
-
-def amendment_payload(
-    amendment: Amendment, *, staff: bool, readout: bool = False
-) -> dict[str, Any]:
-    """An amendment as cards show it: the inline difference, the counts, never voters."""
-    counts = vote_counts(amendment)
-    show = amendment.author is not None and shows_authors(
-        amendment.anonymity, staff=staff, readout=readout
-    )
-    return {
-        "id": amendment.id,
-        "version_number": amendment.version_number,
-        "clause_key": amendment.clause_key,
-        "original": amendment.original,
-        "replacement": amendment.replacement,
-        "diff": document.diff_payload(amendment.original, amendment.replacement),
-        "reason": amendment.reason,
-        "author": participant_payload(amendment.author) if show and amendment.author else None,
-        "status": str(amendment.status),
-        "decided_note": amendment.decided_note,
-        "method": amendment.method,
-        "counts": counts,
-        "mean": _mean_score(amendment) if amendment.method == "score" else None,
-        "objections": sorted(v.reason for v in amendment.votes if v.choice == "object"),
-        "values": [tag_payload(tag) for tag in amendment.tags],
-        "created_at": iso(amendment.created_at),
-    }
-
-
-def vote_counts(amendment: Amendment) -> dict[str, int]:
-    """How many gave each answer, for the amendment's method."""
-    answers = voting.AMENDMENT_ANSWERS
-    counts = dict.fromkeys(answers.get(amendment.method, answers["consent"]), 0)
-    for vote in amendment.votes:
-        counts[vote.choice] = counts.get(vote.choice, 0) + 1
-    return counts
-
-
-def _mean_score(amendment: Amendment) -> float | None:
-    scores = [int(vote.choice) for vote in amendment.votes]
-    return round(sum(scores) / len(scores), 2) if scores else None
 
 
 def _checked_answer(method: str, choice: str, reason: str) -> tuple[str, str]:
     """A valid answer for the amendment's method (the rounds' rules: consent needs a reason
     to object; approval is yes or no; a score is 1 to 5)."""
-    if method == "consent":
+    if method == voting.AmendmentMethod.CONSENT:
         try:
             checked_choice, checked_reason = voting.validate_consent(choice, reason)
         except voting.BallotError as error:
@@ -95,43 +57,12 @@ def _checked_answer(method: str, choice: str, reason: str) -> tuple[str, str]:
         return str(checked_choice), checked_reason
     if choice not in voting.AMENDMENT_ANSWERS[method]:
         raise ValidationFailed(
-            _("Answer with yes or no.") if method == "approval" else _("Give a score from 1 to 5."),
+            _("Answer with yes or no.")
+            if method == voting.AmendmentMethod.APPROVAL
+            else _("Give a score from 1 to 5."),
             field="choice",
         )
     return choice, " ".join((reason or "").split())[:500]
-
-
-def emit_amendment(change: WorkshopChange, amendment: Amendment, *, new: bool = False) -> None:
-    """Tell both audiences about an amendment (staff see authors where peers may not)."""
-    workshop = get_workshop(amendment.workshop_id)
-    change.emit(
-        "amendment.proposed" if new else "amendment.updated",
-        {
-            "amendment": amendment_payload(
-                amendment, staff=False, readout=workshop.readout_anonymous
-            )
-        },
-        staff_payload={"amendment": amendment_payload(amendment, staff=True)},
-    )
-
-
-def list_amendments(workshop_id: int) -> list[Amendment]:
-    """Every amendment of a workshop, oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Amendment).where(Amendment.workshop_id == workshop_id).order_by(Amendment.id)
-        )
-    )
-
-
-def my_votes(participant: Participant) -> dict[str, str]:
-    """A participant's own consent answers, for their screen."""
-    rows = db.session.execute(
-        sa.select(AmendmentVote.amendment_id, AmendmentVote.choice).where(
-            AmendmentVote.participant_id == participant.id
-        )
-    ).all()
-    return {str(amendment_id): choice for amendment_id, choice in rows}
 
 
 def propose_amendment(
@@ -148,7 +79,7 @@ def propose_amendment(
     workshop = get_workshop(workshop_id)
     if not permissions.is_participant_of(actor, workshop):
         raise Forbidden(_("Only participants of this workshop suggest changes here."))
-    version = document.version_numbered(workshop.id, version_number)
+    version = version_numbered(workshop.id, version_number)
     if version is None:
         raise NotFound(_("There is no version %(number)s of this document.", number=version_number))
     if not (0 <= start < end <= len(version.body_md)) or end - start > MAX_SPAN:
@@ -164,8 +95,8 @@ def propose_amendment(
     if replacement == original.strip():
         raise ValidationFailed(_("The new wording is the same as the old."), field="replacement")
     clause = _clause_around(version, start, end)
-    drafting.checked_clause_body(  # the clause must still read as one clause with the change
-        clause.heading, drafting.with_span_replaced(version, clause.key, start, end, replacement)
+    checked_clause_body(  # the clause must still read as one clause with the change
+        clause.heading, with_span_replaced(version, clause.key, start, end, replacement)
     )
     reason = " ".join((reason or "").split())[:500]
     with workshop_change(workshop.id) as change:
@@ -188,13 +119,13 @@ def propose_amendment(
         )
         db.session.add(amendment)
         db.session.flush()
-        emit_amendment(change, amendment, new=True)
+        events.amendment_changed(change, amendment, new=True)
     return amendment
 
 
 def _clause_around(version: DocumentVersion, start: int, end: int) -> Clause:
     """The clause whose words hold the whole selection; a selection spans one clause."""
-    for clause in drafting.clauses_of(version):
+    for clause in clauses_of(version):
         body_start, body_end = clause.span
         if body_start <= start and end <= body_end:
             return clause
@@ -202,13 +133,6 @@ def _clause_around(version: DocumentVersion, start: int, end: int) -> Clause:
         _("Select words inside one clause (not its heading) to suggest a change."),
         field="span",
     )
-
-
-def get_amendment(amendment_id: int, workshop_id: int) -> Amendment:
-    amendment = db.session.get(Amendment, amendment_id)
-    if amendment is None or amendment.workshop_id != workshop_id:
-        raise NotFound(_("This amendment does not exist."))
-    return amendment
 
 
 def vote_on_amendment(
@@ -231,7 +155,7 @@ def vote_on_amendment(
         vote.choice = checked_choice
         vote.reason = checked_reason
         db.session.flush()
-        emit_amendment(change, amendment)
+        events.amendment_changed(change, amendment)
         # Every tab of this person shows their own answer.
         change.tell(
             actor.id, "amendment.mine", {"amendment_id": amendment.id, "choice": vote.choice}
@@ -244,10 +168,10 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
     amendment = db.session.get(Amendment, amendment_id)
     if amendment is None:
         raise NotFound(_("This amendment does not exist."))
-    workshop = get_workshop_for_staff(actor, amendment.workshop_id, moderate=True)
+    workshop = workshop_for_staff(actor, amendment.workshop_id, moderate=True)
     if amendment.status != AmendmentStatus.OPEN:
         raise InvalidState(_("This amendment is already decided."))
-    base = document.version_numbered(workshop.id, amendment.version_number)
+    base = version_numbered(workshop.id, amendment.version_number)
     assert base is not None
     changed = (
         base.body_md[: amendment.start] + amendment.replacement + base.body_md[amendment.end :]
@@ -259,19 +183,19 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         audit.record(
             actor, workshop.id, AuditAction.AMENDMENT_ACCEPT, f"Accepted amendment {amendment.id}"
         )
-        emit_amendment(change, amendment)
+        events.amendment_changed(change, amendment)
 
     try:
         if amendment.clause_key is None:  # suggested before the draft had clauses
-            return document.save_text(
-                actor,
-                workshop,
+            revision = Revision(
                 changed,
-                based_on=amendment.version_number,
+                VersionSource.AMENDMENT,
+                actor,
                 note=note or _("Amendment #%(id)s", id=amendment.id),
-                source=VersionSource.AMENDMENT,
-                on_saved=mark_accepted,
                 amendment_id=amendment.id,
+            )
+            return save_text(
+                workshop, revision, based_on=amendment.version_number, on_saved=mark_accepted
             )
         return _accept_in_clause(actor, workshop, amendment, note, mark_accepted)
     except Conflict:
@@ -294,8 +218,8 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         audit.record(
             actor, workshop.id, AuditAction.AMENDMENT_ACCEPT, f"Accepted amendment {amendment.id}"
         )
-        emit_amendment(change, amendment)
-        latest = document.latest_version(workshop.id)
+        events.amendment_changed(change, amendment)
+        latest = latest_version(workshop.id)
         assert latest is not None
     return latest
 
@@ -305,31 +229,34 @@ def _accept_in_clause(
     workshop: Workshop,
     amendment: Amendment,
     note: str,
-    on_saved: Callable[[DocumentVersion, WorkshopChange], None],
+    on_saved: OnSaved,
 ) -> DocumentVersion:
     """Replay the amendment on its clause as it was, then carry it onto the clause as it is."""
-    base = document.version_numbered(workshop.id, amendment.version_number)
+    base = version_numbered(workshop.id, amendment.version_number)
     assert base is not None
-    changed = drafting.with_span_replaced(
+    changed = with_span_replaced(
         base, amendment.clause_key, amendment.start, amendment.end, amendment.replacement
     )
     with workshop_change(workshop.id) as change:
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
             raise InvalidState(_("This amendment is already decided."))
-        latest = document.latest_version(workshop.id)
+        latest = latest_version(workshop.id)
         assert latest is not None
-        return drafting.apply_to_clause(
+        revision = Revision(
+            changed,
+            VersionSource.AMENDMENT,
+            actor,
+            note=note or _("Amendment #%(id)s", id=amendment.id),
+            clause_key=amendment.clause_key,
+            amendment_id=amendment.id,
+        )
+        return apply_to_clause(
             change,
             workshop,
             latest,
-            amendment.clause_key,
-            changed,
+            revision,
             based_on=amendment.version_number,
-            editor=actor,
-            source=VersionSource.AMENDMENT,
-            note=note or _("Amendment #%(id)s", id=amendment.id),
-            amendment_id=amendment.id,
             on_saved=on_saved,
         )
 
@@ -339,7 +266,7 @@ def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendmen
     amendment = db.session.get(Amendment, amendment_id)
     if amendment is None:
         raise NotFound(_("This amendment does not exist."))
-    workshop = get_workshop_for_staff(actor, amendment.workshop_id, moderate=True)
+    workshop = workshop_for_staff(actor, amendment.workshop_id, moderate=True)
     with workshop_change(workshop.id) as change:
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
@@ -350,5 +277,5 @@ def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendmen
         audit.record(
             actor, workshop.id, AuditAction.AMENDMENT_REJECT, f"Rejected amendment {amendment.id}"
         )
-        emit_amendment(change, amendment)
+        events.amendment_changed(change, amendment)
     return amendment

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ..extensions import db
+from ..guards import workshop_for_staff
 from ..models import AuditAction, AuditEntry, User
-from .workshops import get_workshop_for_staff
 
 
 def record(actor: User, workshop_id: int, action: AuditAction, summary: str) -> None:
@@ -18,7 +18,7 @@ def record(actor: User, workshop_id: int, action: AuditAction, summary: str) -> 
 
 def list_entries(actor: User, workshop_id: int) -> list[AuditEntry]:
     """Newest first, for the workshop's facilitators and leadership."""
-    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    workshop_for_staff(actor, workshop_id, moderate=False)
     return list(
         db.session.scalars(
             sa.select(AuditEntry)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import clock, voting
+from .. import clock, events, voting
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
+from ..guards import workshop_for_staff
 from ..models import (
     AuditAction,
     DocumentVersion,
@@ -29,60 +29,16 @@ from ..models import (
     VersionSource,
     Workshop,
 )
-from ..payloads import iso
+from ..queries import clause_in, get_duel, latest_version, list_duels, version_numbered
 from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
-from . import audit, document, drafting
-from .workshops import get_workshop_for_staff
+from . import audit
+from .editing import apply_to_clause, checked_clause_body, with_span_replaced
+from .versions import Revision
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 5
 MIN_SECONDS, MAX_SECONDS = 15, 30 * 60
 MAX_WORDING = 1000
-
-
-def duel_payload(duel: Duel, now: dt.datetime | None = None) -> dict[str, Any]:
-    """A duel as every screen shows it: blind (the number of voters only) until decided."""
-    decided = duel.status == DuelStatus.DECIDED
-    return {
-        "id": duel.id,
-        "clause_key": duel.clause_key,
-        "version_number": duel.version_number,
-        "original": duel.original,
-        "method": duel.method,
-        "status": str(duel.status),
-        "ends_at": iso(duel.ends_at),
-        "server_now": iso(now or clock.now()),
-        "options": [
-            {
-                "id": option.id,
-                "text": option.text,
-                "diff": document.diff_payload(duel.original, option.text),
-            }
-            for option in duel.options
-        ],
-        "voters": len(duel.ballots),
-        "results": duel.result if decided else None,
-        "winner_id": duel.winner_id if decided else None,
-        "version_made": duel.version_made,
-    }
-
-
-def emit_duel(change: WorkshopChange, duel: Duel, *, new: bool = False) -> None:
-    change.emit("duel.started" if new else "duel.updated", {"duel": duel_payload(duel)})
-
-
-def list_duels(workshop_id: int) -> list[Duel]:
-    """Every duel of a workshop, oldest first (decided and cancelled ones stay on record)."""
-    return list(
-        db.session.scalars(sa.select(Duel).where(Duel.workshop_id == workshop_id).order_by(Duel.id))
-    )
-
-
-def get_duel(duel_id: int, workshop_id: int) -> Duel:
-    duel = db.session.get(Duel, duel_id)
-    if duel is None or duel.workshop_id != workshop_id:
-        raise NotFound(_("This duel does not exist."))
-    return duel
 
 
 def _clean_options(options: list[str]) -> list[str]:
@@ -124,7 +80,7 @@ def start_duel(
 ) -> Duel:
     """Put 2–5 wordings of a clause (or of the words ``start``–``end`` of the latest version,
     inside that clause) to a timed blind vote."""
-    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     try:
         method = voting.DuelMethod(method)
     except ValueError:
@@ -138,8 +94,8 @@ def start_duel(
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
-        latest = document.latest_version(workshop.id)
-        clause = drafting.clause_in(latest, clause_key) if latest else None
+        latest = latest_version(workshop.id)
+        clause = clause_in(latest, clause_key) if latest else None
         if latest is None or clause is None:
             raise NotFound(_("This clause is no longer in the draft."), field="clause")
         body_start, body_end = clause.span
@@ -148,8 +104,8 @@ def start_duel(
         if not (body_start <= start < end <= body_end):
             raise ValidationFailed(_("Choose words inside the clause for the duel."), field="span")
         for wording in wordings:  # the winner must leave the clause one clause
-            drafting.checked_clause_body(
-                clause.heading, drafting.with_span_replaced(latest, clause_key, start, end, wording)
+            checked_clause_body(
+                clause.heading, with_span_replaced(latest, clause_key, start, end, wording)
             )
         if any(
             d.status == DuelStatus.OPEN and d.clause_key == clause_key
@@ -175,7 +131,7 @@ def start_duel(
         audit.record(
             actor, workshop.id, AuditAction.DUEL_START, f"Duel {duel.id}: {len(wordings)} wordings"
         )
-        emit_duel(change, duel, new=True)
+        events.duel_changed(change, duel, new=True)
     return duel
 
 
@@ -203,17 +159,9 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
             duel.ballots.append(ballot)
         ballot.ranking = list(checked)
         db.session.flush()
-        emit_duel(change, duel)
+        events.duel_changed(change, duel)
         change.tell(actor.id, "duel.mine", {"duel_id": duel.id, "ranking": list(checked)})
     return {"duel_id": duel.id, "ranking": list(checked)}
-
-
-def my_duel_votes(participant: Participant) -> dict[str, list[int]]:
-    """A participant's own answers in duels, for their screen."""
-    rows = db.session.scalars(
-        sa.select(DuelBallot).where(DuelBallot.participant_id == participant.id)
-    )
-    return {str(b.duel_id): list(b.ranking) for b in rows}
 
 
 def tally(duel: Duel) -> tuple[int, dict[str, Any]]:
@@ -238,7 +186,7 @@ def _duel_for_staff(actor: User, duel_id: int) -> tuple[Duel, Workshop]:
     duel = db.session.get(Duel, duel_id)
     if duel is None:
         raise NotFound(_("This duel does not exist."))
-    return duel, get_workshop_for_staff(actor, duel.workshop_id, moderate=True)
+    return duel, workshop_for_staff(actor, duel.workshop_id, moderate=True)
 
 
 def _still_open(duel: Duel) -> None:
@@ -273,31 +221,28 @@ def close_duel(actor: User, duel_id: int) -> Duel:
                 # with no new version.
         db.session.flush()
         audit.record(actor, workshop.id, AuditAction.DUEL_CLOSE, f"Closed duel {duel.id}")
-        emit_duel(change, duel)
+        events.duel_changed(change, duel)
     return duel
 
 
 def _apply_winner(
     change: WorkshopChange, workshop: Workshop, duel: Duel, winner: DuelOption, actor: User
 ) -> DocumentVersion:
-    base = document.version_numbered(workshop.id, duel.version_number)
+    base = version_numbered(workshop.id, duel.version_number)
     assert base is not None
-    changed = drafting.with_span_replaced(base, duel.clause_key, duel.start, duel.end, winner.text)
-    latest = document.latest_version(workshop.id)
+    changed = with_span_replaced(base, duel.clause_key, duel.start, duel.end, winner.text)
+    latest = latest_version(workshop.id)
     assert latest is not None
     try:
-        return drafting.apply_to_clause(
-            change,
-            workshop,
-            latest,
-            duel.clause_key,
+        revision = Revision(
             changed,
-            based_on=duel.version_number,
-            editor=actor,
-            source=VersionSource.DUEL,
+            VersionSource.DUEL,
+            actor,
             note=_("Duel #%(id)s", id=duel.id),
+            clause_key=duel.clause_key,
             duel_id=duel.id,
         )
+        return apply_to_clause(change, workshop, latest, revision, based_on=duel.version_number)
     except Conflict:
         raise Conflict(
             _(
@@ -316,5 +261,5 @@ def cancel_duel(actor: User, duel_id: int) -> Duel:
         duel.decided_at = clock.now()
         db.session.flush()
         audit.record(actor, workshop.id, AuditAction.DUEL_CANCEL, f"Cancelled duel {duel.id}")
-        emit_duel(change, duel)
+        events.duel_changed(change, duel)
     return duel

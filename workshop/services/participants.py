@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from ..errors import NotFound, ValidationFailed
+from .. import events
+from ..errors import ValidationFailed
 from ..extensions import db
+from ..guards import workshop_for_staff
 from ..models import Connection, Participant, User, Workshop
-from ..payloads import participant_payload, presence_payload
-from ..realtime import WorkshopChange, workshop_change
-from .workshops import find_open_workshop, get_workshop, get_workshop_for_staff
+from ..queries import find_open_workshop, get_workshop, list_participants
+from ..realtime import workshop_change
 
 MAX_NAME_LENGTH = 60
 
@@ -40,21 +41,8 @@ def join_workshop(
         )
         db.session.add(participant)
         db.session.flush()
-        # Names go to staff only; participants see counts (presence.changed).
-        change.emit(
-            "participant.joined",
-            {"participant": participant_payload(participant)},
-            participants=False,
-        )
-        _emit_presence(change, workshop.id)
-    return participant
-
-
-def get_participant(participant_id: int, workshop_id: int) -> Participant:
-    """A participant of this workshop; refuses ids from any other workshop."""
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or participant.workshop_id != workshop_id:
-        raise NotFound(_("You have not joined this workshop."))
+        events.participant_joined(change, participant)
+        events.presence_changed(change, workshop.id)
     return participant
 
 
@@ -71,7 +59,7 @@ def connect(sid: str, workshop: Workshop, actor: Participant | User) -> None:
         )
         db.session.flush()
         if isinstance(actor, Participant):  # staff are not counted as present
-            _emit_presence(change, workshop.id)
+            events.presence_changed(change, workshop.id)
 
 
 def disconnect(sid: str) -> None:
@@ -85,11 +73,9 @@ def disconnect(sid: str) -> None:
         db.session.delete(connection)
         db.session.flush()
         if counted:
-            _emit_presence(change, connection.workshop_id)
+            events.presence_changed(change, connection.workshop_id)
         if was_editing:  # "X is editing this clause" goes when X's screen goes
-            from .drafting import emit_editors
-
-            emit_editors(change, get_workshop(connection.workshop_id))
+            events.editors_changed(change, get_workshop(connection.workshop_id))
 
 
 def clear_connections() -> int:
@@ -99,42 +85,7 @@ def clear_connections() -> int:
     return deleted
 
 
-def presence(workshop_id: int) -> dict[str, object]:
-    """Counts of people joined and online, by level (never names)."""
-    joined = (
-        db.session.scalar(
-            sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
-        )
-        or 0
-    )
-    online_rows = db.session.execute(
-        sa.select(Participant.level, sa.func.count(sa.distinct(Participant.id)))
-        .join(Connection, Connection.participant_id == Participant.id)
-        .where(Participant.workshop_id == workshop_id)
-        .group_by(Participant.level)
-    ).all()
-    by_level = {level: count for level, count in online_rows}
-    department_rows = db.session.execute(
-        sa.select(Participant.department, sa.func.count(sa.distinct(Participant.id)))
-        .join(Connection, Connection.participant_id == Participant.id)
-        .where(Participant.workshop_id == workshop_id, Participant.department != "")
-        .group_by(Participant.department)
-    ).all()
-    by_department = {department: count for department, count in department_rows}
-    return presence_payload(sum(by_level.values()), joined, by_level, by_department)
-
-
-def _emit_presence(change: WorkshopChange, workshop_id: int) -> None:
-    change.emit("presence.changed", {"presence": presence(workshop_id)})
-
-
-def list_participants(actor: User, workshop_id: int) -> list[Participant]:
+def who_took_part(actor: User, workshop_id: int) -> list[Participant]:
     """Everyone who joined, in the order they came: for the workshop's staff only."""
-    get_workshop_for_staff(actor, workshop_id, moderate=False)
-    return list(
-        db.session.scalars(
-            sa.select(Participant)
-            .where(Participant.workshop_id == workshop_id)
-            .order_by(Participant.joined_at, Participant.id)
-        )
-    )
+    workshop_for_staff(actor, workshop_id, moderate=False)
+    return list_participants(workshop_id)

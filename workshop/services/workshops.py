@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
-import secrets
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import permissions, voting
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from .. import events, permissions, voting
+from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
+from ..guards import workshop_for_staff
+from ..join_codes import generate_join_code
 from ..models import (
     DEFAULT_LEVELS,
     Anonymity,
     AuditAction,
     OrgValue,
-    Participant,
-    Phase,
     StaffRole,
     User,
     Workshop,
     WorkshopStaff,
-    utcnow,
 )
-from ..payloads import workshop_payload
 from ..realtime import workshop_change
 from ..text import normalise_text
+from . import audit
 from .accounts import normalise_email
 
-# No 0/O, 1/I/L: a code read aloud or off a projector is typed right first time.
-JOIN_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-JOIN_CODE_LENGTH = 8
 MAX_BRIEF_LENGTH = 20_000
 MAX_LIST_ITEMS = 30
 
@@ -51,21 +46,6 @@ class WorkshopSettings:
     words_per_clause: int | None = None
     words_total: int | None = None
     amendment_method: str = "consent"
-
-
-def generate_join_code() -> str:
-    """A short, unambiguous, unguessable code (31^8 ≈ 8.5e11 possibilities)."""
-    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
-
-
-def normalise_join_code(raw: str) -> str:
-    """Accept what people type: lower case, spaces, dashes."""
-    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
-
-
-def format_join_code(code: str) -> str:
-    """Shown as ABCD-EFGH so it can be read aloud in two halves."""
-    return f"{code[:4]}-{code[4:]}"
 
 
 def _clean_list(items: list[str], *, field: str, max_length: int) -> list[str]:
@@ -168,7 +148,7 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
 
 def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -> Workshop:
     """Change a workshop's settings; everyone's screen follows."""
-    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     settings = _validated(settings)
     with workshop_change(workshop.id) as change:
         workshop.title = settings.title
@@ -184,10 +164,8 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.anonymity = Anonymity(settings.anonymity)
         _replace_values(workshop, settings.values)
         db.session.flush()
-        change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
-        from .document import emit_wording  # the budget shown with the draft follows the settings
-
-        emit_wording(change, workshop)
+        events.workshop_updated(change, workshop)
+        events.wording_changed(change, workshop)  # the draft's budget follows the settings
     return workshop
 
 
@@ -205,7 +183,7 @@ def _replace_values(workshop: Workshop, names: list[str]) -> None:
 
 def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) -> WorkshopStaff:
     """Give an existing account a facilitator or leadership role in this workshop."""
-    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     try:
         role = StaffRole(role)
     except ValueError:
@@ -227,9 +205,7 @@ def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) 
 
 def hand_over(actor: User, workshop_id: int, email: str) -> Workshop:
     """Make another facilitator the lead (added as co-facilitator if needed)."""
-    from . import audit
-
-    workshop = get_workshop_for_staff(actor, workshop_id, moderate=True)
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     member = add_staff(actor, workshop.id, email, StaffRole.FACILITATOR)
     with workshop_change(workshop.id) as change:
         workshop.lead_user_id = member.user_id
@@ -240,77 +216,5 @@ def hand_over(actor: User, workshop_id: int, email: str) -> Workshop:
             AuditAction.WORKSHOP_HANDOVER,
             f"Handed over to {member.user.display_name}",
         )
-        change.emit("workshop.updated", {"workshop": workshop_payload(workshop)})
+        events.workshop_updated(change, workshop)
     return workshop
-
-
-def get_workshop(workshop_id: int) -> Workshop:
-    """The workshop, or NotFound."""
-    workshop = db.session.get(Workshop, workshop_id)
-    if workshop is None:
-        raise NotFound(_("This workshop does not exist."))
-    return workshop
-
-
-def get_workshop_for_staff(
-    actor: User | Participant | None, workshop_id: int, *, moderate: bool
-) -> Workshop:
-    """The workshop if the account may follow it (or moderate it, when asked)."""
-    workshop = get_workshop(workshop_id)
-    if permissions.is_participant_of(actor, workshop):
-        raise Forbidden(_("Only this workshop's facilitators can do that."))
-    if not permissions.can_follow(actor, workshop):
-        # Do not reveal that the workshop exists to people outside it.
-        raise NotFound(_("This workshop does not exist."))
-    if moderate and not permissions.can_moderate(actor, workshop):
-        raise Forbidden(_("Only this workshop's facilitators can do that."))
-    return workshop
-
-
-def list_workshops_for(actor: User) -> list[Workshop]:
-    """Workshops the account has a role in, newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Workshop)
-            .join(WorkshopStaff)
-            .where(WorkshopStaff.user_id == actor.id)
-            .order_by(Workshop.created_at.desc())
-        )
-    )
-
-
-def find_open_workshop(raw_code: str) -> Workshop:
-    """The workshop a join code opens, refusing unknown, expired and closed ones."""
-    code = normalise_join_code(raw_code)
-    if len(code) != JOIN_CODE_LENGTH:
-        raise NotFound(_("That join code is not right: it has 8 letters and digits."))
-    workshop = db.session.scalar(sa.select(Workshop).where(Workshop.join_code == code))
-    if workshop is None:
-        raise NotFound(_("No workshop has that join code. Check it with your facilitator."))
-    expires = workshop.join_code_expires_at
-    if workshop.phase == Phase.CLOSED or (expires is not None and expires <= utcnow()):
-        raise InvalidState(_("This workshop is closed to new participants."), code="join_closed")
-    return workshop
-
-
-def participant_count(workshop_id: int) -> int:
-    """How many people have joined (for dashboards)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
-        )
-        or 0
-    )
-
-
-def open_workshops(workshop_ids: list[int]) -> list[Workshop]:
-    """Of these workshops, the ones still running (for "continue where you were")."""
-    if not workshop_ids:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(Workshop)
-            .where(Workshop.id.in_(workshop_ids), Workshop.phase != Phase.CLOSED)
-            .order_by(Workshop.created_at.desc())
-        )
-    )

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from .. import audiences, queries
 from ..charts import heatmap_svg
 from ..errors import DomainError, NotAuthenticated
 from ..forms import JoinCodeForm, JoinForm, choices
@@ -15,9 +16,9 @@ from ..identity import (
     joined_workshop_ids,
     remember_participant,
 )
-from ..payloads import MIN_GROUP_SIZE
 from ..permissions import can_follow
-from ..services import participants, values, workshops
+from ..privacy import MIN_GROUP_SIZE
+from ..services import participants, values
 
 bp = Blueprint("participant", __name__)
 
@@ -28,12 +29,12 @@ def landing():  # noqa: ANN201
     form = JoinCodeForm()
     if form.validate_on_submit():
         try:
-            workshop = workshops.find_open_workshop(form.code.data)
+            workshop = queries.find_open_workshop(form.code.data)
         except DomainError as error:
             form.code.errors = [error.message]
         else:
             return redirect(url_for("participant.join", code=workshop.join_code))
-    ongoing = workshops.open_workshops(joined_workshop_ids())
+    ongoing = queries.open_workshops(joined_workshop_ids())
     return render_template(
         "participant/landing.html", form=form, staff=current_staff(), ongoing=ongoing
     )
@@ -42,7 +43,7 @@ def landing():  # noqa: ANN201
 @bp.route("/j/<code>", methods=["GET", "POST"])
 def join(code: str):  # noqa: ANN201
     """The join link (and QR code) lands here."""
-    workshop = workshops.find_open_workshop(code)
+    workshop = queries.find_open_workshop(code)
     if current_participant(workshop.id) is not None:
         return redirect(url_for("participant.room", workshop_id=workshop.id))
     form = JoinForm()
@@ -68,14 +69,14 @@ def join(code: str):  # noqa: ANN201
 @bp.get("/w/<int:workshop_id>")
 def room(workshop_id: int):  # noqa: ANN201
     """The live page a participant keeps open for the whole workshop."""
-    workshop = workshops.get_workshop(workshop_id)
+    workshop = queries.get_workshop(workshop_id)
     participant = current_participant(workshop.id)
     if participant is None:
         if can_follow(current_staff(), workshop):
             return redirect(url_for("staff.console", workshop_id=workshop.id))
         flash(_("Join the workshop first: ask your facilitator for the code or link."))
         return redirect(url_for("participant.landing"))
-    catalogue = values.grouped_catalogue(workshop, str(get_locale() or "en"))
+    catalogue = audiences.grouped_catalogue(workshop, str(get_locale() or "en"))
     return render_template(
         "participant/room.html", workshop=workshop, participant=participant, catalogue=catalogue
     )

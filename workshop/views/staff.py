@@ -21,8 +21,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from .. import payloads
+from .. import audiences, exports, provenance, queries
 from ..catalogue import load_catalogue
+from ..diffs import diff_texts
 from ..errors import Conflict, DomainError
 from ..forms import (
     CatalogueForm,
@@ -34,23 +35,15 @@ from ..forms import (
     WorkshopForm,
     lines,
 )
+from ..guards import workshop_for_staff
 from ..identity import current_staff
+from ..join_codes import format_join_code
 from ..models import DEFAULT_LEVELS, StaffRole, User, Workshop
 from ..permissions import can_create_workshop, can_moderate, staff_role
-from ..services import (
-    audit,
-    ballots,
-    document,
-    drafting,
-    exports,
-    proposals,
-    provenance,
-    rounds,
-    values,
-    wording,
-    workshops,
-)
-from ..services.workshops import WorkshopSettings, format_join_code
+from ..services import agenda, audit, editing, participants, values, versions, workshops
+from ..services.workshops import WorkshopSettings
+from ..tallies import round_results
+from ..vocabulary import highlight
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
 
@@ -77,8 +70,8 @@ def _template_helpers() -> dict[str, object]:
 @login_required
 def dashboard():  # noqa: ANN201
     me = _me()
-    mine = workshops.list_workshops_for(me)
-    counts = {w.id: workshops.participant_count(w.id) for w in mine}
+    mine = queries.list_workshops_for(me)
+    counts = {w.id: queries.participant_count(w.id) for w in mine}
     return render_template(
         "staff/dashboard.html", workshops=mine, counts=counts, can_create=can_create_workshop(me)
     )
@@ -128,7 +121,7 @@ def create():  # noqa: ANN201
 @login_required
 def edit(workshop_id: int):  # noqa: ANN201
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
+    workshop = workshop_for_staff(me, workshop_id, moderate=True)
     form = WorkshopForm(obj=workshop if request.method == "GET" else None)
     if request.method == "GET":
         form.values.data = "\n".join(v.name for v in workshop.values)
@@ -150,14 +143,14 @@ def edit(workshop_id: int):  # noqa: ANN201
 def console(workshop_id: int):  # noqa: ANN201
     """The facilitator's console, or leadership's read-only view of the same room."""
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
         "staff/console.html",
         workshop=workshop,
         join_url=join_url(workshop),
         moderator=can_moderate(me, workshop),
         staff_form=StaffForm(),
-        catalogue=values.grouped_catalogue(workshop, str(get_locale() or "en")),
+        catalogue=audiences.grouped_catalogue(workshop, str(get_locale() or "en")),
     )
 
 
@@ -184,7 +177,7 @@ def add_staff(workshop_id: int):  # noqa: ANN201
 @login_required
 def projector(workshop_id: int):  # noqa: ANN201
     """The room's big screen: code, QR, round, timer, counts and revealed results. No controls."""
-    workshop = workshops.get_workshop_for_staff(_me(), workshop_id, moderate=False)
+    workshop = workshop_for_staff(_me(), workshop_id, moderate=False)
     return render_template("staff/projector.html", workshop=workshop, join_url=join_url(workshop))
 
 
@@ -193,7 +186,7 @@ def projector(workshop_id: int):  # noqa: ANN201
 def audit_log(workshop_id: int):  # noqa: ANN201
     """Every facilitator action, newest first: for facilitators and leadership."""
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
         "staff/audit.html", workshop=workshop, entries=audit.list_entries(me, workshop.id)
     )
@@ -204,7 +197,7 @@ def audit_log(workshop_id: int):  # noqa: ANN201
 def values_catalogue(workshop_id: int):  # noqa: ANN201
     """Hide catalogue values that do not fit, and add the organisation's own words."""
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
+    workshop = workshop_for_staff(me, workshop_id, moderate=True)
     form = CatalogueForm()
     if form.validate_on_submit():
         try:
@@ -235,7 +228,7 @@ def values_catalogue(workshop_id: int):  # noqa: ANN201
 @login_required
 def qr_code(workshop_id: int):  # noqa: ANN201
     """The join link as a QR code, for the projector and for printing."""
-    workshop = workshops.get_workshop_for_staff(_me(), workshop_id, moderate=False)
+    workshop = workshop_for_staff(_me(), workshop_id, moderate=False)
     buffer = io.BytesIO()
     segno.make(join_url(workshop), error="m").save(
         buffer, kind="svg", scale=8, border=2, title=_("Join link QR code")
@@ -247,12 +240,12 @@ def qr_code(workshop_id: int):  # noqa: ANN201
 @login_required
 def participants_list(workshop_id: int):  # noqa: ANN201
     """Who took part: leadership and facilitators see names, levels and departments."""
-    from ..services.participants import list_participants
-
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
-        "staff/participants.html", workshop=workshop, people=list_participants(me, workshop.id)
+        "staff/participants.html",
+        workshop=workshop,
+        people=participants.who_took_part(me, workshop.id),
     )
 
 
@@ -261,8 +254,8 @@ def participants_list(workshop_id: int):  # noqa: ANN201
 def edit_document(workshop_id: int):  # noqa: ANN201
     """Edit the draft: every save is a new version; a stale save is handed back, not lost."""
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
-    latest = document.latest_version(workshop.id)
+    workshop = workshop_for_staff(me, workshop_id, moderate=True)
+    latest = queries.latest_version(workshop.id)
     form = DocumentForm()
     conflict: Conflict | None = None
     if request.method == "GET":
@@ -271,7 +264,7 @@ def edit_document(workshop_id: int):  # noqa: ANN201
     if form.validate_on_submit():
         based_on = int(form.based_on.data) if form.based_on.data else None
         try:
-            version = document.save_version(
+            version = versions.save_version(
                 me, workshop.id, form.body_md.data, based_on=based_on, note=form.note.data or ""
             )
         except Conflict as error:
@@ -290,24 +283,22 @@ def edit_document(workshop_id: int):  # noqa: ANN201
         latest=latest,
         form=form,
         conflict=conflict,
-        conflict_diff=document.diff_texts(
-            conflict.details["latest_body"], conflict.details["your_body"]
-        )
+        conflict_diff=diff_texts(conflict.details["latest_body"], conflict.details["your_body"])
         if conflict
         else None,
         ranked=ranked,
         draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
-        wording=document.document_payload(workshop, latest) if latest else None,
-        marked=wording.highlight(latest.body_md, wording.approved_and_vetoed(workshop.id))
+        wording=audiences.document_payload(workshop, latest) if latest else None,
+        marked=highlight(latest.body_md, queries.approved_and_vetoed(workshop.id))
         if latest
         else [],
         vocabulary_form=DraftFromProposalsForm(),
         template_form=TemplateForm(
-            headings="\n".join(h["heading"] for h in drafting.template_headings())
+            headings="\n".join(h["heading"] for h in editing.template_headings())
         ),
         paste_form=PasteForm(based_on=str(latest.number) if latest else ""),
-        clauses=payloads.clauses_payload(latest) if latest else [],
-        hints={h["heading"]: h["hint"] for h in drafting.template_headings()},
+        clauses=audiences.clauses_payload(latest) if latest else [],
+        hints={h["heading"]: h["hint"] for h in editing.template_headings()},
     )
 
 
@@ -321,7 +312,7 @@ def document_from_template(workshop_id: int):  # noqa: ANN201
         flash(_("Give the document at least one clause heading."), "error")
         return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
     try:
-        version = drafting.start_from_template(
+        version = editing.start_from_template(
             me, workshop_id, (form.headings.data or "").splitlines()
         )
     except DomainError as error:
@@ -342,7 +333,7 @@ def paste_document(workshop_id: int):  # noqa: ANN201
         return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
     based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
     try:
-        version = drafting.paste_document(me, workshop_id, form.text.data or "", based_on=based_on)
+        version = editing.paste_document(me, workshop_id, form.text.data or "", based_on=based_on)
     except DomainError as error:
         flash(error.message, "error")
     else:
@@ -350,7 +341,7 @@ def paste_document(workshop_id: int):  # noqa: ANN201
             _(
                 "Version %(number)s: the text is split into %(n)s clauses.",
                 number=version.number,
-                n=len(drafting.clauses_of(version)),
+                n=len(queries.clauses_of(version)),
             )
         )
     return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
@@ -361,15 +352,15 @@ def paste_document(workshop_id: int):  # noqa: ANN201
 def vocabulary_round(workshop_id: int):  # noqa: ANN201
     """Put the values the draft misses to the room as candidate words."""
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=True)
+    workshop = workshop_for_staff(me, workshop_id, moderate=True)
     if not DraftFromProposalsForm().validate_on_submit():
         abort(400)
     words = [{"word": word, "category": "what"} for word in request.form.getlist("words")]
     try:
-        rounds.add_round(
+        agenda.add_round(
             me,
             workshop.id,
-            rounds.RoundSettings(
+            agenda.RoundSettings(
                 kind="vocabulary",
                 prompt=_("Which of these words belong in our mission?"),
                 duration_seconds=5 * 60,
@@ -385,9 +376,9 @@ def vocabulary_round(workshop_id: int):  # noqa: ANN201
 
 def _ranked_proposals(workshop_id: int) -> list[tuple[object, str]]:
     """Visible proposals, best first by the latest vote whose results may be seen."""
-    visible = proposals.list_proposals(workshop_id, include_hidden=False)
-    vote_round = rounds.latest_vote_round(workshop_id)
-    results = ballots.results_payload(vote_round) if vote_round else None
+    visible = queries.list_proposals(workshop_id, include_hidden=False)
+    vote_round = queries.latest_vote_round(workshop_id)
+    results = round_results(vote_round) if vote_round else None
     if not results or "ranking" not in results:
         return [(p, "") for p in visible]
     place = {pid: index for index, pid in enumerate(results["ranking"])}
@@ -411,11 +402,11 @@ def draft_from_proposals(workshop_id: int):  # noqa: ANN201
     clause_key = request.form.get("clause_key", "")
     try:
         if clause_key.lstrip("-").isdigit():
-            version = drafting.fill_clause_from_proposals(
+            version = editing.fill_clause_from_proposals(
                 me, workshop_id, int(clause_key), chosen, note=form.note.data or ""
             )
         else:
-            version = document.start_draft_from_proposals(
+            version = versions.start_draft_from_proposals(
                 me, workshop_id, chosen, based_on=based_on, note=form.note.data or ""
             )
     except DomainError as error:
@@ -429,9 +420,9 @@ def draft_from_proposals(workshop_id: int):  # noqa: ANN201
 @login_required
 def history(workshop_id: int):  # noqa: ANN201
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
-        "staff/history.html", workshop=workshop, versions=document.list_versions(me, workshop.id)
+        "staff/history.html", workshop=workshop, versions=versions.list_versions(me, workshop.id)
     )
 
 
@@ -439,12 +430,12 @@ def history(workshop_id: int):  # noqa: ANN201
 @login_required
 def version(workshop_id: int, number: int):  # noqa: ANN201
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
-    latest = document.latest_version(workshop.id)
+    workshop = workshop_for_staff(me, workshop_id, moderate=False)
+    latest = queries.latest_version(workshop.id)
     return render_template(
         "staff/version.html",
         workshop=workshop,
-        version=document.get_version(me, workshop.id, number),
+        version=versions.get_version(me, workshop.id, number),
         latest=latest,
         moderator=can_moderate(me, workshop),
         leadership=staff_role(me, workshop) == StaffRole.LEADERSHIP,
@@ -458,7 +449,7 @@ def version(workshop_id: int, number: int):  # noqa: ANN201
 @login_required
 def diff(workshop_id: int):  # noqa: ANN201
     me = _me()
-    workshop = workshops.get_workshop_for_staff(me, workshop_id, moderate=False)
+    workshop = workshop_for_staff(me, workshop_id, moderate=False)
     old = request.args.get("from", type=int)
     new = request.args.get("to", type=int)
     if old is None or new is None:
@@ -466,10 +457,10 @@ def diff(workshop_id: int):  # noqa: ANN201
     return render_template(
         "staff/diff.html",
         workshop=workshop,
-        old=document.get_version(me, workshop.id, old),
-        new=document.get_version(me, workshop.id, new),
-        pieces=document.diff_versions(me, workshop.id, old, new),
-        versions=document.list_versions(me, workshop.id),
+        old=versions.get_version(me, workshop.id, old),
+        new=versions.get_version(me, workshop.id, new),
+        pieces=versions.diff_versions(me, workshop.id, old, new),
+        versions=versions.list_versions(me, workshop.id),
     )
 
 

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 
 from ..errors import DomainError
 from ..identity import current_staff
-from ..services import document
+from ..services import final, versions
 
 bp = Blueprint("versions", __name__, url_prefix="/workshops/<int:workshop_id>/document/versions")
 
@@ -40,7 +40,7 @@ def name(workshop_id: int, number: int):  # noqa: ANN201
     return _run(
         workshop_id,
         number,
-        lambda me: document.name_version(me, workshop_id, number, request.form.get("name", "")),
+        lambda me: versions.name_version(me, workshop_id, number, request.form.get("name", "")),
         _("The version is named."),
     )
 
@@ -52,7 +52,7 @@ def restore(workshop_id: int, number: int):  # noqa: ANN201
     return _run(
         workshop_id,
         number,
-        lambda me: document.restore_version(me, workshop_id, number, based_on=latest),
+        lambda me: versions.restore_version(me, workshop_id, number, based_on=latest),
         _("Restored as a new version."),
     )
 
@@ -63,7 +63,7 @@ def finalise(workshop_id: int, number: int):  # noqa: ANN201
     return _run(
         workshop_id,
         number,
-        lambda me: document.finalise_version(me, workshop_id, number),
+        lambda me: final.finalise_version(me, workshop_id, number),
         _("This version is locked as the final mission."),
     )
 
@@ -74,6 +74,6 @@ def sign_off(workshop_id: int, number: int):  # noqa: ANN201
     return _run(
         workshop_id,
         number,
-        lambda me: document.sign_off(me, workshop_id, number, request.form.get("comment", "")),
+        lambda me: final.sign_off(me, workshop_id, number, request.form.get("comment", "")),
         _("Thank you: your sign-off is recorded."),
     )

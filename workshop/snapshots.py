@@ -1,4 +1,4 @@
-"""The full state a live screen starts from: the snapshot."""
+"""The full state a live screen starts from: the snapshot, as each audience may see it."""
 
 from __future__ import annotations
 
@@ -7,23 +7,37 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import permissions
-from ..errors import NotFound
-from ..extensions import db
-from ..models import Participant, Round, User, Workshop
-from ..payloads import (
+from . import permissions
+from .audiences import (
+    amendment_payload,
+    duel_payload,
+    editors,
+    my_ballot,
+    my_clause_votes,
     participant_payload,
+    presence_payload,
     proposal_payload,
     round_payload,
     version_payload,
+    vote_state,
+    wording_payload,
     workshop_payload,
 )
-from . import ballots, drafting, duels
-from .amendments import amendment_payload, list_amendments, my_votes
-from .document import document_payload, latest_version
-from .participants import presence
-from .proposals import comments_of, list_proposals
-from .rounds import current_round, latest_vote_round, list_rounds
+from .errors import NotFound
+from .extensions import db
+from .models import Participant, User, Workshop
+from .queries import (
+    comments_of,
+    current_round,
+    latest_version,
+    latest_vote_round,
+    list_amendments,
+    list_duels,
+    list_proposals,
+    list_rounds,
+    my_amendment_votes,
+    my_duel_votes,
+)
 
 
 def build_snapshot(
@@ -54,42 +68,29 @@ def build_snapshot(
         "workshop": workshop_payload(workshop),
         "rounds": [round_payload(r) for r in list_rounds(workshop_id)],
         "current_round_id": running.id if running else None,
-        "vote": _vote_state(vote_round),
+        "vote": vote_state(vote_round),
         "proposals": [
             proposal_payload(
                 p, staff=is_staff, readout=workshop.readout_anonymous, comments=comments[p.id]
             )
             for p in proposals
         ],
-        "presence": presence(workshop_id),
+        "presence": presence_payload(workshop_id),
         "document": version_payload(latest) if latest else None,
-        "wording": {k: v for k, v in document_payload(workshop, latest).items() if k != "version"}
-        if latest
-        else None,
+        "wording": wording_payload(workshop, latest) if latest else None,
     }
-    snapshot["editors"] = drafting.editors(workshop, staff=is_staff)
-    snapshot["duels"] = [duels.duel_payload(d) for d in duels.list_duels(workshop_id)]
+    snapshot["editors"] = editors(workshop, staff=is_staff)
+    snapshot["duels"] = [duel_payload(d) for d in list_duels(workshop_id)]
     snapshot["amendments"] = [
         amendment_payload(a, staff=is_staff, readout=workshop.readout_anonymous)
         for a in list_amendments(workshop_id)
     ]
     if isinstance(viewer, Participant):
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
-        snapshot["me"] = ballots.my_ballot(viewer, vote_round, ballot_token)
-        snapshot["my_amendment_votes"] = my_votes(viewer)
-        snapshot["my_clause_votes"] = drafting.my_clause_votes(viewer)
-        snapshot["my_duel_votes"] = duels.my_duel_votes(viewer)
+        snapshot["me"] = my_ballot(viewer, vote_round, ballot_token)
+        snapshot["my_amendment_votes"] = my_amendment_votes(viewer)
+        snapshot["my_clause_votes"] = my_clause_votes(viewer, latest)
+        snapshot["my_duel_votes"] = my_duel_votes(viewer)
     else:
         snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}
     return snapshot
-
-
-def _vote_state(round_: Round | None) -> dict[str, Any] | None:
-    """The latest voting round's count of voters, and its results once they may be seen."""
-    if round_ is None:
-        return None
-    return {
-        "round_id": round_.id,
-        "voters": ballots.voter_count(round_.id),
-        "results": ballots.results_payload(round_),
-    }

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import clauses
-from ..errors import NotFound
-from ..extensions import db
-from ..models import DocumentVersion, Participant, Proposal, User, VersionSource
-from ..payloads import shows_authors
-from . import drafting
-from .document import sentences
-from .workshops import get_workshop_for_staff
+from . import clauses
+from .diffs import sentences
+from .errors import NotFound
+from .guards import workshop_for_staff
+from .models import DocumentVersion, Participant, Proposal, User, VersionSource
+from .privacy import shows_authors
+from .queries import clauses_of, history
 
 
 def person(participant: Participant) -> dict[str, str]:
@@ -40,17 +38,6 @@ def proposal_people(proposal: Proposal) -> list[dict[str, str]]:
         [proposal.author] if proposal.author else []
     )
     return [person(p) for p in people]
-
-
-def history(workshop_id: int, up_to: int) -> list[DocumentVersion]:
-    """Versions 1..up_to, oldest first."""
-    return list(
-        db.session.scalars(
-            sa.select(DocumentVersion)
-            .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.number <= up_to)
-            .order_by(DocumentVersion.number)
-        )
-    )
 
 
 def _said_in(proposal: Proposal, text: str) -> bool:
@@ -128,20 +115,20 @@ def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
     changes: dict[int, list[tuple[DocumentVersion, str]]] = {}
     before: dict[int, str] = {}
     for earlier in history(version.workshop_id, version.number):
-        for clause in drafting.clauses_of(earlier):
+        for clause in clauses_of(earlier):
             if clause.body and before.get(clause.key) != clause.body:
                 changes.setdefault(clause.key, []).append((earlier, clause.body))
             before[clause.key] = clause.body
     return [
         {
             "clause_key": clause.key,
-            "clause": drafting.label(clause),
+            "clause": clauses.label(clause),
             "body_md": clause.body,
             "contributions": [
                 contribution(v, within=body) for v, body in changes.get(clause.key, [])
             ],
         }
-        for clause in drafting.clauses_of(version)
+        for clause in clauses_of(version)
         if clause.body
     ]
 
@@ -150,7 +137,7 @@ def by_sentence(actor: User, workshop_id: int, number: int) -> list[dict[str, An
     """Where each sentence of a version came from: the version that brought it in, its source
     (proposals, an amendment, a duel, an edit, a restore) and the people behind it, with their
     levels and departments (where anonymity allows)."""
-    get_workshop_for_staff(actor, workshop_id, moderate=False)
+    workshop_for_staff(actor, workshop_id, moderate=False)
     versions = history(workshop_id, number)
     if not versions or versions[-1].number != number:
         raise NotFound(_("There is no version %(number)s of this document.", number=number))

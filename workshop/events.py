@@ -1,0 +1,212 @@
+"""The events a change publishes: one function per kind of news, deciding what each audience
+receives (through :mod:`audiences`) and queuing it on the change (see :mod:`realtime`).
+
+Services call these after they write; the events leave only once the change
+commits. Cross-feature follow-ups live here too (a revealed values round
+changes what the draft's coverage says; an agenda that no longer has a
+refine round open releases participants' "editing" marks), so that services
+never import each other to keep screens right.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from . import audiences, queries
+from .extensions import db
+from .models import (
+    Amendment,
+    Connection,
+    DocumentVersion,
+    Duel,
+    Participant,
+    Proposal,
+    ProposalStatus,
+    Round,
+    RoundKind,
+    Workshop,
+)
+from .realtime import WorkshopChange
+
+
+def workshop_updated(change: WorkshopChange, workshop: Workshop) -> None:
+    """The workshop's settings changed: every screen redraws its frame."""
+    change.emit("workshop.updated", {"workshop": audiences.workshop_payload(workshop)})
+
+
+def phase_changed(change: WorkshopChange, workshop: Workshop) -> None:
+    """The room moved to another phase."""
+    change.emit(
+        "phase.changed",
+        {
+            "phase": str(workshop.phase),
+            "phase_changed_at": audiences.iso(workshop.phase_changed_at),
+        },
+    )
+
+
+def agenda_changed(change: WorkshopChange, workshop_id: int) -> None:
+    """The agenda (or a round's state or timer) changed; when no refine round is open any
+    more, participants' "editing" marks go, since their saves would be refused now."""
+    rounds = queries.list_rounds(workshop_id)
+    change.emit("agenda.changed", {"rounds": [audiences.round_payload(r) for r in rounds]})
+    running = queries.current_round(workshop_id)
+    if (
+        running is not None
+        and running.kind == RoundKind.REFINE
+        and queries.is_open_for_input(running)
+    ):
+        return
+    released = db.session.execute(
+        sa.update(Connection)
+        .where(
+            Connection.workshop_id == workshop_id,
+            Connection.participant_id.is_not(None),
+            Connection.editing_clause_key.is_not(None),
+        )
+        .values(editing_clause_key=None, editing_since=None)
+    ).rowcount
+    if released:
+        editors_changed(change, queries.get_workshop(workshop_id))
+
+
+def round_updated(change: WorkshopChange, round_: Round) -> None:
+    """One round's settings or state changed."""
+    change.emit("round.updated", {"round": audiences.round_payload(round_)})
+
+
+def participant_joined(change: WorkshopChange, participant: Participant) -> None:
+    """Names go to staff only; participants see counts (presence.changed)."""
+    change.emit(
+        "participant.joined",
+        {"participant": audiences.participant_payload(participant)},
+        participants=False,
+    )
+
+
+def presence_changed(change: WorkshopChange, workshop_id: int) -> None:
+    """Who is here, as counts."""
+    change.emit("presence.changed", {"presence": audiences.presence_payload(workshop_id)})
+
+
+def proposal_changed(change: WorkshopChange, proposal: Proposal, *, new: bool = False) -> None:
+    """A card, for both audiences: staff see it in every state, participants only visible."""
+    workshop = queries.get_workshop(proposal.workshop_id)
+    comments = queries.comments_of([proposal.id])[proposal.id]
+    name = "proposal.submitted" if new else "proposal.updated"
+    staff = {"proposal": audiences.proposal_payload(proposal, staff=True, comments=comments)}
+    if proposal.status == ProposalStatus.VISIBLE:
+        public = audiences.proposal_payload(
+            proposal, staff=False, readout=workshop.readout_anonymous, comments=comments
+        )
+        change.emit(name, {"proposal": public}, staff_payload=staff)
+    elif new:
+        change.emit(name, {}, staff_payload=staff, participants=False)
+    else:
+        change.emit(
+            "proposal.removed",
+            {"proposal_id": proposal.id},
+            staff_payload=staff,
+            staff_name="proposal.updated",
+        )
+
+
+def results_changed(change: WorkshopChange, workshop_id: int) -> None:
+    """Moderation changes what is counted (hidden cards drop out, merged ones add up)."""
+    round_ = queries.latest_vote_round(workshop_id)
+    if round_ is not None:
+        vote_state(change, round_)
+
+
+def vote_state(change: WorkshopChange, round_: Round) -> None:
+    """A round's count of voters, and its results once they may be seen; a revealed values or
+    vocabulary round also changes what the draft says about values."""
+    state = audiences.vote_state(round_)
+    assert state is not None
+    payload = {"round_id": state["round_id"], "voters": state["voters"]}
+    if state["results"] is not None:
+        payload["results"] = state["results"]
+    change.emit("round.tallied", payload)
+    if state["results"] is not None and round_.kind in (RoundKind.VALUES, RoundKind.VOCABULARY):
+        wording_changed(change, queries.get_workshop(round_.workshop_id))
+
+
+def wording_changed(change: WorkshopChange, workshop: Workshop) -> None:
+    """What the draft says changed without a new version: coverage and marked words (a tag,
+    a revealed values or vocabulary round) or its length budget (the settings)."""
+    latest = queries.latest_version(workshop.id)
+    if latest is not None:
+        change.emit("document.wording", audiences.wording_payload(workshop, latest))
+
+
+def document_saved(change: WorkshopChange, workshop: Workshop, version: DocumentVersion) -> None:
+    """A version as screens show the draft (also when its name or state changed)."""
+    change.emit("document.saved", audiences.document_payload(workshop, version))
+
+
+def latest_document(change: WorkshopChange, workshop: Workshop) -> None:
+    """Screens show the latest version; send it again when its name or state changed."""
+    latest = queries.latest_version(workshop.id)
+    if latest is not None:
+        document_saved(change, workshop, latest)
+
+
+def stale_clause_votes(
+    change: WorkshopChange,
+    workshop: Workshop,
+    version: DocumentVersion,
+    *,
+    previous: DocumentVersion | None,
+) -> None:
+    """After a new version: everyone whose clause vote it made stale sees the difference and
+    is asked to confirm again (their own screens only; clauses this version left alone are
+    not news)."""
+    current = {c.key: c for c in queries.clauses_of(version)}
+    before = {c.key: c.markdown for c in queries.clauses_of(previous)} if previous else {}
+    changed = {key for key, clause in current.items() if before.get(key) != clause.markdown}
+    for vote in queries.clause_votes(workshop.id):
+        clause = current.get(vote.clause_key)
+        if vote.clause_key not in changed or clause is None or vote.voted_text == clause.markdown:
+            continue
+        change.tell(
+            vote.participant_id,
+            "clause.mine",
+            {"clause_key": vote.clause_key, "vote": audiences.my_clause_vote(vote, clause)},
+        )
+
+
+def clause_consent(
+    change: WorkshopChange, workshop: Workshop, version: DocumentVersion, clause_key: int
+) -> None:
+    """One clause's consent counts."""
+    counts = audiences.consent_counts(workshop.id, version, only=clause_key)[clause_key]
+    change.emit("clause.consent", {"clause_key": clause_key, "consent": counts})
+
+
+def editors_changed(change: WorkshopChange, workshop: Workshop) -> None:
+    """Who is editing which clause; participants see names only where anonymity allows."""
+    rows = queries.editing_rows(workshop.id)
+    change.emit(
+        "clause.editing",
+        {"editors": audiences.editors(workshop, staff=False, rows=rows)},
+        staff_payload={"editors": audiences.editors(workshop, staff=True, rows=rows)},
+    )
+
+
+def amendment_changed(change: WorkshopChange, amendment: Amendment, *, new: bool = False) -> None:
+    """An amendment for both audiences (staff see authors where peers may not)."""
+    workshop = queries.get_workshop(amendment.workshop_id)
+    change.emit(
+        "amendment.proposed" if new else "amendment.updated",
+        {
+            "amendment": audiences.amendment_payload(
+                amendment, staff=False, readout=workshop.readout_anonymous
+            )
+        },
+        staff_payload={"amendment": audiences.amendment_payload(amendment, staff=True)},
+    )
+
+
+def duel_changed(change: WorkshopChange, duel: Duel, *, new: bool = False) -> None:
+    """A duel, blind until decided."""
+    change.emit("duel.started" if new else "duel.updated", {"duel": audiences.duel_payload(duel)})

@@ -1,0 +1,130 @@
+"""DOCX: a Word document with the same parts as the printable page."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from ..models import Workshop
+from .html_to_docx import HtmlToDocx
+
+
+def render_docx(context: dict[str, Any]) -> bytes:
+    """A Word document with the same parts as the printable page."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt, RGBColor
+
+    workshop: Workshop = context["workshop"]
+    document = docx.Document()
+    properties = document.core_properties
+    properties.title = context["title"]
+    properties.author = properties.last_modified_by = workshop.organisation
+    properties.comments = ""
+    normal = document.styles["Normal"]
+    normal.font.name = "Georgia"
+    normal.font.size = Pt(11)
+    mission = document.styles.add_style("Mission", WD_STYLE_TYPE.PARAGRAPH)
+    mission.base_style = normal
+    mission.font.size = Pt(14)
+    mission.paragraph_format.left_indent = Cm(0.8)
+    mission.paragraph_format.space_after = Pt(10)
+    grey = RGBColor(0x55, 0x55, 0x55)
+
+    def meta(text: str) -> None:
+        run = document.add_paragraph().add_run(text)
+        run.italic = True
+        run.font.color.rgb = grey
+        run.font.size = Pt(9)
+
+    document.add_heading(context["title"], level=0)
+    meta(context["meta"])
+    for line in filter(None, [context["status"], *context["signoffs"]]):
+        document.add_paragraph().add_run(line).bold = True
+    HtmlToDocx(document, paragraph_style="Mission").feed(context["body_html"])
+
+    if context["origins"]:
+        document.add_heading(_("Where the words came from"), level=1)
+        for origin in context["origins"]:
+            document.add_heading(origin["clause"], level=2)
+            if not origin["items"]:
+                meta(_("No recorded source."))
+            for item in origin["items"]:
+                paragraph = document.add_paragraph(style="List Bullet")
+                paragraph.add_run(item["label"]).bold = True
+                if item["body_md"]:
+                    paragraph.add_run(": ")
+                    HtmlToDocx(document, single=True, into=paragraph).feed(item["body_html"])
+                if item["authors"]:
+                    credit = "; ".join(
+                        ", ".join(x for x in (a["name"], a["level"], a["department"]) if x)
+                        for a in item["authors"]
+                    )
+                    paragraph.add_run(f" ({credit})").font.color.rgb = grey
+
+    for appendix in context["values_appendix"]:
+        results = appendix["results"]
+        heading = _("Appendix: our values")
+        if appendix["prompt"]:
+            heading += " · " + appendix["prompt"]
+        document.add_heading(heading, level=1).paragraph_format.page_break_before = True
+        pct = round((results["alignment"]["workshop"] or 0) * 100)
+        paragraph = document.add_paragraph()
+        paragraph.add_run(_("Alignment: %(pct)s%%", pct=pct)).bold = True
+        paragraph.add_run(" · " + ngettext("%(num)s person", "%(num)s people", results["ballots"]))
+        columns = results["columns"]
+        table = document.add_table(rows=1, cols=len(columns) + 1)
+        table.style = "Table Grid"
+        header = table.rows[0].cells
+        header[0].text = _("Personal value")
+        for cell, column in zip(header[1:], columns, strict=True):
+            cell.text = column["name"]
+        for cell in header:
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+        for row in results["rows"]:
+            cells = table.add_row().cells
+            cells[0].text = row["value"]
+            for cell, column in zip(cells[1:], columns, strict=True):
+                cell.text = str(row["counts"].get(column["id"], 0))
+                cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if results["not_represented"]:
+            document.add_heading(_("Most often not represented"), level=2)
+            for item in results["not_represented"]:
+                document.add_paragraph(f"{item['value']} ({item['count']})", "List Bullet")
+        if results["stated_not_lived"]:
+            document.add_heading(_("Stated, not lived (average rating, lowest first)"), level=2)
+            for item in results["stated_not_lived"]:
+                document.add_paragraph(
+                    f"{item['org_value']}: {item['mean']} ({item['count']})", "List Bullet"
+                )
+        meta(
+            _(
+                "Breakdowns by level or department are never shown for a group smaller "
+                "than %(n)s people.",
+                n=results["min_group_size"],
+            )
+        )
+
+    _page_numbers(document)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _page_numbers(document: Any) -> None:
+    """A centred page number in every page's footer (a Word PAGE field)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for section in document.sections:
+        paragraph = section.footer.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        field = OxmlElement("w:fldSimple")
+        field.set(qn("w:instr"), "PAGE")
+        paragraph._p.append(field)

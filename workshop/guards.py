@@ -1,0 +1,40 @@
+"""Who is asking, checked: the refusals every operation shares.
+
+Each guard finds what an operation acts on and refuses, with the domain's
+own errors, when the actor may not: a workshop is "not found" to people
+outside it (its existence is not revealed), "forbidden" to people inside it
+without the role.
+"""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from . import permissions
+from .errors import Forbidden, NotFound
+from .models import Participant, User, Workshop
+from .queries import get_workshop
+
+
+def workshop_for_staff(
+    actor: User | Participant | None, workshop_id: int, *, moderate: bool
+) -> Workshop:
+    """The workshop if the account may follow it (or moderate it, when asked)."""
+    workshop = get_workshop(workshop_id)
+    if permissions.is_participant_of(actor, workshop):
+        raise Forbidden(_("Only this workshop's facilitators can do that."))
+    if not permissions.can_follow(actor, workshop):
+        raise NotFound(_("This workshop does not exist."))
+    if moderate and not permissions.can_moderate(actor, workshop):
+        raise Forbidden(_("Only this workshop's facilitators can do that."))
+    return workshop
+
+
+def workshop_for_participant(actor: User | Participant | None, workshop_id: int) -> Workshop:
+    """The workshop if the actor is one of its participants."""
+    workshop = get_workshop(workshop_id)
+    if not permissions.is_participant_of(actor, workshop):
+        if permissions.can_follow(actor, workshop):
+            raise Forbidden(_("Staff accounts follow the room; participants take part."))
+        raise NotFound(_("This workshop does not exist."))
+    return workshop

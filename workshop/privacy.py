@@ -1,0 +1,62 @@
+"""The privacy rules, in one place: who may see who wrote something, when results may be
+seen, and how small a group may be shown on its own.
+
+Every channel (socket events, snapshots, pages, pictures and every export format) asks
+these functions; none of them decides on its own. They are pure: plain objects in,
+a decision out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+from .models import Anonymity, Round, Workshop
+
+# Results and counts are never broken down for a group smaller than this, anywhere.
+MIN_GROUP_SIZE = 5
+
+
+def effective_anonymity(workshop: Workshop, round_: Round | None) -> Anonymity:
+    """A round's own setting wins over the workshop's."""
+    if round_ is not None and round_.anonymity is not None:
+        return round_.anonymity
+    return workshop.anonymity
+
+
+def shows_authors(anonymity: Anonymity, *, staff: bool, readout: bool) -> bool:
+    """May this audience see who wrote something?
+
+    Fully anonymous: nobody (nothing is stored to show). Anonymous to peers: staff only.
+    Named: everyone, except during an anonymous read-out, when only staff do.
+    """
+    if anonymity == Anonymity.FULL:
+        return False
+    if staff:
+        return True
+    return anonymity == Anonymity.NAMED and not readout
+
+
+def results_visible(round_: Round) -> bool:
+    """Blind rounds show nothing, to anyone, before the reveal; live rounds always."""
+    return not round_.blind or round_.revealed_at is not None
+
+
+def suppress_small_groups(sizes: Mapping[str, int]) -> dict[str, bool]:
+    """Which groups may be shown: none under the threshold, and never exactly one hidden.
+
+    With one group hidden, the total minus the shown groups would give it
+    away; so the smallest shown group is hidden with it.
+    """
+    shown = {group: size >= MIN_GROUP_SIZE for group, size in sorted(sizes.items())}
+    hidden = [group for group, show in shown.items() if not show]
+    if len(hidden) == 1:
+        visible = sorted((size, group) for group, size in sizes.items() if shown[group])
+        if visible:
+            shown[visible[0][1]] = False
+    return shown
+
+
+def hash_token(token: str) -> str:
+    """Only a hash of an anonymous voter's token is stored: the browser keeps the token."""
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,507 @@
+"""Reading the workshop's state: the lookups every operation, page and snapshot shares.
+
+Nothing here writes, checks who is asking or decides what anyone may see (that is
+:mod:`guards`, :mod:`permissions` and :mod:`audiences`); these functions only find
+things, so that the services above them need not import each other to read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from . import clauses, clock
+from .alignment import Submission, submissions
+from .catalogue import value_names
+from .coverage import widely_shared as shared_among
+from .errors import InvalidState, NotFound
+from .extensions import db
+from .join_codes import JOIN_CODE_LENGTH, normalise_join_code
+from .models import (
+    BALLOT_KINDS,
+    Amendment,
+    AmendmentVote,
+    Anonymity,
+    Ballot,
+    BallotReceipt,
+    ClauseVote,
+    Comment,
+    Connection,
+    DocumentVersion,
+    Duel,
+    DuelBallot,
+    Participant,
+    Phase,
+    Proposal,
+    ProposalStatus,
+    Round,
+    RoundKind,
+    RoundStatus,
+    User,
+    ValueTag,
+    Workshop,
+    WorkshopStaff,
+    utcnow,
+)
+from .privacy import effective_anonymity, hash_token, results_visible
+from .vocabulary import vocabulary_results
+
+# ---- workshops and people ------------------------------------------------------------
+
+
+def get_workshop(workshop_id: int) -> Workshop:
+    """The workshop, or NotFound."""
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound(_("This workshop does not exist."))
+    return workshop
+
+
+def list_workshops_for(actor: User) -> list[Workshop]:
+    """Workshops the account has a role in, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Workshop)
+            .join(WorkshopStaff)
+            .where(WorkshopStaff.user_id == actor.id)
+            .order_by(Workshop.created_at.desc())
+        )
+    )
+
+
+def find_open_workshop(raw_code: str) -> Workshop:
+    """The workshop a join code opens, refusing unknown, expired and closed ones."""
+    code = normalise_join_code(raw_code)
+    if len(code) != JOIN_CODE_LENGTH:
+        raise NotFound(_("That join code is not right: it has 8 letters and digits."))
+    workshop = db.session.scalar(sa.select(Workshop).where(Workshop.join_code == code))
+    if workshop is None:
+        raise NotFound(_("No workshop has that join code. Check it with your facilitator."))
+    expires = workshop.join_code_expires_at
+    if workshop.phase == Phase.CLOSED or (expires is not None and expires <= utcnow()):
+        raise InvalidState(_("This workshop is closed to new participants."), code="join_closed")
+    return workshop
+
+
+def participant_count(workshop_id: int) -> int:
+    """How many people have joined (for dashboards)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
+        )
+        or 0
+    )
+
+
+def open_workshops(workshop_ids: list[int]) -> list[Workshop]:
+    """Of these workshops, the ones still running (for "continue where you were")."""
+    if not workshop_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Workshop)
+            .where(Workshop.id.in_(workshop_ids), Workshop.phase != Phase.CLOSED)
+            .order_by(Workshop.created_at.desc())
+        )
+    )
+
+
+def get_participant(participant_id: int, workshop_id: int) -> Participant:
+    """A participant of this workshop; refuses ids from any other workshop."""
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.workshop_id != workshop_id:
+        raise NotFound(_("You have not joined this workshop."))
+    return participant
+
+
+def list_participants(workshop_id: int) -> list[Participant]:
+    """Everyone who joined, in the order they came."""
+    return list(
+        db.session.scalars(
+            sa.select(Participant)
+            .where(Participant.workshop_id == workshop_id)
+            .order_by(Participant.joined_at, Participant.id)
+        )
+    )
+
+
+def presence_counts(workshop_id: int) -> dict[str, Any]:
+    """How many people joined and how many are online, by level and department."""
+    joined = (
+        db.session.scalar(
+            sa.select(sa.func.count(Participant.id)).where(Participant.workshop_id == workshop_id)
+        )
+        or 0
+    )
+    online = (
+        sa.select(Participant.id, Participant.level, Participant.department)
+        .join(Connection, Connection.participant_id == Participant.id)
+        .where(Participant.workshop_id == workshop_id)
+        .distinct()
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(online.c.level, online.c.department, sa.func.count()).group_by(
+            online.c.level, online.c.department
+        )
+    ).all()
+    by_level: dict[str, int] = {}
+    by_department: dict[str, int] = {}
+    for level, department, count in rows:
+        by_level[level] = by_level.get(level, 0) + count
+        if department:
+            by_department[department] = by_department.get(department, 0) + count
+    return {
+        "online": sum(by_level.values()),
+        "joined": joined,
+        "by_level": by_level,
+        "by_department": by_department,
+    }
+
+
+def editing_rows(workshop_id: int) -> list[Any]:
+    """Who has which clause open: (clause key, participant's name, staff name), oldest first."""
+    return list(
+        db.session.execute(
+            sa.select(Connection.editing_clause_key, Participant.display_name, User.display_name)
+            .outerjoin(Participant, Participant.id == Connection.participant_id)
+            .outerjoin(User, User.id == Connection.user_id)
+            .where(
+                Connection.workshop_id == workshop_id, Connection.editing_clause_key.is_not(None)
+            )
+            .order_by(Connection.editing_since, Connection.sid)
+        ).all()
+    )
+
+
+# ---- rounds --------------------------------------------------------------------------
+
+
+def list_rounds(workshop_id: int) -> list[Round]:
+    """The agenda in order."""
+    return list(
+        db.session.scalars(
+            sa.select(Round).where(Round.workshop_id == workshop_id).order_by(Round.position)
+        )
+    )
+
+
+def get_round(round_id: int, workshop_id: int) -> Round:
+    """A round of this workshop; one of another workshop does not exist here."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or round_.workshop_id != workshop_id:
+        raise NotFound(_("This round does not exist."))
+    return round_
+
+
+def current_round(workshop_id: int) -> Round | None:
+    """The running or paused round, which every screen follows."""
+    return db.session.scalar(
+        sa.select(Round).where(
+            Round.workshop_id == workshop_id,
+            Round.status.in_([RoundStatus.RUNNING, RoundStatus.PAUSED]),
+        )
+    )
+
+
+def latest_vote_round(workshop_id: int) -> Round | None:
+    """The round with ballots most recently started (its results stay on screen after it
+    ends)."""
+    return db.session.scalar(
+        sa.select(Round)
+        .where(
+            Round.workshop_id == workshop_id,
+            Round.kind.in_(BALLOT_KINDS),
+            Round.started_at.is_not(None),
+        )
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+
+
+def is_open_for_input(round_: Round | None, now: dt.datetime | None = None) -> bool:
+    """Running, and its time (if it has a timer) not yet up."""
+    if round_ is None or round_.status != RoundStatus.RUNNING:
+        return False
+    return round_.ends_at is None or (now or clock.now()) < round_.ends_at
+
+
+def closed_for_input(round_: Round | None, *, code: str) -> InvalidState:
+    """The refusal that says why input is closed right now."""
+    if round_ is not None and round_.status == RoundStatus.PAUSED:
+        return InvalidState(_("The facilitator paused this round."), code=code)
+    if round_ is not None and round_.status == RoundStatus.RUNNING:
+        return InvalidState(_("Time is up for this round."), code=code)
+    return InvalidState(_("This round is not open right now."), code=code)
+
+
+# ---- proposals and comments ----------------------------------------------------------
+
+
+def get_proposal(proposal_id: int, workshop_id: int) -> Proposal:
+    """A proposal of this workshop; one of another workshop does not exist here."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.workshop_id != workshop_id:
+        raise NotFound(_("This proposal does not exist."))
+    return proposal
+
+
+def list_proposals(workshop_id: int, *, include_hidden: bool) -> list[Proposal]:
+    """Proposals in the order they came in; with ``include_hidden``, also pending, hidden
+    and merged ones."""
+    query = sa.select(Proposal).where(Proposal.workshop_id == workshop_id)
+    if not include_hidden:
+        query = query.where(Proposal.status == ProposalStatus.VISIBLE)
+    return list(db.session.scalars(query.order_by(Proposal.created_at, Proposal.id)))
+
+
+def candidates(workshop_id: int) -> list[Proposal]:
+    """What a voting round votes on: every visible proposal, pinned first."""
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .where(Proposal.workshop_id == workshop_id, Proposal.status == ProposalStatus.VISIBLE)
+            .order_by(Proposal.pinned.desc(), Proposal.id)
+        )
+    )
+
+
+def comments_of(proposal_ids: list[int]) -> dict[int, list[Comment]]:
+    """Comments per proposal, oldest first."""
+    grouped: dict[int, list[Comment]] = {pid: [] for pid in proposal_ids}
+    if proposal_ids:
+        for comment in db.session.scalars(
+            sa.select(Comment).where(Comment.proposal_id.in_(proposal_ids)).order_by(Comment.id)
+        ):
+            grouped[comment.proposal_id].append(comment)
+    return grouped
+
+
+def get_comment(comment_id: int, workshop_id: int) -> Comment:
+    """A comment of this workshop; one of another workshop does not exist here."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.workshop_id != workshop_id:
+        raise NotFound(_("This comment does not exist."))
+    return comment
+
+
+def get_tag(tag_id: int, workshop_id: int) -> ValueTag:
+    """A value tag on a proposal or amendment of this workshop."""
+    tag = db.session.get(ValueTag, tag_id)
+    if tag is None or tagged_item(tag).workshop_id != workshop_id:
+        raise NotFound(_("This tag does not exist."))
+    return tag
+
+
+def tagged_item(tag: ValueTag) -> Proposal | Amendment:
+    """The proposal or amendment a tag belongs to."""
+    item = (
+        db.session.get(Proposal, tag.proposal_id)
+        if tag.proposal_id is not None
+        else db.session.get(Amendment, tag.amendment_id)
+    )
+    assert item is not None, "a tag belongs to exactly one item (a CHECK constraint)"
+    return item
+
+
+# ---- ballots -------------------------------------------------------------------------
+
+
+def round_ballots(round_id: int) -> list[Ballot]:
+    """Every current ballot of a round."""
+    return list(db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_id)))
+
+
+def find_ballot(round_: Round, participant: Participant, token: str | None) -> Ballot | None:
+    """A person's current ballot in a round: by their browser's token in a fully anonymous
+    round (nothing else links it to them), by who they are otherwise."""
+    if effective_anonymity(get_workshop(round_.workshop_id), round_) == Anonymity.FULL:
+        if not token:
+            return None
+        return db.session.scalar(
+            sa.select(Ballot).where(
+                Ballot.round_id == round_.id, Ballot.token_hash == hash_token(token)
+            )
+        )
+    return db.session.scalar(
+        sa.select(Ballot).where(
+            Ballot.round_id == round_.id, Ballot.participant_id == participant.id
+        )
+    )
+
+
+def has_voted(round_: Round, participant: Participant) -> bool:
+    """Whether this person has a ballot in the round (known in every anonymity mode)."""
+    return db.session.get(BallotReceipt, (round_.id, participant.id)) is not None
+
+
+def voter_count(round_id: int) -> int:
+    """How many people voted: shown live, never what they voted."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(BallotReceipt)
+            .where(BallotReceipt.round_id == round_id)
+        )
+        or 0
+    )
+
+
+def values_submissions(round_: Round) -> list[Submission]:
+    """A values round's submissions, with the groups they may be counted in."""
+    return submissions(round_ballots(round_.id))
+
+
+def widely_shared(workshop: Workshop) -> list[dict[str, Any]]:
+    """The values picked by a quarter of the people in the latest values round, once its
+    results may be seen."""
+    for round_ in reversed(list_rounds(workshop.id)):
+        if round_.kind != RoundKind.VALUES or round_.started_at is None:
+            continue
+        if not results_visible(round_):
+            return []
+        return shared_among(values_submissions(round_), value_names(workshop))
+    return []
+
+
+def approved_and_vetoed(workshop_id: int) -> dict[str, list[str]]:
+    """The words the room approved and vetoed in its vocabulary rounds (latest result wins)."""
+    status: dict[str, str] = {}
+    for round_ in list_rounds(workshop_id):
+        if round_.kind != RoundKind.VOCABULARY or not results_visible(round_):
+            continue
+        stored = [ballot.data for ballot in round_ballots(round_.id)]
+        for item in vocabulary_results(round_.words, stored)["items"]:
+            status[item["word"]] = item["status"]
+    return {
+        "approved": sorted(w for w, s in status.items() if s == "approved"),
+        "vetoed": sorted(w for w, s in status.items() if s == "vetoed"),
+    }
+
+
+# ---- the document --------------------------------------------------------------------
+
+
+def latest_version(workshop_id: int) -> DocumentVersion | None:
+    """The current version of the document, if a draft has been started."""
+    return db.session.scalar(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.workshop_id == workshop_id)
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+
+
+def version_numbered(workshop_id: int, number: int) -> DocumentVersion | None:
+    """Version ``number`` of a workshop's document, if there is one."""
+    return db.session.scalar(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.workshop_id == workshop_id, DocumentVersion.number == number
+        )
+    )
+
+
+def history(workshop_id: int, up_to: int | None = None) -> list[DocumentVersion]:
+    """Versions 1..up_to (all of them by default), oldest first."""
+    query = sa.select(DocumentVersion).where(DocumentVersion.workshop_id == workshop_id)
+    if up_to is not None:
+        query = query.where(DocumentVersion.number <= up_to)
+    return list(db.session.scalars(query.order_by(DocumentVersion.number)))
+
+
+def clauses_of(version: DocumentVersion) -> list[clauses.Clause]:
+    """A version's clauses, with their keys."""
+    return clauses.with_keys(version.body_md, version.clause_keys)
+
+
+def clause_in(version: DocumentVersion, clause_key: int) -> clauses.Clause | None:
+    """One clause of a version, if the version has it."""
+    return next((c for c in clauses_of(version) if c.key == clause_key), None)
+
+
+def clause_votes(workshop_id: int, clause_key: int | None = None) -> list[ClauseVote]:
+    """People's consent answers on the clauses of a workshop (or of one clause)."""
+    query = sa.select(ClauseVote).where(ClauseVote.workshop_id == workshop_id)
+    if clause_key is not None:
+        query = query.where(ClauseVote.clause_key == clause_key)
+    return list(db.session.scalars(query))
+
+
+def participant_clause_votes(participant: Participant) -> list[ClauseVote]:
+    """One person's consent answers, on every clause."""
+    return list(
+        db.session.scalars(
+            sa.select(ClauseVote).where(
+                ClauseVote.workshop_id == participant.workshop_id,
+                ClauseVote.participant_id == participant.id,
+            )
+        )
+    )
+
+
+def open_clause_objections(workshop_id: int) -> int:
+    """Objections to clauses still in the draft. A stale objection stays open until its
+    author answers again on the new words: changing a clause does not silence anyone."""
+    latest = latest_version(workshop_id)
+    if latest is None:
+        return 0
+    keys = {c.key for c in clauses_of(latest)}
+    return sum(
+        1 for v in clause_votes(workshop_id) if v.clause_key in keys and v.choice == "object"
+    )
+
+
+# ---- amendments and duels ------------------------------------------------------------
+
+
+def list_amendments(workshop_id: int) -> list[Amendment]:
+    """Every amendment of a workshop, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Amendment).where(Amendment.workshop_id == workshop_id).order_by(Amendment.id)
+        )
+    )
+
+
+def get_amendment(amendment_id: int, workshop_id: int) -> Amendment:
+    """An amendment of this workshop; one of another workshop does not exist here."""
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None or amendment.workshop_id != workshop_id:
+        raise NotFound(_("This amendment does not exist."))
+    return amendment
+
+
+def my_amendment_votes(participant: Participant) -> dict[str, str]:
+    """A participant's own answers on amendments, for their screen."""
+    rows = db.session.execute(
+        sa.select(AmendmentVote.amendment_id, AmendmentVote.choice).where(
+            AmendmentVote.participant_id == participant.id
+        )
+    ).all()
+    return {str(amendment_id): str(choice) for amendment_id, choice in rows}
+
+
+def list_duels(workshop_id: int) -> list[Duel]:
+    """Every duel of a workshop, oldest first (decided and cancelled ones stay on record)."""
+    return list(
+        db.session.scalars(sa.select(Duel).where(Duel.workshop_id == workshop_id).order_by(Duel.id))
+    )
+
+
+def get_duel(duel_id: int, workshop_id: int) -> Duel:
+    """A duel of this workshop; one of another workshop does not exist here."""
+    duel = db.session.get(Duel, duel_id)
+    if duel is None or duel.workshop_id != workshop_id:
+        raise NotFound(_("This duel does not exist."))
+    return duel
+
+
+def my_duel_votes(participant: Participant) -> dict[str, list[int]]:
+    """A participant's own answers in duels, for their screen."""
+    rows = db.session.scalars(
+        sa.select(DuelBallot).where(DuelBallot.participant_id == participant.id)
+    )
+    return {str(b.duel_id): list(b.ranking) for b in rows}

@@ -1,0 +1,250 @@
+"""The agenda: which rounds a workshop has, in what order, with what settings.
+
+Running them (start, pause, extend, end) is :mod:`services.rounds`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask_babel import gettext as _
+
+from .. import events
+from ..errors import InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..guards import workshop_for_staff
+from ..models import Anonymity, AuditAction, Round, RoundKind, User, Workshop
+from ..queries import list_rounds
+from ..realtime import workshop_change
+from ..vocabulary import validate_words
+from ..voting import Method
+from . import audit
+
+MAX_ROUNDS = 30
+MAX_DURATION_SECONDS = 4 * 60 * 60
+
+
+@dataclasses.dataclass
+class RoundSettings:
+    """What a facilitator sets for one round."""
+
+    kind: RoundKind | str
+    prompt: str = ""
+    duration_seconds: int = 600
+    method: str | None = None
+    dots_budget: int = 3
+    dots_cap: int | None = None
+    pick_limit: int = 5
+    blind: bool = True
+    breakdown_by_level: bool = False
+    premoderation: bool = False
+    anonymity: Anonymity | str | None = None
+    words: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+
+# The default 90-minute mission workshop.
+DEFAULT_TEMPLATE: list[RoundSettings] = [
+    RoundSettings(RoundKind.VALUES, "What do you value most in your work?", 10 * 60),
+    RoundSettings(RoundKind.PROPOSE, "Who do we serve: our clients and our colleagues?", 15 * 60),
+    RoundSettings(RoundKind.VOTE, "Which wording says it best?", 8 * 60, method=Method.DOT),
+    RoundSettings(RoundKind.PROPOSE, "How do we work, and why does it matter?", 15 * 60),
+    RoundSettings(RoundKind.VOTE, "Rank the wordings", 8 * 60, method=Method.RANKED),
+    RoundSettings(RoundKind.REFINE, "Sharpen the draft together", 17 * 60),
+    RoundSettings(
+        RoundKind.CONSENT, "Can you live with this mission?", 10 * 60, method=Method.CONSENT
+    ),
+    RoundSettings(RoundKind.FINALISE, "What we agreed, and what happens next", 7 * 60),
+]
+
+
+def checked_settings(settings: RoundSettings) -> RoundSettings:
+    """The settings, cleaned and checked; a vote round with the consent method becomes a
+    consent round, and only vote and consent rounds keep a method."""
+    try:
+        kind = RoundKind(settings.kind)
+    except ValueError:
+        raise ValidationFailed(_("Unknown round type."), field="kind") from None
+    prompt = " ".join((settings.prompt or "").split())
+    if len(prompt) > 500:
+        raise ValidationFailed(_("Keep the prompt under 500 characters."), field="prompt")
+    if not 0 <= settings.duration_seconds <= MAX_DURATION_SECONDS:
+        raise ValidationFailed(_("A round lasts from 0 (no timer) to 4 hours."), field="duration")
+    method = settings.method
+    if kind == RoundKind.VOTE:
+        try:
+            method = Method(method or Method.DOT)
+        except ValueError:
+            raise ValidationFailed(_("Unknown voting method."), field="method") from None
+        if method == Method.CONSENT:
+            kind = RoundKind.CONSENT
+    elif kind == RoundKind.CONSENT:
+        method = Method.CONSENT
+    else:
+        method = None  # values and vocabulary rounds have ballots of their own kind
+    words = validate_words(settings.words) if kind == RoundKind.VOCABULARY else []
+    if not 1 <= settings.pick_limit <= 10:
+        raise ValidationFailed(_("People pick between 1 and 10 values."), field="pick_limit")
+    if not 1 <= settings.dots_budget <= 20:
+        raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")
+    if settings.dots_cap is not None and not 1 <= settings.dots_cap <= settings.dots_budget:
+        raise ValidationFailed(
+            _("The cap per proposal must be between 1 and the dots per person."), field="cap"
+        )
+    anonymity = settings.anonymity or None
+    if anonymity is not None:
+        try:
+            anonymity = Anonymity(anonymity)
+        except ValueError:
+            raise ValidationFailed(_("Unknown anonymity setting."), field="anonymity") from None
+    return dataclasses.replace(
+        settings,
+        kind=kind,
+        prompt=prompt,
+        method=method,
+        anonymity=anonymity,
+        words=words,
+    )
+
+
+def _apply(round_: Round, settings: RoundSettings) -> None:
+    round_.kind = RoundKind(settings.kind)
+    round_.prompt = settings.prompt
+    round_.duration_seconds = settings.duration_seconds
+    round_.method = Method(settings.method) if settings.method else None
+    round_.dots_budget = settings.dots_budget
+    round_.dots_cap = settings.dots_cap
+    round_.pick_limit = settings.pick_limit
+    round_.blind = settings.blind
+    round_.breakdown_by_level = settings.breakdown_by_level
+    round_.premoderation = settings.premoderation
+    round_.anonymity = Anonymity(settings.anonymity) if settings.anonymity else None
+    round_.words = settings.words
+
+
+def round_for_staff(actor: User, round_id: int) -> tuple[Workshop, Round]:
+    """A round and its workshop, if the actor moderates that workshop."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(_("This round does not exist."))
+    workshop = workshop_for_staff(actor, round_.workshop_id, moderate=True)
+    return workshop, round_
+
+
+def add_round(actor: User, workshop_id: int, settings: RoundSettings) -> Round:
+    """Append a round to the agenda."""
+    workshop_for_staff(actor, workshop_id, moderate=True)
+    settings = checked_settings(settings)
+    with workshop_change(workshop_id) as change:
+        round_ = append_round(actor, workshop_id, settings)
+        events.agenda_changed(change, workshop_id)
+    return round_
+
+
+def append_round(actor: User, workshop_id: int, settings: RoundSettings) -> Round:
+    """Put a round at the end of the agenda, inside the caller's change."""
+    rounds = list_rounds(workshop_id)
+    if len(rounds) >= MAX_ROUNDS:
+        raise InvalidState(_("An agenda holds at most %(n)s rounds.", n=MAX_ROUNDS))
+    round_ = Round(workshop_id=workshop_id, position=len(rounds))
+    _apply(round_, settings)
+    db.session.add(round_)
+    db.session.flush()
+    audit.record(actor, workshop_id, AuditAction.ROUND_ADD, f"Added a {round_.kind} round")
+    return round_
+
+
+def apply_template(actor: User, workshop_id: int) -> list[Round]:
+    """Fill an empty agenda with the default 90-minute mission workshop."""
+    workshop_for_staff(actor, workshop_id, moderate=True)
+    with workshop_change(workshop_id) as change:
+        if list_rounds(workshop_id):
+            raise InvalidState(_("The agenda already has rounds; add or remove them one by one."))
+        for position, settings in enumerate(DEFAULT_TEMPLATE):
+            round_ = Round(workshop_id=workshop_id, position=position)
+            _apply(round_, checked_settings(settings))
+            db.session.add(round_)
+        db.session.flush()
+        audit.record(actor, workshop_id, AuditAction.AGENDA_TEMPLATE, "Used the 90-minute template")
+        events.agenda_changed(change, workshop_id)
+    return list_rounds(workshop_id)
+
+
+def settings_of(round_id: int, **changes: object) -> RoundSettings:
+    """A round's current settings, with some of them changed (for partial updates)."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(_("This round does not exist."))
+    current = RoundSettings(
+        kind=round_.kind,
+        prompt=round_.prompt,
+        duration_seconds=round_.duration_seconds,
+        method=round_.method,
+        dots_budget=round_.dots_budget,
+        dots_cap=round_.dots_cap,
+        pick_limit=round_.pick_limit,
+        blind=round_.blind,
+        breakdown_by_level=round_.breakdown_by_level,
+        premoderation=round_.premoderation,
+        anonymity=round_.anonymity,
+        words=list(round_.words or []),
+    )
+    return dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+
+
+def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
+    """Change a round's prompt, timing or voting settings (not its results)."""
+    round_ = round_for_staff(actor, round_id)[1]
+    settings = checked_settings(settings)
+    with workshop_change(round_.workshop_id) as change:
+        db.session.refresh(round_)
+        if round_.started_at is not None and round_.method != settings.method:
+            raise InvalidState(_("The voting method cannot change once the round has started."))
+        if round_.started_at is not None and round_.anonymity != (settings.anonymity or None):
+            # Ballots already cast were stored under the old promise.
+            raise InvalidState(_("Anonymity cannot change once the round has started."))
+        _apply(round_, settings)
+        db.session.flush()
+        audit.record(
+            actor, round_.workshop_id, AuditAction.ROUND_EDIT, f"Edited round {round_.position + 1}"
+        )
+        events.agenda_changed(change, round_.workshop_id)
+    return round_
+
+
+def change_round(actor: User, round_id: int, changes: dict[str, object]) -> Round:
+    """Change some of a round's settings; the others keep their current values."""
+    return update_round(actor, round_id, settings_of(round_id, **changes))
+
+
+def remove_round(actor: User, round_id: int) -> None:
+    """Take a round that has not started off the agenda."""
+    round_ = round_for_staff(actor, round_id)[1]
+    with workshop_change(round_.workshop_id) as change:
+        db.session.refresh(round_)
+        if round_.started_at is not None:
+            raise InvalidState(_("A round that has run stays on the agenda, with its results."))
+        workshop_id = round_.workshop_id
+        db.session.delete(round_)
+        db.session.flush()
+        for position, other in enumerate(list_rounds(workshop_id)):
+            other.position = position
+        audit.record(actor, workshop_id, AuditAction.ROUND_REMOVE, f"Removed a {round_.kind} round")
+        events.agenda_changed(change, workshop_id)
+
+
+def move_round(actor: User, round_id: int, position: int) -> None:
+    """Put a round at another place in the agenda."""
+    round_ = round_for_staff(actor, round_id)[1]
+    with workshop_change(round_.workshop_id) as change:
+        rounds = list_rounds(round_.workshop_id)
+        if not 0 <= position < len(rounds):
+            raise ValidationFailed(_("That position is outside the agenda."), field="position")
+        rounds.remove(round_)
+        rounds.insert(position, round_)
+        for index, other in enumerate(rounds):
+            other.position = index
+        db.session.flush()
+        audit.record(
+            actor, round_.workshop_id, AuditAction.ROUND_MOVE, f"Moved a round to {position + 1}"
+        )
+        events.agenda_changed(change, round_.workshop_id)

@@ -1,0 +1,56 @@
+"""Consent per clause: people agree, can live with, or object to each clause of the draft.
+
+An answer is given on the clause's words as they read then; when the clause
+changes, only that clause's answers go stale, and those people are shown what
+changed and asked again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+
+from .. import events, voting
+from ..audiences import my_clause_vote
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..models import ClauseVote, Participant, Phase
+from ..queries import clause_in, get_workshop, latest_version
+from ..realtime import workshop_change
+
+
+def vote_on_clause(
+    actor: Participant, clause_key: int, choice: str, reason: str = ""
+) -> dict[str, Any]:
+    """Consent on one clause as it reads now; a change to the clause later makes this stale."""
+    if not isinstance(actor, Participant):
+        raise Forbidden(_("Only participants vote."))
+    workshop = get_workshop(actor.workshop_id)
+    try:
+        checked_choice, checked_reason = voting.validate_consent(choice, reason)
+    except voting.BallotError as error:
+        raise ValidationFailed(str(error), field="choice") from None
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(workshop)
+        if workshop.phase == Phase.CLOSED:
+            raise InvalidState(_("The workshop is closed."), code="phase_closed")
+        latest = latest_version(workshop.id)
+        clause = clause_in(latest, clause_key) if latest else None
+        if latest is None or clause is None:
+            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        vote = db.session.get(ClauseVote, (workshop.id, clause_key, actor.id))
+        if vote is None:
+            vote = ClauseVote(
+                workshop_id=workshop.id, clause_key=clause_key, participant_id=actor.id
+            )
+            db.session.add(vote)
+        vote.choice = str(checked_choice)
+        vote.reason = checked_reason
+        vote.version_number = latest.number
+        vote.voted_text = clause.markdown
+        db.session.flush()
+        events.clause_consent(change, workshop, latest, clause_key)
+        mine = my_clause_vote(vote, clause)
+        change.tell(actor.id, "clause.mine", {"clause_key": clause_key, "vote": mine})
+    return {"clause_key": clause_key, "vote": mine}

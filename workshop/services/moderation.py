@@ -1,0 +1,288 @@
+"""Moderating what participants write: approve a pre-moderated card, hide it with a reason
+its author sees, restore, pin, merge duplicates (votes and authors carry over), split, the
+anonymous read-out, and moderating comments. Every action is in the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .. import events
+from ..errors import InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..guards import workshop_for_staff
+from ..models import (
+    AuditAction,
+    Ballot,
+    Comment,
+    Proposal,
+    ProposalCredit,
+    ProposalStatus,
+    Round,
+    User,
+    Workshop,
+)
+from ..queries import list_proposals
+from ..realtime import WorkshopChange, workshop_change
+from ..text import render_markdown
+from . import audit
+from .proposals import MAX_PROPOSAL_LENGTH, clean_body
+
+
+def _moderated(actor: User, proposal_id: int) -> tuple[Workshop, Proposal]:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(_("This proposal does not exist."))
+    workshop = workshop_for_staff(actor, proposal.workshop_id, moderate=True)
+    return workshop, proposal
+
+
+def _tell_authors(change: WorkshopChange, proposal: Proposal, payload: dict[str, Any]) -> None:
+    for credit in proposal.credits:
+        change.tell(credit.participant_id, "proposal.moderated", payload)
+
+
+def approve_proposal(actor: User, proposal_id: int) -> Proposal:
+    """Let a pre-moderated proposal through to everyone."""
+    workshop, proposal = _moderated(actor, proposal_id)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(proposal)
+        if proposal.status != ProposalStatus.PENDING:
+            raise InvalidState(_("This proposal is not waiting for approval."))
+        proposal.status = ProposalStatus.VISIBLE
+        db.session.flush()
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_APPROVE, f"Approved proposal {proposal.id}"
+        )
+        events.proposal_changed(change, proposal)
+        events.results_changed(change, workshop.id)
+    return proposal
+
+
+def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
+    """Take a proposal off everyone's screen; its author is told why."""
+    workshop, proposal = _moderated(actor, proposal_id)
+    reason = " ".join((reason or "").split())
+    if len(reason) > 300:
+        raise ValidationFailed(_("Keep the reason under 300 characters."), field="reason")
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(proposal)
+        if proposal.status in (ProposalStatus.HIDDEN, ProposalStatus.MERGED):
+            raise InvalidState(_("This proposal is already hidden."))
+        proposal.status = ProposalStatus.HIDDEN
+        proposal.hidden_reason = reason
+        db.session.flush()
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_HIDE,
+            f"Hid proposal {proposal.id}: {reason or '—'}",
+        )
+        events.proposal_changed(change, proposal)
+        _tell_authors(
+            change,
+            proposal,
+            {
+                "proposal_id": proposal.id,
+                "status": "hidden",
+                "reason": reason,
+                "body_html": render_markdown(proposal.body_md),
+            },
+        )
+        events.results_changed(change, workshop.id)
+    return proposal
+
+
+def restore_proposal(actor: User, proposal_id: int) -> Proposal:
+    """Bring a hidden proposal back."""
+    workshop, proposal = _moderated(actor, proposal_id)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(proposal)
+        if proposal.status != ProposalStatus.HIDDEN:
+            raise InvalidState(_("This proposal is not hidden."))
+        proposal.status = ProposalStatus.VISIBLE
+        proposal.hidden_reason = ""
+        db.session.flush()
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_RESTORE, f"Restored proposal {proposal.id}"
+        )
+        events.proposal_changed(change, proposal)
+        _tell_authors(change, proposal, {"proposal_id": proposal.id, "status": "visible"})
+        events.results_changed(change, workshop.id)
+    return proposal
+
+
+def pin_proposal(actor: User, proposal_id: int, pinned: bool) -> Proposal:
+    """Pin a card to the top of every list (or unpin it)."""
+    workshop, proposal = _moderated(actor, proposal_id)
+    with workshop_change(workshop.id) as change:
+        proposal.pinned = pinned
+        db.session.flush()
+        action = "pin" if pinned else "unpin"
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_PIN if pinned else AuditAction.PROPOSAL_UNPIN,
+            f"{action} proposal {proposal.id}",
+        )
+        events.proposal_changed(change, proposal)
+    return proposal
+
+
+def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
+    """Fold a duplicate into another card: its votes and authors carry over.
+
+    Dots add up, approvals unite, the higher score stays, a ranking keeps the
+    better of the two places, and both authors are credited on the kept card.
+    """
+    if keep_id == merge_id:
+        raise ValidationFailed(_("Choose two different proposals to merge."), field="merge")
+    workshop, keep = _moderated(actor, keep_id)
+    gone = _moderated(actor, merge_id)[1]
+    if gone.workshop_id != workshop.id:
+        raise NotFound(_("This proposal does not exist."))
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(keep)
+        db.session.refresh(gone)
+        if keep.status != ProposalStatus.VISIBLE or gone.status not in (
+            ProposalStatus.VISIBLE,
+            ProposalStatus.PENDING,
+        ):
+            raise InvalidState(_("Only visible proposals can be merged."))
+        gone.status = ProposalStatus.MERGED
+        gone.merged_into_id = keep.id
+        credited = {c.participant_id for c in keep.credits}
+        for credit in gone.credits:
+            if credit.participant_id not in credited:
+                keep.credits.append(ProposalCredit(participant_id=credit.participant_id))
+        for ballot in _ballots_of(workshop.id):
+            ballot.data = _merged_ballot(ballot.data, str(keep.id), str(gone.id))
+        db.session.flush()
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_MERGE, f"Merged {gone.id} into {keep.id}"
+        )
+        events.proposal_changed(change, gone)
+        events.proposal_changed(change, keep)
+        events.results_changed(change, workshop.id)
+    return keep
+
+
+def _ballots_of(workshop_id: int) -> list[Ballot]:
+    return list(
+        db.session.scalars(
+            sa.select(Ballot)
+            .join(Round, Round.id == Ballot.round_id)
+            .where(Round.workshop_id == workshop_id)
+        )
+    )
+
+
+def _merged_ballot(data: dict[str, Any], keep: str, gone: str) -> dict[str, Any]:
+    """One ballot with the merged card's support moved onto the kept card."""
+    data = dict(data)
+    if "dots" in data and gone in data["dots"]:
+        dots = dict(data["dots"])
+        dots[keep] = dots.get(keep, 0) + dots.pop(gone)
+        data["dots"] = dots
+    if "approved" in data and int(gone) in data["approved"]:
+        data["approved"] = sorted({*data["approved"], int(keep)} - {int(gone)})
+    if "scores" in data and gone in data["scores"]:
+        scores = dict(data["scores"])
+        scores[keep] = max(scores.get(keep, 0), scores.pop(gone))
+        data["scores"] = scores
+    if "ranking" in data and int(gone) in data["ranking"]:
+        replaced = [int(keep) if c == int(gone) else c for c in data["ranking"]]
+        data["ranking"] = list(dict.fromkeys(replaced))
+    if "consent" in data and gone in data["consent"]:
+        consent = dict(data["consent"])
+        moved = consent.pop(gone)
+        consent.setdefault(keep, moved)
+        data["consent"] = consent
+    return data
+
+
+def split_proposal(actor: User, proposal_id: int, parts: list[str]) -> list[Proposal]:
+    """Replace one card by two or more; authors are credited on each, votes start afresh."""
+    workshop, original = _moderated(actor, proposal_id)
+    cleaned = [clean_body(part, MAX_PROPOSAL_LENGTH) for part in parts if part.strip()]
+    if len(cleaned) < 2:
+        raise ValidationFailed(_("Split a proposal into at least two parts."), field="parts")
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(original)
+        if original.status != ProposalStatus.VISIBLE:
+            raise InvalidState(_("Only visible proposals can be split."))
+        pieces = []
+        for body in cleaned:
+            piece = Proposal(
+                workshop_id=workshop.id,
+                round_id=original.round_id,
+                author_id=original.author_id,
+                body_md=body,
+                anonymity=original.anonymity,
+                credits=[ProposalCredit(participant_id=c.participant_id) for c in original.credits],
+            )
+            db.session.add(piece)
+            pieces.append(piece)
+        db.session.flush()
+        original.status = ProposalStatus.HIDDEN
+        original.hidden_reason = _("Split into %(ids)s", ids=", ".join(f"#{p.id}" for p in pieces))
+        db.session.flush()
+        audit.record(
+            actor, workshop.id, AuditAction.PROPOSAL_SPLIT, f"Split {original.id} in {len(pieces)}"
+        )
+        events.proposal_changed(change, original)
+        for piece in pieces:
+            events.proposal_changed(change, piece, new=True)
+        events.results_changed(change, workshop.id)
+    return pieces
+
+
+def set_readout(actor: User, workshop_id: int, anonymous: bool) -> Workshop:
+    """Anonymous read-out: every screen shows cards shuffled and without authors."""
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        workshop.readout_anonymous = anonymous
+        db.session.flush()
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.READOUT_SET,
+            f"Anonymous read-out {'on' if anonymous else 'off'}",
+        )
+        events.workshop_updated(change, workshop)
+        # Cards change shape for participants (authors appear or vanish): resend them.
+        for proposal in list_proposals(workshop.id, include_hidden=False):
+            events.proposal_changed(change, proposal)
+    return workshop
+
+
+def moderate_comment(actor: User, comment_id: int, *, visible: bool, reason: str = "") -> Comment:
+    """Approve (or show again) or hide a comment."""
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound(_("This comment does not exist."))
+    workshop = workshop_for_staff(actor, comment.workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        comment.status = ProposalStatus.VISIBLE if visible else ProposalStatus.HIDDEN
+        comment.hidden_reason = "" if visible else " ".join(reason.split())[:300]
+        db.session.flush()
+        verb = "show" if visible else "hide"
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.COMMENT_SHOW if visible else AuditAction.COMMENT_HIDE,
+            f"{verb} comment {comment.id}",
+        )
+        proposal = db.session.get(Proposal, comment.proposal_id)
+        assert proposal is not None
+        events.proposal_changed(change, proposal)
+        if comment.author_id is not None and not visible:
+            change.tell(
+                comment.author_id,
+                "comment.moderated",
+                {"comment_id": comment.id, "status": "hidden", "reason": comment.hidden_reason},
+            )
+    return comment

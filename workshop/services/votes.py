@@ -1,0 +1,201 @@
+"""Casting votes: ballots in voting, consent, values and vocabulary rounds, and revealing
+a blind round's results.
+
+One ballot per person per round; casting again replaces it, so only the
+current vote counts. A fully anonymous round stores no link between a ballot
+and a person: the ballot carries only a hash of a token that the voter's
+browser keeps, and a receipt records that the person voted.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+
+from .. import clock, events, voting
+from ..alignment import validate_values_ballot
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..guards import workshop_for_staff
+from ..models import (
+    Anonymity,
+    AuditAction,
+    Ballot,
+    BallotReceipt,
+    Participant,
+    Proposal,
+    ProposalStatus,
+    Round,
+    RoundKind,
+    User,
+    Workshop,
+)
+from ..privacy import effective_anonymity, hash_token
+from ..queries import (
+    candidates,
+    closed_for_input,
+    current_round,
+    find_ballot,
+    get_workshop,
+    has_voted,
+    is_open_for_input,
+)
+from ..realtime import workshop_change
+from ..vocabulary import validate_vocabulary_ballot
+from . import audit
+
+
+def _validate(
+    round_: Round, raw: Mapping[str, Any], known: list[int], workshop: Workshop
+) -> dict[str, Any]:
+    """Check a ballot against the round's method; returns it in stored (JSON) form."""
+    if round_.kind == RoundKind.VALUES:
+        return validate_values_ballot(raw, workshop=workshop, pick_limit=round_.pick_limit)
+    if round_.kind == RoundKind.VOCABULARY:
+        return validate_vocabulary_ballot(raw, round_.words)
+    method = voting.Method(round_.method)
+    try:
+        if method == voting.Method.DOT:
+            dots = voting.validate_dot(
+                {int(k): v for k, v in raw.get("dots", {}).items()},
+                known,
+                budget=round_.dots_budget,
+                cap=round_.dots_cap,
+            )
+            return {"dots": {str(k): v for k, v in dots.items()}}
+        if method == voting.Method.APPROVAL:
+            return {"approved": sorted(voting.validate_approval(raw.get("approved", []), known))}
+        if method == voting.Method.SCORE:
+            scores = voting.validate_score(
+                {int(k): v for k, v in raw.get("scores", {}).items()}, known
+            )
+            return {"scores": {str(k): v for k, v in scores.items()}}
+        if method == voting.Method.RANKED:
+            return {"ranking": list(voting.validate_ranking(raw.get("ranking", []), known))}
+        consent: dict[str, Any] = {}
+        for key, answer in raw.get("consent", {}).items():
+            proposal_id = int(key)
+            if proposal_id not in known:
+                raise voting.BallotError(_("That proposal is not on this ballot."))
+            choice, reason = voting.validate_consent(
+                answer.get("choice", ""), answer.get("reason", "")
+            )
+            consent[str(proposal_id)] = {"choice": str(choice), "reason": reason}
+        return {"consent": consent}
+    except voting.BallotError as error:
+        raise ValidationFailed(
+            str(error), field="ballot", reason=getattr(error, "code", "invalid")
+        ) from None
+    except (ValueError, TypeError, AttributeError, KeyError):
+        # Malformed shapes ("abc" as an id, a list for a map): say so without Python's words.
+        raise ValidationFailed(_("This ballot is not valid."), field="ballot") from None
+
+
+def cast_ballot(
+    actor: Participant,
+    workshop_id: int,
+    ballot: Mapping[str, Any],
+    *,
+    round_id: int | None = None,
+    token: str | None = None,
+    merge_dots: bool = False,
+) -> dict[str, Any]:
+    """Cast or replace the participant's ballot in the current voting round.
+
+    Returns the participant's own view (their ballot, and in a fully
+    anonymous round the token that lets this browser change it later).
+    """
+    workshop = get_workshop(workshop_id)
+    if not isinstance(actor, Participant) or actor.workshop_id != workshop.id:
+        raise Forbidden(_("Only participants of this workshop vote."))
+    with workshop_change(workshop.id) as change:
+        round_ = current_round(workshop.id)
+        if round_ is None or not round_.takes_ballots or (round_id and round_.id != round_id):
+            raise InvalidState(_("Voting is not open right now."), code="voting_closed")
+        if not is_open_for_input(round_):
+            raise closed_for_input(round_, code="voting_closed")
+        known = [p.id for p in candidates(workshop.id)]
+        existing = find_ballot(round_, actor, token)
+        if merge_dots and existing is not None:
+            # Under the lock, so two tabs placing dots at once never overwrite each other.
+            # Dots on proposals that are no longer candidates (hidden) go back to the voter.
+            dots = {k: v for k, v in existing.data.get("dots", {}).items() if int(k) in known}
+            ballot = {"dots": {**dots, **ballot.get("dots", {})}}
+        data = _validate(round_, ballot, known, workshop)
+        anonymity = effective_anonymity(workshop, round_)
+        new_token = None
+        if existing is None:
+            if has_voted(round_, actor):
+                # Fully anonymous: the ballot cannot be found without this browser's token.
+                raise InvalidState(
+                    _("You already voted in this anonymous round, from another browser."),
+                    code="already_voted",
+                )
+            existing = Ballot(id=uuid.uuid4().hex, round_id=round_.id, data=data)
+            if anonymity == Anonymity.FULL:
+                new_token = secrets.token_urlsafe(24)
+                existing.token_hash = hash_token(new_token)
+            else:
+                existing.participant_id = actor.id
+                existing.level = actor.level
+                existing.department = actor.department or None
+            db.session.add(existing)
+            db.session.add(BallotReceipt(round_id=round_.id, participant_id=actor.id))
+        else:
+            existing.data = data
+        db.session.flush()
+        events.vote_state(change, round_)
+        mine = {"round_id": round_.id, "voted": True, "ballot": data}
+        if anonymity != Anonymity.FULL:
+            change.tell(actor.id, "ballot.mine", mine)
+    return {**mine, "token": new_token or token}
+
+
+def set_dots(actor: Participant, proposal_id: int, dots: int, *, token: str | None = None) -> dict:
+    """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it."""
+    proposal = db.session.get(Proposal, proposal_id)
+    if not isinstance(actor, Participant):
+        raise Forbidden(_("Only participants vote."))
+    if proposal is None or proposal.workshop_id != actor.workshop_id:
+        raise NotFound(_("This proposal does not exist."))
+    if proposal.status != ProposalStatus.VISIBLE:
+        raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
+    round_ = current_round(actor.workshop_id)
+    if round_ is not None and round_.method not in (None, voting.Method.DOT):
+        raise InvalidState(
+            _("This round does not use dots; use its own ballot."), code="wrong_method"
+        )
+    return cast_ballot(
+        actor, actor.workshop_id, {"dots": {str(proposal_id): dots}}, token=token, merge_dots=True
+    )
+
+
+def reveal_round(actor: User, round_id: int) -> Round:
+    """Show a blind round's results to everyone, on every channel at once."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise NotFound(_("This round does not exist."))
+    workshop_for_staff(actor, round_.workshop_id, moderate=True)
+    if not round_.takes_ballots:
+        raise InvalidState(_("Only voting rounds have results to reveal."))
+    if round_.started_at is None:
+        raise InvalidState(_("This round has not run yet."))
+    with workshop_change(round_.workshop_id) as change:
+        db.session.refresh(round_)
+        if round_.revealed_at is not None:
+            raise InvalidState(_("The results are already revealed."))
+        round_.revealed_at = clock.now()
+        db.session.flush()
+        audit.record(
+            actor,
+            round_.workshop_id,
+            AuditAction.ROUND_REVEAL,
+            f"Revealed round {round_.position + 1}",
+        )
+        events.round_updated(change, round_)
+        events.vote_state(change, round_)
+    return round_

@@ -1,0 +1,133 @@
+"""A round's results as every channel shows them.
+
+Ballots are counted with :mod:`voting`, :mod:`alignment` and :mod:`vocabulary`;
+results leave the server only through :func:`round_results`, which returns
+nothing for a blind round until the facilitator reveals it and never breaks
+results down for a small group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import voting
+from .alignment import submissions, values_results
+from .models import Anonymity, Round, RoundKind
+from .privacy import MIN_GROUP_SIZE, effective_anonymity, results_visible, suppress_small_groups
+from .queries import candidates, get_workshop, round_ballots
+from .vocabulary import vocabulary_results
+
+
+def round_results(round_: Round) -> dict[str, Any] | None:
+    """The round's results, or None while they are hidden (or it takes no ballots)."""
+    if not round_.takes_ballots or not results_visible(round_):
+        return None
+    workshop = get_workshop(round_.workshop_id)
+    ballots = round_ballots(round_.id)
+    if round_.kind == RoundKind.VALUES:
+        return values_results(workshop, submissions(ballots))
+    if round_.kind == RoundKind.VOCABULARY:
+        return vocabulary_results(round_.words, [b.data for b in ballots])
+    known = [p.id for p in candidates(round_.workshop_id)]
+    payload = tally(round_.method, [b.data for b in ballots], known)
+    if round_.breakdown_by_level and effective_anonymity(workshop, round_) != Anonymity.FULL:
+        groups: dict[str, list[dict]] = {}
+        for ballot in ballots:
+            groups.setdefault(ballot.level or "", []).append(ballot.data)
+        shown = suppress_small_groups({k: len(v) for k, v in groups.items() if k})
+        payload["by_level"] = {
+            level: tally(round_.method, groups[level], known) if show else None
+            for level, show in shown.items()
+        }
+        payload["min_group_size"] = MIN_GROUP_SIZE
+    return payload
+
+
+def _everyone(ranking: tuple[int, ...], known: list[int]) -> list[int]:
+    """Every candidate, ranked ones first: proposals nobody supported still get a zero row."""
+    return [*ranking, *(c for c in known if c not in ranking)]
+
+
+def tally(method: voting.Method | None, ballots: list[dict], known: list[int]) -> dict[str, Any]:
+    """Count one set of stored ballots with a voting method, as JSON."""
+    method = voting.Method(method)
+    base: dict[str, Any] = {"method": str(method), "ballots": len(ballots)}
+    if method == voting.Method.DOT:
+        r = voting.tally_dots([_int_keys(b.get("dots", {})) for b in ballots], known)
+        return {
+            **base,
+            "winner": r.winner,
+            "ranking": list(r.ranking),
+            "items": [
+                {"proposal_id": c, "dots": r.totals.get(c, 0), "voters": r.voters.get(c, 0)}
+                for c in _everyone(r.ranking, known)
+            ],
+        }
+    if method == voting.Method.APPROVAL:
+        r = voting.tally_approval([b.get("approved", []) for b in ballots], known)
+        return {
+            **base,
+            "winner": r.winner,
+            "ranking": list(r.ranking),
+            "items": [
+                {"proposal_id": c, "approvals": r.approvals.get(c, 0), "share": r.share.get(c, 0.0)}
+                for c in _everyone(r.ranking, known)
+            ],
+        }
+    if method == voting.Method.SCORE:
+        r = voting.tally_score([_int_keys(b.get("scores", {})) for b in ballots], known)
+        return {
+            **base,
+            "winner": r.winner,
+            "ranking": list(r.ranking),
+            "items": [
+                {"proposal_id": c, "mean": r.mean.get(c), "count": r.count.get(c, 0)}
+                for c in _everyone(r.ranking, known)
+            ],
+        }
+    if method == voting.Method.RANKED:
+        r = voting.tally_ranked([b.get("ranking", []) for b in ballots], known)
+        irv, bc, sz = r.instant_runoff, r.borda, r.schulze
+        return {
+            **base,
+            "winner": sz.winner,
+            "instant_runoff": {
+                "winner": irv.winner,
+                "rounds": [
+                    {
+                        "counts": {str(k): v for k, v in rr.counts.items()},
+                        "exhausted": rr.exhausted,
+                        "eliminated": rr.eliminated,
+                    }
+                    for rr in irv.rounds
+                ],
+            },
+            "borda": {
+                "winner": bc.winner,
+                "ranking": list(bc.ranking),
+                "scores": {str(k): v for k, v in bc.scores.items()},
+            },
+            "schulze": {"winner": sz.winner, "ranking": list(sz.ranking)},
+        }
+    items = []
+    for candidate in known:
+        answers = [
+            (voting.ConsentChoice(a["choice"]), a.get("reason", ""))
+            for b in ballots
+            if (a := b.get("consent", {}).get(str(candidate)))
+        ]
+        r = voting.tally_consent(answers)
+        items.append(
+            {
+                "proposal_id": candidate,
+                "counts": {str(k): v for k, v in r.counts.items()},
+                "objections": list(r.objections),
+                "consented": r.consented,
+            }
+        )
+    return {**base, "items": items}
+
+
+def _int_keys(mapping: Mapping[str, int]) -> dict[int, int]:
+    return {int(k): v for k, v in mapping.items()}
