@@ -422,6 +422,15 @@ def clause_in(version: DocumentVersion, clause_key: int) -> clauses.Clause | Non
     return next((c for c in clauses_of(version) if c.key == clause_key), None)
 
 
+def clause_of_draft(workshop_id: int, clause_key: int) -> tuple[DocumentVersion, clauses.Clause]:
+    """The latest version and one of its clauses, or NotFound when the clause is gone."""
+    latest = latest_version(workshop_id)
+    clause = clause_in(latest, clause_key) if latest else None
+    if latest is None or clause is None:
+        raise NotFound(_("This clause is no longer in the draft."), field="clause")
+    return latest, clause
+
+
 def clause_votes(workshop_id: int, clause_key: int | None = None) -> list[ClauseVote]:
     """People's consent answers on the clauses of a workshop (or of one clause)."""
     query = sa.select(ClauseVote).where(ClauseVote.workshop_id == workshop_id)

@@ -13,10 +13,10 @@ from flask_babel import gettext as _
 
 from .. import events, voting
 from ..audiences import my_clause_vote
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
 from ..models import ClauseVote, Participant, Phase
-from ..queries import clause_in, get_workshop, latest_version
+from ..queries import clause_of_draft, get_workshop
 from ..realtime import workshop_change
 
 
@@ -35,10 +35,7 @@ def vote_on_clause(
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
-        latest = latest_version(workshop.id)
-        clause = clause_in(latest, clause_key) if latest else None
-        if latest is None or clause is None:
-            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        latest, clause = clause_of_draft(workshop.id, clause_key)
         vote = db.session.get(ClauseVote, (workshop.id, clause_key, actor.id))
         if vote is None:
             vote = ClauseVote(

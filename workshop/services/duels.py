@@ -29,7 +29,13 @@ from ..models import (
     VersionSource,
     Workshop,
 )
-from ..queries import clause_in, get_duel, latest_version, list_duels, version_numbered
+from ..queries import (
+    clause_of_draft,
+    get_duel,
+    latest_version,
+    list_duels,
+    version_numbered,
+)
 from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
 from . import audit
@@ -94,10 +100,7 @@ def start_duel(
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
-        latest = latest_version(workshop.id)
-        clause = clause_in(latest, clause_key) if latest else None
-        if latest is None or clause is None:
-            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        latest, clause = clause_of_draft(workshop.id, clause_key)
         body_start, body_end = clause.span
         if start is None or end is None:
             start, end = body_start, body_end

@@ -31,6 +31,7 @@ from ..models import (
 from ..privacy import effective_anonymity
 from ..queries import (
     clause_in,
+    clause_of_draft,
     clauses_of,
     closed_for_input,
     current_round,
@@ -153,10 +154,7 @@ def save_clause(
     note = checked_note(note)
     with workshop_change(workshop.id) as change:
         _may_edit(actor, workshop)  # under the lock: the round may be ending this moment
-        latest = latest_version(workshop.id)
-        clause = clause_in(latest, clause_key) if latest else None
-        if latest is None or clause is None:
-            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        latest, clause = clause_of_draft(workshop.id, clause_key)
         checked = checked_clause_body(clause.heading, body)
         editor: Participant | User | None = actor
         if isinstance(actor, Participant):
@@ -243,10 +241,7 @@ def fill_clause_from_proposals(
     chosen = chosen_proposals(workshop, proposal_ids)
     note = checked_note(note)
     with workshop_change(workshop.id) as change:
-        latest = latest_version(workshop.id)
-        clause = clause_in(latest, clause_key) if latest else None
-        if latest is None or clause is None:
-            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        latest, clause = clause_of_draft(workshop.id, clause_key)
         joiner = "\n\n" if clause.heading else " "
         words = [" ".join(p.body_md.split()) if not clause.heading else p.body_md for p in chosen]
         body = checked_clause_body(clause.heading, joiner.join([clause.body, *words]).strip())
@@ -280,9 +275,7 @@ def set_editing(sid: str, actor: Participant | User, clause_key: int | None) -> 
     workshop = get_workshop(connection.workshop_id)
     if clause_key is not None:
         _may_edit(actor, workshop)
-        latest = latest_version(workshop.id)
-        if latest is None or clause_in(latest, clause_key) is None:
-            raise NotFound(_("This clause is no longer in the draft."), field="clause")
+        clause_of_draft(workshop.id, clause_key)
     with workshop_change(workshop.id) as change:
         if connection.editing_clause_key == clause_key:
             return
