@@ -227,7 +227,7 @@ def test_results_are_immutable_and_shared() -> None:
     groups = load_catalogue("en")
     assert load_catalogue("en") is groups
     with pytest.raises(AttributeError):
-        groups[0].values[0].name = "Changed"  # type: ignore[misc]
+        groups[0].values[0].name = "Changed"
 
 
 def test_file_is_found_as_package_data() -> None:

@@ -24,6 +24,8 @@ def test_healthz_reports_the_database(client):
 
 
 def test_first_run_creates_the_facilitator_then_closes(client):
+    home = client.get("/")
+    assert b'href="/setup"' in home.data  # the first person to open the app is shown the way
     assert client.get("/login").headers["Location"].endswith("/setup")
     response = client.post(
         "/setup",
@@ -36,6 +38,13 @@ def test_first_run_creates_the_facilitator_then_closes(client):
     assert response.status_code == 302
     assert client.get("/workshops/").status_code == 200  # logged in straight away
     assert client.get("/setup").status_code == 404
+    assert b'href="/setup"' not in client.get("/").data
+
+
+def test_the_browser_gets_an_icon_where_it_looks_for_one(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert response.data.startswith(b"<svg")
 
 
 def test_staff_pages_need_a_login(app, client):

@@ -549,12 +549,12 @@ def test_method_and_choice_values_are_stable_strings():
 def test_results_are_frozen():
     result = tally_dots([], [1])
     with pytest.raises(AttributeError):
-        result.winner = 1  # type: ignore[misc]
+        result.winner = 1
 
 
 def test_non_integer_candidate_ids_are_a_programming_error():
     with pytest.raises(TypeError):
-        tally_dots([], ["1"])  # type: ignore[list-item]
+        tally_dots([], ["1"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def serve(host: str, port: int) -> None:
     from .services.accounts import has_any_user
     from .services.participants import clear_connections
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     if app.config["SOCKETIO_ASYNC_MODE"] != "gevent":
         raise click.ClickException("Start the server with the `workshop serve` command.")
     upgrade_database(app)
@@ -78,7 +78,7 @@ def create_user(role: str, email: str, display_name: str, password: str) -> None
     from .migrate import upgrade_database
     from .services.accounts import create_user as create
 
-    upgrade_database(current_app._get_current_object())  # type: ignore[attr-defined]
+    upgrade_database(current_app._get_current_object())
     try:
         user = create(email=email, display_name=display_name, password=password, role=role)
     except DomainError as error:
@@ -97,7 +97,7 @@ def db_upgrade() -> None:
     """Apply every migration the database does not have yet."""
     from .migrate import upgrade_database
 
-    upgrade_database(current_app._get_current_object())  # type: ignore[attr-defined]
+    upgrade_database(current_app._get_current_object())
     click.echo("Database is up to date.")
 
 
@@ -108,7 +108,7 @@ def db_revision(message: str) -> None:
     """Write a migration for model changes (for developers)."""
     from .migrate import make_revision
 
-    make_revision(current_app._get_current_object(), message)  # type: ignore[attr-defined]
+    make_revision(current_app._get_current_object(), message)
 
 
 @click.command("seed-demo")

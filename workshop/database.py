@@ -67,11 +67,11 @@ class Database:
         """The session of the current application context, created on first use."""
         if "_workshop_session" not in g:
             g._workshop_session = self._sessionmaker()()
-        return g._workshop_session  # type: ignore[no-any-return]
+        return g._workshop_session
 
     @staticmethod
     def _sessionmaker() -> orm.sessionmaker[orm.Session]:
-        return current_app.extensions["workshop.db"]  # type: ignore[no-any-return]
+        return current_app.extensions["workshop.db"]
 
     @staticmethod
     def _close_session(_error: BaseException | None) -> None:

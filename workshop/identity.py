@@ -39,7 +39,7 @@ def current_participant(workshop_id: int) -> Participant | None:
 def current_staff() -> User | None:
     """The logged-in, active staff account, if any."""
     if current_user.is_authenticated and current_user.is_active:
-        return current_user._get_current_object()  # type: ignore[no-any-return]
+        return current_user._get_current_object()
     return None
 
 

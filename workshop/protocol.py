@@ -164,7 +164,7 @@ class UpdateRound(RoundSettingsIn):
     """Only the fields sent change; the others keep the round's current values."""
 
     round_id: int
-    kind: str | None = Field(default=None, max_length=20)  # type: ignore[assignment]
+    kind: str | None = Field(default=None, max_length=20)
 
     def changes(self) -> dict[str, Any]:
         """The settings the facilitator sent, as the round's own field names."""

@@ -98,7 +98,7 @@ def _actor_for(workshop_id: int) -> Actor:
 
 def _connection_actor() -> tuple[int, Actor]:
     """The workshop this socket belongs to and who is asking, re-checked on every command."""
-    connection = db.session.get(Connection, request.sid)  # type: ignore[attr-defined]
+    connection = db.session.get(Connection, request.sid)
     if connection is None:
         raise NotAuthenticated(_("This connection is not registered; reconnect."))
     return connection.workshop_id, _actor_for(connection.workshop_id)
@@ -106,7 +106,7 @@ def _connection_actor() -> tuple[int, Actor]:
 
 def _run(name: str, schema: type[p.Payload], handler: Handler, data: Any) -> dict[str, Any]:
     """Validate, identify, call, and turn the outcome into an acknowledgement."""
-    if not budget.allow(request.sid):  # type: ignore[attr-defined]
+    if not budget.allow(request.sid):
         return _error("rate_limited", _("Too many actions at once; wait a moment."))
     try:
         payload = schema.model_validate(data if data is not None else {})
@@ -157,15 +157,15 @@ def register(socketio: SocketIO) -> None:
         else:
             join_room(realtime.participants_room(workshop_id))
             join_room(realtime.person_room(actor.id))
-        sid = request.sid  # type: ignore[attr-defined]
+        sid = request.sid
         participants.connect(sid, workshop, actor)
         realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor))
         return True
 
     @socketio.on("disconnect")
     def on_disconnect(reason: Any = None) -> None:
-        budget.forget(request.sid)  # type: ignore[attr-defined]
-        participants.disconnect(request.sid)  # type: ignore[attr-defined]
+        budget.forget(request.sid)
+        participants.disconnect(request.sid)
 
     @command("state.sync", p.Sync)
     def sync(workshop_id: int, actor: Actor, data: p.Sync) -> dict[str, Any]:
@@ -227,7 +227,7 @@ def register(socketio: SocketIO) -> None:
 
     @command("clause.editing", p.EditingClause)
     def clause_editing(workshop_id: int, actor: Actor, data: p.EditingClause) -> None:
-        editing.set_editing(request.sid, actor, data.clause_key)  # type: ignore[attr-defined]
+        editing.set_editing(request.sid, actor, data.clause_key)
 
     @command("clause.vote", p.VoteClause)
     def vote_clause(workshop_id: int, actor: Actor, data: p.VoteClause) -> dict[str, Any]:

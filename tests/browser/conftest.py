@@ -59,7 +59,7 @@ class LiveServer:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # noqa: ANN201
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Keep each phase's report on the test item so fixtures can tell a failure at teardown."""
     report = yield
     setattr(item, f"rep_{report.when}", report)
@@ -114,7 +114,7 @@ def _start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
 
 def _finish_cli(process: subprocess.Popen[str], log_path: Path) -> None:
     """Wait for a ``workshop`` command; fail the test with its output when it fails."""
-    args = process.args[1:]  # type: ignore[index]
+    args = process.args[1:]
     try:
         stdout, stderr = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -211,7 +211,7 @@ def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live
 
 
 @pytest.fixture(scope="module")
-def browser():  # noqa: ANN201 - playwright's Browser
+def browser():
     """One headless Chromium per module (the system's, as CI installs it)."""
     if not CHROMIUM.exists():
         pytest.fail(
@@ -229,7 +229,7 @@ def browser():  # noqa: ANN201 - playwright's Browser
 
 
 @pytest.fixture
-def new_person(browser, live_server: LiveServer):  # noqa: ANN201
+def new_person(browser, live_server: LiveServer):
     """Open a fresh browser context (own cookies) for each simulated person.
 
     Returns a function ``new_person(name) -> Page``; JavaScript errors on any
@@ -238,7 +238,7 @@ def new_person(browser, live_server: LiveServer):  # noqa: ANN201
     contexts = []
     page_errors: list[str] = []
 
-    def open_person(name: str):  # noqa: ANN202
+    def open_person(name: str):
         context = browser.new_context(base_url=live_server.url, locale="en-GB")
         context.set_default_timeout(10_000)
         contexts.append(context)
@@ -246,7 +246,7 @@ def new_person(browser, live_server: LiveServer):  # noqa: ANN201
         page.on("pageerror", lambda error: page_errors.append(f"{name}: {error}"))
         return page
 
-    open_person.page_errors = page_errors  # type: ignore[attr-defined]
+    open_person.page_errors = page_errors
     yield open_person
     for context in contexts:
         context.close()

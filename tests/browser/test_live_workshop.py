@@ -41,7 +41,7 @@ def tally_text(dots: int, voters: int) -> re.Pattern[str]:
     return re.compile(rf"^{dots} {dot_word} from {voters} {people_word}$")
 
 
-def result_row(page: Page, wording: str):  # noqa: ANN201 - Locator
+def result_row(page: Page, wording: str):
     """The revealed result bar of the proposal with this wording."""
     return page.locator("#results .bar-row").filter(has_text=wording)
 

@@ -39,7 +39,7 @@ JOOST_WORDING = "Together we make public services simple, fair and fast."
 LENA_WORDING = "We listen first and act with courage."
 
 
-def agenda_item(page: Page, prompt: str):  # noqa: ANN201 - Locator
+def agenda_item(page: Page, prompt: str):
     return page.locator("#agenda li").filter(has_text=prompt)
 
 
@@ -72,11 +72,11 @@ def rank(page: Page, wordings: list[str]) -> None:
         expect(card.locator(".tag-rank")).to_have_text(f"My ranking: {place}", timeout=TIMEOUT)
 
 
-def my_ranking(page: Page):  # noqa: ANN201 - Locator
+def my_ranking(page: Page):
     return page.locator("#my-ranking ol.ranking > li > span:first-child")
 
 
-def results_section(page: Page, heading: str):  # noqa: ANN201 - Locator
+def results_section(page: Page, heading: str):
     return page.locator("#results section").filter(
         has=page.get_by_role("heading", name=heading, exact=True)
     )

@@ -188,7 +188,7 @@ def settings_of(round_id: int, **changes: object) -> RoundSettings:
         anonymity=round_.anonymity,
         words=list(round_.words or []),
     )
-    return dataclasses.replace(current, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(current, **changes)
 
 
 def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:

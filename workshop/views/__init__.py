@@ -35,20 +35,20 @@ def wants_json() -> bool:
     return request.is_json or best == "application/json"
 
 
-def _domain_error(error: DomainError):  # noqa: ANN202 - Flask response
+def _domain_error(error: DomainError):
     if wants_json():
         return jsonify({"ok": False, "error": error.as_dict()}), error.status
     return render_template("error.html", message=error.message, status=error.status), error.status
 
 
-def _csrf_error(error: CSRFError):  # noqa: ANN202
+def _csrf_error(error: CSRFError):
     from flask_babel import gettext as _
 
     message = _("This form expired. Go back, reload the page and send it again.")
     return render_template("error.html", message=message, status=400), 400
 
 
-def _http_error(error: HTTPException):  # noqa: ANN202
+def _http_error(error: HTTPException):
     if wants_json():
         return jsonify(
             {

@@ -24,7 +24,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     if not accounts.has_any_user():
         return redirect(url_for("auth.setup"))
     form = LoginForm()
@@ -40,14 +40,14 @@ def login():  # noqa: ANN201
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201
+def logout():
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("participant.landing"))
 
 
 @bp.route("/setup", methods=["GET", "POST"])
-def setup():  # noqa: ANN201
+def setup():
     """First run only: the first account is a facilitator; afterwards use the CLI."""
     if accounts.has_any_user():
         abort(404)

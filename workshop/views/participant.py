@@ -18,13 +18,13 @@ from ..identity import (
 )
 from ..permissions import can_follow
 from ..privacy import MIN_GROUP_SIZE
-from ..services import participants, values
+from ..services import accounts, participants, values
 
 bp = Blueprint("participant", __name__)
 
 
 @bp.route("/", methods=["GET", "POST"])
-def landing():  # noqa: ANN201
+def landing():
     """The front door: type a join code (or follow a link that carries it)."""
     form = JoinCodeForm()
     if form.validate_on_submit():
@@ -36,12 +36,16 @@ def landing():  # noqa: ANN201
             return redirect(url_for("participant.join", code=workshop.join_code))
     ongoing = queries.open_workshops(joined_workshop_ids())
     return render_template(
-        "participant/landing.html", form=form, staff=current_staff(), ongoing=ongoing
+        "participant/landing.html",
+        form=form,
+        staff=current_staff(),
+        ongoing=ongoing,
+        first_run=not accounts.has_any_user(),
     )
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
-def join(code: str):  # noqa: ANN201
+def join(code: str):
     """The join link (and QR code) lands here."""
     workshop = queries.find_open_workshop(code)
     if current_participant(workshop.id) is not None:
@@ -67,7 +71,7 @@ def join(code: str):  # noqa: ANN201
 
 
 @bp.get("/w/<int:workshop_id>")
-def room(workshop_id: int):  # noqa: ANN201
+def room(workshop_id: int):
     """The live page a participant keeps open for the whole workshop."""
     workshop = queries.get_workshop(workshop_id)
     participant = current_participant(workshop.id)
@@ -83,7 +87,7 @@ def room(workshop_id: int):  # noqa: ANN201
 
 
 @bp.get("/w/<int:workshop_id>/rounds/<int:round_id>/heatmap.svg")
-def values_heatmap(workshop_id: int, round_id: int):  # noqa: ANN201
+def values_heatmap(workshop_id: int, round_id: int):
     """The values heatmap as a picture, for the room, the console, the projector and exports."""
     viewer = current_staff() or current_participant(workshop_id)
     if viewer is None:

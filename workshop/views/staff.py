@@ -68,7 +68,7 @@ def _template_helpers() -> dict[str, object]:
 
 @bp.get("/")
 @login_required
-def dashboard():  # noqa: ANN201
+def dashboard():
     me = _me()
     mine = queries.list_workshops_for(me)
     counts = {w.id: queries.participant_count(w.id) for w in mine}
@@ -99,7 +99,7 @@ def _show_error(form: WorkshopForm, error: DomainError) -> None:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def create():  # noqa: ANN201
+def create():
     me = _me()
     if not can_create_workshop(me):
         abort(403)
@@ -119,7 +119,7 @@ def create():  # noqa: ANN201
 
 @bp.route("/<int:workshop_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(workshop_id: int):  # noqa: ANN201
+def edit(workshop_id: int):
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
     form = WorkshopForm(obj=workshop if request.method == "GET" else None)
@@ -140,7 +140,7 @@ def edit(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>")
 @login_required
-def console(workshop_id: int):  # noqa: ANN201
+def console(workshop_id: int):
     """The facilitator's console, or leadership's read-only view of the same room."""
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
@@ -156,7 +156,7 @@ def console(workshop_id: int):  # noqa: ANN201
 
 @bp.post("/<int:workshop_id>/staff")
 @login_required
-def add_staff(workshop_id: int):  # noqa: ANN201
+def add_staff(workshop_id: int):
     me = _me()
     form = StaffForm()
     if form.validate_on_submit():
@@ -175,7 +175,7 @@ def add_staff(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/projector")
 @login_required
-def projector(workshop_id: int):  # noqa: ANN201
+def projector(workshop_id: int):
     """The room's big screen: code, QR, round, timer, counts and revealed results. No controls."""
     workshop = workshop_for_staff(_me(), workshop_id, moderate=False)
     return render_template("staff/projector.html", workshop=workshop, join_url=join_url(workshop))
@@ -183,7 +183,7 @@ def projector(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/audit")
 @login_required
-def audit_log(workshop_id: int):  # noqa: ANN201
+def audit_log(workshop_id: int):
     """Every facilitator action, newest first: for facilitators and leadership."""
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
@@ -194,7 +194,7 @@ def audit_log(workshop_id: int):  # noqa: ANN201
 
 @bp.route("/<int:workshop_id>/values-catalogue", methods=["GET", "POST"])
 @login_required
-def values_catalogue(workshop_id: int):  # noqa: ANN201
+def values_catalogue(workshop_id: int):
     """Hide catalogue values that do not fit, and add the organisation's own words."""
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
@@ -226,7 +226,7 @@ def values_catalogue(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/qr.svg")
 @login_required
-def qr_code(workshop_id: int):  # noqa: ANN201
+def qr_code(workshop_id: int):
     """The join link as a QR code, for the projector and for printing."""
     workshop = workshop_for_staff(_me(), workshop_id, moderate=False)
     buffer = io.BytesIO()
@@ -238,7 +238,7 @@ def qr_code(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/participants")
 @login_required
-def participants_list(workshop_id: int):  # noqa: ANN201
+def participants_list(workshop_id: int):
     """Who took part: leadership and facilitators see names, levels and departments."""
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
@@ -251,7 +251,7 @@ def participants_list(workshop_id: int):  # noqa: ANN201
 
 @bp.route("/<int:workshop_id>/document", methods=["GET", "POST"])
 @login_required
-def edit_document(workshop_id: int):  # noqa: ANN201
+def edit_document(workshop_id: int):
     """Edit the draft: every save is a new version; a stale save is handed back, not lost."""
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
@@ -304,7 +304,7 @@ def edit_document(workshop_id: int):  # noqa: ANN201
 
 @bp.post("/<int:workshop_id>/document/template")
 @login_required
-def document_from_template(workshop_id: int):  # noqa: ANN201
+def document_from_template(workshop_id: int):
     """Start the document from the (edited) default template: one empty clause per heading."""
     me = _me()
     form = TemplateForm()
@@ -324,7 +324,7 @@ def document_from_template(workshop_id: int):  # noqa: ANN201
 
 @bp.post("/<int:workshop_id>/document/paste")
 @login_required
-def paste_document(workshop_id: int):  # noqa: ANN201
+def paste_document(workshop_id: int):
     """Paste a whole existing mission and have it split into clauses."""
     me = _me()
     form = PasteForm()
@@ -349,7 +349,7 @@ def paste_document(workshop_id: int):  # noqa: ANN201
 
 @bp.post("/<int:workshop_id>/vocabulary-round")
 @login_required
-def vocabulary_round(workshop_id: int):  # noqa: ANN201
+def vocabulary_round(workshop_id: int):
     """Put the values the draft misses to the room as candidate words."""
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
@@ -389,7 +389,7 @@ def _ranked_proposals(workshop_id: int) -> list[tuple[object, str]]:
 
 @bp.post("/<int:workshop_id>/document/from-proposals")
 @login_required
-def draft_from_proposals(workshop_id: int):  # noqa: ANN201
+def draft_from_proposals(workshop_id: int):
     me = _me()
     form = DraftFromProposalsForm()
     if not form.validate_on_submit():
@@ -418,7 +418,7 @@ def draft_from_proposals(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/document/versions")
 @login_required
-def history(workshop_id: int):  # noqa: ANN201
+def history(workshop_id: int):
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
@@ -428,7 +428,7 @@ def history(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/document/versions/<int:number>")
 @login_required
-def version(workshop_id: int, number: int):  # noqa: ANN201
+def version(workshop_id: int, number: int):
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     latest = queries.latest_version(workshop.id)
@@ -447,7 +447,7 @@ def version(workshop_id: int, number: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/document/diff")
 @login_required
-def diff(workshop_id: int):  # noqa: ANN201
+def diff(workshop_id: int):
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     old = request.args.get("from", type=int)
@@ -466,7 +466,7 @@ def diff(workshop_id: int):  # noqa: ANN201
 
 @bp.get("/<int:workshop_id>/document/versions/<int:number>/export.<fmt>")
 @login_required
-def export(workshop_id: int, number: int, fmt: str):  # noqa: ANN201
+def export(workshop_id: int, number: int, fmt: str):
     result = exports.export_version(_me(), workshop_id, number, fmt)
     return Response(
         result.content,

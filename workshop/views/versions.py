@@ -14,11 +14,11 @@ from ..services import final, versions
 bp = Blueprint("versions", __name__, url_prefix="/workshops/<int:workshop_id>/document/versions")
 
 
-def _back(workshop_id: int, number: int):  # noqa: ANN202
+def _back(workshop_id: int, number: int):
     return redirect(url_for("staff.version", workshop_id=workshop_id, number=number))
 
 
-def _run(workshop_id: int, number: int, action, done: str):  # noqa: ANN001, ANN202
+def _run(workshop_id: int, number: int, action, done: str):
     """Check the form's CSRF token, run the service call, and report back on the version page."""
     me = current_staff()
     if me is None:
@@ -36,7 +36,7 @@ def _run(workshop_id: int, number: int, action, done: str):  # noqa: ANN001, ANN
 
 @bp.post("/<int:number>/name")
 @login_required
-def name(workshop_id: int, number: int):  # noqa: ANN201
+def name(workshop_id: int, number: int):
     return _run(
         workshop_id,
         number,
@@ -47,7 +47,7 @@ def name(workshop_id: int, number: int):  # noqa: ANN201
 
 @bp.post("/<int:number>/restore")
 @login_required
-def restore(workshop_id: int, number: int):  # noqa: ANN201
+def restore(workshop_id: int, number: int):
     latest = request.form.get("based_on", type=int)
     return _run(
         workshop_id,
@@ -59,7 +59,7 @@ def restore(workshop_id: int, number: int):  # noqa: ANN201
 
 @bp.post("/<int:number>/final")
 @login_required
-def finalise(workshop_id: int, number: int):  # noqa: ANN201
+def finalise(workshop_id: int, number: int):
     return _run(
         workshop_id,
         number,
@@ -70,7 +70,7 @@ def finalise(workshop_id: int, number: int):  # noqa: ANN201
 
 @bp.post("/<int:number>/signoff")
 @login_required
-def sign_off(workshop_id: int, number: int):  # noqa: ANN201
+def sign_off(workshop_id: int, number: int):
     return _run(
         workshop_id,
         number,
