@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
+from .server import ShallowJSON
 from .text import render_markdown
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # Commands are small; Engine.IO's 1 MB default only helps abuse.
         max_http_buffer_size=64 * 1024,
         manage_session=False,
+        json=ShallowJSON,
     )
 
     from . import sockets, views

@@ -42,8 +42,8 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Upgrade the database, then serve the app (gevent, WebSockets) until stopped."""
-    from .extensions import socketio
     from .migrate import upgrade_database
+    from .server import Limits, make_server
     from .services.accounts import has_any_user
     from .services.participants import clear_connections
 
@@ -56,7 +56,7 @@ def serve(host: str, port: int) -> None:
     click.echo(f"Mission Workshop is running at {url}")
     if not has_any_user():
         click.echo(f"First run: open {url}setup to create the facilitator account.")
-    socketio.run(app, host=host, port=port, log_output=False)
+    make_server(host, port, app, Limits.from_config(app.config)).serve_forever()
 
 
 @click.command("create-user")

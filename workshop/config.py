@@ -55,6 +55,10 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "LANGUAGES": ["en"],
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         "WTF_CSRF_TIME_LIMIT": None,
+        # How long a connection may take to send its headers and its body, and stay silent.
+        "HTTP_HEADER_SECONDS": float(os.environ.get("HTTP_HEADER_SECONDS", 10)),
+        "HTTP_BODY_SECONDS": float(os.environ.get("HTTP_BODY_SECONDS", 10)),
+        "HTTP_IDLE_SECONDS": float(os.environ.get("HTTP_IDLE_SECONDS", 60)),
         # werkzeug's default: scrypt, deliberately slow to resist guessing.
         "PASSWORD_HASH_METHOD": "scrypt",
     }

@@ -29,6 +29,7 @@ from .identity import current_participant, current_staff
 from .models import Connection, Participant, User
 from .permissions import can_follow
 from .queries import get_workshop
+from .server import TOO_DEEP_EVENT
 from .services import (
     agenda,
     amendments,
@@ -161,6 +162,10 @@ def register(socketio: SocketIO) -> None:
         participants.connect(sid, workshop, actor)
         realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor))
         return True
+
+    @socketio.on(TOO_DEEP_EVENT)
+    def too_deep(*_args: Any) -> dict[str, Any]:
+        return _error("invalid", _("The message is nested too deeply."))
 
     @socketio.on("disconnect")
     def on_disconnect(reason: Any = None) -> None:

@@ -8,18 +8,12 @@ person gets their own browser context, so their cookies never mix.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import LiveServer, running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -31,31 +25,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-STARTUP_TIMEOUT = 20.0
-FACILITATOR_EMAIL = "fac@example.org"
-FACILITATOR_NAME = "Fran Facilitator"
-FACILITATOR_PASSWORD = "correct-horse-battery"
-LEADERSHIP_EMAIL = "lead@example.org"
-LEADERSHIP_NAME = "Lena Leader"
-LEADERSHIP_PASSWORD = "staple-battery-horse"
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    url: str  # without trailing slash
-    log_path: Path
-    facilitator_email: str = FACILITATOR_EMAIL
-    facilitator_password: str = FACILITATOR_PASSWORD
-    # An account with the leadership role; a facilitator adds it to a workshop as staff.
-    leadership_email: str = LEADERSHIP_EMAIL
-    leadership_name: str = LEADERSHIP_NAME
-    leadership_password: str = LEADERSHIP_PASSWORD
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no server log)"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -73,141 +42,13 @@ def _test_failed(request: pytest.FixtureRequest) -> bool:
     )
 
 
-def _workshop_executable() -> Path:
-    executable = Path(sys.executable).parent / "workshop"
-    if not executable.exists():
-        pytest.fail(f"The `workshop` command is not installed next to {sys.executable}.")
-    return executable
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env(database: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    for key in ("SOCKETIO_MESSAGE_QUEUE", "SOCKETIO_ASYNC_MODE", "FLASK_APP", "HOST", "PORT"):
-        env.pop(key, None)
-    env.update(
-        DATABASE_URL=f"sqlite:///{database}",
-        SECRET_KEY="e2e-test-secret-key-not-for-production",
-        PUBLIC_URL="",  # join links must point at this test server
-        SESSION_COOKIE_SECURE="",  # plain http on 127.0.0.1
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def _start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
-    """Start one ``workshop`` command; :func:`_finish_cli` waits for it."""
-    return subprocess.Popen(
-        [str(_workshop_executable()), *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-
-
-def _finish_cli(process: subprocess.Popen[str], log_path: Path) -> None:
-    """Wait for a ``workshop`` command; fail the test with its output when it fails."""
-    args = process.args[1:]
-    try:
-        stdout, stderr = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-    with log_path.open("a") as log:
-        log.write(f"$ workshop {' '.join(args)}\n{stdout}{stderr}\n")
-    if process.returncode != 0:
-        pytest.fail(
-            f"`workshop {' '.join(args)}` exited with {process.returncode}:\n{stdout}\n{stderr}"
-        )
-
-
-def _run_cli(args: list[str], env: dict[str, str], log_path: Path) -> None:
-    """Run one ``workshop`` command; fail the test with its output when it fails."""
-    _finish_cli(_start_cli(args, env), log_path)
-
-
-def _healthy(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"{url}/healthz", timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
 @pytest.fixture
 def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """A real ``workshop serve`` on a free port, with a facilitator and a leadership account."""
-    database = tmp_path / "e2e.sqlite3"
-    log_path = tmp_path / "server.log"
-    env = _server_env(database)
-
-    _run_cli(["db", "upgrade"], env, log_path)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            [str(_workshop_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    # The accounts are made while the server starts (each command takes a second or so).
-    accounts = [
-        _start_cli(
-            ["create-user", "--role", role, "--email", email, "--name", name],
-            {**env, "WORKSHOP_PASSWORD": password},
-        )
-        for role, email, name, password in (
-            ("facilitator", FACILITATOR_EMAIL, FACILITATOR_NAME, FACILITATOR_PASSWORD),
-            ("leadership", LEADERSHIP_EMAIL, LEADERSHIP_NAME, LEADERSHIP_PASSWORD),
-        )
-    ]
-    server = LiveServer(url=url, log_path=log_path)
-    try:
-        for account in accounts:
-            _finish_cli(account, log_path)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not _healthy(url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"`workshop serve` exited with {process.returncode} before it answered "
-                    f"/healthz:\n{server.log()}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"`workshop serve` did not answer {url}/healthz with 200 within "
-                    f"{STARTUP_TIMEOUT:.0f} s:\n{server.log()}"
-                )
-            time.sleep(0.2)
+    with running_server(tmp_path) as server:
         yield server
-    finally:
-        for account in accounts:
-            if account.poll() is None:
-                account.kill()
-                account.wait(timeout=10)
-        _stop(process)
         if _test_failed(request):
-            print(f"\n----- workshop serve log ({log_path}) -----\n{server.log()}")
+            print(f"\n----- workshop serve log ({server.log_path}) -----\n{server.log()}")
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(TimeoutError, _too_slow)
 
 
 def wants_json() -> bool:
@@ -60,3 +61,11 @@ def _http_error(error: HTTPException):
             }
         ), error.code
     return render_template("error.html", message=error.description, status=error.code), error.code
+
+
+def _too_slow(error: TimeoutError):
+    """The request's body came too slowly (see server.py): answered, not logged as a fault."""
+    from flask_babel import gettext as _
+
+    response = render_template("error.html", message=_("The request came too slowly."), status=408)
+    return response, 408, {"Connection": "close"}
