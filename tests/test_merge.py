@@ -1,6 +1,6 @@
 """Three-way merges: what merges, what conflicts, and that no edit is ever lost."""
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workshop.merge import merge
@@ -71,6 +71,7 @@ def test_edits_to_disjoint_words_always_merge_and_keep_both(words, data):
     assert merge(" ".join(words), mine, theirs) == expected
 
 
+@settings(max_examples=1000, deadline=None)
 @given(words=REPEATING_WORDS, data=st.data())
 def test_disjoint_edits_among_repeated_words_keep_every_word(words, data):
     """Where the same word repeats, which "we" an edit replaced can be read more than one

@@ -72,13 +72,24 @@ def _clash(a: Hunk, b: Hunk) -> bool:
 
 
 def merge(base: str, mine: str, theirs: str) -> str | None:
-    """The text with both sides' changes, or None when they overlap."""
+    """The text with both sides' changes, or None when they overlap.
+
+    Descriptions in which both sides share no change are tried first: where words repeat,
+    two sides can describe different edits with one identical hunk ("delete the last
+    *we*"), and taking it once would lose one of them. Only when every reading shares a
+    change is it taken as the same change made twice (two people fixing one typo).
+    """
     base_tokens = tokens(base)
     mine_tokens, their_tokens = tokens(mine), tokens(theirs)
-    for describe_mine in (hunks, hunks_from_the_back):
-        mine_hunks = describe_mine(base_tokens, mine_tokens)
-        for describe_theirs in (hunks, hunks_from_the_back):
-            their_hunks = describe_theirs(base_tokens, their_tokens)
+    readings = [
+        (describe_mine(base_tokens, mine_tokens), describe_theirs(base_tokens, their_tokens))
+        for describe_mine in (hunks, hunks_from_the_back)
+        for describe_theirs in (hunks, hunks_from_the_back)
+    ]
+    for allow_shared in (False, True):
+        for mine_hunks, their_hunks in readings:
+            if not allow_shared and set(mine_hunks) & set(their_hunks):
+                continue
             if not any(_clash(a, b) for a in mine_hunks for b in their_hunks):
                 return _apply(base_tokens, mine_hunks, their_hunks)
     return None
