@@ -42,7 +42,6 @@ from .queries import (
     current_round,
     editing_rows,
     find_ballot,
-    has_voted,
     latest_version,
     participant_clause_votes,
     presence_counts,
@@ -398,16 +397,15 @@ def editors(workshop: Workshop, *, staff: bool, rows: list[Any] | None = None) -
     return out
 
 
-def my_ballot(
-    participant: Participant, round_: Round | None, token: str | None = None
-) -> dict[str, Any] | None:
-    """The participant's own current ballot in a round, if the server can know it."""
+def my_ballot(participant: Participant, round_: Round | None) -> dict[str, Any] | None:
+    """The participant's own current ballot in a round, if the server can still know it
+    (a fully anonymous round's ballots are nobody's once it ended)."""
     if round_ is None or not round_.takes_ballots:
         return None
-    ballot = find_ballot(round_, participant, token)
+    ballot = find_ballot(round_, participant)
     return {
         "round_id": round_.id,
-        "voted": has_voted(round_, participant),
+        "voted": ballot is not None,
         "ballot": ballot.data if ballot else None,
     }
 

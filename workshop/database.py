@@ -37,6 +37,8 @@ def make_engine(url: str | sa.URL) -> sa.Engine:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted content is overwritten, not left in free pages (see voters.py).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     return engine

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from . import audiences, queries
+from . import audiences, queries, voters
 from .extensions import db
 from .models import (
     Amendment,
@@ -164,12 +164,22 @@ def stale_clause_votes(
     current = {c.key: c for c in queries.clauses_of(version)}
     before = {c.key: c.markdown for c in queries.clauses_of(previous)} if previous else {}
     changed = {key for key, clause in current.items() if before.get(key) != clause.markdown}
-    for vote in queries.clause_votes(workshop.id):
-        clause = current.get(vote.clause_key)
-        if vote.clause_key not in changed or clause is None or vote.voted_text == clause.markdown:
+    stale = [
+        vote
+        for vote in queries.clause_votes(workshop.id)
+        if vote.clause_key in changed and vote.voted_text != current[vote.clause_key].markdown
+    ]
+    anonymous = {}
+    if any(vote.voter_hash for vote in stale):  # fully anonymous: only the server can tell
+        people = queries.list_participants(workshop.id)
+        anonymous = voters.hashes_of(people, workshop.id, voters.CONSENT_SCOPE)
+    for vote in stale:
+        participant_id = vote.participant_id or anonymous.get(vote.voter_hash or "")
+        if participant_id is None:
             continue
+        clause = current[vote.clause_key]
         change.tell(
-            vote.participant_id,
+            participant_id,
             "clause.mine",
             {"clause_key": vote.clause_key, "vote": audiences.my_clause_vote(vote, clause)},
         )

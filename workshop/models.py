@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -158,6 +159,37 @@ class VersionSource(enum.StrEnum):
 
 
 DEFAULT_LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
+
+
+def random_key() -> str:
+    """A random primary key: rows of a table keyed by it are stored in no telling order."""
+    return secrets.token_hex(16)
+
+
+class VoteRow:
+    """Who cast a vote, as the database may know it: the participant (named and
+    anonymous-to-peers modes) or only a voter hash (fully anonymous mode), never both.
+
+    The voter hash is keyed with a secret that is destroyed when voting in its scope
+    closes (see voters.py), and rows are keyed by random ids in tables without row
+    ids, so neither their content nor their order in the file ties a vote to a person.
+    """
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True, default=random_key)
+    participant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    voter_hash: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+def vote_row_constraints(scope_column: str) -> tuple[Any, ...]:
+    """One vote per person per scope, by participant or by voter hash, and exactly one of them."""
+    return (
+        sa.UniqueConstraint(scope_column, "participant_id"),
+        sa.UniqueConstraint(scope_column, "voter_hash"),
+        sa.CheckConstraint("(participant_id IS NULL) <> (voter_hash IS NULL)", name="one_voter"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class User(Base):
@@ -447,64 +479,28 @@ class ValueTag(Base):
     supporters: Mapped[list[TagSupport]] = relationship(cascade="all, delete-orphan")
 
 
-class TagSupport(Base):
-    """A participant agreeing that a proposal expresses a value."""
+class TagSupport(VoteRow, Base):
+    """A participant agreeing that a proposal or an amendment expresses a value."""
 
     __tablename__ = "tag_supports"
+    __table_args__ = vote_row_constraints("tag_id")
 
-    tag_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("value_tags.id", ondelete="CASCADE"), primary_key=True
-    )
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
-    )
+    tag_id: Mapped[int] = mapped_column(sa.ForeignKey("value_tags.id", ondelete="CASCADE"))
 
 
-class Ballot(Base):
-    """One person's current ballot in one voting round (only the latest counts).
-
-    In a fully anonymous round the ballot carries neither the participant
-    nor their level: only a hash of a token that the voter's browser keeps,
-    so they can change it, while :class:`BallotReceipt` says that they voted.
-    The key is random and there is no timestamp, so the two cannot be
-    matched up by order or time.
-    """
+class Ballot(VoteRow, Base):
+    """One person's current ballot in one round (only the latest counts)."""
 
     __tablename__ = "ballots"
-    __table_args__ = (
-        sa.UniqueConstraint("round_id", "participant_id"),
-        sa.UniqueConstraint("round_id", "token_hash"),
-        # SQLite: rows kept in key order (random), not insertion order, so ballots and
-        # receipts written together cannot be paired by their position in the file.
-        {"sqlite_with_rowid": False},
-    )
+    __table_args__ = vote_row_constraints("round_id")
 
-    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     round_id: Mapped[int] = mapped_column(
         sa.ForeignKey("rounds.id", ondelete="CASCADE"), index=True
     )
-    participant_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE")
-    )
-    token_hash: Mapped[str | None] = mapped_column(sa.String(64))
     # For breakdowns (never shown for a group under 5); both None when fully anonymous.
     level: Mapped[str | None] = mapped_column(sa.String(60))
     department: Mapped[str | None] = mapped_column(sa.String(80))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-
-
-class BallotReceipt(Base):
-    """That a participant voted in a round (one person, one ballot), never what."""
-
-    __tablename__ = "ballot_receipts"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    round_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True
-    )
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
-    )
 
 
 class Comment(Base):
@@ -692,22 +688,20 @@ class Amendment(Base):
     )
 
 
-class AmendmentVote(Base):
-    """One person's consent on an amendment (only the latest counts)."""
+class AmendmentVote(VoteRow, Base):
+    """One person's answer on an amendment (only the latest counts)."""
 
     __tablename__ = "amendment_votes"
+    __table_args__ = vote_row_constraints("amendment_id")
 
     amendment_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("amendments.id", ondelete="CASCADE"), primary_key=True
-    )
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
+        sa.ForeignKey("amendments.id", ondelete="CASCADE"), index=True
     )
     choice: Mapped[AmendmentAnswer] = mapped_column(enum_column(AmendmentAnswer))
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
 
 
-class ClauseVote(Base):
+class ClauseVote(VoteRow, Base):
     """One person's consent on one clause, with the words they consented to.
 
     When the clause changes after the vote, the vote is stale: the person is
@@ -715,19 +709,21 @@ class ClauseVote(Base):
     """
 
     __tablename__ = "clause_votes"
+    __table_args__ = (
+        sa.UniqueConstraint("workshop_id", "clause_key", "participant_id"),
+        sa.UniqueConstraint("workshop_id", "clause_key", "voter_hash"),
+        sa.CheckConstraint("(participant_id IS NULL) <> (voter_hash IS NULL)", name="one_voter"),
+        {"sqlite_with_rowid": False},
+    )
 
     workshop_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
     )
-    clause_key: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
-    )
+    clause_key: Mapped[int]
     choice: Mapped[ConsentChoice] = mapped_column(enum_column(ConsentChoice))
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
     version_number: Mapped[int]
     voted_text: Mapped[str] = mapped_column(sa.Text)
-    created_at: Mapped[created_at]
 
 
 class DuelStatus(enum.StrEnum):
@@ -782,18 +778,27 @@ class DuelOption(Base):
     text: Mapped[str] = mapped_column(sa.Text)
 
 
-class DuelBallot(Base):
+class DuelBallot(VoteRow, Base):
     """One person's current choice (or ranking) in a duel."""
 
     __tablename__ = "duel_ballots"
+    __table_args__ = vote_row_constraints("duel_id")
 
-    duel_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("duels.id", ondelete="CASCADE"), primary_key=True
-    )
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    duel_id: Mapped[int] = mapped_column(sa.ForeignKey("duels.id", ondelete="CASCADE"), index=True)
     ranking: Mapped[list[int]] = mapped_column(sa.JSON)  # option ids, most preferred first
+
+
+class VoteKey(Base):
+    """The salt of one scope's voter hashes (a round, an amendment, a duel, clause consent,
+    tags) while voting in it is open; deleted when it closes (see voters.py)."""
+
+    __tablename__ = "vote_keys"
+    __table_args__ = (sa.UniqueConstraint("workshop_id", "scope"),)
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(sa.ForeignKey("workshops.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(sa.String(40))
+    salt: Mapped[bytes] = mapped_column(sa.LargeBinary(32))
 
 
 class SignOff(Base):

@@ -8,7 +8,6 @@ a decision out.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
 from .models import Anonymity, Round, Workshop
@@ -55,8 +54,3 @@ def suppress_small_groups(sizes: Mapping[str, int]) -> dict[str, bool]:
         if visible:
             shown[visible[0][1]] = False
     return shown
-
-
-def hash_token(token: str) -> str:
-    """Only a hash of an anonymous voter's token is stored: the browser keeps the token."""
-    return hashlib.sha256(token.encode()).hexdigest()

@@ -7,12 +7,19 @@ refuses anything else with the ``invalid`` code before it reaches a service.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import Phase
 from .services.agenda import RoundSettings
+
+# Database ids and numbers people send back: positive, and small enough for every database and
+# for JavaScript (2**53), so an absurd id is "not found" or "invalid", never a server error.
+MAX_ID = 2**53 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+ClauseKey = Annotated[int, Field(ge=-1000, le=MAX_ID)]  # keys of very old versions are negative
+Offset = Annotated[int, Field(ge=0, le=100_000)]  # a position in a document's text
 
 
 class Payload(BaseModel):
@@ -21,7 +28,7 @@ class Payload(BaseModel):
 
 class ConnectAuth(Payload):
     model_config = ConfigDict(extra="ignore", strict=True)
-    workshop_id: int
+    workshop_id: Id
 
 
 class Empty(Payload):
@@ -34,32 +41,26 @@ class SubmitProposal(Payload):
 
 
 class SetVote(Payload):
-    proposal_id: int
+    proposal_id: Id
     dots: int = Field(ge=0, le=100)
-    token: str | None = Field(default=None, max_length=64)
 
 
 class CastBallot(Payload):
     ballot: dict[str, Any]
-    round_id: int | None = None
-    token: str | None = Field(default=None, max_length=64)
-
-
-class Sync(Payload):
-    token: str | None = Field(default=None, max_length=64)
+    round_id: Id | None = None
 
 
 class RoundRef(Payload):
-    round_id: int
+    round_id: Id
 
 
 class ExtendRound(Payload):
-    round_id: int
+    round_id: Id
     seconds: int = Field(ge=1, le=3600)
 
 
 class MoveRound(Payload):
-    round_id: int
+    round_id: Id
     position: int = Field(ge=0, le=100)
 
 
@@ -95,75 +96,75 @@ class RoundSettingsIn(Payload):
 
 
 class ProposeAmendment(Payload):
-    version_number: int
-    start: int = Field(ge=0)
-    end: int = Field(ge=0)
+    version_number: Id
+    start: Offset
+    end: Offset
     replacement: str = Field(max_length=2000)
     reason: str = Field(default="", max_length=500)
 
 
 class VoteAmendment(Payload):
-    amendment_id: int
+    amendment_id: Id
     choice: str = Field(max_length=20)
     reason: str = Field(default="", max_length=500)
 
 
 class SaveClause(Payload):
-    clause_key: int
+    clause_key: ClauseKey
     body: str = Field(max_length=8000)
-    based_on: int = Field(ge=1)
+    based_on: Id
     note: str = Field(default="", max_length=500)
 
 
 class EditingClause(Payload):
-    clause_key: int | None = None
+    clause_key: ClauseKey | None = None
 
 
 class VoteClause(Payload):
-    clause_key: int
+    clause_key: ClauseKey
     choice: str = Field(max_length=20)
     reason: str = Field(default="", max_length=500)
 
 
 class StartDuel(Payload):
-    clause_key: int
+    clause_key: ClauseKey
     options: list[str] = Field(min_length=2, max_length=5)
     seconds: int = Field(ge=15, le=1800)
     method: str = Field(default="choose_one", max_length=20)
-    start: int | None = Field(default=None, ge=0)
-    end: int | None = Field(default=None, ge=0)
+    start: Offset | None = None
+    end: Offset | None = None
 
 
 class VoteDuel(Payload):
-    duel_id: int
-    ranking: list[int] = Field(max_length=5)
+    duel_id: Id
+    ranking: list[Id] = Field(max_length=5)
 
 
 class DuelRef(Payload):
-    duel_id: int
+    duel_id: Id
 
 
 class DecideAmendment(Payload):
-    amendment_id: int
+    amendment_id: Id
     note: str = Field(default="", max_length=500)
 
 
 class TagValue(Payload):
     """Tag a proposal or an amendment (exactly one of the two ids)."""
 
-    proposal_id: int | None = None
-    amendment_id: int | None = None
+    proposal_id: Id | None = None
+    amendment_id: Id | None = None
     value_key: str = Field(max_length=60)
 
 
 class TagRef(Payload):
-    tag_id: int
+    tag_id: Id
 
 
 class UpdateRound(RoundSettingsIn):
     """Only the fields sent change; the others keep the round's current values."""
 
-    round_id: int
+    round_id: Id
     kind: str | None = Field(default=None, max_length=20)
 
     def changes(self) -> dict[str, Any]:
@@ -175,28 +176,28 @@ class UpdateRound(RoundSettingsIn):
 
 
 class PinProposal(Payload):
-    proposal_id: int
+    proposal_id: Id
     pinned: bool
 
 
 class MergeProposals(Payload):
-    keep_id: int
-    merge_id: int
+    keep_id: Id
+    merge_id: Id
 
 
 class SplitProposal(Payload):
-    proposal_id: int
+    proposal_id: Id
     parts: list[str] = Field(min_length=2, max_length=5)
 
 
 class AddComment(Payload):
-    proposal_id: int
+    proposal_id: Id
     body: str = Field(max_length=2000)
     op_id: str | None = Field(default=None, max_length=64)
 
 
 class ModerateComment(Payload):
-    comment_id: int
+    comment_id: Id
     visible: bool
     reason: str = Field(default="", max_length=300)
 
@@ -210,9 +211,9 @@ class SetPhase(Payload):
 
 
 class HideProposal(Payload):
-    proposal_id: int
+    proposal_id: Id
     reason: str = Field(default="", max_length=300)
 
 
 class ProposalRef(Payload):
-    proposal_id: int
+    proposal_id: Id

@@ -24,9 +24,7 @@ from .models import (
     BALLOT_KINDS,
     Amendment,
     AmendmentVote,
-    Anonymity,
     Ballot,
-    BallotReceipt,
     ClauseVote,
     Comment,
     Connection,
@@ -46,8 +44,16 @@ from .models import (
     WorkshopStaff,
     utcnow,
 )
-from .privacy import effective_anonymity, hash_token, results_visible
+from .privacy import effective_anonymity, results_visible
 from .vocabulary import vocabulary_results
+from .voters import (
+    CONSENT_SCOPE,
+    Voter,
+    amendment_scope,
+    duel_scope,
+    round_scope,
+    voter,
+)
 
 # ---- workshops and people ------------------------------------------------------------
 
@@ -315,36 +321,28 @@ def round_ballots(round_id: int) -> list[Ballot]:
     return list(db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_id)))
 
 
-def find_ballot(round_: Round, participant: Participant, token: str | None) -> Ballot | None:
-    """A person's current ballot in a round: by their browser's token in a fully anonymous
-    round (nothing else links it to them), by who they are otherwise."""
-    if effective_anonymity(get_workshop(round_.workshop_id), round_) == Anonymity.FULL:
-        if not token:
-            return None
-        return db.session.scalar(
-            sa.select(Ballot).where(
-                Ballot.round_id == round_.id, Ballot.token_hash == hash_token(token)
-            )
-        )
+def ballot_voter(round_: Round, participant: Participant, *, create: bool = False) -> Voter | None:
+    """How a participant's ballot in a round is stored (None: fully anonymous and closed)."""
+    workshop = get_workshop(round_.workshop_id)
+    anonymity = effective_anonymity(workshop, round_)
+    return voter(participant, round_scope(round_.id), anonymity, create=create)
+
+
+def find_ballot(round_: Round, participant: Participant) -> Ballot | None:
+    """A person's current ballot in a round, while the server can still find it."""
+    found = ballot_voter(round_, participant)
+    if found is None:
+        return None
     return db.session.scalar(
-        sa.select(Ballot).where(
-            Ballot.round_id == round_.id, Ballot.participant_id == participant.id
-        )
+        sa.select(Ballot).where(Ballot.round_id == round_.id, found.matches(Ballot))
     )
-
-
-def has_voted(round_: Round, participant: Participant) -> bool:
-    """Whether this person has a ballot in the round (known in every anonymity mode)."""
-    return db.session.get(BallotReceipt, (round_.id, participant.id)) is not None
 
 
 def voter_count(round_id: int) -> int:
     """How many people voted: shown live, never what they voted."""
     return (
         db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(BallotReceipt)
-            .where(BallotReceipt.round_id == round_id)
+            sa.select(sa.func.count()).select_from(Ballot).where(Ballot.round_id == round_id)
         )
         or 0
     )
@@ -440,12 +438,15 @@ def clause_votes(workshop_id: int, clause_key: int | None = None) -> list[Clause
 
 
 def participant_clause_votes(participant: Participant) -> list[ClauseVote]:
-    """One person's consent answers, on every clause."""
+    """One person's consent answers, on every clause (while the server can still tell)."""
+    workshop = get_workshop(participant.workshop_id)
+    mine = voter(participant, CONSENT_SCOPE, workshop.anonymity, create=False)
+    if mine is None:
+        return []
     return list(
         db.session.scalars(
             sa.select(ClauseVote).where(
-                ClauseVote.workshop_id == participant.workshop_id,
-                ClauseVote.participant_id == participant.id,
+                ClauseVote.workshop_id == participant.workshop_id, mine.matches(ClauseVote)
             )
         )
     )
@@ -485,10 +486,17 @@ def get_amendment(amendment_id: int, workshop_id: int) -> Amendment:
 
 def my_amendment_votes(participant: Participant) -> dict[str, str]:
     """A participant's own answers on amendments, for their screen."""
+    mine = []
+    for amendment in list_amendments(participant.workshop_id):
+        found = voter(participant, amendment_scope(amendment.id), amendment.anonymity, create=False)
+        if found is not None:
+            mine.append(
+                sa.and_(AmendmentVote.amendment_id == amendment.id, found.matches(AmendmentVote))
+            )
+    if not mine:
+        return {}
     rows = db.session.execute(
-        sa.select(AmendmentVote.amendment_id, AmendmentVote.choice).where(
-            AmendmentVote.participant_id == participant.id
-        )
+        sa.select(AmendmentVote.amendment_id, AmendmentVote.choice).where(sa.or_(*mine))
     ).all()
     return {str(amendment_id): str(choice) for amendment_id, choice in rows}
 
@@ -510,7 +518,13 @@ def get_duel(duel_id: int, workshop_id: int) -> Duel:
 
 def my_duel_votes(participant: Participant) -> dict[str, list[int]]:
     """A participant's own answers in duels, for their screen."""
-    rows = db.session.scalars(
-        sa.select(DuelBallot).where(DuelBallot.participant_id == participant.id)
-    )
+    workshop = get_workshop(participant.workshop_id)
+    mine = []
+    for duel in list_duels(participant.workshop_id):
+        found = voter(participant, duel_scope(duel.id), workshop.anonymity, create=False)
+        if found is not None:
+            mine.append(sa.and_(DuelBallot.duel_id == duel.id, found.matches(DuelBallot)))
+    if not mine:
+        return {}
+    rows = db.session.scalars(sa.select(DuelBallot).where(sa.or_(*mine)))
     return {str(b.duel_id): list(b.ranking) for b in rows}

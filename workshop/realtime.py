@@ -20,7 +20,7 @@ rooms, and an event may carry a different payload for each.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -68,6 +68,7 @@ class WorkshopChange:
     workshop_id: int
     events: list[_Event] = dataclasses.field(default_factory=list)
     personal: list[_PersonalMessage] = dataclasses.field(default_factory=list)
+    after_commit: list[Callable[[], None]] = dataclasses.field(default_factory=list)
 
     def emit(
         self,
@@ -130,6 +131,8 @@ def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
     except BaseException:
         session.rollback()
         raise
+    for follow_up in change.after_commit:
+        follow_up()
     _publish(change, first_seq)
 
 

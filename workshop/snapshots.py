@@ -40,9 +40,7 @@ from .queries import (
 )
 
 
-def build_snapshot(
-    workshop_id: int, viewer: Participant | User, *, ballot_token: str | None = None
-) -> dict[str, Any]:
+def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, Any]:
     """Everything one viewer's screen shows, with the sequence number it is current at.
 
     The number is read before the state, so the state is at least that
@@ -87,7 +85,7 @@ def build_snapshot(
     ]
     if isinstance(viewer, Participant):
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
-        snapshot["me"] = my_ballot(viewer, vote_round, ballot_token)
+        snapshot["me"] = my_ballot(viewer, vote_round)
         snapshot["my_amendment_votes"] = my_amendment_votes(viewer)
         snapshot["my_clause_votes"] = my_clause_votes(viewer, latest)
         snapshot["my_duel_votes"] = my_duel_votes(viewer)

@@ -172,9 +172,9 @@ def register(socketio: SocketIO) -> None:
         budget.forget(request.sid)
         participants.disconnect(request.sid)
 
-    @command("state.sync", p.Sync)
-    def sync(workshop_id: int, actor: Actor, data: p.Sync) -> dict[str, Any]:
-        return {"snapshot": snapshots.build_snapshot(workshop_id, actor, ballot_token=data.token)}
+    @command("state.sync", p.Empty)
+    def sync(workshop_id: int, actor: Actor, data: p.Empty) -> dict[str, Any]:
+        return {"snapshot": snapshots.build_snapshot(workshop_id, actor)}
 
     # ---- participants' commands ----------------------------------------------------------
 
@@ -190,14 +190,11 @@ def register(socketio: SocketIO) -> None:
 
     @command("vote.set", p.SetVote)
     def vote(workshop_id: int, actor: Actor, data: p.SetVote) -> dict[str, Any]:
-        return {"me": votes.set_dots(actor, data.proposal_id, data.dots, token=data.token)}
+        return {"me": votes.set_dots(actor, data.proposal_id, data.dots)}
 
     @command("ballot.cast", p.CastBallot)
     def cast(workshop_id: int, actor: Actor, data: p.CastBallot) -> dict[str, Any]:
-        mine = votes.cast_ballot(
-            actor, workshop_id, data.ballot, round_id=data.round_id, token=data.token
-        )
-        return {"me": mine}
+        return {"me": votes.cast_ballot(actor, workshop_id, data.ballot, round_id=data.round_id)}
 
     @command("value.tag", p.TagValue)
     def tag(workshop_id: int, actor: Actor, data: p.TagValue) -> dict[str, Any]:

@@ -2,10 +2,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, in_phase, join, make_workshop
-from workshop import snapshots, tallies
+from workshop import audiences, snapshots, tallies
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
-from workshop.models import Anonymity, Ballot, BallotReceipt, Phase, RoundKind
+from workshop.models import Anonymity, Ballot, Phase, RoundKind, VoteKey
 from workshop.services import agenda, moderation, proposals, rounds, votes
 from workshop.services.agenda import RoundSettings
 
@@ -177,24 +177,41 @@ def test_fully_anonymous_ballots_cannot_be_linked_to_anyone(facilitator, worksho
         facilitator, workshop, "dot", anonymity=Anonymity.FULL, blind=False, breakdown_by_level=True
     )
     amira = join(workshop)
-    first = votes.set_dots(amira, cards[0], 1)
-    assert first["token"]
+    votes.set_dots(amira, cards[0], 1)
     stored = db.session.scalars(sa.select(Ballot)).one()
-    assert stored.participant_id is None and stored.level is None
-    assert stored.token_hash != first["token"]
-    # One person, one ballot: without this browser's token there is no second one.
-    with pytest.raises(InvalidState) as refused:
-        votes.set_dots(amira, cards[1], 1)
-    assert refused.value.code == "already_voted"
-    # With the token the same person changes their ballot.
-    votes.set_dots(amira, cards[1], 2, token=first["token"])
+    assert stored.participant_id is None and stored.level is None and stored.department is None
+    assert len(stored.voter_hash) == 64  # a keyed hash, not the person
+    # One person, one ballot, changed from any of their browsers while the round is open.
+    votes.set_dots(amira, cards[1], 2)
     assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 1
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(BallotReceipt)) == 1
+    assert audiences.my_ballot(amira, round_)["ballot"] == {
+        "dots": {str(cards[0]): 1, str(cards[1]): 2}
+    }
     results = tallies.round_results(round_)
     assert "by_level" not in results
     assert results["items"][0] == {"proposal_id": cards[1], "dots": 2, "voters": 1}
     snapshot = snapshots.build_snapshot(workshop.id, facilitator)
     assert "Amira" not in str(snapshot["vote"])
+    # When the round ends, the key that could tell whose ballot it is goes: nobody can now.
+    rounds.end_round(facilitator, round_.id)
+    assert db.session.scalar(sa.select(sa.func.count(VoteKey.id))) == 0
+    assert audiences.my_ballot(amira, round_) == {
+        "round_id": round_.id,
+        "voted": False,
+        "ballot": None,
+    }
+    assert tallies.round_results(round_)["items"][0]["dots"] == 2  # the ballot still counts
+
+
+def test_a_fully_anonymous_round_that_ended_cannot_reopen(facilitator, workshop, cards):
+    round_ = vote_round(facilitator, workshop, "dot", anonymity=Anonymity.FULL)
+    votes.set_dots(join(workshop), cards[0], 1)
+    rounds.end_round(facilitator, round_.id)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        rounds.start_round(facilitator, round_.id)
+    assert refused.value.code == "anonymous_round_ended"
+    assert db_fingerprint() == before
 
 
 def test_dots_are_refused_in_rounds_with_another_method(facilitator, workshop, cards):

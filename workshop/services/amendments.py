@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from .. import events, permissions, voting
+from .. import events, permissions, voters, voting
 from ..clauses import Clause
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -148,9 +148,11 @@ def vote_on_amendment(
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
             raise InvalidState(_("This amendment is already decided."), code="voting_closed")
-        vote = db.session.get(AmendmentVote, (amendment.id, actor.id))
+        voter = voters.voter(actor, voters.amendment_scope(amendment.id), amendment.anonymity)
+        assert voter is not None, "an open amendment's key exists or is made"
+        vote = next((v for v in amendment.votes if voter.owns(v)), None)
         if vote is None:
-            vote = AmendmentVote(amendment_id=amendment.id, participant_id=actor.id)
+            vote = AmendmentVote(amendment_id=amendment.id, **voter.fields())
             amendment.votes.append(vote)
         vote.choice = checked_choice
         vote.reason = checked_reason
@@ -178,6 +180,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
     )
 
     def mark_accepted(version: DocumentVersion, change: WorkshopChange) -> None:
+        _close_voting(change, amendment)
         amendment.status = AmendmentStatus.ACCEPTED
         amendment.decided_note = " ".join((note or "").split())[:500]
         audit.record(
@@ -211,6 +214,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
             raise InvalidState(_("This amendment is already decided."))
+        _close_voting(change, amendment)
         amendment.status = AmendmentStatus.ACCEPTED
         amendment.decided_note = " ".join((note or "").split())[:500] or _(
             "The draft already says this."
@@ -261,6 +265,12 @@ def _accept_in_clause(
         )
 
 
+def _close_voting(change: WorkshopChange, amendment: Amendment) -> None:
+    """Decided: anonymous answers on it are nobody's from now on."""
+    if voters.forget(amendment.workshop_id, [voters.amendment_scope(amendment.id)]):
+        change.after_commit.append(voters.erase_deleted_keys)
+
+
 def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendment:
     """Decline an amendment; it stays on record with the note."""
     amendment = db.session.get(Amendment, amendment_id)
@@ -271,6 +281,7 @@ def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendmen
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
             raise InvalidState(_("This amendment is already decided."))
+        _close_voting(change, amendment)
         amendment.status = AmendmentStatus.REJECTED
         amendment.decided_note = " ".join((note or "").split())[:500]
         db.session.flush()

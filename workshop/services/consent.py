@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import events, voting
+from .. import events, voters, voting
 from ..audiences import my_clause_vote
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
@@ -36,11 +37,17 @@ def vote_on_clause(
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
         latest, clause = clause_of_draft(workshop.id, clause_key)
-        vote = db.session.get(ClauseVote, (workshop.id, clause_key, actor.id))
-        if vote is None:
-            vote = ClauseVote(
-                workshop_id=workshop.id, clause_key=clause_key, participant_id=actor.id
+        voter = voters.voter(actor, voters.CONSENT_SCOPE, workshop.anonymity)
+        assert voter is not None, "consent's key exists or is made while the workshop is open"
+        vote = db.session.scalar(
+            sa.select(ClauseVote).where(
+                ClauseVote.workshop_id == workshop.id,
+                ClauseVote.clause_key == clause_key,
+                voter.matches(ClauseVote),
             )
+        )
+        if vote is None:
+            vote = ClauseVote(workshop_id=workshop.id, clause_key=clause_key, **voter.fields())
             db.session.add(vote)
         vote.choice = str(checked_choice)
         vote.reason = checked_reason

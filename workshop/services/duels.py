@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import clock, events, voting
+from .. import clock, events, voters, voting
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -32,6 +32,7 @@ from ..models import (
 from ..queries import (
     clause_of_draft,
     get_duel,
+    get_workshop,
     latest_version,
     list_duels,
     version_numbered,
@@ -156,9 +157,12 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
         _still_open(duel)
         if clock.now() >= duel.ends_at:
             raise InvalidState(_("Time is up for this duel."), code="voting_closed")
-        ballot = db.session.get(DuelBallot, (duel.id, actor.id))
+        workshop = get_workshop(duel.workshop_id)
+        voter = voters.voter(actor, voters.duel_scope(duel.id), workshop.anonymity)
+        assert voter is not None, "an open duel's key exists or is made"
+        ballot = next((b for b in duel.ballots if voter.owns(b)), None)
         if ballot is None:
-            ballot = DuelBallot(duel_id=duel.id, participant_id=actor.id, ranking=[])
+            ballot = DuelBallot(duel_id=duel.id, ranking=[], **voter.fields())
             duel.ballots.append(ballot)
         ballot.ranking = list(checked)
         db.session.flush()
@@ -210,6 +214,7 @@ def close_duel(actor: User, duel_id: int) -> Duel:
             )
         winner_id, result = tally(duel)
         winner = next(o for o in duel.options if o.id == winner_id)
+        _close_voting(change, duel)
         duel.status = DuelStatus.DECIDED
         duel.decided_at = clock.now()
         duel.winner_id = winner_id
@@ -255,11 +260,18 @@ def _apply_winner(
         ) from None
 
 
+def _close_voting(change: WorkshopChange, duel: Duel) -> None:
+    """Decided or called off: anonymous ballots in it are nobody's from now on."""
+    if voters.forget(duel.workshop_id, [voters.duel_scope(duel.id)]):
+        change.after_commit.append(voters.erase_deleted_keys)
+
+
 def cancel_duel(actor: User, duel_id: int) -> Duel:
     """Call a duel off; it stays on record as cancelled and the draft is unchanged."""
     duel, workshop = _duel_for_staff(actor, duel_id)
     with workshop_change(workshop.id) as change:
         _still_open(duel)
+        _close_voting(change, duel)
         duel.status = DuelStatus.CANCELLED
         duel.decided_at = clock.now()
         db.session.flush()

@@ -6,10 +6,12 @@ Moderating them (approve, hide, merge, split, pin, read-out) is
 
 from __future__ import annotations
 
+import hashlib
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import events, permissions
+from .. import events, permissions, voters
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -55,18 +57,30 @@ def _check_op_id(op_id: str | None) -> None:
         raise ValidationFailed(_("The operation id is malformed."), field="op_id")
 
 
+def _op_key(actor: Participant, anonymity: Anonymity, op_id: str | None) -> str | None:
+    """How a command's operation id is stored: as sent, next to its author; in fully
+    anonymous mode, where no author is stored, hashed with the sender's voter hash, so a
+    resend finds its own earlier command and nobody else's, and the id names nobody."""
+    if not op_id or anonymity != Anonymity.FULL:
+        return op_id
+    sender = voters.voter(actor, voters.OPS_SCOPE, anonymity)
+    assert sender is not None and sender.voter_hash is not None
+    return hashlib.sha256(f"{sender.voter_hash}:{op_id}".encode()).hexdigest()
+
+
 def _resent(
     model: type[Proposal] | type[Comment], workshop_id: int, actor: Participant, op_id: str | None
 ) -> Proposal | Comment | None:
-    """What a resent command already created: same operation id, same (or no stored) author."""
+    """What a resent command already created: the same operation, from the same person
+    (stored with its author, or, fully anonymous, under a key only the sender's op makes)."""
     if not op_id:
         return None
+    named = sa.and_(model.client_op_id == op_id, model.author_id == actor.id)
+    anonymous = sa.and_(
+        model.client_op_id == _op_key(actor, Anonymity.FULL, op_id), model.author_id.is_(None)
+    )
     return db.session.scalar(
-        sa.select(model).where(
-            model.workshop_id == workshop_id,
-            model.client_op_id == op_id,
-            sa.or_(model.author_id == actor.id, model.author_id.is_(None)),
-        )
+        sa.select(model).where(model.workshop_id == workshop_id, sa.or_(named, anonymous))
     )
 
 
@@ -98,7 +112,7 @@ def submit_proposal(
             round_id=round_.id,
             author_id=None if anonymity == Anonymity.FULL else actor.id,
             body_md=body,
-            client_op_id=op_id,
+            client_op_id=_op_key(actor, anonymity, op_id),
             anonymity=anonymity,
             status=ProposalStatus.PENDING if round_.premoderation else ProposalStatus.VISIBLE,
         )
@@ -137,7 +151,7 @@ def add_comment(
             author_id=None if anonymity == Anonymity.FULL else actor.id,
             body_md=body,
             anonymity=anonymity,
-            client_op_id=op_id,
+            client_op_id=_op_key(actor, anonymity, op_id),
             status=ProposalStatus.PENDING
             if round_ is not None and round_.premoderation
             else ProposalStatus.VISIBLE,

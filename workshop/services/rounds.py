@@ -15,12 +15,22 @@ from contextlib import contextmanager
 
 from flask_babel import gettext as _
 
-from .. import clock, events
+from .. import clock, events, voters
 from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
-from ..models import AuditAction, Phase, Round, RoundKind, RoundStatus, User, Workshop
-from ..queries import current_round
+from ..models import (
+    Anonymity,
+    AuditAction,
+    Phase,
+    Round,
+    RoundKind,
+    RoundStatus,
+    User,
+    Workshop,
+)
+from ..privacy import effective_anonymity
+from ..queries import current_round, voter_count
 from ..realtime import WorkshopChange, workshop_change
 from ..voting import Method
 from . import audit
@@ -66,11 +76,18 @@ def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChang
         raise InvalidState(_("The workshop is closed."))
     if round_.status in (RoundStatus.RUNNING, RoundStatus.PAUSED):
         raise InvalidState(_("This round is already under way."))
+    if round_.started_at is not None and _anonymous_ballots_exist(workshop, round_):
+        raise InvalidState(
+            _(
+                "This fully anonymous round has ended: its ballots are nobody's any more, so "
+                "it cannot reopen. Add a new round instead."
+            ),
+            code="anonymous_round_ended",
+        )
     now = clock.now()
     running = current_round(workshop.id)
     if running is not None:
-        running.status = RoundStatus.ENDED
-        running.ended_at = now
+        _close(change, running, now)
         db.session.flush()  # one current round at a time, also between two statements
     round_.status = RoundStatus.RUNNING
     round_.started_at = now
@@ -92,6 +109,20 @@ def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChang
     events.phase_changed(change, workshop)
     if round_.takes_ballots:
         events.vote_state(change, round_)  # screens switch to the new ballot at once
+
+
+def _close(change: WorkshopChange, round_: Round, now: dt.datetime) -> None:
+    """End a round: input closes, its results stay, and its fully anonymous ballots become
+    nobody's (the key that could tell whose they are is deleted)."""
+    round_.status = RoundStatus.ENDED
+    round_.ended_at = now
+    round_.remaining_seconds = None
+    if voters.forget(round_.workshop_id, [voters.round_scope(round_.id)]):
+        change.after_commit.append(voters.erase_deleted_keys)
+
+
+def _anonymous_ballots_exist(workshop: Workshop, round_: Round) -> bool:
+    return effective_anonymity(workshop, round_) == Anonymity.FULL and voter_count(round_.id) > 0
 
 
 def pause_round(actor: User, round_id: int) -> Round:
@@ -148,9 +179,7 @@ def end_round(actor: User, round_id: int) -> Round:
     with _acting_on(actor, round_id) as (workshop, round_, _change):
         if round_.status not in (RoundStatus.RUNNING, RoundStatus.PAUSED):
             raise InvalidState(_("This round is not under way."))
-        round_.status = RoundStatus.ENDED
-        round_.ended_at = clock.now()
-        round_.remaining_seconds = None
+        _close(_change, round_, clock.now())
         audit.record(
             actor, workshop.id, AuditAction.ROUND_END, f"Ended round {round_.position + 1}"
         )
@@ -196,8 +225,10 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
         now = clock.now()
         running = current_round(workshop.id)
         if running is not None:
-            running.status = RoundStatus.ENDED
-            running.ended_at = now
+            _close(change, running, now)
+        if phase == Phase.CLOSED and voters.forget(workshop.id):
+            # The workshop is over: every anonymous vote in it is nobody's from now on.
+            change.after_commit.append(voters.erase_deleted_keys)
         workshop.phase = phase
         workshop.phase_changed_at = now
         db.session.flush()

@@ -11,13 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import events, permissions
+from .. import events, permissions, voters
 from ..catalogue import workshop_catalogue
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import (
     Amendment,
+    Anonymity,
     AuditAction,
     Participant,
     Proposal,
@@ -75,6 +76,7 @@ def tag_proposal(actor: Participant | User, proposal_id: int, value_key: str) ->
         check=still_taggable,
         emit=lambda change: events.proposal_changed(change, proposal),
         what=f"proposal {proposal.id}",
+        anonymity=proposal.anonymity,
     )
 
 
@@ -93,6 +95,7 @@ def tag_amendment(actor: Participant | User, amendment_id: int, value_key: str) 
         check=lambda: None,
         emit=lambda change: events.amendment_changed(change, amendment),
         what=f"amendment {amendment.id}",
+        anonymity=amendment.anonymity,
     )
 
 
@@ -107,6 +110,7 @@ def _tag(
     check: Callable[[], None],
     emit: Callable[[WorkshopChange], None],
     what: str,
+    anonymity: Anonymity,
 ) -> ValueTag:
     """The tagging rule for anything people write: the author's or a facilitator's tag counts
     at once; anyone else's is a suggestion, confirmed once two participants support it."""
@@ -124,10 +128,12 @@ def _tag(
             db.session.add(tag)
         if facilitator or (isinstance(actor, Participant) and actor.id in author_ids):
             tag.confirmed = True
-        elif isinstance(actor, Participant) and actor.id not in {
-            s.participant_id for s in tag.supporters
-        }:
-            tag.supporters.append(TagSupport(participant_id=actor.id))
+        elif isinstance(actor, Participant):
+            supporter = voters.voter(actor, voters.TAGS_SCOPE, anonymity)
+            if supporter is None:
+                raise InvalidState(_("The workshop is closed."), code="phase_closed")
+            if not any(supporter.owns(s) for s in tag.supporters):
+                tag.supporters.append(TagSupport(**supporter.fields()))
         if len(tag.supporters) >= TAG_SUPPORT_THRESHOLD:
             tag.confirmed = True
         db.session.flush()

@@ -9,11 +9,10 @@ browser keeps, and a receipt records that the person voted.
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import clock, events, voting
@@ -22,10 +21,8 @@ from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import (
-    Anonymity,
     AuditAction,
     Ballot,
-    BallotReceipt,
     Participant,
     Proposal,
     ProposalStatus,
@@ -34,14 +31,12 @@ from ..models import (
     User,
     Workshop,
 )
-from ..privacy import effective_anonymity, hash_token
 from ..queries import (
+    ballot_voter,
     candidates,
     closed_for_input,
     current_round,
-    find_ballot,
     get_workshop,
-    has_voted,
     is_open_for_input,
 )
 from ..realtime import workshop_change
@@ -101,14 +96,11 @@ def cast_ballot(
     ballot: Mapping[str, Any],
     *,
     round_id: int | None = None,
-    token: str | None = None,
     merge_dots: bool = False,
 ) -> dict[str, Any]:
-    """Cast or replace the participant's ballot in the current voting round.
-
-    Returns the participant's own view (their ballot, and in a fully
-    anonymous round the token that lets this browser change it later).
-    """
+    """Cast or replace the participant's ballot in the current round; returns their own
+    view of it. A fully anonymous ballot stores no participant, only a voter hash (see
+    voters.py), and nothing records who voted."""
     workshop = get_workshop(workshop_id)
     if not isinstance(actor, Participant) or actor.workshop_id != workshop.id:
         raise Forbidden(_("Only participants of this workshop vote."))
@@ -119,43 +111,33 @@ def cast_ballot(
         if not is_open_for_input(round_):
             raise closed_for_input(round_, code="voting_closed")
         known = [p.id for p in candidates(workshop.id)]
-        existing = find_ballot(round_, actor, token)
+        voter = ballot_voter(round_, actor, create=True)
+        assert voter is not None, "an open round's key exists or is made"
+        existing = db.session.scalar(
+            sa.select(Ballot).where(Ballot.round_id == round_.id, voter.matches(Ballot))
+        )
         if merge_dots and existing is not None:
             # Under the lock, so two tabs placing dots at once never overwrite each other.
             # Dots on proposals that are no longer candidates (hidden) go back to the voter.
             dots = {k: v for k, v in existing.data.get("dots", {}).items() if int(k) in known}
             ballot = {"dots": {**dots, **ballot.get("dots", {})}}
         data = _validate(round_, ballot, known, workshop)
-        anonymity = effective_anonymity(workshop, round_)
-        new_token = None
         if existing is None:
-            if has_voted(round_, actor):
-                # Fully anonymous: the ballot cannot be found without this browser's token.
-                raise InvalidState(
-                    _("You already voted in this anonymous round, from another browser."),
-                    code="already_voted",
-                )
-            existing = Ballot(id=uuid.uuid4().hex, round_id=round_.id, data=data)
-            if anonymity == Anonymity.FULL:
-                new_token = secrets.token_urlsafe(24)
-                existing.token_hash = hash_token(new_token)
-            else:
-                existing.participant_id = actor.id
+            existing = Ballot(round_id=round_.id, data=data, **voter.fields())
+            if voter.participant_id is not None:  # breakdowns, never in fully anonymous rounds
                 existing.level = actor.level
                 existing.department = actor.department or None
             db.session.add(existing)
-            db.session.add(BallotReceipt(round_id=round_.id, participant_id=actor.id))
         else:
             existing.data = data
         db.session.flush()
         events.vote_state(change, round_)
         mine = {"round_id": round_.id, "voted": True, "ballot": data}
-        if anonymity != Anonymity.FULL:
-            change.tell(actor.id, "ballot.mine", mine)
-    return {**mine, "token": new_token or token}
+        change.tell(actor.id, "ballot.mine", mine)  # their other tabs; nothing stored
+    return mine
 
 
-def set_dots(actor: Participant, proposal_id: int, dots: int, *, token: str | None = None) -> dict:
+def set_dots(actor: Participant, proposal_id: int, dots: int) -> dict[str, Any]:
     """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it."""
     proposal = db.session.get(Proposal, proposal_id)
     if not isinstance(actor, Participant):
@@ -165,12 +147,12 @@ def set_dots(actor: Participant, proposal_id: int, dots: int, *, token: str | No
     if proposal.status != ProposalStatus.VISIBLE:
         raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
     round_ = current_round(actor.workshop_id)
-    if round_ is not None and round_.method not in (None, voting.Method.DOT):
+    if round_ is not None and round_.takes_ballots and round_.method != voting.Method.DOT:
         raise InvalidState(
             _("This round does not use dots; use its own ballot."), code="wrong_method"
         )
     return cast_ballot(
-        actor, actor.workshop_id, {"dots": {str(proposal_id): dots}}, token=token, merge_dots=True
+        actor, actor.workshop_id, {"dots": {str(proposal_id): dots}}, merge_dots=True
     )
 
 

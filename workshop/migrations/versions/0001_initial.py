@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 03:52:39.780583
+Create Date: 2026-12-01 04:30:37.707746
 """
 
 from collections.abc import Sequence
@@ -376,6 +376,21 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "vote_keys",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workshop_id", sa.Integer(), nullable=False),
+        sa.Column("scope", sa.String(length=40), nullable=False),
+        sa.Column("salt", sa.LargeBinary(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workshop_id"],
+            ["workshops.id"],
+            name=op.f("fk_vote_keys_workshop_id_workshops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_vote_keys")),
+        sa.UniqueConstraint("workshop_id", "scope", name=op.f("uq_vote_keys_workshop_id_scope")),
+    )
+    op.create_table(
         "workshop_staff",
         sa.Column("workshop_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -478,33 +493,17 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "ballot_receipts",
-        sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["participant_id"],
-            ["participants.id"],
-            name=op.f("fk_ballot_receipts_participant_id_participants"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["round_id"],
-            ["rounds.id"],
-            name=op.f("fk_ballot_receipts_round_id_rounds"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("round_id", "participant_id", name=op.f("pk_ballot_receipts")),
-        sqlite_with_rowid=False,
-    )
-    op.create_table(
         "ballots",
-        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("round_id", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=True),
-        sa.Column("token_hash", sa.String(length=64), nullable=True),
         sa.Column("level", sa.String(length=60), nullable=True),
         sa.Column("department", sa.String(length=80), nullable=True),
         sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
+        sa.Column("voter_hash", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "(participant_id IS NULL) <> (voter_hash IS NULL)", name=op.f("ck_ballots_one_voter")
+        ),
         sa.ForeignKeyConstraint(
             ["participant_id"],
             ["participants.id"],
@@ -518,17 +517,19 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "round_id", "participant_id", name=op.f("uq_ballots_round_id_participant_id")
         ),
-        sa.UniqueConstraint("round_id", "token_hash", name=op.f("uq_ballots_round_id_token_hash")),
+        sa.UniqueConstraint("round_id", "voter_hash", name=op.f("uq_ballots_round_id_voter_hash")),
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table("ballots", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_ballots_participant_id"), ["participant_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_ballots_round_id"), ["round_id"], unique=False)
 
     op.create_table(
         "clause_votes",
         sa.Column("workshop_id", sa.Integer(), nullable=False),
         sa.Column("clause_key", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column(
             "choice",
             sa.Enum(
@@ -545,7 +546,13 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=500), nullable=False),
         sa.Column("version_number", sa.Integer(), nullable=False),
         sa.Column("voted_text", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
+        sa.Column("voter_hash", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "(participant_id IS NULL) <> (voter_hash IS NULL)",
+            name=op.f("ck_clause_votes_one_voter"),
+        ),
         sa.ForeignKeyConstraint(
             ["participant_id"],
             ["participants.id"],
@@ -558,10 +565,29 @@ def upgrade() -> None:
             name=op.f("fk_clause_votes_workshop_id_workshops"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "workshop_id", "clause_key", "participant_id", name=op.f("pk_clause_votes")
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_clause_votes")),
+        sa.UniqueConstraint(
+            "workshop_id",
+            "clause_key",
+            "participant_id",
+            name=op.f("uq_clause_votes_workshop_id_clause_key_participant_id"),
         ),
+        sa.UniqueConstraint(
+            "workshop_id",
+            "clause_key",
+            "voter_hash",
+            name=op.f("uq_clause_votes_workshop_id_clause_key_voter_hash"),
+        ),
+        sqlite_with_rowid=False,
     )
+    with op.batch_alter_table("clause_votes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_clause_votes_participant_id"), ["participant_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_clause_votes_workshop_id"), ["workshop_id"], unique=False
+        )
+
     op.create_table(
         "connections",
         sa.Column("sid", sa.String(length=64), nullable=False),
@@ -596,8 +622,14 @@ def upgrade() -> None:
     op.create_table(
         "duel_ballots",
         sa.Column("duel_id", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("ranking", sa.JSON(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
+        sa.Column("voter_hash", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "(participant_id IS NULL) <> (voter_hash IS NULL)",
+            name=op.f("ck_duel_ballots_one_voter"),
+        ),
         sa.ForeignKeyConstraint(
             ["duel_id"],
             ["duels.id"],
@@ -610,9 +642,17 @@ def upgrade() -> None:
             name=op.f("fk_duel_ballots_participant_id_participants"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("duel_id", "participant_id", name=op.f("pk_duel_ballots")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_duel_ballots")),
+        sa.UniqueConstraint(
+            "duel_id", "participant_id", name=op.f("uq_duel_ballots_duel_id_participant_id")
+        ),
+        sa.UniqueConstraint(
+            "duel_id", "voter_hash", name=op.f("uq_duel_ballots_duel_id_voter_hash")
+        ),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("duel_ballots", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_duel_ballots_duel_id"), ["duel_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_duel_ballots_participant_id"), ["participant_id"], unique=False
         )
@@ -710,7 +750,6 @@ def upgrade() -> None:
     op.create_table(
         "amendment_votes",
         sa.Column("amendment_id", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column(
             "choice",
             sa.Enum(
@@ -732,6 +771,13 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
+        sa.Column("voter_hash", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "(participant_id IS NULL) <> (voter_hash IS NULL)",
+            name=op.f("ck_amendment_votes_one_voter"),
+        ),
         sa.ForeignKeyConstraint(
             ["amendment_id"],
             ["amendments.id"],
@@ -744,9 +790,21 @@ def upgrade() -> None:
             name=op.f("fk_amendment_votes_participant_id_participants"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("amendment_id", "participant_id", name=op.f("pk_amendment_votes")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_amendment_votes")),
+        sa.UniqueConstraint(
+            "amendment_id",
+            "participant_id",
+            name=op.f("uq_amendment_votes_amendment_id_participant_id"),
+        ),
+        sa.UniqueConstraint(
+            "amendment_id", "voter_hash", name=op.f("uq_amendment_votes_amendment_id_voter_hash")
+        ),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("amendment_votes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_amendment_votes_amendment_id"), ["amendment_id"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_amendment_votes_participant_id"), ["participant_id"], unique=False
         )
@@ -969,7 +1027,13 @@ def upgrade() -> None:
     op.create_table(
         "tag_supports",
         sa.Column("tag_id", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
+        sa.Column("voter_hash", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "(participant_id IS NULL) <> (voter_hash IS NULL)",
+            name=op.f("ck_tag_supports_one_voter"),
+        ),
         sa.ForeignKeyConstraint(
             ["participant_id"],
             ["participants.id"],
@@ -982,8 +1046,18 @@ def upgrade() -> None:
             name=op.f("fk_tag_supports_tag_id_value_tags"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("tag_id", "participant_id", name=op.f("pk_tag_supports")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tag_supports")),
+        sa.UniqueConstraint(
+            "tag_id", "participant_id", name=op.f("uq_tag_supports_tag_id_participant_id")
+        ),
+        sa.UniqueConstraint("tag_id", "voter_hash", name=op.f("uq_tag_supports_tag_id_voter_hash")),
+        sqlite_with_rowid=False,
     )
+    with op.batch_alter_table("tag_supports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_tag_supports_participant_id"), ["participant_id"], unique=False
+        )
+
     op.create_table(
         "version_proposals",
         sa.Column("version_id", sa.Integer(), nullable=False),
@@ -1008,6 +1082,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table("version_proposals")
+    with op.batch_alter_table("tag_supports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_tag_supports_participant_id"))
+
     op.drop_table("tag_supports")
     with op.batch_alter_table("signoffs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_signoffs_version_id"))
@@ -1029,6 +1106,7 @@ def downgrade() -> None:
     op.drop_table("comments")
     with op.batch_alter_table("amendment_votes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_amendment_votes_participant_id"))
+        batch_op.drop_index(batch_op.f("ix_amendment_votes_amendment_id"))
 
     op.drop_table("amendment_votes")
     with op.batch_alter_table("proposals", schema=None) as batch_op:
@@ -1041,18 +1119,23 @@ def downgrade() -> None:
     op.drop_table("duel_options")
     with op.batch_alter_table("duel_ballots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_duel_ballots_participant_id"))
+        batch_op.drop_index(batch_op.f("ix_duel_ballots_duel_id"))
 
     op.drop_table("duel_ballots")
     with op.batch_alter_table("connections", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connections_workshop_id"))
 
     op.drop_table("connections")
+    with op.batch_alter_table("clause_votes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_clause_votes_workshop_id"))
+        batch_op.drop_index(batch_op.f("ix_clause_votes_participant_id"))
+
     op.drop_table("clause_votes")
     with op.batch_alter_table("ballots", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ballots_round_id"))
+        batch_op.drop_index(batch_op.f("ix_ballots_participant_id"))
 
     op.drop_table("ballots")
-    op.drop_table("ballot_receipts")
     with op.batch_alter_table("amendments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_amendments_workshop_id"))
 
@@ -1061,6 +1144,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_workshop_staff_user_id"))
 
     op.drop_table("workshop_staff")
+    op.drop_table("vote_keys")
     with op.batch_alter_table("rounds", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_rounds_one_current_per_workshop",
