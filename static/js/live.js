@@ -126,22 +126,10 @@
   function resync() {
     if (awaitingSnapshot) return;
     awaitingSnapshot = true;
-    socket.emit("state.sync", { token: ballotToken() }, (ack) => {
+    socket.emit("state.sync", {}, (ack) => {
       if (ack && ack.ok) loadSnapshot(ack.snapshot);
       else awaitingSnapshot = false;
     });
-  }
-
-  // ---- anonymous ballot tokens (fully anonymous rounds) -------------------
-  const tokenKey = (roundId) => `mission-workshop:ballot:${workshopId}:${roundId}`;
-  function ballotToken() {
-    const roundId = state && state.vote && state.vote.round_id;
-    if (!roundId) return null;
-    try { return window.localStorage.getItem(tokenKey(roundId)); } catch { return null; }
-  }
-  function keepToken(roundId, token) {
-    if (!token) return;
-    try { window.localStorage.setItem(tokenKey(roundId), token); } catch { /* private mode */ }
   }
 
   // ---- state -------------------------------------------------------------
@@ -158,12 +146,6 @@
     render();
     // The server forgets "X is editing" when a socket closes: say it again after a reconnect.
     if (editingKey !== null) markEditing(editingKey);
-    // A fully anonymous ballot is only known to this browser: fetch it with our token.
-    if (role === "participant" && state.me && state.me.voted && !state.me.ballot && ballotToken()) {
-      socket.emit("state.sync", { token: ballotToken() }, (ack) => {
-        if (ack && ack.ok && state) { state.me = ack.snapshot.me; render(); }
-      });
-    }
   }
   socket.on("state.snapshot", loadSnapshot);
 
@@ -598,12 +580,12 @@
 
   async function cast(ballot) {
     const round = voteRound();
-    const ack = await command("ballot.cast", { ballot, round_id: round.id, token: ballotToken() });
+    const ack = await command("ballot.cast", { ballot, round_id: round.id });
     afterVote(ack);
   }
 
   async function setDots(proposalId, dots) {
-    const ack = await command("vote.set", { proposal_id: proposalId, dots, token: ballotToken() });
+    const ack = await command("vote.set", { proposal_id: proposalId, dots });
     afterVote(ack);
     if (ack.ok) {
       const again = root.querySelector(`[data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);
@@ -614,7 +596,6 @@
   function afterVote(ack) {
     const error = $("#vote-error");
     if (ack.ok) {
-      if (ack.me.token) keepToken(ack.me.round_id, ack.me.token);
       state.me = { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot };
       if (error) error.textContent = "";
       render();
@@ -943,11 +924,10 @@
         current: [...valuesForm.querySelectorAll("input[name=current]:checked")].map((i) => i.value),
         desired: [...valuesForm.querySelectorAll("input[name=desired]:checked")].map((i) => i.value),
       };
-      const ack = await command("ballot.cast", { ballot, round_id: round.id, token: ballotToken() });
+      const ack = await command("ballot.cast", { ballot, round_id: round.id });
       const error = $("#values-error");
       if (ack.ok) {
-        if (ack.me.token) keepToken(ack.me.round_id, ack.me.token);
-        state.me = { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot };
+          state.me = { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot };
         error.textContent = "";
         render();
       } else {

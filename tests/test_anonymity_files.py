@@ -1,0 +1,244 @@
+"""Fully anonymous means unlinkable even from the database files: the attacks that linked
+ballots to people before (diffing successive write-ahead-log commits, and pairing rows by
+their order in the file) are run here against a real SQLite file, and a whole fully
+anonymous workshop is scanned for any trace of who did what."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import struct
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import join, make_workshop
+from workshop.extensions import db
+from workshop.models import Anonymity, Base, Phase, RoundKind, VoteKey
+from workshop.queries import clauses_of, latest_version
+from workshop.services import (
+    amendments,
+    consent,
+    duels,
+    editing,
+    proposals,
+    rounds,
+    tags,
+    votes,
+)
+from workshop.services.agenda import RoundSettings, add_round
+
+VOTERS = ["Ayesha Okafor", "Bram de Wit", "Chen Lu", "Dana Moss", "Eli Park", "Femke Visser"]
+LEVELS = ["Frontline", "Team lead", "Manager", "Frontline", "Director", "Specialist"]
+# Per table, the columns that name a participant (their foreign keys say so).
+PERSON_COLUMNS = {
+    table.name: {
+        column.name
+        for column in table.columns
+        if any(key.column.table.name == "participants" for key in column.foreign_keys)
+    }
+    for table in Base.metadata.sorted_tables
+}
+
+
+def database_file() -> Path:
+    return Path(db.engine.url.database or "")
+
+
+def checkpoint() -> None:
+    db.session.commit()
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def wal_commits(wal: bytes) -> list[int]:
+    """The byte offsets at which each commit of a write-ahead log ends."""
+    page_size = struct.unpack(">I", wal[8:12])[0]
+    ends, offset = [], 32
+    while offset + 24 + page_size <= len(wal):
+        database_size = struct.unpack(">I", wal[offset + 4 : offset + 8])[0]
+        offset += 24 + page_size
+        if database_size:  # a commit frame
+            ends.append(offset)
+    return ends
+
+
+def tables_of(database: Path) -> dict[str, list[dict]]:
+    """Every row of every table, as an attacker reading the file sees them (in file order)."""
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    connection.row_factory = sqlite3.Row
+    try:
+        names = [
+            row[0]
+            for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        ]
+        return {
+            name: [dict(row) for row in connection.execute(f'SELECT * FROM "{name}"')]
+            for name in names
+        }
+    finally:
+        connection.close()
+
+
+def states_after_each_commit(base: Path, wal: bytes, folder: Path) -> list[dict]:
+    """The database as it stood after each commit of the log: the base file plus the log cut
+    at that commit (SQLite reads a log up to its last valid commit)."""
+    states = []
+    for index, end in enumerate(wal_commits(wal)):
+        copy = folder / f"state{index}"
+        copy.mkdir()
+        shutil.copyfile(base, copy / "db.sqlite3")
+        (copy / "db.sqlite3-wal").write_bytes(wal[:end])
+        states.append(tables_of(copy / "db.sqlite3"))
+    return states
+
+
+def added_rows(before: dict, after: dict) -> dict[str, list[dict]]:
+    """Rows present after a commit that were not there before, per table."""
+    out = {}
+    for table, rows in after.items():
+        old = before.get(table, [])
+        new = [row for row in rows if row not in old]
+        if new:
+            out[table] = new
+    return out
+
+
+def names_a_person(table: str, row: dict, people: dict[int, str]) -> bool:
+    """Whether a row ties itself to a participant: by id in a person column, or by name."""
+    for column, value in row.items():
+        if column in PERSON_COLUMNS.get(table, ()) and value in people:
+            return True
+        if isinstance(value, str) and any(name in value for name in people.values()):
+            return True
+    return False
+
+
+@pytest.fixture
+def anonymous_vote(facilitator):
+    """A fully anonymous workshop with three proposals and six people, in a blind dot round."""
+    workshop = make_workshop(facilitator)
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    people = [join(workshop, name, level) for name, level in zip(VOTERS, LEVELS, strict=True)]
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    cards = [
+        proposals.submit_proposal(people[i], workshop.id, text).id
+        for i, text in enumerate(["We care", "We listen", "We learn"])
+    ]
+    vote = add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, method="dot"))
+    rounds.start_round(facilitator, vote.id)
+    return workshop, people, cards, vote
+
+
+def test_diffing_log_commits_links_no_ballot_to_anyone(anonymous_vote, tmp_path):
+    workshop, people, cards, _vote = anonymous_vote
+    checkpoint()
+    base = tmp_path / "base.sqlite3"
+    shutil.copyfile(database_file(), base)
+    for index, person in enumerate(people):  # one at a time: the easiest case to attack
+        votes.set_dots(person, cards[index % 3], 1 + index % 2)
+    db.session.commit()
+    wal = Path(f"{database_file()}-wal").read_bytes()
+    states = [tables_of(base), *states_after_each_commit(base, wal, tmp_path)]
+    assert len(states) > len(people)  # the attacker sees every vote's commit
+    by_id = {p.id: p.display_name for p in people}
+    linked = 0
+    new_ballots = 0
+    for before, after in zip(states, states[1:], strict=False):
+        added = added_rows(before, after)
+        if "ballots" not in added:
+            continue
+        new_ballots += len(added["ballots"])
+        # The attack: whatever else that commit wrote, does it name a person?
+        if any(names_a_person(table, row, by_id) for table, rows in added.items() for row in rows):
+            linked += 1
+    assert new_ballots == len(people)
+    assert linked == 0
+
+
+def test_row_order_in_the_file_says_nothing_about_who_voted_when(anonymous_vote, tmp_path):
+    workshop, people, cards, vote = anonymous_vote
+    extra = [join(workshop, f"Voter {i}", "Frontline") for i in range(6)]
+    for person in people + extra:
+        votes.set_dots(person, cards[0], 1)
+    checkpoint()
+    shutil.copyfile(database_file(), tmp_path / "copy.sqlite3")
+    ballots = tables_of(tmp_path / "copy.sqlite3")["ballots"]
+    assert len(ballots) == len(people) + len(extra)
+    ids_in_file_order = [row["id"] for row in ballots]
+    # Rows lie in the order of their random keys, not the order they were cast in.
+    assert ids_in_file_order == sorted(ids_in_file_order)
+    assert all(row["participant_id"] is None and row["level"] is None for row in ballots)
+    assert "ballot_receipts" not in tables_of(tmp_path / "copy.sqlite3")
+
+
+def test_the_key_leaves_the_files_when_the_round_ends(facilitator, anonymous_vote, tmp_path):
+    workshop, people, cards, vote = anonymous_vote
+    for person in people:
+        votes.set_dots(person, cards[0], 1)
+    salt = db.session.scalar(sa.select(VoteKey.salt))
+    assert salt is not None
+    rounds.end_round(facilitator, vote.id)
+    files = [database_file(), Path(f"{database_file()}-wal")]
+    content = b"".join(path.read_bytes() for path in files if path.exists())
+    assert salt not in content
+
+
+def test_a_whole_fully_anonymous_workshop_keeps_no_trace_of_who_did_what(facilitator):
+    """Propose, comment, vote, tag, amend, answer amendments, consent to clauses and vote in
+    a duel, all fully anonymous; then look at every row of every table."""
+    workshop = make_workshop(facilitator)
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    people = [join(workshop, name, level) for name, level in zip(VOTERS, LEVELS, strict=True)]
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    card = proposals.submit_proposal(people[0], workshop.id, "We care for every patient").id
+    proposals.add_comment(people[1], card, "Yes, every one")
+    for person in people[:3]:
+        tags.tag_proposal(person, card, "care")
+    vote = add_round(facilitator, workshop.id, RoundSettings(RoundKind.VOTE, method="dot"))
+    rounds.start_round(facilitator, vote.id)
+    for person in people:
+        votes.set_dots(person, card, 1)
+    editing.paste_document(
+        facilitator, workshop.id, "## Purpose\n\nWe care for every patient.", based_on=None
+    )
+    refine = add_round(facilitator, workshop.id, RoundSettings(RoundKind.REFINE))
+    rounds.start_round(facilitator, refine.id)
+    latest = latest_version(workshop.id)
+    key = clauses_of(latest)[0].key
+    body_start = clauses_of(latest)[0].span[0]
+    editing.save_clause(people[2], workshop.id, key, "We care for every person.", based_on=1)
+    amendment = amendments.propose_amendment(
+        people[3],
+        workshop.id,
+        version_number=2,
+        start=body_start,
+        end=body_start + 7,
+        replacement="We look after",
+    )
+    for person in people[:4]:
+        amendments.vote_on_amendment(person, amendment.id, "agree")
+        consent.vote_on_clause(person, key, "agree")
+    consent.vote_on_clause(people[4], key, "object", "Too vague")
+    duel = duels.start_duel(
+        facilitator,
+        workshop.id,
+        clause_key=key,
+        options=["We care for every person.", "We care for everyone we serve."],
+        seconds=60,
+    )
+    for person in people:
+        duels.vote_in_duel(person, duel.id, [duel.options[1].id])
+    db.session.commit()
+    by_id = {p.id: p.display_name for p in people}
+    everything = tables_of(database_file())
+    for table, rows in everything.items():
+        if table == "participants":
+            continue
+        for row in rows:
+            assert not names_a_person(table, row, by_id), (table, row)
