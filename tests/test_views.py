@@ -7,9 +7,11 @@ import re
 import pytest
 
 from tests.conftest import PASSWORD, make_user, make_workshop
-from workshop import create_app
+from workshop import create_app, queries
+from workshop.errors import InvalidState
+from workshop.extensions import db
 from workshop.migrate import upgrade_database
-from workshop.models import Phase, StaffRole, UserRole
+from workshop.models import Anonymity, Phase, StaffRole, User, UserRole
 from workshop.services import participants, proposals, rounds, versions, workshops
 
 
@@ -303,3 +305,58 @@ def test_versions_are_named_restored_locked_and_signed_off_through_forms(
         assert saved[1].name == "First try"
         assert saved[3].body_md == "Version one text" and saved[3].final_at is not None
         assert [(s.signer_name, s.comment) for s in saved[3].signoffs] == [("Bo Boss", "Signed.")]
+
+
+WORKSHOP_FORM = {
+    "title": "Mission 2027",
+    "organisation": "Harbour Health",
+    "levels": "Frontline\nManager",
+    "dots_per_participant": "3",
+    "amendment_method": "consent",
+}
+
+
+def test_anonymity_is_set_on_the_form_and_an_unrelated_save_keeps_it(app, client):
+    with app.app_context():
+        make_user("fran@example.org")
+    login(client)
+    created = client.post("/workshops/new", data={**WORKSHOP_FORM, "anonymity": "full"})
+    workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    form = client.get(f"/workshops/{workshop_id}/edit").data
+    assert re.search(rb'<input[^>]*checked[^>]*value="full"|value="full"[^>]*checked', form)
+    # Saving the title again (the form sends the setting it shows) keeps it.
+    client.post(f"/workshops/{workshop_id}/edit", data={**WORKSHOP_FORM, "anonymity": "full"})
+    with app.app_context():
+        assert queries.get_workshop(workshop_id).anonymity == Anonymity.FULL
+    # Before anyone writes, it can still change.
+    client.post(f"/workshops/{workshop_id}/edit", data={**WORKSHOP_FORM, "anonymity": "peers"})
+    with app.app_context():
+        workshop = queries.get_workshop(workshop_id)
+        assert workshop.anonymity == Anonymity.PEERS
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        rounds.set_phase(owner, workshop_id, "propose")
+        amira = participants.join_workshop(
+            workshop.join_code, display_name="Amira", level="Frontline"
+        )
+        proposals.submit_proposal(amira, workshop_id, "We care")
+    # Once someone wrote under it, the form shows it fixed, and a save (which no longer
+    # sends it, or sends another) leaves it as it was.
+    form = client.get(f"/workshops/{workshop_id}/edit").data.decode()
+    assert "stays as it is" in form and re.search(
+        r'value="peers"[^>]*disabled|disabled[^>]*value="peers"', form
+    )
+    client.post(f"/workshops/{workshop_id}/edit", data={**WORKSHOP_FORM, "title": "New title"})
+    client.post(f"/workshops/{workshop_id}/edit", data={**WORKSHOP_FORM, "anonymity": "named"})
+    with app.app_context():
+        workshop = queries.get_workshop(workshop_id)
+        assert workshop.anonymity == Anonymity.PEERS and workshop.title == "Mission 2027"
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        with pytest.raises(InvalidState) as refused:
+            workshops.update_workshop(
+                owner,
+                workshop_id,
+                workshops.WorkshopSettings(
+                    title="T", organisation="O", levels=["Frontline"], anonymity="named"
+                ),
+            )
+        assert refused.value.code == "anonymity_fixed"

@@ -9,6 +9,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
@@ -49,6 +50,21 @@ class WorkshopForm(FlaskForm):
     )
     dots_per_participant = IntegerField(
         _l("Dots per person when voting"), default=3, validators=[NumberRange(min=1, max=20)]
+    )
+    anonymity = RadioField(
+        _l("Who can see who wrote and voted what"),
+        choices=[
+            SelectChoice("named", _l("Named: everyone sees who wrote each proposal")),
+            SelectChoice(
+                "peers",
+                _l("Anonymous to peers: staff see authors, participants do not"),
+            ),
+            SelectChoice(
+                "full",
+                _l("Fully anonymous: nobody can link anything to anyone, even from the database"),
+            ),
+        ],
+        default="named",
     )
     amendment_method = SelectField(
         _l("How people vote on suggested changes (amendments)"),

@@ -115,6 +115,20 @@ def open_workshops(workshop_ids: list[int]) -> list[Workshop]:
     )
 
 
+def has_contributions(workshop_id: int) -> bool:
+    """Whether anyone has written or voted anything yet (the promise of anonymity under which
+    they did so may not change afterwards)."""
+    written = [
+        sa.select(Proposal.id).where(Proposal.workshop_id == workshop_id),
+        sa.select(Comment.id).where(Comment.workshop_id == workshop_id),
+        sa.select(Amendment.id).where(Amendment.workshop_id == workshop_id),
+        sa.select(ClauseVote.id).where(ClauseVote.workshop_id == workshop_id),
+        sa.select(Ballot.id).join(Round).where(Round.workshop_id == workshop_id),
+        sa.select(DuelBallot.id).join(Duel).where(Duel.workshop_id == workshop_id),
+    ]
+    return any(db.session.scalar(query.limit(1)) is not None for query in written)
+
+
 def get_participant(participant_id: int, workshop_id: int) -> Participant:
     """A participant of this workshop; refuses ids from any other workshop."""
     participant = db.session.get(Participant, participant_id)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import events, permissions, voting
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..join_codes import generate_join_code
@@ -22,6 +22,7 @@ from ..models import (
     Workshop,
     WorkshopStaff,
 )
+from ..queries import has_contributions
 from ..realtime import workshop_change
 from ..text import normalise_text
 from . import audit
@@ -42,7 +43,8 @@ class WorkshopSettings:
     levels: list[str] = dataclasses.field(default_factory=lambda: list(DEFAULT_LEVELS))
     departments: list[str] = dataclasses.field(default_factory=list)
     dots_per_participant: int = 3
-    anonymity: Anonymity | str = Anonymity.NAMED
+    # None when editing: keep the workshop's setting.
+    anonymity: Anonymity | str | None = Anonymity.NAMED
     words_per_clause: int | None = None
     words_total: int | None = None
     amendment_method: str = "consent"
@@ -88,7 +90,7 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
     if not levels:
         raise ValidationFailed(_("List at least one organisational level."), field="levels")
     try:
-        anonymity = Anonymity(settings.anonymity)
+        anonymity = Anonymity(settings.anonymity) if settings.anonymity is not None else None
     except ValueError:
         raise ValidationFailed(_("Unknown anonymity setting."), field="anonymity") from None
     for limit, field in (
@@ -132,7 +134,7 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
         levels=settings.levels,
         departments=settings.departments,
         dots_per_participant=settings.dots_per_participant,
-        anonymity=Anonymity(settings.anonymity),
+        anonymity=Anonymity(settings.anonymity or Anonymity.NAMED),
         words_per_clause=settings.words_per_clause,
         words_total=settings.words_total,
         amendment_method=settings.amendment_method,
@@ -160,8 +162,17 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.words_per_clause = settings.words_per_clause
         workshop.words_total = settings.words_total
         workshop.amendment_method = settings.amendment_method  # for amendments from now on
-        # Applies to what is written from now on; earlier contributions keep theirs.
-        workshop.anonymity = Anonymity(settings.anonymity)
+        if settings.anonymity is not None and settings.anonymity != workshop.anonymity:
+            if has_contributions(workshop.id):
+                raise InvalidState(
+                    _(
+                        "People have written or voted under the current anonymity setting; "
+                        "it cannot change now (a round can still be made more anonymous)."
+                    ),
+                    code="anonymity_fixed",
+                    field="anonymity",
+                )
+            workshop.anonymity = Anonymity(settings.anonymity)
         _replace_values(workshop, settings.values)
         db.session.flush()
         events.workshop_updated(change, workshop)

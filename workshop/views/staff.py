@@ -89,6 +89,7 @@ def _settings_from(form: WorkshopForm) -> WorkshopSettings:
         words_per_clause=form.words_per_clause.data,
         words_total=form.words_total.data,
         amendment_method=form.amendment_method.data or "consent",
+        anonymity=form.anonymity.data if form.anonymity.data else None,
     )
 
 
@@ -123,19 +124,28 @@ def edit(workshop_id: int):
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
     form = WorkshopForm(obj=workshop if request.method == "GET" else None)
+    anonymity_fixed = queries.has_contributions(workshop.id)
+    if anonymity_fixed:  # shown, not sent: a save never changes (or resets) it
+        form.anonymity.render_kw = {"disabled": True}
+        form.anonymity.data = str(workshop.anonymity)
     if request.method == "GET":
         form.values.data = "\n".join(v.name for v in workshop.values)
         form.levels.data = "\n".join(workshop.levels)
         form.departments.data = "\n".join(workshop.departments)
     if form.validate_on_submit():
+        settings = _settings_from(form)
+        if anonymity_fixed:
+            settings.anonymity = None
         try:
-            workshops.update_workshop(me, workshop.id, _settings_from(form))
+            workshops.update_workshop(me, workshop.id, settings)
         except DomainError as error:
             _show_error(form, error)
         else:
             flash(_("Settings saved."))
             return redirect(url_for("staff.console", workshop_id=workshop.id))
-    return render_template("staff/workshop_form.html", form=form, workshop=workshop)
+    return render_template(
+        "staff/workshop_form.html", form=form, workshop=workshop, anonymity_fixed=anonymity_fixed
+    )
 
 
 @bp.get("/<int:workshop_id>")
