@@ -5,8 +5,8 @@ from tests.conftest import db_fingerprint, in_phase, join, make_workshop
 from workshop import audiences, snapshots, tallies
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
-from workshop.models import Anonymity, Ballot, Phase, RoundKind, VoteKey
-from workshop.services import agenda, moderation, proposals, rounds, votes
+from workshop.models import Anonymity, AuditAction, Ballot, Phase, RoundKind, VoteKey
+from workshop.services import agenda, audit, moderation, proposals, rounds, votes
 from workshop.services.agenda import RoundSettings
 
 LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
@@ -253,3 +253,17 @@ def test_closing_then_asking_for_a_quick_round_adds_nothing(facilitator, worksho
     with pytest.raises(InvalidState):
         rounds.set_phase(facilitator, workshop.id, Phase.VOTE)
     assert db_fingerprint() == before
+
+
+def test_turning_blind_off_before_the_reveal_is_the_reveal(facilitator, workshop, cards):
+    """The trick that let a facilitator read a blind tally alone: blind off, look, blind on."""
+    round_ = vote_round(facilitator, workshop, "dot")
+    votes.set_dots(join(workshop), cards[0], 2)
+    assert tallies.round_results(round_) is None
+    agenda.change_round(facilitator, round_.id, {"blind": False})
+    assert round_.revealed_at is not None  # everyone sees them now, not just the facilitator
+    agenda.change_round(facilitator, round_.id, {"blind": True})
+    assert tallies.round_results(round_)["items"][0]["dots"] == 2  # revealed stays revealed
+    actions = [e.action for e in audit.list_entries(facilitator, workshop.id)]
+    assert actions.count(AuditAction.ROUND_REVEAL) == 1
+    assert snapshots.build_snapshot(workshop.id, join(workshop, "Joost"))["vote"]["results"]

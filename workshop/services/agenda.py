@@ -9,7 +9,7 @@ import dataclasses
 
 from flask_babel import gettext as _
 
-from .. import events
+from .. import clock, events
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -202,12 +202,33 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
         if round_.started_at is not None and round_.anonymity != (settings.anonymity or None):
             # Ballots already cast were stored under the old promise.
             raise InvalidState(_("Anonymity cannot change once the round has started."))
+        # Results of a blind round that has run show only by revealing them: turning "blind"
+        # off is the reveal (audited as one), and turning it back on hides nothing again.
+        reveals = (
+            round_.started_at is not None
+            and round_.blind
+            and round_.revealed_at is None
+            and not settings.blind
+        )
         _apply(round_, settings)
+        if round_.revealed_at is not None or reveals:
+            round_.blind = True  # revealed stays revealed; results_visible reads revealed_at
+        if reveals:
+            round_.revealed_at = clock.now()
         db.session.flush()
         audit.record(
             actor, round_.workshop_id, AuditAction.ROUND_EDIT, f"Edited round {round_.position + 1}"
         )
+        if reveals:
+            audit.record(
+                actor,
+                round_.workshop_id,
+                AuditAction.ROUND_REVEAL,
+                f"Revealed round {round_.position + 1} (results turned on)",
+            )
         events.agenda_changed(change, round_.workshop_id)
+        if reveals:
+            events.vote_state(change, round_)
     return round_
 
 
