@@ -183,7 +183,9 @@ def round_payload(round_: Round) -> dict[str, Any]:
     }
 
 
-def version_payload(version: DocumentVersion) -> dict[str, Any]:
+def version_payload(
+    version: DocumentVersion, *, staff: bool, readout: bool = False
+) -> dict[str, Any]:
     """A document version as the draft panel shows it."""
     return {
         "number": version.number,
@@ -198,9 +200,20 @@ def version_payload(version: DocumentVersion) -> dict[str, Any]:
         "clauses": clauses_payload(version),
         "note": version.note,
         "source": str(version.source),
-        "author": version.editor_name,
+        "author": version_author(version, staff=staff, readout=readout),
         "created_at": iso(version.created_at),
     }
+
+
+def version_author(version: DocumentVersion, *, staff: bool, readout: bool = False) -> str:
+    """Who saved a version, as this audience may know it: facilitators are always named; a
+    participant who saved a clause only where the anonymity they saved under allows."""
+    if version.author is not None:
+        return version.author.display_name
+    person = version.editor_participant
+    if person is not None and shows_authors(version.anonymity, staff=staff, readout=readout):
+        return person.display_name
+    return _("A participant")
 
 
 def clauses_payload(version: DocumentVersion) -> list[dict[str, Any]]:
@@ -298,11 +311,13 @@ def duel_payload(duel: Duel, now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-def document_payload(workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
+def document_payload(
+    workshop: Workshop, version: DocumentVersion, *, staff: bool
+) -> dict[str, Any]:
     """A version with what it says about values: covered, missing, approved and vetoed words,
     consent per clause and its length budget."""
     return {
-        "version": version_payload(version),
+        "version": version_payload(version, staff=staff, readout=workshop.readout_anonymous),
         "consent": {
             str(key): counts for key, counts in consent_counts(workshop.id, version).items()
         },
@@ -324,7 +339,7 @@ def value_coverage(
 
 def wording_payload(workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
     """What the draft says about values and its budget, without the version itself."""
-    payload = document_payload(workshop, version)
+    payload = document_payload(workshop, version, staff=False)
     del payload["version"]
     return payload
 

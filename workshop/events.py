@@ -141,7 +141,11 @@ def wording_changed(change: WorkshopChange, workshop: Workshop) -> None:
 
 def document_saved(change: WorkshopChange, workshop: Workshop, version: DocumentVersion) -> None:
     """A version as screens show the draft (also when its name or state changed)."""
-    change.emit("document.saved", audiences.document_payload(workshop, version))
+    change.emit(
+        "document.saved",
+        audiences.document_payload(workshop, version, staff=False),
+        staff_payload=audiences.document_payload(workshop, version, staff=True),
+    )
 
 
 def latest_document(change: WorkshopChange, workshop: Workshop) -> None:

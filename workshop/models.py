@@ -606,6 +606,8 @@ class DocumentVersion(Base):
     editor_participant_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("participants.id", ondelete="SET NULL")
     )
+    # The anonymity a participant saved under: whether others may see who they are.
+    anonymity: Mapped[Anonymity] = mapped_column(enum_column(Anonymity), default=Anonymity.NAMED)
     created_at: Mapped[created_at]
     # The key of each clause of body_md, in order (see clauses.py).
     clause_keys: Mapped[list[int]] = mapped_column(

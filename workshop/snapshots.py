@@ -74,7 +74,9 @@ def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, An
             for p in proposals
         ],
         "presence": presence_payload(workshop_id),
-        "document": version_payload(latest) if latest else None,
+        "document": version_payload(latest, staff=is_staff, readout=workshop.readout_anonymous)
+        if latest
+        else None,
         "wording": wording_payload(workshop, latest) if latest else None,
     }
     snapshot["editors"] = editors(workshop, staff=is_staff)

@@ -770,3 +770,21 @@ def test_two_edits_that_together_would_start_a_new_clause_are_handed_back(
         "We listen and\nwe act.",
         "We learn.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "peers_see_name"),
+    [(Anonymity.NAMED, True), (Anonymity.PEERS, False), (Anonymity.FULL, False)],
+)
+def test_who_saved_a_clause_reaches_only_whom_the_mode_allows(
+    facilitator, templated, mode, peers_see_name
+):
+    refine_round(facilitator, templated, anonymity=mode)
+    amira = join(templated, "Amira")
+    key = keys_of(templated)["Purpose"]
+    version = editing.save_clause(amira, templated.id, key, "We help people.", based_on=2)
+    for_peers = audiences.document_payload(templated, version, staff=False)["version"]
+    for_staff = audiences.document_payload(templated, version, staff=True)["version"]
+    assert (for_peers["author"] == "Amira") is peers_see_name
+    assert (for_staff["author"] == "Amira") is (mode != Anonymity.FULL)
+    assert "Amira" not in str(for_peers) or peers_see_name

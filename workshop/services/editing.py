@@ -157,10 +157,18 @@ def save_clause(
         latest, clause = clause_of_draft(workshop.id, clause_key)
         checked = checked_clause_body(clause.heading, body)
         editor: Participant | User | None = actor
+        anonymity = Anonymity.NAMED
         if isinstance(actor, Participant):
             anonymity = effective_anonymity(workshop, current_round(workshop.id))
             editor = None if anonymity == Anonymity.FULL else actor
-        revision = Revision(checked, VersionSource.EDIT, editor, note=note, clause_key=clause_key)
+        revision = Revision(
+            checked,
+            VersionSource.EDIT,
+            editor,
+            note=note,
+            clause_key=clause_key,
+            anonymity=anonymity,
+        )
         return apply_to_clause(change, workshop, latest, revision, based_on=based_on)
 
 

@@ -21,6 +21,7 @@ from ..extensions import db
 from ..guards import workshop_for_staff
 from ..merge import merge
 from ..models import (
+    Anonymity,
     AuditAction,
     DocumentVersion,
     Participant,
@@ -55,6 +56,7 @@ class Revision:
     proposals: tuple[Proposal, ...] = ()
     amendment_id: int | None = None
     duel_id: int | None = None
+    anonymity: Anonymity = Anonymity.NAMED  # for a participant's save: may others see who?
 
 
 def checked_note(note: str) -> str:
@@ -259,6 +261,7 @@ def write_version(
         clause_key=revision.clause_key,
         amendment_id=revision.amendment_id,
         duel_id=revision.duel_id,
+        anonymity=revision.anonymity,
         source_proposals=list(revision.proposals),
     )
     db.session.add(version)

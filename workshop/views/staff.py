@@ -298,7 +298,7 @@ def edit_document(workshop_id: int):
         else None,
         ranked=ranked,
         draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
-        wording=audiences.document_payload(workshop, latest) if latest else None,
+        wording=audiences.document_payload(workshop, latest, staff=True) if latest else None,
         marked=highlight(latest.body_md, queries.approved_and_vetoed(workshop.id))
         if latest
         else [],

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 04:30:37.707746
+Create Date: 2026-12-01
 """
 
 from collections.abc import Sequence
@@ -897,6 +897,19 @@ def upgrade() -> None:
         sa.Column("based_on", sa.Integer(), nullable=True),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("editor_participant_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "anonymity",
+            sa.Enum(
+                "named",
+                "peers",
+                "full",
+                name="anonymity",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("clause_keys", sa.JSON(), server_default=sa.text("'[]'"), nullable=False),
         sa.Column("clause_key", sa.Integer(), nullable=True),
