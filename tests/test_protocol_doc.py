@@ -32,11 +32,12 @@ CODE = re.compile(r"`([a-z_]+)`")
 # ---- reading the document ------------------------------------------------------------
 
 
-def section(number: int, path: Path = PROTOCOL) -> str:
-    """One numbered section ("## 5. Commands"), subsections included, up to the next one."""
-    text = path.read_text(encoding="utf-8")
+def section(number: int) -> str:
+    """One numbered section of docs/protocol.md ("## 5. Commands"), subsections included, up
+    to the next one."""
+    text = PROTOCOL.read_text(encoding="utf-8")
     match = re.search(rf"^## {number}\. .*?(?=^## |\Z)", text, re.MULTILINE | re.DOTALL)
-    assert match, f"{path.name} has no section {number}"
+    assert match, f"docs/protocol.md has no section {number}"
     return match.group(0)
 
 

@@ -139,6 +139,14 @@ class Anonymity(enum.StrEnum):
     FULL = "full"  # nobody can, not even the facilitators or any export
 
 
+class Audience(enum.StrEnum):
+    """Who a screen is for: what it may receive is decided by this (see audiences.py)."""
+
+    PARTICIPANT = "participant"
+    STAFF = "staff"
+    PROJECTOR = "projector"
+
+
 class ProposalStatus(enum.StrEnum):
     """Moderation state of a proposal or a comment."""
 
@@ -384,6 +392,9 @@ class Connection(Base):
         sa.ForeignKey("participants.id", ondelete="CASCADE")
     )
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # Who this screen is: a participant, staff, or the room's projector (a staff login that
+    # sees only what participants may see).
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience), default=Audience.PARTICIPANT)
     connected_at: Mapped[created_at]
     # The clause this screen has open for editing ("X is editing this clause"); it goes
     # with the connection, so a closed laptop never leaves a clause marked.

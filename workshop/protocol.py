@@ -7,7 +7,7 @@ refuses anything else with the ``invalid`` code before it reaches a service.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,8 @@ class Payload(BaseModel):
 class ConnectAuth(Payload):
     model_config = ConfigDict(extra="ignore", strict=True)
     workshop_id: Id
+    # "projector": a staff login showing the room, which sees what participants see.
+    audience: Literal["projector"] | None = None
 
 
 class Empty(Payload):

@@ -13,8 +13,9 @@ client asks for a fresh snapshot. Every event is an absolute, idempotent
 update (``upsert this proposal``, ``these are the totals``), so applying one
 twice is harmless.
 
-Who receives what is decided here: participants and staff are in separate
-rooms, and an event may carry a different payload for each.
+Who receives what is decided here: participants (and the projector, which
+gets exactly what participants get) and staff are in separate rooms, and an
+event may carry a different payload for each.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def participants_room(workshop_id: int) -> str:
 def staff_room(workshop_id: int) -> str:
     """Facilitators and leadership following a workshop."""
     return f"workshop:{workshop_id}:staff"
+
+
+def projector_room(workshop_id: int) -> str:
+    """The room's big screens: they get exactly what participants get, and nothing personal."""
+    return f"workshop:{workshop_id}:projector"
 
 
 def person_room(participant_id: int) -> str:
@@ -140,15 +146,12 @@ def _publish(change: WorkshopChange, first_seq: int) -> None:
     """Emit a committed change's events: the only place events leave the server."""
     for offset, event in enumerate(change.events):
         seq = first_seq + offset
+        public_rooms = [participants_room(change.workshop_id), projector_room(change.workshop_id)]
         if event.participants_payload is not None:
-            socketio.emit(
-                event.name,
-                {"seq": seq, **event.participants_payload},
-                to=participants_room(change.workshop_id),
-            )
+            socketio.emit(event.name, {"seq": seq, **event.participants_payload}, to=public_rooms)
         else:
             # Participants still receive the number, so their sequence has no gap.
-            socketio.emit("seq.skip", {"seq": seq}, to=participants_room(change.workshop_id))
+            socketio.emit("seq.skip", {"seq": seq}, to=public_rooms)
         socketio.emit(
             event.staff_name, {"seq": seq, **event.staff_payload}, to=staff_room(change.workshop_id)
         )

@@ -25,7 +25,7 @@ from .audiences import (
 )
 from .errors import NotFound
 from .extensions import db
-from .models import Participant, User, Workshop
+from .models import Audience, Participant, User, Workshop
 from .queries import (
     comments_of,
     current_round,
@@ -40,12 +40,16 @@ from .queries import (
 )
 
 
-def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, Any]:
+def build_snapshot(
+    workshop_id: int, viewer: Participant | User, audience: Audience | None = None
+) -> dict[str, Any]:
     """Everything one viewer's screen shows, with the sequence number it is current at.
 
     The number is read before the state, so the state is at least that
     recent; events after it may repeat what the state already holds, which
-    is harmless because every event is an absolute update.
+    is harmless because every event is an absolute update. The projector (a
+    staff login showing the room) gets the participants' view, without anything
+    personal.
     """
     seq = db.session.scalar(sa.select(Workshop.event_seq).where(Workshop.id == workshop_id))
     workshop = db.session.get(Workshop, workshop_id)
@@ -53,9 +57,10 @@ def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, An
         raise NotFound(_("This workshop does not exist."))
     db.session.refresh(workshop)
     staff_role = permissions.staff_role(viewer, workshop)
-    is_staff = staff_role is not None
-    if not is_staff and not permissions.is_participant_of(viewer, workshop):
+    if staff_role is None and not permissions.is_participant_of(viewer, workshop):
         raise NotFound(_("This workshop does not exist."))
+    projector = audience == Audience.PROJECTOR
+    is_staff = staff_role is not None and not projector
     proposals = list_proposals(workshop_id, include_hidden=is_staff)
     comments = comments_of([p.id for p in proposals])
     latest = latest_version(workshop_id)
@@ -85,7 +90,9 @@ def build_snapshot(workshop_id: int, viewer: Participant | User) -> dict[str, An
         amendment_payload(a, staff=is_staff, readout=workshop.readout_anonymous)
         for a in list_amendments(workshop_id)
     ]
-    if isinstance(viewer, Participant):
+    if projector:
+        snapshot["viewer"] = {"kind": "projector"}
+    elif isinstance(viewer, Participant):
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
         snapshot["me"] = my_ballot(viewer, vote_round)
         snapshot["my_amendment_votes"] = my_amendment_votes(viewer)

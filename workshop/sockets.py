@@ -11,6 +11,7 @@ docs/protocol.md describes every message.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -23,10 +24,10 @@ from pydantic import ValidationError
 
 from . import protocol as p
 from . import realtime, snapshots
-from .errors import DomainError, NotAuthenticated
+from .errors import DomainError, Forbidden, NotAuthenticated
 from .extensions import db
 from .identity import current_participant, current_staff
-from .models import Connection, Participant, User
+from .models import Audience, Connection, Participant, User
 from .permissions import can_follow
 from .queries import get_workshop
 from .server import TOO_DEEP_EVENT
@@ -47,7 +48,7 @@ from .services import (
 log = logging.getLogger(__name__)
 
 Actor = Participant | User
-Handler = Callable[[int, Actor, Any], dict[str, Any] | None]
+Handler = Callable[[Any, Any], dict[str, Any] | None]
 # Every command the server answers, by name: its payload schema (the documentation test
 # checks docs/protocol.md against this registry).
 COMMANDS: dict[str, type[p.Payload]] = {}
@@ -97,12 +98,25 @@ def _actor_for(workshop_id: int) -> Actor:
     return participant
 
 
-def _connection_actor() -> tuple[int, Actor]:
-    """The workshop this socket belongs to and who is asking, re-checked on every command."""
+@dataclasses.dataclass(frozen=True)
+class Caller:
+    """Who sent a command: the workshop their socket belongs to, who they are, and which
+    screen (a participant's, staff's, or the projector)."""
+
+    workshop_id: int
+    actor: Actor
+    audience: Audience
+
+
+def _caller(name: str) -> Caller:
+    """Who is asking, re-checked on every command (an account may have lost its role). The
+    projector shows the room: it may ask for the state, and do nothing else."""
     connection = db.session.get(Connection, request.sid)
     if connection is None:
         raise NotAuthenticated(_("This connection is not registered; reconnect."))
-    return connection.workshop_id, _actor_for(connection.workshop_id)
+    if connection.audience == Audience.PROJECTOR and name != "state.sync":
+        raise Forbidden(_("The projector only shows the room."))
+    return Caller(connection.workshop_id, _actor_for(connection.workshop_id), connection.audience)
 
 
 def _run(name: str, schema: type[p.Payload], handler: Handler, data: Any) -> dict[str, Any]:
@@ -116,8 +130,7 @@ def _run(name: str, schema: type[p.Payload], handler: Handler, data: Any) -> dic
         where = ".".join(str(part) for part in first["loc"]) or "payload"
         return _error("invalid", f"{where}: {first['msg']}")
     try:
-        workshop_id, actor = _connection_actor()
-        result = handler(workshop_id, actor, payload) or {}
+        result = handler(_caller(name), payload) or {}
     except DomainError as error:
         db.session.rollback()
         return {"ok": False, "error": error.as_dict()}
@@ -147,20 +160,28 @@ def register(socketio: SocketIO) -> None:
     @socketio.on("connect")
     def on_connect(auth: Any = None) -> bool:
         try:
-            workshop_id = p.ConnectAuth.model_validate(auth or {}).workshop_id
+            wanted = p.ConnectAuth.model_validate(auth or {})
+            workshop_id = wanted.workshop_id
             actor = _actor_for(workshop_id)
         except (ValidationError, DomainError):
             db.session.rollback()
             return False  # the client sees connect_error; nothing joins
         workshop = get_workshop(workshop_id)
-        if isinstance(actor, User):
+        if wanted.audience == "projector":
+            if not isinstance(actor, User):
+                return False  # the projector is opened by the workshop's staff
+            audience = Audience.PROJECTOR
+            join_room(realtime.projector_room(workshop_id))
+        elif isinstance(actor, User):
+            audience = Audience.STAFF
             join_room(realtime.staff_room(workshop_id))
         else:
+            audience = Audience.PARTICIPANT
             join_room(realtime.participants_room(workshop_id))
             join_room(realtime.person_room(actor.id))
         sid = request.sid
-        participants.connect(sid, workshop, actor)
-        realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor))
+        participants.connect(sid, workshop, actor, audience)
+        realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor, audience))
         return True
 
     @socketio.on(TOO_DEEP_EVENT)
@@ -173,41 +194,52 @@ def register(socketio: SocketIO) -> None:
         participants.disconnect(request.sid)
 
     @command("state.sync", p.Empty)
-    def sync(workshop_id: int, actor: Actor, data: p.Empty) -> dict[str, Any]:
-        return {"snapshot": snapshots.build_snapshot(workshop_id, actor)}
+    def sync(caller: Caller, data: p.Empty) -> dict[str, Any]:
+        return {
+            "snapshot": snapshots.build_snapshot(caller.workshop_id, caller.actor, caller.audience)
+        }
 
     # ---- participants' commands ----------------------------------------------------------
 
     @command("proposal.submit", p.SubmitProposal)
-    def submit(workshop_id: int, actor: Actor, data: p.SubmitProposal) -> dict[str, Any]:
-        proposal = proposals.submit_proposal(actor, workshop_id, data.body, op_id=data.op_id)
+    def submit(caller: Caller, data: p.SubmitProposal) -> dict[str, Any]:
+        proposal = proposals.submit_proposal(
+            caller.actor, caller.workshop_id, data.body, op_id=data.op_id
+        )
         return {"proposal_id": proposal.id, "status": str(proposal.status)}
 
     @command("comment.add", p.AddComment)
-    def comment(workshop_id: int, actor: Actor, data: p.AddComment) -> dict[str, Any]:
-        created = proposals.add_comment(actor, data.proposal_id, data.body, op_id=data.op_id)
+    def comment(caller: Caller, data: p.AddComment) -> dict[str, Any]:
+        created = proposals.add_comment(caller.actor, data.proposal_id, data.body, op_id=data.op_id)
         return {"comment_id": created.id, "status": str(created.status)}
 
     @command("vote.set", p.SetVote)
-    def vote(workshop_id: int, actor: Actor, data: p.SetVote) -> dict[str, Any]:
-        return {"me": votes.set_dots(actor, data.proposal_id, data.dots)}
+    def vote(caller: Caller, data: p.SetVote) -> dict[str, Any]:
+        return {"me": votes.set_dots(caller.actor, data.proposal_id, data.dots)}
 
     @command("ballot.cast", p.CastBallot)
-    def cast(workshop_id: int, actor: Actor, data: p.CastBallot) -> dict[str, Any]:
-        return {"me": votes.cast_ballot(actor, workshop_id, data.ballot, round_id=data.round_id)}
+    def cast(caller: Caller, data: p.CastBallot) -> dict[str, Any]:
+        return {
+            "me": votes.cast_ballot(
+                caller.actor, caller.workshop_id, data.ballot, round_id=data.round_id
+            )
+        }
 
     @command("value.tag", p.TagValue)
-    def tag(workshop_id: int, actor: Actor, data: p.TagValue) -> dict[str, Any]:
+    def tag(caller: Caller, data: p.TagValue) -> dict[str, Any]:
         created = tags.tag(
-            actor, data.value_key, proposal_id=data.proposal_id, amendment_id=data.amendment_id
+            caller.actor,
+            data.value_key,
+            proposal_id=data.proposal_id,
+            amendment_id=data.amendment_id,
         )
         return {"tag_id": created.id, "confirmed": created.confirmed}
 
     @command("amendment.propose", p.ProposeAmendment)
-    def propose_amendment(workshop_id: int, actor: Actor, data: p.ProposeAmendment) -> dict:
+    def propose_amendment(caller: Caller, data: p.ProposeAmendment) -> dict:
         created = amendments.propose_amendment(
-            actor,
-            workshop_id,
+            caller.actor,
+            caller.workshop_id,
             version_number=data.version_number,
             start=data.start,
             end=data.end,
@@ -217,53 +249,60 @@ def register(socketio: SocketIO) -> None:
         return {"amendment_id": created.id}
 
     @command("amendment.vote", p.VoteAmendment)
-    def vote_amendment(workshop_id: int, actor: Actor, data: p.VoteAmendment) -> dict:
-        return amendments.vote_on_amendment(actor, data.amendment_id, data.choice, data.reason)
+    def vote_amendment(caller: Caller, data: p.VoteAmendment) -> dict:
+        return amendments.vote_on_amendment(
+            caller.actor, data.amendment_id, data.choice, data.reason
+        )
 
     @command("clause.save", p.SaveClause)
-    def save_clause(workshop_id: int, actor: Actor, data: p.SaveClause) -> dict[str, Any]:
+    def save_clause(caller: Caller, data: p.SaveClause) -> dict[str, Any]:
         version = editing.save_clause(
-            actor, workshop_id, data.clause_key, data.body, based_on=data.based_on, note=data.note
+            caller.actor,
+            caller.workshop_id,
+            data.clause_key,
+            data.body,
+            based_on=data.based_on,
+            note=data.note,
         )
         return {"version": version.number}
 
     @command("clause.editing", p.EditingClause)
-    def clause_editing(workshop_id: int, actor: Actor, data: p.EditingClause) -> None:
-        editing.set_editing(request.sid, actor, data.clause_key)
+    def clause_editing(caller: Caller, data: p.EditingClause) -> None:
+        editing.set_editing(request.sid, caller.actor, data.clause_key)
 
     @command("clause.vote", p.VoteClause)
-    def vote_clause(workshop_id: int, actor: Actor, data: p.VoteClause) -> dict[str, Any]:
-        return consent.vote_on_clause(actor, data.clause_key, data.choice, data.reason)
+    def vote_clause(caller: Caller, data: p.VoteClause) -> dict[str, Any]:
+        return consent.vote_on_clause(caller.actor, data.clause_key, data.choice, data.reason)
 
     @command("duel.vote", p.VoteDuel)
-    def vote_duel(workshop_id: int, actor: Actor, data: p.VoteDuel) -> dict[str, Any]:
-        return duels.vote_in_duel(actor, data.duel_id, data.ranking)
+    def vote_duel(caller: Caller, data: p.VoteDuel) -> dict[str, Any]:
+        return duels.vote_in_duel(caller.actor, data.duel_id, data.ranking)
 
     # ---- facilitators' commands ----------------------------------------------------------
 
     @command("phase.set", p.SetPhase)
-    def phase(workshop_id: int, actor: Actor, data: p.SetPhase) -> dict[str, Any]:
-        return {"phase": str(rounds.set_phase(actor, workshop_id, data.phase).phase)}
+    def phase(caller: Caller, data: p.SetPhase) -> dict[str, Any]:
+        return {"phase": str(rounds.set_phase(caller.actor, caller.workshop_id, data.phase).phase)}
 
     @command("agenda.template", p.Empty)
-    def template(workshop_id: int, actor: Actor, data: p.Empty) -> None:
-        agenda.apply_template(actor, workshop_id)
+    def template(caller: Caller, data: p.Empty) -> None:
+        agenda.apply_template(caller.actor, caller.workshop_id)
 
     @command("round.add", p.RoundSettingsIn)
-    def add_round(workshop_id: int, actor: Actor, data: p.RoundSettingsIn) -> dict[str, Any]:
-        return {"round_id": agenda.add_round(actor, workshop_id, data.settings()).id}
+    def add_round(caller: Caller, data: p.RoundSettingsIn) -> dict[str, Any]:
+        return {"round_id": agenda.add_round(caller.actor, caller.workshop_id, data.settings()).id}
 
     @command("round.update", p.UpdateRound)
-    def update_round(workshop_id: int, actor: Actor, data: p.UpdateRound) -> None:
-        agenda.change_round(actor, data.round_id, data.changes())
+    def update_round(caller: Caller, data: p.UpdateRound) -> None:
+        agenda.change_round(caller.actor, data.round_id, data.changes())
 
     @command("round.remove", p.RoundRef)
-    def remove_round(workshop_id: int, actor: Actor, data: p.RoundRef) -> None:
-        agenda.remove_round(actor, data.round_id)
+    def remove_round(caller: Caller, data: p.RoundRef) -> None:
+        agenda.remove_round(caller.actor, data.round_id)
 
     @command("round.move", p.MoveRound)
-    def move_round(workshop_id: int, actor: Actor, data: p.MoveRound) -> None:
-        agenda.move_round(actor, data.round_id, data.position)
+    def move_round(caller: Caller, data: p.MoveRound) -> None:
+        agenda.move_round(caller.actor, data.round_id, data.position)
 
     for verb, service in [
         ("start", rounds.start_round),
@@ -273,67 +312,71 @@ def register(socketio: SocketIO) -> None:
         ("reveal", votes.reveal_round),
     ]:
 
-        def round_action(workshop_id: int, actor: Actor, data: p.RoundRef, act=service) -> None:
-            act(actor, data.round_id)
+        def round_action(caller: Caller, data: p.RoundRef, act=service) -> None:
+            act(caller.actor, data.round_id)
 
         command(f"round.{verb}", p.RoundRef)(round_action)
 
     @command("round.extend", p.ExtendRound)
-    def extend(workshop_id: int, actor: Actor, data: p.ExtendRound) -> None:
-        rounds.extend_round(actor, data.round_id, data.seconds)
+    def extend(caller: Caller, data: p.ExtendRound) -> None:
+        rounds.extend_round(caller.actor, data.round_id, data.seconds)
 
     @command("proposal.approve", p.ProposalRef)
-    def approve(workshop_id: int, actor: Actor, data: p.ProposalRef) -> None:
-        moderation.approve_proposal(actor, data.proposal_id)
+    def approve(caller: Caller, data: p.ProposalRef) -> None:
+        moderation.approve_proposal(caller.actor, data.proposal_id)
 
     @command("proposal.hide", p.HideProposal)
-    def hide(workshop_id: int, actor: Actor, data: p.HideProposal) -> None:
-        moderation.hide_proposal(actor, data.proposal_id, data.reason)
+    def hide(caller: Caller, data: p.HideProposal) -> None:
+        moderation.hide_proposal(caller.actor, data.proposal_id, data.reason)
 
     @command("proposal.restore", p.ProposalRef)
-    def restore(workshop_id: int, actor: Actor, data: p.ProposalRef) -> None:
-        moderation.restore_proposal(actor, data.proposal_id)
+    def restore(caller: Caller, data: p.ProposalRef) -> None:
+        moderation.restore_proposal(caller.actor, data.proposal_id)
 
     @command("proposal.pin", p.PinProposal)
-    def pin(workshop_id: int, actor: Actor, data: p.PinProposal) -> None:
-        moderation.pin_proposal(actor, data.proposal_id, data.pinned)
+    def pin(caller: Caller, data: p.PinProposal) -> None:
+        moderation.pin_proposal(caller.actor, data.proposal_id, data.pinned)
 
     @command("proposal.merge", p.MergeProposals)
-    def merge(workshop_id: int, actor: Actor, data: p.MergeProposals) -> None:
-        moderation.merge_proposals(actor, data.keep_id, data.merge_id)
+    def merge(caller: Caller, data: p.MergeProposals) -> None:
+        moderation.merge_proposals(caller.actor, data.keep_id, data.merge_id)
 
     @command("proposal.split", p.SplitProposal)
-    def split(workshop_id: int, actor: Actor, data: p.SplitProposal) -> dict[str, Any]:
-        pieces = moderation.split_proposal(actor, data.proposal_id, data.parts)
+    def split(caller: Caller, data: p.SplitProposal) -> dict[str, Any]:
+        pieces = moderation.split_proposal(caller.actor, data.proposal_id, data.parts)
         return {"proposal_ids": [piece.id for piece in pieces]}
 
     @command("comment.moderate", p.ModerateComment)
-    def moderate_comment(workshop_id: int, actor: Actor, data: p.ModerateComment) -> None:
+    def moderate_comment(caller: Caller, data: p.ModerateComment) -> None:
         moderation.moderate_comment(
-            actor, data.comment_id, visible=data.visible, reason=data.reason
+            caller.actor, data.comment_id, visible=data.visible, reason=data.reason
         )
 
     @command("readout.set", p.SetReadout)
-    def readout(workshop_id: int, actor: Actor, data: p.SetReadout) -> None:
-        moderation.set_readout(actor, workshop_id, data.anonymous)
+    def readout(caller: Caller, data: p.SetReadout) -> None:
+        moderation.set_readout(caller.actor, caller.workshop_id, data.anonymous)
 
     @command("value.untag", p.TagRef)
-    def untag(workshop_id: int, actor: Actor, data: p.TagRef) -> None:
-        tags.untag(actor, data.tag_id)
+    def untag(caller: Caller, data: p.TagRef) -> None:
+        tags.untag(caller.actor, data.tag_id)
 
     @command("amendment.accept", p.DecideAmendment)
-    def accept_amendment(workshop_id: int, actor: Actor, data: p.DecideAmendment) -> dict:
-        return {"version": amendments.accept_amendment(actor, data.amendment_id, data.note).number}
+    def accept_amendment(caller: Caller, data: p.DecideAmendment) -> dict:
+        return {
+            "version": amendments.accept_amendment(
+                caller.actor, data.amendment_id, data.note
+            ).number
+        }
 
     @command("amendment.reject", p.DecideAmendment)
-    def reject_amendment(workshop_id: int, actor: Actor, data: p.DecideAmendment) -> None:
-        amendments.reject_amendment(actor, data.amendment_id, data.note)
+    def reject_amendment(caller: Caller, data: p.DecideAmendment) -> None:
+        amendments.reject_amendment(caller.actor, data.amendment_id, data.note)
 
     @command("duel.start", p.StartDuel)
-    def start_duel(workshop_id: int, actor: Actor, data: p.StartDuel) -> dict[str, Any]:
+    def start_duel(caller: Caller, data: p.StartDuel) -> dict[str, Any]:
         duel = duels.start_duel(
-            actor,
-            workshop_id,
+            caller.actor,
+            caller.workshop_id,
             clause_key=data.clause_key,
             options=data.options,
             seconds=data.seconds,
@@ -344,10 +387,10 @@ def register(socketio: SocketIO) -> None:
         return {"duel_id": duel.id}
 
     @command("duel.close", p.DuelRef)
-    def close_duel(workshop_id: int, actor: Actor, data: p.DuelRef) -> dict[str, Any]:
-        duel = duels.close_duel(actor, data.duel_id)
+    def close_duel(caller: Caller, data: p.DuelRef) -> dict[str, Any]:
+        duel = duels.close_duel(caller.actor, data.duel_id)
         return {"winner_id": duel.winner_id, "version": duel.version_made}
 
     @command("duel.cancel", p.DuelRef)
-    def cancel_duel(workshop_id: int, actor: Actor, data: p.DuelRef) -> None:
-        duels.cancel_duel(actor, data.duel_id)
+    def cancel_duel(caller: Caller, data: p.DuelRef) -> None:
+        duels.cancel_duel(caller.actor, data.duel_id)

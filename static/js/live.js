@@ -73,7 +73,8 @@
   }
 
   // ---- connection --------------------------------------------------------
-  const socket = window.io({ auth: { workshop_id: workshopId } });
+  const auth = role === "projector" ? { workshop_id: workshopId, audience: "projector" } : { workshop_id: workshopId };
+  const socket = window.io({ auth });
 
   // Commands that are safe to send twice: proposal.submit and comment.add carry
   // an op_id the server applies once; vote.set and ballot.cast are absolute.

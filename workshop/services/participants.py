@@ -9,7 +9,7 @@ from .. import events
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
-from ..models import Connection, Participant, User, Workshop
+from ..models import Audience, Connection, Participant, User, Workshop
 from ..queries import find_open_workshop, get_workshop, list_participants
 from ..realtime import workshop_change
 
@@ -46,8 +46,13 @@ def join_workshop(
     return participant
 
 
-def connect(sid: str, workshop: Workshop, actor: Participant | User) -> None:
-    """Record an open socket so the room's presence counts include it."""
+def connect(
+    sid: str, workshop: Workshop, actor: Participant | User, audience: Audience | None = None
+) -> None:
+    """Record an open socket so the room's presence counts include it (staff screens and the
+    projector are not counted)."""
+    if audience is None:
+        audience = Audience.PARTICIPANT if isinstance(actor, Participant) else Audience.STAFF
     with workshop_change(workshop.id) as change:
         db.session.merge(
             Connection(
@@ -55,6 +60,7 @@ def connect(sid: str, workshop: Workshop, actor: Participant | User) -> None:
                 workshop_id=workshop.id,
                 participant_id=actor.id if isinstance(actor, Participant) else None,
                 user_id=actor.id if isinstance(actor, User) else None,
+                audience=audience,
             )
         )
         db.session.flush()
