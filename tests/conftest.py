@@ -24,6 +24,7 @@ from workshop.extensions import db
 from workshop.migrate import upgrade_database
 from workshop.models import Base, Participant, Phase, User, UserRole, Workshop
 from workshop.services import accounts, participants, rounds, workshops
+from workshop.throttles import limiter
 
 PASSWORD = "correct horse battery"
 # Tests hash passwords with one iteration: the slow production hash buys nothing here.
@@ -82,6 +83,7 @@ def app(migrated_template: Path, session_app: Flask) -> Flask:
     ):
         leftover.unlink(missing_ok=True)
     shutil.copyfile(migrated_template, database)
+    limiter.reset()  # throttles count per test
     return session_app
 
 

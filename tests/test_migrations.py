@@ -55,7 +55,8 @@ def raw(app):
         connection.execute(
             sa.text(
                 "INSERT INTO users (id, email, display_name, password_hash, role, is_active,"
-                " created_at) VALUES (1, 'a@b.org', 'A', 'x', 'facilitator', 1, '2026-01-01')"
+                " session_token, created_at)"
+                " VALUES (1, 'a@b.org', 'A', 'x', 'facilitator', 1, 't', '2026-01-01')"
             )
         )
         connection.execute(

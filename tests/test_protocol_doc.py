@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.conftest import join, make_user, make_workshop
 from workshop import sockets, voting
-from workshop.models import StaffRole, UserRole
+from workshop.models import Audience, StaffRole, UserRole
 from workshop.services import workshops
 from workshop.snapshots import build_snapshot
 
@@ -280,18 +280,17 @@ def test_every_event_the_server_emits_is_documented_and_no_other():
 # ---- 4. the snapshot -------------------------------------------------------------------
 
 
-def documented_snapshot_fields() -> tuple[set[str], set[str]]:
-    """The snapshot's keys for participants and for staff, as §4's table lists them."""
-    table = table_headed(section(4), "Field", "Participant", "Staff")
-    participant: set[str] = set()
-    staff: set[str] = set()
+def documented_snapshot_fields() -> dict[str, set[str]]:
+    """The snapshot's keys for each audience, as §4's table lists them ("absent": not there)."""
+    table = table_headed(section(4), "Field", "Participant", "Staff", "Projector")
+    audiences = table[0][1:4]
+    fields: dict[str, set[str]] = {audience: set() for audience in audiences}
     for row in table[1:]:
         for field in CODE.findall(row[0]):
-            if row[1] != "absent":
-                participant.add(field)
-            if row[2] != "absent":
-                staff.add(field)
-    return participant, staff
+            for audience, cell in zip(audiences, row[1:4], strict=True):
+                if cell != "absent":
+                    fields[audience].add(field)
+    return fields
 
 
 def test_the_snapshot_has_exactly_the_documented_fields(ctx):
@@ -300,10 +299,12 @@ def test_the_snapshot_has_exactly_the_documented_fields(ctx):
     amira = join(workshop)
     lead = make_user("lee@example.org", role=UserRole.LEADERSHIP)
     workshops.add_staff(owner, workshop.id, lead.email, StaffRole.LEADERSHIP)
-    for_participants, for_staff = documented_snapshot_fields()
-    assert set(build_snapshot(workshop.id, amira)) == for_participants
-    assert set(build_snapshot(workshop.id, owner)) == for_staff
-    assert set(build_snapshot(workshop.id, lead)) == for_staff
+    documented = documented_snapshot_fields()
+    assert set(build_snapshot(workshop.id, amira)) == documented["Participant"]
+    assert set(build_snapshot(workshop.id, owner)) == documented["Staff"]
+    assert set(build_snapshot(workshop.id, lead)) == documented["Staff"]
+    projector = build_snapshot(workshop.id, owner, Audience.PROJECTOR)
+    assert set(projector) == documented["Projector"]
 
 
 # ---- voting.md -------------------------------------------------------------------------

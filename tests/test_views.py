@@ -128,7 +128,7 @@ def test_joining_by_code_lands_in_the_room_and_survives_reloads(client, open_wor
 def test_a_wrong_code_is_explained_on_the_form(client, open_workshop):
     response = client.post("/", data={"code": "ZZZZ-ZZZZ"})
     assert response.status_code == 200
-    assert b"No workshop has that join code" in response.data
+    assert b"No open workshop has that join code" in response.data
     assert client.get("/j/ZZZZZZZZ").status_code == 404
 
 

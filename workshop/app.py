@@ -13,6 +13,7 @@ from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
 from .server import ShallowJSON
 from .text import render_markdown
+from .throttles import limiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
+    limiter.init_app(app)
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],

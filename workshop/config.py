@@ -7,6 +7,7 @@ same code runs on a laptop (SQLite file under ``instance/``) and on a server
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -35,12 +36,16 @@ def _secret_key(instance_path: Path) -> str:
 def load_config(instance_path: Path) -> dict[str, object]:
     """Build the app's config mapping from defaults and the environment."""
     default_db = f"sqlite:///{instance_path / 'workshop.sqlite3'}"
+    public_url = os.environ.get("PUBLIC_URL", "")
+    queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    # Cookies only over HTTPS when the app is served over HTTPS.
+    secure = os.environ.get("SESSION_COOKIE_SECURE", "") == "1" or public_url.startswith("https:")
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_ENGINES": {"default": os.environ.get("DATABASE_URL", default_db)},
         # Socket.IO: threading unless `workshop serve` asks for gevent explicitly.
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
-        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_MESSAGE_QUEUE": queue,
         # Origins allowed to open sockets. Empty: the app's own origin only. When set (e.g.
         # behind a proxy), list every allowed origin, the app's own included.
         "SOCKETIO_ALLOWED_ORIGINS": [
@@ -48,17 +53,28 @@ def load_config(instance_path: Path) -> dict[str, object]:
         ],
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=14),
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "LANGUAGES": ["en"],
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+        "PUBLIC_URL": public_url,
         "WTF_CSRF_TIME_LIMIT": None,
         # How long a connection may take to send its headers and its body, and stay silent.
         "HTTP_HEADER_SECONDS": float(os.environ.get("HTTP_HEADER_SECONDS", 10)),
         "HTTP_BODY_SECONDS": float(os.environ.get("HTTP_BODY_SECONDS", 10)),
         "HTTP_IDLE_SECONDS": float(os.environ.get("HTTP_IDLE_SECONDS", 60)),
+        # Throttles (see throttles.py): failed logins, wrong join codes, new participants.
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
+        "JOIN_CODE_GUESS_LIMIT": os.environ.get("JOIN_CODE_GUESS_LIMIT", "10 per minute"),
+        "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "60 per minute"),
+        "RATELIMIT_STORAGE_URI": queue if (queue or "").startswith("redis") else "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
         # werkzeug's default: scrypt, deliberately slow to resist guessing.
         "PASSWORD_HASH_METHOD": "scrypt",
     }

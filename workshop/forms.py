@@ -23,6 +23,13 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Your current password"), validators=[DataRequired()])
+    password = PasswordField(
+        _l("New password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)]
+    )
+
+
 class SetupForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("Email"), validators=[DataRequired()])

@@ -211,6 +211,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[UserRole] = mapped_column(enum_column(UserRole))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Part of every login cookie and remember-me token; a new one (at logout or a password
+    # change) makes every earlier cookie of the account worthless.
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=random_key)
     created_at: Mapped[created_at]
 
     # Flask-Login protocol, kept tiny on purpose.
@@ -223,7 +226,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_token}"
 
 
 class Workshop(Base):

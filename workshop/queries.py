@@ -79,16 +79,19 @@ def list_workshops_for(actor: User) -> list[Workshop]:
 
 
 def find_open_workshop(raw_code: str) -> Workshop:
-    """The workshop a join code opens, refusing unknown, expired and closed ones."""
+    """The workshop a join code opens. Unknown, expired and closed codes get the same answer,
+    so that guessing cannot tell a code that once worked from one that never did."""
     code = normalise_join_code(raw_code)
     if len(code) != JOIN_CODE_LENGTH:
         raise NotFound(_("That join code is not right: it has 8 letters and digits."))
     workshop = db.session.scalar(sa.select(Workshop).where(Workshop.join_code == code))
-    if workshop is None:
-        raise NotFound(_("No workshop has that join code. Check it with your facilitator."))
-    expires = workshop.join_code_expires_at
-    if workshop.phase == Phase.CLOSED or (expires is not None and expires <= utcnow()):
-        raise InvalidState(_("This workshop is closed to new participants."), code="join_closed")
+    expires = workshop.join_code_expires_at if workshop is not None else None
+    if (
+        workshop is None
+        or workshop.phase == Phase.CLOSED
+        or (expires is not None and expires <= utcnow())
+    ):
+        raise NotFound(_("No open workshop has that join code. Check it with your facilitator."))
     return workshop
 
 

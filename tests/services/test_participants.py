@@ -2,7 +2,7 @@ import pytest
 
 from tests.conftest import db_fingerprint, join, make_workshop
 from workshop import queries
-from workshop.errors import InvalidState, NotFound, ValidationFailed
+from workshop.errors import NotFound, ValidationFailed
 from workshop.models import Phase
 from workshop.services import participants, rounds
 
@@ -28,7 +28,7 @@ def test_a_wrong_join_code_is_refused_and_nothing_is_stored(workshop, code, erro
 def test_a_closed_workshop_takes_nobody_new(facilitator, workshop):
     rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
     before = db_fingerprint()
-    with pytest.raises(InvalidState):
+    with pytest.raises(NotFound):
         join(workshop)
     assert db_fingerprint() == before
 

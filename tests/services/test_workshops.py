@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
 from workshop import guards, join_codes, queries
-from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.errors import Forbidden, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.join_codes import JOIN_CODE_ALPHABET
 from workshop.models import DEFAULT_LEVELS, Phase, StaffRole, UserRole, utcnow
@@ -121,15 +121,16 @@ def test_join_codes_are_forgiving_about_case_spaces_and_dashes(facilitator, type
     assert queries.find_open_workshop(typed).id == workshop.id
 
 
-def test_closed_and_expired_codes_are_refused(facilitator):
+def test_closed_expired_and_unknown_codes_get_the_same_answer(facilitator):
+    """A guesser cannot tell a code that once worked from one that never did."""
     closed = make_workshop(facilitator)
     rounds.set_phase(facilitator, closed.id, Phase.CLOSED)
-    with pytest.raises(InvalidState) as refused:
-        queries.find_open_workshop(closed.join_code)
-    assert refused.value.code == "join_closed"
-
     expired = make_workshop(facilitator)
     expired.join_code_expires_at = utcnow() - dt.timedelta(minutes=1)
     db.session.commit()
-    with pytest.raises(InvalidState):
-        queries.find_open_workshop(expired.join_code)
+    answers = []
+    for code in (closed.join_code, expired.join_code, "ZZZZZZZZ"):
+        with pytest.raises(NotFound) as refused:
+            queries.find_open_workshop(code)
+        answers.append((refused.value.code, refused.value.message, refused.value.status))
+    assert answers[0] == answers[1] == answers[2]

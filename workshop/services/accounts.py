@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import secrets
 
 import sqlalchemy as sa
 from flask import current_app
@@ -58,10 +60,55 @@ def hash_password(password: str) -> str:
 
 
 def authenticate(email: str, password: str) -> User:
-    """Return the active account these credentials belong to, or refuse."""
+    """Return the active account these credentials belong to, or refuse. An unknown email
+    costs the same hash as a known one, so the time of the answer does not tell them apart."""
     user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-    if user is None or not user.is_active or not check_password_hash(user.password_hash, password):
+    stored = user.password_hash if user is not None else _decoy_hash()
+    matches = check_password_hash(stored, password or "")
+    if user is None or not user.is_active or not matches:
         raise NotAuthenticated(_("Email or password is not right."))
+    return user
+
+
+@functools.cache
+def _hash_of_nothing(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
+
+
+def _decoy_hash() -> str:
+    """A hash made like real ones, checked when nobody has the email given."""
+    return _hash_of_nothing(current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The account a login cookie or remember-me token names, if it still may: the token in
+    it must be the account's current one (a logout or a new password changes it)."""
+    user_id, _, token = (session_id or "").partition(":")
+    if not user_id.isdigit() or not token or len(user_id) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def end_every_session(user: User) -> None:
+    """Make every login cookie and remember-me token of this account worthless."""
+    user.session_token = secrets.token_hex(16)
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> User:
+    """A new password, after the current one; every other session of the account ends."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise NotAuthenticated(_("Your current password is not right."), field="current")
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            _("Use a password of at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    user.password_hash = hash_password(new)
+    end_every_session(user)
     return user
 
 
@@ -73,8 +120,3 @@ def has_any_user() -> bool:
 def find_user(email: str) -> User | None:
     """The account with this email (any case), if there is one."""
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
-
-
-def get_user(user_id: int) -> User | None:
-    """The account with this id, for the login manager."""
-    return db.session.get(User, user_id)

@@ -8,7 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError
 from ..extensions import login_manager
-from ..services.accounts import get_user
+from ..services.accounts import user_for_session
 
 
 def register(app: Flask) -> None:
@@ -22,7 +22,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(versions.bp)
 
     login_manager.login_view = "auth.login"
-    login_manager.user_loader(lambda user_id: get_user(int(user_id)))
+    login_manager.user_loader(user_for_session)
 
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(CSRFError, _csrf_error)

@@ -6,10 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 
+from .. import throttles
 from ..errors import DomainError
-from ..forms import LoginForm, SetupForm
+from ..forms import LoginForm, PasswordForm, SetupForm
+from ..identity import current_staff
 from ..models import UserRole
 from ..services import accounts
 
@@ -24,6 +26,8 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttles.login_per_account
+@throttles.login_per_address
 def login():
     if not accounts.has_any_user():
         return redirect(url_for("auth.setup"))
@@ -41,6 +45,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Log out everywhere: every session and remember-me token of the account ends."""
+    user = current_staff()
+    if user is not None:
+        accounts.end_every_session(user)
     logout_user()
     flash(_("You are logged out."))
     return redirect(url_for("participant.landing"))
@@ -69,3 +77,24 @@ def setup():
             flash(_("Welcome! Create your first workshop."))
             return redirect(url_for("staff.dashboard"))
     return render_template("auth/setup.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """A new password; every other login of the account (any device, any cookie) ends."""
+    user = current_staff()
+    if user is None:
+        abort(403)
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(user, form.current.data, form.password.data)
+        except DomainError as error:
+            field = getattr(form, str(error.details.get("field", "current")), form.current)
+            field.errors = [error.message]
+        else:
+            login_user(user, remember=True)  # this browser stays logged in, with the new token
+            flash(_("Your password is changed. Every other login of yours has ended."))
+            return redirect(url_for("staff.dashboard"))
+    return render_template("auth/password.html", form=form)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import audiences, queries
+from .. import audiences, queries, throttles
 from ..charts import heatmap_svg
 from ..errors import DomainError, NotAuthenticated
 from ..forms import JoinCodeForm, JoinForm, choices
@@ -24,6 +24,7 @@ bp = Blueprint("participant", __name__)
 
 
 @bp.route("/", methods=["GET", "POST"])
+@throttles.join_code_guesses
 def landing():
     """The front door: type a join code (or follow a link that carries it)."""
     form = JoinCodeForm()
@@ -31,6 +32,7 @@ def landing():
         try:
             workshop = queries.find_open_workshop(form.code.data)
         except DomainError as error:
+            throttles.wrong_join_code()
             form.code.errors = [error.message]
         else:
             return redirect(url_for("participant.join", code=workshop.join_code))
@@ -45,6 +47,8 @@ def landing():
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
+@throttles.join_code_guesses
+@throttles.new_participants
 def join(code: str):
     """The join link (and QR code) lands here."""
     workshop = queries.find_open_workshop(code)

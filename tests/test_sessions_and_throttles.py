@@ -1,0 +1,165 @@
+"""Staff sessions end when their owner says so, and guessing is throttled for everyone."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import PASSWORD, make_user, make_workshop
+from workshop.services import accounts
+
+
+def login(client, email="fran@example.org", password=PASSWORD):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def logged_in(client) -> bool:
+    return client.get("/workshops/").status_code == 200
+
+
+DOMAIN = "workshop.test"  # the test app's SERVER_NAME
+
+
+def cookie(client, name: str) -> str | None:
+    found = client.get_cookie(name, domain=DOMAIN)
+    return found.value if found else None
+
+
+@pytest.fixture
+def fran(app):
+    with app.app_context():
+        make_user("fran@example.org", name="Fran Facilitator")
+
+
+def test_logging_out_ends_every_session_and_remember_me_token(app, fran):
+    laptop = app.test_client()
+    assert login(laptop).status_code == 302 and logged_in(laptop)
+    session, remember = cookie(laptop, "session"), cookie(laptop, "remember_token")
+    assert session and remember
+    # Someone copied both cookies (a shared computer, a stolen backup).
+    copy, remembered_only = app.test_client(), app.test_client()
+    copy.set_cookie("session", session, domain=DOMAIN)
+    remembered_only.set_cookie("remember_token", remember, domain=DOMAIN)
+    assert logged_in(copy) and logged_in(remembered_only)
+    laptop.post("/logout")
+    assert not logged_in(laptop)
+    assert not logged_in(copy)  # the old session cookie no longer works
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember, domain=DOMAIN)
+    assert not logged_in(fresh)  # nor does the remember-me token alone
+
+
+def test_a_new_password_ends_every_other_session(app, fran):
+    phone, laptop = app.test_client(), app.test_client()
+    login(phone), login(laptop)
+    with app.app_context():
+        user = accounts.find_user("fran@example.org")
+        accounts.change_password(user, PASSWORD, "a brand new password")
+    assert not logged_in(phone) and not logged_in(laptop)
+    assert login(laptop, password="a brand new password").status_code == 302
+
+
+def test_login_cookies_are_httponly_and_samesite(app, fran):
+    client = app.test_client()
+    response = login(client)
+    set_cookies = response.headers.getlist("Set-Cookie")
+    for name in ("session", "remember_token"):
+        (line,) = [c for c in set_cookies if c.startswith(name + "=")]
+        assert "HttpOnly" in line and "SameSite=Lax" in line
+
+
+def test_password_guessing_is_throttled_per_account_even_with_the_right_password(
+    app, fran, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per 2 seconds")
+    guesser = app.test_client()
+    for _ in range(3):
+        assert login(guesser, password="wrong password!").status_code == 200
+    assert login(guesser, password="wrong password!").status_code == 429
+    # While throttled, the right password is refused too: guessing stays pointless.
+    assert login(guesser).status_code == 429
+    assert login(app.test_client()).status_code == 429  # per account, from anywhere
+    assert login(app.test_client(), email="other@example.org").status_code == 200  # not others
+    from time import sleep
+
+    sleep(2.1)
+    assert login(guesser).status_code == 302
+
+
+def test_password_guessing_is_throttled_per_address(app, fran, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS", "4 per minute")
+    guesser = app.test_client()
+    for number in range(4):
+        login(guesser, email=f"person{number}@example.org", password="wrong password!")
+    assert login(guesser).status_code == 429
+
+
+def test_only_failed_logins_count(app, fran, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "2 per minute")
+    for _ in range(5):
+        client = app.test_client()
+        assert login(client).status_code == 302
+
+
+def test_join_codes_cannot_be_guessed_at_speed(app, fran, monkeypatch):
+    monkeypatch.setitem(app.config, "JOIN_CODE_GUESS_LIMIT", "5 per minute")
+    with app.app_context():
+        workshop = make_workshop(accounts.find_user("fran@example.org"))
+        code = workshop.join_code
+    guesser = app.test_client()
+    for index in range(3):
+        assert guesser.get(f"/j/ZZZZZZZ{index + 2}").status_code == 404
+    for index in range(2):
+        response = guesser.post("/", data={"code": f"YYYYYYY{index + 2}"})
+        assert response.status_code == 200 and b"No open workshop" in response.data
+    assert guesser.get(f"/j/{code}").status_code == 429  # even the right code, for now
+    assert app.test_client().get(f"/j/{code}").status_code == 429  # the same address
+    assert b"Too many tries" in guesser.post("/", data={"code": code}).data
+
+
+def test_a_room_can_join_from_one_address_but_not_a_flood(app, fran, monkeypatch):
+    monkeypatch.setitem(app.config, "JOIN_LIMIT_PER_ADDRESS", "3 per minute")
+    with app.app_context():
+        workshop = make_workshop(accounts.find_user("fran@example.org"))
+        code = workshop.join_code
+    answers = []
+    for number in range(4):
+        browser = app.test_client()
+        answers.append(
+            browser.post(
+                f"/j/{code}", data={"display_name": f"Person {number}", "level": "Frontline"}
+            ).status_code
+        )
+    assert answers == [302, 302, 302, 429]
+
+
+def test_an_unknown_email_costs_the_same_password_check(app, fran, monkeypatch):
+    """The answer's time does not tell which emails have accounts: both paths hash once."""
+    checks = []
+    real = accounts.check_password_hash
+
+    def counting(stored: str, password: str) -> bool:
+        checks.append(re.sub(r"\$.*", "", stored))
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    with app.app_context():
+        for email in ("fran@example.org", "nobody@example.org"):
+            with pytest.raises(accounts.NotAuthenticated):
+                accounts.authenticate(email, "wrong password!")
+    assert len(checks) == 2 and checks[0] == checks[1]  # the same method and cost
+
+
+def test_the_password_page_changes_it_and_keeps_only_this_browser_in(app, fran):
+    here, elsewhere = app.test_client(), app.test_client()
+    login(here), login(elsewhere)
+    wrong = here.post(
+        "/account/password", data={"current": "not it at all", "password": "a brand new one!"}
+    )
+    assert wrong.status_code == 200 and b"current password is not right" in wrong.data
+    done = here.post(
+        "/account/password", data={"current": PASSWORD, "password": "a brand new one!"}
+    )
+    assert done.status_code == 302
+    assert logged_in(here) and not logged_in(elsewhere)
