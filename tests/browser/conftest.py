@@ -85,6 +85,13 @@ def new_person(browser, live_server: LiveServer):
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(f"{name}: {error}"))
+        # Anything the page's Content-Security-Policy blocked is a fault of ours too.
+        page.on(
+            "console",
+            lambda message: page_errors.append(f"{name}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None,
+        )
         return page
 
     open_person.page_errors = page_errors

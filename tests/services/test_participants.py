@@ -25,6 +25,18 @@ def test_a_wrong_join_code_is_refused_and_nothing_is_stored(workshop, code, erro
     assert db_fingerprint() == before
 
 
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("Am\u202eira", "Amira"),  # a right-to-left override
+        ("Am\x00i\x1bra\x7f", "Amira"),
+        ("  Amira \u200b van\tDijk ", "Amira van Dijk"),
+    ],
+)
+def test_names_are_shown_without_hidden_characters(workshop, typed, shown):
+    assert join(workshop, typed).display_name == shown
+
+
 def test_a_closed_workshop_takes_nobody_new(facilitator, workshop):
     rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
     before = db_fingerprint()
@@ -39,6 +51,11 @@ def test_a_closed_workshop_takes_nobody_new(facilitator, workshop):
         ("", "Frontline", "display_name"),
         ("x" * 61, "Frontline", "display_name"),
         ("Amira", "Janitor-in-chief", "level"),
+        ("\u200b\u200c\u2060", "Frontline", "display_name"),  # zero-width only
+        ("\x00\x1b\x7f", "Frontline", "display_name"),  # control characters only
+        ("Fran Facilitator", "Frontline", "display_name"),  # a staff member's name
+        ("FRAN  facilitator", "Frontline", "display_name"),  # the same, to the eye
+        ("Ｆｒａｎ Facilitator", "Frontline", "display_name"),  # full-width letters
     ],
 )
 def test_bad_details_are_refused(workshop, name, level, field):

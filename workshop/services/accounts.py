@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import NotAuthenticated, ValidationFailed
 from ..extensions import db
 from ..models import User, UserRole
+from ..text import clean_name
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -27,7 +28,7 @@ def normalise_email(email: str) -> str:
 def create_user(*, email: str, display_name: str, password: str, role: UserRole | str) -> User:
     """Create a staff account with a hashed password."""
     email = normalise_email(email)
-    display_name = (display_name or "").strip()
+    display_name = clean_name(display_name)
     if not _EMAIL.match(email) or len(email) > 254:
         raise ValidationFailed(_("Enter a valid email address."), field="email")
     if not display_name or len(display_name) > 200:

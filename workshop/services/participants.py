@@ -12,6 +12,7 @@ from ..guards import workshop_for_staff
 from ..models import Audience, Connection, Participant, User, Workshop
 from ..queries import find_open_workshop, get_workshop, list_participants
 from ..realtime import workshop_change
+from ..text import clean_name, same_name
 
 MAX_NAME_LENGTH = 60
 
@@ -21,9 +22,14 @@ def join_workshop(
 ) -> Participant:
     """Add a person to the workshop a join code opens: no account, no email."""
     workshop = find_open_workshop(join_code)
-    display_name = " ".join((display_name or "").split())
+    display_name = clean_name(display_name)
     if not display_name:
         raise ValidationFailed(_("Tell the room what to call you."), field="display_name")
+    if any(same_name(display_name, member.user.display_name) for member in workshop.staff):
+        raise ValidationFailed(
+            _("That is the name of one of the workshop's staff; choose another."),
+            field="display_name",
+        )
     if len(display_name) > MAX_NAME_LENGTH:
         raise ValidationFailed(
             _("Keep your name under %(n)s characters.", n=MAX_NAME_LENGTH), field="display_name"

@@ -44,6 +44,7 @@ from ..services import agenda, audit, editing, participants, values, versions, w
 from ..services.workshops import WorkshopSettings
 from ..tallies import round_results
 from ..vocabulary import highlight
+from . import form_number
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
 
@@ -272,7 +273,7 @@ def edit_document(workshop_id: int):
         form.body_md.data = latest.body_md if latest else ""
         form.based_on.data = str(latest.number) if latest else ""
     if form.validate_on_submit():
-        based_on = int(form.based_on.data) if form.based_on.data else None
+        based_on = form_number(form.based_on.data, what="based_on")
         try:
             version = versions.save_version(
                 me, workshop.id, form.body_md.data, based_on=based_on, note=form.note.data or ""
@@ -341,7 +342,7 @@ def paste_document(workshop_id: int):
     if not form.validate_on_submit():
         flash(_("Paste the mission text first."), "error")
         return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
-    based_on = int(form.based_on.data) if (form.based_on.data or "").isdigit() else None
+    based_on = form_number(form.based_on.data, what="based_on")
     try:
         version = editing.paste_document(me, workshop_id, form.text.data or "", based_on=based_on)
     except DomainError as error:
@@ -404,20 +405,21 @@ def draft_from_proposals(workshop_id: int):
     form = DraftFromProposalsForm()
     if not form.validate_on_submit():
         abort(400)
+    chosen = [form_number(pid, what="proposal_ids") for pid in request.form.getlist("proposal_ids")]
+    based_on = form_number(form.based_on.data, what="based_on")
+    clause_key = form_number(request.form.get("clause_key"), what="clause_key")
     try:
-        chosen = [int(pid) for pid in request.form.getlist("proposal_ids")]
-    except ValueError:
-        abort(400)
-    based_on = int(form.based_on.data) if form.based_on.data else None
-    clause_key = request.form.get("clause_key", "")
-    try:
-        if clause_key.lstrip("-").isdigit():
+        if clause_key is not None:
             version = editing.fill_clause_from_proposals(
-                me, workshop_id, int(clause_key), chosen, note=form.note.data or ""
+                me, workshop_id, clause_key, [c for c in chosen if c], note=form.note.data or ""
             )
         else:
             version = versions.start_draft_from_proposals(
-                me, workshop_id, chosen, based_on=based_on, note=form.note.data or ""
+                me,
+                workshop_id,
+                [c for c in chosen if c],
+                based_on=based_on,
+                note=form.note.data or "",
             )
     except DomainError as error:
         flash(error.message, "error")

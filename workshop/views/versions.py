@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from ..errors import DomainError
 from ..identity import current_staff
 from ..services import final, versions
+from . import form_number
 
 bp = Blueprint("versions", __name__, url_prefix="/workshops/<int:workshop_id>/document/versions")
 
@@ -48,7 +49,7 @@ def name(workshop_id: int, number: int):
 @bp.post("/<int:number>/restore")
 @login_required
 def restore(workshop_id: int, number: int):
-    latest = request.form.get("based_on", type=int)
+    latest = form_number(request.form.get("based_on"), what="based_on")
     return _run(
         workshop_id,
         number,
