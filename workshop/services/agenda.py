@@ -205,7 +205,8 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
         # Results of a blind round that has run show only by revealing them: turning "blind"
         # off is the reveal (audited as one), and turning it back on hides nothing again.
         reveals = (
-            round_.started_at is not None
+            round_.takes_ballots
+            and round_.started_at is not None
             and round_.blind
             and round_.revealed_at is None
             and not settings.blind

@@ -9,6 +9,8 @@ refuses when the same words were changed in the meantime.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 
 from .. import events, permissions, voters, voting
@@ -137,7 +139,7 @@ def _clause_around(version: DocumentVersion, start: int, end: int) -> Clause:
 
 def vote_on_amendment(
     actor: Participant, amendment_id: int, choice: str, reason: str = ""
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Answer on an amendment by its method (consent by default: agree, can live with it,
     object with a reason); a new answer replaces the last."""
     if not isinstance(actor, Participant):
@@ -162,7 +164,7 @@ def vote_on_amendment(
         change.tell(
             actor.id, "amendment.mine", {"amendment_id": amendment.id, "choice": vote.choice}
         )
-    return {"amendment_id": str(amendment.id), "choice": vote.choice}
+    return {"amendment_id": amendment.id, "choice": str(vote.choice)}
 
 
 def accept_amendment(actor: User, amendment_id: int, note: str = "") -> DocumentVersion:

@@ -25,7 +25,7 @@ from ..models import (
     User,
     Workshop,
 )
-from ..queries import list_proposals
+from ..queries import list_amendments, list_proposals
 from ..realtime import WorkshopChange, workshop_change
 from ..text import render_markdown
 from . import audit
@@ -253,9 +253,13 @@ def set_readout(actor: User, workshop_id: int, anonymous: bool) -> Workshop:
             f"Anonymous read-out {'on' if anonymous else 'off'}",
         )
         events.workshop_updated(change, workshop)
-        # Cards change shape for participants (authors appear or vanish): resend them.
+        # Cards change shape for participants (authors appear or vanish): resend them, the
+        # amendments and who is editing what.
         for proposal in list_proposals(workshop.id, include_hidden=False):
             events.proposal_changed(change, proposal)
+        for amendment in list_amendments(workshop.id):
+            events.amendment_changed(change, amendment)
+        events.editors_changed(change, workshop)
     return workshop
 
 

@@ -21,6 +21,7 @@ from ..models import (
     Anonymity,
     AuditAction,
     Participant,
+    Phase,
     Proposal,
     ProposalStatus,
     TagSupport,
@@ -129,9 +130,10 @@ def _tag(
         if facilitator or (isinstance(actor, Participant) and actor.id in author_ids):
             tag.confirmed = True
         elif isinstance(actor, Participant):
-            supporter = voters.voter(actor, voters.TAGS_SCOPE, anonymity)
-            if supporter is None:
+            if workshop.phase == Phase.CLOSED:  # its keys are gone: support could count twice
                 raise InvalidState(_("The workshop is closed."), code="phase_closed")
+            supporter = voters.voter(actor, voters.TAGS_SCOPE, anonymity)
+            assert supporter is not None, "an open workshop's tag key exists or is made"
             if not any(supporter.owns(s) for s in tag.supporters):
                 tag.supporters.append(TagSupport(**supporter.fields()))
         if len(tag.supporters) >= TAG_SUPPORT_THRESHOLD:
