@@ -25,4 +25,15 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
 .venv/bin/ruff check .
-.venv/bin/pytest "$@"
+.venv/bin/ruff format --check .
+
+# Two runs: everything but the browser tests on every core (each worker has its own
+# databases), then the browser tests one at a time (each drives Chromium and a server).
+# A run that selects no tests (exit code 5) is fine: the arguments may pick only one kind.
+run() {
+  local status=0
+  .venv/bin/pytest "$@" || status=$?
+  [ "$status" -eq 0 ] || [ "$status" -eq 5 ] || exit "$status"
+}
+run -m "not browser" -n auto "$@"
+run -m browser "$@"
