@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.people import Person
 from workshop import clock as workshop_clock
 from workshop import create_app
 from workshop.extensions import db
@@ -170,3 +171,26 @@ def facilitator(ctx: None) -> User:
 @pytest.fixture
 def workshop(facilitator: User) -> Workshop:
     return make_workshop(facilitator)
+
+
+@pytest.fixture
+def room(app):
+    """A facilitator and two participants (Amira, Joost), all connected to one workshop."""
+    with app.app_context():
+        owner = make_user("fran@example.org")
+        workshop = make_workshop(owner)
+        code, workshop_id = workshop.join_code, workshop.id
+    fran = Person(app, workshop_id)
+    assert (
+        fran.http.post(
+            "/login", data={"email": "fran@example.org", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    amira, joost = Person(app, workshop_id), Person(app, workshop_id)
+    for person, name, level in [(amira, "Amira", "Frontline"), (joost, "Joost", "Team lead")]:
+        response = person.http.post(f"/j/{code}", data={"display_name": name, "level": level})
+        assert response.status_code == 302
+    for person in (fran, amira, joost):
+        assert person.connect().is_connected()
+    return fran, amira, joost

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import PASSWORD, make_user, make_workshop
-from tests.test_sockets import Person
+from tests.people import Person
 from workshop import exports
 from workshop.extensions import db
 from workshop.models import Anonymity, StaffRole, User, UserRole

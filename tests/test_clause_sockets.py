@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import db_fingerprint
-from tests.test_sockets import Person, room  # noqa: F401 - fixture
 from workshop import queries
 from workshop.extensions import db
 from workshop.models import User
@@ -18,7 +17,7 @@ TEXT = (
 
 
 @pytest.fixture
-def drafted(app, room):  # noqa: F811
+def drafted(app, room):
     """The room with a two-clause draft (version 1) and a running refine round."""
     fran, amira, joost = room
     with app.app_context():

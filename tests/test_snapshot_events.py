@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 
 from tests.conftest import make_user
-from tests.test_sockets import Person, room  # noqa: F401 - fixture
 from workshop import queries
 from workshop.extensions import db
 from workshop.models import User
@@ -101,7 +100,7 @@ def normalised(snapshot: dict) -> dict:
     return snapshot
 
 
-def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, room):  # noqa: F811
+def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, room):
     fran, amira, joost = room
     first, backlog = {}, {}
     for person in (fran, joost):

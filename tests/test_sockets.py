@@ -2,62 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, db_fingerprint, make_user, make_workshop
+from tests.people import Person, strings_in, tallies_in
 from workshop import queries, sockets
 from workshop.extensions import db, socketio
 from workshop.models import Ballot, Phase, Proposal, User
 from workshop.services import rounds, versions, workshops
-
-
-class Person:
-    """One browser: an HTTP client (cookies) and its socket."""
-
-    def __init__(self, app, workshop_id: int):
-        self.app = app
-        self.http = app.test_client()
-        self.workshop_id = workshop_id
-        self.socket = None
-
-    def connect(self, workshop_id: int | None = None):
-        self.socket = socketio.test_client(
-            self.app,
-            flask_test_client=self.http,
-            auth={"workshop_id": workshop_id or self.workshop_id},
-        )
-        return self.socket
-
-    def events(self, name: str | None = None) -> list[dict]:
-        received = self.socket.get_received()
-        return [e["args"][0] for e in received if name is None or e["name"] == name]
-
-    def send(self, name: str, payload: dict) -> dict:
-        return self.socket.emit(name, payload, callback=True)
-
-
-@pytest.fixture
-def room(app):
-    """A facilitator and two participants, all connected to one workshop."""
-    with app.app_context():
-        owner = make_user("fran@example.org")
-        workshop = make_workshop(owner)
-        code, workshop_id = workshop.join_code, workshop.id
-    fran = Person(app, workshop_id)
-    assert (
-        fran.http.post(
-            "/login", data={"email": "fran@example.org", "password": PASSWORD}
-        ).status_code
-        == 302
-    )
-    amira, joost = Person(app, workshop_id), Person(app, workshop_id)
-    for person, name, level in [(amira, "Amira", "Frontline"), (joost, "Joost", "Team lead")]:
-        response = person.http.post(f"/j/{code}", data={"display_name": name, "level": level})
-        assert response.status_code == 302
-    for person in (fran, amira, joost):
-        assert person.connect().is_connected()
-    return fran, amira, joost
 
 
 def last_snapshot(person: Person) -> dict:
@@ -136,32 +88,6 @@ def test_staff_see_what_participants_do_not(room):
         p for p in last_snapshot_after_sync(fran)["proposals"] if p["id"] == proposal_id
     ]
     assert as_staff_see_it["status"] == "hidden" and as_staff_see_it["body_md"] == "Duplicate"
-
-
-def tallies_in(value: object):
-    """Every vote count anywhere in a payload: a result item carries a number of dots,
-    a person's own ballot a map of proposal ids to dots."""
-    if isinstance(value, dict):
-        if isinstance(value.get("dots"), int) or "results" in value and value["results"]:
-            yield value
-        for item in value.values():
-            yield from tallies_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from tallies_in(item)
-
-
-def strings_in(value: object):
-    """Every string in a payload, keys included."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from strings_in(key)
-            yield from strings_in(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from strings_in(item)
 
 
 def last_snapshot_after_sync(person: Person) -> dict:

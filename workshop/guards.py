@@ -8,6 +8,8 @@ without the role.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask_babel import gettext as _
 
 from . import permissions
@@ -38,3 +40,20 @@ def workshop_for_participant(actor: User | Participant | None, workshop_id: int)
             raise Forbidden(_("Staff accounts follow the room; participants take part."))
         raise NotFound(_("This workshop does not exist."))
     return workshop
+
+
+def taking_part(
+    actor: User | Participant | None,
+    workshop: Workshop,
+    may: Callable[[User | Participant | None, Workshop], bool],
+    *,
+    missing: str,
+) -> Participant:
+    """The actor, if ``may`` lets them do this in this workshop (``permissions.can_vote``,
+    ``can_propose`` …). Staff accounts are told that participants do this; a participant of
+    another workshop, that the thing is not there (``missing``)."""
+    if may(actor, workshop) and isinstance(actor, Participant):
+        return actor
+    if isinstance(actor, User):
+        raise Forbidden(_("Staff accounts follow the room; participants take part."))
+    raise NotFound(missing)

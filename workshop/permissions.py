@@ -39,3 +39,42 @@ def can_follow(actor: Actor | None, workshop: Workshop) -> bool:
 def is_participant_of(actor: Actor | None, workshop: Workshop) -> bool:
     """The participant belongs to this workshop (and to no other)."""
     return isinstance(actor, Participant) and actor.workshop_id == workshop.id
+
+
+# ---- one predicate per kind of operation: services enforce with these, pages hide with them
+
+
+def can_take_part(actor: Actor | None, workshop: Workshop) -> bool:
+    """Participants take part: they propose, comment, vote, suggest and answer."""
+    return is_participant_of(actor, workshop)
+
+
+can_propose = can_take_part
+can_comment = can_take_part
+can_vote = can_take_part
+can_suggest_amendments = can_take_part
+
+
+def can_edit_clauses(actor: Actor | None, workshop: Workshop, *, refine_open: bool) -> bool:
+    """Facilitators edit the draft any time; participants while a refine round is open."""
+    return can_moderate(actor, workshop) or (can_take_part(actor, workshop) and refine_open)
+
+
+def can_tag(actor: Actor | None, workshop: Workshop) -> bool:
+    """Facilitators tag with authority; participants suggest or support tags."""
+    return can_moderate(actor, workshop) or can_take_part(actor, workshop)
+
+
+def can_sign_off(actor: Actor | None, workshop: Workshop) -> bool:
+    """Leadership of this workshop signs the final mission off."""
+    return staff_role(actor, workshop) == StaffRole.LEADERSHIP
+
+
+def can_export(actor: Actor | None, workshop: Workshop) -> bool:
+    """Leadership and facilitators of this workshop download the document and its record."""
+    return can_follow(actor, workshop)
+
+
+def can_see_results(actor: Actor | None, workshop: Workshop) -> bool:
+    """Everyone in the workshop sees results (once they may be seen at all)."""
+    return can_take_part(actor, workshop) or can_follow(actor, workshop)

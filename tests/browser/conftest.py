@@ -88,9 +88,11 @@ def new_person(browser, live_server: LiveServer):
         # Anything the page's Content-Security-Policy blocked is a fault of ours too.
         page.on(
             "console",
-            lambda message: page_errors.append(f"{name}: {message.text}")
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None,
+            lambda message: (
+                page_errors.append(f"{name}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
         )
         return page
 

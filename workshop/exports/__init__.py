@@ -12,7 +12,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..errors import ValidationFailed
+from .. import permissions
+from ..errors import Forbidden, ValidationFailed
 from ..guards import workshop_for_staff
 from ..models import User
 from ..services.versions import get_version
@@ -62,6 +63,8 @@ def export_version(actor: User, workshop_id: int, number: int, fmt: str) -> Expo
     if fmt not in FORMATS:
         raise ValidationFailed(_("Unknown export format “%(fmt)s”.", fmt=fmt), field="format")
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
+    if not permissions.can_export(actor, workshop):
+        raise Forbidden(_("Leadership and facilitators of this workshop download the mission."))
     version = get_version(actor, workshop_id, number)
     context = export_context(workshop, version)
     filename = f"{slugify(workshop.organisation)}-mission-v{version.number}.{fmt}"

@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 
 from .. import events, permissions, voters, voting
 from ..clauses import Clause
-from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff
+from ..guards import taking_part, workshop_for_staff
 from ..models import (
     Amendment,
     AmendmentStatus,
@@ -35,7 +35,6 @@ from ..privacy import effective_anonymity
 from ..queries import (
     clauses_of,
     current_round,
-    get_amendment,
     get_workshop,
     latest_version,
     version_numbered,
@@ -79,8 +78,9 @@ def propose_amendment(
 ) -> Amendment:
     """Suggest replacing the words between ``start`` and ``end`` of a version of the draft."""
     workshop = get_workshop(workshop_id)
-    if not permissions.is_participant_of(actor, workshop):
-        raise Forbidden(_("Only participants of this workshop suggest changes here."))
+    actor = taking_part(
+        actor, workshop, permissions.can_suggest_amendments, missing=_("There is no draft here.")
+    )
     version = version_numbered(workshop.id, version_number)
     if version is None:
         raise NotFound(_("There is no version %(number)s of this document.", number=version_number))
@@ -142,9 +142,13 @@ def vote_on_amendment(
 ) -> dict[str, Any]:
     """Answer on an amendment by its method (consent by default: agree, can live with it,
     object with a reason); a new answer replaces the last."""
-    if not isinstance(actor, Participant):
-        raise Forbidden(_("Only participants vote."))
-    amendment = get_amendment(amendment_id, actor.workshop_id)
+    missing = _("This amendment does not exist.")
+    amendment = db.session.get(Amendment, amendment_id)
+    if amendment is None:
+        raise NotFound(missing)
+    actor = taking_part(
+        actor, get_workshop(amendment.workshop_id), permissions.can_vote, missing=missing
+    )
     checked_choice, checked_reason = _checked_answer(amendment.method, choice, reason)
     with workshop_change(amendment.workshop_id) as change:
         db.session.refresh(amendment)

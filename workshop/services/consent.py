@@ -12,10 +12,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import events, voters, voting
+from .. import events, permissions, voters, voting
 from ..audiences import my_clause_vote
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
+from ..guards import taking_part
 from ..models import ClauseVote, Participant, Phase
 from ..queries import clause_of_draft, get_workshop
 from ..realtime import workshop_change
@@ -26,8 +27,9 @@ def vote_on_clause(
 ) -> dict[str, Any]:
     """Consent on one clause as it reads now; a change to the clause later makes this stale."""
     if not isinstance(actor, Participant):
-        raise Forbidden(_("Only participants vote."))
+        raise Forbidden(_("Staff accounts follow the room; participants take part."))
     workshop = get_workshop(actor.workshop_id)
+    actor = taking_part(actor, workshop, permissions.can_vote, missing=_("There is no draft here."))
     try:
         checked_choice, checked_reason = voting.validate_consent(choice, reason)
     except voting.BallotError as error:

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import clock, events, voters, voting
-from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from .. import clock, events, permissions, voters, voting
+from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff
+from ..guards import taking_part, workshop_for_staff
 from ..models import (
     AuditAction,
     DocumentVersion,
@@ -31,7 +31,6 @@ from ..models import (
 )
 from ..queries import (
     clause_of_draft,
-    get_duel,
     get_workshop,
     latest_version,
     list_duels,
@@ -141,9 +140,13 @@ def start_duel(
 
 def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[str, Any]:
     """Choose one wording, or rank them; a new answer replaces the last until time is up."""
-    if not isinstance(actor, Participant):
-        raise Forbidden(_("Only participants vote."))
-    duel = get_duel(duel_id, actor.workshop_id)  # a duel of the voter's own workshop
+    missing = _("This duel does not exist.")
+    duel = db.session.get(Duel, duel_id)
+    if duel is None:
+        raise NotFound(missing)
+    actor = taking_part(
+        actor, get_workshop(duel.workshop_id), permissions.can_vote, missing=missing
+    )
     known = [option.id for option in duel.options]
     try:
         checked = voting.validate_ranking(ranking, known)

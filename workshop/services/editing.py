@@ -110,10 +110,15 @@ def _may_edit(actor: Participant | User, workshop: Workshop) -> None:
     if isinstance(actor, User):
         workshop_for_staff(actor, workshop.id, moderate=True)
         return
-    if not permissions.is_participant_of(actor, workshop):
-        raise Forbidden(_("Only participants of this workshop edit its draft."))
     running = current_round(workshop.id)
-    if running is None or running.kind != RoundKind.REFINE or not is_open_for_input(running):
+    refine_open = (
+        running is not None and running.kind == RoundKind.REFINE and is_open_for_input(running)
+    )
+    if permissions.can_edit_clauses(actor, workshop, refine_open=refine_open):
+        return
+    if not permissions.can_take_part(actor, workshop):
+        raise Forbidden(_("Only participants of this workshop edit its draft."))
+    if not refine_open:
         if running is not None and running.kind == RoundKind.REFINE:
             raise closed_for_input(running, code="round_closed")
         raise InvalidState(

@@ -9,7 +9,7 @@ from .. import clock, events, permissions
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
-from ..models import AuditAction, Ballot, DocumentVersion, RoundKind, SignOff, StaffRole, User
+from ..models import AuditAction, Ballot, DocumentVersion, RoundKind, SignOff, User
 from ..queries import list_rounds, open_clause_objections
 from ..realtime import workshop_change
 from ..text import normalise_text
@@ -64,7 +64,7 @@ def finalise_version(actor: User, workshop_id: int, number: int) -> DocumentVers
 def sign_off(actor: User, workshop_id: int, number: int, comment: str = "") -> SignOff:
     """Leadership signs the final version off, with their name, the time and a comment."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
-    if permissions.staff_role(actor, workshop) != StaffRole.LEADERSHIP:
+    if not permissions.can_sign_off(actor, workshop):
         raise Forbidden(_("Leadership signs the mission off."))
     version = get_version(actor, workshop.id, number)
     comment = normalise_text(comment)

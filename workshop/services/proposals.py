@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import events, permissions, voters
-from ..errors import Forbidden, InvalidState, ValidationFailed
+from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
+from ..guards import taking_part
 from ..models import (
     Anonymity,
     Comment,
@@ -28,7 +29,6 @@ from ..privacy import effective_anonymity
 from ..queries import (
     closed_for_input,
     current_round,
-    get_proposal,
     get_workshop,
     is_open_for_input,
 )
@@ -93,8 +93,9 @@ def submit_proposal(
     (after a lost acknowledgement) returns the first proposal, not a copy.
     """
     workshop = get_workshop(workshop_id)
-    if not permissions.is_participant_of(actor, workshop):
-        raise Forbidden(_("Only participants of this workshop can propose here."))
+    actor = taking_part(
+        actor, workshop, permissions.can_propose, missing=_("Nothing to propose to here.")
+    )
     body = clean_body(body_md, MAX_PROPOSAL_LENGTH)
     _check_op_id(op_id)
     with workshop_change(workshop.id) as change:
@@ -128,9 +129,13 @@ def add_comment(
     actor: Participant, proposal_id: int, body_md: str, *, op_id: str | None = None
 ) -> Comment:
     """Reply under a visible proposal; moderated like proposals in pre-moderated rounds."""
-    if not isinstance(actor, Participant):
-        raise Forbidden(_("Only participants comment."))
-    proposal = get_proposal(proposal_id, actor.workshop_id)
+    missing = _("This proposal does not exist.")
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(missing)
+    actor = taking_part(
+        actor, get_workshop(proposal.workshop_id), permissions.can_comment, missing=missing
+    )
     body = clean_body(body_md, MAX_COMMENT_LENGTH)
     _check_op_id(op_id)
     workshop = get_workshop(actor.workshop_id)

@@ -116,7 +116,7 @@ def _tag(
     """The tagging rule for anything people write: the author's or a facilitator's tag counts
     at once; anyone else's is a suggestion, confirmed once two participants support it."""
     facilitator = permissions.can_moderate(actor, workshop)
-    if not facilitator and not permissions.is_participant_of(actor, workshop):
+    if not permissions.can_tag(actor, workshop):
         raise NotFound(_("This does not exist here."))
     if value_key not in _known_keys(workshop):
         raise ValidationFailed(_("Unknown value: %(key)s", key=value_key), field="value")

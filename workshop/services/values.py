@@ -84,9 +84,7 @@ def heatmap_view(
 ) -> tuple[Workshop, dict[str, Any] | None]:
     """The results a viewer may see for a values round (None: the group is too small)."""
     workshop = get_workshop(workshop_id)
-    if not (
-        permissions.is_participant_of(viewer, workshop) or permissions.can_follow(viewer, workshop)
-    ):
+    if not permissions.can_see_results(viewer, workshop):
         raise NotFound(_("This workshop does not exist."))
     round_ = db.session.get(Round, round_id)
     if round_ is None or round_.workshop_id != workshop.id or round_.kind != RoundKind.VALUES:

@@ -15,11 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import clock, events, voting
+from .. import clock, events, permissions, voting
 from ..alignment import validate_values_ballot
-from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff
+from ..guards import taking_part, workshop_for_staff
 from ..models import (
     AuditAction,
     Ballot,
@@ -102,8 +102,7 @@ def cast_ballot(
     view of it. A fully anonymous ballot stores no participant, only a voter hash (see
     voters.py), and nothing records who voted."""
     workshop = get_workshop(workshop_id)
-    if not isinstance(actor, Participant) or actor.workshop_id != workshop.id:
-        raise Forbidden(_("Only participants of this workshop vote."))
+    actor = taking_part(actor, workshop, permissions.can_vote, missing=_("Voting is not here."))
     with workshop_change(workshop.id) as change:
         round_ = current_round(workshop.id)
         if round_ is None or not round_.takes_ballots or (round_id and round_.id != round_id):
@@ -140,10 +139,12 @@ def cast_ballot(
 def set_dots(actor: Participant, proposal_id: int, dots: int) -> dict[str, Any]:
     """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it."""
     proposal = db.session.get(Proposal, proposal_id)
-    if not isinstance(actor, Participant):
-        raise Forbidden(_("Only participants vote."))
-    if proposal is None or proposal.workshop_id != actor.workshop_id:
-        raise NotFound(_("This proposal does not exist."))
+    missing = _("This proposal does not exist.")
+    if proposal is None:
+        raise NotFound(missing)
+    actor = taking_part(
+        actor, get_workshop(proposal.workshop_id), permissions.can_vote, missing=missing
+    )
     if proposal.status != ProposalStatus.VISIBLE:
         raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
     round_ = current_round(actor.workshop_id)

@@ -1,0 +1,258 @@
+"""Who may do what, tried for every socket command the server registers and every form that
+changes something, by everyone who should not: a participant of another workshop, this
+workshop's leadership, a facilitator of another workshop, and someone with no identity at
+all. Each refusal must leave the database exactly as it was."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import PASSWORD, db_fingerprint, join, make_user, make_workshop
+from tests.people import Person
+from workshop import queries, sockets
+from workshop.models import Phase, RoundKind, StaffRole, UserRole
+from workshop.services import amendments, duels, editing, proposals, rounds, tags, workshops
+from workshop.services.agenda import RoundSettings, add_round
+
+PARTICIPANT_COMMANDS = {
+    "proposal.submit",
+    "comment.add",
+    "vote.set",
+    "ballot.cast",
+    "value.tag",
+    "amendment.propose",
+    "amendment.vote",
+    "clause.save",
+    "clause.editing",
+    "clause.vote",
+    "duel.vote",
+}
+# Commands that act on the sender's own workshop (they name nothing of another one, or name
+# a clause by its key in the sender's own draft): someone of another workshop sending them
+# acts, rightly, on theirs.
+OWN_WORKSHOP_COMMANDS = {
+    "phase.set",
+    "agenda.template",
+    "round.add",
+    "readout.set",
+    "duel.start",
+    "proposal.submit",
+    "ballot.cast",
+    "amendment.propose",
+    "clause.save",
+    "clause.editing",
+    "clause.vote",
+}
+REFUSALS = {"forbidden", "not_found", "not_authenticated"}
+
+
+def payloads(ids: dict) -> dict[str, dict]:
+    """A well-formed payload for every command, naming things of workshop A."""
+    return {
+        "state.sync": {},
+        "proposal.submit": {"body": "We also care", "op_id": "op-1"},
+        "comment.add": {"proposal_id": ids["proposal"], "body": "Agreed"},
+        "vote.set": {"proposal_id": ids["proposal"], "dots": 1},
+        "ballot.cast": {"ballot": {"dots": {str(ids["proposal"]): 1}}},
+        "value.tag": {"proposal_id": ids["proposal"], "value_key": "respect"},
+        "amendment.propose": {
+            "version_number": ids["version"],
+            "start": ids["span"][0],
+            "end": ids["span"][0] + 2,
+            "replacement": "They",
+        },
+        "amendment.vote": {"amendment_id": ids["amendment"], "choice": "agree"},
+        "clause.save": {"clause_key": ids["clause"], "body": "We help all.", "based_on": 1},
+        "clause.editing": {"clause_key": ids["clause"]},
+        "clause.vote": {"clause_key": ids["clause"], "choice": "agree"},
+        "duel.vote": {"duel_id": ids["duel"], "ranking": [ids["option"]]},
+        "phase.set": {"phase": "lobby"},
+        "agenda.template": {},
+        "round.add": {"kind": "propose", "prompt": "More?"},
+        "round.update": {"round_id": ids["round"], "prompt": "Changed"},
+        "round.remove": {"round_id": ids["round"]},
+        "round.move": {"round_id": ids["round"], "position": 0},
+        "round.start": {"round_id": ids["round"]},
+        "round.pause": {"round_id": ids["running"]},
+        "round.resume": {"round_id": ids["running"]},
+        "round.extend": {"round_id": ids["running"], "seconds": 60},
+        "round.end": {"round_id": ids["running"]},
+        "round.reveal": {"round_id": ids["running"]},
+        "proposal.approve": {"proposal_id": ids["proposal"]},
+        "proposal.hide": {"proposal_id": ids["proposal"], "reason": "no"},
+        "proposal.restore": {"proposal_id": ids["proposal"]},
+        "proposal.pin": {"proposal_id": ids["proposal"], "pinned": True},
+        "proposal.merge": {"keep_id": ids["proposal"], "merge_id": ids["other_proposal"]},
+        "proposal.split": {"proposal_id": ids["proposal"], "parts": ["We care.", "We act."]},
+        "comment.moderate": {"comment_id": ids["comment"], "visible": False},
+        "readout.set": {"anonymous": True},
+        "value.untag": {"tag_id": ids["tag"]},
+        "amendment.accept": {"amendment_id": ids["amendment"]},
+        "amendment.reject": {"amendment_id": ids["amendment"]},
+        "duel.start": {"clause_key": ids["clause"], "options": ["a b", "b c"], "seconds": 60},
+        "duel.close": {"duel_id": ids["duel"]},
+        "duel.cancel": {"duel_id": ids["duel"]},
+    }
+
+
+@pytest.fixture
+def two_workshops(app, monkeypatch):
+    """Workshop A with something of every kind, its facilitator Fran, its leadership Lena and
+    its participant Amira; workshop B with its own facilitator Fred and participant Bob."""
+    monkeypatch.setattr(sockets.budget, "allow", lambda sid: True)
+    with app.app_context():
+        fran = make_user("fran@example.org", name="Fran")
+        make_user("lena@example.org", role=UserRole.LEADERSHIP, name="Lena")
+        fred = make_user("fred@example.org", name="Fred")
+        a = make_workshop(fran)
+        workshops.add_staff(fran, a.id, "lena@example.org", StaffRole.LEADERSHIP)
+        b = make_workshop(fred, title="Another organisation's workshop")
+        amira, other = join(a, "Amira"), join(a, "Olu")
+        bob = join(b, "Bob")
+        rounds.set_phase(fran, a.id, Phase.PROPOSE)
+        proposal = proposals.submit_proposal(amira, a.id, "We care")
+        other_proposal = proposals.submit_proposal(other, a.id, "We care a lot")
+        comment = proposals.add_comment(other, proposal.id, "Yes")
+        tag = tags.tag_proposal(fran, proposal.id, "care")
+        version = editing.paste_document(fran, a.id, "## Purpose\n\nWe help.", based_on=None)
+        clause = queries.clauses_of(version)[0]
+        amendment = amendments.propose_amendment(
+            other,
+            a.id,
+            version_number=version.number,
+            start=clause.span[0],
+            end=clause.span[0] + 2,
+            replacement="Everyone",
+        )
+        duel = duels.start_duel(
+            fran, a.id, clause_key=clause.key, options=["We help.", "We serve."], seconds=600
+        )
+        pending = add_round(fran, a.id, RoundSettings(RoundKind.VOTE, "Later", method="dot"))
+        running = queries.current_round(a.id)
+        ids = {
+            "proposal": proposal.id,
+            "other_proposal": other_proposal.id,
+            "comment": comment.id,
+            "tag": tag.id,
+            "version": version.number,
+            "clause": clause.key,
+            "span": clause.span,
+            "amendment": amendment.id,
+            "duel": duel.id,
+            "option": duel.options[0].id,
+            "round": pending.id,
+            "running": running.id,
+        }
+        codes = {"a": a.join_code, "b": b.join_code}
+        a_id, b_id = a.id, b.id
+        assert amira.id and bob.id
+    people = {}
+    for key, email in (("fran", "fran@example.org"), ("lena", "lena@example.org")):
+        people[key] = Person(app, a_id)
+        people[key].http.post("/login", data={"email": email, "password": PASSWORD})
+    people["fred"] = Person(app, b_id)
+    people["fred"].http.post("/login", data={"email": "fred@example.org", "password": PASSWORD})
+    for key, workshop_id, code, name in (
+        ("amira", a_id, codes["a"], "Amira2"),
+        ("bob", b_id, codes["b"], "Bob2"),
+    ):
+        people[key] = Person(app, workshop_id)
+        joined = people[key].http.post(
+            f"/j/{code}", data={"display_name": name, "level": "Frontline"}
+        )
+        assert joined.status_code == 302
+    for person in people.values():
+        assert person.connect().is_connected()
+    return people, ids, a_id, b_id
+
+
+def refusal(ack: dict) -> str | None:
+    return None if ack.get("ok") else ack["error"]["code"]
+
+
+@pytest.mark.parametrize("sender", ["bob", "lena", "fred"])
+def test_every_command_is_refused_to_those_who_may_not_send_it(app, two_workshops, sender):
+    people, ids, a_id, _b_id = two_workshops
+    commands = set(sockets.COMMANDS) - {"state.sync"}
+    assert commands >= PARTICIPANT_COMMANDS | OWN_WORKSHOP_COMMANDS
+    for name in sorted(commands):
+        if sender in ("bob", "fred") and name in OWN_WORKSHOP_COMMANDS:
+            continue  # they act on the sender's own workshop, rightly
+        with app.app_context():
+            before = db_fingerprint()
+        ack = people[sender].send(name, payloads(ids)[name])
+        assert refusal(ack) in REFUSALS, (sender, name, ack)
+        with app.app_context():
+            assert db_fingerprint() == before, (sender, name)
+
+
+def test_those_who_may_send_a_command_are_not_refused_for_who_they_are(app, two_workshops):
+    """The other side of the matrix: Amira's participant commands and Fran's facilitator
+    commands may fail for the state of things, never as forbidden or not found."""
+    people, ids, a_id, _b_id = two_workshops
+    for name in sorted(set(sockets.COMMANDS) - {"state.sync"}):
+        sender = "amira" if name in PARTICIPANT_COMMANDS else "fran"
+        if name in {"round.remove", "proposal.merge", "proposal.split", "proposal.hide"}:
+            continue  # they change what later commands name; checked on their own elsewhere
+        ack = people[sender].send(name, payloads(ids)[name])
+        assert refusal(ack) not in REFUSALS, (sender, name, ack)
+
+
+def test_nobody_without_an_identity_gets_a_socket(app, two_workshops):
+    people, ids, a_id, _b_id = two_workshops
+    stranger = Person(app, a_id)
+    assert not stranger.connect().is_connected()
+    participant_elsewhere = people["bob"]
+    again = Person(app, a_id)
+    again.http = participant_elsewhere.http  # Bob's cookies, knocking on workshop A
+    assert not again.connect().is_connected()
+    projector_by_a_participant = Person(app, a_id)
+    projector_by_a_participant.http = people["amira"].http
+    assert not projector_by_a_participant.connect(audience="projector").is_connected()
+
+
+def state_changing_routes(app) -> list[str]:
+    """Every POST route of the app that changes something (login and joining aside)."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if "POST" in (rule.methods or set()) and rule.endpoint not in {
+            "auth.login",
+            "auth.setup",
+            "auth.logout",
+            "participant.landing",
+            "participant.join",
+        }:
+            routes.append(rule.rule)
+    return sorted(routes)
+
+
+def test_every_changing_form_is_refused_to_those_who_may_not_use_it(app, two_workshops):
+    people, ids, a_id, _b_id = two_workshops
+    routes = state_changing_routes(app)
+    assert len(routes) >= 10
+    anonymous = app.test_client()
+    for route in routes:
+        path = re.sub(r"<int:workshop_id>", str(a_id), route)
+        path = re.sub(r"<int:number>", str(ids["version"]), path)
+        path = re.sub(r"<[^>]+>", "1", path)
+        data = {"body_md": "X", "headings": "X", "text": "X", "name": "X", "comment": "X"}
+        for who, client in (
+            ("bob", people["bob"].http),
+            ("lena", people["lena"].http),
+            ("fred", people["fred"].http),
+            ("nobody", anonymous),
+        ):
+            if who == "lena" and route.endswith("/signoff"):
+                continue  # signing off is leadership's own (refused here for the state)
+            if "<int:workshop_id>" not in route and who != "nobody":
+                continue  # an account's own (a new workshop, a password), not workshop A's
+            with app.app_context():
+                before = db_fingerprint()
+            response = client.post(path, data=data)
+            assert response.status_code in (302, 400, 401, 403, 404), (who, route)
+            if who == "nobody":
+                assert "/login" in response.headers.get("Location", ""), route
+            with app.app_context():
+                assert db_fingerprint() == before, (who, route)
