@@ -4,6 +4,7 @@ from tests.conftest import db_fingerprint, in_phase, join, make_user, make_works
 from workshop import queries, tallies
 from workshop.audiences import proposal_payload
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.extensions import db
 from workshop.models import Anonymity, Phase, ProposalStatus, RoundKind
 from workshop.services import agenda, moderation, proposals, rounds, votes
 from workshop.services.proposals import MAX_PROPOSAL_LENGTH
@@ -178,3 +179,20 @@ def test_participants_and_strangers_cannot_moderate(facilitator, proposing):
         with pytest.raises(NotFound):
             call(stranger)
     assert db_fingerprint() == before
+
+
+def test_an_operation_id_is_its_senders_own_even_fully_anonymous(facilitator, workshop):
+    """Two people whose clients happen to send the same operation id each get their own
+    proposal (and comment), and a resend still finds its own."""
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    amira, joost = join(workshop, "Amira"), join(workshop, "Joost")
+    first = proposals.submit_proposal(amira, workshop.id, "We care", op_id="op-1")
+    second = proposals.submit_proposal(joost, workshop.id, "We listen", op_id="op-1")
+    assert first.id != second.id and second.body_md == "We listen"
+    assert proposals.submit_proposal(joost, workshop.id, "We listen", op_id="op-1").id == second.id
+    mine = proposals.add_comment(amira, first.id, "Yes", op_id="c-1")
+    theirs = proposals.add_comment(joost, first.id, "No", op_id="c-1")
+    assert mine.id != theirs.id and theirs.body_md == "No"
+    assert first.client_op_id != "op-1"  # stored keyed to its sender, naming nobody
