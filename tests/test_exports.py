@@ -422,7 +422,8 @@ def test_a_final_version_says_so_and_who_signed_it_off_in_every_document_format(
     ids = scenario()
     owner = db.session.query(User).filter_by(email="fran@example.org").one()
     assert "Final:" not in export(ids["workshop"], "md").content  # not before it is locked
-    final.finalise_version(owner, ids["workshop"], 1)
+    final.set_quorum(owner, ids["workshop"], 0)
+    final.lock_version(owner, ids["workshop"], 1)
     final.sign_off(boss(), ids["workshop"], 1, "Proud of this")
     texts = {
         "md": export(ids["workshop"], "md").content,

@@ -6,9 +6,11 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.conftest import join, make_user, make_workshop
 from workshop.extensions import db
 from workshop.migrate import MIGRATIONS_DIR
 from workshop.models import Base
+from workshop.services import proposals, rounds
 
 
 def test_migrations_match_the_models(app):
@@ -51,32 +53,16 @@ def _refused(connection, sql: str, **params) -> bool:
 @pytest.fixture
 def raw(app):
     """A plain connection to the migrated database, with one workshop and one proposal."""
-    with app.app_context(), db.engine.connect() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO users (id, email, display_name, password_hash, role, is_active,"
-                " session_token, created_at)"
-                " VALUES (1, 'a@b.org', 'A', 'x', 'facilitator', 1, 't', '2026-01-01')"
-            )
-        )
-        connection.execute(
-            sa.text(
-                "INSERT INTO workshops (id, title, organisation, brief_md, join_code, phase,"
-                " phase_changed_at, dots_per_participant, levels, departments, event_seq,"
-                " anonymity, readout_anonymous, catalogue_edits, created_by_id, created_at,"
-                " amendment_method, clause_key_seq) VALUES (1, 'T', 'O', '', 'ABCDEFGH',"
-                " 'lobby', '2026-01-01', 3, '[]', '[]', 0, 'named', 0, '{}', 1, '2026-01-01',"
-                " 'consent', 0)"
-            )
-        )
-        connection.execute(
-            sa.text(
-                "INSERT INTO proposals (id, workshop_id, body_md, status, pinned, anonymity,"
-                " created_at, hidden_reason) VALUES (1, 1, 'We care', 'visible', 0, 'named',"
-                " '2026-01-01', '')"
-            )
-        )
-        yield connection
+    with app.app_context():
+        owner = make_user("a@b.org")
+        workshop = make_workshop(owner)
+        rounds.set_phase(owner, workshop.id, "propose")
+        proposals.submit_proposal(join(workshop), workshop.id, "We care")
+        # Plain SQL from here: the rules must hold for writes that bypass the code.
+        db.session.execute(sa.text("DELETE FROM rounds"))
+        db.session.commit()
+        with db.engine.connect() as connection:
+            yield connection
 
 
 ROUND = (

@@ -185,6 +185,18 @@ def _similarity(old: Part, new: Part) -> float:
     return difflib.SequenceMatcher(None, old.markdown, new.markdown, autojunk=False).ratio()
 
 
+_TITLE = re.compile(r"\A[ \t]*#[ \t]+(\S[^\n]*?)[ \t#]*(?:\n|\Z)")
+
+
+def title_and_rest(text: str) -> tuple[str | None, str]:
+    """A text's title, when it starts with a level-one heading ("# Our mission") that
+    names the whole document rather than a clause, and the rest of the text."""
+    match = _TITLE.match(text)
+    if match is None:
+        return None, text
+    return match.group(1).strip(), text[match.end() :].lstrip("\n")
+
+
 def split_pasted(text: str) -> list[Part]:
     """A whole pasted mission, split into clauses: by its headings, else by its paragraphs,
     else (one paragraph) by its sentences."""

@@ -164,6 +164,7 @@ class VersionSource(enum.StrEnum):
     RESTORE = "restore"
     AMENDMENT = "amendment"
     DUEL = "duel"
+    REOPEN = "reopen"  # a new draft on top of a final version, started by a facilitator
 
 
 DEFAULT_LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
@@ -269,6 +270,11 @@ class Workshop(Base):
     )
     # Last key handed to a clause of the document; keys are never reused (see clauses.py).
     clause_key_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Locking the mission needs current answers on every clause from at least this share
+    # (per cent) of the people present; 0: answers are not required.
+    lock_quorum: Mapped[int] = mapped_column(default=50)
+    # Most people who may join (a safety cap against made-up participants); shown to staff.
+    max_participants: Mapped[int] = mapped_column(default=500)
 
     values: Mapped[list[OrgValue]] = relationship(
         order_by="OrgValue.position", cascade="all, delete-orphan"
@@ -579,7 +585,9 @@ class AuditAction(enum.StrEnum):
     DUEL_CANCEL = "duel.cancel"
     VERSION_NAME = "version.name"
     VERSION_LOCK = "version.lock"
+    VERSION_REOPEN = "version.reopen"
     VERSION_SIGNOFF = "version.signoff"
+    QUORUM_SET = "quorum.set"
 
 
 class AuditEntry(Base):
@@ -635,6 +643,10 @@ class DocumentVersion(Base):
     duel_id: Mapped[int | None] = mapped_column(sa.ForeignKey("duels.id", ondelete="SET NULL"))
 
     name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    # The document's own title (a pasted "# Title" line), kept from version to version.
+    title: Mapped[str] = mapped_column(sa.String(200), default="")
+    # Who wrote each word of body_md, in order (see credits.py).
+    word_credits: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     # Locked as the final mission: set once, never cleared (a later change is a new version).
     final_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     final_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

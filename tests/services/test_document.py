@@ -3,15 +3,13 @@ import pytest
 from tests.conftest import db_fingerprint, in_phase, join, make_user
 from workshop import audiences, exports, provenance
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from workshop.models import Phase, StaffRole, UserRole, VersionSource
+from workshop.models import AuditAction, Phase, StaffRole, UserRole, VersionSource
 from workshop.services import (
-    agenda,
+    audit,
     final,
     moderation,
     proposals,
-    rounds,
     versions,
-    votes,
     workshops,
 )
 
@@ -151,37 +149,15 @@ def test_restoring_makes_a_new_version_and_keeps_history(facilitator, proposed):
     assert versions.get_version(facilitator, workshop.id, 2).name == "Detour"
 
 
-def test_locking_is_refused_while_a_consent_objection_is_open(facilitator, proposed):
-    from workshop.models import RoundKind
-
+def test_leadership_signs_off_the_final_version_and_changes_need_a_reopen(facilitator, proposed):
     workshop, a, _ = proposed
-    versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
-    consent = agenda.add_round(facilitator, workshop.id, agenda.RoundSettings(RoundKind.CONSENT))
-    rounds.start_round(facilitator, consent.id)
-    objector = a.author
-    votes.cast_ballot(
-        objector,
-        workshop.id,
-        {"consent": {str(a.id): {"choice": "object", "reason": "It forgets our colleagues"}}},
-    )
-    before = db_fingerprint()
-    with pytest.raises(InvalidState) as refused:
-        final.finalise_version(facilitator, workshop.id, 1)
-    assert refused.value.code == "objection_open"
-    assert db_fingerprint() == before
-    votes.cast_ballot(objector, workshop.id, {"consent": {str(a.id): {"choice": "live_with"}}})
-    locked = final.finalise_version(facilitator, workshop.id, 1)
-    assert locked.final_at is not None and locked.final_by_id == facilitator.id
-
-
-def test_leadership_signs_off_the_final_version_and_later_changes_are_new(facilitator, proposed):
-    workshop, a, _ = proposed
+    final.set_quorum(facilitator, workshop.id, 0)
     boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
     workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
     versions.start_draft_from_proposals(facilitator, workshop.id, [a.id], based_on=None)
     with pytest.raises(InvalidState):
         final.sign_off(boss, workshop.id, 1, "Too early")
-    final.finalise_version(facilitator, workshop.id, 1)
+    final.lock_version(facilitator, workshop.id, 1)
     signed = final.sign_off(boss, workshop.id, 1, "We stand behind this.")
     assert (signed.signer_name, signed.comment) == ("Bo Boss", "We stand behind this.")
     with pytest.raises(InvalidState):
@@ -189,10 +165,30 @@ def test_leadership_signs_off_the_final_version_and_later_changes_are_new(facili
     with pytest.raises(Forbidden):
         final.sign_off(facilitator, workshop.id, 1, "Not leadership")
     with pytest.raises(Forbidden):
-        final.finalise_version(boss, workshop.id, 1)
-    later = versions.save_version(facilitator, workshop.id, "A later change", based_on=1)
-    assert later.number == 2 and later.final_at is None
-    assert versions.get_version(facilitator, workshop.id, 1).final_at is not None
+        final.lock_version(boss, workshop.id, 1)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:  # final means final
+        versions.save_version(facilitator, workshop.id, "A later change", based_on=1)
+    assert refused.value.code == "document_locked"
+    assert db_fingerprint() == before
+    reopened = final.reopen(facilitator, workshop.id, "Finance asked for one more word")
+    assert reopened.number == 2 and reopened.source == "reopen"
+    assert reopened.body_md == versions.get_version(facilitator, workshop.id, 1).body_md
+    later = versions.save_version(facilitator, workshop.id, "A later change", based_on=2)
+    assert later.number == 3 and later.final_at is None
+    first = versions.get_version(facilitator, workshop.id, 1)
+    assert first.final_at is not None and [s.signer_name for s in first.signoffs] == ["Bo Boss"]
+    with pytest.raises(InvalidState) as stale:  # a sign-off belongs to the current final
+        final.sign_off(make_staff_boss(facilitator, workshop), workshop.id, 1, "Late")
+    assert stale.value.code == "not_latest"
+    actions = [e.action for e in audit.list_entries(facilitator, workshop.id)]
+    assert AuditAction.VERSION_REOPEN in actions
+
+
+def make_staff_boss(facilitator, workshop):
+    second = make_user("second@example.org", role=UserRole.LEADERSHIP, name="Sam Second")
+    workshops.add_staff(facilitator, workshop.id, second.email, StaffRole.LEADERSHIP)
+    return second
 
 
 def test_concurrent_edits_that_do_not_overlap_are_merged(facilitator, proposed):

@@ -633,6 +633,7 @@ def test_clause_votes_are_checked(facilitator, templated):
 
 
 def test_the_mission_cannot_be_locked_while_a_clause_objection_is_open(facilitator, templated):
+    final.set_quorum(facilitator, templated.id, 0)  # answers aside: objections alone here
     amira = join(templated, "Amira")
     serve = keys_of(templated)["Who we serve"]
     consent.vote_on_clause(amira, serve, "object", "It forgets families")
@@ -642,17 +643,23 @@ def test_the_mission_cannot_be_locked_while_a_clause_objection_is_open(facilitat
     )
     before = db_fingerprint()
     with pytest.raises(InvalidState) as refused:
-        final.finalise_version(facilitator, templated.id, 3)
-    assert refused.value.code == "objection_open"
+        final.lock_version(facilitator, templated.id, 3)
+    assert refused.value.code == "not_ready"
+    assert (
+        "Who we serve" in refused.value.message and "It forgets families" in refused.value.message
+    )
+    (problem,) = refused.value.details["problems"]
+    assert (problem["clause_key"], problem["kind"]) == (serve, "objection")
     assert db_fingerprint() == before
     assert final.open_objections(templated.id) == 1
 
     consent.vote_on_clause(amira, serve, "agree")
-    locked = final.finalise_version(facilitator, templated.id, 3)
+    locked = final.lock_version(facilitator, templated.id, 3)
     assert locked.final_at is not None
 
 
 def test_moving_a_clause_does_not_silence_its_objection(facilitator, templated):
+    final.set_quorum(facilitator, templated.id, 0)
     amira = join(templated, "Amira")
     serve = keys_of(templated)["Who we serve"]
     consent.vote_on_clause(amira, serve, "object", "It forgets families")
@@ -668,11 +675,12 @@ def test_moving_a_clause_does_not_silence_its_objection(facilitator, templated):
     counts = audiences.consent_counts(templated.id, moved)
     assert counts[serve]["object"] == 1 and counts[serve]["stale"] == 0
     with pytest.raises(InvalidState) as refused:
-        final.finalise_version(facilitator, templated.id, moved.number)
-    assert refused.value.code == "objection_open"
+        final.lock_version(facilitator, templated.id, moved.number)
+    assert refused.value.code == "not_ready"
 
 
 def test_an_objection_to_a_removed_clause_no_longer_blocks(facilitator, templated):
+    final.set_quorum(facilitator, templated.id, 0)
     amira = join(templated, "Amira")
     consent.vote_on_clause(amira, keys_of(templated)["How we work"], "object", "Vague")
     assert final.open_objections(templated.id) == 1
@@ -684,7 +692,7 @@ def test_an_objection_to_a_removed_clause_no_longer_blocks(facilitator, template
         based_on=2,
     )
     assert final.open_objections(templated.id) == 0
-    assert final.finalise_version(facilitator, templated.id, 3).final_at is not None
+    assert final.lock_version(facilitator, templated.id, 3).final_at is not None
 
 
 # --- amendments inside a clause -------------------------------------------------------------

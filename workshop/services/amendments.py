@@ -13,7 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import events, permissions, voters, voting
+from .. import credits, events, permissions, voters, voting
 from ..clauses import Clause
 from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -42,7 +42,7 @@ from ..queries import (
 from ..realtime import WorkshopChange, workshop_change
 from . import audit
 from .editing import apply_to_clause, checked_clause_body, with_span_replaced
-from .versions import OnSaved, Revision, save_text
+from .versions import OnSaved, Revision, ensure_open, save_text
 
 MAX_SPAN = 1000
 
@@ -102,6 +102,7 @@ def propose_amendment(
     )
     reason = " ".join((reason or "").split())[:500]
     with workshop_change(workshop.id) as change:
+        ensure_open(workshop.id)  # the final mission does not change
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
@@ -151,6 +152,7 @@ def vote_on_amendment(
     )
     checked_choice, checked_reason = _checked_answer(amendment.method, choice, reason)
     with workshop_change(amendment.workshop_id) as change:
+        ensure_open(amendment.workshop_id)  # the final mission does not change
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
             raise InvalidState(_("This amendment is already decided."), code="voting_closed")
@@ -202,6 +204,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
                 actor,
                 note=note or _("Amendment #%(id)s", id=amendment.id),
                 amendment_id=amendment.id,
+                credit=credits.participant_key(amendment.author_id),
             )
             return save_text(
                 workshop, revision, based_on=amendment.version_number, on_saved=mark_accepted
@@ -260,6 +263,7 @@ def _accept_in_clause(
             note=note or _("Amendment #%(id)s", id=amendment.id),
             clause_key=amendment.clause_key,
             amendment_id=amendment.id,
+            credit=credits.participant_key(amendment.author_id),  # the words are the author's
         )
         return apply_to_clause(
             change,

@@ -20,6 +20,7 @@ from ..guards import taking_part
 from ..models import ClauseVote, Participant, Phase
 from ..queries import clause_of_draft, get_workshop
 from ..realtime import workshop_change
+from .versions import ensure_open
 
 
 def vote_on_clause(
@@ -35,6 +36,7 @@ def vote_on_clause(
     except voting.BallotError as error:
         raise ValidationFailed(str(error), field="choice") from None
     with workshop_change(workshop.id) as change:
+        ensure_open(workshop.id)  # the final mission does not change
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")

@@ -40,7 +40,7 @@ from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
 from . import audit
 from .editing import apply_to_clause, checked_clause_body, with_span_replaced
-from .versions import Revision
+from .versions import Revision, ensure_open
 
 MIN_OPTIONS, MAX_OPTIONS = 2, 5
 MIN_SECONDS, MAX_SECONDS = 15, 30 * 60
@@ -97,6 +97,7 @@ def start_duel(
         )
     wordings = _clean_options(options)
     with workshop_change(workshop.id) as change:
+        ensure_open(workshop.id)  # the final mission does not change
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
@@ -157,6 +158,7 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
     if not checked:
         raise ValidationFailed(_("Rank at least one wording."), field="ranking")
     with workshop_change(duel.workshop_id) as change:
+        ensure_open(duel.workshop_id)  # the final mission does not change
         _still_open(duel)
         if clock.now() >= duel.ends_at:
             raise InvalidState(_("Time is up for this duel."), code="voting_closed")

@@ -13,7 +13,7 @@ import dataclasses
 
 from flask_babel import gettext as _
 
-from .. import clauses, clock, events, permissions
+from .. import clauses, clock, credits, events, permissions
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -42,7 +42,15 @@ from ..queries import (
 )
 from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
-from .versions import OnSaved, Revision, checked_note, chosen_proposals, save_text, write_version
+from .versions import (
+    OnSaved,
+    Revision,
+    checked_note,
+    chosen_proposals,
+    ensure_open,
+    save_text,
+    write_version,
+)
 
 MAX_CLAUSE_LENGTH = 4000
 MAX_HEADING_LENGTH = 120
@@ -85,7 +93,8 @@ def paste_document(
     """Take a whole existing mission and split it into clauses (by its headings, else its
     paragraphs, else its sentences), as the next version."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    parts = clauses.split_pasted(normalise_text(text))
+    title, text = clauses.title_and_rest(normalise_text(text))
+    parts = clauses.split_pasted(text)
     if not parts:
         raise ValidationFailed(_("Paste the mission text first."), field="text")
     if len(parts) > MAX_CLAUSES:
@@ -98,6 +107,8 @@ def paste_document(
         VersionSource.EDIT,
         actor,
         note=_("Pasted and split into %(n)s clauses", n=len(parts)),
+        credit=credits.ORIGINAL,  # the existing mission's words, not the facilitator's
+        title=title,
     )
     if based_on is None:
         latest = latest_version(workshop.id)
@@ -265,6 +276,7 @@ def fill_clause_from_proposals(
             note=note or _("Proposals added to “%(clause)s”", clause=clauses.label(clause)),
             clause_key=clause_key,
             proposals=tuple(chosen),
+            credit_sources=tuple((credits.proposal_key(p.id), p.body_md) for p in chosen),
         )
         return apply_to_clause(change, workshop, latest, revision, based_on=latest.number)
 
@@ -287,6 +299,7 @@ def set_editing(sid: str, actor: Participant | User, clause_key: int | None) -> 
         raise NotFound(_("This connection is not known; reload the page."))
     workshop = get_workshop(connection.workshop_id)
     if clause_key is not None:
+        ensure_open(workshop.id)  # nobody edits the final mission
         _may_edit(actor, workshop)
         clause_of_draft(workshop.id, clause_key)
     with workshop_change(workshop.id) as change:

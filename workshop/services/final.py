@@ -1,55 +1,190 @@
-"""The end of the process: lock a version as the final mission, and leadership's sign-off."""
+"""The end of the process: is the mission ready, lock it as final, reopen it, sign it off.
+
+Final means final: once a version is locked, nothing changes the document (no clause
+save, amendment, duel, restore or new version, over any channel) until a facilitator
+reopens it. Reopening is a recorded step of its own: it starts a new draft on top of the
+final version, which stays final, with its sign-offs, on record. A sign-off belongs to
+one version; a later final version needs its own.
+"""
 
 from __future__ import annotations
+
+import math
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import clock, events, permissions
+from .. import clauses, clock, events, permissions
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
-from ..models import AuditAction, Ballot, DocumentVersion, RoundKind, SignOff, User
-from ..queries import list_rounds, open_clause_objections
+from ..models import (
+    AuditAction,
+    ClauseVote,
+    Connection,
+    DocumentVersion,
+    SignOff,
+    User,
+    VersionSource,
+    Workshop,
+)
+from ..queries import clause_votes, clauses_of, latest_version, list_participants
 from ..realtime import workshop_change
 from ..text import normalise_text
 from . import audit
-from .versions import get_version
+from .versions import Revision, get_version, write_version
+
+MAX_NOTE_LENGTH = 500
+
+
+def people_present(workshop_id: int) -> set[int]:
+    """The participants whose answers lock readiness asks for: those online now, or, when
+    nobody is (the room has gone home), everyone who joined."""
+    online = set(
+        db.session.scalars(
+            sa.select(Connection.participant_id).where(
+                Connection.workshop_id == workshop_id, Connection.participant_id.is_not(None)
+            )
+        )
+    )
+    return online or {p.id for p in list_participants(workshop_id)}
+
+
+def readiness(workshop: Workshop, version: DocumentVersion | None = None) -> dict[str, Any]:
+    """Per clause of a version (the latest by default): its current answers from the people
+    present, the answers gone stale, open objections with their reasons (and, where the
+    anonymity allows, who made them, so staff can talk to them), and whether its text is
+    empty; and what stands in the way of locking it."""
+    version = version or latest_version(workshop.id)
+    if version is None:
+        return {"ready": False, "present": 0, "needed": 0, "clauses": [], "problems": []}
+    present = people_present(workshop.id)
+    needed = math.ceil(len(present) * workshop.lock_quorum / 100)
+    votes = clause_votes(workshop.id)
+    people = {p.id: p for p in list_participants(workshop.id)}
+    rows, problems = [], []
+    for clause in clauses_of(version):
+        mine = [v for v in votes if v.clause_key == clause.key]
+        current = [v for v in mine if v.voted_text == clause.markdown]
+        counted = [v for v in current if v.participant_id is None or v.participant_id in present]
+        objections = [_objection(v, people, clause.markdown) for v in mine if v.choice == "object"]
+        row = {
+            "clause_key": clause.key,
+            "clause": clauses.label(clause),
+            "empty": not clause.body.strip(),
+            "answers": {
+                choice: sum(1 for v in current if v.choice == choice)
+                for choice in ("agree", "live_with", "object")
+            },
+            "current": len(counted),
+            "stale": len(mine) - len(current),
+            "objections": objections,
+        }
+        row["problems"] = _problems(row, needed)
+        rows.append(row)
+        problems.extend(
+            {"clause_key": clause.key, "clause": row["clause"], **p} for p in row["problems"]
+        )
+    return {
+        "ready": not problems,
+        "present": len(present),
+        "quorum": workshop.lock_quorum,
+        "needed": needed,
+        "clauses": rows,
+        "problems": problems,
+    }
+
+
+def _objection(vote: ClauseVote, people: dict, markdown: str) -> dict[str, Any]:
+    person = people.get(vote.participant_id) if vote.participant_id is not None else None
+    return {
+        "reason": vote.reason,
+        "stale": vote.voted_text != markdown,  # open until its author answers the new words
+        "by": {"name": person.display_name, "level": person.level} if person else None,
+    }
+
+
+def _problems(row: dict[str, Any], needed: int) -> list[dict[str, Any]]:
+    problems: list[dict[str, Any]] = []
+    if row["empty"]:
+        problems.append({"kind": "empty", "message": _("it has no text")})
+    if row["objections"]:
+        problems.append(
+            {
+                "kind": "objection",
+                "message": _(
+                    "%(n)s objection(s) open: %(reasons)s",
+                    n=len(row["objections"]),
+                    reasons="; ".join(f"“{o['reason']}”" for o in row["objections"]),
+                ),
+            }
+        )
+    if row["current"] < needed:
+        problems.append(
+            {
+                "kind": "answers",
+                "message": _(
+                    "%(have)s of the %(needed)s current answers needed (%(stale)s gone stale "
+                    "since the words changed)",
+                    have=row["current"],
+                    needed=needed,
+                    stale=row["stale"],
+                ),
+            }
+        )
+    return problems
 
 
 def open_objections(workshop_id: int) -> int:
-    """How many objections are open: consent ballots that object in the latest consent round
-    that has run, and objections to clauses of the draft."""
-    consent_rounds = [
-        r
-        for r in list_rounds(workshop_id)
-        if r.kind == RoundKind.CONSENT and r.started_at is not None
-    ]
-    on_clauses = open_clause_objections(workshop_id)
-    if not consent_rounds:
-        return on_clauses
-    latest = max(consent_rounds, key=lambda r: (r.started_at, r.id))
-    ballots = db.session.scalars(sa.select(Ballot).where(Ballot.round_id == latest.id))
-    return on_clauses + sum(
-        1
-        for ballot in ballots
-        for answer in ballot.data.get("consent", {}).values()
-        if answer.get("choice") == "object"
-    )
+    """How many objections to clauses of the draft are open (stale ones stay open until
+    their authors answer the new words)."""
+    workshop = db.session.get(Workshop, workshop_id)
+    assert workshop is not None
+    return sum(len(row["objections"]) for row in readiness(workshop)["clauses"])
 
 
-def finalise_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
-    """Lock a version as the final mission; refused while a consent objection is open."""
+def set_quorum(actor: User, workshop_id: int, percent: int) -> Workshop:
+    """How many of the people present must have answered every clause before it locks."""
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    if not 0 <= percent <= 100:
+        raise ValidationFailed(_("The quorum is a share from 0 to 100 per cent."), field="quorum")
+    with workshop_change(workshop.id) as change:
+        workshop.lock_quorum = percent
+        db.session.flush()
+        audit.record(actor, workshop.id, AuditAction.QUORUM_SET, f"Lock quorum {percent}%")
+        events.workshop_updated(change, workshop)
+    return workshop
+
+
+def lock_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
+    """Lock the latest version as the final mission; refused, with every clause that is not
+    ready and why, while an objection is open, answers are missing or stale below the
+    quorum, or a clause has no text."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     version = get_version(actor, workshop.id, number)
     with workshop_change(workshop.id) as change:
         db.session.refresh(version)
+        db.session.refresh(workshop)
+        latest = latest_version(workshop.id)
         if version.final_at is not None:
-            raise InvalidState(_("This version is already final."))
-        if open_objections(workshop.id):
+            raise InvalidState(_("This version is already final."), code="already_final")
+        if latest is not None and latest.number != version.number:
             raise InvalidState(
-                _("A consent objection is still open: resolve it before locking the mission."),
-                code="objection_open",
+                _(
+                    "Only the latest version can be locked: version %(latest)s came after it. "
+                    "Restore this one first to lock its words.",
+                    latest=latest.number,
+                ),
+                code="not_latest",
+            )
+        ready = readiness(workshop, version)
+        if not ready["ready"]:
+            lines = "; ".join(f"{p['clause']}: {p['message']}" for p in ready["problems"])
+            raise InvalidState(
+                _("The mission is not ready to lock. %(lines)s.", lines=lines),
+                code="not_ready",
+                problems=ready["problems"],
             )
         version.final_at = clock.now()
         version.final_by_id = actor.id
@@ -58,6 +193,40 @@ def finalise_version(actor: User, workshop_id: int, number: int) -> DocumentVers
             actor, workshop.id, AuditAction.VERSION_LOCK, f"Locked version {number} as final"
         )
         events.latest_document(change, workshop)
+    return version
+
+
+def reopen(actor: User, workshop_id: int, note: str = "") -> DocumentVersion:
+    """Start a new draft on top of the final version (which stays final, with its sign-offs):
+    a recorded step that every screen shows."""
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    note = " ".join((note or "").split())
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValidationFailed(_("Keep the note under 500 characters."), field="note")
+    with workshop_change(workshop.id) as change:
+        latest = latest_version(workshop.id)
+        if latest is None or latest.final_at is None:
+            raise InvalidState(_("The mission is not locked."), code="not_final")
+        reason = note or _("Reopened after version %(number)s was final", number=latest.number)
+        version = write_version(
+            change,
+            workshop,
+            latest,
+            Revision(
+                latest.body_md,
+                VersionSource.REOPEN,
+                actor,
+                note=reason,
+                proposals=tuple(latest.source_proposals),
+                title=latest.title,
+            ),
+        )
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.VERSION_REOPEN,
+            f"Reopened version {latest.number} as version {version.number}: {reason}",
+        )
     return version
 
 
@@ -73,7 +242,16 @@ def sign_off(actor: User, workshop_id: int, number: int, comment: str = "") -> S
     with workshop_change(workshop.id) as change:
         db.session.refresh(version)
         if version.final_at is None:
-            raise InvalidState(_("Only the final version can be signed off."))
+            raise InvalidState(_("Only the final version can be signed off."), code="not_final")
+        latest = latest_version(workshop.id)
+        if latest is not None and latest.number != version.number:
+            raise InvalidState(
+                _(
+                    "This version was reopened: version %(latest)s is the current draft.",
+                    latest=latest.number,
+                ),
+                code="not_latest",
+            )
         if any(s.user_id == actor.id for s in version.signoffs):
             raise InvalidState(_("You have already signed this version off."))
         signoff = SignOff(

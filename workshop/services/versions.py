@@ -14,7 +14,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import clauses, events
+from .. import clauses, credits, events
 from ..diffs import DiffPiece, diff_texts
 from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -57,6 +57,40 @@ class Revision:
     amendment_id: int | None = None
     duel_id: int | None = None
     anonymity: Anonymity = Anonymity.NAMED  # for a participant's save: may others see who?
+    # Who the new words are credited to (default: the editor), texts they may come from
+    # (proposals added), and the version the words grew from (a restore: the old version).
+    credit: str | None = None
+    credit_sources: tuple[tuple[str, str], ...] = ()
+    grew_from: DocumentVersion | None = None
+    title: str | None = None  # None: keep the document's title
+
+    def new_words_credit(self) -> str:
+        """Whom the words this revision adds are credited to."""
+        if self.credit is not None:
+            return self.credit
+        if isinstance(self.editor, User):
+            return credits.user_key(self.editor.id)
+        return credits.participant_key(self.editor.id if self.editor else None)
+
+
+def locked(version: DocumentVersion) -> InvalidState:
+    """The refusal of any change while a version is the final mission."""
+    return InvalidState(
+        _(
+            "Version %(number)s is the final mission: it cannot change. A facilitator can "
+            "reopen it to start a new draft.",
+            number=version.number,
+        ),
+        code="document_locked",
+        version=version.number,
+    )
+
+
+def ensure_open(workshop_id: int) -> None:
+    """Refuse a change to the document (or its answers) while its latest version is final."""
+    latest = latest_version(workshop_id)
+    if latest is not None and latest.final_at is not None:
+        raise locked(latest)
 
 
 def checked_note(note: str) -> str:
@@ -126,6 +160,7 @@ def start_draft_from_proposals(
         editor=actor,
         note=note,
         proposals=tuple(chosen),
+        credit_sources=tuple((credits.proposal_key(p.id), p.body_md) for p in chosen),
     )
     return save_text(workshop, revision, based_on=based_on)
 
@@ -157,6 +192,8 @@ def restore_version(
         actor,
         note=note or _("Restored version %(number)s", number=number),
         proposals=tuple(old.source_proposals),
+        grew_from=old,  # its words keep the credits they had there
+        title=old.title,
     )
     return save_text(workshop, revision, based_on=based_on)
 
@@ -188,7 +225,12 @@ def save_text(
     on_saved: OnSaved | None = None,
 ) -> DocumentVersion:
     """Save a whole new text, merging it onto versions saved since ``based_on``."""
-    body = clauses.assemble(clauses.parse(normalise_text(revision.body)))
+    text = normalise_text(revision.body)
+    if revision.title is None:  # a leading "# Title" names the document, not a clause
+        title, text = clauses.title_and_rest(text)
+        if title is not None:
+            revision = dataclasses.replace(revision, title=title)
+    body = clauses.assemble(clauses.parse(text))
     note = checked_note(revision.note)
     if not body:
         raise ValidationFailed(_("The document cannot be empty."), field="body")
@@ -238,8 +280,19 @@ def write_version(
     ``on_saved`` runs in the same transaction, before the news goes out: all of it commits,
     or none.
     """
-    if latest is not None and latest.body_md == revision.body:
+    if (
+        latest is not None
+        and latest.final_at is not None
+        and revision.source != VersionSource.REOPEN
+    ):
+        raise locked(latest)
+    if (
+        latest is not None
+        and latest.body_md == revision.body
+        and revision.source != VersionSource.REOPEN
+    ):
         raise InvalidState(_("Nothing changed since the last version."), code="unchanged")
+    grew_from = revision.grew_from or latest
     old_clauses = clauses_of(latest) if latest else []
     new_parts = clauses.parse(revision.body)
     db.session.refresh(workshop)
@@ -258,6 +311,14 @@ def write_version(
         author_id=editor.id if isinstance(editor, User) else None,
         editor_participant_id=editor.id if isinstance(editor, Participant) else None,
         clause_keys=keys,
+        title=revision.title if revision.title is not None else (latest.title if latest else ""),
+        word_credits=credits.carry(
+            grew_from.body_md if grew_from else "",
+            grew_from.word_credits if grew_from else [],
+            revision.body,
+            revision.new_words_credit(),
+            sources=revision.credit_sources,
+        ),
         clause_key=revision.clause_key,
         amendment_id=revision.amendment_id,
         duel_id=revision.duel_id,

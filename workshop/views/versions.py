@@ -64,8 +64,20 @@ def finalise(workshop_id: int, number: int):
     return _run(
         workshop_id,
         number,
-        lambda me: final.finalise_version(me, workshop_id, number),
+        lambda me: final.lock_version(me, workshop_id, number),
         _("This version is locked as the final mission."),
+    )
+
+
+@bp.post("/reopen")
+@login_required
+def reopen(workshop_id: int):
+    """Start a new draft on top of the final mission (recorded and shown everywhere)."""
+    return _run(
+        workshop_id,
+        0,
+        lambda me: final.reopen(me, workshop_id, request.form.get("note", "")),
+        _("The mission is reopened: a new draft starts on top of the final version."),
     )
 
 

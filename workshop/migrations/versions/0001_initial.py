@@ -106,6 +106,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("clause_key_seq", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("lock_quorum", sa.Integer(), nullable=False),
+        sa.Column("max_participants", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_workshops_created_by_id_users")
         ),
@@ -156,7 +158,9 @@ def upgrade() -> None:
                 "duel.cancel",
                 "version.name",
                 "version.lock",
+                "version.reopen",
                 "version.signoff",
+                "quorum.set",
                 name="auditaction",
                 native_enum=False,
                 create_constraint=True,
@@ -901,6 +905,7 @@ def upgrade() -> None:
                 "restore",
                 "amendment",
                 "duel",
+                "reopen",
                 name="versionsource",
                 native_enum=False,
                 create_constraint=True,
@@ -930,6 +935,8 @@ def upgrade() -> None:
         sa.Column("amendment_id", sa.Integer(), nullable=True),
         sa.Column("duel_id", sa.Integer(), nullable=True),
         sa.Column("name", sa.String(length=120), server_default="", nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("word_credits", sa.JSON(), nullable=False),
         sa.Column("final_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("final_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
