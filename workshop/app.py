@@ -12,7 +12,7 @@ from markupsafe import Markup
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
 from .server import ShallowJSON
-from .text import render_markdown
+from .text import render_markdown, safe_markdown
 from .throttles import limiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["markdown"] = lambda source: Markup(render_markdown(source))
+    app.jinja_env.filters["safe_markdown"] = safe_markdown
     views.register(app)
     sockets.register(socketio)
     register_commands(app)

@@ -9,6 +9,7 @@ a decision out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from .models import Anonymity, Round, Workshop
 
@@ -54,3 +55,29 @@ def suppress_small_groups(sizes: Mapping[str, int]) -> dict[str, bool]:
         if visible:
             shown[visible[0][1]] = False
     return shown
+
+
+def duel_results_visible(duel: Any) -> bool:
+    """A duel's counts are blind until it is decided (a cancelled duel's never show)."""
+    return str(duel.status) == "decided"
+
+
+def pool_small_groups(sizes: Mapping[str, int], *, other: str) -> dict[str, str]:
+    """Which bucket each group is counted in: a group of at least MIN_GROUP_SIZE is its own;
+    smaller ones share ``other``. When that pool is still too small, the smallest groups
+    shown join it until it is not, so no small group is ever shown alone or can be worked
+    out by subtracting the others from the total."""
+    big = sorted((size, group) for group, size in sizes.items() if size >= MIN_GROUP_SIZE)
+    pool = {group for group, size in sizes.items() if 0 < size < MIN_GROUP_SIZE}
+    while pool and sum(sizes[g] for g in pool) < MIN_GROUP_SIZE and big:
+        pool.add(big.pop(0)[1])
+    return {group: (other if group in pool else group) for group in sizes if sizes[group] > 0}
+
+
+def pooled_counts(sizes: Mapping[str, int], *, other: str) -> dict[str, int]:
+    """Counts per group with small groups pooled (see :func:`pool_small_groups`)."""
+    buckets = pool_small_groups(sizes, other=other)
+    out: dict[str, int] = {}
+    for group, bucket in buckets.items():
+        out[bucket] = out.get(bucket, 0) + sizes[group]
+    return out

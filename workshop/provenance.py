@@ -1,20 +1,26 @@
-"""Where the words came from: each version's contribution (proposals, an amendment, a duel, an
-edit, a restore), traced per clause for the origins appendix and per sentence for the
-version page.
+"""Where the words came from: who wrote each sentence and clause of any version, and which
+changes shaped it (proposals, amendments, duels, edits, restores, the existing mission).
 
-Everything here is read by staff and the exports, so people are named where staff may see
-them (``shows_authors(..., staff=True)``): never in fully anonymous mode.
+People come from the credit kept with every word (see credits.py), so a sentence credits
+everyone whose words are in it, whoever saved the version: both people of a merge, the
+author of an amendment rather than the facilitator who accepted it, the proposal's
+authors rather than the facilitator who added it, "the existing mission" for pasted
+words. Everything here is read by staff and the exports, so people are named where
+staff may see them (:func:`privacy.shows_authors` with ``staff=True``): never in fully
+anonymous mode.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from flask_babel import gettext as _
 
-from . import clauses
+from . import clauses, credits
 from .diffs import sentences
 from .errors import NotFound
+from .extensions import db
 from .guards import workshop_for_staff
 from .models import DocumentVersion, Participant, Proposal, User, VersionSource
 from .privacy import shows_authors
@@ -40,23 +46,51 @@ def proposal_people(proposal: Proposal) -> list[dict[str, str]]:
     return [person(p) for p in people]
 
 
-def _said_in(proposal: Proposal, text: str) -> bool:
-    """Whether any sentence of a proposal is in a text (spacing aside)."""
-    flat = " ".join(text.split())
-    return any(sentence in flat for sentence in sentences(proposal.body_md))
+def who(key: str) -> list[dict[str, str]]:
+    """The people a word's credit key stands for, as staff may see them."""
+    if key == credits.ORIGINAL:
+        return [{"name": _("the existing mission"), "level": "", "department": ""}]
+    if key == credits.ANONYMOUS:
+        return [{"name": _("a participant (anonymous)"), "level": "", "department": ""}]
+    if key.startswith("prop"):
+        proposal = db.session.get(Proposal, int(key[4:]))
+        if proposal is None:
+            return []
+        return proposal_people(proposal) or [
+            {"name": _("a participant (anonymous)"), "level": "", "department": ""}
+        ]
+    if key.startswith("u"):
+        user = db.session.get(User, int(key[1:]))
+        if user is None:
+            return []
+        return [{"name": user.display_name, "level": _("Facilitator"), "department": ""}]
+    participant = db.session.get(Participant, int(key[1:]))
+    return [person(participant)] if participant else []
+
+
+def people_of(keys: list[str]) -> list[dict[str, str]]:
+    """Everyone behind these credit keys, once each, in the order their words come."""
+    out: list[dict[str, str]] = []
+    for key in credits.in_order(keys):
+        out.extend(p for p in who(key) if p not in out)
+    return out
+
+
+def _credits_in(version: DocumentVersion, start: int, end: int) -> list[str]:
+    """The credit keys of the words between two offsets of a version's text."""
+    spans = credits.word_spans(version.body_md)
+    keys = version.word_credits if len(version.word_credits) == len(spans) else []
+    return [key for (s, e), key in zip(spans, keys, strict=False) if s >= start and e <= end]
 
 
 def contribution(version: DocumentVersion, within: str | None = None) -> dict[str, Any]:
-    """What one version brought in and who was behind it; ``within`` keeps only the proposals
-    whose words are in that text (a clause, a sentence)."""
+    """What one version brought in (its source, proposals, amendment or duel)."""
     amendment = version.amendment
     duel = version.duel
-    editor = version.editor_participant
     out: dict[str, Any] = {
         "version": version.number,
         "source": str(version.source),
         "note": version.note,
-        "editor": version.editor_name,
         "proposals": [
             {"id": p.id, "body_md": p.body_md, "people": proposal_people(p)}
             for p in version.source_proposals
@@ -64,54 +98,68 @@ def contribution(version: DocumentVersion, within: str | None = None) -> dict[st
         ],
         "amendment": None,
         "duel": None,
-        "people": [person(editor)] if editor is not None else [],
     }
     if amendment is not None:
-        shown = amendment.author is not None and shows_authors(
-            amendment.anonymity, staff=True, readout=False
-        )
         out["amendment"] = {
             "id": amendment.id,
             "original": amendment.original,
             "replacement": amendment.replacement,
             "reason": amendment.reason,
         }
-        if shown:
-            out["people"] = [person(amendment.author)]
     if duel is not None:
         winner = next((o for o in duel.options if o.id == duel.winner_id), None)
+        counts = (duel.result or {}).get("counts", {})
         out["duel"] = {
             "id": duel.id,
             "winner": winner.text if winner else "",
             "alternatives": [o.text for o in duel.options if o.id != duel.winner_id],
+            "votes": counts.get(str(duel.winner_id), 0),
             "voters": (duel.result or {}).get("voters", 0),
         }
-    for proposal in out["proposals"]:
-        out["people"].extend(p for p in proposal["people"] if p not in out["people"])
     out["label"] = label(out)
     return out
 
 
+def _said_in(proposal: Proposal, text: str) -> bool:
+    """Whether any sentence of a proposal is in a text (spacing aside)."""
+    flat = " ".join(text.split())
+    return any(sentence in flat for sentence in sentences(proposal.body_md))
+
+
+SOURCE_LABELS = {
+    VersionSource.PROPOSAL: "proposals",
+    VersionSource.EDIT: "edit",
+    VersionSource.RESTORE: "restore",
+    VersionSource.AMENDMENT: "amendment",
+    VersionSource.DUEL: "duel",
+    VersionSource.REOPEN: "reopen",
+}
+
+
 def label(item: dict[str, Any]) -> str:
-    """One line saying where a contribution came from."""
+    """One line saying where a change came from, as people say it."""
     if item["amendment"]:
         return _("Amendment #%(id)s", id=item["amendment"]["id"])
     if item["duel"]:
         return _(
-            "Duel #%(id)s: chosen by %(n)s people over %(others)s",
+            "Duel #%(id)s: chosen with %(votes)s of %(voters)s votes over %(others)s",
             id=item["duel"]["id"],
-            n=item["duel"]["voters"],
+            votes=item["duel"]["votes"],
+            voters=item["duel"]["voters"],
             others="; ".join(f"“{text}”" for text in item["duel"]["alternatives"]),
         )
     if item["proposals"]:
         return ", ".join(_("Proposal #%(id)s", id=p["id"]) for p in item["proposals"])
     if item["source"] == str(VersionSource.RESTORE):
         return item["note"] or _("Restored")
-    return _("Written by %(name)s", name=item["editor"])
+    if item["source"] == str(VersionSource.REOPEN):
+        return _("Reopened")
+    return _("Edited")
 
 
 def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
-    """For each clause of a version: every version that changed its words, oldest first."""
+    """For each clause of a version: the changes that shaped its words (oldest first), who
+    wrote the words it has now, and how its words divide among levels."""
     changes: dict[int, list[tuple[DocumentVersion, str]]] = {}
     before: dict[int, str] = {}
     for earlier in history(version.workshop_id, version.number):
@@ -119,35 +167,77 @@ def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
             if clause.body and before.get(clause.key) != clause.body:
                 changes.setdefault(clause.key, []).append((earlier, clause.body))
             before[clause.key] = clause.body
+    out = []
+    for clause in clauses_of(version):
+        if not clause.body:
+            continue
+        start, end = clause.span
+        keys = _credits_in(version, start, end)
+        out.append(
+            {
+                "clause_key": clause.key,
+                "clause": clauses.label(clause),
+                "body_md": clause.body,
+                "contributions": [
+                    contribution(v, within=body)
+                    for v, body in changes.get(clause.key, [])
+                    if v.source != VersionSource.REOPEN
+                ],
+                "people": people_of(keys),
+                "by_level": _shares(keys),
+            }
+        )
+    return out
+
+
+def _shares(keys: list[str]) -> list[dict[str, Any]]:
+    """How a text's words divide among levels (the existing mission and staff included)."""
+    counted: Counter[str] = Counter()
+    for key in keys:
+        people = who(key)
+        for p in people:
+            counted[p["level"] or p["name"]] += 1 / len(people)
+    total = sum(counted.values()) or 1
     return [
-        {
-            "clause_key": clause.key,
-            "clause": clauses.label(clause),
-            "body_md": clause.body,
-            "contributions": [
-                contribution(v, within=body) for v, body in changes.get(clause.key, [])
-            ],
-        }
-        for clause in clauses_of(version)
-        if clause.body
+        {"level": level, "share": round(count / total, 3)} for level, count in counted.most_common()
     ]
 
 
 def by_sentence(actor: User, workshop_id: int, number: int) -> list[dict[str, Any]]:
-    """Where each sentence of a version came from: the version that brought it in, its source
-    (proposals, an amendment, a duel, an edit, a restore) and the people behind it, with their
-    levels and departments (where anonymity allows)."""
+    """Where each sentence of a version came from: the version that brought it in, its source,
+    and everyone whose words are in it, with their levels and departments (where anonymity
+    allows)."""
     workshop_for_staff(actor, workshop_id, moderate=False)
     versions = history(workshop_id, number)
     if not versions or versions[-1].number != number:
         raise NotFound(_("There is no version %(number)s of this document.", number=number))
+    version = versions[-1]
 
-    def said(version: DocumentVersion) -> list[str]:  # headings are labels, not sentences
-        return [s for part in clauses.parse(version.body_md) for s in sentences(part.body)]
+    def said(text: str) -> list[str]:  # headings are labels, not sentences
+        return [s for part in clauses.parse(text) for s in sentences(part.body)]
 
-    origin: dict[str, dict[str, Any]] = {}
-    for version in versions:
-        for sentence in said(version):
-            if sentence not in origin:  # carried over: it keeps where it first came from
-                origin[sentence] = contribution(version, within=sentence)
-    return [{"sentence": sentence, **origin[sentence]} for sentence in said(versions[-1])]
+    first_seen: dict[str, DocumentVersion] = {}
+    for earlier in versions:
+        for sentence in said(earlier.body_md):
+            first_seen.setdefault(sentence, earlier)
+    rows = []
+    for clause in clauses_of(version):
+        start, _end = clause.span
+        cursor = 0
+        for sentence in sentences(clause.body):
+            position = _locate(clause.body, sentence, cursor)
+            cursor = position[1]
+            keys = _credits_in(version, start + position[0], start + position[1])
+            origin = contribution(first_seen[sentence], within=sentence)
+            rows.append({"sentence": sentence, **origin, "people": people_of(keys)})
+    return rows
+
+
+def _locate(text: str, sentence: str, cursor: int) -> tuple[int, int]:
+    """Where a (space-normalised) sentence lies in a text, from ``cursor`` on."""
+    start = text.find(sentence.split()[0], cursor)
+    start = start if start >= 0 else cursor
+    spans = credits.word_spans(text[start:])  # the end is where its word count is reached
+    wanted = len(sentence.split())
+    end = start + spans[wanted - 1][1] if len(spans) >= wanted else len(text)
+    return start, end

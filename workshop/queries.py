@@ -365,6 +365,17 @@ def voter_count(round_id: int) -> int:
     )
 
 
+def ballot_count_by_round(workshop_id: int) -> dict[str, int]:
+    """How many people voted in each round that took ballots, by round id."""
+    rows = db.session.execute(
+        sa.select(Ballot.round_id, sa.func.count())
+        .join(Round, Round.id == Ballot.round_id)
+        .where(Round.workshop_id == workshop_id)
+        .group_by(Ballot.round_id)
+    ).all()
+    return {str(round_id): count for round_id, count in rows}
+
+
 def values_submissions(round_: Round) -> list[Submission]:
     """A values round's submissions, with the groups they may be counted in."""
     return submissions(round_ballots(round_.id))

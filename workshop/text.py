@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import markdown
@@ -70,3 +71,26 @@ def same_name(a: str, b: str) -> bool:
     return (
         unicodedata.normalize("NFKC", a).casefold() == unicodedata.normalize("NFKC", b).casefold()
     )
+
+
+# Links and images whose target runs code or smuggles content, in inline, reference and
+# autolink form.
+_UNSAFE_LINK = re.compile(
+    r"(!?\[[^\]]*\])\(\s*<?\s*(?:javascript|vbscript|data|file)\s*:(?:[^()]|\([^()]*\))*\)",
+    re.IGNORECASE,
+)
+_UNSAFE_REFERENCE = re.compile(
+    r"^( {0,3}\[[^\]]+\]:)\s*<?\s*(?:javascript|vbscript|data|file)\s*:\S*.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_UNSAFE_SCHEME = re.compile(r"(?:javascript|vbscript|data|file)\s*:", re.IGNORECASE)
+
+
+def safe_markdown(source: str | None) -> str:
+    """User Markdown made safe to hand on as a Markdown file: any renderer that opens it
+    shows raw HTML as text (< and > are escaped) and keeps no link that runs code (the
+    link's words stay, its target goes)."""
+    text = (source or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _UNSAFE_LINK.sub(lambda m: m.group(1) + "(#)", text)
+    text = _UNSAFE_REFERENCE.sub(lambda m: m.group(1) + " #", text)
+    return _UNSAFE_SCHEME.sub(lambda m: m.group(0).replace(":", "&#58;"), text)

@@ -30,7 +30,7 @@ FORMATS = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "application/zip",  # the record's tables, one CSV file each
 }
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], str | bytes]] = {
@@ -66,6 +66,7 @@ def export_version(actor: User, workshop_id: int, number: int, fmt: str) -> Expo
     if not permissions.can_export(actor, workshop):
         raise Forbidden(_("Leadership and facilitators of this workshop download the mission."))
     version = get_version(actor, workshop_id, number)
-    context = export_context(workshop, version)
-    filename = f"{slugify(workshop.organisation)}-mission-v{version.number}.{fmt}"
+    context = export_context(actor, workshop, version)
+    extension = "csv.zip" if fmt == "csv" else fmt
+    filename = f"{slugify(workshop.organisation)}-mission-v{version.number}.{extension}"
     return Export(filename, FORMATS[fmt], RENDERERS[fmt](context))

@@ -14,14 +14,15 @@ from markupsafe import Markup
 
 from .. import provenance
 from ..charts import heatmap_svg
-from ..models import DocumentVersion, RoundKind, Workshop
-from ..queries import list_rounds
+from ..models import DocumentVersion, RoundKind, User, VersionSource, Workshop
+from ..queries import clauses_of, list_rounds
+from ..services.final import readiness
 from ..tallies import round_results
-from ..text import render_markdown
+from ..text import render_markdown, safe_markdown
 from .record import workshop_record
 
 
-def export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
+def export_context(actor: User, workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
     """Everything every format shows: the text, where it came from, who wrote it, the record."""
     agenda = [(round_, round_results(round_)) for round_ in list_rounds(workshop.id)]
     values_rounds = [
@@ -30,14 +31,7 @@ def export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, An
         if round_.kind == RoundKind.VALUES and results is not None
     ]
     origins = provenance.by_clause(version)
-    meta = [
-        workshop.title,
-        _("version %(number)s", number=version.number),
-        version.created_at.strftime("%Y-%m-%d %H:%M") + " UTC",
-        _("by %(name)s", name=version.editor_name),
-    ]
-    if version.note:
-        meta.append(version.note)
+    sentences = provenance.by_sentence(actor, workshop.id, version.number)
     status = ""
     if version.final_at is not None:
         status = _(
@@ -57,10 +51,26 @@ def export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, An
         ],
         "workshop": workshop,
         "version": version,
-        "title": _("%(org)s: our mission", org=workshop.organisation),
-        "meta": " · ".join(meta),
+        "title": version.title or _("%(org)s: our mission", org=workshop.organisation),
+        # What the reader needs, not what the editor noted while saving.
+        "meta": " · ".join(
+            [
+                workshop.organisation,
+                _("Version %(number)s", number=version.number),
+                version.created_at.strftime("%Y-%m-%d"),
+            ]
+        ),
+        "clauses": [
+            {
+                "heading": clause.heading,
+                "html": Markup(render_markdown(clause.body)),
+                "markdown": safe_markdown(clause.body),
+                "heading_markdown": safe_markdown(clause.heading),
+            }
+            for clause in clauses_of(version)
+        ],
         "body_html": render_markdown(version.body_md),
-        "origins": _origins(origins),
+        "origins": [_story(origin) for origin in origins],
         "values_appendix": [
             {
                 "round_id": round_.id,
@@ -76,42 +86,50 @@ def export_context(workshop: Workshop, version: DocumentVersion) -> dict[str, An
             }
             for round_, results in values_rounds
         ],
-        "record": workshop_record(workshop, version, agenda, origins),
+        "record": workshop_record(
+            workshop, version, agenda, origins, readiness(workshop, version), sentences
+        ),
     }
 
 
-def _origins(origins: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The origins appendix: per clause, each change that shaped it, with its words and people."""
-    out = []
-    for origin in origins:
-        items = []
-        for item in origin["contributions"]:
-            for proposal in item["proposals"]:  # each proposal credited on its own
-                items.append(
-                    {
-                        "label": _("Proposal #%(id)s", id=proposal["id"]),
-                        "version": item["version"],
-                        "body_md": proposal["body_md"],
-                        "body_html": render_markdown(proposal["body_md"]),
-                        "authors": proposal["people"],
-                    }
+def _story(origin: dict[str, Any]) -> dict[str, Any]:
+    """One clause's origin as a few sentences a reader follows: where its words came from,
+    who wrote the words it has now (with their share), and how they divide among levels."""
+    sources: list[str] = []
+    if any(p["name"] == _("the existing mission") for p in origin["people"]):
+        sources.append(_("the existing mission"))
+    for item in origin["contributions"]:
+        for proposal in item["proposals"]:
+            text = " ".join(proposal["body_md"].split())
+            sources.append(_("Proposal #%(id)s (“%(text)s”)", id=proposal["id"], text=text))
+        if item["proposals"]:
+            continue
+        if item["amendment"]:
+            sources.append(
+                _(
+                    "Amendment #%(id)s: “%(new)s” instead of “%(old)s”",
+                    id=item["amendment"]["id"],
+                    new=item["amendment"]["replacement"],
+                    old=item["amendment"]["original"],
                 )
-            if item["proposals"]:
-                continue
-            if item["amendment"]:
-                text = item["amendment"]["replacement"]
-            elif item["duel"]:
-                text = item["duel"]["winner"]
-            else:
-                text = ""
-            items.append(
-                {
-                    "label": item["label"],
-                    "version": item["version"],
-                    "body_md": text,
-                    "body_html": render_markdown(text),
-                    "authors": item["people"],
-                }
             )
-        out.append({"clause": origin["clause"], "items": items})
-    return out
+        elif item["duel"] or item["source"] in (str(VersionSource.RESTORE),):
+            sources.append(item["label"])
+        else:
+            sources.append(_("edited in version %(number)s", number=item["version"]))
+    people = [p for p in origin["people"] if p["name"] != _("the existing mission")]
+    return {
+        "clause": origin["clause"],
+        "sources": list(dict.fromkeys(sources)),
+        "people": [
+            {
+                "name": p["name"],
+                "about": ", ".join(x for x in (p["level"], p["department"]) if x),
+            }
+            for p in people
+        ],
+        "levels": [
+            {"level": row["level"], "percent": round(row["share"] * 100)}
+            for row in origin["by_level"]
+        ],
+    }

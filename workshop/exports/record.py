@@ -1,6 +1,9 @@
-"""The workshop's record as data: the JSON export (schema in docs/export-schema.json), which
-the CSV tables read too. Authors, results and counts only where the rules of
-:mod:`privacy` let staff see them.
+"""The workshop's full record as data: the JSON export (schema in docs/export-schema.json,
+format version 3) and the tables of the CSV export.
+
+Everything is filtered by the rules that hold on every channel (:mod:`privacy`): authors
+only where staff may see them, results only once they may be seen, duel counts only once a
+duel is decided, participation never for a group under five (small groups are pooled).
 """
 
 from __future__ import annotations
@@ -8,22 +11,32 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+from flask_babel import gettext as _
+
 from .. import clock, provenance
-from ..audiences import amendment_counts, iso, tag_payload
+from ..audiences import amendment_counts, iso, tag_payload, version_author
 from ..models import (
     Amendment,
     Comment,
     DocumentVersion,
     Duel,
-    DuelStatus,
     Proposal,
     Round,
     RoundKind,
+    VersionSource,
     Workshop,
 )
-from ..privacy import MIN_GROUP_SIZE, effective_anonymity, shows_authors, suppress_small_groups
+from ..privacy import (
+    MIN_GROUP_SIZE,
+    duel_results_visible,
+    effective_anonymity,
+    pool_small_groups,
+    shows_authors,
+)
 from ..queries import (
+    ballot_count_by_round,
     comments_of,
+    history,
     list_amendments,
     list_duels,
     list_participants,
@@ -33,13 +46,20 @@ from ..queries import (
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
-JSON_FORMAT_VERSION = 2
+JSON_FORMAT_VERSION = 3
 
 
-def _comment_author(comment: Comment) -> dict[str, str] | None:
-    if comment.author is None or not shows_authors(comment.anonymity, staff=True, readout=False):
-        return None
-    return provenance.person(comment.author)
+def source_label(version: DocumentVersion) -> str:
+    """Where a version came from, in words (not the stored value)."""
+    labels = {
+        VersionSource.PROPOSAL: _("Proposals added"),
+        VersionSource.EDIT: _("Edited"),
+        VersionSource.RESTORE: _("Restored"),
+        VersionSource.AMENDMENT: _("Amendment accepted"),
+        VersionSource.DUEL: _("Duel decided"),
+        VersionSource.REOPEN: _("Reopened"),
+    }
+    return labels[VersionSource(version.source)]
 
 
 def workshop_record(
@@ -47,11 +67,14 @@ def workshop_record(
     version: DocumentVersion,
     agenda: list[tuple[Round, dict | None]],
     origins: list[dict[str, Any]],
+    readiness: dict[str, Any],
+    sentences: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """The workshop's record as data (the JSON export; the CSV reads it too)."""
+    """The workshop's record, up to ``version``, as data."""
     proposals = list_proposals(workshop.id, include_hidden=True)
     comments = comments_of([p.id for p in proposals])
-    versions = provenance.history(workshop.id, version.number)
+    versions = history(workshop.id, version.number)
+    final = [v for v in versions if v.final_at is not None]
     return {
         "format": JSON_FORMAT,
         "format_version": JSON_FORMAT_VERSION,
@@ -65,6 +88,7 @@ def workshop_record(
             "phase": str(workshop.phase),
             "anonymity": str(workshop.anonymity),
             "readout_anonymous": workshop.readout_anonymous,
+            "lock_quorum": workshop.lock_quorum,
             "levels": list(workshop.levels),
             "departments": list(workshop.departments),
             "values": [
@@ -72,64 +96,35 @@ def workshop_record(
             ],
             "created_at": iso(workshop.created_at),
         },
-        "rounds": [
-            {
-                "id": round_.id,
-                "position": round_.position,
-                "kind": str(round_.kind),
-                "prompt": round_.prompt,
-                "method": round_.method,
-                "status": str(round_.status),
-                "blind": round_.blind,
-                "anonymity": str(effective_anonymity(workshop, round_)),
-                "duration_seconds": round_.duration_seconds,
-                "started_at": iso(round_.started_at),
-                "ended_at": iso(round_.ended_at),
-                "revealed_at": iso(round_.revealed_at),
-                "voters": voter_count(round_.id) if round_.takes_ballots else None,
-                "results": results,
-            }
-            for round_, results in agenda
-        ],
-        "proposals": [
-            {
-                "id": p.id,
-                "round_id": p.round_id,
-                "body_md": p.body_md,
-                "status": str(p.status),
-                "hidden_reason": p.hidden_reason,
-                "pinned": p.pinned,
-                "merged_into_id": p.merged_into_id,
-                "anonymity": str(p.anonymity),
-                "created_at": iso(p.created_at),
-                "authors": provenance.proposal_people(p),
-                "values": [{k: v for k, v in tag_payload(t).items() if k != "id"} for t in p.tags],
-                "comments": [
-                    {
-                        "id": c.id,
-                        "body_md": c.body_md,
-                        "status": str(c.status),
-                        "anonymity": str(c.anonymity),
-                        "created_at": iso(c.created_at),
-                        "author": _comment_author(c),
-                    }
-                    for c in comments[p.id]
-                ],
-            }
-            for p in proposals
-        ],
-        "versions": [
-            {
-                "number": v.number,
-                "body_md": v.body_md,
-                "note": v.note,
-                "source": str(v.source),
-                "based_on": v.based_on,
-                "author": v.editor_name,
-                "created_at": iso(v.created_at),
-            }
-            for v in versions
-        ],
+        "document": {
+            "title": version.title,
+            "version": version.number,
+            "final": version.final_at is not None,
+            "locked_at": iso(version.final_at),
+            "final_versions": [v.number for v in final],
+            "signoffs": _signoffs(version),
+            "reopened": [
+                {"version": v.number, "after": v.based_on, "at": iso(v.created_at), "note": v.note}
+                for v in versions
+                if v.source == VersionSource.REOPEN
+            ],
+        },
+        "versions": [_version(v) for v in versions],
+        "clauses": [_clause(row) for row in readiness["clauses"]],
+        "readiness": {
+            "ready": readiness["ready"],
+            "people_present": readiness["present"],
+            "quorum_percent": readiness.get("quorum", workshop.lock_quorum),
+            "answers_needed": readiness["needed"],
+            "problems": [
+                {k: p[k] for k in ("clause_key", "clause", "kind", "message")}
+                for p in readiness["problems"]
+            ],
+        },
+        "rounds": [_round(workshop, round_, results) for round_, results in agenda],
+        "proposals": [_proposal(p, comments[p.id]) for p in proposals],
+        "amendments": [amendment_record(a) for a in list_amendments(workshop.id)],
+        "duels": [duel_record(d) for d in list_duels(workshop.id)],
         "provenance": [_provenance_entry(v) for v in versions],
         "origins": [
             {
@@ -137,16 +132,114 @@ def workshop_record(
                 "clause": origin["clause"],
                 "body_md": origin["body_md"],
                 "versions": [item["version"] for item in origin["contributions"]],
+                "people": origin["people"],
+                "by_level": origin["by_level"],
             }
             for origin in origins
         ],
-        "amendments": [_amendment_record(a) for a in list_amendments(workshop.id)],
-        "duels": [_duel_record(d) for d in list_duels(workshop.id)],
-        "participation": _participation(workshop, proposals, comments),
+        "sentences": [
+            {
+                "sentence": row["sentence"],
+                "version": row["version"],
+                "source": row["source"],
+                "label": row["label"],
+                "people": row["people"],
+            }
+            for row in sentences
+        ],
+        "participation": participation(workshop, proposals, comments, agenda),
         "values_appendix": [
             {"round_id": round_.id, "prompt": round_.prompt, "results": results}
             for round_, results in agenda
             if round_.kind == RoundKind.VALUES and results is not None
+        ],
+    }
+
+
+def _signoffs(version: DocumentVersion) -> list[dict[str, Any]]:
+    return [
+        {"name": s.signer_name, "comment": s.comment, "at": iso(s.created_at)}
+        for s in version.signoffs
+    ]
+
+
+def _version(version: DocumentVersion) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "name": version.name,
+        "title": version.title,
+        "body_md": version.body_md,
+        "note": version.note,
+        "source": str(version.source),
+        "source_label": source_label(version),
+        "based_on": version.based_on,
+        "author": version_author(version, staff=True),
+        "created_at": iso(version.created_at),
+        "final": version.final_at is not None,
+        "locked_at": iso(version.final_at),
+        "signoffs": _signoffs(version),
+    }
+
+
+def _clause(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "clause_key": row["clause_key"],
+        "clause": row["clause"],
+        "empty": row["empty"],
+        "consent": {**row["answers"], "stale": row["stale"], "current": row["current"]},
+        "objections": row["objections"],
+        "problems": [p["kind"] for p in row["problems"]],
+    }
+
+
+def _round(workshop: Workshop, round_: Round, results: dict | None) -> dict[str, Any]:
+    return {
+        "id": round_.id,
+        "position": round_.position,
+        "kind": str(round_.kind),
+        "prompt": round_.prompt,
+        "method": round_.method,
+        "status": str(round_.status),
+        "blind": round_.blind,
+        "anonymity": str(effective_anonymity(workshop, round_)),
+        "duration_seconds": round_.duration_seconds,
+        "started_at": iso(round_.started_at),
+        "ended_at": iso(round_.ended_at),
+        "revealed_at": iso(round_.revealed_at),
+        "voters": voter_count(round_.id) if round_.takes_ballots else None,
+        "results": results,
+    }
+
+
+def _comment_author(comment: Comment) -> dict[str, str] | None:
+    if comment.author is None or not shows_authors(comment.anonymity, staff=True, readout=False):
+        return None
+    return provenance.person(comment.author)
+
+
+def _proposal(p: Proposal, comments: list[Comment]) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "round_id": p.round_id,
+        "body_md": p.body_md,
+        "status": str(p.status),
+        "hidden_reason": p.hidden_reason,
+        "pinned": p.pinned,
+        "merged_into_id": p.merged_into_id,
+        "anonymity": str(p.anonymity),
+        "created_at": iso(p.created_at),
+        "authors": provenance.proposal_people(p),
+        "values": [{k: v for k, v in tag_payload(t).items() if k != "id"} for t in p.tags],
+        "comments": [
+            {
+                "id": c.id,
+                "body_md": c.body_md,
+                "status": str(c.status),
+                "anonymity": str(c.anonymity),
+                "created_at": iso(c.created_at),
+                "author": _comment_author(c),
+            }
+            for c in comments
         ],
     }
 
@@ -156,20 +249,23 @@ def _provenance_entry(version: DocumentVersion) -> dict[str, Any]:
     return {
         "version": version.number,
         "source": str(version.source),
+        "label": item["label"],
         "based_on": version.based_on,
         "proposal_ids": sorted(p["id"] for p in item["proposals"]),
         "clause_key": version.clause_key,
         "amendment_id": version.amendment_id,
         "duel_id": version.duel_id,
-        "people": item["people"],
+        "people": provenance.people_of(list(version.word_credits)),
     }
 
 
-def _amendment_record(amendment: Amendment) -> dict[str, Any]:
-    """An amendment with its consent counts (never who answered what)."""
+def amendment_record(amendment: Amendment) -> dict[str, Any]:
+    """An amendment with the count of each answer (never who answered what)."""
     named = amendment.author is not None and shows_authors(
         amendment.anonymity, staff=True, readout=False
     )
+    counts = amendment_counts(amendment)
+    scores = [int(v.choice) for v in amendment.votes if str(v.choice).isdigit()]
     return {
         "id": amendment.id,
         "version_number": amendment.version_number,
@@ -181,28 +277,32 @@ def _amendment_record(amendment: Amendment) -> dict[str, Any]:
         "decided_note": amendment.decided_note,
         "anonymity": str(amendment.anonymity),
         "author": provenance.person(amendment.author) if named and amendment.author else None,
-        "method": amendment.method,
-        "counts": amendment_counts(amendment),
+        "method": str(amendment.method),
+        "counts": counts,
+        "answers": sum(counts.values()),
+        "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
+        "objections": sorted(v.reason for v in amendment.votes if v.choice == "object"),
         "created_at": iso(amendment.created_at),
     }
 
 
-def _duel_record(duel: Duel) -> dict[str, Any]:
-    """A duel with every wording, winners and losers; counts only once it was decided."""
-    decided = duel.status == DuelStatus.DECIDED
+def duel_record(duel: Duel) -> dict[str, Any]:
+    """A duel with every wording, the winner and the losers; counts once it was decided."""
+    decided = duel_results_visible(duel)
     counts = (duel.result or {}).get("counts", {}) if decided else {}
     return {
         "id": duel.id,
         "clause_key": duel.clause_key,
         "version_number": duel.version_number,
         "original": duel.original,
-        "method": duel.method,
+        "method": str(duel.method),
         "status": str(duel.status),
         "voters": len(duel.ballots),
         "winner_id": duel.winner_id if decided else None,
+        "winner_votes": counts.get(str(duel.winner_id)) if decided else None,
         "version_made": duel.version_made,
         "options": [
-            {"id": o.id, "text": o.text, "votes": counts.get(str(o.id)) if decided else None}
+            {"id": o.id, "text": o.text, "votes": counts.get(str(o.id), 0) if decided else None}
             for o in duel.options
         ],
         "created_at": iso(duel.created_at),
@@ -210,22 +310,52 @@ def _duel_record(duel: Duel) -> dict[str, Any]:
     }
 
 
-def _participation(
-    workshop: Workshop, proposals: list[Proposal], comments: dict[int, list[Comment]]
+def participation(
+    workshop: Workshop,
+    proposals: list[Proposal],
+    comments: dict[int, list[Comment]],
+    agenda: list[tuple[Round, dict | None]],
 ) -> dict[str, Any]:
-    """How many took part, by level and department: never a group under MIN_GROUP_SIZE."""
+    """How many joined and took part, by level and department, with every group under five
+    pooled with others ("Other levels"), so a small organisation still sees a picture and no
+    small group can be picked out."""
     people = list_participants(workshop.id)
+    proposers = _proposers(proposals)
 
-    def counted(attribute: str) -> dict[str, int | None]:
-        sizes = collections.Counter(getattr(p, attribute) for p in people if getattr(p, attribute))
-        shown = suppress_small_groups(sizes)
-        return {group: sizes[group] if show else None for group, show in shown.items()}
+    def grouped(attribute: str, other: str) -> list[dict[str, Any]]:
+        sizes = collections.Counter(getattr(p, attribute) or "" for p in people)
+        sizes.pop("", None)
+        buckets = pool_small_groups(sizes, other=other)
+        rows: dict[str, dict[str, Any]] = {}
+        for person in people:
+            group = getattr(person, attribute)
+            if not group:
+                continue
+            row = rows.setdefault(
+                buckets[group], {"group": buckets[group], "members": [], "joined": 0, "proposed": 0}
+            )
+            row["joined"] += 1
+            row["proposed"] += person.id in proposers
+            if buckets[group] != group and group not in row["members"]:
+                row["members"].append(group)
+        return sorted(rows.values(), key=lambda r: (r["group"] == other, -r["joined"]))
 
     return {
         "joined": len(people),
         "min_group_size": MIN_GROUP_SIZE,
-        "by_level": counted("level"),
-        "by_department": counted("department"),
+        "by_level": grouped("level", _("Other levels")),
+        "by_department": grouped("department", _("Other departments")),
         "proposals": len(proposals),
         "comments": sum(len(c) for c in comments.values()),
+        "voters_by_round": ballot_count_by_round(workshop.id),
+    }
+
+
+def _proposers(proposals: list[Proposal]) -> set[int]:
+    """Who proposed something (where it is known: never in fully anonymous mode)."""
+    return {
+        credit.participant_id
+        for p in proposals
+        if shows_authors(p.anonymity, staff=True, readout=False)
+        for credit in p.credits
     }

@@ -1,9 +1,17 @@
-"""CSV: participation and results, in a form a spreadsheet opens."""
+"""CSV: the record as named tables a spreadsheet opens, in one ZIP file.
+
+``results.csv`` has a row per round and a row per visible result; the other tables are
+the versions, clause consent, objections, proposals, amendments, duel options, where
+each sentence came from, and participation (small groups pooled). Every table comes from
+the record (record.py), so it says exactly what the JSON says, no more.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
+from collections.abc import Iterable
 from typing import Any
 
 CSV_COLUMNS = [
@@ -43,9 +51,170 @@ def _cell_text(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def render_csv(context: dict[str, Any]) -> str:
+def _table(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
+    """One CSV table: a header, then the rows; text cells cannot become formulas."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, restval="", lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                k: _cell_text(v) if isinstance(v, str) else ("" if v is None else v)
+                for k, v in row.items()
+                if k in columns
+            }
+        )
+    return "\ufeff" + out.getvalue()  # the BOM makes spreadsheets read UTF-8 as UTF-8
+
+
+def _people(people: list[dict[str, str]]) -> str:
+    return "; ".join(
+        p["name"]
+        + (
+            f" ({', '.join(x for x in (p['level'], p['department']) if x)})"
+            if p.get("level")
+            else ""
+        )
+        for p in people
+    )
+
+
+def tables(record: dict[str, Any]) -> dict[str, str]:
+    """Every table of the record, by file name."""
+    return {
+        "results.csv": _results(record),
+        "versions.csv": _table(
+            [
+                "number",
+                "name",
+                "source",
+                "author",
+                "created_at",
+                "final",
+                "locked_at",
+                "signed_off_by",
+                "note",
+            ],
+            (
+                {
+                    **v,
+                    "source": v["source_label"],
+                    "final": "yes" if v["final"] else "no",
+                    "signed_off_by": "; ".join(s["name"] for s in v["signoffs"]),
+                }
+                for v in record["versions"]
+            ),
+        ),
+        "clause_consent.csv": _table(
+            [
+                "clause_key",
+                "clause",
+                "agree",
+                "live_with",
+                "object",
+                "stale",
+                "current",
+                "problems",
+            ],
+            (
+                {**c, **c["consent"], "problems": "; ".join(c["problems"])}
+                for c in record["clauses"]
+            ),
+        ),
+        "objections.csv": _table(
+            ["clause_key", "clause", "reason", "stale", "by"],
+            (
+                {
+                    "clause_key": c["clause_key"],
+                    "clause": c["clause"],
+                    "reason": o["reason"],
+                    "stale": "yes" if o["stale"] else "no",
+                    "by": o["by"]["name"] if o["by"] else "",
+                }
+                for c in record["clauses"]
+                for o in c["objections"]
+            ),
+        ),
+        "proposals.csv": _table(
+            ["id", "round_id", "status", "text", "authors", "comments", "created_at"],
+            (
+                {
+                    **p,
+                    "text": p["body_md"],
+                    "authors": _people(p["authors"]),
+                    "comments": len(p["comments"]),
+                }
+                for p in record["proposals"]
+            ),
+        ),
+        "amendments.csv": _table(
+            [
+                "id",
+                "clause_key",
+                "status",
+                "original",
+                "replacement",
+                "reason",
+                "author",
+                "method",
+                "answers",
+                "counts",
+                "mean_score",
+            ],
+            (
+                {
+                    **a,
+                    "author": _people([a["author"]]) if a["author"] else "",
+                    "counts": "; ".join(f"{k}: {v}" for k, v in a["counts"].items()),
+                }
+                for a in record["amendments"]
+            ),
+        ),
+        "duels.csv": _table(
+            ["duel_id", "clause_key", "status", "option_id", "text", "votes", "winner"],
+            (
+                {
+                    "duel_id": d["id"],
+                    "clause_key": d["clause_key"],
+                    "status": d["status"],
+                    "option_id": o["id"],
+                    "text": o["text"],
+                    "votes": o["votes"],
+                    "winner": "yes" if d["winner_id"] == o["id"] else "",
+                }
+                for d in record["duels"]
+                for o in d["options"]
+            ),
+        ),
+        "sentences.csv": _table(
+            ["sentence", "version", "source", "people"],
+            (
+                {**row, "source": row["label"], "people": _people(row["people"])}
+                for row in record["sentences"]
+            ),
+        ),
+        "participation.csv": _table(
+            ["by", "group", "members", "joined", "proposed"],
+            (
+                {"by": by, **row, "members": "; ".join(row["members"])}
+                for by in ("level", "department")
+                for row in record["participation"][f"by_{by}"]
+            ),
+        ),
+    }
+
+
+def render_csv(context: dict[str, Any]) -> bytes:
+    """The record's tables as CSV files in one ZIP."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in tables(context["record"]).items():
+            archive.writestr(name, text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def _results(record: dict[str, Any]) -> str:
     """Participation and results: a row per round, then a row per result where visible."""
-    record = context["record"]
     texts = {p["id"]: p["body_md"] for p in record["proposals"]}
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, restval="", lineterminator="\r\n")
@@ -70,7 +239,7 @@ def render_csv(context: dict[str, Any]) -> str:
         if row.get("proposal_id") not in (None, ""):
             row["proposal_text"] = _cell_text(texts.get(row["proposal_id"], ""))
         writer.writerow({k: "" if v is None else v for k, v in row.items()})
-    return "\ufeff" + out.getvalue()  # the BOM makes spreadsheets read UTF-8 as UTF-8
+    return "\ufeff" + out.getvalue()
 
 
 def _result_rows(results: dict[str, Any]) -> list[dict[str, Any]]:

@@ -21,6 +21,10 @@ def render_docx(context: dict[str, Any]) -> bytes:
 
     workshop: Workshop = context["workshop"]
     document = docx.Document()
+    for section in document.sections:  # A4, like the PDF, with the same margins
+        section.page_width, section.page_height = Cm(21), Cm(29.7)
+        section.top_margin = section.left_margin = section.right_margin = Cm(2.2)
+        section.bottom_margin = Cm(2.6)
     properties = document.core_properties
     properties.title = context["title"]
     properties.author = properties.last_modified_by = workshop.organisation
@@ -45,26 +49,36 @@ def render_docx(context: dict[str, Any]) -> bytes:
     meta(context["meta"])
     for line in filter(None, [context["status"], *context["signoffs"]]):
         document.add_paragraph().add_run(line).bold = True
-    HtmlToDocx(document, paragraph_style="Mission").feed(context["body_html"])
+    for clause in context["clauses"]:
+        if clause["heading"]:
+            heading = document.add_heading(clause["heading"], level=2)
+            heading.paragraph_format.keep_with_next = True
+        HtmlToDocx(document, paragraph_style="Mission").feed(str(clause["html"]))
 
     if context["origins"]:
         document.add_heading(_("Where the words came from"), level=1)
         for origin in context["origins"]:
-            document.add_heading(origin["clause"], level=2)
-            if not origin["items"]:
-                meta(_("No recorded source."))
-            for item in origin["items"]:
-                paragraph = document.add_paragraph(style="List Bullet")
-                paragraph.add_run(item["label"]).bold = True
-                if item["body_md"]:
-                    paragraph.add_run(": ")
-                    HtmlToDocx(document, single=True, into=paragraph).feed(item["body_html"])
-                if item["authors"]:
-                    credit = "; ".join(
-                        ", ".join(x for x in (a["name"], a["level"], a["department"]) if x)
-                        for a in item["authors"]
+            document.add_heading(origin["clause"], level=2).paragraph_format.keep_with_next = True
+            if origin["sources"]:
+                document.add_paragraph(
+                    _("Came from:") + " " + "; ".join(origin["sources"]) + "."
+                ).paragraph_format.keep_with_next = True
+            if origin["people"]:
+                document.add_paragraph(
+                    _("Words by:")
+                    + " "
+                    + "; ".join(
+                        p["name"] + (f" ({p['about']})" if p["about"] else "")
+                        for p in origin["people"]
                     )
-                    paragraph.add_run(f" ({credit})").font.color.rgb = grey
+                    + "."
+                )
+            if origin["levels"]:
+                meta(
+                    _("By level:")
+                    + " "
+                    + " · ".join(f"{row['level']} {row['percent']}%" for row in origin["levels"])
+                )
 
     for appendix in context["values_appendix"]:
         results = appendix["results"]
