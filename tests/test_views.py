@@ -284,10 +284,11 @@ def test_versions_are_named_restored_locked_and_signed_off_through_forms(
     client.post(f"{base}/1/restore", data={"based_on": "2"})
     client.post(f"{base}/3/final", data={})
     side = client.get(f"/workshops/{workshop_id}/document/diff?from=2&to=3").data.decode()
-    assert "Side by side" in side and "First try" not in side
+    assert "First try" not in side and "##" not in side  # no raw markup
     assert "<del>two</del>" in side and "<ins>one</ins>" in side
     page = client.get(f"{base}/1").data.decode()
-    assert "Restore this text as a new version" in page and "Lock as the final mission" in page
+    assert "Restore this text as a new version" in page
+    assert "Lock as the final mission" not in page  # only the latest version locks
     assert "Where each sentence came from" in page and "Version one text" in page
     boss = client.application.test_client()
     login(boss, "boss@example.org")
@@ -295,7 +296,9 @@ def test_versions_are_named_restored_locked_and_signed_off_through_forms(
     assert "Sign off this mission" in final_page and "Lock as the final mission" not in final_page
     assert boss.post(f"{base}/3/signoff", data={"comment": "Signed."}).status_code == 302
     assert "Bo Boss" in boss.get(f"{base}/3").data.decode()
-    assert "1 sign-off" in boss.get(base).data.decode()
+    history = boss.get(base).data.decode()
+    assert "1 sign-off" in history
+    assert "Restored" in history and "restore" not in history.replace("Restored", "")
     with app.app_context():
         from workshop.extensions import db
         from workshop.models import User

@@ -32,6 +32,7 @@ from .models import (
     Proposal,
     Round,
     ValueTag,
+    VersionSource,
     Workshop,
 )
 from .privacy import effective_anonymity, shows_authors
@@ -200,9 +201,23 @@ def version_payload(
         "clauses": clauses_payload(version),
         "note": version.note,
         "source": str(version.source),
+        "source_label": source_label(version),
         "author": version_author(version, staff=staff, readout=readout),
         "created_at": iso(version.created_at),
     }
+
+
+def source_label(version: DocumentVersion) -> str:
+    """Where a version came from, in words people use (not the stored value)."""
+    labels = {
+        VersionSource.PROPOSAL: _("Proposals added"),
+        VersionSource.EDIT: _("Edited"),
+        VersionSource.RESTORE: _("Restored"),
+        VersionSource.AMENDMENT: _("Amendment accepted"),
+        VersionSource.DUEL: _("Duel decided"),
+        VersionSource.REOPEN: _("Reopened"),
+    }
+    return labels[VersionSource(version.source)]
 
 
 def version_author(version: DocumentVersion, *, staff: bool, readout: bool = False) -> str:

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 ORIGINAL = "original"
 ANONYMOUS = "anon"
 _WORD = re.compile(r"\S+")
+_EDGES = re.compile(r"^\W+|\W+$")
 
 
 def participant_key(participant_id: int | None) -> str:
@@ -44,6 +45,12 @@ def proposal_key(proposal_id: int) -> str:
 def words(text: str) -> list[str]:
     """A text's words (runs of non-space), the unit credit is kept at."""
     return _WORD.findall(text)
+
+
+def _same(word: str) -> str:
+    """A word as compared for credit: punctuation around it and case aside, so that moving a
+    full stop or a capital does not take a word away from who wrote it."""
+    return _EDGES.sub("", word).casefold() or word
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
@@ -66,7 +73,9 @@ def carry(
     if len(old_credits) != len(old):  # a version from before credits were kept
         old_credits = [new_credit] * len(old)
     credits: list[str] = [new_credit] * len(new)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = difflib.SequenceMatcher(
+        None, [_same(w) for w in old], [_same(w) for w in new], autojunk=False
+    )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             credits[j1:j2] = old_credits[i1:i2]
@@ -78,9 +87,10 @@ def carry(
 def _credit_new_run(run: list[str], fallback: str, sources: Sequence[tuple[str, str]]) -> list[str]:
     """Credit a run of new words to the sources whose words it takes, word by word."""
     credits = [fallback] * len(run)
+    compared = [_same(w) for w in run]
     for credit, text in sources:
-        source = words(text)
-        matcher = difflib.SequenceMatcher(None, source, run, autojunk=False)
+        source = [_same(w) for w in words(text)]
+        matcher = difflib.SequenceMatcher(None, source, compared, autojunk=False)
         for block in matcher.get_matching_blocks():
             for offset in range(block.size):
                 if credits[block.b + offset] == fallback:

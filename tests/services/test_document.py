@@ -247,7 +247,9 @@ def test_every_sentence_traces_back_to_its_proposal_and_people(facilitator, prop
         (a.id, [{"name": "Amira", "level": "Frontline", "department": ""}])
     ]
     assert rows[1]["proposals"][0]["people"][0]["level"] == "Team lead"
-    assert rows[2]["proposals"] == [] and rows[2]["editor"] == facilitator.display_name
+    assert rows[0]["people"] == [{"name": "Amira", "level": "Frontline", "department": ""}]
+    assert rows[2]["proposals"] == []
+    assert [p["name"] for p in rows[2]["people"]] == [facilitator.display_name]  # her own words
 
 
 def test_provenance_names_nobody_behind_a_fully_anonymous_proposal(facilitator, workshop):
@@ -259,6 +261,7 @@ def test_provenance_names_nobody_behind_a_fully_anonymous_proposal(facilitator, 
     versions.start_draft_from_proposals(facilitator, workshop.id, [proposal.id], based_on=None)
     (row,) = provenance.by_sentence(facilitator, workshop.id, 1)
     assert [(p["id"], p["people"]) for p in row["proposals"]] == [(proposal.id, [])]
+    assert row["people"] == [{"name": "a participant (anonymous)", "level": "", "department": ""}]
     assert row["people"] == []
 
 

@@ -13,8 +13,9 @@ import pytest
 
 from tests.conftest import join, make_workshop
 from workshop import exports, provenance, queries
+from workshop.errors import Conflict
 from workshop.models import Anonymity, Phase
-from workshop.services import amendments, duels, editing, proposals, rounds
+from workshop.services import amendments, duels, editing, proposals, rounds, versions
 
 SCHEMA = json.loads(Path("docs/export-schema.json").read_text(encoding="utf-8"))
 
@@ -64,30 +65,49 @@ def story(facilitator):
     return workshop, idea, suggestion, duel
 
 
-def test_each_clause_lists_the_changes_that_shaped_it(facilitator, story):
+AMIRA = {"name": "Amira", "level": "Frontline", "department": "Care"}
+JOOST = {"name": "Joost", "level": "Team lead", "department": "IT"}
+PIA = {"name": "Pia", "level": "Manager", "department": "Finance"}
+FRAN = {"name": "Fran Facilitator", "level": "Facilitator", "department": ""}
+
+
+def test_each_clause_lists_the_changes_that_shaped_it_and_everyone_whose_words_it_has(
+    facilitator, story
+):
     workshop, idea, suggestion, duel = story
     latest = queries.latest_version(workshop.id)
     assert latest.number == 5
     origins = {o["clause"]: o for o in provenance.by_clause(latest)}
-    assert origins["Purpose"]["body_md"] == "We help people live well at home."
-    purpose = origins["Purpose"]["contributions"]
-    assert [(c["version"], c["source"]) for c in purpose] == [(2, "proposal"), (5, "duel")]
-    assert purpose[0]["proposals"][0]["id"] == idea.id
-    assert purpose[0]["people"] == [{"name": "Amira", "level": "Frontline", "department": "Care"}]
-    assert purpose[1]["duel"] == {
-        "id": duel.id,
-        "winner": "We help people live well at home.",
-        "alternatives": ["We keep people well at home."],  # the losing wording, on record
-        "voters": 2,
-    }
-    how = origins["How we work"]["contributions"]
-    assert [(c["version"], c["source"]) for c in how] == [(3, "edit"), (4, "amendment")]
-    assert how[0]["people"] == [{"name": "Joost", "level": "Team lead", "department": "IT"}]
-    assert how[1]["amendment"]["id"] == suggestion.id
-    assert how[1]["people"] == [{"name": "Pia", "level": "Manager", "department": "Finance"}]
+    purpose = origins["Purpose"]
+    assert purpose["body_md"] == "We help people live well at home."
+    assert [(c["version"], c["source"]) for c in purpose["contributions"]] == [
+        (2, "proposal"),
+        (5, "duel"),
+    ]
+    assert purpose["contributions"][0]["proposals"][0]["id"] == idea.id
+    duel_item = purpose["contributions"][1]["duel"]
+    assert duel_item["winner"] == "We help people live well at home."
+    assert duel_item["alternatives"] == ["We keep people well at home."]  # on record
+    assert (duel_item["votes"], duel_item["voters"]) == (2, 2)
+    # "We … people … well at home." are Amira's (her proposal); "help" and "live" came with
+    # the duel's winning wording, which Fran typed: both are credited, not just the winner.
+    assert purpose["people"] == [AMIRA, FRAN]
+    assert purpose["by_level"] == [
+        {"level": "Frontline", "share": 0.714},
+        {"level": "Facilitator", "share": 0.286},
+    ]
+    how = origins["How we work"]
+    assert [(c["version"], c["source"]) for c in how["contributions"]] == [
+        (3, "edit"),
+        (4, "amendment"),
+    ]
+    assert how["contributions"][1]["amendment"]["id"] == suggestion.id
+    # "We listen" is Joost's edit; "first and act together." is Pia's amendment, not the
+    # facilitator's who accepted it.
+    assert how["people"] == [JOOST, PIA]
 
 
-def test_each_sentence_traces_to_where_it_came_in(facilitator, story):
+def test_each_sentence_credits_everyone_whose_words_are_in_it(facilitator, story):
     workshop, *_ = story
     rows = provenance.by_sentence(facilitator, workshop.id, 5)
     by_sentence = {r["sentence"]: r for r in rows}
@@ -97,12 +117,13 @@ def test_each_sentence_traces_to_where_it_came_in(facilitator, story):
     }
     duel_row = by_sentence["We help people live well at home."]
     assert duel_row["source"] == "duel" and duel_row["version"] == 5
+    assert duel_row["people"] == [AMIRA, FRAN]
     amended = by_sentence["We listen first and act together."]
     assert amended["source"] == "amendment" and amended["version"] == 4
-    assert amended["people"][0]["department"] == "Finance"
-    # An older version keeps its own story: in version 3 Joost's sentence was his edit.
+    assert amended["people"] == [JOOST, PIA]
+    # An older version keeps its own story: in version 3 Joost's sentence was all his.
     old = {r["sentence"]: r for r in provenance.by_sentence(facilitator, workshop.id, 3)}
-    assert old["We listen before we act."]["people"][0]["name"] == "Joost"
+    assert old["We listen before we act."]["people"] == [JOOST]
 
 
 def test_the_exports_carry_the_origins_appendix(facilitator, story):
@@ -175,7 +196,80 @@ def test_fully_anonymous_edits_and_amendments_name_nobody(facilitator, workshop)
 
             word = docx.Document(io.BytesIO(content))
             content = " ".join(p.text for p in word.paragraphs)
+        if fmt == "csv":
+            import zipfile
+
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                content = "".join(archive.read(n).decode("utf-8-sig") for n in archive.namelist())
         text = content.decode() if isinstance(content, bytes) else content
         assert "Zebediah" not in text and "Quillfeather" not in text, fmt
     rows = provenance.by_sentence(facilitator, workshop.id, 3)
-    assert all(not r["people"] for r in rows)
+    assert [r["people"] for r in rows] == [
+        [{"name": "a participant (anonymous)", "level": "", "department": ""}]
+    ]
+
+
+ORIGINAL = {"name": "the existing mission", "level": "", "department": ""}
+
+
+def test_every_surviving_word_is_credited_through_merges_conflicts_and_restores(facilitator):
+    """Hand-checked, word by word: the pasted mission, two people's merged edits, a conflict
+    resolved by the person it was handed back to, and a restore."""
+    workshop = make_workshop(facilitator, departments=["Care", "IT", "Finance"])
+    editing.paste_document(
+        facilitator,
+        workshop.id,
+        "## Purpose\n\nWe help people stay well.\n\n## How we work\n\nWe listen.",
+        based_on=None,
+    )  # v1: the existing mission, not the facilitator's words
+    rounds.set_phase(facilitator, workshop.id, Phase.DRAFT)
+    amira = join(workshop, "Amira", "Frontline", "Care")
+    joost = join(workshop, "Joost", "Team lead", "IT")
+    pia = join(workshop, "Pia", "Manager", "Finance")
+    keys = {c.heading: c.key for c in queries.clauses_of(queries.latest_version(workshop.id))}
+    # Amira and Joost both open version 1; Amira saves first, Joost's save is merged.
+    editing.save_clause(
+        amira, workshop.id, keys["Purpose"], "We help people stay well at home.", based_on=1
+    )
+    merged = editing.save_clause(
+        joost, workshop.id, keys["Purpose"], "We gladly help people stay well.", based_on=1
+    )
+    assert merged.number == 3 and "Merged" in merged.note
+    # Pia's edit clashes with Fran's; she combines both texts and saves on the latest.
+    editing.save_clause(
+        facilitator, workshop.id, keys["How we work"], "We listen and learn.", based_on=3
+    )
+    with pytest.raises(Conflict):
+        editing.save_clause(
+            pia, workshop.id, keys["How we work"], "We listen carefully.", based_on=3
+        )
+    editing.save_clause(
+        pia, workshop.id, keys["How we work"], "We listen carefully and learn.", based_on=4
+    )  # v5
+    rows = {r["sentence"]: r["people"] for r in provenance.by_sentence(facilitator, workshop.id, 5)}
+    assert rows == {
+        # We(original) gladly(Joost) help people stay(original) well at home.(Amira)
+        "We gladly help people stay well at home.": [ORIGINAL, JOOST, AMIRA],
+        # We listen(original: the full stop moved) carefully(Pia) and learn.(Fran, kept
+        # through Pia's resolution of the conflict)
+        "We listen carefully and learn.": [ORIGINAL, PIA, FRAN],
+    }
+    v5 = queries.latest_version(workshop.id)
+    words = list(zip(v5.body_md.split(), v5.word_credits, strict=True))
+    assert words[2:10] == [
+        ("We", "original"),
+        ("gladly", f"p{joost.id}"),
+        ("help", "original"),
+        ("people", "original"),
+        ("stay", "original"),
+        ("well", "original"),  # only its full stop moved: still the existing mission's
+        ("at", f"p{amira.id}"),
+        ("home.", f"p{amira.id}"),
+    ]
+    # Restoring version 3 brings back its words with the credits they had there.
+    versions.restore_version(facilitator, workshop.id, 3, based_on=5)  # v6
+    rows = {r["sentence"]: r["people"] for r in provenance.by_sentence(facilitator, workshop.id, 6)}
+    assert rows == {
+        "We gladly help people stay well at home.": [ORIGINAL, JOOST, AMIRA],
+        "We listen.": [ORIGINAL],
+    }

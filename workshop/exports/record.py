@@ -14,7 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from .. import clock, provenance
-from ..audiences import amendment_counts, iso, tag_payload, version_author
+from ..audiences import amendment_counts, iso, source_label, tag_payload, version_author
 from ..models import (
     Amendment,
     Comment,
@@ -47,19 +47,6 @@ from ..queries import (
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
 JSON_FORMAT_VERSION = 3
-
-
-def source_label(version: DocumentVersion) -> str:
-    """Where a version came from, in words (not the stored value)."""
-    labels = {
-        VersionSource.PROPOSAL: _("Proposals added"),
-        VersionSource.EDIT: _("Edited"),
-        VersionSource.RESTORE: _("Restored"),
-        VersionSource.AMENDMENT: _("Amendment accepted"),
-        VersionSource.DUEL: _("Duel decided"),
-        VersionSource.REOPEN: _("Reopened"),
-    }
-    return labels[VersionSource(version.source)]
 
 
 def workshop_record(

@@ -131,6 +131,41 @@ def diff_versions(actor: User, workshop_id: int, old: int, new: int) -> list[Dif
     return diff_texts(before, after)
 
 
+def clause_differences(
+    actor: User, workshop_id: int, old: int, new: int
+) -> list[dict[str, object]]:
+    """Word-level differences between two versions, clause by clause (headings as
+    headings, never as raw markup), for the history page."""
+    before = {c.key: c for c in clauses_of(get_version(actor, workshop_id, old))}
+    after = clauses_of(get_version(actor, workshop_id, new))
+    rows: list[dict[str, object]] = []
+    for clause in after:
+        earlier = before.pop(clause.key, None)
+        rows.append(
+            {
+                "heading": clause.heading,
+                "old_heading": earlier.heading if earlier else None,
+                "status": "added" if earlier is None else "kept",
+                "pieces": diff_texts(earlier.body if earlier else "", clause.body),
+            }
+        )
+    for gone in before.values():
+        rows.append(
+            {
+                "heading": gone.heading,
+                "old_heading": gone.heading,
+                "status": "removed",
+                "pieces": diff_texts(gone.body, ""),
+            }
+        )
+    for row in rows:
+        changed = any(piece.op != "equal" for piece in row["pieces"])
+        if row["status"] == "kept":
+            renamed = row["old_heading"] != row["heading"]
+            row["status"] = "changed" if changed or renamed else "same"
+    return rows
+
+
 def chosen_proposals(workshop: Workshop, proposal_ids: list[int]) -> list[Proposal]:
     """The proposals a facilitator picked for the draft, in the order picked."""
     if not proposal_ids:

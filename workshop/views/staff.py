@@ -40,7 +40,7 @@ from ..identity import current_staff
 from ..join_codes import format_join_code
 from ..models import DEFAULT_LEVELS, StaffRole, User, Workshop
 from ..permissions import can_create_workshop, can_moderate, staff_role
-from ..services import agenda, audit, editing, participants, values, versions, workshops
+from ..services import agenda, audit, editing, final, participants, values, versions, workshops
 from ..services.workshops import WorkshopSettings
 from ..tallies import round_results
 from ..vocabulary import highlight
@@ -64,7 +64,12 @@ def join_url(workshop: Workshop) -> str:
 
 @bp.app_context_processor
 def _template_helpers() -> dict[str, object]:
-    return {"format_join_code": format_join_code, "can_moderate": can_moderate}
+    return {
+        "format_join_code": format_join_code,
+        "can_moderate": can_moderate,
+        "version_author": audiences.version_author,
+        "source_label": audiences.source_label,
+    }
 
 
 @bp.get("/")
@@ -452,6 +457,7 @@ def version(workshop_id: int, number: int):
         moderator=can_moderate(me, workshop),
         leadership=staff_role(me, workshop) == StaffRole.LEADERSHIP,
         provenance=provenance.by_sentence(me, workshop.id, number),
+        readiness=final.readiness(workshop) if latest and latest.number == number else None,
         me=me,
         action_form=FlaskForm(),
     )
@@ -471,7 +477,7 @@ def diff(workshop_id: int):
         workshop=workshop,
         old=versions.get_version(me, workshop.id, old),
         new=versions.get_version(me, workshop.id, new),
-        pieces=versions.diff_versions(me, workshop.id, old, new),
+        clauses=versions.clause_differences(me, workshop.id, old, new),
         versions=versions.list_versions(me, workshop.id),
     )
 
