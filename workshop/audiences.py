@@ -46,6 +46,7 @@ from .queries import (
     latest_version,
     participant_clause_votes,
     presence_counts,
+    version_numbered,
     voter_count,
     widely_shared,
 )
@@ -270,6 +271,9 @@ def amendment_payload(
         "original": amendment.original,
         "replacement": amendment.replacement,
         "diff": diff_payload(amendment.original, amendment.replacement),
+        # The whole sentence around the change, with the change marked: what people read.
+        "in_context": diff_payload(*_in_context(amendment)),
+        "support": amendment_support(amendment),
         "reason": amendment.reason,
         "author": participant_payload(amendment.author) if show and amendment.author else None,
         "status": str(amendment.status),
@@ -283,6 +287,38 @@ def amendment_payload(
         "values": [tag_payload(tag) for tag in amendment.tags],
         "created_at": iso(amendment.created_at),
     }
+
+
+_SENTENCE_BREAK = ".!?\n"
+
+
+def _in_context(amendment: Amendment) -> tuple[str, str]:
+    """The sentence(s) an amendment's words sit in, before and after the change."""
+    version = version_numbered(amendment.workshop_id, amendment.version_number)
+    if version is None:
+        return amendment.original, amendment.replacement
+    text, start, end = version.body_md, amendment.start, amendment.end
+    while start > 0 and text[start - 1] not in _SENTENCE_BREAK:
+        start -= 1
+    while end < len(text) and text[end - 1 : end] not in (".", "!", "?") and text[end] != "\n":
+        end += 1
+    before = text[start:end].strip()
+    after = (
+        text[start : amendment.start] + amendment.replacement + text[amendment.end : end]
+    ).strip()
+    return before, after
+
+
+def amendment_support(amendment: Amendment) -> float:
+    """How much the room backs an amendment, to list the best-supported first: consent
+    counts agreement and living with it against objections, approval yes against no, a
+    score its average."""
+    counts = amendment_counts(amendment)
+    if amendment.method == voting.AmendmentMethod.SCORE:
+        return _mean_score(amendment) or 0.0
+    if amendment.method == voting.AmendmentMethod.APPROVAL:
+        return float(counts.get("yes", 0) - counts.get("no", 0))
+    return float(counts.get("agree", 0) + counts.get("live_with", 0) - 2 * counts.get("object", 0))
 
 
 def amendment_counts(amendment: Amendment) -> dict[str, int]:

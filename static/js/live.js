@@ -1027,6 +1027,16 @@
   }
 
   /** An inline difference; screen readers hear "removed" and "added" before the changed words. */
+  /** A duel's wording as a voter reads it: clean text, with what it changes one click away. */
+  function wordingNodes(duel, option) {
+    return [
+      el("span", { class: "wording", text: option.text }),
+      isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null,
+      isOriginal(duel, option) ? null : el("details", { class: "wording-diff" },
+        el("summary", { text: T.show_difference }), el("p", { class: "diff" }, ...diffNodes(option.diff))),
+    ];
+  }
+
   function diffNodes(diff) {
     return (diff || []).map((piece) => {
       if (piece.op === "equal") return piece.text;
@@ -1436,9 +1446,7 @@
     dv.form = role === "participant" ? buildDuelBallot(dv, duel) : null;
     // Facilitators, leadership and the projector see the wordings in play (never counts).
     dv.wordings = role === "participant" ? null : el("ol", { class: "duel-wordings" },
-      ...duel.options.map((option) => el("li", { class: "duel-option" },
-        el("span", { class: "diff" }, ...diffNodes(option.diff)),
-        isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null)));
+      ...duel.options.map((option) => el("li", { class: "duel-option" }, ...wordingNodes(duel, option))));
     if (isFacilitator) {
       dv.error = el("p", { class: "error", role: "alert" });
       dv.tools = el("div", { class: "button-row", role: "group", "aria-labelledby": dv.title.id },
@@ -1473,8 +1481,8 @@
           const inputId = `${id}-option-${option.id}`;
           return el("div", { class: "duel-option" },
             el("input", { type: "radio", name: `${id}-choice`, id: inputId, value: String(option.id) }),
-            el("label", { for: inputId, class: "diff" }, ...diffNodes(option.diff),
-              isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null));
+            el("label", { for: inputId, class: "wording", text: option.text }),
+            ...wordingNodes(duel, option).slice(1));
         }));
     }
     const form = el("form", { class: "duel-ballot" }, choices, dv.formError, dv.vote);
@@ -1518,8 +1526,7 @@
         drawRanking(dv);
       };
       return el("li", { class: "duel-option" },
-        el("span", { class: "diff" }, ...diffNodes(option.diff),
-          isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null),
+        ...wordingNodes(duel, option),
         el("span", { class: "agenda-tools" },
           el("button", { type: "button", class: "small", text: "↑", "aria-label": `${T.move_up}: ${name}`,
             "data-focus-key": `${optionId}-up`, disabled: index === 0 || dv.closed, onclick: () => move(index - 1) }),
@@ -1581,7 +1588,7 @@
       const won = option.id === duel.winner_id;
       return el("li", { class: won ? "winner" : "not-chosen" },
         el("span", { class: won ? "tag tag-winner" : "tag tag-neutral", text: won ? T.duel_winner : T.duel_kept }),
-        el("span", { class: "diff" }, ...diffNodes(option.diff)),
+        el("span", { class: "wording", text: option.text }),
         el("span", { class: "tally", text: plural(forms, count(option)) }));
     }));
     return [
@@ -1778,6 +1785,13 @@
       group);
   }
 
+  /** Where a clause stands in the current draft (amendments are listed in that order). */
+  function clauseOrder(key) {
+    const clauses = (state.document && state.document.clauses) || [];
+    const index = clauses.findIndex((c) => c.key === key);
+    return index < 0 ? clauses.length : index;
+  }
+
   function renderAmendments() {
     const list = $("#amendments");
     if (!list) return;
@@ -1786,7 +1800,11 @@
       source.value = state.document.body_md || "";
       source.dataset.version = String(state.document.number);
     }
-    const amendments = [...(state.amendments || [])].reverse();
+    // Open ones first, grouped under their clause, best supported first.
+    const order = (a) => (a.clause_key == null ? Infinity : clauseOrder(a.clause_key));
+    const amendments = [...(state.amendments || [])].sort((a, b) =>
+      Number(b.status === "open") - Number(a.status === "open") || order(a) - order(b)
+      || (b.support || 0) - (a.support || 0) || a.id - b.id);
     const mine = state.my_amendment_votes || {};
     // Redraw only on news, so a field in use (a score, a value tag) keeps its focus.
     if (!needsRedraw(list, { amendments, mine, names: amendments.map((a) => clauseName(a.clause_key)) })) return;
@@ -1797,9 +1815,7 @@
     const active = document.activeElement;
     const focusKey = active && list.contains(active) ? active.dataset.focusKey : null;
     list.replaceChildren(...amendments.map((a) => {
-      const diff = el("p", { class: "diff" }, ...a.diff.map((piece) =>
-        piece.op === "insert" ? el("ins", { text: piece.text })
-          : piece.op === "delete" ? el("del", { text: piece.text }) : piece.text));
+      const diff = el("p", { class: "diff" }, ...diffNodes(a.in_context || a.diff));
       const method = AMEND_CHOICES[a.method] ? a.method : "consent";
       const meta = [fmt(T.on_version, { n: a.version_number }), T.amend_status[a.status], T.amend_methods[method]];
       const where = a.clause_key != null ? clauseName(a.clause_key) : null;

@@ -174,3 +174,17 @@ def test_an_amendment_already_written_into_the_draft_is_accepted_without_a_new_v
     assert version.number == 2  # the facilitator's edit; nothing new was needed
     assert amendment.status == AmendmentStatus.ACCEPTED
     assert amendment.decided_note == "The draft already says this."
+
+
+def test_an_amendment_is_shown_in_its_whole_sentence(facilitator, draft):
+    amira = join(draft, "Amira")
+    amendment = suggest(amira, draft, "patients", "neighbours")
+    shown = audiences.amendment_payload(amendment, staff=False)
+    before = "".join(p["text"] for p in shown["in_context"] if p["op"] != "insert")
+    after = "".join(p["text"] for p in shown["in_context"] if p["op"] != "delete")
+    assert "patients" in before and "neighbours" in after
+    assert before.endswith(".") and after.endswith(".")  # the sentence, not just the words
+    assert len(before.split()) > len(amendment.original.split())
+    assert shown["support"] == 0
+    amendments.vote_on_amendment(amira, amendment.id, "agree")
+    assert audiences.amendment_payload(amendment, staff=False)["support"] == 1

@@ -153,7 +153,7 @@ def test_the_exports_carry_the_origins_appendix(facilitator, story):
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     appendix = " ".join(text.split("Where the words came from")[1].split())
     assert "Purpose" in appendix and "Duel #" in appendix and "Amendment #" in appendix
-    assert "Joost, Team lead, IT" in appendix
+    assert "Words by: Joost (Team lead, IT); Pia (Manager, Finance)" in appendix
 
 
 def test_a_duel_still_open_shows_no_counts_in_any_export(facilitator, workshop):
