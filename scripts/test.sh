@@ -12,8 +12,10 @@ APT_PACKAGES=""
 if ! dpkg -s libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1; then
   APT_PACKAGES="${APT_PACKAGES/ fonts-dejavu-core/} libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 fi
+# pdftoppm renders the exported PDF's pages to images in the browser tests.
+command -v pdftoppm >/dev/null || APT_PACKAGES="$APT_PACKAGES poppler-utils"
 if [ -n "$APT_PACKAGES" ]; then
-  echo "Installing from Debian:$APT_PACKAGES (Chromium for the browser tests, Pango for PDFs)…"
+  echo "Installing from Debian:$APT_PACKAGES (Chromium for the browser tests, Pango for PDFs, Poppler to look at them)…"
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   # shellcheck disable=SC2086 # one word per package

@@ -25,6 +25,7 @@ from .guards import workshop_for_staff
 from .models import DocumentVersion, Participant, Proposal, User, VersionSource
 from .privacy import shows_authors
 from .queries import clauses_of, history
+from .tallies import duel_winner_votes
 
 
 def person(participant: Participant) -> dict[str, str]:
@@ -105,15 +106,20 @@ def contribution(version: DocumentVersion, within: str | None = None) -> dict[st
             "original": amendment.original,
             "replacement": amendment.replacement,
             "reason": amendment.reason,
+            "people": (
+                [person(amendment.author)]
+                if amendment.author
+                and shows_authors(amendment.anonymity, staff=True, readout=False)
+                else []
+            ),
         }
     if duel is not None:
         winner = next((o for o in duel.options if o.id == duel.winner_id), None)
-        counts = (duel.result or {}).get("counts", {})
         out["duel"] = {
             "id": duel.id,
             "winner": winner.text if winner else "",
             "alternatives": [o.text for o in duel.options if o.id != duel.winner_id],
-            "votes": counts.get(str(duel.winner_id), 0),
+            "votes": duel_winner_votes(duel) or 0,
             "voters": (duel.result or {}).get("voters", 0),
         }
     out["label"] = label(out)

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import voting
 from .alignment import submissions, values_results
-from .models import Anonymity, Round, RoundKind
+from .models import Anonymity, Duel, Round, RoundKind
 from .privacy import MIN_GROUP_SIZE, effective_anonymity, results_visible, suppress_small_groups
 from .queries import candidates, get_workshop, round_ballots
 from .vocabulary import vocabulary_results
@@ -131,3 +131,14 @@ def tally(method: voting.Method | None, ballots: list[dict], known: list[int]) -
 
 def _int_keys(mapping: Mapping[str, int]) -> dict[int, int]:
     return {int(k): v for k, v in mapping.items()}
+
+
+def duel_winner_votes(duel: Duel) -> int | None:
+    """The votes the winning wording had when it won: its one-choice count, or for a ranked
+    duel its count in the last runoff round (first choices alone undercount a wording that won
+    on transfers). None until the duel is decided."""
+    result = duel.result or {}
+    if duel.winner_id is None or not result:
+        return None
+    rounds = result.get("rounds") or [result.get("counts", {})]
+    return int(rounds[-1].get(str(duel.winner_id), 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -48,6 +49,13 @@ def render_markdown(source: str) -> str:
     )
 
 
+def plain_text(source: str | None) -> str:
+    """What a reader sees of some Markdown, as one line of plain text (no ``##``, ``**`` or
+    tags), for quoting it inside a sentence."""
+    shown = nh3.clean(render_markdown(source or ""), tags=set())
+    return " ".join(html.unescape(shown).split())
+
+
 def normalise_text(value: str | None) -> str:
     """Strip surrounding space and unify line endings of a user-typed text."""
     return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
@@ -73,24 +81,22 @@ def same_name(a: str, b: str) -> bool:
     )
 
 
-# Links and images whose target runs code or smuggles content, in inline, reference and
-# autolink form.
-_UNSAFE_LINK = re.compile(
-    r"(!?\[[^\]]*\])\(\s*<?\s*(?:javascript|vbscript|data|file)\s*:(?:[^()]|\([^()]*\))*\)",
+# Every square bracket, escaped with an odd number of backslashes (any the writer typed
+# before it are doubled), so no link, image or reference definition can form.
+_BRACKET = re.compile(r"(\\*)([\[\]])")
+# ... then the one kind of link a mission needs comes back: plain words pointing at a web or
+# mail address (never an image, never any other scheme).
+_PLAIN_LINK = re.compile(
+    r"(?<!!)\\\[([^\[\]\\]*)\\\]\((https?://[^\s()<>\"\\]+|mailto:[^\s()<>\"\\]+)\)",
     re.IGNORECASE,
 )
-_UNSAFE_REFERENCE = re.compile(
-    r"^( {0,3}\[[^\]]+\]:)\s*<?\s*(?:javascript|vbscript|data|file)\s*:\S*.*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-_UNSAFE_SCHEME = re.compile(r"(?:javascript|vbscript|data|file)\s*:", re.IGNORECASE)
 
 
 def safe_markdown(source: str | None) -> str:
     """User Markdown made safe to hand on as a Markdown file: any renderer that opens it
-    shows raw HTML as text (< and > are escaped) and keeps no link that runs code (the
-    link's words stay, its target goes)."""
+    shows raw HTML as text (& < > are escaped) and builds no link or image but a plain link
+    to a web or mail address. Escaping every bracket, rather than hunting for bad links,
+    leaves no way to spell one that a pattern missed."""
     text = (source or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _UNSAFE_LINK.sub(lambda m: m.group(1) + "(#)", text)
-    text = _UNSAFE_REFERENCE.sub(lambda m: m.group(1) + " #", text)
-    return _UNSAFE_SCHEME.sub(lambda m: m.group(0).replace(":", "&#58;"), text)
+    text = _BRACKET.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), text)
+    return _PLAIN_LINK.sub(lambda m: f"[{m.group(1)}]({m.group(2)})", text)

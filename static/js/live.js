@@ -1056,7 +1056,14 @@
     return pieces;
   }
 
+  /** The latest version is the final mission: nothing about its words changes until a
+   * facilitator reopens it. */
+  function documentFinal() {
+    return !!(state.document && state.document.final);
+  }
+
   function canEditClauses() {
+    if (documentFinal()) return false;
     if (isFacilitator) return true;
     if (role !== "participant") return false;
     const round = currentRound();
@@ -1094,6 +1101,8 @@
     }
     fill(meta,
       d.final ? el("p", { class: "final-badge", text: T.final_version }) : null,
+      d.final ? el("p", { class: "meta", text: isFacilitator ? T.final_locked_staff : T.final_locked }) : null,
+      !d.final && d.source === "reopen" ? el("p", { class: "notice", role: "status", text: fmt(T.reopened, { n: d.number - 1 }) }) : null,
       el("p", { class: "meta", text:
         fmt(T.version, { number: d.number }) + (d.name ? ` · ${d.name}` : "") + " · " +
         fmt(T.by, { name: d.author }) + (d.note ? " · " + d.note : "") }));
@@ -1181,13 +1190,13 @@
       ? fmt(names.length === 1 ? T.clause_editing.one : T.clause_editing.other, { names: names.join(", ") }) : "");
     if (view.editButton) view.editButton.hidden = !canEditClauses() || !!view.editor;
     if (view.suggestButton) {
-      view.suggestButton.hidden = !clause.body || !!state.document.final || state.workshop.phase === "closed";
+      view.suggestButton.hidden = !clause.body || documentFinal() || state.workshop.phase === "closed";
     }
     if (view.editor) updateEditorNotes(view);
     updateConsent(view, clause);
     updateDuels(view, clause);
     if (view.duelStart) {
-      view.duelStart.hidden = !clause.body || (state.duels || []).some((d) => d.clause_key === clause.key && d.status === "open");
+      view.duelStart.hidden = !clause.body || documentFinal() || (state.duels || []).some((d) => d.clause_key === clause.key && d.status === "open");
     }
   }
 
@@ -1402,7 +1411,8 @@
     for (const [choice, button] of Object.entries(c.buttons)) {
       button.setAttribute("aria-pressed", String(!!mine && !stale && mine.choice === choice));
     }
-    const closed = state.workshop.phase === "closed";
+    const closed = state.workshop.phase === "closed" || documentFinal();
+    setText(c.title, closed ? T.clause_consent : T.clause_consent_mine);
     c.group.hidden = closed;
     if (closed) c.reasonForm.hidden = true;
   }
@@ -1796,6 +1806,8 @@
     const list = $("#amendments");
     if (!list) return;
     const source = $("#amend-source");
+    // Nothing to suggest on the final mission (or without a draft).
+    if (source) source.closest("details").hidden = !state.document || documentFinal();
     if (source && state.document && source.dataset.version !== String(state.document.number)) {
       source.value = state.document.body_md || "";
       source.dataset.version = String(state.document.number);

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
@@ -147,3 +149,44 @@ _TIMER_AT_LEAST = """([least, most]) => {
 def wait_for_timer(page: Page, least: int, most: int) -> None:
     """Wait until the running timer shows between ``least`` and ``most`` seconds."""
     page.wait_for_function(_TIMER_AT_LEAST, arg=[least, most], timeout=TIMEOUT)
+
+
+SCREEN_SIZES = {"phone": (390, 844), "laptop": (1366, 768), "projector": (1920, 1080)}
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS", "test-artifacts/screens"))
+
+
+def screenshots(page: Page, name: str) -> list[Path]:
+    """Photograph the page as it is now at a phone, a laptop and a projector size (the top of
+    the page, as a person first sees it, and the whole page) for a person to look at; the
+    page's own size is restored afterwards. Also checks that nothing is wider than the
+    screen, the usual sign of something cut off."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    scrolled = page.evaluate("() => [window.scrollX, window.scrollY]")
+    page.evaluate("() => window.scrollTo(0, 0)")  # as a person arriving sees it
+    taken = []
+    try:
+        for size, (width, height) in SCREEN_SIZES.items():
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(150)  # let the layout settle
+            wide = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert wide <= 1, f"{name} at {size} ({width}px) scrolls sideways by {wide}px"
+            for whole in (False, True):
+                path = SCREENSHOTS / f"{name}-{size}{'-full' if whole else ''}.png"
+                page.screenshot(path=path, full_page=whole)
+                taken.append(path)
+    finally:
+        if original:
+            page.set_viewport_size(original)
+        page.evaluate("([x, y]) => window.scrollTo(x, y)", scrolled)
+    return taken
+
+
+def pdf_pages_as_images(pdf: str | Path, name: str) -> list[Path]:
+    """Render every page of a PDF to a PNG (poppler's pdftoppm), as a reader would see them."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    prefix = SCREENSHOTS / name
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(prefix)], check=True)
+    return sorted(SCREENSHOTS.glob(f"{name}-*.png"))

@@ -22,7 +22,9 @@ from .helpers import (
     join,
     log_in,
     mark_page,
+    pdf_pages_as_images,
     pdf_text,
+    screenshots,
     select_in_amend_source,
     voters,
     wait_until_live,
@@ -301,20 +303,74 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
         )
 
     # Fran locks the latest version as final (in a second tab; her console stays live).
-    # Amira's objection to "Purpose" is still open, so the first try is refused.
+    # Not ready: Amira's objection to "Purpose" is open, and Joost's answer to "How we work"
+    # went stale when its words changed. The refusal names each clause and why.
     versions = fac.context.new_page()
     versions.goto(f"/workshops/{workshop_id}/document/versions")
     version_link = re.compile(r"^Version \d+$")
     versions.locator("tbody tr").first.get_by_role("link", name=version_link).click()
     expect(versions.locator("article.document")).to_contain_text(agreed)
+    readiness = versions.locator("section.readiness")
+    expect(readiness.get_by_role("heading")).to_have_text("Not ready to lock yet")
+    expect(readiness.locator("tr").filter(has_text="Purpose")).to_contain_text(
+        "“Patients are people” — Amira (Frontline)"
+    )
+    screenshots(versions, "version-not-ready")
     versions.get_by_role("button", name="Lock as the final mission").click()
-    expect(versions.get_by_role("alert")).to_contain_text("A consent objection is still open")
+    refusal = versions.get_by_role("alert")
+    expect(refusal).to_contain_text("not ready to lock")
+    expect(refusal).to_contain_text("Purpose: 1 objection(s) open: “Patients are people”")
+    expect(refusal).to_contain_text("How we work: 0 of the 1 current answers needed")
     clause(amira, "Purpose").get_by_role("button", name="Agree", exact=True).click()
+    clause(joost, "How we work").get_by_role("button", name="Agree", exact=True).click()
     expect(clause(fac, "Purpose")).to_contain_text("· 0 object ·", timeout=TIMEOUT)
+    expect(clause(fac, "How we work")).to_contain_text("1 agree", timeout=TIMEOUT)
+
+    # Amira has "How we work" open when the lock lands: her save is refused, clearly, and
+    # nobody can start an edit, a suggestion, a duel or an answer on the final words.
+    open_editor(amira, "How we work")
+    editor(amira, "How we work").fill("We make care simple for all of us.")
+    versions.reload()
     versions.get_by_role("button", name="Lock as the final mission").click()
     expect(versions.locator(".final-badge")).to_have_text("Final: this is our agreed mission.")
     for page in everyone:
         expect(page.locator("#document .final-badge")).to_be_visible(timeout=TIMEOUT)
+        expect(page.locator("#document .document-meta")).to_contain_text("The words are locked")
+        for heading in ("Purpose", "How we work"):
+            for action in ("Edit this clause", "Suggest a change to this clause", "Agree"):
+                expect(clause(page, heading).get_by_role("button", name=action)).to_have_count(0)
+    save(amira, "How we work")
+    expect(clause(amira, "How we work").get_by_role("alert")).to_contain_text(
+        "is the final mission: it cannot change. A facilitator can reopen it"
+    )
+    expect(clause(fac, "How we work").locator(".clause-text")).to_have_text(winner)
+    screenshots(amira, "participant-final")
+
+    # Fran reopens it, with a reason everyone sees; the words can change again ...
+    versions.get_by_label("Why reopen it? (everyone sees this)").fill("One more word")
+    versions.get_by_role("button", name="Reopen for changes").click()
+    expect(versions.get_by_role("heading", level=1)).to_contain_text("Version")
+    for page in everyone:
+        expect(page.locator("#document .final-badge")).to_have_count(0, timeout=TIMEOUT)
+        expect(page.locator("#document .document-meta")).to_contain_text("Reopened")
+        expect(page.locator("#document .document-meta")).to_contain_text("One more word")
+    save(amira, "How we work")
+    expect(clause(joost, "How we work").locator(".clause-text")).to_have_text(
+        "We make care simple for all of us.", timeout=TIMEOUT
+    )
+    # ... and locking again needs a current answer to the new words.
+    clause(joost, "How we work").get_by_role("button", name="Agree", exact=True).click()
+    expect(clause(fac, "How we work")).to_contain_text("1 agree", timeout=TIMEOUT)
+    versions.goto(f"/workshops/{workshop_id}/document/versions")
+    versions.locator("tbody tr").first.get_by_role("link", name=version_link).click()
+    expect(versions.locator("section.readiness").get_by_role("heading")).to_have_text(
+        "Ready to lock"
+    )
+    versions.get_by_role("button", name="Lock as the final mission").click()
+    expect(versions.locator(".final-badge")).to_have_text("Final: this is our agreed mission.")
+    for page in everyone:
+        expect(page.locator("#document .final-badge")).to_be_visible(timeout=TIMEOUT)
+    agreed_how = "We make care simple for all of us."
 
     # Leadership (added as staff at the start) opens the final version, signs it off and
     # downloads the PDF: the agreed words, with where they came from.
@@ -322,7 +378,8 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
     log_in(lena, live_server.leadership_email, live_server.leadership_password)
     lena.get_by_role("link", name="Clause by clause").click()
     lena.get_by_role("link", name="Versions and exports").click()
-    final_row = lena.locator("tbody tr").filter(has=lena.locator(".final-badge"))
+    final_row = lena.locator("tbody tr").filter(has=lena.locator(".final-badge:not(.superseded)"))
+    expect(lena.locator("tbody tr .final-badge.superseded")).to_have_text("was final, reopened")
     final_row.get_by_role("link", name=version_link).click()
     expect(lena.locator(".final-badge")).to_be_visible()
     lena.get_by_label("Your comment (optional)").fill("Proud of every word.")
@@ -340,11 +397,18 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
     assert download.suggested_filename.endswith(".pdf"), download.suggested_filename
     text = pdf_text(download.path())
     assert agreed in text, text
-    assert winner in text, text
+    assert agreed_how in text, text
+    assert "Duel #1: chosen with 2 of 2 votes" in text, text
+    assert "edited in versions 1 to 5" in text, text
     assert "Where the words came from" in text, text
     # The origins appendix names both accepted amendments, their words and who suggested them.
     for words in ("listen first and act together", "clear"):
-        assert re.search(rf"Amendment #\d+: “{words}” \(Amira, Frontline\)", text), text
+        assert re.search(
+            rf"Amendment #\d+: “{words}” instead of “[^”]+” \(Amira, Frontline\)", text
+        ), text
+    pages = pdf_pages_as_images(download.path(), "final-mission-pdf")
+    assert pages, "pdftoppm rendered no page"
+    screenshots(lena, "leadership-final-version")
     for page in everyone:
         assert_not_reloaded(page)
     assert not new_person.page_errors, new_person.page_errors

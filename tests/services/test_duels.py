@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
-from workshop import audiences, queries, snapshots
+from workshop import audiences, exports, provenance, queries, snapshots
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import DocumentVersion, DuelOption, DuelStatus, VersionSource, utcnow
@@ -268,6 +270,12 @@ def test_a_ranked_duel_is_decided_by_instant_runoff(facilitator, draft, people):
         {str(a): 3, str(b): 4},
     ]
     assert body_of(draft, "Purpose") == "Beta words."
+    # Beta won with 4 of 7 votes after Gamma's transfer, not with its 2 first choices.
+    trace = provenance.by_clause(queries.latest_version(draft.id))
+    (duel_origin,) = [c["duel"] for t in trace for c in t["contributions"] if c.get("duel")]
+    assert duel_origin["votes"] == 4 and duel_origin["voters"] == 7
+    record = json.loads(exports.export_version(facilitator, draft.id, 2, "json").content)
+    assert record["duels"][0]["winner_votes"] == 4
 
 
 def test_when_the_original_wins_there_is_no_new_version(facilitator, draft, people):

@@ -18,7 +18,7 @@ from ..models import DocumentVersion, RoundKind, User, VersionSource, Workshop
 from ..queries import clauses_of, list_rounds
 from ..services.final import readiness
 from ..tallies import round_results
-from ..text import render_markdown, safe_markdown
+from ..text import plain_text, render_markdown, safe_markdown
 from .record import workshop_record
 
 
@@ -92,40 +92,68 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
     }
 
 
+def _about(person: dict[str, str]) -> str:
+    """ "Amira, Frontline, Care": a person with their level and department."""
+    return ", ".join(x for x in (person["name"], person["level"], person["department"]) if x)
+
+
+def _edited_in(numbers: list[int]) -> str:
+    """ "edited in version 3", or for a run "edited in versions 1 to 5" / "versions 2 and 7"."""
+    if len(numbers) == 1:
+        return _("edited in version %(number)s", number=numbers[0])
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return _("edited in versions %(first)s to %(last)s", first=numbers[0], last=numbers[-1])
+    return _(
+        "edited in versions %(some)s and %(last)s",
+        some=", ".join(str(n) for n in numbers[:-1]),
+        last=numbers[-1],
+    )
+
+
 def _story(origin: dict[str, Any]) -> dict[str, Any]:
     """One clause's origin as a few sentences a reader follows: where its words came from,
     who wrote the words it has now (with their share), and how they divide among levels."""
     sources: list[str] = []
+    edits: list[int] = []  # a run of plain edits reads as one step, not a line each
+
+    def end_of_edits() -> None:
+        if edits:
+            sources.append(_edited_in(edits))
+            edits.clear()
+
     if any(p["name"] == _("the existing mission") for p in origin["people"]):
         sources.append(_("the existing mission"))
     for item in origin["contributions"]:
+        plain_edit = not (item["proposals"] or item["amendment"] or item["duel"])
+        if plain_edit and item["source"] != str(VersionSource.RESTORE):
+            edits.append(item["version"])
+            continue
+        end_of_edits()
         for proposal in item["proposals"]:
-            text = " ".join(proposal["body_md"].split())
+            text = plain_text(proposal["body_md"])
             sources.append(_("Proposal #%(id)s (“%(text)s”)", id=proposal["id"], text=text))
         if item["proposals"]:
             continue
         if item["amendment"]:
+            change = item["amendment"]
             sources.append(
                 _(
                     "Amendment #%(id)s: “%(new)s” instead of “%(old)s”",
-                    id=item["amendment"]["id"],
-                    new=item["amendment"]["replacement"],
-                    old=item["amendment"]["original"],
+                    id=change["id"],
+                    new=change["replacement"],
+                    old=change["original"],
                 )
+                + "".join(f" ({_about(p)})" for p in change["people"])
             )
-        elif item["duel"] or item["source"] in (str(VersionSource.RESTORE),):
-            sources.append(item["label"])
         else:
-            sources.append(_("edited in version %(number)s", number=item["version"]))
+            sources.append(item["label"])
+    end_of_edits()
     people = [p for p in origin["people"] if p["name"] != _("the existing mission")]
     return {
         "clause": origin["clause"],
         "sources": list(dict.fromkeys(sources)),
         "people": [
-            {
-                "name": p["name"],
-                "about": ", ".join(x for x in (p["level"], p["department"]) if x),
-            }
+            {"name": p["name"], "about": ", ".join(x for x in (p["level"], p["department"]) if x)}
             for p in people
         ],
         "levels": [

@@ -43,6 +43,7 @@ from ..queries import (
     list_proposals,
     voter_count,
 )
+from ..tallies import duel_winner_votes
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
@@ -286,7 +287,7 @@ def duel_record(duel: Duel) -> dict[str, Any]:
         "status": str(duel.status),
         "voters": len(duel.ballots),
         "winner_id": duel.winner_id if decided else None,
-        "winner_votes": counts.get(str(duel.winner_id)) if decided else None,
+        "winner_votes": duel_winner_votes(duel) if decided else None,
         "version_made": duel.version_made,
         "options": [
             {"id": o.id, "text": o.text, "votes": counts.get(str(o.id), 0) if decided else None}

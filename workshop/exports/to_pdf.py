@@ -1,4 +1,4 @@
-"""PDF: the printable page typeset by WeasyPrint (A4, hyphenated, numbered pages)."""
+"""PDF: the printable page typeset by WeasyPrint (A4, ragged right, numbered pages)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .to_html import render_html
 
 
 def render_pdf(context: dict[str, Any]) -> bytes:
-    """The printable HTML, typeset by WeasyPrint (A4, hyphenated, numbered pages)."""
+    """The printable HTML, typeset by WeasyPrint (A4, ragged right, numbered pages)."""
     try:
         import weasyprint
     except OSError:
