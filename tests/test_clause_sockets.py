@@ -33,6 +33,11 @@ def drafted(app, room):
     return fran, amira, joost, keys
 
 
+def rows(app) -> list:
+    with app.app_context():
+        return db_fingerprint()
+
+
 def latest_body(app, workshop_id: int) -> str:
     with app.app_context():
         return queries.latest_version(workshop_id).body_md
@@ -232,3 +237,71 @@ def test_participants_cannot_edit_outside_a_refine_round(app, drafted):
         assert ack["error"]["code"] == "round_closed", (name, ack)
     with app.app_context():
         assert db_fingerprint() == before
+
+
+def test_the_final_mission_refuses_every_change_over_sockets_and_forms(app, drafted):
+    """After the lock, every command and form that would change the words or their answers
+    is refused with document_locked and changes nothing, until the facilitator reopens it."""
+    fran, amira, joost, keys = drafted
+    purpose, how = keys["Purpose"], keys["How we work"]
+    for person in (amira, joost):
+        for key in (purpose, how):
+            assert person.send("clause.vote", {"clause_key": key, "choice": "agree"})["ok"]
+    body = latest_body(app, fran.workshop_id)
+    start = body.index("We help")
+    suggestion = amira.send(
+        "amendment.propose",
+        {"version_number": 1, "start": start, "end": start + 2, "replacement": "Together we"},
+    )["amendment_id"]
+    duel_id = fran.send(
+        "duel.start", {"clause_key": how, "options": ["We listen.", "We act."], "seconds": 60}
+    )["duel_id"]
+    options = [o["id"] for o in fran.send("state.sync", {})["snapshot"]["duels"][0]["options"]]
+    assert joost.send("duel.vote", {"duel_id": duel_id, "ranking": [options[0]]})["ok"]
+    locked = fran.http.post(f"/workshops/{fran.workshop_id}/document/versions/1/final")
+    assert locked.status_code == 302
+    with app.app_context():
+        assert queries.latest_version(fran.workshop_id).final_at is not None
+
+    commands = [
+        (amira, "clause.save", {"clause_key": purpose, "body": "We help all.", "based_on": 1}),
+        (fran, "clause.save", {"clause_key": purpose, "body": "We help all.", "based_on": 1}),
+        (amira, "clause.editing", {"clause_key": purpose}),
+        (joost, "clause.vote", {"clause_key": purpose, "choice": "object", "reason": "Late"}),
+        (
+            joost,
+            "amendment.propose",
+            {"version_number": 1, "start": start, "end": start + 2, "replacement": "So"},
+        ),
+        (joost, "amendment.vote", {"amendment_id": suggestion, "choice": "agree"}),
+        (fran, "amendment.accept", {"amendment_id": suggestion}),
+        (fran, "duel.start", {"clause_key": purpose, "options": ["a b", "c d"], "seconds": 60}),
+        (amira, "duel.vote", {"duel_id": duel_id, "ranking": [options[1]]}),
+        (fran, "duel.close", {"duel_id": duel_id}),
+    ]
+    for person, command, payload in commands:
+        before = rows(app)
+        ack = person.send(command, payload)
+        assert ack["ok"] is False, command
+        assert ack["error"]["code"] == "document_locked", (command, ack)
+        assert "Version 1 is the final mission" in ack["error"]["message"], command
+        assert rows(app) == before, command
+    forms = [
+        ("/document", {"body": "Something else", "based_on": "1"}),
+        ("/document/versions/1/restore", {"based_on": "1"}),
+    ]
+    for path, data in forms:
+        before = rows(app)
+        response = fran.http.post(f"/workshops/{fran.workshop_id}{path}", data=data)
+        assert response.status_code in (200, 302, 409), path
+        assert rows(app) == before, path
+    assert latest_body(app, fran.workshop_id) == body
+
+    # Reopened, the same save goes through.
+    reopened = fran.http.post(
+        f"/workshops/{fran.workshop_id}/document/versions/reopen", data={"note": "One more"}
+    )
+    assert reopened.status_code == 302
+    ack = amira.send("clause.save", {"clause_key": purpose, "body": "We help all.", "based_on": 2})
+    assert ack["ok"], ack
+    assert latest_body(app, fran.workshop_id).startswith("## Purpose\n\nWe help all.")

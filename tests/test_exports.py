@@ -1105,7 +1105,10 @@ def assert_safe_markdown(text: str) -> RenderedHtml:
     return page
 
 
-def test_the_markdown_export_runs_nothing_written_into_any_field(ctx):
+def hostile_workshop() -> tuple[User, int]:
+    """A workshop with an attack in every field a person writes (names, values, proposals,
+    comments, notes, amendments, duels, sign-off), three versions and a signed-off final one;
+    the leader and the workshop id. The Chromium test renders its exports too."""
     facilitator = make_user("fran@example.org", name="Fran Facilitator")
     leader = make_user(
         "boss@example.org", role=UserRole.LEADERSHIP, name="<img src=y onerror=alert(2)>"
@@ -1172,7 +1175,11 @@ def test_the_markdown_export_runs_nothing_written_into_any_field(ctx):
     final.set_quorum(facilitator, wid, 0)
     final.lock_version(facilitator, wid, 3)
     final.sign_off(leader, wid, 3, "\n".join(XSS))
+    return leader, wid
 
+
+def test_the_markdown_export_runs_nothing_written_into_any_field(ctx):
+    leader, wid = hostile_workshop()
     for number in (1, 2, 3):
         text = exports.export_version(leader, wid, number, "md").content
         page = assert_safe_markdown(text)
