@@ -57,8 +57,8 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
 
     # Everyone sees the inline difference live; Joost objects, with a reason.
     for page in (fac, joost):
-        expect(page.locator("#amendments del")).to_have_text("patient", timeout=TIMEOUT)
-        expect(page.locator("#amendments ins")).to_have_text("person", timeout=TIMEOUT)
+        expect(page.locator("#amendments del")).to_have_text("removed: patient", timeout=TIMEOUT)
+        expect(page.locator("#amendments ins")).to_have_text("added: person", timeout=TIMEOUT)
     joost.once("dialog", lambda dialog: dialog.accept("Patients come first"))
     joost.locator("#amendments").get_by_role("button", name="Object").click()
     expect(fac.locator("#amendments")).to_contain_text("1 object", timeout=TIMEOUT)
@@ -78,7 +78,17 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
         assert_not_reloaded(page)
 
     # Locking as final is shown live; the PDF download is a real PDF.
+    # Nobody has answered the accepted words yet, so the lock is refused and says why; once
+    # Amira agrees with every clause it goes through.
     fac.goto(f"/workshops/{workshop_id}/document/versions/2")
+    fac.get_by_role("button", name="Lock as the final mission").click()
+    expect(fac.get_by_role("alert")).to_contain_text("not ready to lock")
+    expect(fac.get_by_role("alert")).to_contain_text("current answers needed")
+    clauses = amira.locator("#document article.clause")
+    for index in range(clauses.count()):
+        agree = clauses.nth(index).get_by_role("button", name="Agree", exact=True)
+        agree.click()
+        expect(agree).to_have_attribute("aria-pressed", "true", timeout=TIMEOUT)
     fac.get_by_role("button", name="Lock as the final mission").click()
     expect(fac.locator(".final-badge")).to_be_visible()
     expect(amira.locator("#document .final-badge")).to_be_visible(timeout=TIMEOUT)
