@@ -4,7 +4,7 @@ import re
 
 from workshop import queries
 from workshop.models import Phase, UserRole
-from workshop.services import accounts, editing
+from workshop.services import accounts, agenda, editing
 
 
 def test_create_user_hashes_the_password_and_refuses_duplicates(app):
@@ -33,7 +33,7 @@ def test_seed_demo_creates_a_running_workshop_to_try(app):
         workshop_id = queries.find_open_workshop(code).id
         current = queries.current_round(workshop_id)
         assert current is not None and current.kind == "propose"
-        assert len(queries.list_rounds(workshop_id)) == 8
+        assert len(queries.list_rounds(workshop_id)) == len(agenda.template_rounds())
         assert len(queries.list_proposals(workshop_id, include_hidden=False)) == 3
         assert queries.get_workshop(workshop_id).phase == Phase.PROPOSE
 

@@ -324,10 +324,15 @@ def workshop_in_every_state(mode: Anonymity = Anonymity.NAMED) -> dict[str, int]
     run(RoundSettings(RoundKind.VOTE, "Rank", 0, method="ranked", blind=False))
     for i, p in enumerate(people):
         votes.cast_ballot(p, wid, {"ranking": live[i % 3 :] + live[: i % 3]})
-    run(RoundSettings(RoundKind.CONSENT, "Consent", 0, blind=False, breakdown_by_level=True))
+    run(
+        RoundSettings(
+            RoundKind.VOTE, "Consent", 0, method="consent", blind=False, breakdown_by_level=True
+        )
+    )
     for i, p in enumerate(people):
         answer = {"choice": "object", "reason": "Too broad"} if i == 0 else {"choice": "agree"}
         votes.cast_ballot(p, wid, {"consent": {str(live[0]): answer}})
+    run(RoundSettings(RoundKind.CONSENT, "Can you live with each clause?", 0))
     words = [{"word": "care", "category": "how"}, {"word": "patients", "category": "whom"}]
     run(RoundSettings(RoundKind.VOCABULARY, "Words", 0, blind=False, words=words))
     for i, p in enumerate(people):

@@ -84,11 +84,12 @@ def test_a_workshop_has_at_most_one_running_or_paused_round(raw):
     ("kind", "method", "refused"),
     [
         ("vote", "dot", False),
-        ("consent", "consent", False),
+        ("vote", "consent", False),  # consent on each proposal of the ballot
+        ("consent", None, False),  # consent on the draft's clauses: no ballots
         ("values", None, False),
         ("vote", None, True),  # a vote needs a method
         ("values", "dot", True),  # values ballots are not votes by a method
-        ("vote", "consent", True),  # consent is its own kind of round
+        ("consent", "consent", True),
         ("consent", "dot", True),
         ("vote", "plurality", True),  # not a method we have
     ],

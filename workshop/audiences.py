@@ -46,6 +46,7 @@ from .queries import (
     latest_version,
     participant_clause_votes,
     presence_counts,
+    proposal_source,
     version_numbered,
     voter_count,
     widely_shared,
@@ -181,6 +182,12 @@ def round_payload(round_: Round) -> dict[str, Any]:
         "premoderation": round_.premoderation,
         "anonymity": str(round_.anonymity) if round_.anonymity else None,
         "words": list(round_.words or []),
+        "clause": round_.clause,
+        "source_round_id": round_.source_round_id,
+        "all_proposals": round_.all_proposals,
+        # Vote rounds: the propose round whose proposals are on the ballot (None: every
+        # visible proposal); screens list a proposal on the ballot when its round_id matches.
+        "proposals_from": source.id if (source := proposal_source(round_)) else None,
         "server_now": iso(clock.now()),
     }
 

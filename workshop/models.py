@@ -106,7 +106,9 @@ class Phase(enum.StrEnum):
 
 
 class RoundKind(enum.StrEnum):
-    """What a round of the agenda is for."""
+    """What a round of the agenda is for. A propose round asks for the wording of one clause
+    of the mission; a vote round chooses among a set of proposals (by default those of the
+    propose round before it); a consent round asks for consent on the draft's clauses."""
 
     VALUES = "values"
     PROPOSE = "propose"
@@ -117,9 +119,7 @@ class RoundKind(enum.StrEnum):
     VOCABULARY = "vocabulary"
 
 
-BALLOT_KINDS = frozenset(
-    {RoundKind.VOTE, RoundKind.CONSENT, RoundKind.VALUES, RoundKind.VOCABULARY}
-)
+BALLOT_KINDS = frozenset({RoundKind.VOTE, RoundKind.VALUES, RoundKind.VOCABULARY})
 
 
 class RoundStatus(enum.StrEnum):
@@ -318,8 +318,9 @@ class Round(Base):
     ends_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     remaining_seconds: Mapped[int | None]
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Vote and consent rounds: the voting method and its settings (see workshop/voting.py).
-    # Values and vocabulary rounds take ballots too, but of their own kind: no method.
+    # Vote rounds: the voting method and its settings (see workshop/voting.py). Values and
+    # vocabulary rounds take ballots too, but of their own kind; consent rounds take answers
+    # on clauses: no method.
     method: Mapped[VotingMethod | None] = mapped_column(enum_column(VotingMethod))
     dots_budget: Mapped[int] = mapped_column(default=3)
     # Values rounds: how many personal values each person picks.
@@ -335,14 +336,20 @@ class Round(Base):
     words: Mapped[list[dict[str, str]]] = mapped_column(
         sa.JSON, default=list, server_default=sa.text("'[]'")
     )
+    # The clause of the mission the round works on ("Who we serve"), by heading, so it holds
+    # before the draft exists; a vote round's winners go there. Empty: no particular clause.
+    clause: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    # Vote rounds: whose proposals are on the ballot. A propose round, or (None) the propose
+    # round before this one in the agenda; every visible proposal when all_proposals is set.
+    source_round_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("rounds.id", ondelete="SET NULL")
+    )
+    all_proposals: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     workshop: Mapped[Workshop] = relationship(back_populates="rounds")
 
     __table_args__ = (
-        sa.CheckConstraint(
-            "(kind IN ('vote', 'consent')) = (method IS NOT NULL)", name="method_for_votes"
-        ),
-        sa.CheckConstraint("(kind = 'consent') = (method = 'consent')", name="consent_kind"),
+        sa.CheckConstraint("(kind = 'vote') = (method IS NOT NULL)", name="method_for_votes"),
         # At most one round is running or paused: the current round every screen follows.
         sa.Index(
             "uq_rounds_one_current_per_workshop",

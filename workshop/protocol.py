@@ -79,6 +79,9 @@ class RoundSettingsIn(Payload):
     premoderation: bool = False
     anonymity: str | None = Field(default=None, max_length=20)
     words: list[dict[str, str]] = Field(default_factory=list, max_length=40)
+    clause: str = Field(default="", max_length=120)
+    source_round_id: Id | None = None
+    all_proposals: bool = False
 
     def settings(self) -> RoundSettings:
         return RoundSettings(
@@ -94,6 +97,9 @@ class RoundSettingsIn(Payload):
             premoderation=self.premoderation,
             anonymity=self.anonymity,
             words=self.words,
+            clause=self.clause,
+            source_round_id=self.source_round_id,
+            all_proposals=self.all_proposals,
         )
 
 
@@ -175,6 +181,11 @@ class UpdateRound(RoundSettingsIn):
         if "minutes" in changes:
             changes["duration_seconds"] = int(changes.pop("minutes") * 60)
         return changes
+
+
+class PlaceWinners(Payload):
+    round_id: Id
+    count: int = Field(default=1, ge=1, le=10)
 
 
 class PinProposal(Payload):

@@ -281,15 +281,31 @@ def list_proposals(workshop_id: int, *, include_hidden: bool) -> list[Proposal]:
     return list(db.session.scalars(query.order_by(Proposal.created_at, Proposal.id)))
 
 
-def candidates(workshop_id: int) -> list[Proposal]:
-    """What a voting round votes on: every visible proposal, pinned first."""
-    return list(
-        db.session.scalars(
-            sa.select(Proposal)
-            .where(Proposal.workshop_id == workshop_id, Proposal.status == ProposalStatus.VISIBLE)
-            .order_by(Proposal.pinned.desc(), Proposal.id)
-        )
+def proposal_source(round_: Round) -> Round | None:
+    """The propose round whose proposals a vote round chooses among: the one it names, else
+    the propose round before it in the agenda; None means every visible proposal."""
+    if round_.kind != RoundKind.VOTE or round_.all_proposals:
+        return None
+    if round_.source_round_id is not None:
+        return db.session.get(Round, round_.source_round_id)
+    earlier = [
+        r
+        for r in list_rounds(round_.workshop_id)
+        if r.position < round_.position and r.kind == RoundKind.PROPOSE
+    ]
+    return earlier[-1] if earlier else None
+
+
+def candidates(round_: Round) -> list[Proposal]:
+    """What a vote round votes on: the visible proposals of its propose round (or every
+    visible proposal when it has none, or is set to), pinned first."""
+    query = sa.select(Proposal).where(
+        Proposal.workshop_id == round_.workshop_id, Proposal.status == ProposalStatus.VISIBLE
     )
+    source = proposal_source(round_)
+    if source is not None:
+        query = query.where(Proposal.round_id == source.id)
+    return list(db.session.scalars(query.order_by(Proposal.pinned.desc(), Proposal.id)))
 
 
 def comments_of(proposal_ids: list[int]) -> dict[int, list[Comment]]:

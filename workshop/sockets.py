@@ -43,6 +43,7 @@ from .services import (
     rounds,
     tags,
     votes,
+    winners,
 )
 
 log = logging.getLogger(__name__)
@@ -316,6 +317,15 @@ def register(socketio: SocketIO) -> None:
             act(caller.actor, data.round_id)
 
         command(f"round.{verb}", p.RoundRef)(round_action)
+
+    @command("round.next", p.Empty)
+    def next_round(caller: Caller, data: p.Empty) -> dict[str, Any]:
+        return {"round_id": rounds.start_next_round(caller.actor, caller.workshop_id).id}
+
+    @command("round.place_winners", p.PlaceWinners)
+    def place_winners(caller: Caller, data: p.PlaceWinners) -> dict[str, Any]:
+        version = winners.place_winners(caller.actor, data.round_id, data.count)
+        return {"number": version.number}
 
     @command("round.extend", p.ExtendRound)
     def extend(caller: Caller, data: p.ExtendRound) -> None:

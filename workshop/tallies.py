@@ -29,7 +29,7 @@ def round_results(round_: Round) -> dict[str, Any] | None:
         return values_results(workshop, submissions(ballots))
     if round_.kind == RoundKind.VOCABULARY:
         return vocabulary_results(round_.words, [b.data for b in ballots])
-    known = [p.id for p in candidates(round_.workshop_id)]
+    known = [p.id for p in candidates(round_)]
     payload = tally(round_.method, [b.data for b in ballots], known)
     if round_.breakdown_by_level and effective_anonymity(workshop, round_) != Anonymity.FULL:
         groups: dict[str, list[dict]] = {}
@@ -109,6 +109,8 @@ def tally(method: voting.Method | None, ballots: list[dict], known: list[int]) -
                 "scores": {str(k): v for k, v in bc.scores.items()},
             },
             "schulze": {"winner": sz.winner, "ranking": list(sz.ranking)},
+            # The announced order is Schulze's (its winner is the round's winner).
+            "ranking": list(sz.ranking),
         }
     items = []
     for candidate in known:
@@ -122,11 +124,29 @@ def tally(method: voting.Method | None, ballots: list[dict], known: list[int]) -
             {
                 "proposal_id": candidate,
                 "counts": {str(k): v for k, v in r.counts.items()},
+                "answers": r.ballots,
                 "objections": list(r.objections),
                 "consented": r.consented,
             }
         )
-    return {**base, "items": items}
+    # Consented ones first (most agreement first), then by fewest objections.
+    order = sorted(
+        items,
+        key=lambda i: (
+            not i["consented"],
+            len(i["objections"]),
+            -i["counts"].get("agree", 0),
+            -i["answers"],
+            known.index(i["proposal_id"]),
+        ),
+    )
+    ranking = [i["proposal_id"] for i in order if i["answers"]]
+    return {
+        **base,
+        "winner": ranking[0] if ranking and order[0]["consented"] else None,
+        "ranking": ranking,
+        "items": items,
+    }
 
 
 def _int_keys(mapping: Mapping[str, int]) -> dict[int, int]:

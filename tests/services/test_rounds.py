@@ -3,19 +3,37 @@ import datetime as dt
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_user
-from workshop import queries
+from workshop import clauses, queries
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.models import Phase, RoundKind, RoundStatus, StaffRole, UserRole
 from workshop.services import agenda, audit, proposals, rounds, workshops
 from workshop.services.agenda import RoundSettings
 
 
-def test_the_default_template_is_a_90_minute_mission_workshop(facilitator, workshop):
+def test_the_default_template_follows_the_missions_clauses_within_90_minutes(facilitator, workshop):
     planned = agenda.apply_template(facilitator, workshop.id)
-    assert sum(r.duration_seconds for r in planned) == 90 * 60
-    assert [r.kind for r in planned][:3] == [RoundKind.VALUES, RoundKind.PROPOSE, RoundKind.VOTE]
-    assert any(r.method == "consent" for r in planned)
+    assert sum(r.duration_seconds for r in planned) <= 90 * 60
+    headings = [heading for heading, _hint in clauses.DEFAULT_TEMPLATE]
+    # Each clause but the values one is proposed and then chosen; values come from the
+    # values round; the draft is then sharpened, consented to clause by clause, and closed.
+    proposed = [r.clause for r in planned if r.kind == RoundKind.PROPOSE]
+    voted = [r.clause for r in planned if r.kind == RoundKind.VOTE]
+    assert proposed == voted == ["Purpose", "Who we serve", "How we work", "How we will know"]
+    assert [r.clause for r in planned if r.kind == RoundKind.VALUES] == ["What we value"]
+    assert {*proposed, "What we value"} == set(headings)
+    serve = next(r.prompt for r in planned if r.clause == "Who we serve")
+    assert "clients and our colleagues" in serve
+    assert [r.kind for r in planned][-3:] == [
+        RoundKind.REFINE,
+        RoundKind.CONSENT,
+        RoundKind.FINALISE,
+    ]
+    # Each vote counts the proposals of the propose round just before it.
+    for index, round_ in enumerate(planned):
+        if round_.kind == RoundKind.VOTE:
+            assert queries.proposal_source(round_) is planned[index - 1]
     assert all(r.blind for r in planned if r.method)
+    assert next(r for r in planned if r.kind == RoundKind.CONSENT).method is None
     with pytest.raises(InvalidState):
         agenda.apply_template(facilitator, workshop.id)
 

@@ -41,6 +41,7 @@ from ..queries import (
     list_duels,
     list_participants,
     list_proposals,
+    proposal_source,
     voter_count,
 )
 from ..tallies import duel_winner_votes
@@ -195,6 +196,8 @@ def _round(workshop: Workshop, round_: Round, results: dict | None) -> dict[str,
         "ended_at": iso(round_.ended_at),
         "revealed_at": iso(round_.revealed_at),
         "voters": voter_count(round_.id) if round_.takes_ballots else None,
+        "clause": round_.clause,
+        "proposals_from": source.id if (source := proposal_source(round_)) else None,
         "results": results,
     }
 

@@ -9,7 +9,7 @@ import dataclasses
 
 from flask_babel import gettext as _
 
-from .. import clock, events
+from .. import clauses, clock, events
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -40,21 +40,76 @@ class RoundSettings:
     premoderation: bool = False
     anonymity: Anonymity | str | None = None
     words: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    clause: str = ""
+    source_round_id: int | None = None
+    all_proposals: bool = False
 
 
-# The default 90-minute mission workshop.
-DEFAULT_TEMPLATE: list[RoundSettings] = [
-    RoundSettings(RoundKind.VALUES, "What do you value most in your work?", 10 * 60),
-    RoundSettings(RoundKind.PROPOSE, "Who do we serve: our clients and our colleagues?", 15 * 60),
-    RoundSettings(RoundKind.VOTE, "Which wording says it best?", 8 * 60, method=Method.DOT),
-    RoundSettings(RoundKind.PROPOSE, "How do we work, and why does it matter?", 15 * 60),
-    RoundSettings(RoundKind.VOTE, "Rank the wordings", 8 * 60, method=Method.RANKED),
-    RoundSettings(RoundKind.REFINE, "Sharpen the draft together", 17 * 60),
-    RoundSettings(
-        RoundKind.CONSENT, "Can you live with this mission?", 10 * 60, method=Method.CONSENT
-    ),
-    RoundSettings(RoundKind.FINALISE, "What we agreed, and what happens next", 7 * 60),
-]
+MAX_CLAUSE_LENGTH = 120
+
+
+def template_rounds() -> list[RoundSettings]:
+    """The default mission workshop, 80 minutes of rounds in a 90-minute slot: the values
+    people bring, then each clause of the mission proposed and chosen in turn (purpose, who
+    we serve, how we work, how we will know), the draft sharpened together, consent on every
+    clause, and what happens next. Clause names are the document template's headings, so the
+    winners of each vote go to the right clause of the draft."""
+    purpose, serve, work, value, know = (_(heading) for heading, _hint in clauses.DEFAULT_TEMPLATE)
+    return [
+        RoundSettings(
+            RoundKind.VALUES, _("What do you value most in your work?"), 8 * 60, clause=value
+        ),
+        RoundSettings(
+            RoundKind.PROPOSE,
+            _("Purpose: why do we exist, for clients and for us?"),
+            7 * 60,
+            clause=purpose,
+        ),
+        RoundSettings(
+            RoundKind.VOTE,
+            _("Which purpose says it best?"),
+            4 * 60,
+            method=Method.DOT,
+            clause=purpose,
+        ),
+        RoundSettings(
+            RoundKind.PROPOSE,
+            _("Who do we serve: our clients and our colleagues?"),
+            7 * 60,
+            clause=serve,
+        ),
+        RoundSettings(
+            RoundKind.VOTE,
+            _("Rank the wordings of who we serve"),
+            5 * 60,
+            method=Method.RANKED,
+            clause=serve,
+        ),
+        RoundSettings(
+            RoundKind.PROPOSE, _("How do we work, and why does it matter?"), 7 * 60, clause=work
+        ),
+        RoundSettings(
+            RoundKind.VOTE,
+            _("Which of these could you stand behind?"),
+            4 * 60,
+            method=Method.APPROVAL,
+            clause=work,
+        ),
+        RoundSettings(
+            RoundKind.PROPOSE,
+            _("How will we know we live it? What would clients and colleagues notice?"),
+            6 * 60,
+            clause=know,
+        ),
+        RoundSettings(
+            RoundKind.VOTE, _("Which measure matters most?"), 4 * 60, method=Method.DOT, clause=know
+        ),
+        RoundSettings(RoundKind.REFINE, _("Sharpen the draft together"), 15 * 60),
+        RoundSettings(
+            RoundKind.CONSENT, _("Can you live with each clause of the mission?"), 8 * 60
+        ),
+        RoundSettings(RoundKind.FINALISE, _("What we agreed, and what happens next"), 5 * 60),
+    ]
 
 
 def checked_settings(settings: RoundSettings) -> RoundSettings:
@@ -75,12 +130,13 @@ def checked_settings(settings: RoundSettings) -> RoundSettings:
             method = Method(method or Method.DOT)
         except ValueError:
             raise ValidationFailed(_("Unknown voting method."), field="method") from None
-        if method == Method.CONSENT:
-            kind = RoundKind.CONSENT
-    elif kind == RoundKind.CONSENT:
-        method = Method.CONSENT
     else:
-        method = None  # values and vocabulary rounds have ballots of their own kind
+        # Values and vocabulary rounds have ballots of their own kind; a consent round takes
+        # answers on the draft's clauses.
+        method = None
+    clause = " ".join((settings.clause or "").split())
+    if len(clause) > MAX_CLAUSE_LENGTH:
+        raise ValidationFailed(_("Keep the clause name under 120 characters."), field="clause")
     words = validate_words(settings.words) if kind == RoundKind.VOCABULARY else []
     if not 1 <= settings.pick_limit <= 10:
         raise ValidationFailed(_("People pick between 1 and 10 values."), field="pick_limit")
@@ -103,6 +159,9 @@ def checked_settings(settings: RoundSettings) -> RoundSettings:
         method=method,
         anonymity=anonymity,
         words=words,
+        clause=clause,
+        source_round_id=settings.source_round_id if kind == RoundKind.VOTE else None,
+        all_proposals=bool(settings.all_proposals) and kind == RoundKind.VOTE,
     )
 
 
@@ -119,6 +178,21 @@ def _apply(round_: Round, settings: RoundSettings) -> None:
     round_.premoderation = settings.premoderation
     round_.anonymity = Anonymity(settings.anonymity) if settings.anonymity else None
     round_.words = settings.words
+    round_.clause = settings.clause
+    round_.source_round_id = settings.source_round_id
+    round_.all_proposals = settings.all_proposals
+
+
+def _check_source(workshop_id: int, settings: RoundSettings) -> None:
+    """A vote round's proposals come from a propose round of the same workshop."""
+    if settings.source_round_id is None:
+        return
+    source = db.session.get(Round, settings.source_round_id)
+    if source is None or source.workshop_id != workshop_id or source.kind != RoundKind.PROPOSE:
+        raise ValidationFailed(
+            _("Proposals for a vote come from a propose round of this workshop."),
+            field="source_round_id",
+        )
 
 
 def round_for_staff(actor: User, round_id: int) -> tuple[Workshop, Round]:
@@ -134,6 +208,7 @@ def add_round(actor: User, workshop_id: int, settings: RoundSettings) -> Round:
     """Append a round to the agenda."""
     workshop_for_staff(actor, workshop_id, moderate=True)
     settings = checked_settings(settings)
+    _check_source(workshop_id, settings)
     with workshop_change(workshop_id) as change:
         round_ = append_round(actor, workshop_id, settings)
         events.agenda_changed(change, workshop_id)
@@ -159,7 +234,7 @@ def apply_template(actor: User, workshop_id: int) -> list[Round]:
     with workshop_change(workshop_id) as change:
         if list_rounds(workshop_id):
             raise InvalidState(_("The agenda already has rounds; add or remove them one by one."))
-        for position, settings in enumerate(DEFAULT_TEMPLATE):
+        for position, settings in enumerate(template_rounds()):
             round_ = Round(workshop_id=workshop_id, position=position)
             _apply(round_, checked_settings(settings))
             db.session.add(round_)
@@ -187,6 +262,9 @@ def settings_of(round_id: int, **changes: object) -> RoundSettings:
         premoderation=round_.premoderation,
         anonymity=round_.anonymity,
         words=list(round_.words or []),
+        clause=round_.clause,
+        source_round_id=round_.source_round_id,
+        all_proposals=round_.all_proposals,
     )
     return dataclasses.replace(current, **changes)
 
@@ -195,10 +273,16 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
     """Change a round's prompt, timing or voting settings (not its results)."""
     round_ = round_for_staff(actor, round_id)[1]
     settings = checked_settings(settings)
+    _check_source(round_.workshop_id, settings)
     with workshop_change(round_.workshop_id) as change:
         db.session.refresh(round_)
         if round_.started_at is not None and round_.method != settings.method:
             raise InvalidState(_("The voting method cannot change once the round has started."))
+        if round_.started_at is not None and (
+            round_.source_round_id != settings.source_round_id
+            or round_.all_proposals != settings.all_proposals
+        ):
+            raise InvalidState(_("The proposals on the ballot cannot change once voting began."))
         if round_.started_at is not None and round_.anonymity != (settings.anonymity or None):
             # Ballots already cast were stored under the old promise.
             raise InvalidState(_("Anonymity cannot change once the round has started."))

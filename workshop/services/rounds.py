@@ -30,7 +30,7 @@ from ..models import (
     Workshop,
 )
 from ..privacy import effective_anonymity
-from ..queries import current_round, voter_count
+from ..queries import current_round, list_rounds, voter_count
 from ..realtime import WorkshopChange, workshop_change
 from ..voting import Method
 from . import audit
@@ -40,7 +40,7 @@ PHASE_OF_KIND = {
     RoundKind.VALUES: Phase.VALUES,
     RoundKind.PROPOSE: Phase.PROPOSE,
     RoundKind.VOTE: Phase.VOTE,
-    RoundKind.CONSENT: Phase.VOTE,
+    RoundKind.CONSENT: Phase.DRAFT,  # consent on the draft's clauses
     RoundKind.REFINE: Phase.DRAFT,
     RoundKind.FINALISE: Phase.DRAFT,
     RoundKind.VOCABULARY: Phase.VOTE,
@@ -68,6 +68,33 @@ def start_round(actor: User, round_id: int) -> Round:
         db.session.refresh(workshop)
         _start(actor, workshop, round_, change)
     return round_
+
+
+def next_round_of(workshop_id: int) -> Round | None:
+    """The round "Next" starts: the first one not yet run after the current round (or after
+    the last one that ran), else the first one not yet run at all."""
+    rounds = list_rounds(workshop_id)
+    current = current_round(workshop_id)
+    started = [r.position for r in rounds if r.started_at is not None]
+    anchor = current.position if current else (max(started) if started else -1)
+    pending = [r for r in rounds if r.status == RoundStatus.PENDING]
+    after = [r for r in pending if r.position > anchor]
+    return (after or pending or [None])[0]
+
+
+def start_next_round(actor: User, workshop_id: int) -> Round:
+    """The facilitator's "Next": end the current round and start the next one of the agenda."""
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        db.session.refresh(workshop)
+        upcoming = next_round_of(workshop.id)
+        if upcoming is None:
+            raise InvalidState(
+                _("That was the last round on the agenda: add a round, or close the workshop."),
+                code="agenda_done",
+            )
+        _start(actor, workshop, upcoming, change)
+    return upcoming
 
 
 def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChange) -> None:

@@ -109,7 +109,7 @@ def cast_ballot(
             raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if not is_open_for_input(round_):
             raise closed_for_input(round_, code="voting_closed")
-        known = [p.id for p in candidates(workshop.id)]
+        known = [p.id for p in candidates(round_)]
         voter = ballot_voter(round_, actor, create=True)
         assert voter is not None, "an open round's key exists or is made"
         existing = db.session.scalar(

@@ -38,11 +38,20 @@ from ..forms import (
 from ..guards import workshop_for_staff
 from ..identity import current_staff
 from ..join_codes import format_join_code
-from ..models import DEFAULT_LEVELS, StaffRole, User, Workshop
+from ..models import DEFAULT_LEVELS, Proposal, StaffRole, User, Workshop
 from ..permissions import can_create_workshop, can_moderate, staff_role
-from ..services import agenda, audit, editing, final, participants, values, versions, workshops
+from ..services import (
+    agenda,
+    audit,
+    editing,
+    final,
+    participants,
+    values,
+    versions,
+    winners,
+    workshops,
+)
 from ..services.workshops import WorkshopSettings
-from ..tallies import round_results
 from ..vocabulary import highlight
 from . import form_number
 
@@ -292,7 +301,8 @@ def edit_document(workshop_id: int):
         else:
             flash(_("Saved as version %(number)s.", number=version.number))
             return redirect(url_for("staff.history", workshop_id=workshop.id))
-    ranked = _ranked_proposals(workshop.id)
+    by_round = winners.results_by_round(me, workshop.id)
+    others = _proposals_of_no_vote(workshop.id, by_round)
     return render_template(
         "staff/document.html",
         workshop=workshop,
@@ -302,7 +312,8 @@ def edit_document(workshop_id: int):
         conflict_diff=diff_texts(conflict.details["latest_body"], conflict.details["your_body"])
         if conflict
         else None,
-        ranked=ranked,
+        by_round=by_round,
+        others=others,
         draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
         wording=audiences.document_payload(workshop, latest, staff=True) if latest else None,
         marked=highlight(latest.body_md, queries.approved_and_vetoed(workshop.id))
@@ -390,17 +401,12 @@ def vocabulary_round(workshop_id: int):
     return redirect(url_for("staff.console", workshop_id=workshop.id))
 
 
-def _ranked_proposals(workshop_id: int) -> list[tuple[object, str]]:
-    """Visible proposals, best first by the latest vote whose results may be seen."""
-    visible = queries.list_proposals(workshop_id, include_hidden=False)
-    vote_round = queries.latest_vote_round(workshop_id)
-    results = round_results(vote_round) if vote_round else None
-    if not results or "ranking" not in results:
-        return [(p, "") for p in visible]
-    place = {pid: index for index, pid in enumerate(results["ranking"])}
-    visible.sort(key=lambda p: (place.get(p.id, len(place)), p.id))
-    labels = {pid: f"#{index + 1}" for pid, index in place.items()}
-    return [(p, labels.get(p.id, "")) for p in visible]
+def _proposals_of_no_vote(workshop_id: int, by_round: list[dict]) -> list[Proposal]:
+    """Visible proposals that no vote round has on its ballot (still worth drafting from)."""
+    listed = {p.id for entry in by_round for p, _place in entry["proposals"]}
+    return [
+        p for p in queries.list_proposals(workshop_id, include_hidden=False) if p.id not in listed
+    ]
 
 
 @bp.post("/<int:workshop_id>/document/from-proposals")

@@ -355,12 +355,17 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("words", sa.JSON(), server_default=sa.text("'[]'"), nullable=False),
+        sa.Column("clause", sa.String(length=120), server_default="", nullable=False),
+        sa.Column("source_round_id", sa.Integer(), nullable=True),
+        sa.Column("all_proposals", sa.Boolean(), server_default=sa.text("0"), nullable=False),
         sa.CheckConstraint(
-            "(kind = 'consent') = (method = 'consent')", name=op.f("ck_rounds_consent_kind")
+            "(kind = 'vote') = (method IS NOT NULL)", name=op.f("ck_rounds_method_for_votes")
         ),
-        sa.CheckConstraint(
-            "(kind IN ('vote', 'consent')) = (method IS NOT NULL)",
-            name=op.f("ck_rounds_method_for_votes"),
+        sa.ForeignKeyConstraint(
+            ["source_round_id"],
+            ["rounds.id"],
+            name=op.f("fk_rounds_source_round_id_rounds"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["workshop_id"],
