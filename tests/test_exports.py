@@ -287,7 +287,7 @@ def workshop_in_every_state(mode: Anonymity = Anonymity.NAMED) -> dict[str, int]
         ballot = [
             {
                 **({"custom": v[7:]} if v.startswith("custom:") else {"value": v}),
-                "maps_to": org[m] if m else None,
+                "maps_to": org[m] if m else "none",
                 "lived": n,
             }
             for v, m, n in picks

@@ -31,7 +31,7 @@ def setup_round(app):
                     "picks": [
                         {
                             **({"custom": v[7:]} if v.startswith("custom:") else {"value": v}),
-                            "maps_to": org[m] if m else None,
+                            "maps_to": org[m] if m else "none",
                             "lived": n,
                         }
                         for v, m, n in picks

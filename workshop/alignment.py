@@ -25,7 +25,8 @@ from .errors import ValidationFailed
 from .models import Workshop
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
 
-NOT_REPRESENTED = "none"
+NOT_REPRESENTED = "none"  # the person said: none of the organisation's values holds it
+UNMAPPED = "unmapped"  # not placed yet: counted nowhere, never as "not represented"
 MAX_CUSTOM_LENGTH = 40
 
 
@@ -34,7 +35,7 @@ class Pick:
     """One personal value as a person placed it."""
 
     label: str  # catalogue key, or "custom:<words in lower case>"
-    maps_to: str  # an organisational value id as text, or NOT_REPRESENTED
+    maps_to: str  # an organisational value id as text, NOT_REPRESENTED or UNMAPPED
     lived: int
     words: str = ""  # own words as typed
 
@@ -61,8 +62,8 @@ def validate_values_ballot(
             raise ValidationFailed(_("Each value can be picked once."), field="picks")
         labels.add(label)
         maps_to = item.get("maps_to")
-        maps_to = NOT_REPRESENTED if maps_to in (None, "", NOT_REPRESENTED) else str(maps_to)
-        if maps_to != NOT_REPRESENTED and maps_to not in org_ids:
+        maps_to = UNMAPPED if maps_to in (None, "", UNMAPPED) else str(maps_to)
+        if maps_to not in (NOT_REPRESENTED, UNMAPPED) and maps_to not in org_ids:
             raise ValidationFailed(
                 _("Map each value to one of the organisation's values, or to none."),
                 field="maps_to",
@@ -153,8 +154,9 @@ def display(label: str, names: Mapping[str, str]) -> str:
 
 
 def alignment(subs: Iterable[Submission]) -> float | None:
-    """Share of personal values that people found in the organisation's stated values."""
-    picks = [pick for sub in subs for pick in sub.picks]
+    """Share of personal values that people found in the organisation's stated values (of
+    those they have placed: a value not mapped yet counts neither way)."""
+    picks = [pick for sub in subs for pick in sub.picks if pick.maps_to != UNMAPPED]
     if not picks:
         return None
     return sum(1 for pick in picks if pick.maps_to != NOT_REPRESENTED) / len(picks)
@@ -198,13 +200,14 @@ def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]
     lived: dict[str, list[int]] = defaultdict(list)
     for sub in subs:
         for pick in sub.picks:
-            if pick.maps_to != NOT_REPRESENTED:
+            if pick.maps_to not in (NOT_REPRESENTED, UNMAPPED):
                 lived[pick.maps_to].append(pick.lived)
     not_represented = Counter(
         pick.label for sub in subs for pick in sub.picks if pick.maps_to == NOT_REPRESENTED
     )
     by_level = grouped(subs, "level")
     big_levels = {level: members for level, members in by_level.items() if members}
+    unmapped = any(pick.maps_to == UNMAPPED for sub in subs for pick in sub.picks)
     shared: list[str] = []
     if len(big_levels) >= 2:
         per_level = [
@@ -216,7 +219,8 @@ def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]
         "ballots": len(subs),
         "min_group_size": MIN_GROUP_SIZE,
         "columns": [{"id": key, "name": name} for key, name in org.items()]
-        + [{"id": NOT_REPRESENTED, "name": _("Not represented here")}],
+        + [{"id": NOT_REPRESENTED, "name": _("Not represented here")}]
+        + ([{"id": UNMAPPED, "name": _("Not mapped yet")}] if unmapped else []),
         "rows": [
             {
                 "value": display(label, names),
@@ -241,6 +245,9 @@ def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]
             key=lambda item: (item["mean"], item["org_value"]),
         ),
         "shared_across_levels": [display(label, names) for label in shared],
+        # Levels left out of "shared across levels" because they are too small to show: the
+        # screens say so instead of a bare "none yet".
+        "levels_hidden": sum(1 for members in by_level.values() if members is None),
         "alignment": {
             "workshop": alignment(subs),
             "by_level": {k: (alignment(v) if v else None) for k, v in by_level.items()},

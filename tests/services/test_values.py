@@ -65,7 +65,7 @@ def submit(workshop, name, level, department, picks, culture):
         "picks": [
             {
                 **({"custom": label[7:]} if label.startswith("custom:") else {"value": label}),
-                "maps_to": org[maps_to] if maps_to else None,
+                "maps_to": org[maps_to] if maps_to else "none",
                 "lived": lived,
             }
             for label, maps_to, lived in picks
@@ -119,7 +119,8 @@ def test_aggregations_match_the_hand_computed_fixture(facilitator, values_worksh
         "Frontline": None,
     }
     assert results["alignment"]["by_department"] == {"Care": None, "Finance": None, "IT": None}
-    assert results["shared_across_levels"] == []  # only one level is large enough to compare
+    assert results["shared_across_levels"] == []  # no level is large enough to compare ...
+    assert results["levels_hidden"] == 2  # ... and the screens say why
     assert results["culture"]["current"] == [
         {"value": "Integrity", "count": 2},
         {"value": "Growth", "count": 1},
@@ -239,3 +240,34 @@ def test_own_words_keep_their_capitals_and_group_whatever_the_case(facilitator, 
     votes.reveal_round(facilitator, round_.id)
     rows = tallies.round_results(round_)["rows"]
     assert [(row["value"], row["total"]) for row in rows] == [("NHS Constitution", 2)]
+
+
+def test_a_value_not_mapped_yet_is_not_counted_as_not_represented(facilitator, values_workshop):
+    workshop, round_ = values_workshop
+    org = {v.name: str(v.id) for v in workshop.values}
+    first, second = (join(workshop, name) for name in ("Ann", "Bo"))
+    votes.cast_ballot(
+        first, workshop.id, {"picks": [{"value": "integrity", "maps_to": None, "lived": 3}]}
+    )
+    votes.cast_ballot(
+        second,
+        workshop.id,
+        {
+            "picks": [
+                {"value": "integrity", "maps_to": "none", "lived": 3},
+                {"value": "humour", "maps_to": next(iter(org.values())), "lived": 4},
+            ]
+        },
+    )
+    votes.reveal_round(facilitator, round_.id)
+    results = tallies.round_results(round_)
+    # Only Bo's explicit "none" counts as not represented; Ann's open mapping is its own column.
+    assert [(i["value"], i["count"]) for i in results["not_represented"]] == [("Integrity", 1)]
+    assert [c["name"] for c in results["columns"]][-2:] == [
+        "Not represented here",
+        "Not mapped yet",
+    ]
+    integrity = next(r for r in results["rows"] if r["key"] == "integrity")
+    assert integrity["counts"] == {"none": 1, "unmapped": 1}
+    # Alignment counts placed values only: one of Bo's two is in the organisation's values.
+    assert results["alignment"]["workshop"] == 0.5
