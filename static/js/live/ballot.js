@@ -1,0 +1,255 @@
+/**
+ * A participant's ballot in the round that takes ballots (docs/protocol.md §9): the panel
+ * above the proposals (method, "you voted", dots left, my ranking, the vocabulary ballot)
+ * and the controls on each card (dots, approval, score, ranking, consent). Each card's
+ * controls are built once per round and then only patched, and a choice is set from my
+ * ballot only when my ballot changes, so a half-made choice (a consent reason being typed)
+ * is never undone by someone else's vote.
+ */
+import { $, T } from "./page.js";
+import { el, fmt, keyed, needsRedraw, plural, setAttr, setText } from "./dom.js";
+import { inputOpen } from "./clock.js";
+import { currentRound, myBallot, voteRound } from "./state.js";
+import { proposalLabel } from "./names.js";
+
+/** The ballot of one participant. ``ctx``: {command, getState, dispatch}. */
+export function createBallot({ command, getState, dispatch }) {
+  function afterVote(ack) {
+    const error = $("#vote-error");
+    if (ack.ok) {
+      if (error) error.textContent = "";
+      dispatch("ballot.mine", { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot });
+    } else if (error) {
+      error.textContent = ack.error.message;
+    }
+  }
+
+  async function cast(ballot) {
+    const round = voteRound(getState());
+    afterVote(await command("ballot.cast", { ballot, round_id: round.id }));
+  }
+
+  async function setDots(proposalId, dots) {
+    const ack = await command("vote.set", { proposal_id: proposalId, dots });
+    afterVote(ack);
+    if (ack.ok) {
+      const again = $(`[data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);
+      if (again && !again.disabled) again.focus();
+    }
+  }
+
+  function dotsLeft(state, round) {
+    const visible = new Set(state.proposals.map((p) => String(p.id)));
+    const dots = myBallot(state).dots || {};
+    const spent = Object.entries(dots).reduce((sum, [id, n]) => sum + (visible.has(id) ? n : 0), 0);
+    return Math.max(round.dots_budget - spent, 0);
+  }
+
+  // -- the panel ---------------------------------------------------------------------------
+  const method = $("#vote-method");
+  const status = $("#ballot-status");
+  const budget = $("#budget");
+  const rankingPanel = $("#my-ranking");
+  const vocabularyPanel = $("#vocabulary-ballot");
+  const ranking = rankingPanel && {
+    heading: el("h3", { text: T.my_ranking }),
+    list: el("ol", { class: "ranking" }),
+    empty: el("p", { class: "empty", text: T.empty_ranking }),
+  };
+
+  function updateRanking(state, round) {
+    rankingPanel.hidden = round.method !== "ranked";
+    if (rankingPanel.hidden) return;
+    const order = myBallot(state).ranking || [];
+    const move = (id, to) => {
+      const next = [...(myBallot(getState()).ranking || [])];
+      next.splice(next.indexOf(id), 1);
+      if (to !== null) next.splice(to, 0, id);
+      cast({ ranking: next });
+    };
+    keyed(ranking.list, order, {
+      key: (id) => id,
+      create: (id) => {
+        const view = { text: el("span") };
+        view.up = el("button", { type: "button", class: "small", text: "↑", onclick: () => move(id, view.index - 1) });
+        view.down = el("button", { type: "button", class: "small", text: "↓", onclick: () => move(id, view.index + 1) });
+        view.remove = el("button", { type: "button", class: "small", text: T.remove, onclick: () => move(id, null) });
+        view.node = el("li", {}, view.text, el("span", { class: "agenda-tools" }, view.up, view.down, view.remove));
+        return view;
+      },
+      update: (view, id, index) => {
+        const label = proposalLabel(state, id);
+        view.index = index;
+        setText(view.text, label);
+        setAttr(view.up, "aria-label", `${T.move_up}: ${label}`);
+        setAttr(view.down, "aria-label", `${T.move_down}: ${label}`);
+        setAttr(view.remove, "aria-label", `${T.remove}: ${label}`);
+        view.up.disabled = index === 0;
+        view.down.disabled = index === order.length - 1;
+      },
+    });
+    const wanted = [ranking.heading, order.length ? ranking.list : ranking.empty];
+    if (rankingPanel.children[0] !== wanted[0] || rankingPanel.children[1] !== wanted[1]
+        || rankingPanel.children.length !== 2) {
+      rankingPanel.replaceChildren(...wanted);
+    }
+  }
+
+  function updateVocabulary(state, round) {
+    vocabularyPanel.hidden = round.kind !== "vocabulary";
+    if (vocabularyPanel.hidden) return;
+    if (needsRedraw(vocabularyPanel, [round.id, round.words])) {
+      vocabularyPanel._radios = [];
+      vocabularyPanel.replaceChildren(...Object.keys(T.categories).map((category) => {
+        const words = (round.words || []).filter((w) => w.category === category);
+        if (!words.length) return null;
+        return el("fieldset", { class: "value-group" }, el("legend", { text: T.categories[category] }),
+          ...words.map((w, i) => {
+            const id = `word-${category}-${i}`;
+            const option = (choice, text) => {
+              const input = el("input", { type: "radio", name: id, id: `${id}-${choice}`, value: choice,
+                onchange: () => cast({ votes: { ...(myBallot(getState()).votes || {}), [w.word]: choice } }) });
+              vocabularyPanel._radios.push({ input, word: w.word, choice });
+              return el("span", { class: "score-option" }, input, el("label", { for: `${id}-${choice}`, text }));
+            };
+            return el("div", { class: "word-vote" }, el("strong", { text: w.word }),
+              option("include", T.include), option("exclude", T.exclude));
+          }));
+      }).filter(Boolean));
+      vocabularyPanel._votes = undefined;
+    }
+    const votes = myBallot(state).votes || {};
+    const current = currentRound(state);
+    const open = inputOpen(current) && current.id === round.id;
+    const sync = JSON.stringify(votes) !== vocabularyPanel._votes;
+    vocabularyPanel._votes = JSON.stringify(votes);
+    for (const { input, word, choice } of vocabularyPanel._radios) {
+      if (sync) input.checked = votes[word] === choice;
+      input.disabled = !open;
+    }
+  }
+
+  // -- the controls on a card ---------------------------------------------------------------
+  const BUILD = {
+    dot(view) {
+      view.minus = el("button", { type: "button", text: "−", "aria-label": T.remove_dot, "data-vote": "minus",
+        onclick: () => setDots(view.proposal.id, view.mine - 1) });
+      view.count = el("output", { class: "my-dots" });
+      view.plus = el("button", { type: "button", text: "+", "aria-label": T.add_dot, "data-vote": "plus",
+        onclick: () => setDots(view.proposal.id, view.mine + 1) });
+      return el("div", { class: "vote-controls", role: "group", "aria-label": T.your_dots },
+        view.minus, view.count, view.plus);
+    },
+    approval(view, id) {
+      view.box = el("input", { type: "checkbox", id: `approve-${id}`, onchange: (event) => {
+        const next = new Set((myBallot(getState()).approved || []).map(String));
+        if (event.target.checked) next.add(id); else next.delete(id);
+        cast({ approved: [...next].map(Number) });
+      } });
+      return el("div", { class: "check vote-controls" }, view.box, el("label", { for: `approve-${id}`, text: T.approve }));
+    },
+    score(view, id) {
+      view.radios = [];
+      const group = el("fieldset", { class: "score-controls" }, el("legend", { text: T.score_label }));
+      for (let n = 0; n <= 5; n += 1) {
+        const input = el("input", { type: "radio", name: `score-${id}`, id: `score-${id}-${n}`, value: String(n),
+          onchange: () => cast({ scores: { ...(myBallot(getState()).scores || {}), [id]: n } }) });
+        view.radios.push(input);
+        group.append(el("span", { class: "score-option" }, input, el("label", { for: `score-${id}-${n}`, text: String(n) })));
+      }
+      return group;
+    },
+    ranked(view) {
+      view.rank = el("p", { class: "tag-rank" });
+      view.add = el("button", { type: "button", class: "small", text: T.add_to_ranking,
+        onclick: () => cast({ ranking: [...(myBallot(getState()).ranking || []), view.proposal.id] }) });
+      return null; // one of the two, chosen on every update
+    },
+    consent(view, id) {
+      const form = el("form", { class: "consent-controls" });
+      const group = el("fieldset", {}, el("legend", { text: T.methods.consent }));
+      view.choices = {};
+      for (const choice of ["agree", "live_with", "object"]) {
+        view.choices[choice] = el("input", { type: "radio", name: `consent-${id}`, id: `consent-${id}-${choice}`, value: choice });
+        group.append(el("span", { class: "score-option" }, view.choices[choice],
+          el("label", { for: `consent-${id}-${choice}`, text: T[`consent_${choice}`] })));
+      }
+      view.reason = el("textarea", { id: `reason-${id}`, rows: "2", maxlength: "500" });
+      form.append(group, el("label", { for: `reason-${id}`, text: T.consent_reason }), view.reason,
+        el("button", { type: "submit", class: "small", text: T.send }));
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const choice = form.querySelector("input:checked");
+        if (!choice) return;
+        const consent = { ...(myBallot(getState()).consent || {}), [id]: { choice: choice.value, reason: view.reason.value } };
+        cast({ consent });
+      });
+      return form;
+    },
+  };
+
+  /** What the card shows now; my ballot sets a choice only when it changed. */
+  function updateCard(view, proposal, round, state) {
+    const id = String(proposal.id);
+    const ballot = myBallot(state);
+    const mineChanged = (part) => needsRedraw(view, part);
+    view.proposal = proposal;
+    if (round.method === "dot") {
+      view.mine = (ballot.dots || {})[id] || 0;
+      const capped = round.dots_cap != null && view.mine >= round.dots_cap;
+      setText(view.count, String(view.mine));
+      view.minus.disabled = view.mine === 0;
+      view.plus.disabled = dotsLeft(state, round) === 0 || capped;
+    } else if (round.method === "approval") {
+      if (mineChanged((ballot.approved || []).map(String).includes(id))) {
+        view.box.checked = (ballot.approved || []).map(String).includes(id);
+      }
+    } else if (round.method === "score") {
+      const current = (ballot.scores || {})[id];
+      if (mineChanged(current ?? null)) view.radios.forEach((input, n) => { input.checked = current === n; });
+    } else if (round.method === "ranked") {
+      const order = ballot.ranking || [];
+      if (order.includes(proposal.id)) setText(view.rank, `${T.my_ranking}: ${order.indexOf(proposal.id) + 1}`);
+      view.node = order.includes(proposal.id) ? view.rank : view.add;
+    } else if (round.method === "consent") {
+      const answer = (ballot.consent || {})[id] || {};
+      if (mineChanged(answer)) {
+        for (const [choice, input] of Object.entries(view.choices)) input.checked = answer.choice === choice;
+        view.reason.value = answer.reason || "";
+      }
+    }
+  }
+
+  return {
+    /** The controls of one card: `update(proposal, round, state)`, then its `node` (or null). */
+    createCardBallot() {
+      const view = { node: null, builtFor: null };
+      view.update = (proposal, round, state) => {
+        const builtFor = `${round.id}:${round.method}`;
+        if (view.builtFor !== builtFor) {
+          view.builtFor = builtFor;
+          view._drawn = undefined;
+          const build = BUILD[round.method];
+          view.node = build ? build(view, String(proposal.id)) : null;
+        }
+        if (BUILD[round.method]) updateCard(view, proposal, round, state);
+        return view.node;
+      };
+      return view;
+    },
+
+    update(state) {
+      const round = voteRound(state);
+      if (!round || !method) return;
+      setText(method, T.methods[round.method || round.kind] || "");
+      setText(status, [state.me && state.me.voted ? T.you_voted : T.not_voted,
+        plural(T.voters, state.vote ? state.vote.voters : 0)].join(" "));
+      budget.hidden = round.method !== "dot";
+      if (round.method === "dot") {
+        setText(budget, fmt(T.dots_left, { left: dotsLeft(state, round), budget: round.dots_budget }));
+      }
+      if (rankingPanel) updateRanking(state, round);
+      if (vocabularyPanel) updateVocabulary(state, round);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Time as the server keeps it (docs/protocol.md §8): every round and duel payload carries
+ * `server_now`, so the difference between the server's clock and ours is noted when it
+ * arrives and every countdown is corrected for it. Kept apart from the state because it
+ * depends on the moment a message arrived, which a pure reducer must not know.
+ */
+let serverOffset = 0; // server clock minus ours, in ms
+const duelOffsets = {}; // duel id -> the same, when the duel was last sent
+
+/** Note the clock difference from a list of rounds (a snapshot, `agenda.changed`...). */
+export function noteRounds(rounds) {
+  const sample = (rounds || []).find((r) => r.server_now);
+  if (sample) serverOffset = Date.parse(sample.server_now) - Date.now();
+}
+
+export function noteDuel(duel) {
+  if (duel.server_now) duelOffsets[duel.id] = Date.parse(duel.server_now) - Date.now();
+}
+
+/** Whole seconds left in a round, or null when there is no timer to show. */
+export function secondsLeft(round) {
+  if (!round) return null;
+  if (round.status === "paused") return round.remaining_seconds;
+  if (round.status !== "running" || !round.ends_at) return null;
+  return Math.max(0, Math.round((Date.parse(round.ends_at) - (Date.now() + serverOffset)) / 1000));
+}
+
+/** The round takes input now: running, and its time (if any) is not up. */
+export function inputOpen(round) {
+  if (!round || round.status !== "running") return false;
+  const left = secondsLeft(round);
+  return left === null || left > 0;
+}
+
+export function duelSecondsLeft(duel) {
+  const offset = duelOffsets[duel.id] || 0;
+  return Math.max(0, Math.ceil((Date.parse(duel.ends_at) - (Date.now() + offset)) / 1000));
+}
+
+/** 125 -> "2:05". */
+export function clockText(seconds) {
+  const m = Math.floor(seconds / 60);
+  const s = String(seconds % 60).padStart(2, "0");
+  return `${m}:${s}`;
+}

@@ -1,0 +1,141 @@
+/**
+ * Small DOM tools every view shares, so that each view can keep its nodes and patch them
+ * rather than rebuild them: `el` and `fill` build markup, `setText` and `needsRedraw` touch a
+ * node only when what it shows changed (live regions then speak only real news), and
+ * `syncChildren` / `keyed` reconcile a list by id, reusing the existing nodes and moving as
+ * few as possible, so that what a person is typing, has selected or has focused survives
+ * every live event. It also holds the one renderer of an inline difference (`diffNodes`),
+ * used by amendments, stale consent notices and duels alike, and the string formatting of
+ * the translated catalogue (`fmt`, `plural`).
+ */
+import { T } from "./page.js";
+
+/** Fill a catalogue string: "%(name)s" placeholders take ``values[name]``. */
+export const fmt = (template, values) =>
+  template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
+
+/** "1 dot" / "2 dots": the right form of a {one, other} pair for a count. */
+export function plural(forms, n) {
+  return fmt(n === 1 ? forms.one : forms.other, { n });
+}
+
+/** Build an element: ``props`` are attributes, plus `class`, `text` and `on<event>` handlers. */
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, "");
+    else if (value !== false && value != null) node.setAttribute(key, value);
+  }
+  node.append(...children.filter((c) => c != null));
+  return node;
+}
+
+/** Replace a node's children, skipping the optional parts that are absent (null). */
+export const fill = (node, ...children) => node.replaceChildren(...children.filter((c) => c != null));
+
+/** Set a node's text only when it changes: live regions then speak only real news. */
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** Set or remove an attribute, only when it changes. */
+export function setAttr(node, name, value) {
+  if (value == null || value === false) {
+    if (node.hasAttribute(name)) node.removeAttribute(name);
+  } else {
+    const text = value === true ? "" : String(value);
+    if (node.getAttribute(name) !== text) node.setAttribute(name, text);
+  }
+}
+
+/** Redraw a part only when the data it shows changed (remembered on the node). */
+export function needsRedraw(node, data) {
+  const key = JSON.stringify(data);
+  if (node._drawn === key) return false;
+  node._drawn = key;
+  return true;
+}
+
+/** Put exactly ``wanted`` in ``parent``, in order, moving as little as possible (a moved
+ * node would lose the focus of a field inside it, so the focus is given back). */
+export function syncChildren(parent, wanted) {
+  const active = document.activeElement;
+  const keep = new Set(wanted);
+  for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+  wanted.forEach((child, i) => {
+    if (parent.children[i] !== child) parent.insertBefore(child, parent.children[i] || null);
+  });
+  if (active && active !== document.activeElement && parent.contains(active)) {
+    active.focus({ preventScroll: true });
+  }
+}
+
+/**
+ * Reconcile ``parent``'s children with ``items`` by key: an item seen before keeps its view
+ * (and its DOM node, with whatever is typed or focused in it); a new one gets a view from
+ * ``create(item)``; views of items that are gone are dropped. ``update(view, item, index)``
+ * patches a view; each view has a `node`. ``empty`` (a node) is shown when there is no item,
+ * and ``tail`` (nodes) after the items. The views are remembered on the parent, so each
+ * list keeps its own.
+ */
+export function keyed(parent, items, { key, create, update, empty = null, tail = [] }) {
+  const views = parent._views || (parent._views = new Map());
+  const present = new Set(items.map(key));
+  for (const [k, view] of views) {
+    if (present.has(k)) continue;
+    view.node.remove(); // before the others are patched, so ids and radio groups never clash
+    views.delete(k);
+  }
+  const nodes = items.map((item, index) => {
+    const k = key(item);
+    let view = views.get(k);
+    if (!view) {
+      view = create(item);
+      views.set(k, view);
+    }
+    update(view, item, index);
+    return view.node;
+  });
+  syncChildren(parent, [...(nodes.length || !empty ? nodes : [empty]), ...tail]);
+  return views;
+}
+
+let serial = 0;
+/** A number for element ids that must be unique on the page. */
+export const nextSerial = () => ++serial;
+
+/** An inline difference; screen readers hear "removed" and "added" before the changed words. */
+export function diffNodes(diff) {
+  return (diff || []).map((piece) => {
+    if (piece.op === "equal") return piece.text;
+    const tag = piece.op === "insert" ? "ins" : "del";
+    return el(tag, {}, el("span", { class: "visually-hidden",
+      text: (piece.op === "insert" ? T.diff_added : T.diff_removed) + " " }), piece.text);
+  });
+}
+
+/** A clause's difference without its unchanged heading line (the heading is shown above). */
+export function withoutHeading(diff) {
+  const pieces = [...(diff || [])];
+  if (pieces.length && pieces[0].op === "equal") {
+    const text = pieces[0].text.replace(/^#{1,3}[ \t][^\n]*\n+/, "");
+    pieces[0] = { op: "equal", text };
+  }
+  return pieces;
+}
+
+/** The text of server-rendered (sanitised) HTML, cut to ``limit`` characters. */
+export function plainText(html, limit = 80) {
+  const div = document.createElement("div");
+  div.innerHTML = html; // sanitised on the server
+  const text = div.textContent.trim();
+  return text.length > limit ? text.slice(0, limit - 1) + "…" : text;
+}
+
+/** Put server-rendered (sanitised) HTML in a node, only when it changed. */
+export function setHTML(node, html) {
+  if (needsRedraw(node, html)) node.innerHTML = html; // sanitised on the server
+}

@@ -1,0 +1,325 @@
+/**
+ * Wording duels (docs/protocol.md §16): 2 to 5 wordings of a clause, or of some of its words,
+ * put to a timed, blind vote. Each duel keeps its section from event to event (by id), with
+ * its own countdown; a participant's choice or ranking in progress is only replaced by their
+ * vote when their vote changes. Facilitators also get the form to start one on each clause
+ * (a closed <details> whose half-filled wordings survive every live event) and the buttons
+ * to close or cancel.
+ */
+import { T, announce, isFacilitator, isParticipant } from "./page.js";
+import { diffNodes, el, fill, fmt, nextSerial, needsRedraw, plural, setText, syncChildren } from "./dom.js";
+import { clockText, duelSecondsLeft } from "./clock.js";
+
+const isOriginal = (duel, option) => option.text.trim() === duel.original.trim();
+
+/** A duel's wording as a voter reads it: clean text, with what it changes one click away. */
+function wordingNodes(duel, option) {
+  return [
+    el("span", { class: "wording", text: option.text }),
+    isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null,
+    isOriginal(duel, option) ? null : el("details", { class: "wording-diff" },
+      el("summary", { text: T.show_difference }), el("p", { class: "diff" }, ...diffNodes(option.diff))),
+  ];
+}
+
+const optionText = (duel, optionId) => {
+  const index = duel.options.findIndex((o) => o.id === optionId);
+  return index === -1 ? "" : fmt(T.duel_wording, { n: index + 1 });
+};
+
+function duelResults(duel) {
+  if (duel.status === "cancelled") return [el("p", { class: "meta", text: T.duel_cancelled })];
+  if (duel.status !== "decided" || !duel.results) return [];
+  const counts = duel.results.counts || {};
+  const forms = duel.method === "ranked" ? T.duel_first_choices : T.duel_votes;
+  const count = (option) => counts[String(option.id)] || 0;
+  const order = [...duel.options].sort((a, b) =>
+    Number(b.id === duel.winner_id) - Number(a.id === duel.winner_id) || count(b) - count(a));
+  const list = el("ul", { class: "duel-result-list" }, ...order.map((option) => {
+    const won = option.id === duel.winner_id;
+    return el("li", { class: won ? "winner" : "not-chosen" },
+      el("span", { class: won ? "tag tag-winner" : "tag tag-neutral", text: won ? T.duel_winner : T.duel_kept }),
+      el("span", { class: "wording", text: option.text }),
+      el("span", { class: "tally", text: plural(forms, count(option)) }));
+  }));
+  return [
+    el("h5", { text: T.results }), list,
+    el("p", { class: "meta", text: duel.version_made ? fmt(T.duel_applied, { n: duel.version_made }) : T.duel_no_change }),
+  ];
+}
+
+/** ``ctx``: {command, dispatch}. */
+export function createDuels({ command, dispatch }) {
+  const duelViews = new Map(); // duel id -> view
+
+  async function duelCommand(dv, name) {
+    const ack = await command(name, { duel_id: dv.id });
+    dv.error.textContent = ack.ok ? "" : ack.error.message;
+    if (ack.ok) announce(name === "duel.close" ? T.duel_closed_ok : T.duel_cancelled);
+  }
+
+  function drawRanking(dv) {
+    const duel = dv.duel;
+    const active = document.activeElement;
+    const focusWas = active && dv.rankList.contains(active) ? active.dataset.focusKey : null;
+    dv.rankList.replaceChildren(...dv.draft.map((optionId, index) => {
+      const option = duel.options.find((o) => o.id === optionId);
+      const name = optionText(duel, optionId);
+      const move = (to) => {
+        const next = [...dv.draft];
+        next.splice(index, 1);
+        next.splice(to, 0, optionId);
+        dv.draft = next;
+        drawRanking(dv);
+      };
+      return el("li", { class: "duel-option" },
+        ...wordingNodes(duel, option),
+        el("span", { class: "agenda-tools" },
+          el("button", { type: "button", class: "small", text: "↑", "aria-label": `${T.move_up}: ${name}`,
+            "data-focus-key": `${optionId}-up`, disabled: index === 0 || dv.closed, onclick: () => move(index - 1) }),
+          el("button", { type: "button", class: "small", text: "↓", "aria-label": `${T.move_down}: ${name}`,
+            "data-focus-key": `${optionId}-down`, disabled: index === dv.draft.length - 1 || dv.closed,
+            onclick: () => move(index + 1) })));
+    }));
+    if (focusWas) {
+      const again = dv.rankList.querySelector(`[data-focus-key="${focusWas}"]`);
+      const target = again && !again.disabled ? again
+        : dv.rankList.querySelector(`[data-focus-key^="${focusWas.split("-")[0]}-"]:not([disabled])`);
+      if (target) target.focus();
+    }
+  }
+
+  function buildBallot(dv, duel) {
+    const id = `duel-${duel.id}`;
+    dv.formError = el("p", { class: "error", role: "alert" });
+    dv.vote = el("button", { type: "submit", class: "primary small", text: T.duel_vote });
+    let choices;
+    if (duel.method === "ranked") {
+      dv.rankList = el("ol", { class: "ranking duel-ranking" });
+      choices = el("fieldset", { class: "duel-options" }, el("legend", { text: T.duel_rank }), dv.rankList);
+      drawRanking(dv);
+    } else {
+      choices = el("fieldset", { class: "duel-options" }, el("legend", { text: T.duel_choose }),
+        ...duel.options.map((option) => {
+          const inputId = `${id}-option-${option.id}`;
+          return el("div", { class: "duel-option" },
+            el("input", { type: "radio", name: `${id}-choice`, id: inputId, value: String(option.id) }),
+            el("label", { for: inputId, class: "wording", text: option.text }),
+            ...wordingNodes(duel, option).slice(1));
+        }));
+    }
+    const form = el("form", { class: "duel-ballot" }, choices, dv.formError, dv.vote);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      let ranking;
+      if (duel.method === "ranked") {
+        ranking = [...dv.draft];
+      } else {
+        const chosen = form.querySelector("input[type=radio]:checked");
+        if (!chosen) { dv.formError.textContent = T.duel_choose_first; return; }
+        ranking = [Number(chosen.value)];
+      }
+      const ack = await command("duel.vote", { duel_id: dv.id, ranking });
+      if (ack.ok) {
+        dv.formError.textContent = "";
+        dispatch("duel.mine", { duel_id: ack.duel_id, ranking: ack.ranking });
+        announce(T.duel_voted);
+      } else {
+        dv.formError.textContent = ack.error.message;
+      }
+    });
+    return form;
+  }
+
+  function buildDuel(duel) {
+    const id = `duel-${duel.id}`;
+    const dv = { id: duel.id, duel, draft: duel.options.map((o) => o.id), syncedMine: undefined };
+    dv.title = el("h4", { id: `${id}-title`, text: fmt(T.duel_title, { id: duel.id }) });
+    dv.meta = el("p", { class: "meta" });
+    dv.timer = el("p", { class: "timer duel-timer", role: "timer", "aria-live": "off" });
+    dv.originalLabel = el("span", { class: "meta" });
+    dv.original = el("p", { class: "duel-original" }, dv.originalLabel, " ", el("q", { text: duel.original }));
+    dv.mine = el("p", { class: "duel-mine", "aria-live": "polite" });
+    dv.voters = el("p", { class: "meta duel-voters" });
+    dv.results = el("div", { class: "duel-results" });
+    dv.form = isParticipant ? buildBallot(dv, duel) : null;
+    // Facilitators, leadership and the projector see the wordings in play (never counts).
+    dv.wordings = isParticipant ? null : el("ol", { class: "duel-wordings" },
+      ...duel.options.map((option) => el("li", { class: "duel-option" }, ...wordingNodes(duel, option))));
+    if (isFacilitator) {
+      dv.error = el("p", { class: "error", role: "alert" });
+      dv.tools = el("div", { class: "button-row", role: "group", "aria-labelledby": dv.title.id },
+        el("button", { type: "button", class: "small primary", text: T.duel_close,
+          onclick: () => duelCommand(dv, "duel.close") }),
+        el("button", { type: "button", class: "small", text: T.duel_cancel,
+          onclick: () => duelCommand(dv, "duel.cancel") }));
+    }
+    dv.node = el("section", { class: "duel", "data-duel-id": String(duel.id), "aria-labelledby": dv.title.id },
+      dv.title, dv.meta, dv.timer, dv.original, dv.wordings, dv.form, dv.mine, dv.voters, dv.results, dv.tools, dv.error);
+    return dv;
+  }
+
+  function updateTimer(dv) {
+    const duel = dv.duel;
+    if (duel.status !== "open") {
+      setText(dv.timer, "");
+      dv.timer.hidden = true;
+      return;
+    }
+    dv.timer.hidden = false;
+    const left = duelSecondsLeft(duel);
+    setText(dv.timer, left > 0 ? fmt(T.time_left, { time: clockText(left) }) : T.duel_time_up);
+    dv.timer.classList.toggle("up", left === 0);
+    const closed = left === 0;
+    if (dv.form && dv.closed !== closed) {
+      dv.closed = closed;
+      dv.form.querySelectorAll("input, button").forEach((control) => { control.disabled = closed; });
+      if (dv.rankList && !closed) drawRanking(dv);
+    }
+  }
+  window.setInterval(() => { for (const dv of duelViews.values()) if (dv.node.isConnected) updateTimer(dv); }, 1000);
+
+  function updateDuel(dv, duel, state) {
+    dv.duel = duel;
+    const open = duel.status === "open";
+    dv.node.className = `duel status-${duel.status}`;
+    setText(dv.meta, [T.duel_status[duel.status], T.duel_methods[duel.method],
+      fmt(T.on_version, { n: duel.version_number })].join(" · "));
+    const mine = (state.my_duel_votes || {})[String(duel.id)] || null;
+    if (dv.form) {
+      dv.form.hidden = !open;
+      const key = JSON.stringify(mine);
+      if (dv.syncedMine !== key) { // my vote (from this or another tab) is what the form shows
+        dv.syncedMine = key;
+        if (mine && duel.method === "ranked") {
+          dv.draft = [...mine, ...duel.options.map((o) => o.id).filter((i) => !mine.includes(i))];
+          drawRanking(dv);
+        } else if (mine) {
+          const radio = dv.form.querySelector(`input[value="${mine[0]}"]`);
+          if (radio) radio.checked = true;
+        }
+      }
+    }
+    setText(dv.originalLabel, open ? T.duel_now : T.duel_before);
+    setText(dv.mine, isParticipant && open ? (mine ? T.duel_voted : T.duel_not_voted) : "");
+    dv.mine.hidden = !dv.mine.textContent;
+    dv.mine.classList.toggle("voted", !!mine);
+    setText(dv.voters, plural(T.voters, duel.results ? duel.results.voters : duel.voters));
+    if (dv.tools) dv.tools.hidden = !open;
+    if (dv.wordings) dv.wordings.hidden = !open; // once decided, the results list them all
+    if (needsRedraw(dv.results, [duel.status, duel.results, duel.winner_id, duel.version_made])) {
+      fill(dv.results, ...duelResults(duel));
+    }
+    updateTimer(dv);
+  }
+
+  /** The duels of one clause (newest first) in ``box``. */
+  function updateClause(box, clause, state) {
+    const duels = (state.duels || []).filter((d) => d.clause_key === clause.key).sort((a, b) => b.id - a.id);
+    syncChildren(box, duels.map((duel) => {
+      let dv = duelViews.get(duel.id);
+      if (!dv) {
+        dv = buildDuel(duel);
+        duelViews.set(duel.id, dv);
+      }
+      updateDuel(dv, duel, state);
+      return dv.node;
+    }));
+  }
+
+  /** The facilitator's form to start a duel on the clause of ``view`` (a clause view). */
+  function buildStart(view) {
+    const id = `clause-${view.key}-duel`;
+    const list = el("ol", { class: "duel-wordings" });
+    const add = el("button", { type: "button", class: "small", text: T.duel_add });
+    const seconds = el("input", { type: "number", id: `${id}-seconds`, min: "15", max: "1800", value: "120", required: true });
+    const method = el("select", { id: `${id}-method` },
+      el("option", { value: "choose_one", text: T.duel_methods.choose_one }),
+      el("option", { value: "ranked", text: T.duel_methods.ranked }));
+    const error = el("p", { class: "error", role: "alert" });
+    // A duel over the whole clause, or over some of its words (the first place they appear).
+    const span = el("input", { type: "text", id: `${id}-span`, maxlength: "1000",
+      "aria-describedby": `${id}-span-hint` });
+    const form = el("form", { class: "stack duel-form" },
+      el("label", { for: span.id, text: T.duel_span }),
+      el("p", { class: "hint", id: `${id}-span-hint`, text: T.duel_span_hint }), span,
+      el("fieldset", {}, el("legend", { text: T.duel_wordings }), list, add),
+      el("label", { for: seconds.id, text: T.duel_seconds }), seconds,
+      el("label", { for: method.id, text: T.duel_method }), method,
+      error, el("button", { type: "submit", class: "primary", text: T.duel_start_button }));
+    const details = el("details", { class: "duel-start" }, el("summary", { text: T.duel_start }), form);
+
+    const renumber = () => {
+      const items = [...list.children];
+      items.forEach((item, i) => {
+        item.querySelector("label").textContent = fmt(T.duel_wording, { n: i + 1 });
+        const remove = item.querySelector("button");
+        remove.setAttribute("aria-label", fmt(T.duel_remove, { n: i + 1 }));
+        remove.disabled = items.length <= 2;
+      });
+      add.disabled = items.length >= 5;
+    };
+    const addWording = (text) => {
+      const fieldId = `${id}-wording-${nextSerial()}`;
+      const field = el("textarea", { id: fieldId, rows: "2", maxlength: "1000" });
+      field.value = text;
+      const item = el("li", {}, el("label", { for: fieldId }), field,
+        el("button", { type: "button", class: "small", text: T.remove, onclick: () => {
+          item.remove();
+          renumber();
+          const last = list.querySelector("li:last-child textarea");
+          if (last) last.focus();
+        } }));
+      list.append(item);
+      renumber();
+      return field;
+    };
+    const inPlay = () => span.value.trim() || (view.clause ? view.clause.body : "");
+    const reset = () => {
+      list.replaceChildren();
+      span.value = "";
+      addWording(inPlay());
+      addWording("");
+      delete form.dataset.touched;
+      error.textContent = "";
+    };
+    let spanWas = "";
+    span.addEventListener("input", () => { // the first wording follows the words in play
+      const first = list.querySelector("textarea");
+      const before = spanWas || (view.clause ? view.clause.body : "");
+      if (first && first.value === before) first.value = inPlay();
+      spanWas = span.value.trim();
+    });
+    add.addEventListener("click", () => addWording("").focus());
+    form.addEventListener("input", () => { form.dataset.touched = "yes"; });
+    details.addEventListener("toggle", () => { if (details.open && !form.dataset.touched) reset(); });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const payload = {
+        clause_key: view.key,
+        options: [...list.querySelectorAll("textarea")].map((t) => t.value),
+        seconds: Number(seconds.value),
+        method: method.value,
+      };
+      const words = span.value.trim();
+      if (words && view.clause) {
+        const at = view.clause.body.indexOf(words);
+        if (at === -1) { error.textContent = T.duel_span_missing; span.focus(); return; }
+        payload.start = view.clause.body_start + at;
+        payload.end = payload.start + words.length;
+      }
+      const ack = await command("duel.start", payload);
+      if (ack.ok) {
+        details.open = false;
+        reset();
+        announce(T.duel_started_ok);
+      } else {
+        error.textContent = ack.error.message;
+      }
+    });
+    reset();
+    return details;
+  }
+
+  return { updateClause, buildStart };
+}

@@ -1,0 +1,147 @@
+/**
+ * The live client's entry point (docs/protocol.md): it connects, keeps the one live state
+ * (the snapshot, then every event through state.js's reducers), says out loud what is news,
+ * and asks each view to draw its part after every change. The same page types are driven by
+ * it all: the participant room, the facilitator console, the leadership view and the
+ * projector (`data-role` on #live says which); this module decides which views each gets,
+ * so every other module stays about one thing.
+ */
+import { T, announce, isFacilitator, isParticipant, isProjector, notice, root, workshopId } from "./page.js";
+import { fmt } from "./dom.js";
+import { connect } from "./connection.js";
+import { apply, isParticipantState } from "./state.js";
+import { noteDuel, noteRounds } from "./clock.js";
+import { clauseName } from "./names.js";
+import { createRoom, setConnection } from "./room.js";
+import { createAgenda, createRoundCard } from "./round.js";
+import { createConsole } from "./console.js";
+import { createBallot } from "./ballot.js";
+import { createValuesForm } from "./values.js";
+import { createResults } from "./results.js";
+import { createDuels } from "./duels.js";
+import { createAmendments } from "./amendments.js";
+import { createDocument } from "./document.js";
+import { createProposalForm, createProposals } from "./proposals.js";
+
+function start() {
+  let state = null;
+  let views = [];
+  let freshSnapshot = false;
+  const getState = () => state;
+
+  /** Ask every view to bring its part up to date (each redraws only what changed). */
+  const render = () => {
+    if (state) for (const view of views) view.update(state);
+  };
+
+  /** Apply one of my own acknowledged changes as the server will confirm it, and draw. */
+  const dispatch = (name, payload) => {
+    if (!state) return;
+    state = apply(state, name, payload);
+    render();
+  };
+
+  /** What an event means beyond the state: news to announce, the clock, a ballot to fetch. */
+  function sideEffects(name, e, before, after) {
+    if (name === "proposal.submitted") {
+      const isNew = !before.proposals.some((p) => p.id === e.proposal.id);
+      if (isNew && e.proposal.authors && e.proposal.authors.length) {
+        announce(fmt(T.new_proposal, { name: e.proposal.authors[0].name }));
+      }
+    } else if (name === "phase.changed") {
+      announce(fmt(T.phase_announce, { phase: T.phases[e.phase] }));
+    } else if (name === "document.saved") {
+      announce(fmt(T.draft_saved, { number: e.version.number }));
+    } else if (name === "agenda.changed") {
+      noteRounds(e.rounds);
+    } else if (name === "round.updated") {
+      noteRounds([e.round]);
+    } else if (name === "round.tallied") {
+      // Another round that takes ballots took over (perhaps one reopened where I voted):
+      // the reducer said I have not voted in it; ask the server for my ballot there.
+      if (isParticipantState(before) && (!before.me || before.me.round_id !== e.round_id)) {
+        window.setTimeout(connection.resync, 0);
+      }
+    } else if (name === "duel.started") {
+      noteDuel(e.duel);
+      announce(fmt(T.duel_started, { clause: clauseName(after, e.duel.clause_key) || "" }));
+    } else if (name === "duel.updated") {
+      noteDuel(e.duel);
+      const was = (before.duels || []).find((d) => d.id === e.duel.id);
+      if (was && was.status === "open" && e.duel.status === "decided") {
+        announce(fmt(T.duel_decided, { clause: clauseName(after, e.duel.clause_key) || "" }));
+      }
+    } else if (name === "clause.mine") {
+      // A later change to the same clause re-sends the answer: speak up only when it is news.
+      const was = (before.my_clause_votes || {})[String(e.clause_key)];
+      const news = !!e.vote && (!was || !was.stale || JSON.stringify(was.diff) !== JSON.stringify(e.vote.diff));
+      if (news && e.vote.stale) announce(fmt(T.stale_announce, { clause: clauseName(after, e.clause_key) || "" }));
+    }
+  }
+
+  let connection = null;
+  const command = (name, payload) => connection.command(name, payload);
+  const emitNow = (name, payload) => connection.emitNow(name, payload);
+  const facilitation = isFacilitator ? createConsole({ command, getState }) : null;
+  const staff = facilitation ? facilitation.staff : command;
+  const ballot = isParticipant ? createBallot({ command, getState, dispatch }) : null;
+  const duels = createDuels({ command, dispatch });
+  const amendments = createAmendments({ command, staff, getState });
+  const documentView = createDocument({ command, emitNow, getState, render, dispatch,
+    duels, amendments });
+  views = [
+    createRoom(),
+    facilitation,
+    createRoundCard({ getState, timeUp: render }),
+    createAgenda({ tools: facilitation && facilitation.agendaTools }),
+    ballot,
+    isParticipant ? createValuesForm({ command, getState, dispatch }) : null,
+    createResults(),
+    documentView,
+    amendments,
+    createProposals({ command, staff, ballot, moderation: facilitation }),
+  ].filter(Boolean);
+  if (isParticipant) createProposalForm({ command });
+
+  connection = connect({
+    workshopId,
+    projector: isProjector,
+    unconfirmed: T.unconfirmed,
+    sink: {
+      snapshot(snapshot) {
+        state = snapshot;
+        freshSnapshot = true;
+        root.setAttribute("aria-busy", "false");
+        noteRounds(state.rounds);
+        (state.duels || []).forEach(noteDuel);
+      },
+      event(name, event) {
+        const before = state;
+        state = apply(state, name, event);
+        sideEffects(name, event, before, state);
+      },
+      personal(name, payload) {
+        if (name === "proposal.moderated") {
+          notice(payload.status === "hidden" ? fmt(T.your_hidden, { reason: payload.reason || "—" }) : T.your_restored);
+        } else if (name === "comment.moderated") {
+          notice(fmt(T.your_hidden, { reason: payload.reason || "—" }));
+        } else if (state) {
+          const before = state;
+          state = apply(state, name, payload);
+          sideEffects(name, payload, before, state);
+          render();
+        }
+      },
+      settled() {
+        render();
+        if (freshSnapshot) {
+          freshSnapshot = false;
+          documentView.afterSnapshot();
+        }
+      },
+      status: setConnection,
+    },
+  });
+}
+
+if (root) start();

@@ -1,0 +1,31 @@
+/**
+ * How things are named on screen, derived from the state: a proposal as "#7 We care for…",
+ * a clause by its heading (or "Clause 2" when it has none). Results, ballots, amendments,
+ * duels and announcements all name the same things, so they ask here and always agree.
+ */
+import { T } from "./page.js";
+import { fmt, plainText } from "./dom.js";
+import { documentClauses, proposalById } from "./state.js";
+
+/** "#7 We care for everyone": a proposal's number and the start of its words. */
+export function proposalLabel(state, id) {
+  const proposal = proposalById(state, id);
+  return `#${id} ${proposal ? plainText(proposal.body_html, 60) : ""}`;
+}
+
+/** A clause's heading, or "Clause n" by its place in the document. */
+export const clauseTitle = (clause, index) => clause.heading || fmt(T.clause_n, { n: index + 1 });
+
+/** The title of the clause with this key in the latest version, or null. */
+export function clauseName(state, key) {
+  const clauses = documentClauses(state);
+  const index = clauses.findIndex((c) => c.key === key);
+  return index === -1 ? null : clauseTitle(clauses[index], index);
+}
+
+/** Where a clause stands in the latest version (unknown clauses come last). */
+export function clauseOrder(state, key) {
+  const clauses = documentClauses(state);
+  const index = clauses.findIndex((c) => c.key === key);
+  return index < 0 ? clauses.length : index;
+}

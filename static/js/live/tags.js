@@ -1,0 +1,69 @@
+/**
+ * Value tags on a proposal or an amendment (docs/protocol.md §13): the chips (confirmed or
+ * with their number of supporters), "+1" for participants, "×" for facilitators, and the
+ * select to add one. Proposals and amendments both carry tags, so the widget is one keyed
+ * component: chips are patched by tag id and the select is kept, with its focus.
+ */
+import { T, catalogue, isFacilitator, isParticipant, isProjector, notice } from "./page.js";
+import { el, fmt, keyed, setAttr, syncChildren } from "./dom.js";
+
+/**
+ * Tags on one thing. ``target`` names it in commands (`proposal_id` or `amendment_id`);
+ * ``command`` sends commands, ``staff`` facilitator commands.
+ */
+export function createValueTags({ target, command, staff }) {
+  const view = { node: el("div", { class: "value-tags" }) };
+  let thing = null; // the proposal or amendment shown
+  if ((isParticipant || isFacilitator) && catalogue.length) {
+    view.select = el("select", { onchange: async (event) => {
+      const select = event.target;
+      if (!select.value) return;
+      const ack = await command("value.tag", { [target]: thing.id, value_key: select.value });
+      if (ack.ok) select.value = ""; // ready for the next one
+      else notice(ack.error.message);
+    } }, el("option", { value: "", text: T.tag_choose }),
+    ...catalogue.map((g) => el("optgroup", { label: g.name },
+      ...g.values.map((v) => el("option", { value: v.key, text: v.name })))));
+    view.label = el("label", { class: "visually-hidden", text: T.tag_value });
+  }
+
+  function createChip(tag) {
+    const chip = { tag, text: document.createTextNode("") };
+    chip.node = el("span", { class: "chip" }, chip.text);
+    if (isParticipant) {
+      chip.support = el("button", { type: "button", class: "small", text: "+1",
+        onclick: () => command("value.tag", { [target]: thing.id, value_key: chip.tag.key }) });
+    }
+    if (isFacilitator) {
+      chip.untag = el("button", { type: "button", class: "small", text: "×",
+        onclick: () => staff("value.untag", { tag_id: chip.tag.id }) });
+    }
+    return chip;
+  }
+
+  function updateChip(chip, tag) {
+    chip.tag = tag;
+    chip.node.className = "chip" + (tag.confirmed ? " confirmed" : "");
+    const text = tag.confirmed ? tag.name : `${tag.name} (${fmt(T.tag_supporters, { n: tag.supporters })})`;
+    if (chip.text.data !== text) chip.text.data = text;
+    if (chip.support) setAttr(chip.support, "aria-label", fmt(T.tag_support, { name: tag.name }));
+    if (chip.untag) setAttr(chip.untag, "aria-label", fmt(T.untag, { name: tag.name }));
+    syncChildren(chip.node, [tag.confirmed ? null : chip.support, chip.untag].filter(Boolean));
+  }
+
+  /** Show the tags of ``item``; ``taggable``: a new tag may be added to it now. */
+  view.update = (item, taggable) => {
+    thing = item;
+    const tags = item.values || [];
+    const shown = isProjector ? tags.filter((t) => t.confirmed) : tags;
+    const tail = [];
+    if (view.select && taggable) {
+      const id = `tag-${target}-${item.id}`;
+      setAttr(view.select, "id", id);
+      setAttr(view.label, "for", id);
+      tail.push(view.label, view.select);
+    }
+    keyed(view.node, shown, { key: (t) => t.id, create: createChip, update: updateChip, tail });
+  };
+  return view;
+}

@@ -1,0 +1,216 @@
+/**
+ * Values rounds (docs/protocol.md §9, "Values rounds"): the participant's form (personal
+ * values picked from the catalogue or in their own words, each placed against the
+ * organisation's stated values and rated) and, after the reveal, the room's results (the
+ * alignment figure, the heatmap picture with its "Show for" filter, the gaps and the
+ * culture). The form is the person's own work in progress: it is built once per round and
+ * never redrawn by live events; the results keep the filter and the picture they show.
+ */
+import { $, T, catalogue, catalogueName, root, workshopId } from "./page.js";
+import { el, fill, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
+import { myBallot, voteRound } from "./state.js";
+
+/** The values form of a participant. ``ctx``: {command, getState, dispatch}. */
+export function createValuesForm({ command, getState, dispatch }) {
+  const form = $("#values-form");
+  if (!form) return { update() {} };
+  let builtFor = null; // the round the form was built for
+  let picked = []; // [{uid, value | custom, maps_to, lived}]
+  let uid = 0;
+  let round = null;
+
+  function buildCatalogue(mine) {
+    $("#values-catalogue").replaceChildren(...catalogue.map((group) => el("fieldset", { class: "value-group" },
+      el("legend", { text: group.name }),
+      ...group.values.map((value) => el("span", { class: "value-option" },
+        el("input", { type: "checkbox", id: `value-${value.key}`, value: value.key,
+          "data-value-key": value.key, checked: picked.some((p) => p.value === value.key),
+          onchange: (event) => togglePick(value.key, event.target.checked) }),
+        el("label", { for: `value-${value.key}`, title: value.description, text: value.name }))))));
+    for (const [kind, node, heading] of [["current", "#culture-now", T.culture_now],
+      ["desired", "#culture-desired", T.culture_desired]]) {
+      const chosen = new Set(mine[kind] || []);
+      $(node).replaceChildren(el("fieldset", { class: "value-group culture-group" },
+        el("legend", { text: heading }),
+        ...catalogue.flatMap((g) => g.values).map((value) => el("span", { class: "value-option" },
+          el("input", { type: "checkbox", id: `${kind}-${value.key}`, name: kind, value: value.key,
+            checked: chosen.has(value.key) }),
+          el("label", { for: `${kind}-${value.key}`, text: value.name })))));
+    }
+  }
+
+  function togglePick(key, on) {
+    if (on && !picked.some((p) => p.value === key)) {
+      if (picked.length >= round.pick_limit) {
+        const box = root.querySelector(`[data-value-key="${key}"]`);
+        if (box) box.checked = false;
+        return;
+      }
+      picked.push({ uid: ++uid, value: key, maps_to: null, lived: null });
+    } else if (!on) {
+      picked = picked.filter((p) => p.value !== key);
+    }
+    drawPicked();
+  }
+
+  function createPick(pick) {
+    const view = { pick };
+    view.name = el("strong");
+    view.remove = el("button", { type: "button", class: "small", text: T.remove, onclick: () => {
+      picked = picked.filter((p) => p !== view.pick);
+      const box = view.pick.value && root.querySelector(`[data-value-key="${view.pick.value}"]`);
+      if (box) box.checked = false;
+      drawPicked();
+    } });
+    view.mapsLabel = el("label", { text: T.maps_to });
+    view.select = el("select", { onchange: (e) => { view.pick.maps_to = e.target.value || null; } },
+      el("option", { value: "", text: T.not_represented }),
+      ...getState().workshop.values.map((v) => el("option", { value: String(v.id), text: v.name,
+        selected: String(pick.maps_to) === String(v.id) })));
+    view.lived = [];
+    const rating = el("fieldset", { class: "score-controls" }, el("legend", { text: T.lived }));
+    for (let n = 1; n <= 5; n += 1) {
+      const input = el("input", { type: "radio", value: String(n), checked: pick.lived === n,
+        onchange: () => { view.pick.lived = n; } });
+      const label = el("label", { text: String(n) });
+      view.lived.push([input, label]);
+      rating.append(el("span", { class: "score-option" }, input, label));
+    }
+    view.node = el("li", { class: "pick" }, view.name, view.remove, view.mapsLabel, view.select, rating);
+    return view;
+  }
+
+  /** Ids follow the places in the list (`pick-0-maps`, `pick-0-lived-3`...). */
+  function updatePick(view, pick, index) {
+    const name = pick.value ? (catalogueName[pick.value] || pick.value) : pick.custom;
+    const id = `pick-${index}`;
+    setText(view.name, name);
+    setAttr(view.remove, "aria-label", `${T.remove}: ${name}`);
+    setAttr(view.select, "id", `${id}-maps`);
+    setAttr(view.mapsLabel, "for", `${id}-maps`);
+    view.lived.forEach(([input, label], i) => {
+      setAttr(input, "name", `${id}-lived`);
+      setAttr(input, "id", `${id}-lived-${i + 1}`);
+      setAttr(label, "for", `${id}-lived-${i + 1}`);
+    });
+  }
+
+  function drawPicked() {
+    $("#values-count").textContent = fmt(T.values_left, { n: picked.length, limit: round.pick_limit });
+    root.querySelectorAll("[data-value-key]").forEach((box) => {
+      box.disabled = !box.checked && picked.length >= round.pick_limit;
+    });
+    keyed($("#values-picked"), picked, { key: (p) => p.uid, create: createPick, update: updatePick });
+  }
+
+  $("#add-own-value").addEventListener("click", () => {
+    const input = $("#own-value");
+    const words = input.value.trim();
+    if (!words || !round || picked.length >= round.pick_limit) return;
+    picked.push({ uid: ++uid, custom: words, maps_to: null, lived: null });
+    input.value = "";
+    drawPicked();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const ballot = {
+      picks: picked.map((p) => ({ ...(p.value ? { value: p.value } : { custom: p.custom }),
+        maps_to: p.maps_to, lived: p.lived })),
+      current: [...form.querySelectorAll("input[name=current]:checked")].map((i) => i.value),
+      desired: [...form.querySelectorAll("input[name=desired]:checked")].map((i) => i.value),
+    };
+    const ack = await command("ballot.cast", { ballot, round_id: voteRound(getState()).id });
+    const error = $("#values-error");
+    if (ack.ok) {
+      error.textContent = "";
+      dispatch("ballot.mine", { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot });
+    } else {
+      error.textContent = ack.error.message;
+    }
+  });
+
+  return {
+    update(state) {
+      const voting = voteRound(state);
+      if (!voting || voting.kind !== "values") return;
+      round = voting;
+      if (builtFor !== voting.id) {
+        // Built once per round: live updates never redraw what the person is choosing.
+        builtFor = voting.id;
+        const mine = myBallot(state);
+        picked = (mine.picks || []).map((p) => ({ uid: ++uid, ...(p.value.startsWith("custom:")
+          ? { custom: p.words || p.value.slice(7) } : { value: p.value }), maps_to: p.maps_to, lived: p.lived }));
+        buildCatalogue(mine);
+        drawPicked();
+      }
+      setText($("#values-status"), state.me && state.me.voted ? T.values_shared : "");
+    },
+  };
+}
+
+/** The results of a values round: the parts that can change are redrawn, the filter and the
+ * picture are kept (a "Show for" choice, and its focus, survive every new ballot). */
+export function createValuesResults() {
+  const filters = {}; // round id -> "level=…" or "department=…"
+  let roundId = null;
+  let base = "";
+  const picture = el("img", { class: "heatmap", alt: T.heatmap_alt });
+  const select = el("select", { onchange: (e) => {
+    filters[roundId] = e.target.value;
+    picture.src = base + (e.target.value ? "&" + e.target.value : "");
+  } });
+  const filterLabel = el("label", { text: T.show_for });
+  const parts = {
+    figure: el("p", { class: "alignment-figure" }),
+    definition: el("p", { class: "meta", text: T.alignment_definition }),
+    levels: el("ul", { class: "meta" }),
+    filter: el("p", {}, filterLabel, select),
+    picture,
+  };
+  const node = el("div", { class: "values-results" });
+
+  /** The results' node for ``results`` of the vote round in ``state``. */
+  return (state, results) => {
+    const workshop = state.workshop;
+    if (roundId !== state.vote.round_id) {
+      roundId = state.vote.round_id;
+      setAttr(select, "id", `heatmap-filter-${roundId}`);
+      setAttr(filterLabel, "for", `heatmap-filter-${roundId}`);
+    }
+    base = `/w/${workshopId}/rounds/${roundId}/heatmap.svg?v=${results.ballots}`;
+    const chosen = filters[roundId] || "";
+    const options = workshop.levels.map((l) => "level=" + encodeURIComponent(l))
+      .concat(workshop.departments.map((d) => "department=" + encodeURIComponent(d)));
+    if (needsRedraw(select, [roundId, options])) {
+      fill(select, el("option", { value: "", text: T.filter_all }), ...options.map((value) =>
+        el("option", { value, text: decodeURIComponent(value.split("=")[1]) })));
+      select.value = chosen;
+    }
+    const src = base + (chosen ? "&" + chosen : "");
+    if (picture.getAttribute("src") !== src) picture.setAttribute("src", src);
+
+    const pct = (x) => (x == null ? "–" : String(Math.round(x * 100)));
+    const list = (items, textOf) => items.length
+      ? el("ul", {}, ...items.map((i) => el("li", { text: textOf(i) })))
+      : el("p", { class: "empty", text: T.none_yet });
+    setText(parts.figure, fmt(T.alignment, { pct: pct(results.alignment.workshop) }));
+    const byLevel = Object.entries(results.alignment.by_level).map(([level, value]) =>
+      el("li", { text: `${level}: ${value == null ? fmt(T.suppressed, { n: results.min_group_size }) : pct(value) + "%"}` }));
+    fill(parts.levels, ...byLevel);
+    syncChildren(node, [parts.figure, parts.definition, byLevel.length ? parts.levels : null,
+      parts.filter, parts.picture,
+      el("div", { class: "side-by-side" },
+        el("section", {}, el("h3", { text: T.gaps_missing }),
+          list(results.not_represented, (i) => `${i.value} (${i.count})`)),
+        el("section", {}, el("h3", { text: T.gaps_not_lived }),
+          list(results.stated_not_lived, (i) => `${i.org_value}: ${i.mean} (${i.count})`)),
+        el("section", {}, el("h3", { text: T.shared_levels }),
+          list(results.shared_across_levels, (i) => i))),
+      el("div", { class: "side-by-side" },
+        el("section", {}, el("h3", { text: T.culture_now }),
+          list(results.culture.current, (i) => `${i.value} (${i.count})`)),
+        el("section", {}, el("h3", { text: T.culture_desired }),
+          list(results.culture.desired, (i) => `${i.value} (${i.count})`)))].filter(Boolean));
+    return node;
+  };
+}
