@@ -90,6 +90,28 @@ def test_staff_see_what_participants_do_not(room):
     assert as_staff_see_it["status"] == "hidden" and as_staff_see_it["body_md"] == "Duplicate"
 
 
+
+def test_authors_are_told_of_hides_and_merges_and_keep_the_notice_after_a_reload(room):
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    mine = amira.send("proposal.submit", {"body": "We listen"})["proposal_id"]
+    theirs = joost.send("proposal.submit", {"body": "We listen first"})["proposal_id"]
+    hidden = joost.send("proposal.submit", {"body": "Off topic"})["proposal_id"]
+    assert fran.send("proposal.hide", {"proposal_id": hidden, "reason": "Not about us"})["ok"]
+    assert fran.send("proposal.merge", {"keep_id": theirs, "merge_id": mine})["ok"]
+    (merged,) = amira.events("proposal.moderated")
+    assert merged["status"] == "merged" and merged["merged_into_id"] == theirs
+    assert "We listen first" in merged["merged_into_html"] and "We listen" in merged["body_html"]
+    # After a reload each author still has their own notices, and only theirs.
+    assert last_snapshot_after_sync(amira)["my_moderated"] == [merged]
+    (kept,) = last_snapshot_after_sync(joost)["my_moderated"]
+    assert kept["proposal_id"] == hidden and kept["reason"] == "Not about us"
+    assert "my_moderated" not in last_snapshot_after_sync(fran)
+    # Restored, the notice goes.
+    assert fran.send("proposal.restore", {"proposal_id": hidden})["ok"]
+    assert last_snapshot_after_sync(joost)["my_moderated"] == []
+
+
 def last_snapshot_after_sync(person: Person) -> dict:
     ack = person.send("state.sync", {})
     assert ack["ok"]

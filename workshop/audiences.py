@@ -21,6 +21,7 @@ from .catalogue import find_value, load_catalogue, workshop_catalogue
 from .clauses import Clause, with_keys
 from .coverage import coverage
 from .diffs import diff_payload
+from .extensions import db
 from .models import (
     Amendment,
     ClauseVote,
@@ -30,6 +31,7 @@ from .models import (
     DuelStatus,
     Participant,
     Proposal,
+    ProposalStatus,
     Round,
     ValueTag,
     VersionSource,
@@ -44,6 +46,7 @@ from .queries import (
     editing_rows,
     find_ballot,
     latest_version,
+    moderated_proposals_of,
     participant_clause_votes,
     presence_counts,
     proposal_source,
@@ -142,6 +145,29 @@ def proposal_payload(
         payload["body_md"] = proposal.body_md
         payload["anonymity"] = str(proposal.anonymity)
     return payload
+
+
+def moderated_notice(proposal: Proposal) -> dict[str, Any]:
+    """What a proposal's authors are told when it is hidden or merged (and see again after a
+    reload, in ``my_moderated``): which wording, why, and where a merged one went."""
+    notice: dict[str, Any] = {
+        "proposal_id": proposal.id,
+        "status": str(proposal.status),
+        "body_html": render_markdown(proposal.body_md),
+    }
+    if proposal.status == ProposalStatus.HIDDEN:
+        notice["reason"] = proposal.hidden_reason
+    kept = db.session.get(Proposal, proposal.merged_into_id) if proposal.merged_into_id else None
+    if proposal.status == ProposalStatus.MERGED and kept is not None:
+        notice["merged_into_id"] = kept.id
+        notice["merged_into_html"] = render_markdown(kept.body_md)
+    return notice
+
+
+def my_moderated(participant: Participant) -> list[dict[str, Any]]:
+    """The participant's own proposals that were hidden or merged, with the notice they got,
+    so a reload does not lose why."""
+    return [moderated_notice(p) for p in moderated_proposals_of(participant)]
 
 
 def comment_payload(comment: Comment, *, staff: bool, readout: bool = False) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from .models import (
     Participant,
     Phase,
     Proposal,
+    ProposalCredit,
     ProposalStatus,
     Round,
     RoundKind,
@@ -558,6 +559,21 @@ def get_duel(duel_id: int, workshop_id: int) -> Duel:
     if duel is None or duel.workshop_id != workshop_id:
         raise NotFound(_("This duel does not exist."))
     return duel
+
+
+def moderated_proposals_of(participant: Participant) -> list[Proposal]:
+    """A participant's own proposals (credited to them) that were hidden or merged."""
+    return list(
+        db.session.scalars(
+            sa.select(Proposal)
+            .join(ProposalCredit, ProposalCredit.proposal_id == Proposal.id)
+            .where(
+                ProposalCredit.participant_id == participant.id,
+                Proposal.status.in_([ProposalStatus.HIDDEN, ProposalStatus.MERGED]),
+            )
+            .order_by(Proposal.id)
+        )
+    )
 
 
 def my_duel_votes(participant: Participant) -> dict[str, list[int]]:

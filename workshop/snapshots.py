@@ -14,6 +14,7 @@ from .audiences import (
     editors,
     my_ballot,
     my_clause_votes,
+    my_moderated,
     participant_payload,
     presence_payload,
     proposal_payload,
@@ -98,6 +99,7 @@ def build_snapshot(
         snapshot["my_amendment_votes"] = my_amendment_votes(viewer)
         snapshot["my_clause_votes"] = my_clause_votes(viewer, latest)
         snapshot["my_duel_votes"] = my_duel_votes(viewer)
+        snapshot["my_moderated"] = my_moderated(viewer)
     else:
         snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}
     return snapshot

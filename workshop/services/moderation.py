@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import events
+from ..audiences import moderated_notice
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -27,7 +28,6 @@ from ..models import (
 )
 from ..queries import list_amendments, list_proposals
 from ..realtime import WorkshopChange, workshop_change
-from ..text import render_markdown
 from . import audit
 from .proposals import MAX_PROPOSAL_LENGTH, clean_body
 
@@ -82,16 +82,7 @@ def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
             f"Hid proposal {proposal.id}: {reason or '—'}",
         )
         events.proposal_changed(change, proposal)
-        _tell_authors(
-            change,
-            proposal,
-            {
-                "proposal_id": proposal.id,
-                "status": "hidden",
-                "reason": reason,
-                "body_html": render_markdown(proposal.body_md),
-            },
-        )
+        _tell_authors(change, proposal, moderated_notice(proposal))
         events.results_changed(change, workshop.id)
     return proposal
 
@@ -166,6 +157,7 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
         )
         events.proposal_changed(change, gone)
         events.proposal_changed(change, keep)
+        _tell_authors(change, gone, moderated_notice(gone))
         events.results_changed(change, workshop.id)
     return keep
 
