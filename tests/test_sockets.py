@@ -90,7 +90,6 @@ def test_staff_see_what_participants_do_not(room):
     assert as_staff_see_it["status"] == "hidden" and as_staff_see_it["body_md"] == "Duplicate"
 
 
-
 def test_authors_are_told_of_hides_and_merges_and_keep_the_notice_after_a_reload(room):
     fran, amira, joost = room
     fran.send("phase.set", {"phase": "propose"})
