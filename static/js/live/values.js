@@ -16,6 +16,9 @@ export function createValuesForm({ command, getState, dispatch }) {
   if (!form) return { update() {} };
   let builtFor = null; // the round the form was built for
   let picked = []; // [{uid, value | custom, maps_to, lived}]
+  // "Not represented here" is said explicitly ("none"): the server reads a pick without
+  // maps_to as not placed yet, and the form shows (and sends) the first choice.
+  const NONE = "none";
   let uid = 0;
   let round = null;
 
@@ -39,6 +42,9 @@ export function createValuesForm({ command, getState, dispatch }) {
     }
   }
 
+  /** ``id`` names one of the organisation's stated values (else the form shows "none"). */
+  const workshopValue = (state, id) => state.workshop.values.some((v) => String(v.id) === String(id));
+
   function togglePick(key, on) {
     if (on && !picked.some((p) => p.value === key)) {
       if (picked.length >= round.pick_limit) {
@@ -46,7 +52,7 @@ export function createValuesForm({ command, getState, dispatch }) {
         if (box) box.checked = false;
         return;
       }
-      picked.push({ uid: ++uid, value: key, maps_to: null, lived: null });
+      picked.push({ uid: ++uid, value: key, maps_to: NONE, lived: null });
     } else if (!on) {
       picked = picked.filter((p) => p.value !== key);
     }
@@ -63,8 +69,8 @@ export function createValuesForm({ command, getState, dispatch }) {
       drawPicked();
     } });
     view.mapsLabel = el("label", { text: T.maps_to });
-    view.select = el("select", { onchange: (e) => { view.pick.maps_to = e.target.value || null; } },
-      el("option", { value: "", text: T.not_represented }),
+    view.select = el("select", { onchange: (e) => { view.pick.maps_to = e.target.value; } },
+      el("option", { value: NONE, text: T.not_represented }),
       ...getState().workshop.values.map((v) => el("option", { value: String(v.id), text: v.name,
         selected: String(pick.maps_to) === String(v.id) })));
     view.lived = [];
@@ -107,7 +113,7 @@ export function createValuesForm({ command, getState, dispatch }) {
     const input = $("#own-value");
     const words = input.value.trim();
     if (!words || !round || picked.length >= round.pick_limit) return;
-    picked.push({ uid: ++uid, custom: words, maps_to: null, lived: null });
+    picked.push({ uid: ++uid, custom: words, maps_to: NONE, lived: null });
     input.value = "";
     drawPicked();
   });
@@ -139,7 +145,8 @@ export function createValuesForm({ command, getState, dispatch }) {
         builtFor = voting.id;
         const mine = myBallot(state);
         picked = (mine.picks || []).map((p) => ({ uid: ++uid, ...(p.value.startsWith("custom:")
-          ? { custom: p.words || p.value.slice(7) } : { value: p.value }), maps_to: p.maps_to, lived: p.lived }));
+          ? { custom: p.words || p.value.slice(7) } : { value: p.value }),
+          maps_to: workshopValue(state, p.maps_to) ? String(p.maps_to) : NONE, lived: p.lived }));
         buildCatalogue(mine);
         drawPicked();
       }
