@@ -23,6 +23,13 @@ import { createAmendments } from "./amendments.js";
 import { createDocument } from "./document.js";
 import { createProposalForm, createProposals } from "./proposals.js";
 
+/** What a facilitator's moderation of my proposal means, in words. */
+function moderationNotice(message) {
+  if (message.status === "hidden") return fmt(T.your_hidden, { reason: message.reason || "—" });
+  if (message.status === "merged") return fmt(T.your_merged, { id: message.merged_into_id });
+  return T.your_restored;
+}
+
 function start() {
   let state = null;
   let views = [];
@@ -121,16 +128,14 @@ function start() {
         sideEffects(name, event, before, state);
       },
       personal(name, payload) {
-        if (name === "proposal.moderated") {
-          notice(payload.status === "hidden" ? fmt(T.your_hidden, { reason: payload.reason || "—" }) : T.your_restored);
-        } else if (name === "comment.moderated") {
-          notice(fmt(T.your_hidden, { reason: payload.reason || "—" }));
-        } else if (state) {
-          const before = state;
-          state = apply(state, name, payload);
-          sideEffects(name, payload, before, state);
-          render();
-        }
+        // The two moderation notices are messages for the author: tell them.
+        if (name === "proposal.moderated") notice(moderationNotice(payload));
+        else if (name === "comment.moderated") notice(fmt(T.your_hidden, { reason: payload.reason || "—" }));
+        if (!state) return;
+        const before = state;
+        state = apply(state, name, payload);
+        sideEffects(name, payload, before, state);
+        render();
       },
       settled() {
         render();

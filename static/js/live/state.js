@@ -74,7 +74,11 @@ const PERSONAL = {
     ...state, my_clause_votes: { ...(state.my_clause_votes || {}), [String(e.clause_key)]: e.vote } }),
   "duel.mine": (state, e) => ({
     ...state, my_duel_votes: { ...(state.my_duel_votes || {}), [String(e.duel_id)]: e.ranking } }),
-  "proposal.moderated": (state) => state,
+  // What moderation told me about my proposals (hidden, merged), kept so a reload says it too.
+  "proposal.moderated": (state, e) => {
+    const others = (state.my_moderated || []).filter((m) => m.proposal_id !== e.proposal_id);
+    return { ...state, my_moderated: e.status === "visible" ? others : [...others, e] };
+  },
   "comment.moderated": (state) => state,
 };
 
