@@ -12,15 +12,21 @@ import { inputOpen } from "./clock.js";
 import { currentRound, myBallot, voteRound } from "./state.js";
 import { proposalLabel } from "./names.js";
 
-/** The ballot of one participant. ``ctx``: {command, getState, dispatch}. */
-export function createBallot({ command, getState, dispatch }) {
+/** The ballot of one participant. ``ctx``: {command, getState, dispatch, render}. */
+export function createBallot({ command, getState, dispatch, render }) {
+  // Bumped when a choice sent at once (a box, a score, a word) is refused: the controls then
+  // show my ballot again, as it still is.
+  let refusals = 0;
+
   function afterVote(ack) {
     const error = $("#vote-error");
     if (ack.ok) {
       if (error) error.textContent = "";
       dispatch("ballot.mine", { round_id: ack.me.round_id, voted: true, ballot: ack.me.ballot });
-    } else if (error) {
-      error.textContent = ack.error.message;
+    } else {
+      if (error) error.textContent = ack.error.message;
+      refusals += 1;
+      render();
     }
   }
 
@@ -121,8 +127,8 @@ export function createBallot({ command, getState, dispatch }) {
     const votes = myBallot(state).votes || {};
     const current = currentRound(state);
     const open = inputOpen(current) && current.id === round.id;
-    const sync = JSON.stringify(votes) !== vocabularyPanel._votes;
-    vocabularyPanel._votes = JSON.stringify(votes);
+    const sync = JSON.stringify([refusals, votes]) !== vocabularyPanel._votes;
+    vocabularyPanel._votes = JSON.stringify([refusals, votes]);
     for (const { input, word, choice } of vocabularyPanel._radios) {
       if (sync) input.checked = votes[word] === choice;
       input.disabled = !open;
@@ -201,12 +207,11 @@ export function createBallot({ command, getState, dispatch }) {
       view.minus.disabled = view.mine === 0;
       view.plus.disabled = dotsLeft(state, round) === 0 || capped;
     } else if (round.method === "approval") {
-      if (mineChanged((ballot.approved || []).map(String).includes(id))) {
-        view.box.checked = (ballot.approved || []).map(String).includes(id);
-      }
+      const approved = (ballot.approved || []).map(String).includes(id);
+      if (mineChanged([refusals, approved])) view.box.checked = approved;
     } else if (round.method === "score") {
       const current = (ballot.scores || {})[id];
-      if (mineChanged(current ?? null)) view.radios.forEach((input, n) => { input.checked = current === n; });
+      if (mineChanged([refusals, current ?? null])) view.radios.forEach((input, n) => { input.checked = current === n; });
     } else if (round.method === "ranked") {
       const order = ballot.ranking || [];
       if (order.includes(proposal.id)) setText(view.rank, `${T.my_ranking}: ${order.indexOf(proposal.id) + 1}`);

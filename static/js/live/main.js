@@ -91,7 +91,7 @@ function start() {
   const emitNow = (name, payload) => connection.emitNow(name, payload);
   const facilitation = isFacilitator ? createConsole({ command, getState }) : null;
   const staff = facilitation ? facilitation.staff : command;
-  const ballot = isParticipant ? createBallot({ command, getState, dispatch }) : null;
+  const ballot = isParticipant ? createBallot({ command, getState, dispatch, render }) : null;
   const duels = createDuels({ command, dispatch });
   const amendments = createAmendments({ command, staff, getState });
   const documentView = createDocument({ command, emitNow, getState, render, dispatch,

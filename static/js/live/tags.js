@@ -19,8 +19,8 @@ export function createValueTags({ target, command, staff }) {
       const select = event.target;
       if (!select.value) return;
       const ack = await command("value.tag", { [target]: thing.id, value_key: select.value });
-      if (ack.ok) select.value = ""; // ready for the next one
-      else notice(ack.error.message);
+      select.value = ""; // ready for the next one (a new tag shows as a chip)
+      if (!ack.ok) notice(ack.error.message);
     } }, el("option", { value: "", text: T.tag_choose }),
     ...catalogue.map((g) => el("optgroup", { label: g.name },
       ...g.values.map((v) => el("option", { value: v.key, text: v.name })))));
