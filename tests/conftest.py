@@ -42,6 +42,9 @@ def app_config(tmp_path: Path, database: Path) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "workshop.test",
         "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+        # Counters are published right after each change, so a test reads them at once;
+        # tests/test_coalescing.py turns coalescing on to test it.
+        "LIVE_COALESCE_SECONDS": 0,
     }
 
 

@@ -64,6 +64,9 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "LANGUAGES": ["en"],
         "PUBLIC_URL": public_url,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Counters (voters, presence, editing marks, consent counts) go out at most once per
+        # this many seconds per room (see realtime.py); 0 publishes each right away.
+        "LIVE_COALESCE_SECONDS": float(os.environ.get("LIVE_COALESCE_SECONDS", 0.2)),
         # How long a connection may take to send its headers and its body, and stay silent.
         "HTTP_HEADER_SECONDS": float(os.environ.get("HTTP_HEADER_SECONDS", 10)),
         "HTTP_BODY_SECONDS": float(os.environ.get("HTTP_BODY_SECONDS", 10)),

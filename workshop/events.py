@@ -224,3 +224,64 @@ def amendment_changed(change: WorkshopChange, amendment: Amendment, *, new: bool
 def duel_changed(change: WorkshopChange, duel: Duel, *, new: bool = False) -> None:
     """A duel, blind until decided."""
     change.emit("duel.started" if new else "duel.updated", {"duel": audiences.duel_payload(duel)})
+
+
+# ---- counters, published at most once per coalescing interval (see realtime.py) ----------
+
+
+def tally_soon(change: WorkshopChange, round_: Round) -> None:
+    """A round's voter count (and live results) changed: a vote, not a state change."""
+    round_id = round_.id
+
+    def build(later: WorkshopChange) -> None:
+        current = db.session.get(Round, round_id)
+        if current is not None:
+            vote_state(later, current)
+
+    change.soon(f"tally:{round_id}", build)
+
+
+def presence_soon(change: WorkshopChange, workshop_id: int) -> None:
+    """Someone arrived or left."""
+    change.soon("presence", lambda later: presence_changed(later, workshop_id))
+
+
+def editors_soon(change: WorkshopChange, workshop_id: int) -> None:
+    """Someone opened or closed a clause."""
+    change.soon("editors", lambda later: editors_changed(later, queries.get_workshop(workshop_id)))
+
+
+def consent_soon(change: WorkshopChange, workshop_id: int, clause_key: int) -> None:
+    """Someone answered on a clause: its counts, as the latest version reads then."""
+
+    def build(later: WorkshopChange) -> None:
+        workshop = queries.get_workshop(workshop_id)
+        latest = queries.latest_version(workshop_id)
+        if latest is not None and any(c.key == clause_key for c in queries.clauses_of(latest)):
+            clause_consent(later, workshop, latest, clause_key)
+
+    change.soon(f"consent:{clause_key}", build)
+
+
+def duel_soon(change: WorkshopChange, duel: Duel) -> None:
+    """Someone voted in a duel (its voter count)."""
+    duel_id = duel.id
+
+    def build(later: WorkshopChange) -> None:
+        current = db.session.get(Duel, duel_id)
+        if current is not None:
+            duel_changed(later, current)
+
+    change.soon(f"duel:{duel_id}", build)
+
+
+def amendment_soon(change: WorkshopChange, amendment: Amendment) -> None:
+    """Someone answered an amendment (its counts)."""
+    amendment_id = amendment.id
+
+    def build(later: WorkshopChange) -> None:
+        current = db.session.get(Amendment, amendment_id)
+        if current is not None:
+            amendment_changed(later, current)
+
+    change.soon(f"amendment:{amendment_id}", build)

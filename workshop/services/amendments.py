@@ -165,7 +165,7 @@ def vote_on_amendment(
         vote.choice = checked_choice
         vote.reason = checked_reason
         db.session.flush()
-        events.amendment_changed(change, amendment)
+        events.amendment_soon(change, amendment)
         # Every tab of this person shows their own answer.
         change.tell(
             actor.id, "amendment.mine", {"amendment_id": amendment.id, "choice": vote.choice}

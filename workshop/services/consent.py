@@ -58,7 +58,7 @@ def vote_on_clause(
         vote.version_number = latest.number
         vote.voted_text = clause.markdown
         db.session.flush()
-        events.clause_consent(change, workshop, latest, clause_key)
+        events.consent_soon(change, workshop.id, clause_key)
         mine = my_clause_vote(vote, clause)
         change.tell(actor.id, "clause.mine", {"clause_key": clause_key, "vote": mine})
     return {"clause_key": clause_key, "vote": mine}

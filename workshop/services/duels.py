@@ -171,7 +171,7 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
             duel.ballots.append(ballot)
         ballot.ranking = list(checked)
         db.session.flush()
-        events.duel_changed(change, duel)
+        events.duel_soon(change, duel)
         change.tell(actor.id, "duel.mine", {"duel_id": duel.id, "ranking": list(checked)})
     return {"duel_id": duel.id, "ranking": list(checked)}
 

@@ -308,4 +308,4 @@ def set_editing(sid: str, actor: Participant | User, clause_key: int | None) -> 
         connection.editing_clause_key = clause_key
         connection.editing_since = clock.now() if clause_key is not None else None
         db.session.flush()
-        events.editors_changed(change, workshop)
+        events.editors_soon(change, workshop.id)

@@ -10,7 +10,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import Audience, Connection, Participant, User, Workshop
-from ..queries import find_open_workshop, get_workshop, list_participants
+from ..queries import find_open_workshop, list_participants
 from ..realtime import workshop_change
 from ..text import clean_name, same_name
 
@@ -48,7 +48,7 @@ def join_workshop(
         db.session.add(participant)
         db.session.flush()
         events.participant_joined(change, participant)
-        events.presence_changed(change, workshop.id)
+        events.presence_soon(change, workshop.id)
     return participant
 
 
@@ -71,7 +71,7 @@ def connect(
         )
         db.session.flush()
         if isinstance(actor, Participant):  # staff are not counted as present
-            events.presence_changed(change, workshop.id)
+            events.presence_soon(change, workshop.id)
 
 
 def disconnect(sid: str) -> None:
@@ -85,9 +85,9 @@ def disconnect(sid: str) -> None:
         db.session.delete(connection)
         db.session.flush()
         if counted:
-            events.presence_changed(change, connection.workshop_id)
+            events.presence_soon(change, connection.workshop_id)
         if was_editing:  # "X is editing this clause" goes when X's screen goes
-            events.editors_changed(change, get_workshop(connection.workshop_id))
+            events.editors_soon(change, connection.workshop_id)
 
 
 def clear_connections() -> int:

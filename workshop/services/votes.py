@@ -130,7 +130,7 @@ def cast_ballot(
         else:
             existing.data = data
         db.session.flush()
-        events.vote_state(change, round_)
+        events.tally_soon(change, round_)
         mine = {"round_id": round_.id, "voted": True, "ballot": data}
         change.tell(actor.id, "ballot.mine", mine)  # their other tabs; nothing stored
     return mine

@@ -1,0 +1,126 @@
+"""Coalesced room updates: a burst of votes, joins and answers makes few room events, whose
+final values are the truth, while each person's own acknowledgement comes at once.
+
+The server's background publisher runs every LIVE_COALESCE_SECONDS; here the test publishes
+what is pending itself (the same :meth:`Coalescer.flush` the publisher calls), so it can look
+at the room before and after.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import make_user, make_workshop
+from tests.people import Person
+from tests.test_snapshot_events import normalised, replay
+from workshop import queries, realtime
+from workshop.extensions import db, socketio
+from workshop.models import User
+from workshop.services import editing
+
+VOTERS = 20
+
+
+@pytest.fixture
+def coalescing(app, monkeypatch):
+    """Coalescing on (0.2 s), with the background publisher replaced by the test's hand."""
+    monkeypatch.setitem(app.config, "LIVE_COALESCE_SECONDS", 0.2)  # the app outlives the test
+    started = []
+    monkeypatch.setattr(socketio, "start_background_task", lambda *a: started.append(a))
+    monkeypatch.setattr(realtime.coalescer, "_running", False)
+    yield started
+    with app.app_context():
+        realtime.coalescer.flush()
+
+
+def names(received: list[dict]) -> list[str]:
+    return [m["name"] for m in received]
+
+
+def test_a_burst_of_votes_makes_one_tally_with_the_true_count(app, coalescing):
+    with app.app_context():
+        owner = make_user("fran@example.org")
+        workshop = make_workshop(owner)
+        code, workshop_id = workshop.join_code, workshop.id
+    fran = Person(app, workshop_id)
+    fran.http.post(
+        "/login", data={"email": "fran@example.org", "password": "correct horse battery"}
+    )
+    fran.connect()
+    watcher = Person(app, workshop_id)
+    watcher.http.post(f"/j/{code}", data={"display_name": "Watcher", "level": "Frontline"})
+    watcher.connect()
+    people = []
+    for i in range(VOTERS):
+        person = Person(app, workshop_id)
+        person.http.post(f"/j/{code}", data={"display_name": f"P{i}", "level": "Frontline"})
+        person.connect()
+        people.append(person)
+    # Twenty people arrived: presence news is pending, not sent twenty times.
+    assert coalescing, "the background publisher is started on the first pending news"
+    with app.app_context():
+        realtime.coalescer.flush()
+    joined = names(watcher.socket.get_received()).count("presence.changed")
+    assert joined == 1
+
+    fran.send("phase.set", {"phase": "propose"})
+    proposal = people[0].send("proposal.submit", {"body": "We care"})["proposal_id"]
+    fran.send("phase.set", {"phase": "vote"})
+    with app.app_context():
+        realtime.coalescer.flush()
+    snapshot = watcher.send("state.sync", {})["snapshot"]
+    watcher.socket.get_received()
+    for person in people:
+        ack = person.send("vote.set", {"proposal_id": proposal, "dots": 1})
+        # Each voter's own acknowledgement (and their other tabs' copy) comes at once.
+        assert ack["ok"] and ack["me"]["voted"] is True
+        assert "ballot.mine" in names(person.socket.get_received())
+    assert "round.tallied" not in names(watcher.socket.get_received())  # nothing yet
+    with app.app_context():
+        assert list(realtime.coalescer.pending().values()) == [
+            [f"tally:{snapshot['vote']['round_id']}"]
+        ]
+        realtime.coalescer.flush()
+    received = watcher.socket.get_received()
+    tallies = [m["args"][0] for m in received if m["name"] == "round.tallied"]
+    assert len(tallies) == 1 and tallies[0]["voters"] == VOTERS
+    # The watcher's screen, built from its snapshot and the few events, equals a fresh one.
+    fresh = watcher.send("state.sync", {})["snapshot"]
+    assert normalised(replay(snapshot, received)) == normalised(fresh)
+    assert fresh["vote"]["voters"] == VOTERS
+
+
+def test_answers_and_editing_marks_are_coalesced_and_end_true(app, room, coalescing):
+    fran, amira, joost = room
+    with app.app_context():
+        owner = db.session.query(User).filter_by(email="fran@example.org").one()
+        version = editing.paste_document(
+            owner, fran.workshop_id, "## Purpose\n\nWe care.", based_on=None
+        )
+        key = queries.clauses_of(version)[0].key
+    round_id = fran.send("round.add", {"kind": "refine", "prompt": "Sharpen", "minutes": 5})[
+        "round_id"
+    ]
+    fran.send("round.start", {"round_id": round_id})
+    with app.app_context():
+        realtime.coalescer.flush()
+    for person in room:
+        person.events()
+    for choice in ("agree", "object", "live_with"):
+        reason = "Too vague" if choice == "object" else ""
+        assert amira.send("clause.vote", {"clause_key": key, "choice": choice, "reason": reason})[
+            "ok"
+        ]
+    assert amira.send("clause.editing", {"clause_key": key})["ok"]
+    assert amira.send("clause.editing", {"clause_key": None})["ok"]
+    assert joost.send("clause.editing", {"clause_key": key})["ok"]
+    assert joost.events("clause.consent") == [] and joost.events("clause.editing") == []
+    with app.app_context():
+        realtime.coalescer.flush()
+    received = fran.socket.get_received()
+    (consent,) = [m["args"][0] for m in received if m["name"] == "clause.consent"]
+    assert consent["consent"]["live_with"] == 1 and consent["consent"]["object"] == 0
+    (editing_event,) = [m["args"][0] for m in received if m["name"] == "clause.editing"]
+    assert editing_event["editors"] == {str(key): ["Joost"]}
+    seqs = [m["args"][0]["seq"] for m in received if "seq" in m["args"][0]]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # numbered without a gap
