@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 
 from tests.people import Person
 from workshop import clock as workshop_clock
@@ -26,6 +27,10 @@ from workshop.migrate import upgrade_database
 from workshop.models import Base, Participant, Phase, User, UserRole, Workshop
 from workshop.services import accounts, participants, rounds, workshops
 from workshop.throttles import limiter
+
+# Property tests check what is true, never how fast: a busy machine must not fail them.
+hypothesis_settings.register_profile("workshop", deadline=None)
+hypothesis_settings.load_profile("workshop")
 
 PASSWORD = "correct horse battery"
 # Tests hash passwords with one iteration: the slow production hash buys nothing here.

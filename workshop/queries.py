@@ -289,6 +289,8 @@ def proposal_source(round_: Round) -> Round | None:
         return None
     if round_.source_round_id is not None:
         return db.session.get(Round, round_.source_round_id)
+    if round_.started_at is not None:
+        return None  # resolved when it started: there was no propose round before it
     earlier = [
         r
         for r in list_rounds(round_.workshop_id)
@@ -303,10 +305,39 @@ def candidates(round_: Round) -> list[Proposal]:
     query = sa.select(Proposal).where(
         Proposal.workshop_id == round_.workshop_id, Proposal.status == ProposalStatus.VISIBLE
     )
-    source = proposal_source(round_)
-    if source is not None:
-        query = query.where(Proposal.round_id == source.id)
+    source_id = round_.source_round_id if round_.started_at is not None else None
+    if source_id is None and (source := proposal_source(round_)) is not None:
+        source_id = source.id
+    if source_id is not None and not round_.all_proposals:
+        query = query.where(Proposal.round_id == source_id)
     return list(db.session.scalars(query.order_by(Proposal.pinned.desc(), Proposal.id)))
+
+
+def current_ballot_round(workshop_id: int) -> tuple[Round | None, list[int]]:
+    """The current round and the ids of the proposals on its ballot, in one statement: the
+    hot path of every vote. (Its proposals were fixed when it started; see rounds.py.)"""
+    on_ballot = sa.and_(
+        Proposal.workshop_id == Round.workshop_id,
+        Proposal.status == ProposalStatus.VISIBLE,
+        Round.kind == RoundKind.VOTE,
+        sa.or_(
+            Round.all_proposals,
+            Round.source_round_id.is_(None),
+            Proposal.round_id == Round.source_round_id,
+        ),
+    )
+    rows = db.session.execute(
+        sa.select(Round, Proposal.id)
+        .outerjoin(Proposal, on_ballot)
+        .where(
+            Round.workshop_id == workshop_id,
+            Round.status.in_([RoundStatus.RUNNING, RoundStatus.PAUSED]),
+        )
+        .order_by(Proposal.pinned.desc(), Proposal.id)
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [pid for _round, pid in rows if pid is not None]
 
 
 def comments_of(proposal_ids: list[int]) -> dict[int, list[Comment]]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from . import permissions
+from . import clock, permissions
 from .audiences import (
     amendment_payload,
     duel_payload,
     editors,
+    iso,
     my_ballot,
     my_clause_votes,
     my_moderated,
@@ -26,7 +28,7 @@ from .audiences import (
 )
 from .errors import NotFound
 from .extensions import db
-from .models import Audience, Participant, User, Workshop
+from .models import Audience, Participant, Round, User, Workshop
 from .queries import (
     comments_of,
     current_round,
@@ -39,6 +41,13 @@ from .queries import (
     my_amendment_votes,
     my_duel_votes,
 )
+
+# The part of a snapshot every viewer of one audience shares, per workshop, kept for the
+# sequence number it was built at: a room of 1,000 reconnecting builds it once, not 1,000
+# times. Whatever changed since without a new number (a vote, a join) is due as a coalesced
+# event with a higher number (see realtime.py), which brings every such screen up to date.
+_shared: dict[tuple[int, bool], tuple[int, dict[str, Any]]] = {}
+_shared_guard = threading.Lock()
 
 
 def build_snapshot(
@@ -56,12 +65,53 @@ def build_snapshot(
     workshop = db.session.get(Workshop, workshop_id)
     if seq is None or workshop is None:
         raise NotFound(_("This workshop does not exist."))
-    db.session.refresh(workshop)
     staff_role = permissions.staff_role(viewer, workshop)
     if staff_role is None and not permissions.is_participant_of(viewer, workshop):
         raise NotFound(_("This workshop does not exist."))
     projector = audience == Audience.PROJECTOR
     is_staff = staff_role is not None and not projector
+    with _shared_guard:
+        cached = _shared.get((workshop_id, is_staff))
+    if cached is not None and cached[0] == seq:
+        shared = cached[1]
+    else:
+        db.session.refresh(workshop)
+        shared = _shared_state(workshop, seq, is_staff=is_staff)
+        with _shared_guard:
+            _shared[(workshop_id, is_staff)] = (seq, shared)
+    snapshot = _stamped(shared)
+    vote_round_id = (shared["vote"] or {}).get("round_id")
+    if projector:
+        snapshot["viewer"] = {"kind": "projector"}
+    elif isinstance(viewer, Participant):
+        vote_round = db.session.get(Round, vote_round_id) if vote_round_id else None
+        latest = latest_version(workshop_id) if shared["document"] else None
+        snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
+        snapshot["me"] = my_ballot(viewer, vote_round)
+        snapshot["my_amendment_votes"] = my_amendment_votes(viewer)
+        snapshot["my_clause_votes"] = my_clause_votes(viewer, latest)
+        snapshot["my_duel_votes"] = my_duel_votes(viewer)
+        snapshot["my_moderated"] = my_moderated(viewer)
+    else:
+        snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}
+    return snapshot
+
+
+def _stamped(shared: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the shared state whose rounds and duels carry the server's clock now (clients
+    correct their timers by it), ready for personal fields."""
+    now = iso(clock.now())
+    snapshot = dict(shared)
+    snapshot["rounds"] = [{**r, "server_now": now} for r in shared["rounds"]]
+    snapshot["duels"] = [
+        {**d, "server_now": now} if "server_now" in d else d for d in shared["duels"]
+    ]
+    return snapshot
+
+
+def _shared_state(workshop: Workshop, seq: int, *, is_staff: bool) -> dict[str, Any]:
+    """What every viewer of one audience sees of the workshop at ``seq``."""
+    workshop_id = workshop.id
     proposals = list_proposals(workshop_id, include_hidden=is_staff)
     comments = comments_of([p.id for p in proposals])
     latest = latest_version(workshop_id)
@@ -91,15 +141,4 @@ def build_snapshot(
         amendment_payload(a, staff=is_staff, readout=workshop.readout_anonymous)
         for a in list_amendments(workshop_id)
     ]
-    if projector:
-        snapshot["viewer"] = {"kind": "projector"}
-    elif isinstance(viewer, Participant):
-        snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
-        snapshot["me"] = my_ballot(viewer, vote_round)
-        snapshot["my_amendment_votes"] = my_amendment_votes(viewer)
-        snapshot["my_clause_votes"] = my_clause_votes(viewer, latest)
-        snapshot["my_duel_votes"] = my_duel_votes(viewer)
-        snapshot["my_moderated"] = my_moderated(viewer)
-    else:
-        snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}
     return snapshot

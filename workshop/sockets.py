@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import request
 from flask_babel import gettext as _
 from flask_socketio import SocketIO, join_room
@@ -27,7 +28,7 @@ from . import realtime, snapshots
 from .errors import DomainError, Forbidden, NotAuthenticated
 from .extensions import db
 from .identity import current_participant, current_staff
-from .models import Audience, Connection, Participant, User
+from .models import Audience, Connection, Participant, User, Workshop
 from .permissions import can_follow
 from .queries import get_workshop
 from .server import TOO_DEEP_EVENT
@@ -87,9 +88,9 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
 
-def _actor_for(workshop_id: int) -> Actor:
+def _actor_for(workshop: Workshop) -> Actor:
     """Staff of the workshop first (they may also hold a participant cookie), then participant."""
-    workshop = get_workshop(workshop_id)
+    workshop_id = workshop.id
     staff = current_staff()
     if staff is not None and can_follow(staff, workshop):
         return staff
@@ -107,17 +108,26 @@ class Caller:
     workshop_id: int
     actor: Actor
     audience: Audience
+    # Held for the command's length, so every later lookup of it is served from memory.
+    workshop: Workshop
 
 
 def _caller(name: str) -> Caller:
     """Who is asking, re-checked on every command (an account may have lost its role). The
     projector shows the room: it may ask for the state, and do nothing else."""
-    connection = db.session.get(Connection, request.sid)
-    if connection is None:
+    # One statement: the connection, its workshop and its participant (if any) together.
+    row = db.session.execute(
+        sa.select(Connection, Workshop, Participant)
+        .join(Workshop, Workshop.id == Connection.workshop_id)
+        .outerjoin(Participant, Participant.id == Connection.participant_id)
+        .where(Connection.sid == request.sid)
+    ).first()
+    if row is None:
         raise NotAuthenticated(_("This connection is not registered; reconnect."))
+    connection, workshop, _participant = row
     if connection.audience == Audience.PROJECTOR and name != "state.sync":
         raise Forbidden(_("The projector only shows the room."))
-    return Caller(connection.workshop_id, _actor_for(connection.workshop_id), connection.audience)
+    return Caller(workshop.id, _actor_for(workshop), connection.audience, workshop)
 
 
 def _run(name: str, schema: type[p.Payload], handler: Handler, data: Any) -> dict[str, Any]:
@@ -163,11 +173,11 @@ def register(socketio: SocketIO) -> None:
         try:
             wanted = p.ConnectAuth.model_validate(auth or {})
             workshop_id = wanted.workshop_id
-            actor = _actor_for(workshop_id)
+            workshop = get_workshop(workshop_id)
+            actor = _actor_for(workshop)
         except (ValidationError, DomainError):
             db.session.rollback()
             return False  # the client sees connect_error; nothing joins
-        workshop = get_workshop(workshop_id)
         if wanted.audience == "projector":
             if not isinstance(actor, User):
                 return False  # the projector is opened by the workshop's staff

@@ -30,7 +30,7 @@ from ..models import (
     Workshop,
 )
 from ..privacy import effective_anonymity
-from ..queries import current_round, list_rounds, voter_count
+from ..queries import current_round, list_rounds, proposal_source, voter_count
 from ..realtime import WorkshopChange, workshop_change
 from ..voting import Method
 from . import audit
@@ -116,6 +116,10 @@ def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChang
     if running is not None:
         _close(change, running, now)
         db.session.flush()  # one current round at a time, also between two statements
+    if round_.kind == RoundKind.VOTE and round_.source_round_id is None:
+        # The ballot's proposals are fixed now: moving rounds later does not change them.
+        source = proposal_source(round_)
+        round_.source_round_id = source.id if source is not None else None
     round_.status = RoundStatus.RUNNING
     round_.started_at = now
     round_.ended_at = None

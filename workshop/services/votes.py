@@ -33,9 +33,8 @@ from ..models import (
 )
 from ..queries import (
     ballot_voter,
-    candidates,
     closed_for_input,
-    current_round,
+    current_ballot_round,
     get_workshop,
     is_open_for_input,
 )
@@ -97,6 +96,7 @@ def cast_ballot(
     *,
     round_id: int | None = None,
     merge_dots: bool = False,
+    proposal_id: int | None = None,
 ) -> dict[str, Any]:
     """Cast or replace the participant's ballot in the current round; returns their own
     view of it. A fully anonymous ballot stores no participant, only a voter hash (see
@@ -104,12 +104,23 @@ def cast_ballot(
     workshop = get_workshop(workshop_id)
     actor = taking_part(actor, workshop, permissions.can_vote, missing=_("Voting is not here."))
     with workshop_change(workshop.id) as change:
-        round_ = current_round(workshop.id)
+        round_, known = current_ballot_round(workshop.id)
+        if proposal_id is not None and proposal_id not in known:
+            _refuse_missing_proposal(proposal_id, workshop.id)
         if round_ is None or not round_.takes_ballots or (round_id and round_.id != round_id):
             raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if not is_open_for_input(round_):
             raise closed_for_input(round_, code="voting_closed")
-        known = [p.id for p in candidates(round_)]
+        if merge_dots and round_.method != voting.Method.DOT:
+            raise InvalidState(
+                _("This round does not use dots; use its own ballot."), code="wrong_method"
+            )
+        if proposal_id is not None and proposal_id not in known:
+            raise ValidationFailed(
+                _("This proposal is not on this round's ballot."),
+                field="ballot",
+                reason="unknown_candidate",
+            )
         voter = ballot_voter(round_, actor, create=True)
         assert voter is not None, "an open round's key exists or is made"
         existing = db.session.scalar(
@@ -136,24 +147,32 @@ def cast_ballot(
     return mine
 
 
-def set_dots(actor: Participant, proposal_id: int, dots: int) -> dict[str, Any]:
-    """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it."""
+def _refuse_missing_proposal(proposal_id: int, workshop_id: int) -> None:
+    """A dot vote naming a proposal that is not on the ballot: say so if it does not exist
+    here or was hidden (one lookup, only on this path)."""
     proposal = db.session.get(Proposal, proposal_id)
-    missing = _("This proposal does not exist.")
-    if proposal is None:
-        raise NotFound(missing)
-    actor = taking_part(
-        actor, get_workshop(proposal.workshop_id), permissions.can_vote, missing=missing
-    )
+    if proposal is None or proposal.workshop_id != workshop_id:
+        raise NotFound(_("This proposal does not exist."))
     if proposal.status != ProposalStatus.VISIBLE:
         raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
-    round_ = current_round(actor.workshop_id)
-    if round_ is not None and round_.takes_ballots and round_.method != voting.Method.DOT:
-        raise InvalidState(
-            _("This round does not use dots; use its own ballot."), code="wrong_method"
+
+
+def set_dots(actor: Participant, proposal_id: int, dots: int) -> dict[str, Any]:
+    """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it."""
+    if not isinstance(actor, Participant):  # staff follow the room; they are told so
+        proposal = db.session.get(Proposal, proposal_id)
+        if proposal is None:
+            raise NotFound(_("This proposal does not exist."))
+        missing = _("This proposal does not exist.")
+        taking_part(
+            actor, get_workshop(proposal.workshop_id), permissions.can_vote, missing=missing
         )
     return cast_ballot(
-        actor, actor.workshop_id, {"dots": {str(proposal_id): dots}}, merge_dots=True
+        actor,
+        actor.workshop_id,
+        {"dots": {str(proposal_id): dots}},
+        merge_dots=True,
+        proposal_id=proposal_id,
     )
 
 
