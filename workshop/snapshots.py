@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from . import clock, permissions
@@ -61,10 +60,12 @@ def build_snapshot(
     staff login showing the room) gets the participants' view, without anything
     personal.
     """
-    seq = db.session.scalar(sa.select(Workshop.event_seq).where(Workshop.id == workshop_id))
+    # Usually already loaded by whoever asks (the connect or the command's caller) earlier
+    # in this same unit of work, so its sequence number was read before any state below.
     workshop = db.session.get(Workshop, workshop_id)
-    if seq is None or workshop is None:
+    if workshop is None:
         raise NotFound(_("This workshop does not exist."))
+    seq = workshop.event_seq
     staff_role = permissions.staff_role(viewer, workshop)
     if staff_role is None and not permissions.is_participant_of(viewer, workshop):
         raise NotFound(_("This workshop does not exist."))
@@ -75,7 +76,6 @@ def build_snapshot(
     if cached is not None and cached[0] == seq:
         shared = cached[1]
     else:
-        db.session.refresh(workshop)
         shared = _shared_state(workshop, seq, is_staff=is_staff)
         with _shared_guard:
             _shared[(workshop_id, is_staff)] = (seq, shared)
@@ -88,9 +88,10 @@ def build_snapshot(
         latest = latest_version(workshop_id) if shared["document"] else None
         snapshot["viewer"] = {"kind": "participant", **participant_payload(viewer)}
         snapshot["me"] = my_ballot(viewer, vote_round)
-        snapshot["my_amendment_votes"] = my_amendment_votes(viewer)
-        snapshot["my_clause_votes"] = my_clause_votes(viewer, latest)
-        snapshot["my_duel_votes"] = my_duel_votes(viewer)
+        # Only what can exist is looked up: no amendments, no answers on them.
+        snapshot["my_amendment_votes"] = my_amendment_votes(viewer) if shared["amendments"] else {}
+        snapshot["my_clause_votes"] = my_clause_votes(viewer, latest) if latest else {}
+        snapshot["my_duel_votes"] = my_duel_votes(viewer) if shared["duels"] else {}
         snapshot["my_moderated"] = my_moderated(viewer)
     else:
         snapshot["viewer"] = {"kind": str(staff_role), "name": viewer.display_name}

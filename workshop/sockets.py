@@ -191,8 +191,10 @@ def register(socketio: SocketIO) -> None:
             join_room(realtime.participants_room(workshop_id))
             join_room(realtime.person_room(actor.id))
         sid = request.sid
-        participants.connect(sid, workshop, actor, audience)
+        # The snapshot first, read in the same unit of work as the workshop above (no second
+        # read of it); the presence news this connection makes follows with a higher number.
         realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor, audience))
+        participants.connect(sid, workshop, actor, audience)
         return True
 
     @socketio.on(TOO_DEEP_EVENT)

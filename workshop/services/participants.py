@@ -11,7 +11,7 @@ from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import Audience, Connection, Participant, User, Workshop
 from ..queries import find_open_workshop, list_participants
-from ..realtime import workshop_change
+from ..realtime import counter_change, workshop_change
 from ..text import clean_name, same_name
 
 MAX_NAME_LENGTH = 60
@@ -59,8 +59,9 @@ def connect(
     projector are not counted)."""
     if audience is None:
         audience = Audience.PARTICIPANT if isinstance(actor, Participant) else Audience.STAFF
-    with workshop_change(workshop.id) as change:
-        db.session.merge(
+    with counter_change(workshop.id) as change:
+        # A new socket id each time, so a plain insert (no read of the row first).
+        db.session.add(
             Connection(
                 sid=sid,
                 workshop_id=workshop.id,
@@ -69,7 +70,6 @@ def connect(
                 audience=audience,
             )
         )
-        db.session.flush()
         if isinstance(actor, Participant):  # staff are not counted as present
             events.presence_soon(change, workshop.id)
 
@@ -81,7 +81,7 @@ def disconnect(sid: str) -> None:
         return
     counted = connection.participant_id is not None
     was_editing = connection.editing_clause_key is not None
-    with workshop_change(connection.workshop_id) as change:
+    with counter_change(connection.workshop_id) as change:
         db.session.delete(connection)
         db.session.flush()
         if counted:
