@@ -108,6 +108,11 @@ def proposal(page: Page, wording: str) -> Locator:
     return page.locator("#proposals li.proposal").filter(has_text=wording)
 
 
+def ballot_item(page: Page, wording: str) -> Locator:
+    """The item with this wording on a participant's ballot (the vote task's list)."""
+    return page.locator("#ballot li.proposal").filter(has_text=wording)
+
+
 def send_proposal(page: Page, wording: str) -> None:
     page.locator("#proposal-body").fill(wording)
     page.get_by_role("button", name="Send proposal").click()

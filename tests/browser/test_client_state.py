@@ -27,11 +27,11 @@ from playwright.sync_api import Page, expect
 from .helpers import (
     TIMEOUT,
     assert_not_reloaded,
+    ballot_item,
     create_workshop,
     join,
     log_in,
     mark_page,
-    proposal,
     voters,
     wait_until_live,
 )
@@ -172,7 +172,7 @@ def test_a_comment_being_typed_survives_twenty_people_joining_and_voting(
     amira = new_person("Amira")
     join(amira, join_link, "Amira", "Frontline")
     mark_page(amira)
-    card = proposal(amira, wording)
+    card = ballot_item(amira, wording)
     expect(card.locator("[data-vote=plus]")).to_be_visible()
     card.locator("details.comments > summary").click()
     box = card.get_by_label("Add a comment")

@@ -18,6 +18,7 @@ from .helpers import (
     TIMEOUT,
     assert_not_reloaded,
     assert_results_hidden,
+    ballot_item,
     create_workshop,
     join,
     log_in_facilitator,
@@ -110,7 +111,7 @@ def test_facilitator_and_participants_run_a_live_workshop(live_server, new_perso
         expect(page.locator("#voter-count")).to_have_text(voters(0), timeout=TIMEOUT)
         assert_results_hidden(page)
 
-    joosts_on_amira = proposal(amira, JOOST_WORDING)
+    joosts_on_amira = ballot_item(amira, JOOST_WORDING)
     for expected_mine in (1, 2):  # click, wait for the acknowledgement, click again
         joosts_on_amira.locator("button[data-vote=plus]").click()
         expect(joosts_on_amira.locator(".my-dots")).to_have_text(
@@ -121,7 +122,7 @@ def test_facilitator_and_participants_run_a_live_workshop(live_server, new_perso
         expect(page.locator("#voter-count")).to_have_text(voters(1), timeout=TIMEOUT)
         assert_results_hidden(page)
 
-    amiras_on_joost = proposal(joost, AMIRA_WORDING)
+    amiras_on_joost = ballot_item(joost, AMIRA_WORDING)
     amiras_on_joost.locator("button[data-vote=plus]").click()
     expect(amiras_on_joost.locator(".my-dots")).to_have_text("1", timeout=TIMEOUT)
     for page in everyone:
@@ -145,7 +146,7 @@ def test_facilitator_and_participants_run_a_live_workshop(live_server, new_perso
     expect(amira.locator('[data-when="lobby"]')).to_be_hidden()
     expect(amira.locator("#voter-count")).to_have_text(voters(2))
     assert_results_hidden(amira)
-    expect(proposal(amira, JOOST_WORDING).locator(".my-dots")).to_have_text("2")
+    expect(ballot_item(amira, JOOST_WORDING).locator(".my-dots")).to_have_text("2")
     expect(amira.locator("#budget")).to_have_text("You have 1 of 3 dots left.")
 
     # Opening the join link again takes her back into the room, not to the join form.
@@ -156,8 +157,8 @@ def test_facilitator_and_participants_run_a_live_workshop(live_server, new_perso
     mark_page(amira)
 
     # Joost adds a dot on his own proposal: still two voters, still no tally anywhere.
-    proposal(joost, JOOST_WORDING).locator("button[data-vote=plus]").click()
-    expect(proposal(joost, JOOST_WORDING).locator(".my-dots")).to_have_text("1", timeout=TIMEOUT)
+    ballot_item(joost, JOOST_WORDING).locator("button[data-vote=plus]").click()
+    expect(ballot_item(joost, JOOST_WORDING).locator(".my-dots")).to_have_text("1", timeout=TIMEOUT)
     expect(joost.locator("#budget")).to_have_text("You have 1 of 3 dots left.", timeout=TIMEOUT)
     for page in everyone:
         expect(page.locator("#voter-count")).to_have_text(voters(2))

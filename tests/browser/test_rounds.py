@@ -1,8 +1,8 @@
 """End to end: the facilitator runs two rounds and three participants follow, including a reveal.
 
 The facilitator builds the agenda in the console (a timed propose round and a
-blind ranked-choice vote round), starts each round from the agenda, gives
-extra time, and reveals the results. Every change has to reach the
+blind ranked-choice vote round), starts the first round from the agenda and the
+second with "Next", gives extra time, and reveals the results. Every change has to reach the
 participants' screens over the socket, without a reload.
 """
 
@@ -18,6 +18,7 @@ from .helpers import (
     TIMEOUT,
     assert_not_reloaded,
     assert_results_hidden,
+    ballot_item,
     create_workshop,
     join,
     log_in_facilitator,
@@ -67,7 +68,7 @@ def add_round(
 def rank(page: Page, wordings: list[str]) -> None:
     """Add proposals to my ranking one by one, waiting for each acknowledgement."""
     for place, wording in enumerate(wordings, start=1):
-        card = proposal(page, wording)
+        card = ballot_item(page, wording)
         card.get_by_role("button", name="Add to my ranking").click()
         expect(card.locator(".tag-rank")).to_have_text(f"My ranking: {place}", timeout=TIMEOUT)
 
@@ -162,12 +163,17 @@ def test_facilitator_runs_two_rounds_and_three_participants_follow(live_server, 
     def label(wording: str) -> str:
         return f"#{ids[wording]} {wording}"
 
-    # 6. Round 2 (ranked, blind) starts from its "Start" button on the agenda.
-    agenda_item(fran, VOTE_PROMPT).get_by_role("button", name="Start").click()
+    # 6. Round 2 (ranked, blind) starts with "Next", which says what it starts; once rounds
+    # run the agenda editor is folded away below, and offers to go back to round 1.
+    expect(fran.locator("#next-label")).to_have_text(f"Next: Vote — {VOTE_PROMPT} · 10 min")
+    fran.locator("#current-round").get_by_role("button", name="Next", exact=True).click()
     expect(fran.locator("#round-prompt")).to_have_text(VOTE_PROMPT, timeout=TIMEOUT)
+    expect(fran.locator("#agenda-fold")).not_to_have_attribute("open", "")
+    fran.locator("#agenda-fold > summary").click()
     expect(
         agenda_item(fran, PROPOSE_PROMPT).get_by_role("button", name="Go back to this round")
     ).to_be_visible(timeout=TIMEOUT)
+    expect(agenda_item(fran, VOTE_PROMPT).get_by_role("button", name="Start")).to_have_count(0)
     reveal = fran.locator("#round-controls").get_by_role("button", name="Reveal results")
     expect(reveal).to_be_visible(timeout=TIMEOUT)
     for page in participants:
@@ -198,7 +204,7 @@ def test_facilitator_runs_two_rounds_and_three_participants_follow(live_server, 
     expect(my_ranking(lena)).to_have_text(
         [label(AMIRA_WORDING), label(JOOST_WORDING), label(LENA_WORDING)], timeout=TIMEOUT
     )
-    expect(proposal(lena, AMIRA_WORDING).locator(".tag-rank")).to_have_text("My ranking: 1")
+    expect(ballot_item(lena, AMIRA_WORDING).locator(".tag-rank")).to_have_text("My ranking: 1")
     expect(fran.locator("#voter-count")).to_have_text(voters(3), timeout=TIMEOUT)
 
     # 8. Nothing of the result shows before the reveal, on any screen.
@@ -227,15 +233,19 @@ def test_facilitator_runs_two_rounds_and_three_participants_follow(live_server, 
             expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(
                 timeout=TIMEOUT
             )
+        # Each count names the winner in words ("Winner"), next to its proposal.
         schulze = results_section(page, "Schulze")
-        expect(schulze.locator("li")).to_have_text(
+        expect(schulze.locator("li .result-name")).to_have_text(
             [label(JOOST_WORDING), label(AMIRA_WORDING), label(LENA_WORDING)]
         )
-        expect(schulze.locator("li.winner")).to_have_text(label(JOOST_WORDING))
+        expect(schulze.locator("li.winner .result-name")).to_have_text(label(JOOST_WORDING))
+        expect(schulze.locator("li.winner")).to_contain_text("Winner")
         runoff = results_section(page, "Instant runoff")
-        expect(runoff.locator("tr.winner th")).to_have_text(label(JOOST_WORDING))
+        expect(runoff.locator("tr.winner th .result-name")).to_have_text(label(JOOST_WORDING))
+        expect(runoff.locator("tr.winner th")).to_contain_text("Winner")
         borda = results_section(page, "Borda count")
-        expect(borda.locator(".bar-row.winner .bar-label")).to_have_text(label(JOOST_WORDING))
+        expect(borda.locator("li.winner .result-name")).to_have_text(label(JOOST_WORDING))
+        expect(borda.locator("li.winner")).to_contain_text("Winner")
         expect(page.locator("#results")).not_to_contain_text(RESULTS_HIDDEN)
         expect(page.locator("#voter-count")).to_have_text(voters(3))
 

@@ -10,6 +10,7 @@ import { $, T, isFacilitator, isParticipant, announce, notice } from "./page.js"
 import { diffNodes, el, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
 import { documentClauses, documentFinal } from "./state.js";
 import { clauseName, clauseOrder, clauseTitle } from "./names.js";
+import { suggestingNow } from "./task.js";
 import { createValueTags } from "./tags.js";
 
 const AMEND_CHOICES = {
@@ -175,7 +176,7 @@ export function createAmendments({ command, staff, getState }) {
   /** The source text is the latest version, and there is nothing to suggest on a final one. */
   function updateSource(state) {
     if (!source) return;
-    source.closest("details").hidden = !state.document || documentFinal(state);
+    source.closest("details").hidden = !state.document || documentFinal(state) || !suggestingNow(state);
     if (state.document && source.dataset.version !== String(state.document.number)) {
       source.value = state.document.body_md || "";
       source.dataset.version = String(state.document.number);

@@ -1,10 +1,12 @@
 /**
- * A participant's ballot in the round that takes ballots (docs/protocol.md §9): the panel
- * above the proposals (method, "you voted", dots left, my ranking, the vocabulary ballot)
- * and the controls on each card (dots, approval, score, ranking, consent). Each card's
- * controls are built once per round and then only patched, and a choice is set from my
+ * A participant's ballot in the round that takes ballots (docs/protocol.md §9): the vote
+ * task's panel (method, "you voted", dots left, my ranking, the vocabulary ballot) and the
+ * controls on each item of its ballot list (dots, approval, score, ranking, consent). Each
+ * item's controls are built once per round and then only patched, and a choice is set from my
  * ballot only when my ballot changes, so a half-made choice (a consent reason being typed)
- * is never undone by someone else's vote.
+ * is never undone by someone else's vote. Once the round stops taking votes (time is up,
+ * paused, ended) the controls stay, showing my ballot, but are disabled, and the status
+ * line no longer says I can change it.
  */
 import { $, T } from "./page.js";
 import { el, fmt, keyed, needsRedraw, plural, setAttr, setText } from "./dom.js";
@@ -39,9 +41,15 @@ export function createBallot({ command, getState, dispatch, render }) {
     const ack = await command("vote.set", { proposal_id: proposalId, dots });
     afterVote(ack);
     if (ack.ok) {
-      const again = $(`[data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);
+      const again = $(`#ballot [data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);
       if (again && !again.disabled) again.focus();
     }
+  }
+
+  /** The round takes my vote now: it is the current round, running, with time left. */
+  function votingOpen(state, round) {
+    const current = currentRound(state);
+    return !!current && current.id === round.id && inputOpen(current);
   }
 
   function dotsLeft(state, round) {
@@ -67,6 +75,7 @@ export function createBallot({ command, getState, dispatch, render }) {
     rankingPanel.hidden = round.method !== "ranked";
     if (rankingPanel.hidden) return;
     const order = myBallot(state).ranking || [];
+    const closed = !votingOpen(state, round);
     const move = (id, to) => {
       const next = [...(myBallot(getState()).ranking || [])];
       next.splice(next.indexOf(id), 1);
@@ -90,8 +99,9 @@ export function createBallot({ command, getState, dispatch, render }) {
         setAttr(view.up, "aria-label", `${T.move_up}: ${label}`);
         setAttr(view.down, "aria-label", `${T.move_down}: ${label}`);
         setAttr(view.remove, "aria-label", `${T.remove}: ${label}`);
-        view.up.disabled = index === 0;
-        view.down.disabled = index === order.length - 1;
+        view.up.disabled = closed || index === 0;
+        view.down.disabled = closed || index === order.length - 1;
+        view.remove.disabled = closed;
       },
     });
     const wanted = [ranking.heading, order.length ? ranking.list : ranking.empty];
@@ -125,8 +135,7 @@ export function createBallot({ command, getState, dispatch, render }) {
       vocabularyPanel._votes = undefined;
     }
     const votes = myBallot(state).votes || {};
-    const current = currentRound(state);
-    const open = inputOpen(current) && current.id === round.id;
+    const open = votingOpen(state, round);
     const sync = JSON.stringify([refusals, votes]) !== vocabularyPanel._votes;
     vocabularyPanel._votes = JSON.stringify([refusals, votes]);
     for (const { input, word, choice } of vocabularyPanel._radios) {
@@ -174,6 +183,7 @@ export function createBallot({ command, getState, dispatch, render }) {
     consent(view, id) {
       const form = el("form", { class: "consent-controls" });
       const group = el("fieldset", {}, el("legend", { text: T.methods.consent }));
+      view.fields = el("fieldset", { class: "task-fields" });
       view.choices = {};
       for (const choice of ["agree", "live_with", "object"]) {
         view.choices[choice] = el("input", { type: "radio", name: `consent-${id}`, id: `consent-${id}-${choice}`, value: choice });
@@ -181,8 +191,9 @@ export function createBallot({ command, getState, dispatch, render }) {
           el("label", { for: `consent-${id}-${choice}`, text: T[`consent_${choice}`] })));
       }
       view.reason = el("textarea", { id: `reason-${id}`, rows: "2", maxlength: "500" });
-      form.append(group, el("label", { for: `reason-${id}`, text: T.consent_reason }), view.reason,
+      view.fields.append(group, el("label", { for: `reason-${id}`, text: T.consent_reason }), view.reason,
         el("button", { type: "submit", class: "small", text: T.send }));
+      form.append(view.fields);
       form.addEventListener("submit", (event) => {
         event.preventDefault();
         const choice = form.querySelector("input:checked");
@@ -194,27 +205,31 @@ export function createBallot({ command, getState, dispatch, render }) {
     },
   };
 
-  /** What the card shows now; my ballot sets a choice only when it changed. */
+  /** What the item shows now; my ballot sets a choice only when it changed. */
   function updateCard(view, proposal, round, state) {
     const id = String(proposal.id);
     const ballot = myBallot(state);
+    const closed = !votingOpen(state, round);
     const mineChanged = (part) => needsRedraw(view, part);
     view.proposal = proposal;
     if (round.method === "dot") {
       view.mine = (ballot.dots || {})[id] || 0;
       const capped = round.dots_cap != null && view.mine >= round.dots_cap;
       setText(view.count, String(view.mine));
-      view.minus.disabled = view.mine === 0;
-      view.plus.disabled = dotsLeft(state, round) === 0 || capped;
+      view.minus.disabled = closed || view.mine === 0;
+      view.plus.disabled = closed || dotsLeft(state, round) === 0 || capped;
     } else if (round.method === "approval") {
       const approved = (ballot.approved || []).map(String).includes(id);
       if (mineChanged([refusals, approved])) view.box.checked = approved;
+      view.box.disabled = closed;
     } else if (round.method === "score") {
       const current = (ballot.scores || {})[id];
       if (mineChanged([refusals, current ?? null])) view.radios.forEach((input, n) => { input.checked = current === n; });
+      view.radios.forEach((input) => { input.disabled = closed; });
     } else if (round.method === "ranked") {
       const order = ballot.ranking || [];
       if (order.includes(proposal.id)) setText(view.rank, `${T.my_ranking}: ${order.indexOf(proposal.id) + 1}`);
+      view.add.disabled = closed;
       view.node = order.includes(proposal.id) ? view.rank : view.add;
     } else if (round.method === "consent") {
       const answer = (ballot.consent || {})[id] || {};
@@ -222,6 +237,7 @@ export function createBallot({ command, getState, dispatch, render }) {
         for (const [choice, input] of Object.entries(view.choices)) input.checked = answer.choice === choice;
         view.reason.value = answer.reason || "";
       }
+      view.fields.disabled = closed;
     }
   }
 
@@ -247,8 +263,18 @@ export function createBallot({ command, getState, dispatch, render }) {
       const round = voteRound(state);
       if (!round || !method) return;
       setText(method, T.methods[round.method || round.kind] || "");
-      setText(status, [state.me && state.me.voted ? T.you_voted : T.not_voted,
-        plural(T.voters, state.vote ? state.vote.voters : 0)].join(" "));
+      // Never promise a change that is no longer possible.
+      const open = votingOpen(state, round);
+      const voted = state.me && state.me.voted;
+      const mine = open ? (voted ? T.you_voted : T.not_voted) : (voted ? T.you_voted_closed : T.not_voted_closed);
+      // My ballot, then the room's count on a line of its own.
+      if (!status._mine) {
+        status._mine = el("span");
+        status._count = el("span", { class: "meta ballot-voters" });
+        status.replaceChildren(status._mine, " ", status._count);
+      }
+      setText(status._mine, mine);
+      setText(status._count, plural(T.voters, state.vote ? state.vote.voters : 0));
       budget.hidden = round.method !== "dot";
       if (round.method === "dot") {
         setText(budget, fmt(T.dots_left, { left: dotsLeft(state, round), budget: round.dots_budget }));

@@ -32,6 +32,15 @@ export function inputOpen(round) {
   return left === null || left > 0;
 }
 
+/** Why a round takes no input now, or null while it does: "paused", "time_up", "ended"
+ * (also for a round that has not started). */
+export function closedReason(round) {
+  if (!round) return "ended";
+  if (round.status === "paused") return "paused";
+  if (round.status === "running") return inputOpen(round) ? null : "time_up";
+  return "ended";
+}
+
 export function duelSecondsLeft(duel) {
   const offset = duelOffsets[duel.id] || 0;
   return Math.max(0, Math.ceil((Date.parse(duel.ends_at) - (Date.now() + offset)) / 1000));

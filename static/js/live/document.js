@@ -12,6 +12,7 @@ import { diffNodes, el, fill, fmt, needsRedraw, nextSerial, setHTML, setText, sy
 import { inputOpen } from "./clock.js";
 import { currentRound, documentFinal } from "./state.js";
 import { clauseTitle } from "./names.js";
+import { suggestingNow } from "./task.js";
 
 /** ``ctx``: {command, emitNow, getState, render, dispatch, duels, amendments}. */
 export function createDocument({ command, emitNow, getState, render, dispatch, duels, amendments }) {
@@ -87,7 +88,8 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       ? fmt(names.length === 1 ? T.clause_editing.one : T.clause_editing.other, { names: names.join(", ") }) : "");
     if (view.editButton) view.editButton.hidden = !canEditClauses(state) || !!view.editor;
     if (view.suggestButton) {
-      view.suggestButton.hidden = !clause.body || documentFinal(state) || state.workshop.phase === "closed";
+      view.suggestButton.hidden = !clause.body || documentFinal(state) || state.workshop.phase === "closed"
+        || !suggestingNow(state);
     }
     if (view.editor) updateEditorNotes(view, state);
     updateConsent(view, clause, state);
@@ -152,6 +154,8 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
 
   function updateEditorNotes(view, state) {
     const editor = view.editor;
+    // The words stay in the editor when editing closes; saving waits for a refine round.
+    editor.save.disabled = !canEditClauses(state);
     if (view.removed) return;
     setText(editor.changedNote, view.clause.body !== editor.original
       ? fmt(T.clause_changed_meanwhile, { number: state.document.number }) : "");

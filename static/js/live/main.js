@@ -6,7 +6,7 @@
  * projector (`data-role` on #live says which); this module decides which views each gets,
  * so every other module stays about one thing.
  */
-import { T, announce, isFacilitator, isParticipant, isProjector, notice, root, workshopId } from "./page.js";
+import { $, T, announce, isFacilitator, isParticipant, isProjector, notice, root, workshopId } from "./page.js";
 import { fmt } from "./dom.js";
 import { connect } from "./connection.js";
 import { apply, isParticipantState } from "./state.js";
@@ -21,7 +21,8 @@ import { createResults } from "./results.js";
 import { createDuels } from "./duels.js";
 import { createAmendments } from "./amendments.js";
 import { createDocument } from "./document.js";
-import { createProposalForm, createProposals } from "./proposals.js";
+import { createBallotList, createMyModerated, createProposalForm, createProposals } from "./proposals.js";
+import { createTask } from "./task.js";
 
 /** What a facilitator's moderation of my proposal means, in words. */
 function moderationNotice(message) {
@@ -98,6 +99,7 @@ function start() {
     duels, amendments });
   views = [
     createRoom(),
+    isParticipant ? createTask() : null,
     facilitation,
     createRoundCard({ getState, timeUp: render }),
     createAgenda({ tools: facilitation && facilitation.agendaTools }),
@@ -106,7 +108,9 @@ function start() {
     createResults(),
     documentView,
     amendments,
-    createProposals({ command, staff, ballot, moderation: facilitation }),
+    createProposals({ command, staff, moderation: facilitation }),
+    isParticipant ? createBallotList({ command, staff, ballot }) : null,
+    isParticipant ? createMyModerated() : null,
   ].filter(Boolean);
   if (isParticipant) createProposalForm({ command });
 
@@ -128,9 +132,18 @@ function start() {
         sideEffects(name, event, before, state);
       },
       personal(name, payload) {
-        // The two moderation notices are messages for the author: tell them.
-        if (name === "proposal.moderated") notice(moderationNotice(payload));
-        else if (name === "comment.moderated") notice(fmt(T.your_hidden, { reason: payload.reason || "—" }));
+        // The two moderation notices are messages for the author: tell them (a hidden or merged
+        // proposal is also listed under the proposal form, where one shows).
+        if (name === "proposal.moderated") {
+          const task = $("#my-moderated") && $("#my-moderated").closest("[data-when]");
+          if (payload.status !== "visible" && task && !task.hidden) {
+            announce(moderationNotice(payload));
+          } else {
+            notice(moderationNotice(payload));
+          }
+        } else if (name === "comment.moderated") {
+          notice(fmt(T.your_hidden, { reason: payload.reason || "—" }));
+        }
         if (!state) return;
         const before = state;
         state = apply(state, name, payload);

@@ -1,17 +1,20 @@
 /**
  * The proposals: the list every screen shows (and the facilitators' queue of proposals
- * waiting for approval), each card with its words, authors, value tags, the participant's
- * ballot controls, the facilitator's moderation and the comments. Cards are reconciled by
- * proposal id and each part of a card is patched only when its data changed, so a comment
- * being typed, an open comments section or a focused button survive people joining, voting
- * and commenting.
+ * waiting for approval), each card with its words, authors, value tags, the facilitator's
+ * moderation and the comments; and, for a participant, the ballot list of the vote task
+ * (only the proposals on this round's ballot, each with its ballot controls). What a
+ * participant's list holds follows the task (task.js): while proposing, this round's
+ * proposals with the tools to tag them; while voting on proposals, nothing (the ballot is
+ * the task); otherwise every proposal, folded away. Cards are reconciled by proposal id and
+ * each part of a card is patched only when its data changed, so a comment being typed, an
+ * open comments section or a focused button survive people joining, voting and commenting.
  */
 import { $, T, announce, isFacilitator, isParticipant, isProjector, isStaff, notice, publicView } from "./page.js";
-import { el, fmt, keyed, needsRedraw, setHTML, setText, syncChildren } from "./dom.js";
-import { inputOpen } from "./clock.js";
-import { currentRound, voteRound } from "./state.js";
+import { el, fmt, keyed, needsRedraw, plainText, setHTML, setText, syncChildren } from "./dom.js";
+import { ballotProposals, voteRound, votesOnProposals } from "./state.js";
 import { newOpId } from "./connection.js";
 import { createValueTags } from "./tags.js";
+import { taskOf } from "./task.js";
 
 /** A stable shuffle for anonymous read-out: the same order on every screen. */
 const shuffleKey = (id) => Math.imul(id ^ 0x5bd1e995, 2654435761) >>> 0;
@@ -19,18 +22,14 @@ const shuffleKey = (id) => Math.imul(id ^ 0x5bd1e995, 2654435761) >>> 0;
 const isVisible = (thing) => !thing.status || thing.status === "visible";
 
 /**
- * ``ctx``: {command, staff, ballot (participants: createBallot's result), moderation
- * (facilitators: the console's createModeration and createCommentModeration)}.
+ * The cards of one list. ``ctx``: {command, staff, ballot (participants: createBallot's
+ * result), moderation (facilitators: the console's createModeration and
+ * createCommentModeration), prefix (for the ids inside the cards, unique per list)}.
+ * `update(view, proposal, state, show)` takes what the list shows now: ``show.tagging`` (a
+ * tag may be added or supported), ``show.tags`` (the chips at all), ``show.ballotRound`` (the
+ * round whose ballot controls the card carries, or null).
  */
-export function createProposals({ command, staff, ballot = null, moderation = null }) {
-  const list = $("#proposals");
-  if (!list) return { update() {} };
-  const queue = $("#queue");
-  const queueCount = $("#queue-count");
-  const badge = $("#proposal-count-badge");
-  const emptyList = el("li", { class: "empty", text: isStaff ? T.no_proposals_staff : T.no_proposals });
-  const emptyQueue = el("li", { class: "empty", text: T.no_proposals_staff });
-
+function createCards({ command, staff, ballot = null, moderation = null, prefix = "" }) {
   function authorsOf(state, proposal) {
     let authors = proposal.authors || [];
     // The projector shows what participants would see.
@@ -64,7 +63,7 @@ export function createProposals({ command, staff, ballot = null, moderation = nu
     const view = { summary: el("summary"), list: el("ul") };
     view.node = el("details", { class: "comments" }, view.summary, view.list);
     if (isParticipant) {
-      const input = el("input", { type: "text", maxlength: "500", id: `comment-${proposalId}`,
+      const input = el("input", { type: "text", maxlength: "500", id: `${prefix}comment-${proposalId}`,
         "aria-label": T.add_comment, placeholder: T.add_comment });
       const form = el("form", { class: "comment-form" }, input,
         el("button", { type: "submit", class: "small", text: T.send }));
@@ -116,57 +115,153 @@ export function createProposals({ command, staff, ballot = null, moderation = nu
     view.meta.replaceChildren(...parts);
   }
 
-  function updateCard(view, proposal, state) {
+  function updateCard(view, proposal, state, show) {
     const status = proposal.status || "visible";
     view.node.className = `proposal status-${status}${proposal.pinned ? " pinned" : ""}`;
     setHTML(view.body, proposal.body_html);
     drawMeta(view, state, proposal, status);
-    view.tags.update(proposal, isVisible(proposal));
-    let ballotNode = null;
-    const round = voteRound(state);
-    const current = currentRound(state);
-    if (view.ballot && state.workshop.phase === "vote" && round && !["values", "vocabulary"].includes(round.kind)
-        && inputOpen(current) && current && current.id === round.id) {
-      ballotNode = view.ballot.update(proposal, round, state);
-    }
+    const tagged = show.tags && (show.tagging || (proposal.values || []).length > 0);
+    if (tagged) view.tags.update(proposal, show.tagging && isVisible(proposal));
+    const ballotNode = view.ballot && show.ballotRound ? view.ballot.update(proposal, show.ballotRound, state) : null;
     if (view.moderation) view.moderation.update(proposal);
     if (view.comments) view.comments.update(proposal);
-    syncChildren(view.node, [view.body, view.meta, view.tags.node, ballotNode,
+    syncChildren(view.node, [view.body, view.meta, tagged ? view.tags.node : null, ballotNode,
       view.moderation && view.moderation.node, view.comments && view.comments.node].filter(Boolean));
   }
 
-  /** The order of the cards: pinned first; shuffled in anonymous read-out, by result once
-   * there are results, newest first while proposing, else oldest first. */
-  function sorted(state, proposals) {
-    const results = state.vote && state.vote.results;
-    const place = new Map(((results && results.ranking) || []).map((id, i) => [id, i]));
-    const order = [...proposals];
-    if (state.workshop.readout_anonymous && publicView) {
-      order.sort((a, b) => shuffleKey(a.id) - shuffleKey(b.id));
-    } else if (place.size) {
-      order.sort((a, b) => (place.get(a.id) ?? 1e9) - (place.get(b.id) ?? 1e9) || a.id - b.id);
-    } else if (state.workshop.phase === "propose") {
-      order.sort((a, b) => b.id - a.id);
-    } else {
-      order.sort((a, b) => a.id - b.id);
+  return { createCard, updateCard };
+}
+
+/** The order of the cards: pinned first; shuffled in anonymous read-out, by result once
+ * there are results (``byResult``), newest first while proposing, else oldest first. */
+function sorted(state, proposals, { byResult = true } = {}) {
+  const results = byResult && state.vote && state.vote.results;
+  const place = new Map(((results && results.ranking) || []).map((id, i) => [id, i]));
+  const order = [...proposals];
+  if (state.workshop.readout_anonymous && publicView) {
+    order.sort((a, b) => shuffleKey(a.id) - shuffleKey(b.id));
+  } else if (place.size) {
+    order.sort((a, b) => (place.get(a.id) ?? 1e9) - (place.get(b.id) ?? 1e9) || a.id - b.id);
+  } else if (state.workshop.phase === "propose") {
+    order.sort((a, b) => b.id - a.id);
+  } else {
+    order.sort((a, b) => a.id - b.id);
+  }
+  return order.sort((a, b) => Number(b.pinned) - Number(a.pinned));
+}
+
+/** What a participant's proposal list is for now: "propose" (this round's proposals, the
+ * list open under the form), "ballot" (a vote on proposals: the ballot list is the task, this
+ * list steps aside) or "all" (every proposal, folded away). */
+export function proposalsMode(state) {
+  const task = taskOf(state);
+  if (task.phase === "propose" && task.round) return "propose";
+  if (task.phase === "vote" && votesOnProposals(voteRound(state))) return "ballot";
+  return "all";
+}
+
+/**
+ * The list of proposals on every page (#proposals). ``ctx``: {command, staff, ballot,
+ * moderation}, as for the cards.
+ */
+export function createProposals({ command, staff, moderation = null }) {
+  const list = $("#proposals");
+  if (!list) return { update() {} };
+  const queue = $("#queue");
+  const queueCount = $("#queue-count");
+  const badge = $("#proposal-count-badge");
+  const fold = isParticipant ? $("#proposals-fold") : null;
+  const heading = $("#proposals-heading");
+  const emptyList = el("li", { class: "empty", text: isStaff ? T.no_proposals_staff : T.no_proposals });
+  const emptyQueue = el("li", { class: "empty", text: T.no_proposals_staff });
+  const cards = createCards({ command, staff, moderation });
+
+  /** A participant's list, as the task asks (see proposalsMode). */
+  function participantList(state) {
+    const mode = proposalsMode(state);
+    if (fold && fold.dataset.mode !== mode) {
+      fold.dataset.mode = mode;
+      fold.open = mode === "propose";
     }
-    return order.sort((a, b) => Number(b.pinned) - Number(a.pinned));
+    // Nothing to unfold is no fold at all (a values round before anyone proposed).
+    if (fold) fold.hidden = mode === "ballot" || (mode === "all" && !state.proposals.some(isVisible));
+    if (heading) setText(heading, mode === "propose" ? T.proposals_this_round : T.all_proposals);
+    const round = taskOf(state).round;
+    const proposals = mode === "propose" ? state.proposals.filter((p) => p.round_id === round.id) : state.proposals;
+    return { proposals, show: { tags: mode !== "ballot", tagging: mode === "propose", ballotRound: null } };
   }
 
   return {
     update(state) {
       let proposals = [...state.proposals];
+      let show = { tags: true, tagging: isFacilitator, ballotRound: null };
+      if (isParticipant) ({ proposals, show } = participantList(state));
       if (isProjector) proposals = proposals.filter(isVisible);
-      const cards = { key: (p) => p.id, create: createCard, update: (view, p) => updateCard(view, p, state) };
+      const options = { key: (p) => p.id, create: cards.createCard,
+        update: (view, p) => cards.updateCard(view, p, state, show) };
       if (queue) {
         const waiting = proposals.filter((p) => p.status === "pending");
         proposals = proposals.filter((p) => p.status !== "pending");
         setText(queueCount, `(${waiting.length})`);
-        keyed(queue, waiting, { ...cards, empty: emptyQueue });
+        keyed(queue, waiting, { ...options, empty: emptyQueue });
       }
       proposals = sorted(state, proposals);
       if (badge) setText(badge, "(" + proposals.filter(isVisible).length + ")");
-      keyed(list, proposals, { ...cards, empty: emptyList });
+      keyed(list, proposals, { ...options, empty: emptyList });
+    },
+  };
+}
+
+/**
+ * A participant's ballot list in the vote task (#ballot): the proposals on this round's
+ * ballot and nothing else, each with its ballot controls (disabled, showing my ballot, once
+ * the round takes no votes), its words, authors and comments; no value tags (tagging is not
+ * the task while voting). Kept in a steady order while people vote: pinned, then oldest first.
+ */
+export function createBallotList({ command, staff, ballot }) {
+  const list = $("#ballot");
+  if (!list || !ballot) return { update() {} };
+  const box = $("#ballot-box");
+  const count = $("#ballot-count");
+  const empty = el("li", { class: "empty", text: T.ballot_empty });
+  const cards = createCards({ command, staff, ballot, prefix: "ballot-" });
+  return {
+    update(state) {
+      const round = voteRound(state);
+      const shown = state.workshop.phase === "vote" && votesOnProposals(round);
+      box.hidden = !shown;
+      if (!shown) return;
+      const proposals = sorted(state, ballotProposals(state, round), { byResult: false });
+      setText(count, `(${proposals.length})`);
+      const show = { tags: false, tagging: false, ballotRound: round };
+      keyed(list, proposals, { key: (p) => p.id, create: cards.createCard,
+        update: (view, p) => cards.updateCard(view, p, state, show), empty });
+    },
+  };
+}
+
+/** What moderation told me about my proposals (the snapshot's `my_moderated`, kept by the
+ * reducer): a small list near the proposal form, so a reload says it too. */
+export function createMyModerated() {
+  const list = $("#my-moderated");
+  if (!list) return { update() {} };
+  return {
+    update(state) {
+      const items = state.my_moderated || [];
+      list.hidden = !items.length;
+      keyed(list, items, {
+        key: (m) => m.proposal_id,
+        create: () => {
+          const view = { words: el("q"), what: el("span") };
+          view.node = el("li", { class: "flash" }, view.words, " ", view.what);
+          return view;
+        },
+        update: (view, m) => {
+          setText(view.words, plainText(m.body_html || "", 80));
+          setText(view.what, m.status === "merged" ? fmt(T.your_merged, { id: m.merged_into_id })
+            : fmt(T.your_hidden, { reason: m.reason || "—" }));
+        },
+      });
     },
   };
 }

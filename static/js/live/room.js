@@ -52,7 +52,11 @@ export function createRoom() {
       const phase = state.workshop.phase;
       root.dataset.phase = phase;
       if (title) setText(title, state.workshop.title);
-      if (brief) setHTML(brief, state.workshop.brief_html);
+      if (brief) {
+        setHTML(brief, state.workshop.brief_html);
+        const fold = brief.closest("details");
+        if (fold) fold.hidden = !state.workshop.brief_html;
+      }
       for (const li of phases) {
         const current = li.dataset.phase === phase;
         li.classList.toggle("current", current);

@@ -1,13 +1,16 @@
 /**
  * The current round and the agenda: the round card (what kind of round, its prompt, the
- * anonymity in force and the countdown) and the list of rounds. The countdown ticks here
- * every second without touching anything else; the agenda is a keyed list, one item per
- * round, whose facilitator tools (start, move, remove) come from the console module.
+ * clause it is about, the anonymity in force, the countdown and, on the console, how many have
+ * voted or proposed) and the agenda, drawn twice on the console: as steps (done, now, next)
+ * with what comes next, and as the list the facilitator edits. The countdown ticks here every
+ * second without touching anything else; both agenda lists are keyed, one item per round, and
+ * the facilitator tools of each item (start, edit, move, remove) come from the console module.
  */
 import { $, T, announce, isParticipant } from "./page.js";
-import { el, fmt, keyed, setAttr, setText } from "./dom.js";
+import { el, fmt, keyed, plural, setAttr, setText } from "./dom.js";
 import { clockText, secondsLeft } from "./clock.js";
 import { currentRound } from "./state.js";
+import { taskOf } from "./task.js";
 
 /** A new round started: take the participant to it, unless they are typing. */
 function bringToRound() {
@@ -19,10 +22,47 @@ function bringToRound() {
   heading.scrollIntoView({ block: "start", behavior: "smooth" });
 }
 
+/** The round "Next" starts, as the server chooses it (services/rounds.py next_round_of): the
+ * first round not yet run after the current one (or after the last one that ran), else the
+ * first one not yet run at all; null when none is left. */
+export function nextRound(state) {
+  const current = currentRound(state);
+  const started = state.rounds.filter((r) => r.started_at).map((r) => r.position);
+  const anchor = current ? current.position : (started.length ? Math.max(...started) : -1);
+  const pending = state.rounds.filter((r) => r.status === "pending");
+  return pending.find((r) => r.position > anchor) || pending[0] || null;
+}
+
+/** "Vote — Which purpose says it best? · 4 min": a round in one line. */
+export function roundSummary(round) {
+  const parts = [T.kinds[round.kind], round.prompt ? `— ${round.prompt}` : null];
+  const line = parts.filter(Boolean).join(" ");
+  return round.duration_seconds
+    ? `${line} · ${fmt(T.next_minutes, { n: Math.round(round.duration_seconds / 60) })}` : line;
+}
+
+/** What the current round has gathered so far: ballots, or proposals (with those waiting). */
+function progressText(state, round) {
+  if (!round) return "";
+  if (["vote", "values", "vocabulary"].includes(round.kind)) {
+    return state.vote && state.vote.round_id === round.id ? plural(T.voters, state.vote.voters) : "";
+  }
+  if (round.kind === "propose") {
+    const mine = state.proposals.filter((p) => p.round_id === round.id);
+    const waiting = mine.filter((p) => p.status === "pending").length;
+    const shown = mine.filter((p) => !p.status || p.status === "visible").length;
+    const text = plural(T.round_proposals, shown);
+    return waiting ? `${text} · ${fmt(T.round_waiting, { n: waiting })}` : text;
+  }
+  return "";
+}
+
 /** The round card and its timer. ``timeUp`` is called once when a round's time runs out. */
 export function createRoundCard({ getState, timeUp }) {
   const kindNode = $("#round-kind");
   const promptNode = $("#round-prompt");
+  const clauseNode = $("#run-clause"); // the console's
+  const progressNode = $("#round-progress"); // the console's
   const note = $("#anonymity-note");
   const timer = $("#timer");
   const announced = {}; // round id -> what we already announced
@@ -50,7 +90,13 @@ export function createRoundCard({ getState, timeUp }) {
     update(state) {
       if (!kindNode || !promptNode) return;
       const round = currentRound(state);
-      if (!round) {
+      // A participant's screen keeps the round that just ended, closed (task.js says why).
+      const ended = !round && isParticipant ? taskOf(state).round : null;
+      if (ended) {
+        setText(kindNode, [fmt(T.round_of, { n: ended.position + 1, total: state.rounds.length }),
+          T.kinds[ended.kind]].join(" · "));
+        setText(promptNode, ended.prompt || T.kinds[ended.kind]);
+      } else if (!round) {
         setText(kindNode, T.phases[state.workshop.phase] || "");
         const anyStarted = state.rounds.some((r) => r.started_at);
         setText(promptNode, anyStarted ? T.round_ended : (state.rounds.length ? T.waiting_first : T.no_agenda));
@@ -66,8 +112,15 @@ export function createRoundCard({ getState, timeUp }) {
           if (!first && isParticipant) bringToRound();
         }
       }
+      if (clauseNode) {
+        const clause = round && round.clause;
+        setText(clauseNode, clause ? fmt(T.run_clause, { clause }) : "");
+        clauseNode.hidden = !clause;
+      }
+      if (progressNode) setText(progressNode, progressText(state, round));
       if (note) {
-        const mode = (round && round.anonymity) || state.workshop.anonymity;
+        const shown = round || ended;
+        const mode = (shown && shown.anonymity) || state.workshop.anonymity;
         setText(note, T.anonymity[mode] || "");
       }
       tick();
@@ -75,19 +128,71 @@ export function createRoundCard({ getState, timeUp }) {
   };
 }
 
+/** Where a round stands in the steps: done, now, next, or still to come (""). */
+function stepOf(state, round, next) {
+  if (round.id === state.current_round_id) return "now";
+  if (next && round.id === next.id) return "next";
+  return round.status === "ended" ? "done" : "";
+}
+
+/** The agenda as steps (the console's top): one small item per round, and what comes next. */
+function drawSteps(list, label, state) {
+  const next = nextRound(state);
+  keyed(list, state.rounds, {
+    key: (round) => round.id,
+    create: () => {
+      const view = { n: el("span", { class: "step-n" }), kind: el("span", { class: "step-kind" }),
+        clause: el("span", { class: "step-clause" }), status: el("span", { class: "visually-hidden" }) };
+      view.node = el("li", {}, view.n, view.kind, view.clause, view.status);
+      return view;
+    },
+    update: (view, round, index) => {
+      const step = stepOf(state, round, next);
+      const className = `step${step ? ` step-${step}` : ""}`;
+      if (view.node.className !== className) view.node.className = className;
+      setAttr(view.node, "aria-current", step === "now" ? "step" : null);
+      setAttr(view.node, "title", round.prompt || null);
+      setText(view.n, String(index + 1));
+      setText(view.kind, T.kinds[round.kind]);
+      setText(view.clause, round.clause || "");
+      setText(view.status, step ? ` (${T.step_status[step]})` : "");
+    },
+  });
+  if (!label) return;
+  let text;
+  if (state.workshop.phase === "closed") text = T.workshop_closed;
+  else if (!state.rounds.length) text = T.no_rounds_plan;
+  else if (next) text = fmt(T.next_label, { what: roundSummary(next) });
+  else text = T.agenda_done_label;
+  setText(label, text);
+}
+
 /** The agenda: one item per round, kept from event to event. ``tools`` (facilitators) adds
  * the controls of each item: `{create(view), update(view, round, index, count, state)}`. */
 export function createAgenda({ tools = null } = {}) {
   const list = $("#agenda");
+  const steps = $("#steps");
+  const nextLabel = $("#next-label");
+  const fold = $("#agenda-fold");
+  let planning = null; // no round has run yet: the agenda editor is open while that holds
   if (!list) return { update() {} };
   const empty = el("li", { class: "empty", text: T.no_agenda });
   return {
     update(state) {
+      if (steps) drawSteps(steps, nextLabel, state);
+      // While the agenda is being planned its editor is open; once the first round has
+      // started the steps above take over and it folds away (a person may open it again).
+      const nowPlanning = !state.rounds.some((r) => r.started_at);
+      if (fold && nowPlanning !== planning) {
+        planning = nowPlanning;
+        fold.open = planning;
+      }
       keyed(list, state.rounds, {
         key: (round) => round.id,
         create: () => {
-          const view = { kind: el("span", { class: "agenda-kind" }), prompt: el("span", { class: "agenda-prompt" }) };
-          view.node = el("li", {}, view.kind, view.prompt);
+          const view = { kind: el("span", { class: "agenda-kind" }), prompt: el("span", { class: "agenda-prompt" }),
+            clause: el("span", { class: "agenda-clause" }) };
+          view.node = el("li", {}, view.kind, view.prompt, view.clause);
           if (tools) tools.create(view);
           return view;
         },
@@ -98,6 +203,8 @@ export function createAgenda({ tools = null } = {}) {
           setAttr(view.node, "aria-current", current ? "step" : null);
           setText(view.kind, T.kinds[round.kind] + (round.kind === "vote" ? ` (${T.methods[round.method]})` : "") + minutes);
           setText(view.prompt, round.prompt || "");
+          setText(view.clause, round.clause ? fmt(T.run_clause, { clause: round.clause }) : "");
+          view.clause.hidden = !round.clause;
           if (tools) tools.update(view, round, index, state.rounds.length, state);
         },
         empty,

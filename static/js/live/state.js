@@ -100,11 +100,34 @@ export function isParticipantState(state) {
 export const currentRound = (state) =>
   state.rounds.find((r) => r.id === state.current_round_id) || null;
 
+/** The round a participant's task belongs to: the current round, or else the round that
+ * started last (it has ended, and the screen still shows it, closed), or null. */
+export function taskRound(state) {
+  const current = currentRound(state);
+  if (current) return current;
+  let latest = null;
+  for (const r of state.rounds) {
+    if (r.started_at && (!latest || Date.parse(r.started_at) > Date.parse(latest.started_at))) latest = r;
+  }
+  return latest;
+}
+
 /** The round that takes ballots started most recently (its tallies are in `vote`), or null. */
 export const voteRound = (state) =>
   (state.vote && state.rounds.find((r) => r.id === state.vote.round_id)) || null;
 
 export const proposalById = (state, id) => state.proposals.find((p) => p.id === id);
+
+/** The proposals a vote round chooses among: those of its propose round (`proposals_from`),
+ * or every visible proposal when it names none (docs/protocol.md §3, round). */
+export function ballotProposals(state, round) {
+  const visible = state.proposals.filter((p) => !p.status || p.status === "visible");
+  if (!round || round.proposals_from == null) return visible;
+  return visible.filter((p) => p.round_id === round.proposals_from);
+}
+
+/** A vote round whose ballot is about proposals (not values, words or clauses). */
+export const votesOnProposals = (round) => !!round && round.kind === "vote";
 
 /** My ballot in the vote round ({} when none). */
 export const myBallot = (state) => (state.me && state.me.ballot) || {};

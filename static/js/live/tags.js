@@ -2,7 +2,8 @@
  * Value tags on a proposal or an amendment (docs/protocol.md §13): the chips (confirmed or
  * with their number of supporters), "+1" for participants, "×" for facilitators, and the
  * select to add one. Proposals and amendments both carry tags, so the widget is one keyed
- * component: chips are patched by tag id and the select is kept, with its focus.
+ * component: chips are patched by tag id and the select is kept, with its focus. A
+ * participant gets the select and "+1" only where tagging is the task (`taggable`).
  */
 import { T, catalogue, isFacilitator, isParticipant, isProjector, notice } from "./page.js";
 import { el, fmt, keyed, setAttr, syncChildren } from "./dom.js";
@@ -14,6 +15,7 @@ import { el, fmt, keyed, setAttr, syncChildren } from "./dom.js";
 export function createValueTags({ target, command, staff }) {
   const view = { node: el("div", { class: "value-tags" }) };
   let thing = null; // the proposal or amendment shown
+  let taggable = false; // a tag may be added or supported now
   if ((isParticipant || isFacilitator) && catalogue.length) {
     view.select = el("select", { onchange: async (event) => {
       const select = event.target;
@@ -48,12 +50,13 @@ export function createValueTags({ target, command, staff }) {
     if (chip.text.data !== text) chip.text.data = text;
     if (chip.support) setAttr(chip.support, "aria-label", fmt(T.tag_support, { name: tag.name }));
     if (chip.untag) setAttr(chip.untag, "aria-label", fmt(T.untag, { name: tag.name }));
-    syncChildren(chip.node, [tag.confirmed ? null : chip.support, chip.untag].filter(Boolean));
+    syncChildren(chip.node, [tag.confirmed || !taggable ? null : chip.support, chip.untag].filter(Boolean));
   }
 
   /** Show the tags of ``item``; ``taggable``: a new tag may be added to it now. */
-  view.update = (item, taggable) => {
+  view.update = (item, canTag) => {
     thing = item;
+    taggable = !!canTag;
     const tags = item.values || [];
     const shown = isProjector ? tags.filter((t) => t.confirmed) : tags;
     const tail = [];

@@ -2,8 +2,9 @@
  * Values rounds (docs/protocol.md §9, "Values rounds"): the participant's form (personal
  * values picked from the catalogue or in their own words, each placed against the
  * organisation's stated values and rated) and, after the reveal, the room's results (the
- * alignment figure, the heatmap picture with its "Show for" filter, the gaps and the
- * culture). The form is the person's own work in progress: it is built once per round and
+ * alignment figure, the heatmap picture with its "Show for" filter and its numbers as a
+ * table, the gaps, what is shared across levels and the culture; small levels are hidden,
+ * and the results say so). The form is the person's own work in progress: it is built once per round and
  * never redrawn by live events; the results keep the filter and the picture they show.
  */
 import { $, T, catalogue, catalogueName, root, workshopId } from "./page.js";
@@ -16,8 +17,9 @@ export function createValuesForm({ command, getState, dispatch }) {
   if (!form) return { update() {} };
   let builtFor = null; // the round the form was built for
   let picked = []; // [{uid, value | custom, maps_to, lived}]
-  // "Not represented here" is said explicitly ("none"): the server reads a pick without
-  // maps_to as not placed yet, and the form shows (and sends) the first choice.
+  // A new pick is "not mapped yet" (sent as null: it counts neither way in the alignment)
+  // until the person places it; "not represented here" is a choice of its own ("none").
+  const UNMAPPED = "";
   const NONE = "none";
   let uid = 0;
   let round = null;
@@ -42,8 +44,10 @@ export function createValuesForm({ command, getState, dispatch }) {
     }
   }
 
-  /** ``id`` names one of the organisation's stated values (else the form shows "none"). */
-  const workshopValue = (state, id) => state.workshop.values.some((v) => String(v.id) === String(id));
+  /** The form's choice for a stored ``maps_to``: a stated value, "none", or not mapped yet
+   * (also for a stated value that has since been removed). */
+  const choiceFor = (state, mapsTo) => (mapsTo === NONE ? NONE
+    : state.workshop.values.some((v) => String(v.id) === String(mapsTo)) ? String(mapsTo) : UNMAPPED);
 
   function togglePick(key, on) {
     if (on && !picked.some((p) => p.value === key)) {
@@ -52,7 +56,7 @@ export function createValuesForm({ command, getState, dispatch }) {
         if (box) box.checked = false;
         return;
       }
-      picked.push({ uid: ++uid, value: key, maps_to: NONE, lived: null });
+      picked.push({ uid: ++uid, value: key, maps_to: UNMAPPED, lived: null });
     } else if (!on) {
       picked = picked.filter((p) => p.value !== key);
     }
@@ -70,9 +74,10 @@ export function createValuesForm({ command, getState, dispatch }) {
     } });
     view.mapsLabel = el("label", { text: T.maps_to });
     view.select = el("select", { onchange: (e) => { view.pick.maps_to = e.target.value; } },
-      el("option", { value: NONE, text: T.not_represented }),
+      el("option", { value: UNMAPPED, text: T.not_mapped }),
       ...getState().workshop.values.map((v) => el("option", { value: String(v.id), text: v.name,
-        selected: String(pick.maps_to) === String(v.id) })));
+        selected: String(pick.maps_to) === String(v.id) })),
+      el("option", { value: NONE, text: T.not_represented, selected: pick.maps_to === NONE }));
     view.lived = [];
     const rating = el("fieldset", { class: "score-controls" }, el("legend", { text: T.lived }));
     for (let n = 1; n <= 5; n += 1) {
@@ -82,7 +87,8 @@ export function createValuesForm({ command, getState, dispatch }) {
       view.lived.push([input, label]);
       rating.append(el("span", { class: "score-option" }, input, label));
     }
-    view.node = el("li", { class: "pick" }, view.name, view.remove, view.mapsLabel, view.select, rating);
+    view.node = el("li", { class: "pick" }, el("div", { class: "pick-head" }, view.name, " ", view.remove),
+      view.mapsLabel, view.select, rating);
     return view;
   }
 
@@ -113,7 +119,7 @@ export function createValuesForm({ command, getState, dispatch }) {
     const input = $("#own-value");
     const words = input.value.trim();
     if (!words || !round || picked.length >= round.pick_limit) return;
-    picked.push({ uid: ++uid, custom: words, maps_to: NONE, lived: null });
+    picked.push({ uid: ++uid, custom: words, maps_to: UNMAPPED, lived: null });
     input.value = "";
     drawPicked();
   });
@@ -121,7 +127,7 @@ export function createValuesForm({ command, getState, dispatch }) {
     event.preventDefault();
     const ballot = {
       picks: picked.map((p) => ({ ...(p.value ? { value: p.value } : { custom: p.custom }),
-        maps_to: p.maps_to, lived: p.lived })),
+        maps_to: p.maps_to || null, lived: p.lived })),
       current: [...form.querySelectorAll("input[name=current]:checked")].map((i) => i.value),
       desired: [...form.querySelectorAll("input[name=desired]:checked")].map((i) => i.value),
     };
@@ -146,13 +152,46 @@ export function createValuesForm({ command, getState, dispatch }) {
         const mine = myBallot(state);
         picked = (mine.picks || []).map((p) => ({ uid: ++uid, ...(p.value.startsWith("custom:")
           ? { custom: p.words || p.value.slice(7) } : { value: p.value }),
-          maps_to: workshopValue(state, p.maps_to) ? String(p.maps_to) : NONE, lived: p.lived }));
+          maps_to: choiceFor(state, p.maps_to), lived: p.lived }));
         buildCatalogue(mine);
         drawPicked();
       }
       setText($("#values-status"), state.me && state.me.voted ? T.values_shared : "");
     },
   };
+}
+
+const UNMAPPED_COLUMN = "unmapped"; // the results' column of picks not mapped yet
+const GRID_ROWS = 20; // as many personal values as the heatmap picture draws
+
+/** A {one, other} catalogue pair for ``n``, with more placeholders filled from ``values``. */
+const counted = (forms, n, values = {}) => fmt(n === 1 ? forms.one : forms.other, { ...values, n });
+
+/** The heatmap's numbers as a table (readable where the picture is too small, as on a
+ * phone): a row per personal value, a column per stated value, then "not represented here"
+ * and "not mapped yet", each cell shaded by its count. */
+function valuesGrid(results) {
+  const rows = results.rows.slice(0, GRID_ROWS);
+  if (!rows.length) return null;
+  const most = Math.max(1, ...rows.flatMap((row) => Object.values(row.counts)));
+  const columnClass = (id) => (id === "none" ? "col-none" : id === UNMAPPED_COLUMN ? "col-unmapped" : "");
+  const table = el("table", { class: "values-grid" },
+    el("caption", { text: T.values_grid }),
+    el("thead", {}, el("tr", {}, el("th", { scope: "col", text: T.values_grid_value }),
+      ...results.columns.map((c) => el("th", { scope: "col", class: columnClass(c.id),
+        "data-column": c.id, text: c.name })),
+      el("th", { scope: "col", class: "col-total", text: T.values_total }))),
+    el("tbody", {}, ...rows.map((row) => el("tr", {}, el("th", { scope: "row", text: row.value }),
+      ...results.columns.map((c) => {
+        const n = row.counts[c.id] || 0;
+        const cell = el("td", { class: [columnClass(c.id), n ? "" : "zero"].filter(Boolean).join(" "),
+          "data-label": c.name, "data-column": c.id, text: String(n) });
+        if (n) cell.style.setProperty("--share", String(n / most));
+        return cell;
+      }),
+      el("td", { class: "col-total", "data-label": T.values_total, text: String(row.total) })))));
+  return el("div", { class: "values-grid-wrap" }, table,
+    results.rows.length > GRID_ROWS ? el("p", { class: "result-explain", text: fmt(T.values_grid_more, { n: GRID_ROWS }) }) : null);
 }
 
 /** The results of a values round: the parts that can change are redrawn, the filter and the
@@ -200,20 +239,34 @@ export function createValuesResults() {
     const list = (items, textOf) => items.length
       ? el("ul", {}, ...items.map((i) => el("li", { text: textOf(i) })))
       : el("p", { class: "empty", text: T.none_yet });
+    const min = results.min_group_size;
+    const hidden = results.levels_hidden || 0;
+    const hiddenNote = hidden
+      ? el("p", { class: "result-hidden", text: counted(T.levels_hidden, hidden, { min }) }) : null;
     setText(parts.figure, fmt(T.alignment, { pct: pct(results.alignment.workshop) }));
-    const byLevel = Object.entries(results.alignment.by_level).map(([level, value]) =>
-      el("li", { text: `${level}: ${value == null ? fmt(T.suppressed, { n: results.min_group_size }) : pct(value) + "%"}` }));
+    // A level's figure is null when the level is hidden, or when none of its values is placed
+    // yet; the count of hidden levels tells the two apart when it can.
+    const levelFigures = Object.entries(results.alignment.by_level);
+    const nulls = levelFigures.filter(([, value]) => value == null).length;
+    const byLevel = levelFigures.map(([level, value]) => el("li", { text: value != null ? `${level}: ${pct(value)}%`
+      : hidden === 0 && nulls ? `${level}: ${T.alignment_none}` : fmt(T.level_hidden, { level, n: min }) }));
     fill(parts.levels, ...byLevel);
+    const shown = levelFigures.length - hidden;
+    const shared = results.shared_across_levels.length
+      ? [list(results.shared_across_levels, (i) => i), hiddenNote]
+      : shown >= 2 ? [el("p", { class: "empty", text: T.shared_none }), hiddenNote]
+        : [hiddenNote, el("p", { class: "empty", text: fmt(T.shared_needs_levels, { n: min }) })];
+    const unmapped = results.columns.some((c) => c.id === UNMAPPED_COLUMN);
     syncChildren(node, [parts.figure, parts.definition, byLevel.length ? parts.levels : null,
-      parts.filter, parts.picture,
-      el("div", { class: "side-by-side" },
+      parts.filter, parts.picture, valuesGrid(results),
+      unmapped ? el("p", { class: "result-explain unmapped-note", text: T.unmapped_note }) : null,
+      el("div", { class: "result-columns" },
         el("section", {}, el("h3", { text: T.gaps_missing }),
           list(results.not_represented, (i) => `${i.value} (${i.count})`)),
         el("section", {}, el("h3", { text: T.gaps_not_lived }),
           list(results.stated_not_lived, (i) => `${i.org_value}: ${i.mean} (${i.count})`)),
-        el("section", {}, el("h3", { text: T.shared_levels }),
-          list(results.shared_across_levels, (i) => i))),
-      el("div", { class: "side-by-side" },
+        el("section", { class: "shared-levels" }, el("h3", { text: T.shared_levels }), ...shared.filter(Boolean))),
+      el("div", { class: "result-columns" },
         el("section", {}, el("h3", { text: T.culture_now }),
           list(results.culture.current, (i) => `${i.value} (${i.count})`)),
         el("section", {}, el("h3", { text: T.culture_desired }),

@@ -1,0 +1,491 @@
+"""End to end: the default mission workshop, walked with "Next", as five participants see it.
+
+A facilitator applies the default template (values, then propose and vote for each clause of
+the mission, refine, consent on the clauses, finalise) and walks it round by round with the
+console's "Next". Five participants of different levels take part in every round. At each
+step one participant's page is photographed at a phone, a laptop and a projector size
+(``layout.check_screen``) and checked: the task of the moment shows in the first screenful,
+no text is drawn over other text, nothing is wider than the screen. Between the photographs
+the test checks what one task per screen means: the ballot lists only this round's proposals
+with the controls of its method, value tags only where tagging is the task, earlier results
+folded away, input closing visibly (with the reason in words) when a round ends or pauses,
+and an author's notice about their hidden proposal surviving a reload.
+
+A second test runs short rounds to see input close when time is up.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from .helpers import (
+    TIMEOUT,
+    assert_not_reloaded,
+    ballot_item,
+    create_workshop,
+    join,
+    log_in,
+    mark_page,
+    proposal,
+    send_proposal,
+    voters,
+    wait_until_live,
+)
+from .layout import check_screen
+
+pytestmark = pytest.mark.browser
+
+PEOPLE = [
+    ("Amira", "Frontline"),
+    ("Joost", "Team lead"),
+    ("Lena", "Specialist"),
+    ("Sam", "Manager"),
+    ("Kim", "Director"),
+]
+CLAUSES = ["Purpose", "Who we serve", "How we work", "How we will know"]
+WORDINGS = {
+    "Purpose": [
+        "We exist so that every patient feels known, not processed.",
+        "We keep people well at home, close to the ones they love.",
+        "We make care simple, fair and close by.",
+    ],
+    "Who we serve": [
+        "Patients and their families, and the colleagues who care for them.",
+        "Everyone in our region who needs care, whoever they are.",
+        "People at home, in our clinics and in care homes.",
+    ],
+    "How we work": [
+        "We listen first, decide together and keep our promises.",
+        "We work as one team across every ward and office.",
+        "We learn from every mistake and say so openly.",
+    ],
+    "How we will know": [
+        "Patients tell us they were heard, and colleagues stay.",
+        "Waiting times fall while our staff survey improves.",
+        "Every team can name one thing it changed because of a patient.",
+    ],
+}
+OFF_TOPIC = "Free parking for everyone on every floor."
+
+
+class Console:
+    """The facilitator's console page. "Next", reveal, pause and end are its buttons; where the
+    console offers no button for something (placing a vote's winner in the draft, hiding a
+    proposal without a dialog), the command goes from the page over a socket of its own,
+    which is the same facilitator (the same cookies)."""
+
+    def __init__(self, page: Page, workshop_id: int):
+        self.page = page
+        self.workshop_id = workshop_id
+
+    def command(self, name: str, payload: dict | None = None) -> dict:
+        ack = self.page.evaluate(
+            """async ([workshopId, name, payload]) => {
+                 const socket = window.io({ auth: { workshop_id: workshopId },
+                                            transports: ["websocket"], forceNew: true });
+                 try {
+                   await new Promise((resolve, reject) => {
+                     socket.on("connect", resolve);
+                     socket.on("connect_error", reject);
+                   });
+                   return await new Promise((resolve) => socket.emit(name, payload, resolve));
+                 } finally {
+                   socket.disconnect();
+                 }
+               }""",
+            [self.workshop_id, name, payload or {}],
+        )
+        assert ack["ok"], f"{name} {payload}: {ack}"
+        return ack
+
+    def state(self) -> dict:
+        return self.command("state.sync")["snapshot"]
+
+    def button(self, name: str) -> Locator:
+        return self.page.get_by_role("button", name=name, exact=True)
+
+    def next(self) -> dict:
+        """The console's "Next": the next round of the agenda starts; returns it."""
+        before = self.state()["current_round_id"]
+        button = self.page.locator("#next-button")
+        if button.count():
+            expect(button).to_be_visible(timeout=TIMEOUT)
+            expect(button).to_be_enabled(timeout=TIMEOUT)
+            button.click()
+        else:  # stopgap until the console has its "Next" button
+            self.command("round.next")
+        for _ in range(100):
+            state = self.state()
+            if state["current_round_id"] not in (None, before):
+                return next(r for r in state["rounds"] if r["id"] == state["current_round_id"])
+            self.page.wait_for_timeout(100)
+        raise AssertionError("Next started no round")
+
+    def press(self, name: str, command: str, payload: dict) -> None:
+        """A button of the current round's controls, or its command where there is none."""
+        button = self.page.locator("#round-controls").get_by_role("button", name=name, exact=True)
+        if button.count():
+            button.click()
+            expect(button).to_have_count(0, timeout=TIMEOUT)  # the state moved on
+        else:
+            self.command(command, payload)
+
+
+def open_notice(page: Page) -> Locator:
+    return page.locator("#my-moderated li")
+
+
+def tasks(page: Page) -> Locator:
+    """The task sections that show on a participant's page."""
+    return page.locator("#task > section:visible")
+
+
+def expect_round(people: list[Page], round_: dict) -> None:
+    for page in people:
+        expect(page.locator("#round-prompt")).to_have_text(round_["prompt"], timeout=TIMEOUT)
+
+
+def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_server, new_person):
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(
+        fran, "Our mission, together", "Harbour Health", "Care\nCourage\nCraft"
+    )
+    join_link = fran.locator("#join-link").get_attribute("href")
+    assert join_link is not None
+    wait_until_live(fran)
+    console = Console(fran, workshop_id)
+    template = fran.locator("#use-template")
+    expect(template).to_be_visible()
+    template.click()
+    expect(template).to_be_hidden(timeout=TIMEOUT)
+    agenda = console.state()["rounds"]
+    assert [r["kind"] for r in agenda] == [
+        "values",
+        *["propose", "vote"] * 4,
+        "refine",
+        "consent",
+        "finalise",
+    ], agenda
+    assert [r["method"] for r in agenda if r["kind"] == "vote"] == [
+        "dot",
+        "ranked",
+        "approval",
+        "dot",
+    ]
+
+    people = []
+    for name, level in PEOPLE:
+        page = new_person(name)
+        join(page, join_link, name, level)
+        people.append(page)
+    amira, joost, lena, sam, kim = people
+    expect(fran.locator("[data-presence-line]").first).to_contain_text("5 joined", timeout=TIMEOUT)
+    # In the lobby: the welcome, with the agenda and the brief one tap away (folded).
+    expect(amira.locator('[data-when="lobby"]')).to_be_visible()
+    expect(amira.locator("details.agenda-fold")).not_to_have_attribute("open", "")
+    expect(amira.locator("#agenda li")).to_have_count(12)
+    check_screen(amira, "flow-00-lobby", task='[data-when="lobby"]')
+    for page in (fran, *people):
+        mark_page(page)
+
+    # -- 1. Values -------------------------------------------------------------------------
+    values = console.next()
+    assert values["kind"] == "values"
+    expect_round(people, values)
+    for page in people:
+        expect(page.locator("#values-form")).to_be_visible(timeout=TIMEOUT)
+        expect(tasks(page)).to_have_count(1)
+    expect(amira.locator("#round-clause")).to_have_text("Clause: What we value")
+    for page, key in zip(
+        people, ("integrity", "care", "courage", "balance", "growth"), strict=True
+    ):
+        page.locator(f"#value-{key}").check()
+        page.locator("#pick-0-lived-4").check()
+        page.get_by_role("button", name="Share my values").click()
+        expect(page.locator("#values-status")).not_to_have_text("", timeout=TIMEOUT)
+    expect(fran.locator("#voter-count")).to_have_text(voters(5), timeout=TIMEOUT)
+    check_screen(amira, "flow-01-values", task="#values-form")
+
+    # -- 2. Propose: Purpose ---------------------------------------------------------------
+    rounds_seen = {}
+    propose = console.next()
+    rounds_seen["propose-Purpose"] = propose
+    expect_round(people, propose)
+    for page in people:
+        expect(page.locator("#proposal-form")).to_be_visible(timeout=TIMEOUT)
+        expect(tasks(page)).to_have_count(1)
+        # The values results are an earlier round's now: folded away, one tap away.
+        expect(page.locator("#results-fold > summary")).to_have_text("Results of earlier rounds")
+        expect(page.locator("#results-card")).to_be_hidden()
+    expect(amira.locator("#round-clause")).to_have_text("Clause: Purpose")
+
+    # Amira starts typing; the room's proposals arrive meanwhile and take nothing from her.
+    box = amira.locator("#proposal-body")
+    box.click()
+    box.press_sequentially("We exist so that every patient")
+    for page, wording in zip((joost, lena), WORDINGS["Purpose"][1:], strict=True):
+        send_proposal(page, wording)
+    expect(proposal(amira, WORDINGS["Purpose"][2])).to_have_count(1, timeout=TIMEOUT)
+    assert box.evaluate("b => [b.value, document.activeElement === b]") == [
+        "We exist so that every patient",
+        True,
+    ]
+    box.press_sequentially(" feels known, not processed.")
+    amira.get_by_role("button", name="Send proposal").click()
+    expect(box).to_have_value("", timeout=TIMEOUT)
+    send_proposal(amira, OFF_TOPIC)
+
+    # Tagging is part of proposing: Amira says what value her wording expresses.
+    mine = proposal(amira, WORDINGS["Purpose"][0])
+    mine.get_by_label("This expresses the value…").select_option(label="Care")
+    expect(mine.locator(".chip")).to_have_text("Care", timeout=TIMEOUT)
+
+    # The facilitator hides the off-topic one: Amira is told under her form, also after a reload.
+    state = console.state()
+    off_topic = next(p for p in state["proposals"] if OFF_TOPIC in p["body_html"])
+    console.command("proposal.hide", {"proposal_id": off_topic["id"], "reason": "Not our mission"})
+    expect(open_notice(amira)).to_have_count(1, timeout=TIMEOUT)
+    expect(open_notice(amira)).to_contain_text(OFF_TOPIC)
+    expect(open_notice(amira)).to_contain_text("Not our mission")
+    amira.reload()
+    wait_until_live(amira)
+    expect(open_notice(amira)).to_contain_text("Not our mission")
+    mark_page(amira)
+    expect(amira.locator("#proposal-count-badge")).to_have_text("(3)")
+    check_screen(amira, "flow-02-propose", task="#proposal-form button[type=submit]")
+
+    # "End and lock": the form closes visibly, with the reason in words.
+    console.press("End and lock", "round.end", {"round_id": propose["id"]})
+    for page in people:
+        expect(page.locator("#propose-closed")).to_have_text(
+            "This round has ended.", timeout=TIMEOUT
+        )
+        expect(page.locator("#proposal-body")).to_be_disabled()
+        expect(page.get_by_role("button", name="Send proposal")).to_be_disabled()
+        # The screen still says which round it was: its question stays above the closed form.
+        expect(page.locator("#round-prompt")).to_have_text(propose["prompt"])
+        expect(page.locator("#round-kind")).to_have_text("Round 2 of 12 · Propose")
+    check_screen(amira, "flow-02-propose-ended", task="#propose-closed")
+
+    # -- 3. to 9. Vote on each clause's proposals, propose the next clause ---------------------
+    ballots = {}
+    for index, clause in enumerate(CLAUSES):
+        if index:
+            propose = console.next()
+            assert propose["kind"] == "propose" and propose["clause"] == clause, propose
+            expect_round(people, propose)
+            for page, wording in zip((amira, joost, lena), WORDINGS[clause], strict=True):
+                send_proposal(page, wording)
+            for page in people:
+                # Only this round's proposals are listed under the form.
+                expect(page.locator("#proposal-count-badge")).to_have_text("(3)", timeout=TIMEOUT)
+                expect(page.locator("#proposals li.proposal")).to_have_count(3)
+            check_screen(amira, f"flow-{2 * index + 2:02d}-propose", task="#proposal-body")
+
+        vote = console.next()
+        assert vote["kind"] == "vote" and vote["clause"] == clause, vote
+        expect_round(people, vote)
+        ballots[clause] = vote
+        for page in people:
+            expect(page.locator('[data-when="vote"]')).to_be_visible(timeout=TIMEOUT)
+            expect(tasks(page)).to_have_count(1)
+            # The ballot lists this clause's proposals and nothing else, with no value tags.
+            expect(page.locator("#ballot li.proposal")).to_have_count(3, timeout=TIMEOUT)
+            for wording in WORDINGS[clause]:
+                expect(ballot_item(page, wording)).to_have_count(1)
+            expect(page.locator("#ballot")).not_to_contain_text(OFF_TOPIC)
+            expect(page.locator("#task select:visible")).to_have_count(0)
+            expect(page.locator("#ballot .value-tags")).to_have_count(0)
+            expect(page.locator("#proposals-fold")).to_be_hidden()
+        first, second, third = WORDINGS[clause]
+        step = f"flow-{2 * index + 3:02d}-vote-{vote['method']}"
+        if vote["method"] == "dot":
+            check_screen(amira, step, task="#ballot [data-vote=plus]")
+            for page in people:
+                ballot_item(page, first).locator("[data-vote=plus]").click()
+                expect(ballot_item(page, first).locator(".my-dots")).to_have_text(
+                    "1", timeout=TIMEOUT
+                )
+            ballot_item(amira, second).locator("[data-vote=plus]").click()
+            expect(amira.locator("#budget")).to_have_text(
+                "You have 1 of 3 dots left.", timeout=TIMEOUT
+            )
+        elif vote["method"] == "ranked":
+            check_screen(amira, step, task="#ballot button")
+            for page in people:
+                for place, wording in enumerate((second, first, third), start=1):
+                    ballot_item(page, wording).get_by_role(
+                        "button", name="Add to my ranking"
+                    ).click()
+                    expect(ballot_item(page, wording).locator(".tag-rank")).to_have_text(
+                        f"My ranking: {place}", timeout=TIMEOUT
+                    )
+            check_screen(amira, step + "-ranked", task="#my-ranking")
+        else:
+            check_screen(amira, step, task="#ballot input[type=checkbox]")
+            for page in people:
+                for wording in (first, third):
+                    ballot_item(page, wording).get_by_label("I can support this").check()
+                    expect(
+                        ballot_item(page, wording).get_by_label("I can support this")
+                    ).to_be_checked()
+                expect(page.locator("#ballot-status")).to_contain_text(
+                    "You voted.", timeout=TIMEOUT
+                )
+        expect(fran.locator("#voter-count")).to_have_text(voters(5), timeout=TIMEOUT)
+        expect(amira.locator("#ballot-status")).to_have_text(
+            re.compile(r"^You voted\. You can change your vote until the round ends\.")
+        )
+
+        if index == 0:
+            # Paused: the ballot closes and says why; the status line promises nothing.
+            console.press("Pause", "round.pause", {"round_id": vote["id"]})
+            for page in people:
+                expect(page.locator("#vote-closed")).to_have_text(
+                    "Paused by the facilitator.", timeout=TIMEOUT
+                )
+                expect(page.locator("#ballot [data-vote=plus]").first).to_be_disabled()
+                expect(page.locator("#ballot-status")).not_to_contain_text("You can change")
+                expect(page.locator("#ballot-status")).to_contain_text("You voted.")
+            check_screen(amira, step + "-paused", task="#vote-closed")
+            console.press("Resume", "round.resume", {"round_id": vote["id"]})
+            expect(amira.locator("#vote-closed")).to_be_hidden(timeout=TIMEOUT)
+            expect(ballot_item(amira, third).locator("[data-vote=plus]")).to_be_enabled()
+
+        # The reveal belongs to this round's task: the results show with the ballot.
+        console.press("Reveal results", "round.reveal", {"round_id": vote["id"]})
+        for page in people:
+            expect(page.locator("#results-card")).to_be_visible(timeout=TIMEOUT)
+            expect(page.locator("#results-fold > summary")).to_be_hidden()
+        # The winner in full: five dots for the first wording; every ranking put the second
+        # first; the first and the third share the approvals.
+        winner = second if vote["method"] == "ranked" else first
+        expect(amira.locator("#results .winner").first).to_contain_text(winner, timeout=TIMEOUT)
+        check_screen(amira, step + "-revealed", task="#ballot li.proposal")
+        console.command("round.place_winners", {"round_id": vote["id"]})
+
+    # -- 10. Refine: the draft with its edit and suggest tools --------------------------------
+    refine = console.next()
+    assert refine["kind"] == "refine", refine
+    expect_round(people, refine)
+    for page in people:
+        expect(page.locator("#draft-card")).to_be_visible(timeout=TIMEOUT)
+        expect(tasks(page)).to_have_count(1)
+        expect(page.locator("#results-fold > summary")).to_be_visible()
+        expect(page.locator("#results-fold")).not_to_have_attribute("open", "")
+        expect(page.locator("#proposals-fold")).not_to_have_attribute("open", "")
+    purpose = amira.locator("#document article.clause").filter(
+        has=amira.get_by_role("heading", name="Purpose", exact=True)
+    )
+    expect(purpose).to_contain_text(WORDINGS["Purpose"][0], timeout=TIMEOUT)
+    expect(purpose.get_by_role("button", name="Edit this clause")).to_be_visible()
+    expect(purpose.get_by_role("button", name="Suggest a change to this clause")).to_be_visible()
+    check_screen(amira, "flow-10-refine", task="#document .clause-tools button")
+    purpose.get_by_role("button", name="Edit this clause").click()
+    editor = purpose.get_by_label("Your text for “Purpose”")
+    editor.fill("We exist so that every patient and colleague feels known.")
+    purpose.get_by_role("button", name="Save this clause").click()
+    for page in people:
+        expect(page.locator("#document")).to_contain_text(
+            "every patient and colleague", timeout=TIMEOUT
+        )
+
+    # -- 11. Consent: the draft's clauses, each with Agree / Can live with it / Object --------
+    consent = console.next()
+    assert consent["kind"] == "consent", consent
+    expect_round(people, consent)
+    for page in people:
+        expect(page.locator("#draft-hint")).to_contain_text(
+            "Answer on each clause", timeout=TIMEOUT
+        )
+        expect(page.get_by_role("button", name="Edit this clause")).to_have_count(0)
+        expect(page.get_by_role("button", name="Suggest a change to this clause")).to_be_hidden()
+        expect(page.locator("details.amend-tools")).to_be_hidden()
+        # Consent is on the mission's clauses: no proposal and no ballot shows in the task.
+        expect(page.locator("#task li.proposal:visible")).to_have_count(0)
+        expect(page.locator("#ballot-box")).to_be_hidden()
+    clauses = amira.locator("#document article.clause")
+    expect(clauses).to_have_count(5)
+    check_screen(amira, "flow-11-consent", task="#document .consent-buttons button")
+    for page in people:
+        for i in range(4):  # the four clauses the votes filled
+            clause = page.locator("#document article.clause").nth(i)
+            clause.get_by_role("button", name="Agree", exact=True).click()
+            expect(clause.get_by_role("button", name="Agree", exact=True)).to_have_attribute(
+                "aria-pressed", "true", timeout=TIMEOUT
+            )
+    expect(clauses.first).to_contain_text("5 agree", timeout=TIMEOUT)
+
+    # -- 12. Finalise ----------------------------------------------------------------------
+    finalise = console.next()
+    assert finalise["kind"] == "finalise", finalise
+    expect_round(people, finalise)
+    expect(amira.locator("#draft-hint")).to_have_text("This is the mission as it stands now.")
+    check_screen(amira, "flow-12-finalise", task="#document .clause")
+
+    for page in (fran, *people):
+        assert_not_reloaded(page)
+    assert new_person.page_errors == [], new_person.page_errors
+
+
+def test_input_closes_when_time_is_up(live_server, new_person):
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, "Against the clock", "Harbour Health", "Care")
+    join_link = fran.locator("#join-link").get_attribute("href")
+    wait_until_live(fran)
+    console = Console(fran, workshop_id)
+    amira, joost = new_person("Amira"), new_person("Joost")
+    join(amira, join_link, "Amira", "Frontline")
+    join(joost, join_link, "Joost", "Team lead")
+
+    # A propose round of six seconds: the form is open, then closes with the reason.
+    propose = console.command(
+        "round.add", {"kind": "propose", "prompt": "Quick ideas", "minutes": 0.1}
+    )
+    console.command("round.start", {"round_id": propose["round_id"]})
+    expect(amira.locator("#proposal-body")).to_be_enabled(timeout=TIMEOUT)
+    send_proposal(joost, "We keep care close to home.")
+    amira.locator("#proposal-body").fill("Half a thought")
+    expect(amira.locator("#propose-closed")).to_have_text(
+        "Time is up: proposals are closed.", timeout=TIMEOUT
+    )
+    expect(amira.locator("#proposal-body")).to_be_disabled()
+    expect(amira.locator("#proposal-body")).to_have_value("Half a thought")  # nothing is lost
+    expect(amira.get_by_role("button", name="Send proposal")).to_be_disabled()
+    check_screen(amira, "closing-propose-time-up", task="#propose-closed")
+
+    # A dot vote of six seconds: Amira votes; when time is up her dots stay, disabled, and the
+    # status line no longer says she can change them.
+    vote = console.command(
+        "round.add", {"kind": "vote", "prompt": "Quick vote", "minutes": 0.1, "method": "dot"}
+    )
+    console.command("round.start", {"round_id": vote["round_id"]})
+    item = ballot_item(amira, "We keep care close to home.")
+    item.locator("[data-vote=plus]").click()
+    expect(item.locator(".my-dots")).to_have_text("1", timeout=TIMEOUT)
+    expect(amira.locator("#vote-closed")).to_have_text(
+        "Time is up: voting is closed.", timeout=TIMEOUT
+    )
+    expect(item.locator("[data-vote=plus]")).to_be_disabled()
+    expect(item.locator("[data-vote=minus]")).to_be_disabled()
+    expect(item.locator(".my-dots")).to_have_text("1")
+    expect(amira.locator("#ballot-status")).to_have_text(re.compile(r"^You voted\. 1 person"))
+    expect(joost.locator("#ballot-status")).to_have_text(
+        re.compile(r"^You did not vote in this round\.")
+    )
+    check_screen(amira, "closing-vote-time-up", task="#vote-closed")
+
+    # A values round that ends: the form's fields close too.
+    values = console.command("round.add", {"kind": "values", "prompt": "Values", "minutes": 5})
+    console.command("round.start", {"round_id": values["round_id"]})
+    expect(amira.locator("#value-integrity")).to_be_enabled(timeout=TIMEOUT)
+    console.command("round.end", {"round_id": values["round_id"]})
+    expect(amira.locator("#values-closed")).to_have_text("This round has ended.", timeout=TIMEOUT)
+    expect(amira.locator("#value-integrity")).to_be_disabled()
+    expect(amira.get_by_role("button", name="Share my values")).to_be_disabled()
+    assert new_person.page_errors == [], new_person.page_errors
