@@ -49,9 +49,12 @@ log_in_facilitator = log_in
 def add_staff(page: Page, email: str, role: str) -> None:
     """On the open console, add an account to the workshop's staff (the page reloads)."""
     wait_until_live(page)  # the live sections above render first; then the form stays put
-    staff = page.locator("section").filter(
+    # The staff are set up once: their part of the console is folded away below.
+    staff = page.locator("details").filter(
         has=page.get_by_role("heading", name="Co-facilitators and leadership")
     )
+    if staff.get_attribute("open") is None:
+        staff.get_by_role("heading", name="Co-facilitators and leadership").click()
     staff.get_by_label("Account email").fill(email)
     staff.get_by_label("Role", exact=True).select_option(role)
     staff.get_by_role("button", name="Add", exact=True).click()

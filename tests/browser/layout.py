@@ -21,6 +21,8 @@ WALL_SIZES = {"projector": PROJECTOR, "small-projector": SMALL_PROJECTOR}
 
 # Boxes of visible text-bearing elements, in page coordinates, for the overlap check: the
 # innermost elements that hold text of their own (so a card and its title do not "overlap").
+# An inline element that wraps is one box per line (its client rects): the rectangle around
+# all its lines would cover the words that share its first and last lines.
 _TEXT_BOXES = """() => {
   const out = [];
   const visible = (e) => {
@@ -29,14 +31,19 @@ _TEXT_BOXES = """() => {
     if (e.closest('.visually-hidden, [hidden], details:not([open]) > :not(summary)')) return false;
     return true;
   };
+  let index = 0;
   for (const e of document.body.querySelectorAll('*')) {
     if (!visible(e)) continue;
     const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     if (!own) continue;
-    const r = e.getBoundingClientRect();
-    if (r.width < 1 || r.height < 1) continue;
-    out.push({x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height,
-              what: (e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40))});
+    index += 1;
+    const what = e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40);
+    const inline = getComputedStyle(e).display === 'inline';
+    for (const r of inline ? e.getClientRects() : [e.getBoundingClientRect()]) {
+      if (r.width < 1 || r.height < 1) continue;
+      out.push({x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, what,
+                element: index});
+    }
   }
   return out;
 }"""
@@ -57,6 +64,8 @@ def _overlaps(boxes: list[dict]) -> list[str]:
     found = []
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
+            if a.get("element") is not None and a.get("element") == b.get("element"):
+                continue  # two lines of one element
             dx = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
             dy = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
             if dx <= 3 or dy <= 3:

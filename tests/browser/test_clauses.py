@@ -339,10 +339,11 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
         for heading in ("Purpose", "How we work"):
             for action in ("Edit this clause", "Suggest a change to this clause", "Agree"):
                 expect(clause(page, heading).get_by_role("button", name=action)).to_have_count(0)
-    save(amira, "How we work")
-    expect(clause(amira, "How we work").get_by_role("alert")).to_contain_text(
-        "is the final mission: it cannot change. A facilitator can reopen it"
-    )
+    # Her words stay in the editor, but Save is closed while the words are locked.
+    expect(
+        clause(amira, "How we work").get_by_role("button", name="Save this clause")
+    ).to_be_disabled()
+    expect(editor(amira, "How we work")).to_have_value("We make care simple for all of us.")
     expect(clause(fac, "How we work").locator(".clause-text")).to_have_text(winner)
     screenshots(amira, "participant-final")
 
