@@ -23,6 +23,7 @@ import { createAmendments } from "./amendments.js";
 import { createDocument } from "./document.js";
 import { createBallotList, createMyModerated, createProposalForm, createProposals } from "./proposals.js";
 import { createTask } from "./task.js";
+import { createProjector } from "./projector.js";
 
 /** What a facilitator's moderation of my proposal means, in words. */
 function moderationNotice(message) {
@@ -97,7 +98,8 @@ function start() {
   const amendments = createAmendments({ command, staff, getState });
   const documentView = createDocument({ command, emitNow, getState, render, dispatch,
     duels, amendments });
-  views = [
+  // The projector is a wall of its own (projector.js); every other page is built from the views.
+  views = isProjector ? createProjector({ getState }) : [
     createRoom(),
     isParticipant ? createTask() : null,
     facilitation,
