@@ -251,6 +251,14 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     kept_id = proposal(fran, SIMPLE).get_attribute("data-proposal-id")
     expect(duplicate).to_contain_text(f"Merged into #{kept_id}", timeout=TIMEOUT)
     expect(proposal(fran, SIMPLE).get_by_role("button", name="Hide", exact=True)).to_be_focused()
+    # Joost, who wrote the duplicate, is told which card it went into.
+    for _ in range(50):  # a personal message, sent after the room's update
+        if any(event == "proposal.moderated" for event, _data in joost.received):
+            break
+        fran.wait_for_timeout(100)
+    told_joost = joost.last("proposal.moderated")
+    assert told_joost["status"] == "merged", told_joost
+    assert told_joost["merged_into_id"] == int(kept_id), told_joost
 
     # 7. Split a card that says two things: one text box per part, filled in to start with.
     proposal(fran, TWO_IN_ONE).get_by_role("button", name="Split").click()
