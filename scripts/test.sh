@@ -14,9 +14,12 @@ if ! dpkg -s libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1;
 fi
 # pdftoppm renders the exported PDF's pages to images in the browser tests.
 command -v pdftoppm >/dev/null || APT_PACKAGES="$APT_PACKAGES poppler-utils"
+# Scale-out: the suite runs on PostgreSQL too, and two servers share a Redis queue.
+command -v pg_ctlcluster >/dev/null || APT_PACKAGES="$APT_PACKAGES postgresql"
+[ -x /usr/bin/redis-server ] || APT_PACKAGES="$APT_PACKAGES redis-server"
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
 if [ -n "$APT_PACKAGES" ]; then
-  echo "Installing from Debian:$APT_PACKAGES (Chromium for the browser tests, Pango for PDFs, Poppler to look at them)…"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  echo "Installing from Debian:$APT_PACKAGES (Chromium for the browser tests, Pango for PDFs, Poppler to look at them, PostgreSQL and Redis for scale-out)…"
   $SUDO apt-get update -qq
   # shellcheck disable=SC2086 # one word per package
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT_PACKAGES >/dev/null
@@ -29,8 +32,9 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
-# Two runs: everything but the browser tests on every core (each worker has its own
-# databases), then the browser tests one at a time (each drives Chromium and a server).
+# Three runs: everything but the browser tests on every core (each worker has its own
+# databases), on SQLite and again on PostgreSQL; then the browser tests one at a time (each
+# drives Chromium and a server).
 # A run that selects no tests (exit code 5) is fine: the arguments may pick only one kind.
 run() {
   local status=0
@@ -38,4 +42,19 @@ run() {
   [ "$status" -eq 0 ] || [ "$status" -eq 5 ] || exit "$status"
 }
 run -m "not browser" -n auto "$@"
+
+# The same suite on PostgreSQL: Debian's cluster, started if it is not running, with a role
+# that may create the per-worker test databases (tests/conftest.py). TEST_DATABASE_URL set
+# beforehand points at another server instead.
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  read -r PG_VERSION PG_CLUSTER PG_PORT _ < <(pg_lsclusters -h | head -n 1)
+  $SUDO pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start 2>/dev/null || true
+  $SUDO runuser -u postgres -- psql -p "$PG_PORT" -qc "DO \$\$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'workshop_test') THEN
+      CREATE ROLE workshop_test LOGIN CREATEDB PASSWORD 'workshop_test';
+    END IF; END \$\$;"
+  TEST_DATABASE_URL="postgresql+pg8000://workshop_test:workshop_test@127.0.0.1:$PG_PORT/postgres"
+fi
+TEST_DATABASE_URL="$TEST_DATABASE_URL" run -m "not browser" -n auto "$@"
+
 run -m browser "$@"

@@ -1,13 +1,19 @@
-"""Shared fixtures: a real app on a real SQLite file, migrated by Alembic.
+"""Shared fixtures: a real app on a real database, migrated by Alembic.
 
-The migrations run once per test session into a template file; each test
-gets its own copy of that file, so every test still starts from exactly the
-schema the migrations build, without paying for them each time.
+By default the database is a SQLite file: the migrations run once per test session into a
+template file, and each test gets its own copy of that file, so every test still starts from
+exactly the schema the migrations build without paying for them each time.
+
+With ``TEST_DATABASE_URL`` set to a PostgreSQL server (a role that may create databases, e.g.
+``postgresql+pg8000://workshop:workshop@127.0.0.1/postgres``), each test worker gets its own
+database, migrated once; each test starts from it emptied (every table truncated, the
+identities restarted). Tests about SQLite's files skip themselves there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,13 +43,20 @@ PASSWORD = "correct horse battery"
 FAST_PASSWORD_HASH = "pbkdf2:sha256:1"
 
 
-def app_config(tmp_path: Path, database: Path) -> dict[str, Any]:
-    """The configuration every test app runs with."""
+# A PostgreSQL server to run the suite on instead of SQLite files (see the module's docstring).
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+on_postgresql = bool(TEST_DATABASE_URL) and TEST_DATABASE_URL.startswith("postgresql")
+sqlite_only = pytest.mark.skipif(on_postgresql, reason="about SQLite's own files")
+
+
+def app_config(tmp_path: Path, database: Path | str) -> dict[str, Any]:
+    """The configuration every test app runs with (``database``: a SQLite file or a URL)."""
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
     return {
         "TESTING": True,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_ENGINES": {"default": f"sqlite:///{database}"},
+        "SQLALCHEMY_ENGINES": {"default": url},
         "WTF_CSRF_ENABLED": False,
         "SERVER_NAME": "workshop.test",
         "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
@@ -53,10 +66,36 @@ def app_config(tmp_path: Path, database: Path) -> dict[str, Any]:
     }
 
 
+def _postgresql_admin() -> sa.Engine:
+    """A connection to the server's maintenance database, outside transactions."""
+    return sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+
+
+def _drop_postgresql_database(admin: sa.Engine, name: str) -> None:
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file the real migrations built, once per test session."""
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path | str]:
+    """A database the real migrations built, once per test session (per worker): a SQLite
+    file to copy, or a PostgreSQL database's URL."""
     folder = tmp_path_factory.mktemp("template")
+    if on_postgresql:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        name = f"workshop_test_{worker}_{os.getpid()}"
+        admin = _postgresql_admin()
+        _drop_postgresql_database(admin, name)
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.engine.make_url(TEST_DATABASE_URL).set(database=name)
+        app = create_app(app_config(folder, url.render_as_string(hide_password=False)))
+        upgrade_database(app)
+        with app.app_context():
+            db.engine.dispose()
+        yield url.render_as_string(hide_password=False)
+        _drop_postgresql_database(admin, name)
+        return
     database = folder / "template.sqlite3"
     app = create_app(app_config(folder, database))
     upgrade_database(app)
@@ -65,35 +104,58 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
             # Everything into the main file, so a plain copy is the whole database.
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         db.engine.dispose()
-    return database
+    yield database
 
 
 @pytest.fixture(scope="session")
-def session_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def session_app(
+    tmp_path_factory: pytest.TempPathFactory, migrated_template: Path | str
+) -> Iterator[Flask]:
     """One app and one engine for the whole session: building the URL map and compiling
     SQL are the slow parts of a fresh app, and both are cached per app and per engine."""
     folder = tmp_path_factory.mktemp("app")
-    app = create_app(app_config(folder, folder / "test.sqlite3"))
+    database = migrated_template if on_postgresql else folder / "test.sqlite3"
+    app = create_app(app_config(folder, database))
     yield app
     with app.app_context():
         db.engine.dispose()
 
 
 @pytest.fixture
-def app(migrated_template: Path, session_app: Flask) -> Flask:
+def app(migrated_template: Path | str, session_app: Flask) -> Flask:
     """The app on a fresh copy of the migrated template: every test starts from the schema
     the migrations build and sees nothing of any other test."""
     with session_app.app_context():
         db.engine.dispose()  # no connection may outlive the file it was opened on
-        database = Path(db.engine.url.database or "")
+        if on_postgresql:
+            _empty_postgresql(db.engine)
+        else:
+            _fresh_sqlite_copy(Path(db.engine.url.database or ""), Path(migrated_template))
+    limiter.reset()  # throttles count per test
+    return session_app
+
+
+def _fresh_sqlite_copy(database: Path, template: Path) -> None:
     for leftover in (
         database.with_name(database.name + "-wal"),
         database.with_name(database.name + "-shm"),
     ):
         leftover.unlink(missing_ok=True)
-    shutil.copyfile(migrated_template, database)
-    limiter.reset()  # throttles count per test
-    return session_app
+    shutil.copyfile(template, database)
+
+
+def _empty_postgresql(engine: sa.Engine) -> None:
+    """Every table of the test database emptied and its identities restarted, as the
+    migrations left it (they add no rows); a server a test started may still hold a
+    connection, which is ended first."""
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.connect() as connection:
+        connection.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        connection.commit()
 
 
 class MovableClock:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import join, make_workshop
+from tests.conftest import join, make_workshop, sqlite_only
 from workshop.extensions import db
 from workshop.models import Anonymity, Base, Phase, RoundKind, VoteKey
 from workshop.queries import clauses_of, latest_version
@@ -28,6 +28,8 @@ from workshop.services import (
     votes,
 )
 from workshop.services.agenda import RoundSettings, add_round
+
+pytestmark = sqlite_only
 
 VOTERS = ["Ayesha Okafor", "Bram de Wit", "Chen Lu", "Dana Moss", "Eli Park", "Femke Visser"]
 LEVELS = ["Frontline", "Team lead", "Manager", "Frontline", "Director", "Specialist"]

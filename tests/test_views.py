@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, make_user, make_workshop
+from tests.conftest import PASSWORD, make_user, make_workshop, on_postgresql
 from workshop import create_app, queries
 from workshop.errors import InvalidState
 from workshop.extensions import db
@@ -22,7 +22,8 @@ def login(client, email="fran@example.org", password=PASSWORD):
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "dialect": "sqlite"}
+    dialect = "postgresql" if on_postgresql else "sqlite"
+    assert response.json == {"status": "ok", "database": "ok", "dialect": dialect}
 
 
 def test_first_run_creates_the_facilitator_then_closes(client):

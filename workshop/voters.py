@@ -140,5 +140,11 @@ def erase_deleted_keys() -> None:
         with engine.connect() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     elif engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM vote_keys")
+        # A connection of its own: VACUUM cannot run in a transaction, and a pooled one may
+        # already be in one (pg8000 opens one for the pool's ping).
+        vacuum = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+        try:
+            with vacuum.connect() as connection:
+                connection.exec_driver_sql("VACUUM vote_keys")
+        finally:
+            vacuum.dispose()
