@@ -46,6 +46,7 @@ from ..services import (
     editing,
     final,
     participants,
+    representation,
     values,
     versions,
     winners,
@@ -264,13 +265,18 @@ def qr_code(workshop_id: int):
 @bp.get("/<int:workshop_id>/participants")
 @login_required
 def participants_list(workshop_id: int):
-    """Who took part: leadership and facilitators see names, levels and departments."""
+    """Who took part and who is in the mission: names for the workshop's staff, and per level
+    and department (small groups pooled) who joined, proposed, voted and whose words the draft
+    and the final text hold, with each clause's agreement across levels."""
     me = _me()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
+    picture = representation.representation(me, workshop.id)
     return render_template(
         "staff/participants.html",
         workshop=workshop,
         people=participants.who_took_part(me, workshop.id),
+        picture=picture,
+        spread_warnings=representation.spread_warnings(picture),
     )
 
 

@@ -1,0 +1,44 @@
+"""The "Who took part" page shows leadership whether every level is in the mission, with
+small groups pooled, and only to the workshop's own staff."""
+
+from __future__ import annotations
+
+from tests.conftest import PASSWORD, join, make_user, make_workshop
+from workshop.models import Phase, UserRole
+from workshop.services import proposals, rounds, versions, workshops
+
+
+def login(client, email):
+    return client.post("/login", data={"email": email, "password": PASSWORD})
+
+
+def test_leadership_sees_levels_pooled_flags_and_word_shares(app, client):
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        make_user("lena@example.org", UserRole.LEADERSHIP)
+        workshop = make_workshop(fran)
+        workshops.add_staff(fran, workshop.id, "lena@example.org", "leadership")
+        frontline = [join(workshop, f"F{i}", "Frontline") for i in range(5)]
+        join(workshop, "Tess", "Team lead")
+        join(workshop, "Tom", "Team lead")
+        rounds.set_phase(fran, workshop.id, Phase.PROPOSE)
+        ours = proposals.submit_proposal(frontline[0], workshop.id, "We care for every patient")
+        versions.start_draft_from_proposals(fran, workshop.id, [ours.id], based_on=None)
+        workshop_id = workshop.id
+    login(client, "lena@example.org")
+    page = client.get(f"/workshops/{workshop_id}/participants").get_data(as_text=True)
+    # Two team leads are never a row of their own: with Frontline (5) they are "Other levels".
+    assert 'Other levels <span class="meta">(Frontline, Team lead)</span>' in page
+    assert '<th scope="row">Team lead' not in page
+    assert "No one from Executive has joined." in page
+    assert '<meter min="0" max="1" value="1.0"' in page  # all the draft's words are theirs
+    assert "Everyone who joined" in page and "Tess" in page
+
+
+def test_another_workshops_leadership_gets_nothing(app, client):
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        make_user("olga@example.org", UserRole.LEADERSHIP)
+        workshop_id = make_workshop(fran).id
+    login(client, "olga@example.org")
+    assert client.get(f"/workshops/{workshop_id}/participants").status_code == 404

@@ -1,0 +1,416 @@
+"""Is every level in the mission? Who joined, proposed and voted, whose words the draft and
+the final text hold, and how each clause is received, per level and per department.
+
+The reason the product exists is that missions written for clients leave staff out; this is
+what lets leadership see, while the workshop runs, that frontline words are missing or that a
+clause executives like is one frontline staff reject.
+
+Privacy: every figure is per *bucket*, never per person. A group of fewer than
+``MIN_GROUP_SIZE`` people who joined is pooled with other small groups (and, if the pool is
+still too small, with the smallest large ones) into "Other levels", so no small group is
+shown alone or can be worked out by subtracting the others (``privacy.pool_small_groups``).
+Fully anonymous answers carry no level and are not broken down.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .. import credits
+from ..extensions import db
+from ..guards import workshop_for_staff
+from ..models import (
+    Ballot,
+    ClauseVote,
+    DocumentVersion,
+    Participant,
+    Proposal,
+    ProposalCredit,
+    ProposalStatus,
+    Round,
+    RoundKind,
+    RoundStatus,
+    User,
+    Workshop,
+)
+from ..privacy import MIN_GROUP_SIZE, pool_small_groups, results_visible, shows_authors
+from ..queries import clauses_of, latest_version, list_participants, list_rounds
+from ..tallies import round_results
+from ..voting import ConsentChoice, Method
+
+# A clause whose consent differs this much between two levels is flagged before the lock.
+SPREAD_WARNING = 0.4
+
+Grouping = Callable[[Participant], str]
+
+
+@dataclasses.dataclass
+class Bucket:
+    """One row of the picture: a group (or a pool of small groups) and what it did."""
+
+    name: str
+    members: list[str] = dataclasses.field(default_factory=list)
+    joined: int = 0
+    proposed: int = 0
+    voted: int = 0
+    draft_words: float = 0.0
+    final_words: float = 0.0
+
+
+def representation(actor: User, workshop_id: int) -> dict[str, Any]:
+    """The whole picture for the workshop's staff (facilitators and leadership)."""
+    workshop = workshop_for_staff(actor, workshop_id, moderate=False)
+    people = list_participants(workshop.id)
+    draft = latest_version(workshop.id)
+    final = _final_version(workshop.id)
+    word_owners = _word_owners(draft, final)
+    proposers = _proposers(workshop.id)
+    ballots = _named_ballots(workshop.id)
+    out: dict[str, Any] = {
+        "min_group_size": MIN_GROUP_SIZE,
+        "joined": len(people),
+        "draft_version": draft.number if draft else None,
+        "final_version": final.number if final else None,
+    }
+    for kind, attribute, other, configured in (
+        ("level", "level", _("Other levels"), workshop.levels),
+        ("department", "department", _("Other departments"), workshop.departments),
+    ):
+        buckets = _buckets(people, attribute, other)
+        rows = _rows(people, buckets, attribute, proposers, ballots, word_owners)
+        out[f"by_{kind}"] = rows
+        out[f"missing_{kind}s"] = [g for g in configured if g not in buckets]
+    out["other_words"] = _other_words(word_owners)
+    out["flags"] = _flags(out, draft_exists=draft is not None)
+    out["agreement"] = agreement(workshop, people, draft)
+    return out
+
+
+# ---- who is in which bucket ---------------------------------------------------------------
+
+
+def _buckets(people: list[Participant], attribute: str, other: str) -> dict[str, str]:
+    """Each group's bucket: itself when big enough, else the pool (see the module's docstring)."""
+    sizes = collections.Counter(getattr(p, attribute) or "" for p in people)
+    sizes.pop("", None)
+    return pool_small_groups(sizes, other=other)
+
+
+def _bucket_of(person: Participant | None, attribute: str, buckets: dict[str, str]) -> str | None:
+    if person is None:
+        return None
+    group = getattr(person, attribute) or ""
+    return buckets.get(group)
+
+
+# ---- what people did --------------------------------------------------------------------
+
+
+def _proposers(workshop_id: int) -> set[int]:
+    """Who proposed something that was not hidden (where it is known: not when anonymous)."""
+    rows = db.session.execute(
+        sa.select(ProposalCredit.participant_id, Proposal.anonymity)
+        .join(Proposal, Proposal.id == ProposalCredit.proposal_id)
+        .where(Proposal.workshop_id == workshop_id, Proposal.status != ProposalStatus.HIDDEN)
+    ).all()
+    return {pid for pid, anonymity in rows if shows_authors(anonymity, staff=True, readout=False)}
+
+
+def _named_ballots(workshop_id: int) -> dict[int, set[int]]:
+    """Per round, who cast a ballot (fully anonymous ballots are nobody's)."""
+    rows = db.session.execute(
+        sa.select(Ballot.round_id, Ballot.participant_id)
+        .join(Round, Round.id == Ballot.round_id)
+        .where(Round.workshop_id == workshop_id, Ballot.participant_id.is_not(None))
+    ).all()
+    out: dict[int, set[int]] = collections.defaultdict(set)
+    for round_id, participant_id in rows:
+        out[round_id].add(participant_id)
+    return out
+
+
+@dataclasses.dataclass
+class WordOwners:
+    """Whose words each version holds: per participant a (fractional) word count, and the
+    words nobody in the room can be credited with (anonymous, staff, the existing mission)."""
+
+    draft_total: int = 0
+    final_total: int = 0
+    draft: dict[int, float] = dataclasses.field(default_factory=dict)
+    final: dict[int, float] = dataclasses.field(default_factory=dict)
+    draft_other: dict[str, int] = dataclasses.field(default_factory=dict)
+    final_other: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def _word_owners(draft: DocumentVersion | None, final: DocumentVersion | None) -> WordOwners:
+    owners = WordOwners()
+    for version, total, per_person, other in (
+        (draft, "draft_total", owners.draft, owners.draft_other),
+        (final, "final_total", owners.final, owners.final_other),
+    ):
+        if version is None:
+            continue
+        keys = version.word_credits
+        setattr(owners, total, len(keys))
+        proposal_authors = _proposal_authors(
+            int(k[4:]) for k in keys if k.startswith("prop") and k[4:].isdigit()
+        )
+        for key in keys:
+            people = _people_of(key, proposal_authors)
+            if people:
+                for pid in people:
+                    per_person[pid] = per_person.get(pid, 0.0) + 1 / len(people)
+            else:
+                kind = _other_kind(key)
+                other[kind] = other.get(kind, 0) + 1
+    return owners
+
+
+def _proposal_authors(ids: Iterable[int]) -> dict[int, list[int]]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = db.session.execute(
+        sa.select(ProposalCredit.proposal_id, ProposalCredit.participant_id, Proposal.anonymity)
+        .join(Proposal, Proposal.id == ProposalCredit.proposal_id)
+        .where(ProposalCredit.proposal_id.in_(wanted))
+    ).all()
+    out: dict[int, list[int]] = collections.defaultdict(list)
+    for proposal_id, participant_id, anonymity in rows:
+        if shows_authors(anonymity, staff=True, readout=False):
+            out[proposal_id].append(participant_id)
+    return out
+
+
+def _people_of(key: str, proposal_authors: dict[int, list[int]]) -> list[int]:
+    """The participants a word's credit key names (shared equally when several wrote it)."""
+    if key.startswith("prop") and key[4:].isdigit():
+        return proposal_authors.get(int(key[4:]), [])
+    if key.startswith("p") and key[1:].isdigit():
+        return [int(key[1:])]
+    return []
+
+
+def _other_kind(key: str) -> str:
+    if key == credits.ORIGINAL:
+        return "original"
+    if key.startswith("u"):
+        return "staff"
+    return "anonymous"
+
+
+def _final_version(workshop_id: int) -> DocumentVersion | None:
+    return db.session.scalar(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.final_at.is_not(None))
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+
+
+def _rows(
+    people: list[Participant],
+    buckets: dict[str, str],
+    attribute: str,
+    proposers: set[int],
+    ballots: dict[int, set[int]],
+    words: WordOwners,
+) -> list[dict[str, Any]]:
+    rows: dict[str, Bucket] = {}
+    voters = set().union(*ballots.values()) if ballots else set()
+    for person in people:
+        name = _bucket_of(person, attribute, buckets)
+        if name is None:
+            continue
+        row = rows.setdefault(name, Bucket(name))
+        group = getattr(person, attribute)
+        if name != group and group not in row.members:
+            row.members.append(group)
+        row.joined += 1
+        row.proposed += person.id in proposers
+        row.voted += person.id in voters
+        row.draft_words += words.draft.get(person.id, 0.0)
+        row.final_words += words.final.get(person.id, 0.0)
+    out = []
+    for row in rows.values():
+        out.append(
+            {
+                "group": row.name,
+                "members": sorted(row.members),
+                "joined": row.joined,
+                "proposed": row.proposed,
+                "voted": row.voted,
+                "draft_share": _share(row.draft_words, words.draft_total),
+                "final_share": _share(row.final_words, words.final_total),
+            }
+        )
+    pooled = {_("Other levels"), _("Other departments")}
+    return sorted(out, key=lambda r: (r["group"] in pooled, -r["joined"], r["group"]))
+
+
+def _other_words(words: WordOwners) -> dict[str, dict[str, float | None]]:
+    """The share of words no group can be credited with, by why."""
+    return {
+        kind: {
+            "draft_share": _share(words.draft_other.get(kind, 0), words.draft_total),
+            "final_share": _share(words.final_other.get(kind, 0), words.final_total),
+        }
+        for kind in ("original", "staff", "anonymous")
+    }
+
+
+def _share(part: float, total: int) -> float | None:
+    return round(part / total, 3) if total else None
+
+
+def _flags(picture: dict[str, Any], *, draft_exists: bool) -> list[str]:
+    """What leadership should notice, in words."""
+    flags = [_("No one from %(group)s has joined.", group=g) for g in picture["missing_levels"]]
+    for row in picture["by_level"] + picture["by_department"]:
+        if row["proposed"] == 0:
+            flags.append(_("%(group)s has not proposed anything yet.", group=row["group"]))
+        if draft_exists and not row["draft_share"]:
+            flags.append(_("No words from %(group)s in the current draft.", group=row["group"]))
+    return flags
+
+
+# ---- agreement across levels ------------------------------------------------------------
+
+
+def agreement(
+    workshop: Workshop, people: list[Participant], draft: DocumentVersion | None
+) -> list[dict[str, Any]]:
+    """Per clause of the current draft: consent by level, and support for the winner of each
+    vote held on that clause by level, each with its spread (the highest level's share
+    minus the lowest's; large when one level likes what another rejects)."""
+    if draft is None:
+        return []
+    buckets = _buckets(people, "level", _("Other levels"))
+    level_of = {p.id: buckets.get(p.level) for p in people}
+    votes = db.session.scalars(
+        sa.select(ClauseVote).where(
+            ClauseVote.workshop_id == workshop.id, ClauseVote.participant_id.is_not(None)
+        )
+    ).all()
+    rounds = [
+        r
+        for r in list_rounds(workshop.id)
+        if r.kind == RoundKind.VOTE and r.status == RoundStatus.ENDED and r.clause
+    ]
+    out = []
+    for clause in clauses_of(draft):
+        title = clause.heading or clause.body[:60]
+        answers: dict[str, list[ConsentChoice]] = collections.defaultdict(list)
+        for vote in votes:
+            level = level_of.get(vote.participant_id or 0)
+            if vote.clause_key == clause.key and vote.voted_text == clause.markdown and level:
+                answers[level].append(vote.choice)
+        consent = {
+            level: {
+                "answers": len(choices),
+                "object": sum(c == ConsentChoice.OBJECT for c in choices),
+                "consent_share": round(
+                    sum(c != ConsentChoice.OBJECT for c in choices) / len(choices), 3
+                ),
+            }
+            for level, choices in sorted(answers.items())
+        }
+        out.append(
+            {
+                "clause_key": clause.key,
+                "title": title,
+                "consent_by_level": consent,
+                "consent_spread": _spread([c["consent_share"] for c in consent.values()]),
+                "votes": [
+                    v
+                    for r in rounds
+                    if _same_clause(r.clause, clause.heading)
+                    and (v := _winner_support(r, buckets)) is not None
+                ],
+            }
+        )
+    return out
+
+
+def _same_clause(round_clause: str, heading: str) -> bool:
+    return round_clause.strip().casefold() == heading.strip().casefold()
+
+
+def _spread(shares: list[float]) -> float | None:
+    return round(max(shares) - min(shares), 3) if len(shares) >= 2 else None
+
+
+def _winner_support(round_: Round, buckets: dict[str, str]) -> dict[str, Any] | None:
+    """How much of each level's ballots supported the vote's winner (as the method reads
+    support: any dots, an approval, a score of 4 or 5, ranked first, not objected to)."""
+    if not results_visible(round_):
+        return None
+    results = round_results(round_) or {}
+    winner = results.get("winner")
+    if winner is None:
+        return None
+    by_level: dict[str, list[bool]] = collections.defaultdict(list)
+    for level, data in db.session.execute(
+        sa.select(Ballot.level, Ballot.data).where(
+            Ballot.round_id == round_.id, Ballot.level.is_not(None)
+        )
+    ):
+        bucket = buckets.get(level)
+        if bucket:
+            by_level[bucket].append(_supports(round_.method, data, winner))
+    support = {
+        level: {"ballots": len(said), "support_share": round(sum(said) / len(said), 3)}
+        for level, said in sorted(by_level.items())
+    }
+    return {
+        "round_id": round_.id,
+        "prompt": round_.prompt,
+        "winner": winner,
+        "support_by_level": support,
+        "support_spread": _spread([s["support_share"] for s in support.values()]),
+    }
+
+
+def _supports(method: Method | None, ballot: dict[str, Any], winner: int) -> bool:
+    key = str(winner)
+    if method == Method.DOT:
+        return ballot.get("dots", {}).get(key, 0) > 0
+    if method == Method.APPROVAL:
+        return winner in ballot.get("approved", [])
+    if method == Method.SCORE:
+        return ballot.get("scores", {}).get(key, 0) >= 4
+    if method == Method.RANKED:
+        return ballot.get("ranking", [None])[0] == winner
+    if method == Method.CONSENT:
+        answer = ballot.get("consent", {}).get(key)
+        return bool(answer) and answer.get("choice") != ConsentChoice.OBJECT
+    return False
+
+
+def spread_warnings(picture: dict[str, Any]) -> list[str]:
+    """Clauses whose levels disagree a lot, in words, for the page and the readiness list."""
+    warnings = []
+    for clause in picture["agreement"]:
+        spread = clause["consent_spread"]
+        if spread is not None and spread >= SPREAD_WARNING:
+            shares = clause["consent_by_level"]
+            high = max(shares, key=lambda g: shares[g]["consent_share"])
+            low = min(shares, key=lambda g: shares[g]["consent_share"])
+            warnings.append(
+                _(
+                    "%(clause)s: %(high)s consent (%(high_share)s%%) but %(low)s much less "
+                    "(%(low_share)s%%).",
+                    clause=clause["title"],
+                    high=high,
+                    low=low,
+                    high_share=round(shares[high]["consent_share"] * 100),
+                    low_share=round(shares[low]["consent_share"] * 100),
+                )
+            )
+    return warnings
