@@ -29,6 +29,11 @@ _TEXT_BOXES = """() => {
     const s = getComputedStyle(e);
     if (s.visibility === 'hidden' || s.display === 'none' || Number(s.opacity) === 0) return false;
     if (e.closest('.visually-hidden, [hidden], details:not([open]) > :not(summary)')) return false;
+    // Inside a box clipped to a pixel (a table's header kept for screen readers): not drawn.
+    for (let a = e; a && a !== document.body; a = a.parentElement) {
+      const r = a.getBoundingClientRect();
+      if (r.width <= 1 && r.height <= 1 && getComputedStyle(a).overflow === 'hidden') return false;
+    }
     return true;
   };
   let index = 0;

@@ -1,0 +1,45 @@
+"""End to end: leadership opens "Who took part" and sees whether every level is in the
+mission, small groups pooled, at phone, laptop and projector sizes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .helpers import add_staff, create_workshop, log_in
+from .layout import check_screen
+from .test_client_state import Person
+
+pytestmark = pytest.mark.browser
+
+
+def test_leadership_sees_who_is_in_the_mission_with_small_groups_pooled(
+    live_server, new_person
+) -> None:
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, "Who is in it", "Harbour Health", "Care")
+    join_link = fran.locator("#join-link").get_attribute("href")
+    assert join_link is not None
+    add_staff(fran, live_server.leadership_email, "leadership")
+    for i in range(6):
+        Person.joined(live_server.url, join_link, f"Frontline {i}", "Frontline")
+    for i in range(5):
+        Person.joined(live_server.url, join_link, f"Manager {i}", "Manager")
+    Person.joined(live_server.url, join_link, "Tess", "Team lead")
+
+    lena = new_person("Lena")
+    log_in(lena, live_server.leadership_email, live_server.leadership_password)
+    lena.goto(f"/workshops/{workshop_id}/participants")
+    levels = lena.locator("table.representation").first
+    # Tess is the only team lead: she is pooled with the managers, the smallest level shown.
+    expect(levels.locator("tbody th")).to_have_text(
+        ["Frontline", "Other levels (Manager, Team lead)"]
+    )
+    expect(levels.locator("tbody tr").nth(1).locator("td").first).to_have_text("6")
+    notices = lena.locator(".flags li")
+    expect(notices.filter(has_text="No one from Executive has joined.")).to_have_count(1)
+    expect(notices.filter(has_text="Frontline has not proposed anything yet.")).to_have_count(1)
+    expect(lena.get_by_text("There is no draft yet: agreement per clause appears")).to_be_visible()
+    check_screen(lena, "representation", task="#flags-title")
+    assert new_person.page_errors == []
