@@ -25,6 +25,7 @@ from .. import audiences, exports, provenance, queries
 from ..catalogue import load_catalogue
 from ..diffs import diff_texts
 from ..errors import Conflict, DomainError
+from ..exports import pack
 from ..forms import (
     CatalogueForm,
     DocumentForm,
@@ -491,6 +492,18 @@ def diff(workshop_id: int):
         new=versions.get_version(me, workshop.id, new),
         clauses=versions.clause_differences(me, workshop.id, old, new),
         versions=versions.list_versions(me, workshop.id),
+    )
+
+
+@bp.get("/<int:workshop_id>/document/versions/<int:number>/sign-off-pack.zip")
+@login_required
+def signoff_pack(workshop_id: int, number: int):
+    """Everything leadership needs to sign a version off, in one ZIP."""
+    result = pack.signoff_pack(_me(), workshop_id, number)
+    return Response(
+        result.content,
+        mimetype=result.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{result.filename}"'},
     )
 
 

@@ -1,0 +1,139 @@
+"""The sign-off pack, opened and checked file by file: leadership signs version 1, the
+mission is reopened and changed, and the pack of the new final version says what changed
+since that sign-off, how each clause was received and by which levels, what was objected,
+who is represented, and carries the whole record."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import docx
+import pypdf
+
+from tests.conftest import PASSWORD, in_phase, join, make_user
+from workshop.models import Phase, StaffRole, UserRole
+from workshop.queries import clauses_of, latest_version
+from workshop.services import consent, final, proposals, versions, workshops
+
+
+def build(app):
+    """Version 1 signed off; then reopened, a word changed, and locked again as version 3."""
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+        workshop = workshops.create_workshop(
+            fran,
+            workshops.WorkshopSettings(
+                title="Our mission", organisation="Harbour Health", brief_md="", values=["Care"]
+            ),
+        )
+        workshops.add_staff(fran, workshop.id, boss.email, StaffRole.LEADERSHIP)
+        final.set_quorum(fran, workshop.id, 0)
+        frontline = [join(workshop, f"F{i}", "Frontline") for i in range(5)]
+        managers = [join(workshop, f"M{i}", "Manager") for i in range(5)]
+        in_phase(fran, workshop, Phase.PROPOSE)
+        ours = proposals.submit_proposal(frontline[0], workshop.id, "We care for every patient")
+        versions.start_draft_from_proposals(fran, workshop.id, [ours.id], based_on=None)
+        final.lock_version(fran, workshop.id, 1)
+        final.sign_off(boss, workshop.id, 1, "We stand behind this.")
+        final.reopen(fran, workshop.id, "Say who")
+        versions.save_version(
+            fran, workshop.id, "We care for every patient and colleague", based_on=2
+        )
+        clause = clauses_of(latest_version(workshop.id))[0]
+        for person in frontline:
+            consent.vote_on_clause(person, clause.key, "agree")
+        consent.vote_on_clause(managers[0], clause.key, "object", "Colleagues come first")
+        consent.vote_on_clause(managers[0], clause.key, "live_with", "Fine after all")
+        for person in managers[1:3]:
+            consent.vote_on_clause(person, clause.key, "live_with")
+        final.lock_version(fran, workshop.id, 3)
+        return workshop.id
+
+
+def test_the_pack_holds_every_file_and_each_says_what_leadership_needs(app, client):
+    workshop_id = build(app)
+    client.post("/login", data={"email": "boss@example.org", "password": PASSWORD})
+    response = client.get(f"/workshops/{workshop_id}/document/versions/3/sign-off-pack.zip")
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    assert "harbour-health-sign-off-pack-v3.zip" in response.headers["Content-Disposition"]
+    pack = zipfile.ZipFile(io.BytesIO(response.data))
+    names = set(pack.namelist())
+    assert {
+        "README.md",
+        "mission-v3.pdf",
+        "mission-v3.docx",
+        "mission-v3.md",
+        "changes-since-last-sign-off.md",
+        "results-by-clause.md",
+        "minority-objections.md",
+        "representation.md",
+        "values-appendix.md",
+        "record/record.json",
+        "record/results.csv",
+    } <= names
+    text = pack.read("mission-v3.md").decode()
+    assert "We care for every patient and colleague" in text
+
+    pdf = pypdf.PdfReader(io.BytesIO(pack.read("mission-v3.pdf")))
+    assert "every patient and colleague" in " ".join(p.extract_text() for p in pdf.pages)
+    document = docx.Document(io.BytesIO(pack.read("mission-v3.docx")))
+    assert any("every patient and colleague" in p.text for p in document.paragraphs)
+
+    changes = pack.read("changes-since-last-sign-off.md").decode()
+    assert "From signed version 1 to version 3" in changes
+    assert "**[+ and colleague +]**" in changes.replace("  ", " ")
+
+    results = pack.read("results-by-clause.md").decode()
+    assert "5 agree · 3 can live with it · 0 object" in results
+    assert "| Frontline | 5 | 100% |" in results and "| Manager | 3 | 100% |" in results
+
+    # The objection was withdrawn (the same person answered again): none stands.
+    objections = pack.read("minority-objections.md").decode()
+    assert "Nobody objected." in objections
+
+    representation = pack.read("representation.md").decode()
+    # Five of the seven words are still the frontline proposal's; the facilitator added two.
+    assert "| Frontline | 5 | 1 | 0 | 71% | 71% |" in representation
+    assert "| Manager | 5 | 0 | 0 |" in representation
+
+    record = json.loads(pack.read("record/record.json"))
+    assert record["exported_version"] == 3 and record["document"]["final"] is True
+    rows = list(csv.DictReader(io.StringIO(pack.read("record/versions.csv").decode("utf-8-sig"))))
+    assert [r["number"] for r in rows] == ["1", "2", "3"]
+    assert "No values round was held." in pack.read("values-appendix.md").decode()
+
+
+def test_a_first_pack_has_no_earlier_text_to_compare_and_names_open_objections(app, client):
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        workshop = workshops.create_workshop(
+            fran,
+            workshops.WorkshopSettings(title="T", organisation="Org", brief_md="", values=["Care"]),
+        )
+        versions.save_version(fran, workshop.id, "We care", based_on=None)
+        mo = join(workshop, "Mo", "Manager")
+        clause = clauses_of(latest_version(workshop.id))[0]
+        consent.vote_on_clause(mo, clause.key, "object", "Say whom we care for")
+        workshop_id = workshop.id
+    client.post("/login", data={"email": "fran@example.org", "password": PASSWORD})
+    response = client.get(f"/workshops/{workshop_id}/document/versions/1/sign-off-pack.zip")
+    pack = zipfile.ZipFile(io.BytesIO(response.data))
+    changes = pack.read("changes-since-last-sign-off.md").decode()
+    assert "No earlier version was signed off" in changes
+    assert "Not final" in pack.read("README.md").decode()
+    objections = pack.read("minority-objections.md").decode()
+    assert "- We care: “Say whom we care for” — Mo (Manager)" in objections
+
+
+def test_only_the_workshops_staff_get_the_pack(app, client):
+    workshop_id = build(app)
+    with app.app_context():
+        make_user("olga@example.org", role=UserRole.LEADERSHIP)
+    client.post("/login", data={"email": "olga@example.org", "password": PASSWORD})
+    url = f"/workshops/{workshop_id}/document/versions/3/sign-off-pack.zip"
+    assert client.get(url).status_code == 404
