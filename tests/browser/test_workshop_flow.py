@@ -69,6 +69,16 @@ WORDINGS = {
     ],
 }
 OFF_TOPIC = "Free parking for everyone on every floor."
+# A brief of several paragraphs: one tap away, it must never push the task down.
+BRIEF = "\n\n".join(
+    [
+        "Our mission was written twelve years ago, before the merger with the home care teams.",
+        "Since then we have doubled in size, opened four clinics and changed how we work with "
+        "families. Many colleagues tell us the old words no longer describe what they do.",
+        "Today every voice counts the same: frontline, team leads, specialists, managers and "
+        "directors write and choose the words together.",
+    ]
+)
 
 
 class Console:
@@ -134,6 +144,20 @@ class Console:
             self.command(command, payload)
 
 
+def create_workshop_with_brief(
+    page: Page, title: str, organisation: str, values: str, brief: str
+) -> int:
+    """The new-workshop form with a brief as well; returns the workshop id (the console)."""
+    page.goto("/workshops/new")
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_label("Organisation", exact=True).fill(organisation)
+    page.get_by_label("The organisation's current values").fill(values)
+    page.get_by_label("Brief: why are we rewriting the mission? (Markdown)").fill(brief)
+    page.get_by_role("button", name="Create workshop").click()
+    expect(page).to_have_url(re.compile(r"/workshops/\d+$"), timeout=TIMEOUT)
+    return int(page.url.rsplit("/", 1)[1])
+
+
 def open_notice(page: Page) -> Locator:
     return page.locator("#my-moderated li")
 
@@ -151,8 +175,8 @@ def expect_round(people: list[Page], round_: dict) -> None:
 def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_server, new_person):
     fran = new_person("Fran")
     log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(
-        fran, "Our mission, together", "Harbour Health", "Care\nCourage\nCraft"
+    workshop_id = create_workshop_with_brief(
+        fran, "Our mission, together", "Harbour Health", "Care\nCourage\nCraft", BRIEF
     )
     join_link = fran.locator("#join-link").get_attribute("href")
     assert join_link is not None
@@ -188,7 +212,14 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     expect(amira.locator('[data-when="lobby"]')).to_be_visible()
     expect(amira.locator("details.agenda-fold")).not_to_have_attribute("open", "")
     expect(amira.locator("#agenda li")).to_have_count(12)
+    brief = amira.locator("#brief-fold")
+    expect(brief).not_to_have_attribute("open", "")
+    expect(amira.locator("#brief")).to_be_hidden()
     check_screen(amira, "flow-00-lobby", task='[data-when="lobby"]')
+    brief.locator("summary").click()
+    expect(amira.locator("#brief")).to_contain_text("twelve years ago")
+    brief.locator("summary").click()
+    expect(amira.locator("#brief")).to_be_hidden()
     for page in (fran, *people):
         mark_page(page)
 
