@@ -380,6 +380,42 @@ class WorkshopStaff(Base):
     user: Mapped[User] = relationship()
 
 
+class StaffInvite(Base):
+    """A single-use link that makes someone a facilitator or leadership of one workshop.
+
+    Only the SHA-256 of the link's token is stored: the database (or a backup of it) does not
+    hold a working link. An invite is pending until it is accepted, revoked or expires.
+    """
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254))
+    # A CHECK constraint (from enum_column) keeps it to the StaffRole values.
+    role: Mapped[StaffRole] = mapped_column(enum_column(StaffRole))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, index=True)
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[created_at]
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    workshop: Mapped[Workshop] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+
+    __table_args__ = (
+        # Used or revoked, never both; a used invite names who used it.
+        sa.CheckConstraint("accepted_at IS NULL OR revoked_at IS NULL", name="used_or_revoked"),
+        sa.CheckConstraint(
+            "(accepted_at IS NULL) = (accepted_by_id IS NULL)", name="accepted_by_someone"
+        ),
+    )
+
+
 class Participant(Base):
     """A person in one workshop: no account, known by a signed cookie token."""
 
@@ -572,6 +608,9 @@ class AuditAction(enum.StrEnum):
     ROUND_REVEAL = "round.reveal"
     WORKSHOP_PHASE = "workshop.phase"
     WORKSHOP_HANDOVER = "workshop.handover"
+    INVITE_CREATE = "invite.create"
+    INVITE_REVOKE = "invite.revoke"
+    INVITE_ACCEPT = "invite.accept"
     READOUT_SET = "readout.set"
     CATALOGUE_EDIT = "catalogue.edit"
     PROPOSAL_APPROVE = "proposal.approve"

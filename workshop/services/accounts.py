@@ -25,12 +25,26 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def create_user(*, email: str, display_name: str, password: str, role: UserRole | str) -> User:
-    """Create a staff account with a hashed password."""
+def checked_email(email: str) -> str:
+    """The address as stored (trimmed, lower case), or refused when it is not one."""
     email = normalise_email(email)
-    display_name = clean_name(display_name)
     if not _EMAIL.match(email) or len(email) > 254:
         raise ValidationFailed(_("Enter a valid email address."), field="email")
+    return email
+
+
+def create_user(*, email: str, display_name: str, password: str, role: UserRole | str) -> User:
+    """Create a staff account with a hashed password."""
+    user = new_user(email=email, display_name=display_name, password=password, role=role)
+    db.session.commit()
+    return user
+
+
+def new_user(*, email: str, display_name: str, password: str, role: UserRole | str) -> User:
+    """A checked new account, added to the current transaction (the caller commits): for
+    operations that create an account as one step of something larger (accepting an invite)."""
+    email = checked_email(email)
+    display_name = clean_name(display_name)
     if not display_name or len(display_name) > 200:
         raise ValidationFailed(_("Enter a name of 1 to 200 characters."), field="display_name")
     if len(password or "") < MIN_PASSWORD_LENGTH:
@@ -51,7 +65,7 @@ def create_user(*, email: str, display_name: str, password: str, role: UserRole 
         role=role,
     )
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
     return user
 
 

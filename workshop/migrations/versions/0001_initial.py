@@ -87,7 +87,7 @@ def upgrade() -> None:
             server_default="named",
             nullable=False,
         ),
-        sa.Column("readout_anonymous", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("readout_anonymous", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("lead_user_id", sa.Integer(), nullable=True),
         sa.Column("catalogue_edits", sa.JSON(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=False),
@@ -138,6 +138,9 @@ def upgrade() -> None:
                 "round.reveal",
                 "workshop.phase",
                 "workshop.handover",
+                "invite.create",
+                "invite.revoke",
+                "invite.accept",
                 "readout.set",
                 "catalogue.edit",
                 "proposal.approve",
@@ -357,7 +360,7 @@ def upgrade() -> None:
         sa.Column("words", sa.JSON(), server_default=sa.text("'[]'"), nullable=False),
         sa.Column("clause", sa.String(length=120), server_default="", nullable=False),
         sa.Column("source_round_id", sa.Integer(), nullable=True),
-        sa.Column("all_proposals", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("all_proposals", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.CheckConstraint(
             "(kind = 'vote') = (method IS NOT NULL)", name=op.f("ck_rounds_method_for_votes")
         ),
@@ -383,6 +386,60 @@ def upgrade() -> None:
             unique=True,
             sqlite_where=sa.text("status IN ('running', 'paused')"),
             postgresql_where=sa.text("status IN ('running', 'paused')"),
+        )
+
+    op.create_table(
+        "staff_invites",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workshop_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column(
+            "role",
+            sa.Enum(
+                "facilitator",
+                "leadership",
+                name="staffrole",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("accepted_by_id", sa.Integer(), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "(accepted_at IS NULL) = (accepted_by_id IS NULL)",
+            name=op.f("ck_staff_invites_accepted_by_someone"),
+        ),
+        sa.CheckConstraint(
+            "accepted_at IS NULL OR revoked_at IS NULL",
+            name=op.f("ck_staff_invites_used_or_revoked"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["accepted_by_id"], ["users.id"], name=op.f("fk_staff_invites_accepted_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_staff_invites_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["workshop_id"],
+            ["workshops.id"],
+            name=op.f("fk_staff_invites_workshop_id_workshops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_invites")),
+    )
+    with op.batch_alter_table("staff_invites", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_staff_invites_token_hash"), ["token_hash"], unique=True
+        )
+        batch_op.create_index(
+            batch_op.f("ix_staff_invites_workshop_id"), ["workshop_id"], unique=False
         )
 
     op.create_table(
@@ -719,7 +776,7 @@ def upgrade() -> None:
             server_default="visible",
             nullable=False,
         ),
-        sa.Column("pinned", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("pinned", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("merged_into_id", sa.Integer(), nullable=True),
         sa.Column(
             "anonymity",
@@ -1184,6 +1241,11 @@ def downgrade() -> None:
 
     op.drop_table("workshop_staff")
     op.drop_table("vote_keys")
+    with op.batch_alter_table("staff_invites", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_staff_invites_workshop_id"))
+        batch_op.drop_index(batch_op.f("ix_staff_invites_token_hash"))
+
+    op.drop_table("staff_invites")
     with op.batch_alter_table("rounds", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_rounds_one_current_per_workshop",
