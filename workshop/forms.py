@@ -95,6 +95,24 @@ class StaffForm(FlaskForm):
     )
 
 
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Their email"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(
+        _l("Role"),
+        choices=[
+            SelectChoice("leadership", _l("Leadership (follow and export)")),
+            SelectChoice("facilitator", _l("Co-facilitator")),
+        ],
+    )
+
+
+class AcceptInviteForm(FlaskForm):
+    display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        _l("Password (at least 10 characters)"), validators=[DataRequired(), Length(min=10)]
+    )
+
+
 class CatalogueForm(FlaskForm):
     added = TextAreaField(_l("Our own values, one per line"))
 

@@ -65,10 +65,11 @@ def register(app: Flask) -> None:
     """Attach every blueprint, the login loader and the error handlers."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.after_request(_security_headers)
-    from . import auth, health, participant, staff, versions
+    from . import auth, health, invites, participant, staff, versions
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(invites.bp)
     app.register_blueprint(participant.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(versions.bp)
