@@ -1,0 +1,249 @@
+"""Two ``workshop serve`` processes behind a real Redis message queue, one room split
+across them: a vote on one process reaches a client on the other, every client sees the same
+numbered events with no gaps, and a participant's cookie from one process works on the other.
+
+The processes share one SQLite file and one SECRET_KEY, as several processes of a deployment
+share a database and a key.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from tests.live_server import (
+    FACILITATOR_EMAIL,
+    FACILITATOR_NAME,
+    FACILITATOR_PASSWORD,
+    _free_port,
+    _run_cli,
+    _server_env,
+    _stop,
+    _workshop_executable,
+    healthy,
+)
+
+REDIS = Path("/usr/bin/redis-server")
+pytestmark = pytest.mark.skipif(
+    not REDIS.exists(), reason="needs /usr/bin/redis-server (apt-get install redis-server)"
+)
+WAIT = 15.0
+
+
+def csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def wait_until(condition, what: str, seconds: float = WAIT) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def two_servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Redis on a free port, and two servers on one database using it as their queue."""
+    redis_port = _free_port()
+    redis = subprocess.Popen(
+        [str(REDIS), "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = {
+        **_server_env(tmp_path / "shared.sqlite3"),
+        "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_port}/0",
+        "WORKSHOP_PASSWORD": FACILITATOR_PASSWORD,
+    }
+    log_path = tmp_path / "servers.log"
+    processes: list[subprocess.Popen] = []
+    try:
+        _run_cli(["db", "upgrade"], env, log_path)
+        _run_cli(
+            ["create-user", "--role", "facilitator"]
+            + ["--email", FACILITATOR_EMAIL, "--name", FACILITATOR_NAME],
+            env,
+            log_path,
+        )
+        urls = []
+        with log_path.open("ab") as log:
+            for _ in range(2):
+                port = _free_port()
+                urls.append(f"http://127.0.0.1:{port}")
+                processes.append(
+                    subprocess.Popen(
+                        [str(_workshop_executable()), "serve", "--port", str(port)],
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                    )
+                )
+        deadline = time.monotonic() + 30
+        while not all(healthy(url) for url in urls):
+            if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
+                pytest.fail(f"the servers did not start:\n{log_path.read_text()}")
+            time.sleep(0.2)
+        yield urls[0], urls[1]
+    finally:
+        for process in [*processes, redis]:
+            _stop(process)
+
+
+class Screen:
+    """One socket, keeping every numbered event it receives."""
+
+    def __init__(self, url: str, cookies: dict[str, str], workshop_id: int):
+        self.events: list[tuple[int, str, dict]] = []  # arrival order
+        self.snapshot_seq = 0
+        self.lock = threading.Lock()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("*", self._event)
+        self.client.connect(
+            url,
+            headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+            auth={"workshop_id": workshop_id},
+            transports=["websocket"],
+            wait_timeout=WAIT,
+        )
+
+    def _event(self, name: str, data: dict) -> None:
+        with self.lock:
+            if name == "state.snapshot":
+                self.snapshot_seq = data["seq"]
+            elif "seq" in data:
+                self.events.append((data["seq"], name, data))
+
+    def call(self, name: str, payload: dict) -> dict:
+        answer = self.client.call(name, payload, timeout=WAIT)
+        assert answer["ok"], (name, answer)
+        return answer
+
+    def since(self, seq: int) -> list[tuple[int, str, dict]]:
+        with self.lock:
+            return sorted(e for e in self.events if e[0] > seq)
+
+    def voters(self, round_id: int) -> int:
+        with self.lock:
+            return max(
+                (
+                    d["voters"]
+                    for _, n, d in self.events
+                    if n == "round.tallied" and d["round_id"] == round_id
+                ),
+                default=-1,
+            )
+
+
+def join(url: str, code: str, name: str) -> requests.Session:
+    person = requests.Session()
+    page = person.get(f"{url}/j/{code}").text
+    answer = person.post(
+        f"{url}/j/{code}",
+        data={"display_name": name, "level": "Frontline", "csrf_token": csrf(page)},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    return person
+
+
+def test_a_room_split_across_two_processes_sees_one_ordered_stream(two_servers) -> None:
+    a, b = two_servers
+    fac = requests.Session()
+    fac.post(
+        f"{a}/login",
+        data={
+            "email": FACILITATOR_EMAIL,
+            "password": FACILITATOR_PASSWORD,
+            "csrf_token": csrf(fac.get(f"{a}/login").text),
+        },
+    )
+    created = fac.post(
+        f"{a}/workshops/new",
+        allow_redirects=False,
+        data={
+            "title": "Split room",
+            "organisation": "Org",
+            "levels": "Frontline\nManager",
+            "dots_per_participant": "3",
+            "csrf_token": csrf(fac.get(f"{a}/workshops/new").text),
+        },
+    )
+    workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    code = re.search(r"/j/([A-Z0-9]{8})", fac.get(f"{a}/workshops/{workshop_id}").text).group(1)
+
+    # Amira joins on A and stays there; Bo joins on A but his screen lands on B; Cleo joins on B.
+    amira, bo, cleo = join(a, code, "Amira"), join(a, code, "Bo"), join(b, code, "Cleo")
+    # A participant's session cookie from A is good on B: B's room page knows Bo.
+    room = bo.get(f"{b}/w/{workshop_id}", allow_redirects=False)
+    assert room.status_code == 200 and "Bo" in room.text
+    screens = {}
+    for name, url, cookies in (
+        ("staff@A", a, fac.cookies.get_dict()),
+        ("amira@A", a, amira.cookies.get_dict()),
+        ("bo@B", b, bo.cookies.get_dict()),
+        ("cleo@B", b, cleo.cookies.get_dict()),
+    ):
+        screens[name] = Screen(url, cookies, workshop_id)
+        time.sleep(0.3)  # each connect's presence news goes out before the next screen opens
+    staff, on_a, on_b, cleo_b = (
+        screens["staff@A"],
+        screens["amira@A"],
+        screens["bo@B"],
+        screens["cleo@B"],
+    )
+    # Everyone in, and the room quiet: what follows must reach all four screens alike.
+    wait_until(
+        lambda: staff.call("state.sync", {})["snapshot"]["presence"]["online"] == 3,
+        "three participants online",
+    )
+    time.sleep(0.5)  # the coalesced presence news is out
+    baseline = staff.call("state.sync", {})["snapshot"]["seq"]
+
+    staff.call("phase.set", {"phase": "propose"})
+    first = on_a.call("proposal.submit", {"body": "We serve the harbour"})["proposal_id"]
+    second = cleo_b.call("proposal.submit", {"body": "We keep people well"})["proposal_id"]
+    staff.call("phase.set", {"phase": "vote"})
+    round_id = staff.call("state.sync", {})["snapshot"]["current_round_id"]
+    staff.call("round.reveal", {"round_id": round_id})
+
+    # A vote on A reaches the screens on B (and a vote on B the screens on A).
+    on_a.call("vote.set", {"proposal_id": first, "dots": 2})
+    wait_until(lambda: on_b.voters(round_id) >= 1, "Amira's vote (on A) reaching Bo on B")
+    wait_until(lambda: cleo_b.voters(round_id) >= 1, "Amira's vote (on A) reaching Cleo on B")
+    cleo_b.call("vote.set", {"proposal_id": second, "dots": 3})
+    on_b.call("vote.set", {"proposal_id": first, "dots": 1})
+    for screen in screens.values():
+        wait_until(lambda s=screen: s.voters(round_id) == 3, "the third vote on every screen")
+    last = staff.call("state.sync", {})["snapshot"]["seq"]
+    for screen in screens.values():
+        wait_until(lambda s=screen: any(e[0] == last for e in s.events), "the last event")
+    time.sleep(0.3)  # nothing more should come; if it does, it must come to all
+
+    streams = {name: s.since(baseline) for name, s in screens.items()}
+    for name, stream in streams.items():
+        numbers = [seq for seq, _, _ in stream]
+        assert numbers == list(range(baseline + 1, numbers[-1] + 1)), (name, numbers)
+        assert numbers[-1] >= last, (name, numbers)
+    # The participants on A and on B got the very same events, numbers, names and payloads.
+    assert streams["amira@A"] == streams["bo@B"] == streams["cleo@B"]
+    # Staff see the same numbers (some with their own payloads or names).
+    assert [e[0] for e in streams["staff@A"]] == [e[0] for e in streams["amira@A"]]
+    names = [name for _, name, _ in streams["bo@B"]]
+    assert "proposal.submitted" in names and "round.tallied" in names
+    # The final totals on B are the truth: two dots and one on the first, three on the second.
+    final = [d for _, n, d in streams["bo@B"] if n == "round.tallied"][-1]
+    dots = {item["proposal_id"]: item["dots"] for item in final["results"]["items"]}
+    assert dots == {first: 3, second: 3} and final["voters"] == 3
+    for screen in screens.values():
+        screen.client.disconnect()
