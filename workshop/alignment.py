@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 
 from .catalogue import value_names, workshop_catalogue
 from .errors import ValidationFailed
+from .locales import current_language
 from .models import Workshop
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
 
@@ -184,7 +185,7 @@ def grouped(subs: list[Submission], attribute: str) -> dict[str, list[Submission
 
 def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]:
     """Everything the room sees of a values round, with small groups suppressed."""
-    names = value_names(workshop)
+    names = value_names(workshop, current_language())
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
     for sub in subs:
         for pick in sub.picks:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
 
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
+from .locales import LANGUAGE_NAMES, select_locale
 from .server import ShallowJSON
 from .text import render_markdown, safe_markdown
 from .throttles import limiter
@@ -36,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
     socketio.init_app(
@@ -54,18 +55,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .cli import register_commands
 
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.filters["markdown"] = lambda source: Markup(render_markdown(source))
     app.jinja_env.filters["safe_markdown"] = safe_markdown
     views.register(app)
     sockets.register(socketio)
     register_commands(app)
     return app
-
-
-def _select_locale() -> str | None:
-    """The browser's preferred language among those we ship (the default outside requests)."""
-    from flask import current_app, has_request_context
-
-    if not has_request_context():
-        return None
-    return request.accept_languages.best_match(current_app.config["LANGUAGES"])

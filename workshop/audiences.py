@@ -22,6 +22,7 @@ from .clauses import Clause, with_keys
 from .coverage import coverage
 from .diffs import diff_payload
 from .extensions import db
+from .locales import current_language
 from .models import (
     Amendment,
     ClauseVote,
@@ -98,7 +99,7 @@ def participant_payload(participant: Participant) -> dict[str, Any]:
 
 def tag_name(key: str) -> str:
     """A tag's display name: the catalogue's, or the organisation's own words."""
-    value = find_value(key)
+    value = find_value(key, current_language())
     if value is not None:
         return value.name
     return key.split(":", 1)[-1].capitalize()

@@ -61,7 +61,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "PERMANENT_SESSION_LIFETIME": 60 * 60 * 24 * 30,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
-        "LANGUAGES": ["en"],
+        "LANGUAGES": ["en", "nl"],
         "PUBLIC_URL": public_url,
         "WTF_CSRF_TIME_LIMIT": None,
         # Counters (voters, presence, editing marks, consent counts) go out at most once per

@@ -20,6 +20,7 @@ from .coverage import widely_shared as shared_among
 from .errors import InvalidState, NotFound
 from .extensions import db
 from .join_codes import JOIN_CODE_LENGTH, normalise_join_code
+from .locales import current_language
 from .models import (
     BALLOT_KINDS,
     Amendment,
@@ -437,7 +438,7 @@ def widely_shared(workshop: Workshop) -> list[dict[str, Any]]:
             continue
         if not results_visible(round_):
             return []
-        return shared_among(values_submissions(round_), value_names(workshop))
+        return shared_among(values_submissions(round_), value_names(workshop, current_language()))
     return []
 
 

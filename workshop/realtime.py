@@ -38,10 +38,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 
 from .errors import NotFound
 from .extensions import db, socketio
+from .locales import room_language
 from .models import Workshop
 
 log = logging.getLogger(__name__)
@@ -228,7 +229,7 @@ class Coalescer:
             if not builds:
                 continue
             try:
-                with workshop_change(wid) as change:
+                with _background_language(wid), workshop_change(wid) as change:
                     for build in builds.values():
                         build(change)
             except NotFound:
@@ -246,6 +247,18 @@ class Coalescer:
 
 
 coalescer = Coalescer()
+
+
+@contextmanager
+def _background_language(workshop_id: int) -> Iterator[None]:
+    """Words in news built between requests in the workshop's language; within a request
+    they are already in the language of whoever caused the change."""
+    if has_request_context():
+        yield
+        return
+    workshop = db.session.get(Workshop, workshop_id)
+    with room_language(workshop):
+        yield
 
 
 def _publish(change: WorkshopChange, first_seq: int) -> None:

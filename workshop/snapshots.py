@@ -27,6 +27,7 @@ from .audiences import (
 )
 from .errors import NotFound
 from .extensions import db
+from .locales import current_language
 from .models import Audience, Participant, Round, User, Workshop
 from .queries import (
     comments_of,
@@ -45,7 +46,8 @@ from .queries import (
 # sequence number it was built at: a room of 1,000 reconnecting builds it once, not 1,000
 # times. Whatever changed since without a new number (a vote, a join) is due as a coalesced
 # event with a higher number (see realtime.py), which brings every such screen up to date.
-_shared: dict[tuple[int, bool], tuple[int, dict[str, Any]]] = {}
+# Kept per language too: the shared part holds words the server writes (value names, labels).
+_shared: dict[tuple[int, bool, str], tuple[int, dict[str, Any]]] = {}
 _shared_guard = threading.Lock()
 
 
@@ -71,14 +73,15 @@ def build_snapshot(
         raise NotFound(_("This workshop does not exist."))
     projector = audience == Audience.PROJECTOR
     is_staff = staff_role is not None and not projector
+    key = (workshop_id, is_staff, current_language())
     with _shared_guard:
-        cached = _shared.get((workshop_id, is_staff))
+        cached = _shared.get(key)
     if cached is not None and cached[0] == seq:
         shared = cached[1]
     else:
         shared = _shared_state(workshop, seq, is_staff=is_staff)
         with _shared_guard:
-            _shared[(workshop_id, is_staff)] = (seq, shared)
+            _shared[key] = (seq, shared)
     snapshot = _stamped(shared)
     vote_round_id = (shared["vote"] or {}).get("round_id")
     if projector:

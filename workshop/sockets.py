@@ -28,6 +28,7 @@ from . import realtime, snapshots
 from .errors import DomainError, Forbidden, NotAuthenticated
 from .extensions import db
 from .identity import current_participant, current_staff
+from .locales import use_workshop
 from .models import Audience, Connection, Participant, User, Workshop
 from .permissions import can_follow
 from .queries import get_workshop
@@ -125,6 +126,7 @@ def _caller(name: str) -> Caller:
     if row is None:
         raise NotAuthenticated(_("This connection is not registered; reconnect."))
     connection, workshop, _participant = row
+    use_workshop(workshop)  # its language, unless this person chose their own
     if connection.audience == Audience.PROJECTOR and name != "state.sync":
         raise Forbidden(_("The projector only shows the room."))
     return Caller(workshop.id, _actor_for(workshop), connection.audience, workshop)
@@ -174,6 +176,7 @@ def register(socketio: SocketIO) -> None:
             wanted = p.ConnectAuth.model_validate(auth or {})
             workshop_id = wanted.workshop_id
             workshop = get_workshop(workshop_id)
+            use_workshop(workshop)
             actor = _actor_for(workshop)
         except (ValidationError, DomainError):
             db.session.rollback()
