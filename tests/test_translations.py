@@ -291,3 +291,20 @@ def test_snapshots_are_shared_per_language(app):
             owner = db.session.scalar(sa.select(type(owner)))
             snapshots.build_snapshot(workshop_id, owner)
     assert {(workshop_id, True, "en"), (workshop_id, True, "nl")} <= set(snapshots._shared)
+
+
+def test_exports_are_in_the_language_of_the_person_exporting(app):
+    from tests.test_exports import scenario
+
+    with app.app_context():
+        ids = scenario()
+    fran = app.test_client()
+    fran.post("/login", data={"email": "fran@example.org", "password": PASSWORD})
+    url = f"/workshops/{ids['workshop']}/document/versions/1/export.md"
+    dutch = fran.get(url, headers=DUTCH)
+    assert dutch.status_code == 200
+    assert "Waar de woorden vandaan kwamen" in dutch.get_data(as_text=True)
+    english = fran.get(url, headers=ENGLISH).get_data(as_text=True)
+    assert "Where the words came from" in english
+    html = fran.get(url.replace(".md", ".html"), headers=DUTCH).get_data(as_text=True)
+    assert '<html lang="nl">' in html
