@@ -76,6 +76,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),
         "JOIN_CODE_GUESS_LIMIT": os.environ.get("JOIN_CODE_GUESS_LIMIT", "10 per minute"),
         "JOIN_LIMIT_PER_ADDRESS": os.environ.get("JOIN_LIMIT_PER_ADDRESS", "60 per minute"),
+        "FEEDBACK_LIMIT_PER_ADDRESS": os.environ.get("FEEDBACK_LIMIT_PER_ADDRESS", "300 per hour"),
         "RATELIMIT_STORAGE_URI": queue if (queue or "").startswith("redis") else "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # werkzeug's default: scrypt, deliberately slow to resist guessing.

@@ -275,6 +275,11 @@ class Workshop(Base):
     lock_quorum: Mapped[int] = mapped_column(default=50)
     # Most people who may join (a safety cap against made-up participants); shown to staff.
     max_participants: Mapped[int] = mapped_column(default=500)
+    # The interface language for everyone in this workshop who has not chosen their own;
+    # "" follows each person's browser.
+    language: Mapped[str] = mapped_column(sa.String(5), default="", server_default="")
+    # The standing anonymous feedback link on the final mission (None: closed).
+    feedback_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     values: Mapped[list[OrgValue]] = relationship(
         order_by="OrgValue.position", cascade="all, delete-orphan"
@@ -634,6 +639,12 @@ class AuditAction(enum.StrEnum):
     VERSION_REOPEN = "version.reopen"
     VERSION_SIGNOFF = "version.signoff"
     QUORUM_SET = "quorum.set"
+    CLAUSE_STAKEHOLDERS = "clause.stakeholders"
+    MEASURE_AGREE = "measure.agree"
+    MEASURE_DROP = "measure.drop"
+    FEEDBACK_OPEN = "feedback.open"
+    FEEDBACK_CLOSE = "feedback.close"
+    WORKSHOP_NEXT_REVISION = "workshop.next_revision"
 
 
 class AuditEntry(Base):
@@ -902,3 +913,123 @@ version_proposals = sa.Table(
     ),
     sa.Column("proposal_id", sa.ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True),
 )
+
+
+# ---- Is everyone in the mission: whom it speaks to, people's own part, how we will know,
+# ---- and whether it lands after the workshop (issue 14) ----------------------------------
+
+
+class Stakeholder(enum.StrEnum):
+    """Whom a clause of the mission speaks to."""
+
+    CLIENTS = "clients"
+    COLLEAGUES = "colleagues"
+    COMMUNITY = "community"
+    OWNERS = "owners"  # owners or funders
+    PARTNERS = "partners"
+
+
+class ClauseStakeholder(Base):
+    """One clause (by key, so it follows the clause across versions) speaks to one group."""
+
+    __tablename__ = "clause_stakeholders"
+
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), primary_key=True
+    )
+    clause_key: Mapped[int] = mapped_column(primary_key=True)
+    stakeholder: Mapped[Stakeholder] = mapped_column(enum_column(Stakeholder), primary_key=True)
+
+
+class MyPart(Base):
+    """One participant's sentence on how their own work serves one clause of the mission."""
+
+    __tablename__ = "my_parts"
+    __table_args__ = (sa.UniqueConstraint("participant_id", "clause_key"),)
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), index=True
+    )
+    clause_key: Mapped[int]
+    sentence: Mapped[str] = mapped_column(sa.String(300))
+    created_at: Mapped[created_at]
+
+    participant: Mapped[Participant] = relationship()
+
+
+class MeasureStatus(enum.StrEnum):
+    """A success measure is proposed, then agreed (it goes into the mission) or dropped."""
+
+    PROPOSED = "proposed"
+    AGREED = "agreed"
+    DROPPED = "dropped"
+
+
+class SuccessMeasure(Base):
+    """How we will know a clause is lived: what is measured, from where to where, by whom
+    and when it is looked at again."""
+
+    __tablename__ = "success_measures"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    clause_key: Mapped[int]
+    what: Mapped[str] = mapped_column(sa.String(300))
+    baseline: Mapped[str] = mapped_column(sa.String(200), default="")
+    target: Mapped[str] = mapped_column(sa.String(200))
+    owner_team: Mapped[str] = mapped_column(sa.String(120), default="")
+    review_on: Mapped[dt.date | None]
+    status: Mapped[MeasureStatus] = mapped_column(
+        enum_column(MeasureStatus), default=MeasureStatus.PROPOSED
+    )
+    # Who proposed it: a participant, or a facilitator writing one down for the room.
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+
+    supporters: Mapped[list[MeasureSupport]] = relationship(cascade="all, delete-orphan")
+
+
+class MeasureSupport(Base):
+    """A participant's vote for a proposed success measure (one each)."""
+
+    __tablename__ = "measure_supports"
+
+    measure_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("success_measures.id", ondelete="CASCADE"), primary_key=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class FeedbackAnswer(enum.StrEnum):
+    """After the workshop: does this clause land for you?"""
+
+    LANDS = "lands"
+    PARTLY = "partly"
+    DOES_NOT = "does_not"
+
+
+class Feedback(Base):
+    """One anonymous answer on one clause of a final mission, from anyone with the standing
+    feedback link: no person, cookie or address is stored, and only the day it came."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[intpk]
+    workshop_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
+    )
+    version_number: Mapped[int]
+    clause_key: Mapped[int]
+    answer: Mapped[FeedbackAnswer] = mapped_column(enum_column(FeedbackAnswer))
+    comment: Mapped[str] = mapped_column(sa.String(1000), default="")
+    received_on: Mapped[dt.date]

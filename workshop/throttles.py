@@ -81,3 +81,11 @@ new_participants = limiter.limit(
     error_message=_too_many,
     scope="join",
 )
+# Answers through the standing feedback link, per address: a whole office behind one
+# address can answer, a script cannot fill the summary.
+feedback_answers = limiter.limit(
+    _setting("FEEDBACK_LIMIT_PER_ADDRESS"),
+    methods=["POST"],
+    error_message=_too_many,
+    scope="feedback",
+)

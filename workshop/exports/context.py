@@ -38,8 +38,16 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
             "Final: locked as our agreed mission on %(date)s.",
             date=version.final_at.strftime("%Y-%m-%d"),
         )
+    record = workshop_record(
+        workshop, version, agenda, origins, readiness(workshop, version), sentences
+    )
     return {
         "status": status,
+        # How we will know: one line per agreed success measure, under its clause.
+        "how_we_will_know": [
+            {"clause": row["clause"], "lines": [measure_line(m) for m in row["measures"]]}
+            for row in record["success_measures"]
+        ],
         "signoffs": [
             _(
                 "Signed off by %(name)s on %(date)s",
@@ -86,10 +94,23 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
             }
             for round_, results in values_rounds
         ],
-        "record": workshop_record(
-            workshop, version, agenda, origins, readiness(workshop, version), sentences
-        ),
+        "record": record,
     }
+
+
+def measure_line(measure: dict[str, Any]) -> str:
+    """One success measure in words: what, from where to where, who, when reviewed."""
+    line = _(
+        "%(what)s: from %(baseline)s to %(target)s",
+        what=measure["what"],
+        baseline=measure["baseline"] or "—",
+        target=measure["target"],
+    )
+    if measure["owner_team"]:
+        line += " · " + measure["owner_team"]
+    if measure["review_on"]:
+        line += " · " + _("review %(date)s", date=measure["review_on"])
+    return line
 
 
 def _about(person: dict[str, str]) -> str:

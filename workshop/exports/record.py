@@ -44,11 +44,15 @@ from ..queries import (
     proposal_source,
     voter_count,
 )
+from ..services.measures import measures_by_clause
 from ..tallies import duel_winner_votes
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
 JSON_FORMAT_VERSION = 3
+
+
+MEASURE_FIELDS = ("what", "baseline", "target", "owner_team", "review_on", "support")
 
 
 def workshop_record(
@@ -137,6 +141,15 @@ def workshop_record(
             for row in sentences
         ],
         "participation": participation(workshop, proposals, comments, agenda),
+        "success_measures": [
+            {
+                "clause_key": row["key"],
+                "clause": row["title"],
+                "measures": [{k: m[k] for k in MEASURE_FIELDS} for m in row["measures"]],
+            }
+            for row in measures_by_clause(workshop.id, version, agreed_only=True)
+            if row["measures"]
+        ],
         "values_appendix": [
             {"round_id": round_.id, "prompt": round_.prompt, "results": results}
             for round_, results in agenda

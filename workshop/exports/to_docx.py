@@ -55,6 +55,13 @@ def render_docx(context: dict[str, Any]) -> bytes:
             heading.paragraph_format.keep_with_next = True
         HtmlToDocx(document, paragraph_style="Mission").feed(str(clause["html"]))
 
+    if context["how_we_will_know"]:
+        document.add_heading(_("How we will know"), level=1)
+        for row in context["how_we_will_know"]:
+            document.add_heading(row["clause"], level=2).paragraph_format.keep_with_next = True
+            for line in row["lines"]:
+                document.add_paragraph(line, style="List Bullet")
+
     if context["origins"]:
         document.add_heading(_("Where the words came from"), level=1)
         for origin in context["origins"]:

@@ -28,11 +28,12 @@ from ..models import (
     User,
     VersionSource,
     Workshop,
+    WorkshopStaff,
 )
 from ..queries import clause_votes, clauses_of, latest_version, list_participants
 from ..realtime import workshop_change
 from ..text import normalise_text
-from . import audit
+from . import audit, measures, stakeholders
 from .versions import Revision, get_version, write_version
 
 MAX_NOTE_LENGTH = 500
@@ -58,7 +59,14 @@ def readiness(workshop: Workshop, version: DocumentVersion | None = None) -> dic
     empty; and what stands in the way of locking it."""
     version = version or latest_version(workshop.id)
     if version is None:
-        return {"ready": False, "present": 0, "needed": 0, "clauses": [], "problems": []}
+        return {
+            "ready": False,
+            "warnings": [],
+            "present": 0,
+            "needed": 0,
+            "clauses": [],
+            "problems": [],
+        }
     present = people_present(workshop.id)
     needed = math.ceil(len(present) * workshop.lock_quorum / 100)
     votes = clause_votes(workshop.id)
@@ -88,6 +96,9 @@ def readiness(workshop: Workshop, version: DocumentVersion | None = None) -> dic
         )
     return {
         "ready": not problems,
+        # Worth a look before the lock, but not in its way.
+        "warnings": measures.missing_measures(workshop.id, version)
+        + stakeholders.balance(workshop.id, version)["warnings"],
         "present": len(present),
         "quorum": workshop.lock_quorum,
         "needed": needed,
@@ -267,3 +278,45 @@ def sign_off(actor: User, workshop_id: int, number: int, comment: str = "") -> S
         )
         events.latest_document(change, workshop)
     return signoff
+
+
+def start_next_revision(actor: User, workshop_id: int) -> Workshop:
+    """The mission's next revision, a year on: a new workshop with this one's settings and
+    staff, whose draft starts from the final mission (its words credited as the existing
+    mission, as a pasted mission is). This workshop, its final text and sign-offs stay."""
+    from . import editing, workshops  # workshops imports this module's neighbours
+
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    version = latest_version(workshop.id)
+    if version is None or version.final_at is None:
+        raise InvalidState(_("Lock the mission as final first."), code="not_final")
+    new = workshops.create_workshop(
+        actor,
+        workshops.WorkshopSettings(
+            title=_("%(title)s: next revision", title=workshop.title)[:200],
+            organisation=workshop.organisation,
+            brief_md=workshop.brief_md,
+            values=[v.name for v in workshop.values],
+            levels=list(workshop.levels),
+            departments=list(workshop.departments),
+            dots_per_participant=workshop.dots_per_participant,
+            anonymity=workshop.anonymity,
+            words_per_clause=workshop.words_per_clause,
+            words_total=workshop.words_total,
+            amendment_method=workshop.amendment_method,
+        ),
+    )
+    for member in workshop.staff:
+        if member.user_id != actor.id:
+            new.staff.append(WorkshopStaff(user_id=member.user_id, role=member.role))
+    new.language = workshop.language
+    audit.record(
+        actor,
+        workshop.id,
+        AuditAction.WORKSHOP_NEXT_REVISION,
+        f"Started the next revision from version {version.number}",
+    )
+    db.session.commit()
+    text = f"# {version.title}\n\n{version.body_md}" if version.title else version.body_md
+    editing.paste_document(actor, new.id, text, based_on=None)
+    return new

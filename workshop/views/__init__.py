@@ -65,7 +65,7 @@ def register(app: Flask) -> None:
     """Attach every blueprint, the login loader and the error handlers."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.after_request(_security_headers)
-    from . import auth, health, invites, language, participant, staff, versions
+    from . import auth, health, invites, language, mission, participant, staff, versions
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
@@ -74,6 +74,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(staff.bp)
     app.register_blueprint(versions.bp)
     app.register_blueprint(language.bp)
+    app.register_blueprint(mission.bp)
 
     login_manager.login_view = "auth.login"
     login_manager.user_loader(user_for_session)

@@ -108,6 +108,8 @@ def upgrade() -> None:
         sa.Column("clause_key_seq", sa.Integer(), server_default="0", nullable=False),
         sa.Column("lock_quorum", sa.Integer(), nullable=False),
         sa.Column("max_participants", sa.Integer(), nullable=False),
+        sa.Column("language", sa.String(length=5), server_default="", nullable=False),
+        sa.Column("feedback_key", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_workshops_created_by_id_users")
         ),
@@ -115,6 +117,7 @@ def upgrade() -> None:
             ["lead_user_id"], ["users.id"], name=op.f("fk_workshops_lead_user_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workshops")),
+        sa.UniqueConstraint("feedback_key", name=op.f("uq_workshops_feedback_key")),
         sa.UniqueConstraint("join_code", name=op.f("uq_workshops_join_code")),
     )
     op.create_table(
@@ -164,10 +167,15 @@ def upgrade() -> None:
                 "version.reopen",
                 "version.signoff",
                 "quorum.set",
+                "clause.stakeholders",
+                "measure.agree",
+                "measure.drop",
+                "feedback.open",
+                "feedback.close",
+                "workshop.next_revision",
                 name="auditaction",
                 native_enum=False,
                 create_constraint=True,
-                length=20,
             ),
             nullable=False,
         ),
@@ -189,6 +197,35 @@ def upgrade() -> None:
             batch_op.f("ix_audit_entries_workshop_id"), ["workshop_id"], unique=False
         )
 
+    op.create_table(
+        "clause_stakeholders",
+        sa.Column("workshop_id", sa.Integer(), nullable=False),
+        sa.Column("clause_key", sa.Integer(), nullable=False),
+        sa.Column(
+            "stakeholder",
+            sa.Enum(
+                "clients",
+                "colleagues",
+                "community",
+                "owners",
+                "partners",
+                name="stakeholder",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["workshop_id"],
+            ["workshops.id"],
+            name=op.f("fk_clause_stakeholders_workshop_id_workshops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "workshop_id", "clause_key", "stakeholder", name=op.f("pk_clause_stakeholders")
+        ),
+    )
     op.create_table(
         "duels",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -243,6 +280,38 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("duels", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_duels_workshop_id"), ["workshop_id"], unique=False)
+
+    op.create_table(
+        "feedback",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workshop_id", sa.Integer(), nullable=False),
+        sa.Column("version_number", sa.Integer(), nullable=False),
+        sa.Column("clause_key", sa.Integer(), nullable=False),
+        sa.Column(
+            "answer",
+            sa.Enum(
+                "lands",
+                "partly",
+                "does_not",
+                name="feedbackanswer",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("comment", sa.String(length=1000), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workshop_id"],
+            ["workshops.id"],
+            name=op.f("fk_feedback_workshop_id_workshops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feedback")),
+    )
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_feedback_workshop_id"), ["workshop_id"], unique=False)
 
     op.create_table(
         "org_values",
@@ -755,6 +824,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_duel_options_duel_id"), ["duel_id"], unique=False)
 
     op.create_table(
+        "my_parts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workshop_id", sa.Integer(), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.Column("clause_key", sa.Integer(), nullable=False),
+        sa.Column("sentence", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name=op.f("fk_my_parts_participant_id_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workshop_id"],
+            ["workshops.id"],
+            name=op.f("fk_my_parts_workshop_id_workshops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_my_parts")),
+        sa.UniqueConstraint(
+            "participant_id", "clause_key", name=op.f("uq_my_parts_participant_id_clause_key")
+        ),
+    )
+    with op.batch_alter_table("my_parts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_my_parts_participant_id"), ["participant_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_my_parts_workshop_id"), ["workshop_id"], unique=False)
+
+    op.create_table(
         "proposals",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workshop_id", sa.Integer(), nullable=False),
@@ -826,6 +926,50 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_proposals_workshop_id"), ["workshop_id"], unique=False)
+
+    op.create_table(
+        "success_measures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workshop_id", sa.Integer(), nullable=False),
+        sa.Column("clause_key", sa.Integer(), nullable=False),
+        sa.Column("what", sa.String(length=300), nullable=False),
+        sa.Column("baseline", sa.String(length=200), nullable=False),
+        sa.Column("target", sa.String(length=200), nullable=False),
+        sa.Column("owner_team", sa.String(length=120), nullable=False),
+        sa.Column("review_on", sa.Date(), nullable=True),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "proposed",
+                "agreed",
+                "dropped",
+                name="measurestatus",
+                native_enum=False,
+                create_constraint=True,
+                length=20,
+            ),
+            nullable=False,
+        ),
+        sa.Column("proposed_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["proposed_by_id"],
+            ["participants.id"],
+            name=op.f("fk_success_measures_proposed_by_id_participants"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["workshop_id"],
+            ["workshops.id"],
+            name=op.f("fk_success_measures_workshop_id_workshops"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_success_measures")),
+    )
+    with op.batch_alter_table("success_measures", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_success_measures_workshop_id"), ["workshop_id"], unique=False
+        )
 
     op.create_table(
         "amendment_votes",
@@ -1042,6 +1186,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "measure_supports",
+        sa.Column("measure_id", sa.Integer(), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["measure_id"],
+            ["success_measures.id"],
+            name=op.f("fk_measure_supports_measure_id_success_measures"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["participant_id"],
+            ["participants.id"],
+            name=op.f("fk_measure_supports_participant_id_participants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("measure_id", "participant_id", name=op.f("pk_measure_supports")),
+    )
+    with op.batch_alter_table("measure_supports", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_measure_supports_participant_id"), ["participant_id"], unique=False
+        )
+
+    op.create_table(
         "proposal_credits",
         sa.Column("proposal_id", sa.Integer(), nullable=False),
         sa.Column("participant_id", sa.Integer(), nullable=False),
@@ -1192,6 +1359,10 @@ def downgrade() -> None:
 
     op.drop_table("value_tags")
     op.drop_table("proposal_credits")
+    with op.batch_alter_table("measure_supports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_measure_supports_participant_id"))
+
+    op.drop_table("measure_supports")
     with op.batch_alter_table("document_versions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_document_versions_workshop_id"))
 
@@ -1205,10 +1376,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_amendment_votes_amendment_id"))
 
     op.drop_table("amendment_votes")
+    with op.batch_alter_table("success_measures", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_success_measures_workshop_id"))
+
+    op.drop_table("success_measures")
     with op.batch_alter_table("proposals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_proposals_workshop_id"))
 
     op.drop_table("proposals")
+    with op.batch_alter_table("my_parts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_my_parts_workshop_id"))
+        batch_op.drop_index(batch_op.f("ix_my_parts_participant_id"))
+
+    op.drop_table("my_parts")
     with op.batch_alter_table("duel_options", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_duel_options_duel_id"))
 
@@ -1260,10 +1440,15 @@ def downgrade() -> None:
 
     op.drop_table("participants")
     op.drop_table("org_values")
+    with op.batch_alter_table("feedback", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_feedback_workshop_id"))
+
+    op.drop_table("feedback")
     with op.batch_alter_table("duels", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_duels_workshop_id"))
 
     op.drop_table("duels")
+    op.drop_table("clause_stakeholders")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_entries_workshop_id"))
 

@@ -1,0 +1,213 @@
+"""Whom the mission speaks to, people's own part, how we will know, feedback after the
+workshop and the next revision: each promise tried the way a hurried facilitator, a curious
+participant or a stranger with a link would."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import db_fingerprint, join, make_user
+from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.extensions import db
+from workshop.models import Feedback, StaffRole, UserRole
+from workshop.queries import clauses_of, latest_version
+from workshop.services import (
+    editing,
+    feedback,
+    final,
+    measures,
+    my_part,
+    stakeholders,
+    workshops,
+)
+
+TEXT = "## Purpose\n\nWe care for every patient.\n\n## How we work\n\nWe listen first."
+
+
+@pytest.fixture
+def drafted(facilitator, workshop):
+    editing.paste_document(facilitator, workshop.id, TEXT, based_on=None)
+    return [c.key for c in clauses_of(latest_version(workshop.id))]
+
+
+def lock(facilitator, workshop):
+    final.set_quorum(facilitator, workshop.id, 0)
+    return final.lock_version(facilitator, workshop.id, latest_version(workshop.id).number)
+
+
+def test_a_mission_that_says_nothing_to_colleagues_is_flagged(facilitator, workshop, drafted):
+    purpose, how = drafted
+    assert stakeholders.balance(workshop.id)["warnings"] == []  # nothing tagged: no verdict
+    stakeholders.set_stakeholders(facilitator, workshop.id, purpose, ["clients", "community"])
+    picture = stakeholders.balance(workshop.id)
+    assert picture["warnings"] == ["No clause speaks to colleagues."]
+    assert {g["group"]: g["clauses"] for g in picture["groups"]}["clients"] == 1
+    stakeholders.set_stakeholders(facilitator, workshop.id, how, ["colleagues"])
+    assert stakeholders.balance(workshop.id)["warnings"] == []
+    assert stakeholders.reader_view(workshop.id, latest_version(workshop.id), "colleagues") == {how}
+    # Saying again replaces, it does not add.
+    stakeholders.set_stakeholders(facilitator, workshop.id, purpose, ["clients"])
+    assert stakeholders.tags_of(workshop.id)[purpose] == {"clients"}
+
+
+def test_stakeholder_tags_refuse_strangers_unknown_groups_and_a_final_mission(
+    facilitator, workshop, drafted
+):
+    boss = make_user("boss@example.org", UserRole.LEADERSHIP)
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    before = db_fingerprint()
+    with pytest.raises(Forbidden):
+        stakeholders.set_stakeholders(boss, workshop.id, drafted[0], ["clients"])
+    with pytest.raises(ValidationFailed):
+        stakeholders.set_stakeholders(facilitator, workshop.id, drafted[0], ["shareholders!"])
+    with pytest.raises(ValidationFailed):
+        stakeholders.set_stakeholders(facilitator, workshop.id, 999, ["clients"])
+    lock(facilitator, workshop)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        stakeholders.set_stakeholders(facilitator, workshop.id, drafted[0], ["clients"])
+    assert refused.value.code == "document_locked"
+    assert db_fingerprint() == before
+
+
+def test_my_part_is_one_sentence_per_clause_and_coverage_pools_small_departments(facilitator):
+    workshop = workshops.create_workshop(
+        facilitator,
+        workshops.WorkshopSettings(
+            title="T", organisation="O", values=["Care"], departments=["IT", "Finance", "Care"]
+        ),
+    )
+    editing.paste_document(facilitator, workshop.id, TEXT, based_on=None)
+    purpose = clauses_of(latest_version(workshop.id))[0].key
+    it = [join(workshop, f"IT {i}", department="IT") for i in range(5)]
+    finance = [join(workshop, f"Fin {i}", department="Finance") for i in range(2)]
+    care = [join(workshop, f"Care {i}", department="Care") for i in range(4)]
+    my_part.write_my_part(it[0], purpose, "  I keep the systems   running. ")
+    my_part.write_my_part(it[0], purpose, "I keep the systems running for the wards.")
+    my_part.write_my_part(finance[0], purpose, "I make sure the money reaches care.")
+    assert my_part.my_parts(it[0]) == {purpose: "I keep the systems running for the wards."}
+    with pytest.raises(ValidationFailed):
+        my_part.write_my_part(care[0], purpose, "x" * 301)
+    with pytest.raises(Forbidden):
+        my_part.write_my_part(facilitator, purpose, "Staff follow the room")
+    picture = my_part.coverage(facilitator, workshop.id)
+    rows = {row["group"]: row for row in picture["by_department"]}
+    # Finance (2) and Care (4) are pooled: 6 people, one of whom wrote.
+    assert set(rows) == {"IT", "Other departments"}
+    assert (rows["IT"]["people"], rows["IT"]["wrote"]) == (5, 1)
+    assert (rows["Other departments"]["people"], rows["Other departments"]["wrote"]) == (6, 1)
+    assert sorted(picture["sentences"][purpose]) == [
+        "I keep the systems running for the wards.",
+        "I make sure the money reaches care.",
+    ]
+    my_part.write_my_part(it[0], purpose, "")  # an empty sentence takes it back
+    assert my_part.my_parts(it[0]) == {}
+
+
+def test_measures_are_proposed_supported_agreed_and_missing_ones_flagged(
+    facilitator, workshop, drafted
+):
+    purpose, how = drafted
+    amira, joost = join(workshop, "Amira"), join(workshop, "Joost")
+    waits = measures.propose_measure(
+        amira,
+        workshop.id,
+        purpose,
+        what="Average wait for a first visit",
+        baseline="12 days",
+        target="5 days",
+        owner_team="Planning",
+        review_on=dt.date(2027, 6, 1),
+    )
+    assert measures.support_measure(joost, waits.id) == 2  # the proposer supports it too
+    assert measures.support_measure(joost, waits.id) == 2  # one vote each
+    with pytest.raises(ValidationFailed):
+        measures.propose_measure(amira, workshop.id, purpose, what="", target="5")
+    with pytest.raises(NotFound):  # another workshop's leadership: nothing here to see
+        measures.decide_measure(make_user("x@example.org", UserRole.LEADERSHIP), waits.id, True)
+    with pytest.raises(Forbidden):  # a participant does not decide
+        measures.decide_measure(amira, waits.id, True)
+    assert measures.missing_measures(workshop.id) == [
+        "Purpose has no agreed success measure yet.",
+        "How we work has no agreed success measure yet.",
+    ]
+    measures.decide_measure(facilitator, waits.id, agreed=True)
+    with pytest.raises(InvalidState):
+        measures.support_measure(amira, waits.id, support=False)  # decided: votes are closed
+    rows = measures.measures_by_clause(workshop.id)
+    assert rows[0]["measures"][0] | {"id": 0} == {
+        "id": 0,
+        "what": "Average wait for a first visit",
+        "baseline": "12 days",
+        "target": "5 days",
+        "owner_team": "Planning",
+        "review_on": "2027-06-01",
+        "status": "agreed",
+        "support": 2,
+    }
+    assert measures.missing_measures(workshop.id) == [
+        "How we work has no agreed success measure yet."
+    ]
+
+
+def test_feedback_is_anonymous_per_clause_and_only_through_an_open_link(
+    facilitator, workshop, drafted
+):
+    with pytest.raises(InvalidState):
+        feedback.open_link(facilitator, workshop.id)  # not final yet
+    lock(facilitator, workshop)
+    key = feedback.open_link(facilitator, workshop.id)
+    purpose, how = drafted
+    feedback.give_feedback(key, {purpose: ("lands", ""), how: ("does_not", "Not on nights")})
+    feedback.give_feedback(key, {purpose: ("partly", "Which patients?"), how: ("", "")})
+    with pytest.raises(ValidationFailed):
+        feedback.give_feedback(key, {purpose: ("", ""), how: ("", "")})
+    with pytest.raises(ValidationFailed):
+        feedback.give_feedback(key, {purpose: ("hate it", "")})
+    summary = feedback.summary(facilitator, workshop.id)
+    by_title = {c["title"]: c for c in summary["clauses"]}
+    assert by_title["Purpose"]["counts"] == {"lands": 1, "partly": 1, "does_not": 0}
+    assert by_title["How we work"]["comments"] == ["Not on nights"]
+    # Nothing in a stored answer points to a person or a moment finer than the day.
+    columns = set(sa.inspect(Feedback).columns.keys())
+    assert columns == {
+        "id",
+        "workshop_id",
+        "version_number",
+        "clause_key",
+        "answer",
+        "comment",
+        "received_on",
+    }
+    new_key = feedback.open_link(facilitator, workshop.id)  # a new link ends the old one
+    with pytest.raises(NotFound):
+        feedback.give_feedback(key, {purpose: ("lands", "")})
+    feedback.close_link(facilitator, workshop.id)
+    with pytest.raises(NotFound):
+        feedback.workshop_for_link(new_key)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Feedback)) == 3
+
+
+def test_the_next_revision_starts_from_the_final_mission_with_the_same_staff(
+    facilitator, workshop, drafted
+):
+    boss = make_user("boss@example.org", UserRole.LEADERSHIP)
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    with pytest.raises(InvalidState):
+        final.start_next_revision(facilitator, workshop.id)
+    lock(facilitator, workshop)
+    new = final.start_next_revision(facilitator, workshop.id)
+    assert new.id != workshop.id and new.title == "Rewriting our mission: next revision"
+    draft = latest_version(new.id)
+    assert [c.heading for c in clauses_of(draft)] == ["Purpose", "How we work"]
+    assert set(draft.word_credits) == {"original"}  # the old mission, not the facilitator's
+    assert {(m.user_id, str(m.role)) for m in new.staff} == {
+        (facilitator.id, "facilitator"),
+        (boss.id, "leadership"),
+    }
+    assert latest_version(workshop.id).final_at is not None  # the old one stays final
+    with pytest.raises(Forbidden):
+        final.start_next_revision(boss, workshop.id)

@@ -1,0 +1,142 @@
+"""The mission pages over HTTP: facilitators tag clauses and agree measures, participants
+write their part and propose or support measures, and anyone with the feedback link answers
+without leaving a trace of who they are; bad input is answered with the form kept."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from tests.conftest import PASSWORD, make_user, make_workshop
+from workshop.extensions import db
+from workshop.models import Feedback, MeasureStatus, MyPart, SuccessMeasure, User, UserRole
+from workshop.queries import clauses_of, latest_version
+from workshop.services import editing, final
+
+TEXT = "## Purpose\n\nWe care for every patient.\n\n## How we work\n\nWe listen first."
+
+
+def setup(app, client):
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        workshop = make_workshop(fran)
+        editing.paste_document(fran, workshop.id, TEXT, based_on=None)
+        keys = [c.key for c in clauses_of(latest_version(workshop.id))]
+        code, workshop_id = workshop.join_code, workshop.id
+    amira = app.test_client()
+    amira.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    client.post("/login", data={"email": "fran@example.org", "password": PASSWORD})
+    return workshop_id, keys, amira
+
+
+def test_facilitator_tags_clauses_and_reads_the_mission_as_a_colleague(app, client):
+    workshop_id, (purpose, how), _amira = setup(app, client)
+    page = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    assert "No clause says yet whom it speaks to." in page
+    base = f"/workshops/{workshop_id}/mission/clauses"
+    client.post(f"{base}/{purpose}/stakeholders", data={"stakeholder": ["clients"]})
+    page = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    assert "No clause speaks to colleagues." in page
+    client.post(f"{base}/{how}/stakeholders", data={"stakeholder": ["colleagues"]})
+    colleague = client.get(f"/workshops/{workshop_id}/mission?reader=colleagues")
+    text = colleague.get_data(as_text=True)
+    assert "We listen first." in text and "We care for every patient." not in text
+    assert client.get(f"/workshops/{workshop_id}/mission?reader=aliens").status_code == 400
+
+
+def test_a_participant_writes_their_part_and_proposes_a_measure_the_facilitator_agrees(app, client):
+    workshop_id, (purpose, _how), amira = setup(app, client)
+    url = f"/w/{workshop_id}/mission"
+    assert "My part in the mission" in amira.get(url).get_data(as_text=True)
+    amira.post(url, data={"action": "my_part", "clause_key": purpose, "sentence": "I greet."})
+    amira.post(
+        url,
+        data={
+            "action": "measure",
+            "clause_key": purpose,
+            "what": "Patients who feel known",
+            "baseline": "61%",
+            "target": "80%",
+            "owner_team": "Patient experience",
+            "review_on": "2027-06-01",
+        },
+    )
+    refused = amira.post(
+        url, data={"action": "measure", "clause_key": purpose, "what": "x", "target": ""}
+    )
+    assert refused.status_code == 302  # back to the page, with the reason shown
+    assert "Say what the target is." in amira.get(url).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(MyPart.sentence)) == "I greet."
+        measure = db.session.scalar(sa.select(SuccessMeasure))
+        measure_id = measure.id
+    page = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    assert "Patients who feel known" in page and "“I greet.”" in page
+    client.post(
+        f"/workshops/{workshop_id}/mission/measures/{measure_id}/decide",
+        data={"decision": "agree"},
+    )
+    with app.app_context():
+        assert db.session.get(SuccessMeasure, measure_id).status == MeasureStatus.AGREED
+    # Agreed measures reach the exports as "How we will know".
+    markdown = client.get(f"/workshops/{workshop_id}/document/versions/1/export.md")
+    text = markdown.get_data(as_text=True)
+    assert "## How we will know" in text
+    assert "Patients who feel known: from 61% to 80% · Patient experience · review 2027-06-01" in (
+        text
+    )
+    # Staff do not write a participant's part; a stranger gets nothing.
+    assert client.post(url, data={"action": "my_part", "clause_key": purpose}).status_code == 403
+    assert app.test_client().get(url).status_code == 401
+
+
+def test_feedback_link_takes_anonymous_answers_and_keeps_a_refused_form(app, client):
+    workshop_id, (purpose, how), _amira = setup(app, client)
+    with app.app_context():
+        fran = db.session.scalar(sa.select(User))
+        final.set_quorum(fran, workshop_id, 0)
+        final.lock_version(fran, workshop_id, 1)
+    client.post(f"/workshops/{workshop_id}/mission/feedback", data={"action": "open"})
+    page = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    link = re.search(r'id="feedback-link">([^<]+)<', page).group(1)
+    path = "/" + link.split("/", 3)[3]
+    stranger = app.test_client()
+    form = stranger.get(path)
+    assert form.status_code == 200 and "Does our mission land for you?" in form.get_data(True)
+    refused = stranger.post(path, data={f"comment-{how}": "Not on nights"})
+    assert refused.status_code == 400
+    assert "Answer for at least one clause." in refused.get_data(as_text=True)
+    assert "Not on nights" in refused.get_data(as_text=True)  # nothing typed is lost
+    done = stranger.post(
+        path, data={f"answer-{how}": "does_not", f"comment-{how}": "Not on nights"}
+    )
+    assert "Thank you" in done.get_data(as_text=True)
+    assert not stranger.get_cookie("session")  # nothing about the person is kept
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Feedback)).all()
+        assert [(r.clause_key, str(r.answer), r.comment) for r in rows] == [
+            (how, "does_not", "Not on nights")
+        ]
+    summary = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    assert "“Not on nights”" in summary
+    client.post(f"/workshops/{workshop_id}/mission/feedback", data={"action": "close"})
+    assert stranger.get(path).status_code == 404
+
+
+def test_leadership_reads_the_mission_page_but_changes_nothing(app, client):
+    workshop_id, (purpose, _how), _amira = setup(app, client)
+    with app.app_context():
+        make_user("lena@example.org", UserRole.LEADERSHIP)
+    client.post(
+        f"/workshops/{workshop_id}/staff", data={"email": "lena@example.org", "role": "leadership"}
+    )
+    lena = app.test_client()
+    lena.post("/login", data={"email": "lena@example.org", "password": PASSWORD})
+    page = lena.get(f"/workshops/{workshop_id}/mission")
+    assert page.status_code == 200 and "<fieldset><legend>Speaks to" not in page.get_data(True)
+    refused = lena.post(
+        f"/workshops/{workshop_id}/mission/clauses/{purpose}/stakeholders",
+        data={"stakeholder": ["clients"]},
+    )
+    assert refused.status_code == 403

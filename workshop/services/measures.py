@@ -1,0 +1,209 @@
+"""How we will know: each clause of the mission can carry measurable objectives (what is
+measured, the baseline, the target, the owning team, when it is reviewed). Participants and
+facilitators propose them, participants support the ones they believe in (one vote each per
+measure), and facilitators agree the ones that go into the mission. A clause without an
+agreed measure is flagged before the lock, and every export lists them as "How we will know".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .. import permissions
+from ..errors import InvalidState, NotFound, ValidationFailed
+from ..extensions import db
+from ..guards import taking_part, workshop_for_staff
+from ..models import (
+    AuditAction,
+    DocumentVersion,
+    MeasureStatus,
+    MeasureSupport,
+    Participant,
+    SuccessMeasure,
+    User,
+)
+from ..queries import clauses_of, get_workshop, latest_version
+from ..realtime import workshop_change
+from ..text import normalise_text
+from . import audit
+from .versions import ensure_open
+
+LIMITS = {"what": 300, "baseline": 200, "target": 200, "owner_team": 120}
+
+
+def propose_measure(
+    actor: Participant | User,
+    workshop_id: int,
+    clause_key: int,
+    *,
+    what: str,
+    target: str,
+    baseline: str = "",
+    owner_team: str = "",
+    review_on: dt.date | None = None,
+) -> SuccessMeasure:
+    """Propose how the room will know a clause is lived."""
+    workshop = get_workshop(workshop_id)
+    if isinstance(actor, User):
+        workshop_for_staff(actor, workshop.id, moderate=True)
+        proposer = None
+    else:
+        proposer = taking_part(
+            actor, workshop, permissions.can_vote, missing=_("There is no draft here.")
+        )
+    fields = {
+        name: normalise_text(value)
+        for name, value in (
+            ("what", what),
+            ("target", target),
+            ("baseline", baseline),
+            ("owner_team", owner_team),
+        )
+    }
+    for name, limit in LIMITS.items():
+        if len(fields[name]) > limit:
+            raise ValidationFailed(_("Keep this under %(n)s characters.", n=limit), field=name)
+    if not fields["what"]:
+        raise ValidationFailed(_("Say what will be measured."), field="what")
+    if not fields["target"]:
+        raise ValidationFailed(_("Say what the target is."), field="target")
+    _clause_in_draft(workshop.id, clause_key)
+    with workshop_change(workshop.id):
+        ensure_open(workshop.id)
+        measure = SuccessMeasure(
+            workshop_id=workshop.id,
+            clause_key=clause_key,
+            review_on=review_on,
+            proposed_by_id=proposer.id if proposer else None,
+            **fields,
+        )
+        db.session.add(measure)
+        db.session.flush()
+        if proposer is not None:  # proposing is supporting
+            db.session.add(MeasureSupport(measure_id=measure.id, participant_id=proposer.id))
+    return measure
+
+
+def support_measure(actor: Participant, measure_id: int, support: bool = True) -> int:
+    """Give (or take back) one's vote for a proposed measure; returns its supporters."""
+    measure = _measure(measure_id)
+    workshop = get_workshop(measure.workshop_id)
+    missing = _("There is no such measure.")
+    actor = taking_part(actor, workshop, permissions.can_vote, missing=missing)
+    with workshop_change(workshop.id):
+        ensure_open(workshop.id)
+        if measure.status != MeasureStatus.PROPOSED:
+            raise InvalidState(_("This measure has been decided."), code="decided")
+        mine = db.session.get(MeasureSupport, (measure.id, actor.id))
+        if support and mine is None:
+            db.session.add(MeasureSupport(measure_id=measure.id, participant_id=actor.id))
+        elif not support and mine is not None:
+            db.session.delete(mine)
+        db.session.flush()
+        count = _support_count(measure.id)
+    return count
+
+
+def decide_measure(actor: User, measure_id: int, agreed: bool) -> SuccessMeasure:
+    """A facilitator agrees a measure into the mission, or drops it."""
+    measure = _measure(measure_id)
+    workshop = workshop_for_staff(actor, measure.workshop_id, moderate=True)
+    with workshop_change(workshop.id):
+        ensure_open(workshop.id)
+        measure.status = MeasureStatus.AGREED if agreed else MeasureStatus.DROPPED
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.MEASURE_AGREE if agreed else AuditAction.MEASURE_DROP,
+            f"{'Agreed' if agreed else 'Dropped'} measure {measure.id}: {measure.what}",
+        )
+    return measure
+
+
+def measures_by_clause(
+    workshop_id: int, version: DocumentVersion | None = None, *, agreed_only: bool = False
+) -> list[dict[str, Any]]:
+    """Each clause of a version with its measures (most supported first)."""
+    version = version or latest_version(workshop_id)
+    if version is None:
+        return []
+    query = sa.select(SuccessMeasure).where(SuccessMeasure.workshop_id == workshop_id)
+    if agreed_only:
+        query = query.where(SuccessMeasure.status == MeasureStatus.AGREED)
+    rows = list(db.session.scalars(query.order_by(SuccessMeasure.id)))
+    counts = dict(
+        db.session.execute(
+            sa.select(MeasureSupport.measure_id, sa.func.count())
+            .where(MeasureSupport.measure_id.in_([m.id for m in rows]))
+            .group_by(MeasureSupport.measure_id)
+        ).all()
+    )
+    out = []
+    for clause in clauses_of(version):
+        mine = [m for m in rows if m.clause_key == clause.key]
+        mine.sort(key=lambda m: (m.status != MeasureStatus.AGREED, -counts.get(m.id, 0), m.id))
+        out.append(
+            {
+                "key": clause.key,
+                "title": clause.heading or clause.body[:60],
+                "measures": [_payload(m, counts.get(m.id, 0)) for m in mine],
+                "agreed": sum(m.status == MeasureStatus.AGREED for m in mine),
+            }
+        )
+    return out
+
+
+def supported_by(participant: Participant) -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(MeasureSupport.measure_id).where(
+                MeasureSupport.participant_id == participant.id
+            )
+        )
+    )
+
+
+def missing_measures(workshop_id: int, version: DocumentVersion | None = None) -> list[str]:
+    """Clauses with no agreed measure: a warning before the lock, not a refusal."""
+    return [
+        _("%(clause)s has no agreed success measure yet.", clause=row["title"])
+        for row in measures_by_clause(workshop_id, version)
+        if not row["agreed"]
+    ]
+
+
+def _payload(measure: SuccessMeasure, support: int) -> dict[str, Any]:
+    return {
+        "id": measure.id,
+        "what": measure.what,
+        "baseline": measure.baseline,
+        "target": measure.target,
+        "owner_team": measure.owner_team,
+        "review_on": measure.review_on.isoformat() if measure.review_on else None,
+        "status": str(measure.status),
+        "support": support,
+    }
+
+
+def _measure(measure_id: int) -> SuccessMeasure:
+    measure = db.session.get(SuccessMeasure, measure_id)
+    if measure is None:
+        raise NotFound(_("There is no such measure."))
+    return measure
+
+
+def _support_count(measure_id: int) -> int:
+    return (
+        db.session.scalar(sa.select(sa.func.count()).where(MeasureSupport.measure_id == measure_id))
+        or 0
+    )
+
+
+def _clause_in_draft(workshop_id: int, clause_key: int) -> None:
+    latest = latest_version(workshop_id)
+    if latest is None or clause_key not in {c.key for c in clauses_of(latest)}:
+        raise ValidationFailed(_("That clause is not in the current draft."), field="clause_key")

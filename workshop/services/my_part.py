@@ -1,0 +1,101 @@
+"""My part: each participant may write, for a clause of the mission, one sentence on how
+their own work serves it. Teams that rarely see themselves in a mission (IT, finance,
+facilities) then find their own words next to it, and leadership sees which departments have
+written theirs (small departments pooled, as everywhere)."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from .. import permissions
+from ..errors import Forbidden, ValidationFailed
+from ..extensions import db
+from ..guards import taking_part, workshop_for_staff
+from ..models import MyPart, Participant, User
+from ..privacy import MIN_GROUP_SIZE, pool_small_groups
+from ..queries import clauses_of, get_workshop, latest_version, list_participants
+from ..realtime import workshop_change
+from ..text import normalise_text
+
+MAX_SENTENCE = 300
+
+
+def my_parts(participant: Participant) -> dict[int, str]:
+    """A participant's sentences, by clause key."""
+    return {
+        part.clause_key: part.sentence
+        for part in db.session.scalars(
+            sa.select(MyPart).where(MyPart.participant_id == participant.id)
+        )
+    }
+
+
+def write_my_part(actor: Participant, clause_key: int, sentence: str) -> MyPart | None:
+    """Write (or change, or with an empty sentence remove) one's sentence for a clause."""
+    if not isinstance(actor, Participant):
+        raise Forbidden(_("Staff accounts follow the room; participants take part."))
+    workshop = get_workshop(actor.workshop_id)
+    actor = taking_part(actor, workshop, permissions.can_vote, missing=_("There is no draft here."))
+    sentence = normalise_text(sentence)
+    if len(sentence) > MAX_SENTENCE:
+        raise ValidationFailed(
+            _("Keep it to one sentence, under %(n)s characters.", n=MAX_SENTENCE),
+            field="sentence",
+        )
+    latest = latest_version(workshop.id)
+    if latest is None or clause_key not in {c.key for c in clauses_of(latest)}:
+        raise ValidationFailed(_("That clause is not in the current draft."), field="clause_key")
+    with workshop_change(workshop.id):
+        part = db.session.scalar(
+            sa.select(MyPart).where(
+                MyPart.participant_id == actor.id, MyPart.clause_key == clause_key
+            )
+        )
+        if not sentence:
+            if part is not None:
+                db.session.delete(part)
+            return None
+        if part is None:
+            part = MyPart(workshop_id=workshop.id, participant_id=actor.id, clause_key=clause_key)
+            db.session.add(part)
+        part.sentence = sentence
+    return part
+
+
+def coverage(actor: User, workshop_id: int) -> dict[str, Any]:
+    """For staff: per department (pooled), how many wrote their part and on which clauses;
+    and each clause's sentences (named as the workshop's anonymity allows staff to see)."""
+    workshop = workshop_for_staff(actor, workshop_id, moderate=False)
+    people = list_participants(workshop.id)
+    parts = list(db.session.scalars(sa.select(MyPart).where(MyPart.workshop_id == workshop.id)))
+    sizes = collections.Counter(p.department or "" for p in people)
+    sizes.pop("", None)
+    buckets = pool_small_groups(sizes, other=_("Other departments"))
+    latest = latest_version(workshop.id)
+    titles = {c.key: (c.heading or c.body[:60]) for c in clauses_of(latest)} if latest else {}
+    by_person = collections.defaultdict(list)
+    for part in parts:
+        by_person[part.participant_id].append(part)
+    rows: dict[str, dict[str, Any]] = {}
+    for person in people:
+        bucket = buckets.get(person.department or "")
+        if bucket is None:
+            continue
+        row = rows.setdefault(bucket, {"group": bucket, "people": 0, "wrote": 0, "clauses": set()})
+        row["people"] += 1
+        mine = by_person.get(person.id, [])
+        row["wrote"] += bool(mine)
+        row["clauses"].update(titles.get(p.clause_key, "") for p in mine if p.clause_key in titles)
+    return {
+        "min_group_size": MIN_GROUP_SIZE,
+        "by_department": [
+            {**row, "clauses": sorted(row["clauses"])}
+            for row in sorted(rows.values(), key=lambda r: -r["people"])
+        ],
+        "sentences": {key: [p.sentence for p in parts if p.clause_key == key] for key in titles},
+        "written": len(parts),
+    }
