@@ -16,7 +16,7 @@ import pypdf
 from tests.conftest import PASSWORD, in_phase, join, make_user
 from workshop.models import Phase, StaffRole, UserRole
 from workshop.queries import clauses_of, latest_version
-from workshop.services import consent, final, proposals, versions, workshops
+from workshop.services import consent, final, measures, proposals, versions, workshops
 
 
 def build(app):
@@ -50,6 +50,10 @@ def build(app):
         consent.vote_on_clause(managers[0], clause.key, "live_with", "Fine after all")
         for person in managers[1:3]:
             consent.vote_on_clause(person, clause.key, "live_with")
+        wait = measures.propose_measure(
+            fran, workshop.id, clause.key, what="Wait for a first visit", target="5 days"
+        )
+        measures.decide_measure(fran, wait.id, agreed=True)
         final.lock_version(fran, workshop.id, 3)
         return workshop.id
 
@@ -73,6 +77,7 @@ def test_the_pack_holds_every_file_and_each_says_what_leadership_needs(app, clie
         "minority-objections.md",
         "representation.md",
         "values-appendix.md",
+        "success-measures.md",
         "record/record.json",
         "record/results.csv",
     } <= names
@@ -106,6 +111,9 @@ def test_the_pack_holds_every_file_and_each_says_what_leadership_needs(app, clie
     rows = list(csv.DictReader(io.StringIO(pack.read("record/versions.csv").decode("utf-8-sig"))))
     assert [r["number"] for r in rows] == ["1", "2", "3"]
     assert "No values round was held." in pack.read("values-appendix.md").decode()
+    how_we_will_know = pack.read("success-measures.md").decode()
+    assert "- Wait for a first visit: from — to 5 days" in how_we_will_know
+    assert "## How we will know" in text  # and in the mission itself
 
 
 def test_a_first_pack_has_no_earlier_text_to_compare_and_names_open_objections(app, client):

@@ -364,3 +364,28 @@ def test_anonymity_is_set_on_the_form_and_an_unrelated_save_keeps_it(app, client
                 ),
             )
         assert refused.value.code == "anonymity_fixed"
+
+
+def test_a_workshop_set_to_dutch_greets_an_english_browser_in_dutch(app, client):
+    with app.app_context():
+        make_user("fran@example.org")
+    login(client)
+    created = client.post("/workshops/new", data={**WORKSHOP_FORM, "language": "nl"})
+    workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    with app.app_context():
+        workshop = queries.get_workshop(workshop_id)
+        assert workshop.language == "nl"
+        code = workshop.join_code
+    page = app.test_client().get(f"/j/{code}", headers={"Accept-Language": "en"})
+    assert 'lang="nl"' in page.get_data(as_text=True)
+    # An unknown language is refused and the setting stays.
+    refused = client.post(
+        f"/workshops/{workshop_id}/edit", data={**WORKSHOP_FORM, "language": "klingon"}
+    )
+    assert refused.status_code == 200  # the form again, with the error
+    with app.app_context():
+        assert queries.get_workshop(workshop_id).language == "nl"
+    # Back to "each person's browser decides".
+    client.post(f"/workshops/{workshop_id}/edit", data={**WORKSHOP_FORM, "language": ""})
+    with app.app_context():
+        assert queries.get_workshop(workshop_id).language == ""

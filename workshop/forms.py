@@ -82,6 +82,16 @@ class WorkshopForm(FlaskForm):
         ],
         default="consent",
     )
+    language = SelectField(
+        _l("Language of the workshop's screens"),
+        description=_l("For everyone who has not chosen a language of their own."),
+        choices=[
+            SelectChoice("", _l("Each person's browser decides")),
+            SelectChoice("en", "English"),
+            SelectChoice("nl", "Nederlands"),
+        ],
+        default="",
+    )
 
 
 class StaffForm(FlaskForm):

@@ -51,6 +51,7 @@ def signoff_pack(actor: User, workshop_id: int, number: int) -> Export:
         "minority-objections.md": _objections(context["record"]),
         "representation.md": _representation(picture),
         "values-appendix.md": _values(context["record"]),
+        "success-measures.md": _measures(context),
         "record/record.json": render_json(context),
         **{f"record/{name}": text for name, text in tables(context["record"]).items()},
     }
@@ -87,6 +88,7 @@ def _readme(workshop: Workshop, version: DocumentVersion) -> str:
         "- minority-objections.md: " + _("the objections people raised and their reasons"),
         "- representation.md: " + _("who took part, by level and department, and whose words"),
         "- values-appendix.md: " + _("the personal values people mapped to the organisation's"),
+        "- success-measures.md: " + _("how we will know: the agreed success measures per clause"),
         "- record/: " + _("the complete record (JSON, and one CSV file per table)"),
         "",
     ]
@@ -286,4 +288,13 @@ def _values(record: dict[str, Any]) -> str:
             cells = [str(counts.get(c["id"], counts.get(str(c["id"]), 0))) for c in columns]
             lines.append(f"| {_md(row['value'])} | " + " | ".join(cells) + " |")
         lines.append("")
+    return "\n".join(lines)
+
+
+def _measures(context: dict[str, Any]) -> str:
+    lines = [f"# {_('How we will know')}", ""]
+    if not context["how_we_will_know"]:
+        return "\n".join([*lines, _("No success measure has been agreed yet."), ""])
+    for row in context["how_we_will_know"]:
+        lines += [f"## {_md(row['clause'])}", "", *(f"- {_md(line)}" for line in row["lines"]), ""]
     return "\n".join(lines)

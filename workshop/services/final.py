@@ -304,12 +304,12 @@ def start_next_revision(actor: User, workshop_id: int) -> Workshop:
             words_per_clause=workshop.words_per_clause,
             words_total=workshop.words_total,
             amendment_method=workshop.amendment_method,
+            language=workshop.language,
         ),
     )
     for member in workshop.staff:
         if member.user_id != actor.id:
             new.staff.append(WorkshopStaff(user_id=member.user_id, role=member.role))
-    new.language = workshop.language
     audit.record(
         actor,
         workshop.id,

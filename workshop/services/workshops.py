@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import events, permissions, voting
+from ..catalogue import SUPPORTED_LANGUAGES
 from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -48,6 +49,7 @@ class WorkshopSettings:
     words_per_clause: int | None = None
     words_total: int | None = None
     amendment_method: str = "consent"
+    language: str = ""  # "" lets each person's browser decide
 
 
 def _clean_list(items: list[str], *, field: str, max_length: int) -> list[str]:
@@ -99,6 +101,8 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
     ):
         if limit is not None and not 1 <= limit <= 5000:
             raise ValidationFailed(_("A word budget is between 1 and 5000 words."), field=field)
+    if settings.language not in ("", *SUPPORTED_LANGUAGES):
+        raise ValidationFailed(_("Choose a language from the list."), field="language")
     if settings.amendment_method not in voting.AMENDMENT_ANSWERS:
         raise ValidationFailed(_("Choose how people vote on amendments."), field="amendment_method")
     if not 1 <= settings.dots_per_participant <= 20:
@@ -115,6 +119,7 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
         words_per_clause=settings.words_per_clause,
         words_total=settings.words_total,
         amendment_method=settings.amendment_method,
+        language=settings.language,
     )
 
 
@@ -138,6 +143,7 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
         words_per_clause=settings.words_per_clause,
         words_total=settings.words_total,
         amendment_method=settings.amendment_method,
+        language=settings.language,
         created_by_id=actor.id,
         lead_user_id=actor.id,
         values=[OrgValue(position=i, name=name) for i, name in enumerate(settings.values)],
@@ -162,6 +168,7 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.words_per_clause = settings.words_per_clause
         workshop.words_total = settings.words_total
         workshop.amendment_method = settings.amendment_method  # for amendments from now on
+        workshop.language = settings.language
         if settings.anonymity is not None and settings.anonymity != workshop.anonymity:
             if has_contributions(workshop.id):
                 raise InvalidState(

@@ -107,6 +107,7 @@ def _settings_from(form: WorkshopForm) -> WorkshopSettings:
         words_total=form.words_total.data,
         amendment_method=form.amendment_method.data or "consent",
         anonymity=form.anonymity.data if form.anonymity.data else None,
+        language=form.language.data or "",
     )
 
 
