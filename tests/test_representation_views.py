@@ -33,6 +33,11 @@ def test_leadership_sees_levels_pooled_flags_and_word_shares(app, client):
     assert "No one from Executive has joined." in page
     assert '<meter min="0" max="1" value="1.0"' in page  # all the draft's words are theirs
     assert "Everyone who joined" in page and "Tess" in page
+    # The console's "Is every level in it?" reads the same notices.
+    notices = client.get(f"/workshops/{workshop_id}/notices.json").json["notices"]
+    assert "No one from Executive has joined." in notices
+    assert "Purpose has no agreed success measure yet." not in notices  # no headings here
+    assert any("no agreed success measure" in n for n in notices)
 
 
 def test_another_workshops_leadership_gets_nothing(app, client):
@@ -42,3 +47,4 @@ def test_another_workshops_leadership_gets_nothing(app, client):
         workshop_id = make_workshop(fran).id
     login(client, "olga@example.org")
     assert client.get(f"/workshops/{workshop_id}/participants").status_code == 404
+    assert client.get(f"/workshops/{workshop_id}/notices.json").status_code == 404

@@ -42,4 +42,9 @@ def test_leadership_sees_who_is_in_the_mission_with_small_groups_pooled(
     expect(notices.filter(has_text="Frontline has not proposed anything yet.")).to_have_count(1)
     expect(lena.get_by_text("There is no draft yet: agreement per clause appears")).to_be_visible()
     check_screen(lena, "representation", task="#flags-title")
+    # The console says the same by itself, without a reload.
+    lena.goto(f"/workshops/{workshop_id}")
+    expect(lena.locator("#representation-notices li")).to_contain_text(
+        ["No one from Specialist has joined."]
+    )
     assert new_person.page_errors == []

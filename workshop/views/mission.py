@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -18,7 +18,7 @@ from ..errors import DomainError, Forbidden, NotAuthenticated, ValidationFailed
 from ..guards import workshop_for_staff
 from ..identity import current_participant, current_staff
 from ..queries import clauses_of, get_workshop, latest_version
-from ..services import feedback, final, measures, my_part, stakeholders
+from ..services import feedback, final, measures, my_part, representation, stakeholders
 from . import form_number
 
 bp = Blueprint("mission", __name__)
@@ -78,6 +78,22 @@ def staff_page(workshop_id: int):
         feedback=feedback.summary(me, workshop.id),
         moderate=permissions.can_moderate(me, workshop),
         final=latest is not None and latest.final_at is not None,
+    )
+
+
+@bp.get("/workshops/<int:workshop_id>/notices.json")
+@login_required
+def notices(workshop_id: int):
+    """What to notice about representation, for the console (static/js/notices.js)."""
+    me = _staff()
+    picture = representation.representation(me, workshop_id)
+    return jsonify(
+        {
+            "notices": picture["flags"]
+            + representation.spread_warnings(picture)
+            + stakeholders.balance(workshop_id)["warnings"]
+            + measures.missing_measures(workshop_id)
+        }
     )
 
 
