@@ -4,8 +4,10 @@ small groups pooled, and only to the workshop's own staff."""
 from __future__ import annotations
 
 from tests.conftest import PASSWORD, join, make_user, make_workshop
+from workshop import queries
+from workshop.extensions import db
 from workshop.models import Phase, UserRole
-from workshop.services import proposals, rounds, versions, workshops
+from workshop.services import audit, proposals, rounds, versions, workshops
 
 
 def login(client, email):
@@ -48,3 +50,32 @@ def test_another_workshops_leadership_gets_nothing(app, client):
     login(client, "olga@example.org")
     assert client.get(f"/workshops/{workshop_id}/participants").status_code == 404
     assert client.get(f"/workshops/{workshop_id}/notices.json").status_code == 404
+
+
+def test_the_facilitator_alone_puts_the_notices_on_the_projector(app, client):
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        make_user("lena@example.org", UserRole.LEADERSHIP)
+        workshop = make_workshop(fran)
+        workshops.add_staff(fran, workshop.id, "lena@example.org", "leadership")
+        workshop_id = workshop.id
+    lena = app.test_client()
+    login(lena, "lena@example.org")
+    assert (
+        lena.post(f"/workshops/{workshop_id}/wall-notices", data={"shown": "1"}).status_code == 403
+    )
+    login(client, "fran@example.org")
+    client.post(f"/workshops/{workshop_id}/wall-notices", data={"shown": "1"})
+    with app.app_context():
+        assert queries.get_workshop(workshop_id).wall_notices is True
+    wall = client.get(f"/workshops/{workshop_id}/projector").get_data(as_text=True)
+    assert (
+        'id="wall-notices"' in wall
+        and 'id="wall-notices" aria-labelledby="wall-notices-title" hidden' not in wall
+    )
+    client.post(f"/workshops/{workshop_id}/wall-notices", data={"shown": "0"})
+    with app.app_context():
+        assert queries.get_workshop(workshop_id).wall_notices is False
+        fran = db.session.merge(fran)
+        actions = [str(e.action) for e in audit.list_entries(fran, workshop_id)]
+    assert actions[:2] == ["wall.notices", "wall.notices"]

@@ -84,6 +84,7 @@ def workshop_payload(workshop: Workshop) -> dict[str, Any]:
         "join_code": workshop.join_code,
         "anonymity": str(workshop.anonymity),
         "readout_anonymous": workshop.readout_anonymous,
+        "wall_notices": workshop.wall_notices,
     }
 
 

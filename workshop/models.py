@@ -256,6 +256,9 @@ class Workshop(Base):
     )
     # Read-out mode: proposals shown shuffled and without authors on every screen.
     readout_anonymous: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Whether the projector shows what to notice about representation (the facilitator's
+    # choice: the room sees "no frontline words in the draft yet" only when asked to).
+    wall_notices: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     lead_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # This workshop's changes to the shipped values catalogue: {"hidden": [keys],
     # "added": [{"key", "name", "description", "group"}]}.
@@ -645,6 +648,7 @@ class AuditAction(enum.StrEnum):
     FEEDBACK_OPEN = "feedback.open"
     FEEDBACK_CLOSE = "feedback.close"
     WORKSHOP_NEXT_REVISION = "workshop.next_revision"
+    WALL_NOTICES = "wall.notices"
 
 
 class AuditEntry(Base):

@@ -1,38 +1,59 @@
 /**
- * "Is every level in it?" on the console: what leadership and facilitators should notice
- * about representation (a level nobody came from, a group without proposals or without
- * words in the draft, a clause that divides the levels, a clause without a success measure),
- * fetched from the server every 20 seconds and whenever the page comes back into view. The
- * figures behind it are counted from the whole workshop, so they are read, not pushed.
+ * "Is every level in it?": what facilitators and leadership should notice about
+ * representation (a level nobody came from, a group without proposals or without words in
+ * the draft, a clause that divides the levels, whom the mission forgets, a clause without a
+ * success measure). Every list with `data-notices-url` is filled from the server every 20
+ * seconds and whenever the page comes back into view: on the console, and on the projector
+ * while the facilitator shows it there (a list inside a hidden part is not fetched). The
+ * figures are counted from the whole workshop, so they are read, not pushed.
+ * `data-notices-limit` keeps a wall screen to a few lines, then `data-notices-more` ("and
+ * {n} more", translated by the page); `data-notices-empty`
+ * names the element that says there is nothing to notice.
  */
-const list = document.getElementById("representation-notices");
-const empty = document.getElementById("representation-empty");
 const EVERY_MS = 20000;
+const lists = [...document.querySelectorAll("[data-notices-url]")];
 
-async function refresh() {
-  if (!list || document.hidden) return;
+function lines(list, notices) {
+  const limit = Number(list.dataset.noticesLimit) || notices.length;
+  const shown = notices.slice(0, limit);
+  const more = notices.length - shown.length;
+  if (more > 0) shown.push((list.dataset.noticesMore || "+{n}").replace("{n}", String(more)));
+  return shown;
+}
+
+async function refresh(list) {
+  if (document.hidden || list.closest("[hidden]")) return;
   try {
-    const response = await fetch(list.dataset.url, { headers: { Accept: "application/json" } });
+    const response = await fetch(list.dataset.noticesUrl, { headers: { Accept: "application/json" } });
     if (!response.ok) return;
-    const { notices } = await response.json();
-    const shown = [...list.children].map((li) => li.textContent);
-    if (shown.join("\n") !== notices.join("\n")) {
+    const wanted = lines(list, (await response.json()).notices);
+    if ([...list.children].map((li) => li.textContent).join("\n") !== wanted.join("\n")) {
       list.replaceChildren(
-        ...notices.map((text) => {
+        ...wanted.map((text) => {
           const item = document.createElement("li");
           item.textContent = text;
           return item;
         }),
       );
     }
-    if (empty) empty.hidden = notices.length > 0;
+    const empty = list.dataset.noticesEmpty && document.querySelector(list.dataset.noticesEmpty);
+    if (empty) empty.hidden = wanted.length > 0;
   } catch {
-    // Offline for a moment: the next round of fetching catches up.
+    // Offline for a moment: the next round catches up.
   }
 }
 
-if (list) {
-  refresh();
-  setInterval(refresh, EVERY_MS);
-  document.addEventListener("visibilitychange", refresh);
+const refreshAll = () => lists.forEach(refresh);
+if (lists.length) {
+  refreshAll();
+  setInterval(refreshAll, EVERY_MS);
+  document.addEventListener("visibilitychange", refreshAll);
+  // The projector's part appears when the facilitator shows it: fetch at once (only the
+  // list's own ancestors are watched, not every live change on the page).
+  const shown = new MutationObserver(refreshAll);
+  for (const list of lists) {
+    for (let part = list.parentElement; part && part !== document.body; part = part.parentElement) {
+      shown.observe(part, { attributes: true, attributeFilter: ["hidden"] });
+    }
+  }
 }

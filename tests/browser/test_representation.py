@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .helpers import add_staff, create_workshop, log_in
-from .layout import check_screen
+from .layout import WALL_SIZES, check_screen
 from .test_client_state import Person
 
 pytestmark = pytest.mark.browser
@@ -47,4 +47,19 @@ def test_leadership_sees_who_is_in_the_mission_with_small_groups_pooled(
     expect(lena.locator("#representation-notices li")).to_contain_text(
         ["No one from Specialist has joined."]
     )
+    # The facilitator puts them on the projector: the wall shows them, still without scrolling.
+    fran.goto(f"/workshops/{workshop_id}")
+    fran.get_by_role("button", name="Show these on the projector").click()
+    expect(fran.get_by_text("The projector shows them.")).to_be_visible()
+    wall = new_person("Wall")
+    log_in(wall, live_server.facilitator_email, live_server.facilitator_password)
+    wall.goto(f"/workshops/{workshop_id}/projector")
+    expect(wall.locator("#wall-notices li").first).to_have_text(
+        "No one from Specialist has joined."
+    )
+    expect(wall.locator("#wall-notices li").last).to_have_text("and 2 more")  # three, then this
+    check_screen(wall, "representation-wall", sizes=WALL_SIZES, no_scrolling=True)
+    # And takes them off again: the open wall follows without a reload.
+    fran.get_by_role("button", name="Stop showing these on the projector").click()
+    expect(wall.locator("#wall-notices")).to_be_hidden()
     assert new_person.page_errors == []

@@ -22,10 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import credits
+from .. import credits, events
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import (
+    AuditAction,
     Ballot,
     ClauseVote,
     DocumentVersion,
@@ -41,8 +42,10 @@ from ..models import (
 )
 from ..privacy import MIN_GROUP_SIZE, pool_small_groups, results_visible, shows_authors
 from ..queries import clauses_of, latest_version, list_participants, list_rounds
+from ..realtime import workshop_change
 from ..tallies import round_results
 from ..voting import ConsentChoice, Method
+from . import audit
 
 # A clause whose consent differs this much between two levels is flagged before the lock.
 SPREAD_WARNING = 0.4
@@ -414,3 +417,33 @@ def spread_warnings(picture: dict[str, Any]) -> list[str]:
                 )
             )
     return warnings
+
+
+def notices(actor: User, workshop_id: int) -> list[str]:
+    """Everything to notice, in words: who is missing, clauses that divide the levels, whom
+    the mission forgets, and clauses without a success measure (the console's list, and the
+    projector's when the facilitator shows it there)."""
+    from . import measures, stakeholders
+
+    picture = representation(actor, workshop_id)
+    return (
+        picture["flags"]
+        + spread_warnings(picture)
+        + stakeholders.balance(workshop_id)["warnings"]
+        + measures.missing_measures(workshop_id)
+    )
+
+
+def show_on_wall(actor: User, workshop_id: int, shown: bool) -> Workshop:
+    """The facilitator's choice to show the notices on the projector, or not."""
+    workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    with workshop_change(workshop.id) as change:
+        workshop.wall_notices = shown
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.WALL_NOTICES,
+            f"Representation notices on the projector {'on' if shown else 'off'}",
+        )
+        events.workshop_updated(change, workshop)
+    return workshop

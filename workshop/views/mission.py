@@ -85,16 +85,17 @@ def staff_page(workshop_id: int):
 @login_required
 def notices(workshop_id: int):
     """What to notice about representation, for the console (static/js/notices.js)."""
-    me = _staff()
-    picture = representation.representation(me, workshop_id)
-    return jsonify(
-        {
-            "notices": picture["flags"]
-            + representation.spread_warnings(picture)
-            + stakeholders.balance(workshop_id)["warnings"]
-            + measures.missing_measures(workshop_id)
-        }
-    )
+    return jsonify({"notices": representation.notices(_staff(), workshop_id)})
+
+
+@bp.post("/workshops/<int:workshop_id>/wall-notices")
+@login_required
+def wall_notices(workshop_id: int):
+    """Show the notices on the projector, or stop."""
+    shown = request.form.get("shown") == "1"
+    representation.show_on_wall(_staff(), workshop_id, shown)
+    flash(_("The projector shows them.") if shown else _("The projector no longer shows them."))
+    return redirect(url_for("staff.console", workshop_id=workshop_id) + "#representation-fold")
 
 
 def _back(workshop_id: int, anchor: str = ""):

@@ -376,6 +376,8 @@ export function createProjector({ getState }) {
       drawJoin(state);
       drawTimer();
       drawCounts(state, round, stage);
+      // What to notice about representation, when the facilitator shows it (notices.js).
+      setAttr($("#wall-notices"), "hidden", !state.workshop.wall_notices);
       const panel = { propose: "proposals", values: "vote", vote: "vote", refine: "draft",
         consent: "draft", final: "draft" }[stage] || null;
       for (const [name, node] of Object.entries(panels)) node.hidden = name !== panel;
