@@ -243,10 +243,13 @@ def check_results(
         participant.locator("#results details.result-level summary").filter(
             has_text=open_level
         ).click()
-    # The task is not asserted above the fold here: after a vote ends the participant room
-    # puts the closed ballot first and the results under it (the room's layout, checked in
-    # test_workshop_flow); here the results themselves are checked at every size.
-    check_screen(participant, f"results-{name}")
+    # The round is over and its results are out: reading them is the task of the moment, so
+    # they come first (the closed ballot or form under them), in the first screenful on a
+    # phone and a laptop.
+    results = participant.locator("#results-card").bounding_box()
+    task = participant.locator("#task").bounding_box()
+    assert results and task and results["y"] < task["y"], (results, task)
+    check_screen(participant, f"results-{name}", task="#results-card")
     photograph_card(participant, name, PEOPLE_SIZES)
     # The wall: no scrolling, nothing clipped, and the part a room reads first on it.
     wall_check(projector, f"results-{name}-wall")
@@ -310,6 +313,9 @@ def test_every_method_reads_well_on_a_phone_a_laptop_and_a_projector(
     wall.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})
     wall.goto(f"/workshops/{workshop_id}/projector")
     wait_until_live(wall)
+    # The room's bar has a language switch; the wall has no controls at all.
+    expect(amira.locator(".room-tools .language-switch")).to_have_count(1)
+    expect(wall.locator(".language-switch, form")).to_have_count(0)
 
     def keyed(ballot: dict) -> dict:
         return {str(ids[k]): v for k, v in ballot.items()}

@@ -180,7 +180,10 @@ def test_facilitator_runs_two_rounds_and_three_participants_follow(live_server, 
         expect(page.locator("#round-prompt")).to_have_text(VOTE_PROMPT, timeout=TIMEOUT)
         expect(page.locator('[data-when="vote"]')).to_be_visible(timeout=TIMEOUT)
         expect(page.locator('[data-when="propose"]')).to_be_hidden()
-        expect(page.locator("#vote-method")).to_have_text("Ranked choice")
+        # The method is named once, in the round card; the vote card does not repeat it.
+        expect(page.locator("#round-kind")).to_have_text(re.compile(r"· Vote · Ranked choice$"))
+        expect(page.locator("#vote-title")).to_have_text("Vote")
+        expect(page.locator("#task")).not_to_contain_text("Ranked choice")
         expect(page.locator("#budget")).to_be_hidden()
         expect(page.locator("#my-ranking")).to_be_visible()
         expect(page.locator("#my-ranking")).to_contain_text("My ranking")

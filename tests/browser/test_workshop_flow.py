@@ -9,7 +9,8 @@ no text is drawn over other text, nothing is wider than the screen. Between the 
 the test checks what one task per screen means: the ballot lists only this round's proposals
 with the controls of its method, value tags only where tagging is the task, earlier results
 folded away, input closing visibly (with the reason in words) when a round ends or pauses,
-and an author's notice about their hidden proposal surviving a reload.
+a vote's revealed results shown first once its round is over, the language switch in the
+room's own bar, and an author's notice about their hidden proposal surviving a reload.
 
 A second test runs short rounds to see input close when time is up.
 """
@@ -216,6 +217,25 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     expect(brief).not_to_have_attribute("open", "")
     expect(amira.locator("#brief")).to_be_hidden()
     check_screen(amira, "flow-00-lobby", task='[data-when="lobby"]')
+    # The room has no page header, so its own bar carries the language switch; on a phone it
+    # fits inside the bar with the other tools.
+    switch = amira.locator(".room-bar .room-tools .language-switch")
+    expect(switch.get_by_role("button", name="Nederlands")).to_be_visible()
+    size = amira.viewport_size
+    amira.set_viewport_size({"width": 390, "height": 844})
+    bar = amira.locator(".room-bar").bounding_box()
+    button = switch.get_by_role("button", name="Nederlands").bounding_box()
+    assert bar and button and button["x"] + button["width"] <= min(bar["x"] + bar["width"], 390)
+    assert button["y"] + button["height"] <= bar["y"] + bar["height"], (bar, button)
+    if size:
+        amira.set_viewport_size(size)
+    # Kim switches to Dutch in the room and back to English.
+    kim.locator(".room-tools").get_by_role("button", name="Nederlands").click()
+    expect(kim.get_by_role("heading", name="Welkom!")).to_be_visible(timeout=TIMEOUT)
+    wait_until_live(kim)
+    kim.locator(".room-tools").get_by_role("button", name="English").click()
+    expect(kim.get_by_role("heading", name="Welcome!")).to_be_visible(timeout=TIMEOUT)
+    wait_until_live(kim)
     brief.locator("summary").click()
     expect(amira.locator("#brief")).to_contain_text("twelve years ago")
     brief.locator("summary").click()
@@ -397,6 +417,18 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         winner = second if vote["method"] == "ranked" else first
         expect(amira.locator("#results .winner").first).to_contain_text(winner, timeout=TIMEOUT)
         check_screen(amira, step + "-revealed", task="#ballot li.proposal")
+        if index == len(CLAUSES) - 1:
+            # Once the round is over, its revealed results are what the room reads: they come
+            # first, the closed ballot under them.
+            console.press("End and lock", "round.end", {"round_id": vote["id"]})
+            for page in people:
+                expect(page.locator("#vote-closed")).to_have_text(
+                    "This round has ended.", timeout=TIMEOUT
+                )
+                results = page.locator("#results-card").bounding_box()
+                ballot = page.locator('[data-when="vote"]').bounding_box()
+                assert results and ballot and results["y"] < ballot["y"], (results, ballot)
+            check_screen(amira, step + "-ended", task="#results-card")
         console.command("round.place_winners", {"round_id": vote["id"]})
 
     # -- 10. Refine: the draft with its edit and suggest tools --------------------------------

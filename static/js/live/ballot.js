@@ -1,12 +1,12 @@
 /**
  * A participant's ballot in the round that takes ballots (docs/protocol.md §9): the vote
- * task's panel (method, "you voted", dots left, my ranking, the vocabulary ballot) and the
- * controls on each item of its ballot list (dots, approval, score, ranking, consent). Each
- * item's controls are built once per round and then only patched, and a choice is set from my
- * ballot only when my ballot changes, so a half-made choice (a consent reason being typed)
- * is never undone by someone else's vote. Once the round stops taking votes (time is up,
- * paused, ended) the controls stay, showing my ballot, but are disabled, and the status
- * line no longer says I can change it.
+ * task's panel ("you voted", dots left, my ranking, the vocabulary ballot; the round card
+ * above it names the method) and the controls on each item of its ballot list (dots,
+ * approval, score, ranking, consent). Each item's controls are built once per round and then
+ * only patched, and a choice is set from my ballot only when my ballot changes, so a
+ * half-made choice (a consent reason being typed) is never undone by someone else's vote.
+ * Once the round stops taking votes (time is up, paused, ended) the controls stay, showing
+ * my ballot, but are disabled, and the status line no longer says I can change it.
  */
 import { $, T } from "./page.js";
 import { el, fmt, keyed, needsRedraw, plural, setAttr, setText } from "./dom.js";
@@ -60,7 +60,6 @@ export function createBallot({ command, getState, dispatch, render }) {
   }
 
   // -- the panel ---------------------------------------------------------------------------
-  const method = $("#vote-method");
   const status = $("#ballot-status");
   const budget = $("#budget");
   const rankingPanel = $("#my-ranking");
@@ -261,8 +260,7 @@ export function createBallot({ command, getState, dispatch, render }) {
 
     update(state) {
       const round = voteRound(state);
-      if (!round || !method) return;
-      setText(method, T.methods[round.method || round.kind] || "");
+      if (!round || !status) return;
       // Never promise a change that is no longer possible.
       const open = votingOpen(state, round);
       const voted = state.me && state.me.voted;

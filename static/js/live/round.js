@@ -41,6 +41,14 @@ export function roundSummary(round) {
     ? `${line} · ${fmt(T.next_minutes, { n: Math.round(round.duration_seconds / 60) })}` : line;
 }
 
+/** "Round 3 of 12 · Vote · Dot voting": where a round is in the agenda, its kind and, for a
+ * vote, its method (the one place a participant's screen names the method). */
+function kindLine(state, round) {
+  const parts = [fmt(T.round_of, { n: round.position + 1, total: state.rounds.length }), T.kinds[round.kind]];
+  if (round.kind === "vote" && T.methods[round.method]) parts.push(T.methods[round.method]);
+  return parts.join(" · ");
+}
+
 /** What the current round has gathered so far: ballots, or proposals (with those waiting). */
 function progressText(state, round) {
   if (!round) return "";
@@ -93,17 +101,14 @@ export function createRoundCard({ getState, timeUp }) {
       // A participant's screen keeps the round that just ended, closed (task.js says why).
       const ended = !round && isParticipant ? taskOf(state).round : null;
       if (ended) {
-        setText(kindNode, [fmt(T.round_of, { n: ended.position + 1, total: state.rounds.length }),
-          T.kinds[ended.kind]].join(" · "));
+        setText(kindNode, kindLine(state, ended));
         setText(promptNode, ended.prompt || T.kinds[ended.kind]);
       } else if (!round) {
         setText(kindNode, T.phases[state.workshop.phase] || "");
         const anyStarted = state.rounds.some((r) => r.started_at);
         setText(promptNode, anyStarted ? T.round_ended : (state.rounds.length ? T.waiting_first : T.no_agenda));
       } else {
-        const parts = [fmt(T.round_of, { n: round.position + 1, total: state.rounds.length }), T.kinds[round.kind]];
-        if (round.kind === "vote") parts.push(T.methods[round.method]);
-        setText(kindNode, parts.join(" · "));
+        setText(kindNode, kindLine(state, round));
         setText(promptNode, round.prompt || T.kinds[round.kind]);
         if (!announced[round.id]) {
           const first = Object.keys(announced).length === 0;

@@ -4,7 +4,8 @@
  * in words ("Time is up: proposals are closed", "Paused by the facilitator", "This round has
  * ended"), with the task's fields disabled; the clause the round is about in the compact
  * header; the draft's hint for a refine, consent or finalise round; and whether the results
- * belong to this task or are folded away as an earlier round's. The sections themselves are
+ * belong to this task (shown first once its round is over and they are out) or are folded
+ * away as an earlier round's. The sections themselves are
  * shown per phase by room.js; the ballot, the proposals and the draft draw their own controls
  * and ask `taskOf` the same question, so they always agree.
  */
@@ -36,6 +37,10 @@ export function taskOf(state) {
   return { phase, round, kind: round ? round.kind : phase, reason };
 }
 
+/** The reasons a round takes no input for good (not a pause) after which its own results,
+ * once revealed, are what the room reads next. */
+const RESULTS_FIRST = ["ended", "time_up", "closed"];
+
 /** Suggesting changes to the draft is part of the task: not while the room answers on its
  * clauses (a consent round) or reads what it agreed (a finalise round). */
 export function suggestingNow(state) {
@@ -61,6 +66,9 @@ export function createTask() {
   };
   const draftNote = $("#draft-closed");
   const resultsFold = $("#results-fold");
+  const taskNode = $("#task");
+  // Where the results fold lives when it is not first: before what follows it in the page.
+  const resultsHome = resultsFold ? resultsFold.nextElementSibling : null;
   let spoken = null; // the closed reason last announced
 
   /** Show why a task takes no input (or nothing), and disable its fields meanwhile. */
@@ -72,11 +80,20 @@ export function createTask() {
     if (fields && fields.disabled !== !!text) fields.disabled = !!text;
   }
 
+  /** Put the results before the task (``first``) or back in their place after it. */
+  function placeResults(first) {
+    const before = first ? taskNode : resultsHome;
+    if (before && resultsFold.nextElementSibling !== before) before.before(resultsFold);
+  }
+
   function updateResultsFold(state, task) {
     if (!resultsFold) return;
     const round = voteRound(state);
     resultsFold.hidden = !state.vote || !round;
-    if (resultsFold.hidden) return;
+    if (resultsFold.hidden) {
+      placeResults(false);
+      return;
+    }
     // The results of the task's own round are part of the task; any other's are folded away.
     const current = !!task.round && task.round.id === round.id;
     const mode = current ? "current" : "earlier";
@@ -84,6 +101,11 @@ export function createTask() {
       resultsFold.dataset.mode = mode;
       resultsFold.open = current;
     }
+    // Once that round takes no more input and its results are out, reading them is the task:
+    // they come first, and the closed ballot (or form) goes under them.
+    const first = current && RESULTS_FIRST.includes(task.reason) && !!state.vote.results;
+    setAttr(root, "data-results-first", first ? "yes" : "no");
+    placeResults(first);
   }
 
   return {
