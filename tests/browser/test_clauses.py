@@ -339,10 +339,13 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
         for heading in ("Purpose", "How we work"):
             for action in ("Edit this clause", "Suggest a change to this clause", "Agree"):
                 expect(clause(page, heading).get_by_role("button", name=action)).to_have_count(0)
-    # Her words stay in the editor, but Save is closed while the words are locked.
-    expect(
-        clause(amira, "How we work").get_by_role("button", name="Save this clause")
-    ).to_be_disabled()
+    # Her words stay in the editor, but Save is closed while the words are locked, and says
+    # why in words next to it (and to a screen reader, as the button's description).
+    locked_save = clause(amira, "How we work").get_by_role("button", name="Save this clause")
+    expect(locked_save).to_be_disabled()
+    why = "The mission is locked as final; a facilitator can reopen it."
+    expect(clause(amira, "How we work").locator(".clause-editor .button-row")).to_contain_text(why)
+    expect(locked_save).to_have_accessible_description(why)
     expect(editor(amira, "How we work")).to_have_value("We make care simple for all of us.")
     expect(clause(fac, "How we work").locator(".clause-text")).to_have_text(winner)
     screenshots(amira, "participant-final")
@@ -355,6 +358,8 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
         expect(page.locator("#document .final-badge")).to_have_count(0, timeout=TIMEOUT)
         expect(page.locator("#document .document-meta")).to_contain_text("Reopened")
         expect(page.locator("#document .document-meta")).to_contain_text("One more word")
+    expect(locked_save).to_be_enabled()
+    expect(clause(amira, "How we work").locator(".save-why")).to_have_text("")
     save(amira, "How we work")
     expect(clause(joost, "How we work").locator(".clause-text")).to_have_text(
         "We make care simple for all of us.", timeout=TIMEOUT

@@ -187,6 +187,24 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
         box = fran.locator(selector).bounding_box()
         assert box is not None and box["y"] + box["height"] <= height, (selector, box)
     check_screen(fran, "console-propose", task=TASK)
+    # Nothing waits for approval: the queue says so with its count, never "No proposals yet"
+    # while the room has proposals.
+    expect(fran.locator("#queue-count")).to_have_text("(0)")
+    expect(fran.locator("#queue")).not_to_contain_text("No proposals yet")
+    expect(fran.locator("#queue")).to_be_hidden()
+    expect(fran.locator("#proposals")).not_to_contain_text("No proposals yet")
+    # Adding value tags is the participants' task while proposing: no console card offers a
+    # list of values. A suggested tag is confirmed (or removed) on its own chip.
+    expect(fran.locator("#proposals select, #queue select")).to_have_count(0)
+    expect(fran.locator("#proposals")).not_to_contain_text("Choose a value")
+    help_id = int(proposal(fran, HELP).get_attribute("data-proposal-id") or 0)
+    joost.call("value.tag", {"proposal_id": help_id, "value_key": "integrity"})
+    chip = proposal(fran, HELP).locator(".chip")
+    expect(chip).to_have_text(re.compile(r"^Integrity \(1 agree\)"), timeout=TIMEOUT)
+    chip.get_by_role("button", name="Confirm the tag Integrity").click()
+    expect(chip).to_have_class(re.compile(r"\bconfirmed\b"), timeout=TIMEOUT)
+    expect(chip.get_by_role("button", name="Confirm the tag Integrity")).to_have_count(0)
+    expect(chip.get_by_role("button", name="Remove the tag Integrity")).to_be_visible()
 
     # 5. Hide, with the reason the author reads. Escape first: nothing happens, and the
     # focus is back on the button that opened the dialog.

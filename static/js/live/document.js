@@ -12,7 +12,7 @@ import { diffNodes, el, fill, fmt, needsRedraw, nextSerial, setHTML, setText, sy
 import { inputOpen } from "./clock.js";
 import { currentRound, documentFinal } from "./state.js";
 import { clauseTitle } from "./names.js";
-import { suggestingNow } from "./task.js";
+import { closedText, suggestingNow, taskOf } from "./task.js";
 
 /** ``ctx``: {command, emitNow, getState, render, dispatch, duels, amendments}. */
 export function createDocument({ command, emitNow, getState, render, dispatch, duels, amendments }) {
@@ -130,7 +130,9 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       changedNote: el("p", { class: "hint", "aria-live": "polite" }),
       basedNote: el("p", { class: "hint", text: fmt(T.editing_from, { number: state.document.number }) }),
       error: el("p", { class: "error", role: "alert" }),
-      save: el("button", { type: "submit", class: "primary", text: T.save_clause }),
+      save: el("button", { type: "submit", class: "primary", text: T.save_clause, "aria-describedby": `${id}-why` }),
+      // Why Save is closed, in words next to it (empty while it is open).
+      why: el("p", { class: "save-why", id: `${id}-why`, role: "status" }),
     };
     editor.form = el("form", { class: "clause-editor", "aria-label": fmt(T.editing_clause, { clause: title }) },
       editor.conflict,
@@ -138,7 +140,7 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       editor.basedNote,
       textarea, editor.changedNote, editor.error,
       el("div", { class: "button-row" }, editor.save,
-        el("button", { type: "button", text: T.cancel, onclick: () => closeEditor(view, true) })));
+        el("button", { type: "button", text: T.cancel, onclick: () => closeEditor(view, true) }), editor.why));
     editor.form.addEventListener("submit", (event) => { event.preventDefault(); saveClause(view); });
     textarea.addEventListener("keydown", (event) => {
       if (event.key === "Escape") { event.preventDefault(); closeEditor(view, true); }
@@ -152,10 +154,20 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
     if (!ack.ok && view.editor === editor) editor.error.textContent = ack.error.message;
   }
 
+  /** Why this screen cannot save a clause now, in words ("" when it can). */
+  function saveClosedText(state) {
+    if (canEditClauses(state)) return "";
+    if (documentFinal(state)) return isFacilitator ? T.save_locked_staff : T.save_locked;
+    const task = taskOf(state);
+    return (task.kind === "refine" && closedText("refine", task.reason)) || T.save_no_refine;
+  }
+
   function updateEditorNotes(view, state) {
     const editor = view.editor;
-    // The words stay in the editor when editing closes; saving waits for a refine round.
-    editor.save.disabled = !canEditClauses(state);
+    // The words stay in the editor when editing closes; Save says why it is closed.
+    const why = saveClosedText(state);
+    editor.save.disabled = !!why;
+    setText(editor.why, why);
     if (view.removed) return;
     setText(editor.changedNote, view.clause.body !== editor.original
       ? fmt(T.clause_changed_meanwhile, { number: state.document.number }) : "");
@@ -183,7 +195,7 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
     editor.save.disabled = true;
     const ack = await command("clause.save", { clause_key: view.key, body: editor.textarea.value,
       based_on: editor.basedOn });
-    editor.save.disabled = false;
+    editor.save.disabled = !!saveClosedText(getState());
     if (view.editor !== editor) return;
     if (ack.ok) {
       closeEditor(view, false);

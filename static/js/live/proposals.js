@@ -26,8 +26,8 @@ const isVisible = (thing) => !thing.status || thing.status === "visible";
  * result), moderation (facilitators: the console's createModeration and
  * createCommentModeration), prefix (for the ids inside the cards, unique per list)}.
  * `update(view, proposal, state, show)` takes what the list shows now: ``show.tagging`` (a
- * tag may be added or supported), ``show.tags`` (the chips at all), ``show.ballotRound`` (the
- * round whose ballot controls the card carries, or null).
+ * tag may be added or supported: a participant proposing), ``show.tags`` (the chips at all),
+ * ``show.ballotRound`` (the round whose ballot controls the card carries, or null).
  */
 function createCards({ command, staff, ballot = null, moderation = null, prefix = "" }) {
   function authorsOf(state, proposal) {
@@ -121,7 +121,7 @@ function createCards({ command, staff, ballot = null, moderation = null, prefix 
     setHTML(view.body, proposal.body_html);
     drawMeta(view, state, proposal, status);
     const tagged = show.tags && (show.tagging || (proposal.values || []).length > 0);
-    if (tagged) view.tags.update(proposal, show.tagging && isVisible(proposal));
+    if (tagged) view.tags.update(proposal, show.tagging && isVisible(proposal), isVisible(proposal));
     const ballotNode = view.ballot && show.ballotRound ? view.ballot.update(proposal, show.ballotRound, state) : null;
     if (view.moderation) view.moderation.update(proposal);
     if (view.comments) view.comments.update(proposal);
@@ -172,8 +172,8 @@ export function createProposals({ command, staff, moderation = null }) {
   const badge = $("#proposal-count-badge");
   const fold = isParticipant ? $("#proposals-fold") : null;
   const heading = $("#proposals-heading");
+  const queueCard = queue ? queue.closest(".queue-card") : null;
   const emptyList = el("li", { class: "empty", text: isStaff ? T.no_proposals_staff : T.no_proposals });
-  const emptyQueue = el("li", { class: "empty", text: T.no_proposals_staff });
   const cards = createCards({ command, staff, moderation });
 
   /** A participant's list, as the task asks (see proposalsMode). */
@@ -194,19 +194,27 @@ export function createProposals({ command, staff, moderation = null }) {
   return {
     update(state) {
       let proposals = [...state.proposals];
-      let show = { tags: true, tagging: isFacilitator, ballotRound: null };
+      // Staff see the tags; adding one is the participants' task while proposing (a facilitator
+      // confirms or removes a tag on its chip, tags.js).
+      let show = { tags: true, tagging: false, ballotRound: null };
       if (isParticipant) ({ proposals, show } = participantList(state));
       if (isProjector) proposals = proposals.filter(isVisible);
       const options = { key: (p) => p.id, create: cards.createCard,
         update: (view, p) => cards.updateCard(view, p, state, show) };
+      let waiting = [];
       if (queue) {
-        const waiting = proposals.filter((p) => p.status === "pending");
+        // The queue holds what waits for approval; its count says when nothing does.
+        waiting = proposals.filter((p) => p.status === "pending");
         proposals = proposals.filter((p) => p.status !== "pending");
         setText(queueCount, `(${waiting.length})`);
-        keyed(queue, waiting, { ...options, empty: emptyQueue });
+        keyed(queue, waiting, options);
+        queue.hidden = !waiting.length;
+        if (queueCard) queueCard.classList.toggle("is-empty", !waiting.length);
       }
       proposals = sorted(state, proposals);
       if (badge) setText(badge, "(" + proposals.filter(isVisible).length + ")");
+      // "No proposals yet" only when there are none: all of them may be waiting in the queue.
+      setText(emptyList, waiting.length ? T.all_waiting : isStaff ? T.no_proposals_staff : T.no_proposals);
       keyed(list, proposals, { ...options, empty: emptyList });
     },
   };

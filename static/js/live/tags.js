@@ -2,8 +2,11 @@
  * Value tags on a proposal or an amendment (docs/protocol.md §13): the chips (confirmed or
  * with their number of supporters), "+1" for participants, "×" for facilitators, and the
  * select to add one. Proposals and amendments both carry tags, so the widget is one keyed
- * component: chips are patched by tag id and the select is kept, with its focus. A
- * participant gets the select and "+1" only where tagging is the task (`taggable`).
+ * component: chips are patched by tag id and the select is kept, with its focus. The select
+ * and "+1" show only where tagging is the task (`taggable`: a participant proposing, an open
+ * amendment). A facilitator's tag confirms at once (§13), so on a facilitator's screen a
+ * suggested tag carries "✓" (confirm it) besides "×" (remove it): moderation on the chip it
+ * acts on, without a list of every value on every card.
  */
 import { T, catalogue, isFacilitator, isParticipant, isProjector, notice } from "./page.js";
 import { el, fmt, keyed, setAttr, syncChildren } from "./dom.js";
@@ -16,6 +19,7 @@ export function createValueTags({ target, command, staff }) {
   const view = { node: el("div", { class: "value-tags" }) };
   let thing = null; // the proposal or amendment shown
   let taggable = false; // a tag may be added or supported now
+  let confirmable = false; // a facilitator may confirm a suggested tag now
   if ((isParticipant || isFacilitator) && catalogue.length) {
     view.select = el("select", { onchange: async (event) => {
       const select = event.target;
@@ -37,6 +41,8 @@ export function createValueTags({ target, command, staff }) {
         onclick: () => command("value.tag", { [target]: thing.id, value_key: chip.tag.key }) });
     }
     if (isFacilitator) {
+      chip.confirm = el("button", { type: "button", class: "small", text: "✓",
+        onclick: () => staff("value.tag", { [target]: thing.id, value_key: chip.tag.key }) });
       chip.untag = el("button", { type: "button", class: "small", text: "×",
         onclick: () => staff("value.untag", { tag_id: chip.tag.id }) });
     }
@@ -49,14 +55,18 @@ export function createValueTags({ target, command, staff }) {
     const text = tag.confirmed ? tag.name : `${tag.name} (${fmt(T.tag_supporters, { n: tag.supporters })})`;
     if (chip.text.data !== text) chip.text.data = text;
     if (chip.support) setAttr(chip.support, "aria-label", fmt(T.tag_support, { name: tag.name }));
+    if (chip.confirm) setAttr(chip.confirm, "aria-label", fmt(T.tag_confirm, { name: tag.name }));
     if (chip.untag) setAttr(chip.untag, "aria-label", fmt(T.untag, { name: tag.name }));
-    syncChildren(chip.node, [tag.confirmed || !taggable ? null : chip.support, chip.untag].filter(Boolean));
+    syncChildren(chip.node, [tag.confirmed || !taggable ? null : chip.support,
+      tag.confirmed || !confirmable ? null : chip.confirm, chip.untag].filter(Boolean));
   }
 
-  /** Show the tags of ``item``; ``taggable``: a new tag may be added to it now. */
-  view.update = (item, canTag) => {
+  /** Show the tags of ``item``; ``canTag``: a new tag may be added to it now; ``canConfirm``
+   * (facilitators): a suggested tag may be confirmed now. */
+  view.update = (item, canTag, canConfirm = canTag) => {
     thing = item;
     taggable = !!canTag;
+    confirmable = !!canConfirm;
     const tags = item.values || [];
     const shown = isProjector ? tags.filter((t) => t.confirmed) : tags;
     const tail = [];
