@@ -117,6 +117,8 @@ class RoundKind(enum.StrEnum):
     CONSENT = "consent"
     FINALISE = "finalise"
     VOCABULARY = "vocabulary"
+    # How we will know: the room proposes and supports success measures for the clauses.
+    MEASURES = "measures"
 
 
 BALLOT_KINDS = frozenset({RoundKind.VOTE, RoundKind.VALUES, RoundKind.VOCABULARY})

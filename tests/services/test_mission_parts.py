@@ -12,17 +12,19 @@ import sqlalchemy as sa
 from tests.conftest import db_fingerprint, join, make_user
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
-from workshop.models import Feedback, StaffRole, UserRole
-from workshop.queries import clauses_of, latest_version
+from workshop.models import Feedback, Phase, RoundKind, StaffRole, UserRole
+from workshop.queries import clauses_of, get_workshop, latest_version
 from workshop.services import (
     editing,
     feedback,
     final,
     measures,
     my_part,
+    rounds,
     stakeholders,
     workshops,
 )
+from workshop.services.agenda import RoundSettings, add_round
 
 TEXT = "## Purpose\n\nWe care for every patient.\n\n## How we work\n\nWe listen first."
 
@@ -211,3 +213,20 @@ def test_the_next_revision_starts_from_the_final_mission_with_the_same_staff(
     assert latest_version(workshop.id).final_at is not None  # the old one stays final
     with pytest.raises(Forbidden):
         final.start_next_revision(boss, workshop.id)
+
+
+def test_a_measures_round_puts_the_room_in_the_draft_to_say_how_we_will_know(
+    facilitator, workshop, drafted
+):
+    added = add_round(
+        facilitator,
+        workshop.id,
+        RoundSettings(RoundKind.MEASURES, "How will we know we live it?", 10 * 60),
+    )
+    rounds.start_round(facilitator, added.id)
+    assert get_workshop(workshop.id).phase == Phase.DRAFT
+    amira = join(workshop, "Amira")
+    measure = measures.propose_measure(
+        amira, workshop.id, drafted[0], what="Patients who feel known", target="80%"
+    )
+    assert measures.measures_by_clause(workshop.id)[0]["measures"][0]["id"] == measure.id

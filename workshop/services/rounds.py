@@ -44,6 +44,7 @@ PHASE_OF_KIND = {
     RoundKind.REFINE: Phase.DRAFT,
     RoundKind.FINALISE: Phase.DRAFT,
     RoundKind.VOCABULARY: Phase.VOTE,
+    RoundKind.MEASURES: Phase.DRAFT,  # measures are proposed for the draft's clauses
 }
 
 

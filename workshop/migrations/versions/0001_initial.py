@@ -366,6 +366,7 @@ def upgrade() -> None:
                 "consent",
                 "finalise",
                 "vocabulary",
+                "measures",
                 name="roundkind",
                 native_enum=False,
                 create_constraint=True,
