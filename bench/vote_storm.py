@@ -66,7 +66,6 @@ import resource
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -80,7 +79,7 @@ PASSWORD = "bench-password-123"
 FACILITATOR = "bench@example.org"
 PROPOSALS = 5
 CLIENTS_PER_WORKER = 400
-JOINS_IN_FLIGHT = 24  # per worker process
+JOIN_TIMEOUT = 180.0  # seconds for one person's form, post and connect
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -230,12 +229,15 @@ class Participant:
     early: list[dict] = field(default_factory=list)  # events before the snapshot
     missing: set[int] = field(default_factory=set)
     late: int = 0  # events that came after a higher number
+    late_in_vote: int = 0
+    resyncs: int = 0
     unknown: set[str] = field(default_factory=set)
     tallies: list[tuple[float, int]] = field(default_factory=list)
     acks: dict[int, asyncio.Future] = field(default_factory=dict)
     next_ack: int = 0
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     failure: str = ""
+    closed: bool = False  # the socket closed (the server dropped it)
     vote_round: int = 0
     snapshot_seq: int = 0
     seq_at_vote: int = 0
@@ -264,12 +266,13 @@ class Participant:
             raise RuntimeError(self.failure)
 
     async def read(self) -> None:
-        assert self.ws is not None
-        while (packet := await self.ws.receive()) is not None:
+        ws = self.ws
+        assert ws is not None
+        while (packet := await ws.receive()) is not None:
             now = time.perf_counter()
             kind = packet[:2]
             if packet == "2":
-                self.ws.send("3")
+                ws.send("3")
             elif kind == "42":
                 name, data = json.loads(packet[2:])
                 self.on_event(name, data, now)
@@ -288,6 +291,8 @@ class Participant:
         if not self.connected.is_set():
             self.failure = self.failure or "closed before the snapshot"
             self.connected.set()
+        self.closed = True
+        ws.close()
         for future in self.acks.values():
             if not future.done():
                 future.set_exception(ConnectionError("socket closed"))
@@ -323,8 +328,12 @@ class Participant:
             if seq in self.missing:
                 self.missing.discard(seq)
                 self.late += 1
+                if seq > self.seq_at_vote > 0:
+                    self.late_in_vote += 1
             return
-        self.missing.update(range(self.seq + 1, seq))
+        if seq > self.seq + 1:  # the client rule would send state.sync here
+            self.missing.update(range(self.seq + 1, seq))
+            self.resyncs += 1
         self.seq = seq
         self.apply(name, data)
 
@@ -392,15 +401,18 @@ class Worker:
                 return
             self.conn.send(await getattr(self, command)(**args))
 
-    async def join(self, code: str, workshop_id: int) -> dict:
-        gate = asyncio.Semaphore(JOINS_IN_FLIGHT)
+    async def join(self, code: str, workshop_id: int, in_flight: int) -> dict:
+        gate = asyncio.Semaphore(in_flight)
 
         async def one(person: Participant) -> str:
             async with gate:
                 try:
-                    await person.join(code, workshop_id)
+                    await asyncio.wait_for(person.join(code, workshop_id), JOIN_TIMEOUT)
                     return ""
                 except Exception as error:  # reported, not raised: a failed join is a result
+                    if person.ws is not None and not person.connected.is_set():
+                        person.ws.close()
+                        person.ws = None
                     return f"{type(error).__name__}: {error}"
 
         failures = await asyncio.gather(*(one(p) for p in self.people))
@@ -430,18 +442,27 @@ class Worker:
             return sent, acked, "" if answer.get("ok") else json.dumps(answer)
 
         results = await asyncio.gather(*(one(p) for p in self.people))
-        return {"votes": [(s, a) for s, a, _ in results], "errors": [e for *_, e in results if e]}
+        return {
+            "votes": [(s, a) for s, a, _ in results],
+            "voted": [p.index for p, (_, a, e) in zip(self.people, results, strict=True) if not e],
+            "errors": [e for *_, e in results if e],
+        }
 
     async def settled(self, voters: int, timeout: float) -> dict:
         """Wait until every client here holds a tally with ``voters``; then, per rank k, the
         latest time any client here first held a tally including the k-th ballot."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
-            if all(p.tallies and max(v for _, v in p.tallies) >= voters for p in self.people):
+            if all(
+                p.closed or p.ws is None or (p.tallies and max(v for _, v in p.tallies) >= voters)
+                for p in self.people
+            ):
                 break
             await asyncio.sleep(0.05)
         latest = [0.0] * (voters + 1)
         for person in self.people:
+            if person.ws is None:
+                continue  # never connected: counted as a failed join, not as a slow client
             reached = 0
             for at, count in sorted(person.tallies):
                 while reached < min(count, voters):
@@ -452,11 +473,14 @@ class Worker:
         short = sum(
             1 for p in self.people if not p.tallies or max(v for _, v in p.tallies) < voters
         )
-        return {"latest": latest, "short": short}
+        dropped = sum(1 for p in self.people if p.closed or p.ws is None)
+        return {"latest": latest, "short": short, "dropped": dropped}
 
     async def check(self) -> dict:
         """Each client asks for a fresh snapshot and compares it with the state it kept."""
         mismatched, gaps, vote_gaps, late, unknown, examples = 0, 0, 0, 0, set(), []
+        late_in_vote = sum(p.late_in_vote for p in self.people)
+        resyncs = sum(p.resyncs for p in self.people)
         gap_examples = []
 
         async def one(person: Participant) -> None:
@@ -470,8 +494,7 @@ class Worker:
                 if len(gap_examples) < 3:
                     gap_examples.append((person.snapshot_seq, sorted(person.missing)[:6]))
             if person.ws is None or person.state is None:
-                mismatched += 1
-                return
+                return  # never joined: a failed join, reported as such
             for _attempt in range(5):
                 try:
                     _, answer = await asyncio.wait_for(person.call("state.sync", {}), 120)
@@ -507,6 +530,8 @@ class Worker:
             "vote_gaps": vote_gaps,
             "gap_examples": gap_examples,
             "late": late,
+            "late_in_vote": late_in_vote,
+            "resyncs": resyncs,
             "unknown": sorted(unknown),
             "examples": examples,
         }
@@ -666,6 +691,21 @@ class Servers:
             for n in range(len(self.processes))
         )
 
+    def errors(self) -> str:
+        """How many tracebacks the servers logged, and the last line of each kind."""
+        kinds: dict[str, int] = {}
+        for n in range(len(self.processes)):
+            lines = (self.workdir / f"server{n}.log").read_text(errors="replace").splitlines()
+            for i, line in enumerate(lines):
+                if line.startswith("Traceback"):
+                    end = next(
+                        (j for j in range(i + 1, len(lines)) if not lines[j].startswith(" ")),
+                        len(lines) - 1,
+                    )
+                    kind = lines[end][:160]
+                    kinds[kind] = kinds.get(kind, 0) + 1
+        return "; ".join(f"{count} × {kind}" for kind, count in kinds.items())
+
     def stop(self) -> None:
         for process in [*self.processes, *([self.redis] if self.redis else [])]:
             if process.poll() is None:
@@ -763,6 +803,9 @@ def run(setup: Setup, args: argparse.Namespace) -> dict[str, Any]:
         staff = socket_for(base, fac.cookies.get_dict(), workshop_id)
 
         def command(name: str, payload: dict) -> dict:
+            nonlocal staff
+            if not staff.connected:  # dropped by a server too busy to answer its pings
+                staff = socket_for(base, fac.cookies.get_dict(), workshop_id)
             answer = staff.call(name, payload, timeout=120)
             if not answer.get("ok"):
                 raise SystemExit(f"{name} refused: {answer}")
@@ -808,7 +851,8 @@ def run(setup: Setup, args: argparse.Namespace) -> dict[str, Any]:
         cpu_before_join = cpu_seconds(servers.pids)
         result["load_join"] = os.getloadavg()[0]
         started = time.perf_counter()
-        joined = everyone("join", code=code, workshop_id=workshop_id)
+        in_flight = max(1, args.join_concurrency // len(workers))
+        joined = everyone("join", code=code, workshop_id=workshop_id, in_flight=in_flight)
         result["join_s"] = max(j["done"] for j in joined) - started
         result["join_failures"] = sum(len(j["failures"]) for j in joined)
         failures = [f for j in joined for f in j["failures"]]
@@ -854,20 +898,21 @@ def run(setup: Setup, args: argparse.Namespace) -> dict[str, Any]:
         result["reach"] = percentiles(reach + [math.inf] * len(errors))
         result["vote_errors"] = len(errors)
         result["short"] = sum(s["short"] for s in settled)
+        result["dropped"] = sum(s["dropped"] for s in settled)
         result["cpu_ms_per_vote"] = (cpu_after - cpu_before) * 1000 / max(1, len(acked))
         result["vote_span_s"] = (max(latest[1:]) if acked else math.nan) - start
 
         # The final totals must be the votes sent, and every client's state a fresh snapshot.
         final = command("state.sync", {})["snapshot"]["vote"]
         expected: dict[int, int] = {}
-        for g in range(people):
+        for g in (g for w in voted for g in w["voted"]):
             pid = proposal_ids[g % len(proposal_ids)]
             expected[pid] = expected.get(pid, 0) + 1 + g % 3
         if final.get("results"):
             got = {i["proposal_id"]: i["dots"] for i in final["results"]["items"]}
-            result["totals_ok"] = got == expected and final["voters"] == people
+            result["totals_ok"] = got == expected and final["voters"] == len(acked)
         else:
-            result["totals_ok"] = final["voters"] == people
+            result["totals_ok"] = final["voters"] == len(acked)
         checked = everyone("check")
         result["mismatched"] = sum(c["mismatched"] for c in checked)
         result["gaps"] = sum(c["gaps"] for c in checked)
@@ -876,6 +921,8 @@ def run(setup: Setup, args: argparse.Namespace) -> dict[str, Any]:
         if gap_examples:
             print(f"  seq gaps (snapshot seq, missing seqs): {gap_examples[:4]}", flush=True)
         result["late"] = sum(c["late"] for c in checked)
+        result["late_in_vote"] = sum(c["late_in_vote"] for c in checked)
+        result["resyncs"] = sum(c["resyncs"] for c in checked)
         unknown = sorted({u for c in checked for u in c["unknown"]})
         examples = [e for c in checked for e in c["examples"]]
         if unknown:
@@ -883,6 +930,9 @@ def run(setup: Setup, args: argparse.Namespace) -> dict[str, Any]:
         if examples:
             print(f"  a client that differs from its snapshot: {str(examples[0])[:600]}")
         result["server_alive"] = all(p.poll() is None for p in servers.processes)
+        errors = servers.errors()
+        if errors:
+            print(f"  server log: {errors}", flush=True)
         return result
     except BaseException:
         print(servers.log_tail(), file=sys.stderr)
@@ -925,9 +975,14 @@ ROWS: list[tuple[str, Any]] = [
     ("vote -> every client p50 / p95 / p99", lambda r: " / ".join(fmt_ms(v) for v in r["reach"])),
     ("votes failed", lambda r: str(r["vote_errors"])),
     ("clients without the final tally", lambda r: str(r["short"])),
+    ("clients not connected at the end", lambda r: str(r["dropped"])),
     ("lost: clients != fresh snapshot", lambda r: str(r["mismatched"])),
     ("clients with seq gaps (all / in the vote)", lambda r: f"{r['gaps']} / {r['vote_gaps']}"),
-    ("events after a higher seq", lambda r: str(r["late"])),
+    (
+        "events after a higher seq (all / in the vote)",
+        lambda r: f"{r['late']} / {r['late_in_vote']}",
+    ),
+    ("resyncs the client rule would make", lambda r: str(r["resyncs"])),
     ("final totals = votes sent", lambda r: "yes" if r["totals_ok"] else "NO"),
     ("server CPU per vote", lambda r: f"{r['cpu_ms_per_vote']:.1f} ms"),
     ("server CPU for the joins", lambda r: f"{r['join_cpu_s']:.1f} s"),
@@ -989,6 +1044,9 @@ def main() -> None:
     parser.add_argument("--threading", action="store_true", help="also run the threading mode")
     parser.add_argument("--blind", action="store_true", help="keep the results hidden")
     parser.add_argument(
+        "--join-concurrency", type=int, default=40, help="people joining at the same moment"
+    )
+    parser.add_argument(
         "--source",
         type=Path,
         help="serve the code in this folder (e.g. a `git archive HEAD` copy), not this checkout",
@@ -1013,10 +1071,16 @@ def main() -> None:
     results = []
     for setup in setups:
         print(f"- {setup.name} ...", flush=True)
-        results.append(run(setup, args))
-    report(results, args.people)
-    worst = statistics.mean(r["load_vote"] for r in results)
-    print(f"\n(mean load average at the votes: {worst:.1f})")
+        try:
+            results.append(run(setup, args))
+        except Exception as error:  # one setup failing still reports the others
+            print(f"  [{setup.name}] FAILED: {type(error).__name__}: {error}", flush=True)
+            continue
+        report(results[-1:], args.people)
+    if len(results) > 1:
+        report(results, args.people)
+    if not results:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":
