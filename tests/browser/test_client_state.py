@@ -365,8 +365,10 @@ def run_every_event(
 
 SCREEN = """() => {
   const live = document.querySelector('#live');
-  // Transient by design: the screen-reader announcer, notices, the connection line.
-  const transient = [...live.querySelectorAll('#announcer, #notices, #connection')];
+  // Transient by design: the screen-reader announcer, notices, the connection line; and not
+  // drawn from events at all: "Is every level in it?", read over HTTP every 20 s (notices.js).
+  const transient = [...live.querySelectorAll(
+    '#announcer, #notices, #connection, #representation-notices, #representation-empty')];
   const was = transient.map((node) => node.hidden);
   transient.forEach((node) => { node.hidden = true; });
   const text = live.innerText;
