@@ -32,7 +32,21 @@ def test_the_mission_pages_from_tags_to_feedback(live_server, new_person) -> Non
 
     amira = new_person("Amira")
     join(amira, join_link, "Amira", "Frontline")
-    amira.get_by_role("link", name="My part in the mission").click()
+    expect(amira.get_by_role("link", name="My part in the mission")).to_be_visible()
+    # A success-measures round: the room's task says so and leads to the mission page.
+    fran.goto(f"/workshops/{workshop_id}")
+    fran.get_by_text("Add a round", exact=True).click()
+    fran.get_by_label("Type", exact=True).select_option("measures")
+    fran.get_by_label("Prompt", exact=True).fill("How will we know we live it?")
+    fran.get_by_label("Minutes (0 for no timer)").fill("10")
+    fran.get_by_role("button", name="Add the round").click()
+    fran.locator("#agenda").get_by_role("button", name="Start").click()
+    expect(fran.locator("#round-prompt")).to_have_text("How will we know we live it?")
+    go = amira.get_by_role("link", name="Propose and support success measures")
+    expect(go).to_be_visible()
+    expect(amira.locator("#draft-hint")).to_contain_text("How will we know we live it?")
+    check_screen(amira, "room-measures-round", task="#measures-link")
+    go.click()
     purpose = amira.locator("article", has=amira.get_by_role("heading", name="Purpose"))
     purpose.get_by_label("How my work serves this (one sentence)").fill(
         "At the front desk I make every patient feel expected."

@@ -27,12 +27,12 @@ import { createResults } from "./results.js";
 
 /** Which stage a running round puts on the wall, and which the phase does between rounds. */
 const KIND_STAGE = { values: "values", propose: "propose", vote: "vote", vocabulary: "vote",
-  refine: "refine", consent: "consent", finalise: "final" };
+  refine: "refine", consent: "consent", finalise: "final", measures: "refine" };
 const PHASE_STAGE = { lobby: "lobby", values: "values", propose: "propose", vote: "vote",
   draft: "refine", closed: "final" };
 /** The phase a round of each kind runs in (workshop/services/rounds.py, PHASE_OF_KIND). */
 const PHASE_OF_KIND = { values: "values", propose: "propose", vote: "vote", vocabulary: "vote",
-  refine: "draft", consent: "draft", finalise: "draft" };
+  refine: "draft", consent: "draft", finalise: "draft", measures: "draft" };
 /** Font sizes tried, largest first, before a text is cut (the draft and the mission). */
 const SCALES = ["100", "90", "80", "70"];
 

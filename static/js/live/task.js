@@ -19,7 +19,7 @@ const PHASE_KINDS = {
   values: ["values"],
   propose: ["propose"],
   vote: ["vote", "vocabulary"],
-  draft: ["refine", "consent", "finalise"],
+  draft: ["refine", "consent", "finalise", "measures"],
 };
 
 /**
@@ -58,6 +58,7 @@ export function closedText(kind, reason) {
 export function createTask() {
   const clause = $("#round-clause");
   const draftHint = $("#draft-hint");
+  const measuresLink = $("#measures-link");
   const defaultHint = draftHint ? draftHint.textContent : "";
   const notes = {
     propose: [$("#propose-closed"), $("#proposal-fields")],
@@ -124,9 +125,11 @@ export function createTask() {
       // The draft: editing closes with a refine round; answers on clauses go on meanwhile.
       showClosed(draftNote, null, task.kind === "refine" ? closedText("refine", task.reason) : "");
       if (draftHint) {
-        setText(draftHint, { refine: T.task_refine, consent: T.task_consent, finalise: T.task_finalise }[task.kind]
-          || defaultHint);
+        setText(draftHint, { refine: T.task_refine, consent: T.task_consent, finalise: T.task_finalise,
+          measures: T.task_measures }[task.kind] || defaultHint);
       }
+      // How we will know: measures are proposed and supported on the mission page.
+      if (measuresLink) measuresLink.hidden = task.kind !== "measures";
       setAttr(root, "data-task", task.kind);
       setAttr(root, "data-input", task.reason ? "closed" : "open");
       // Say once that input closed (the timer says "Time is up" by itself).
