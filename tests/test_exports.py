@@ -42,6 +42,7 @@ from workshop.services import (
     duels,
     editing,
     final,
+    measures,
     moderation,
     proposals,
     rounds,
@@ -133,6 +134,15 @@ CSV_TABLES = {
     "duels.csv": ["duel_id", "clause_key", "status", "option_id", "text", "votes", "winner"],
     "sentences.csv": ["sentence", "version", "source", "people"],
     "participation.csv": ["by", "group", "members", "joined", "proposed"],
+    "success_measures.csv": [
+        "clause_key",
+        "clause",
+        "what",
+        "baseline",
+        "target",
+        "owner_team",
+        "review_on",
+    ],
 }
 # What a spreadsheet would run as a formula at the start of a cell.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -389,6 +399,10 @@ def workshop_in_every_state(mode: Anonymity = Anonymity.NAMED) -> dict[str, int]
         facilitator, wid, clause_key=keys["Purpose"], options=["A one.", "B two."], seconds=60
     )
     duels.cancel_duel(facilitator, called_off.id)
+    known = measures.propose_measure(
+        facilitator, wid, keys["Purpose"], what="Patients who feel known", target="80%"
+    )
+    measures.decide_measure(facilitator, known.id, agreed=True)
 
     final.set_quorum(facilitator, wid, 0)
     locked = queries.latest_version(wid).number

@@ -114,6 +114,8 @@ def test_the_pack_holds_every_file_and_each_says_what_leadership_needs(app, clie
     how_we_will_know = pack.read("success-measures.md").decode()
     assert "- Wait for a first visit: from — to 5 days" in how_we_will_know
     assert "## How we will know" in text  # and in the mission itself
+    table = pack.read("record/success_measures.csv").decode("utf-8-sig")
+    assert list(csv.DictReader(io.StringIO(table)))[0]["what"] == "Wait for a first visit"
 
 
 def test_a_first_pack_has_no_earlier_text_to_compare_and_names_open_objections(app, client):

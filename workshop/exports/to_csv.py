@@ -201,6 +201,14 @@ def tables(record: dict[str, Any]) -> dict[str, str]:
                 for row in record["participation"][f"by_{by}"]
             ),
         ),
+        "success_measures.csv": _table(
+            ["clause_key", "clause", "what", "baseline", "target", "owner_team", "review_on"],
+            (
+                {"clause_key": row["clause_key"], "clause": row["clause"], **measure}
+                for row in record["success_measures"]
+                for measure in row["measures"]
+            ),
+        ),
     }
 
 
