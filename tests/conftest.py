@@ -27,8 +27,8 @@ from hypothesis import settings as hypothesis_settings
 
 from tests.people import Person
 from workshop import clock as workshop_clock
-from workshop import create_app
-from workshop.extensions import db
+from workshop import create_app, realtime
+from workshop.extensions import db, socketio
 from workshop.migrate import upgrade_database
 from workshop.models import Base, Participant, Phase, User, UserRole, Workshop
 from workshop.services import accounts, participants, rounds, workshops
@@ -265,3 +265,15 @@ def room(app):
     for person in (fran, amira, joost):
         assert person.connect().is_connected()
     return fran, amira, joost
+
+
+@pytest.fixture
+def coalescing(app, monkeypatch):
+    """Coalescing on (0.2 s), with the background publisher replaced by the test's hand."""
+    monkeypatch.setitem(app.config, "LIVE_COALESCE_SECONDS", 0.2)  # the app outlives the test
+    started = []
+    monkeypatch.setattr(socketio, "start_background_task", lambda *a: started.append(a))
+    monkeypatch.setattr(realtime.coalescer, "_running", False)
+    yield started
+    with app.app_context():
+        realtime.coalescer.flush()

@@ -8,29 +8,15 @@ at the room before and after.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import make_user, make_workshop
 from tests.people import Person
 from tests.test_snapshot_events import normalised, replay
 from workshop import queries, realtime
-from workshop.extensions import db, socketio
+from workshop.extensions import db
 from workshop.models import User
 from workshop.services import editing
 
 VOTERS = 20
-
-
-@pytest.fixture
-def coalescing(app, monkeypatch):
-    """Coalescing on (0.2 s), with the background publisher replaced by the test's hand."""
-    monkeypatch.setitem(app.config, "LIVE_COALESCE_SECONDS", 0.2)  # the app outlives the test
-    started = []
-    monkeypatch.setattr(socketio, "start_background_task", lambda *a: started.append(a))
-    monkeypatch.setattr(realtime.coalescer, "_running", False)
-    yield started
-    with app.app_context():
-        realtime.coalescer.flush()
 
 
 def names(received: list[dict]) -> list[str]:

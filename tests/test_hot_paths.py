@@ -13,22 +13,11 @@ import sqlalchemy as sa
 from tests.conftest import make_user, make_workshop
 from tests.people import Person
 from workshop import realtime
-from workshop.extensions import db, socketio
+from workshop.extensions import db
 
 # Issue 13's targets; a change that needs more must say why here.
 VOTE_STATEMENTS = 5
 CONNECT_STATEMENTS = 6
-
-
-@pytest.fixture
-def coalescing(app, monkeypatch):
-    """Room news coalesced as in production (the publisher's work is not on the vote's path)."""
-    monkeypatch.setitem(app.config, "LIVE_COALESCE_SECONDS", 0.2)
-    monkeypatch.setattr(socketio, "start_background_task", lambda *a: None)
-    monkeypatch.setattr(realtime.coalescer, "_running", False)
-    yield
-    with app.app_context():
-        realtime.coalescer.flush()
 
 
 @contextmanager

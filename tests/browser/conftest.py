@@ -100,3 +100,13 @@ def new_person(browser, live_server: LiveServer):
     yield open_person
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def people():
+    """People without a browser (``people.append(Person(...))``, the socket clients of
+    test_client_state.py); their sockets close after the test."""
+    made: list = []
+    yield made
+    for person in made:
+        person.close()

@@ -198,3 +198,14 @@ def pdf_pages_as_images(pdf: str | Path, name: str) -> list[Path]:
     prefix = SCREENSHOTS / name
     subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(prefix)], check=True)
     return sorted(SCREENSHOTS.glob(f"{name}-*.png"))
+
+
+def start_new_round(page: Page, kind: str, prompt: str, minutes: int) -> None:
+    """On the open console: add a round of ``kind`` to the agenda and start it."""
+    page.get_by_text("Add a round", exact=True).click()
+    page.get_by_label("Type", exact=True).select_option(kind)
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    page.get_by_label("Minutes (0 for no timer)").fill(str(minutes))
+    page.get_by_role("button", name="Add the round").click()
+    page.locator("#agenda").get_by_role("button", name="Start").click()
+    expect(page.locator("#round-prompt")).to_have_text(prompt, timeout=TIMEOUT)

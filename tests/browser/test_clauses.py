@@ -26,6 +26,7 @@ from .helpers import (
     pdf_text,
     screenshots,
     select_in_amend_source,
+    start_new_round,
     voters,
     wait_until_live,
 )
@@ -61,13 +62,7 @@ def save(page: Page, heading: str) -> None:
 
 def start_refine_round(fac: Page) -> None:
     """Add an untimed refine round in the console's agenda and start it."""
-    fac.get_by_text("Add a round", exact=True).click()
-    fac.get_by_label("Type", exact=True).select_option("refine")
-    fac.get_by_label("Prompt", exact=True).fill("Sharpen the draft together")
-    fac.get_by_label("Minutes (0 for no timer)").fill("0")
-    fac.get_by_role("button", name="Add the round").click()
-    fac.locator("#agenda").get_by_role("button", name="Start").click()
-    expect(fac.locator("#round-prompt")).to_have_text("Sharpen the draft together", timeout=TIMEOUT)
+    start_new_round(fac, "refine", "Sharpen the draft together", 0)
 
 
 def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server, new_person):

@@ -128,15 +128,6 @@ class Person:
             self.socket.disconnect()
 
 
-@pytest.fixture
-def people():
-    """Make people with ``people.append(Person...)``; their sockets close after the test."""
-    made: list[Person] = []
-    yield made
-    for person in made:
-        person.close()
-
-
 def console_link(fran: Page) -> str:
     join_link = fran.locator("#join-link").get_attribute("href")
     assert join_link is not None

@@ -47,15 +47,6 @@ TWO_IN_ONE = "We listen first. We act with courage."
 REASON = "Off topic: this is about our purpose, not our products"
 
 
-@pytest.fixture
-def people():
-    """People without a browser (``people.append(Person...)``); their sockets close after."""
-    made: list[Person] = []
-    yield made
-    for person in made:
-        person.close()
-
-
 def steps(page: Page) -> Locator:
     return page.locator("#steps li")
 

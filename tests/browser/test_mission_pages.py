@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import create_workshop, join, log_in
+from .helpers import create_workshop, join, log_in, start_new_round
 from .layout import check_screen
 from .test_client_state import Person
 
@@ -35,13 +35,7 @@ def test_the_mission_pages_from_tags_to_feedback(live_server, new_person) -> Non
     expect(amira.get_by_role("link", name="My part in the mission")).to_be_visible()
     # A success-measures round: the room's task says so and leads to the mission page.
     fran.goto(f"/workshops/{workshop_id}")
-    fran.get_by_text("Add a round", exact=True).click()
-    fran.get_by_label("Type", exact=True).select_option("measures")
-    fran.get_by_label("Prompt", exact=True).fill("How will we know we live it?")
-    fran.get_by_label("Minutes (0 for no timer)").fill("10")
-    fran.get_by_role("button", name="Add the round").click()
-    fran.locator("#agenda").get_by_role("button", name="Start").click()
-    expect(fran.locator("#round-prompt")).to_have_text("How will we know we live it?")
+    start_new_round(fran, "measures", "How will we know we live it?", 10)
     go = amira.get_by_role("link", name="Propose and support success measures")
     expect(go).to_be_visible()
     expect(amira.locator("#draft-hint")).to_contain_text("How will we know we live it?")

@@ -157,15 +157,6 @@ WALL_FIRST = {
 measured: dict[str, dict] = {}  # what the bars measured, written next to the photographs
 
 
-@pytest.fixture
-def people():
-    """The people without a browser; their sockets close after the test."""
-    made: list[Person] = []
-    yield made
-    for person in made:
-        person.close()
-
-
 def short(wording: str) -> str:
     """A wording as results name it (names.js: its first 60 characters)."""
     return wording if len(wording) <= 60 else wording[:59] + "…"
