@@ -32,9 +32,9 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
-# Three runs: everything but the browser tests on every core (each worker has its own
-# databases), on SQLite and again on PostgreSQL; then the browser tests one at a time (each
-# drives Chromium and a server).
+# Three runs, each on every core (each worker has its own databases, and each browser test
+# its own server and Chromium): everything but the browser tests on SQLite, the same on
+# PostgreSQL, then the browser tests.
 # A run that selects no tests (exit code 5) is fine: the arguments may pick only one kind.
 run() {
   local status=0
@@ -57,4 +57,4 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 TEST_DATABASE_URL="$TEST_DATABASE_URL" run -m "not browser" -n auto "$@"
 
-run -m browser "$@"
+run -m browser -n auto "$@"
