@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -116,7 +117,21 @@ class GuardedHandler(pywsgi.WSGIHandler):
 
     def run_application(self) -> None:
         try:
-            super().run_application()
+            refusal = self._read_whole_body()
+            if refusal is None:
+                super().run_application()
+            else:  # answered here, as gevent answers an application (its own result)
+                status, text = refusal
+                self.close_connection = True
+                self.result = [text]
+                self.start_response(
+                    status,
+                    [
+                        ("Content-Type", "text/plain; charset=utf-8"),
+                        ("Content-Length", str(len(text))),
+                    ],
+                )
+                self.process_result()
         finally:
             self._stop_timer()
             body = self.wsgi_input
@@ -124,6 +139,26 @@ class GuardedHandler(pywsgi.WSGIHandler):
                 # Do not wait for the rest of a body nobody will read: close instead.
                 body.content_length = body.position
                 self.close_connection = True
+
+    def _read_whole_body(self) -> tuple[str, bytes] | None:
+        """Read the (size-limited) body under the body timer, then stop the timer: the timer
+        is for a client that sends slowly, not for the application's own time, so a join
+        answered slowly in a storm is still answered. The application reads it from memory.
+        Returns the answer instead when the body is too slow or (chunked) too large."""
+        body = self.wsgi_input
+        if body is None or self._timer is None:
+            return None
+        limit = body_limit(self.path or "")
+        try:
+            data = body.read(limit + 1)
+        except TimeoutError:
+            return ("408 Request Timeout", b"The request body came too slowly.")
+        finally:
+            self._stop_timer()
+        if len(data) > limit:  # a chunked body without a declared length, too large
+            return ("413 Content Too Large", b"The request is too big.")
+        self.environ["wsgi.input"] = io.BytesIO(data)
+        return None
 
     def start_response(self, status: str, headers: list, exc_info: Any = None) -> Any:
         self._stop_timer()  # the application has what it needs
