@@ -19,7 +19,6 @@ from .models import (
     Connection,
     DocumentVersion,
     Duel,
-    Participant,
     Proposal,
     ProposalStatus,
     Round,
@@ -73,15 +72,6 @@ def agenda_changed(change: WorkshopChange, workshop_id: int) -> None:
 def round_updated(change: WorkshopChange, round_: Round) -> None:
     """One round's settings or state changed."""
     change.emit("round.updated", {"round": audiences.round_payload(round_)})
-
-
-def participant_joined(change: WorkshopChange, participant: Participant) -> None:
-    """Names go to staff only; participants see counts (presence.changed)."""
-    change.emit(
-        "participant.joined",
-        {"participant": audiences.participant_payload(participant)},
-        participants=False,
-    )
 
 
 def presence_changed(change: WorkshopChange, workshop_id: int) -> None:

@@ -173,7 +173,7 @@ def test_a_comment_being_typed_survives_twenty_people_joining_and_voting(
         amira.keyboard.press("ArrowLeft")
     caret = len(TYPED) - CARET_FROM_END
 
-    # Twenty more people join (each publishes participant.joined / seq.skip and presence)
+    # Twenty more people join (each publishes the room's count, coalesced)
     # and vote (each publishes round.tallied) while Amira's caret sits in her comment.
     for n in range(20):
         person = Person.joined(live_server.url, join_link, f"Person {n + 1}", LEVELS[n % 6])
@@ -276,7 +276,7 @@ def run_every_event(
     fac.call("proposal.hide", {"proposal_id": mine["proposal_id"], "reason": "duplicate"})
     fac.call("proposal.restore", {"proposal_id": mine["proposal_id"]})
     fac.call("proposal.hide", {"proposal_id": third["proposal_id"], "reason": "off topic"})
-    lena = Person.joined(fac.url, join_link, "Lena", "Specialist")  # participant.joined
+    lena = Person.joined(fac.url, join_link, "Lena", "Specialist")  # presence.changed
     people.append(lena.connect(workshop_id))
     fac.call("readout.set", {"anonymous": True})
     fac.call("readout.set", {"anonymous": False})

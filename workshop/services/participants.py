@@ -47,7 +47,8 @@ def join_workshop(
         )
         db.session.add(participant)
         db.session.flush()
-        events.participant_joined(change, participant)
+        # Only the coalesced count: a room of 3,000 joining must not send every screen a
+        # message per newcomer (names are on the staff's "Who took part" page).
         events.presence_soon(change, workshop.id)
     return participant
 

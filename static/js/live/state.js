@@ -31,7 +31,6 @@ const runningRoundId = (rounds) => {
 /** Sequenced workshop events (they carry `seq`). */
 const EVENTS = {
   "seq.skip": (state) => state,
-  "participant.joined": (state) => state,
   "proposal.submitted": (state, e) => ({ ...state, proposals: upsert(state.proposals, e.proposal) }),
   "proposal.updated": (state, e) => ({ ...state, proposals: upsert(state.proposals, e.proposal) }),
   "proposal.removed": (state, e) => ({
