@@ -260,8 +260,7 @@ def test_every_changing_form_is_refused_to_those_who_may_not_use_it(app, two_wor
             assert response.status_code in (302, 400, 401, 403, 404), (who, route)
             if who == "nobody":  # sent to log in, or (a participant's page) told to join
                 assert (
-                    "/login" in response.headers.get("Location", "")
-                    or response.status_code == 401
+                    "/login" in response.headers.get("Location", "") or response.status_code == 401
                 ), route
             with app.app_context():
                 assert db_fingerprint() == before, (who, route)
