@@ -110,3 +110,36 @@ def test_answers_and_editing_marks_are_coalesced_and_end_true(app, room, coalesc
     assert editing_event["editors"] == {str(key): ["Joost"]}
     seqs = [m["args"][0]["seq"] for m in received if "seq" in m["args"][0]]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # numbered without a gap
+
+
+def test_how_many_are_here_goes_out_at_most_every_few_seconds_while_a_room_arrives(
+    app, coalescing, monkeypatch
+):
+    """Presence is slow news (LIVE_PRESENCE_SECONDS): the first arrival after a quiet spell is
+    told at the next publish, later ones wait for the interval, and then the true count goes."""
+    monkeypatch.setitem(app.config, "LIVE_PRESENCE_SECONDS", 2.0)
+    now = [1000.0]
+    monkeypatch.setattr(realtime.coalescer, "clock", lambda: now[0])
+    with app.app_context():
+        owner = make_user("fran@example.org")
+        workshop = make_workshop(owner)
+        code, workshop_id = workshop.join_code, workshop.id
+    watcher = Person(app, workshop_id)
+    watcher.http.post(f"/j/{code}", data={"display_name": "Watcher", "level": "Frontline"})
+    watcher.connect()
+    with app.app_context():
+        realtime.coalescer.flush(due_only=True)
+    assert names(watcher.socket.get_received()).count("presence.changed") == 1
+    for i in range(5):  # five more arrive within the interval
+        Person(app, workshop_id).http.post(
+            f"/j/{code}", data={"display_name": f"P{i}", "level": "Frontline"}
+        )
+        now[0] += 0.2
+        with app.app_context():
+            realtime.coalescer.flush(due_only=True)
+    assert "presence.changed" not in names(watcher.socket.get_received())  # held
+    now[0] += 2.0
+    with app.app_context():
+        realtime.coalescer.flush(due_only=True)
+    told = [m["args"][0] for m in watcher.socket.get_received() if m["name"] == "presence.changed"]
+    assert len(told) == 1 and told[0]["presence"]["joined"] == 6

@@ -67,6 +67,10 @@ def load_config(instance_path: Path) -> dict[str, object]:
         # Counters (voters, presence, editing marks, consent counts) go out at most once per
         # this many seconds per room (see realtime.py); 0 publishes each right away.
         "LIVE_COALESCE_SECONDS": float(os.environ.get("LIVE_COALESCE_SECONDS", 0.2)),
+        # How many are here goes out at most once per this many seconds per room (the first
+        # change after a quiet spell at once): a room of thousands arriving is not told five
+        # times a second.
+        "LIVE_PRESENCE_SECONDS": float(os.environ.get("LIVE_PRESENCE_SECONDS", 2.0)),
         # How long a connection may take to send its headers and its body, and stay silent.
         "HTTP_HEADER_SECONDS": float(os.environ.get("HTTP_HEADER_SECONDS", 10)),
         "HTTP_BODY_SECONDS": float(os.environ.get("HTTP_BODY_SECONDS", 10)),

@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -190,6 +191,12 @@ def counter_change(workshop_id: int) -> Iterator[WorkshopChange]:
         coalescer.mark(change.workshop_id, change.coalesced)
 
 
+# News that may wait longer than the others (setting per key): how many people are here
+# matters to a screen, but not five times a second while a room of thousands arrives, each
+# publish going to every screen. The first such news after a quiet spell goes out at once.
+SLOW_NEWS = {"presence": "LIVE_PRESENCE_SECONDS"}
+
+
 class Coalescer:
     """Pending counter news per workshop, published at most once per interval each.
 
@@ -199,6 +206,8 @@ class Coalescer:
 
     def __init__(self) -> None:
         self._pending: dict[int, dict[str, Callable[[WorkshopChange], None]]] = {}
+        self._not_before: dict[tuple[int, str], float] = {}  # slow news: when it may go again
+        self.clock: Callable[[], float] = time.monotonic
         self._guard = threading.Lock()
         self._app: Flask | None = None
         self._running = False
@@ -220,11 +229,20 @@ class Coalescer:
         with self._guard:
             return {wid: list(builds) for wid, builds in self._pending.items() if builds}
 
-    def flush(self, workshop_id: int | None = None) -> None:
-        """Publish what is pending (for one workshop, or all), each workshop in one change."""
+    def flush(self, workshop_id: int | None = None, *, due_only: bool = False) -> None:
+        """Publish what is pending (for one workshop, or all), each workshop in one change;
+        with ``due_only`` (the background publisher), slow news waits for its interval."""
+        now = self.clock()
         with self._guard:
             ids = [workshop_id] if workshop_id is not None else list(self._pending)
             work = {wid: self._pending.pop(wid, {}) for wid in ids}
+            for wid, builds in work.items():
+                for key in [k for k in builds if k in SLOW_NEWS]:
+                    if due_only and now < self._not_before.get((wid, key), 0.0):
+                        self._pending.setdefault(wid, {})[key] = builds.pop(key)
+                    else:
+                        wait = float(current_app.config.get(SLOW_NEWS[key], 0))
+                        self._not_before[(wid, key)] = now + wait
         for wid, builds in work.items():
             if not builds:
                 continue
@@ -241,7 +259,7 @@ class Coalescer:
             socketio.sleep(interval)
             with self._app.app_context():  # its own session, closed when the context ends
                 try:
-                    self.flush()
+                    self.flush(due_only=True)
                 except Exception:  # the next interval tries again; never stop publishing
                     log.exception("publishing coalesced updates failed")
 
