@@ -163,12 +163,16 @@ def test_the_language_switch_needs_the_forms_csrf_token(migrated_template, tmp_p
     from workshop import create_app
 
     app = create_app({**app_config(tmp_path, migrated_template), "WTF_CSRF_ENABLED": True})
-    client = app.test_client()
-    assert client.post("/language", data={"language": "nl"}).status_code == 400
-    page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = client.post("/language", data={"language": "nl", "csrf_token": token})
-    assert response.status_code == 302
+    try:
+        client = app.test_client()
+        assert client.post("/language", data={"language": "nl"}).status_code == 400
+        page = client.get("/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        response = client.post("/language", data={"language": "nl", "csrf_token": token})
+        assert response.status_code == 302
+    finally:
+        with app.app_context():  # no connection of this app may outlive the test
+            db.engine.dispose()
 
 
 def test_a_workshops_language_comes_after_the_persons_choice_and_before_the_browser(app):
