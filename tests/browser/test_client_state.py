@@ -252,8 +252,11 @@ def run_every_event(
     def op() -> str:
         return uuid.uuid4().hex
 
+    # Pre-moderated: a proposal waiting for approval goes to staff only (participants get
+    # seq.skip for its number), then approval shows it to everyone.
     propose = fac.call(
-        "round.add", {"kind": "propose", "prompt": "Who do we serve?", "minutes": 30}
+        "round.add",
+        {"kind": "propose", "prompt": "Who do we serve?", "minutes": 30, "premoderation": True},
     )
     vote = fac.call(
         "round.add",
@@ -263,6 +266,8 @@ def run_every_event(
     mine = amira.call("proposal.submit", {"body": "We care for *everyone*", "op_id": op()})
     first = joost.call("proposal.submit", {"body": "We serve our patients", "op_id": op()})
     third = joost.call("proposal.submit", {"body": "A third wording", "op_id": op()})
+    for waiting in (mine, first, third):
+        fac.call("proposal.approve", {"proposal_id": waiting["proposal_id"]})
     joost.call(
         "comment.add", {"proposal_id": mine["proposal_id"], "body": "Love it", "op_id": op()}
     )
