@@ -13,9 +13,9 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 
 from . import permissions
-from .errors import Forbidden, NotFound
+from .errors import Forbidden, NotFound, ValidationFailed
 from .models import Participant, User, Workshop
-from .queries import get_workshop
+from .queries import clauses_of, get_workshop, latest_version
 
 
 def workshop_for_staff(
@@ -57,3 +57,10 @@ def taking_part(
     if isinstance(actor, User):
         raise Forbidden(_("Staff accounts follow the room; participants take part."))
     raise NotFound(missing)
+
+
+def clause_in_draft(workshop_id: int, clause_key: int) -> None:
+    """Refuse work on a clause the current draft does not hold (tags, measures, my part)."""
+    latest = latest_version(workshop_id)
+    if latest is None or clause_key not in {c.key for c in clauses_of(latest)}:
+        raise ValidationFailed(_("That clause is not in the current draft."), field="clause_key")

@@ -470,6 +470,16 @@ def latest_version(workshop_id: int) -> DocumentVersion | None:
     )
 
 
+def final_version(workshop_id: int) -> DocumentVersion | None:
+    """The latest version locked as final (it stays final after a reopen), if any."""
+    return db.session.scalar(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.final_at.is_not(None))
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+
+
 def version_numbered(workshop_id: int, number: int) -> DocumentVersion | None:
     """Version ``number`` of a workshop's document, if there is one."""
     return db.session.scalar(

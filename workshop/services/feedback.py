@@ -26,22 +26,12 @@ from ..models import (
     User,
     Workshop,
 )
-from ..queries import clauses_of
+from ..queries import clauses_of, final_version
 from ..realtime import workshop_change
 from ..text import normalise_text
 from . import audit
 
 MAX_COMMENT = 1000
-
-
-def final_version(workshop_id: int) -> DocumentVersion | None:
-    """The latest version locked as final."""
-    return db.session.scalar(
-        sa.select(DocumentVersion)
-        .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.final_at.is_not(None))
-        .order_by(DocumentVersion.number.desc())
-        .limit(1)
-    )
 
 
 def open_link(actor: User, workshop_id: int) -> str:

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import taking_part, workshop_for_staff
+from ..guards import clause_in_draft, taking_part, workshop_for_staff
 from ..models import (
     AuditAction,
     DocumentVersion,
@@ -71,7 +71,7 @@ def propose_measure(
         raise ValidationFailed(_("Say what will be measured."), field="what")
     if not fields["target"]:
         raise ValidationFailed(_("Say what the target is."), field="target")
-    _clause_in_draft(workshop.id, clause_key)
+    clause_in_draft(workshop.id, clause_key)
     with workshop_change(workshop.id):
         ensure_open(workshop.id)
         measure = SuccessMeasure(
@@ -201,9 +201,3 @@ def _support_count(measure_id: int) -> int:
         db.session.scalar(sa.select(sa.func.count()).where(MeasureSupport.measure_id == measure_id))
         or 0
     )
-
-
-def _clause_in_draft(workshop_id: int, clause_key: int) -> None:
-    latest = latest_version(workshop_id)
-    if latest is None or clause_key not in {c.key for c in clauses_of(latest)}:
-        raise ValidationFailed(_("That clause is not in the current draft."), field="clause_key")

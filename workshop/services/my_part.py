@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
-from ..guards import taking_part, workshop_for_staff
+from ..guards import clause_in_draft, taking_part, workshop_for_staff
 from ..models import MyPart, Participant, User
 from ..privacy import MIN_GROUP_SIZE, pool_small_groups
 from ..queries import clauses_of, get_workshop, latest_version, list_participants
@@ -46,9 +46,7 @@ def write_my_part(actor: Participant, clause_key: int, sentence: str) -> MyPart 
             _("Keep it to one sentence, under %(n)s characters.", n=MAX_SENTENCE),
             field="sentence",
         )
-    latest = latest_version(workshop.id)
-    if latest is None or clause_key not in {c.key for c in clauses_of(latest)}:
-        raise ValidationFailed(_("That clause is not in the current draft."), field="clause_key")
+    clause_in_draft(workshop.id, clause_key)
     with workshop_change(workshop.id):
         part = db.session.scalar(
             sa.select(MyPart).where(

@@ -41,7 +41,7 @@ from ..models import (
     Workshop,
 )
 from ..privacy import MIN_GROUP_SIZE, pool_small_groups, results_visible, shows_authors
-from ..queries import clauses_of, latest_version, list_participants, list_rounds
+from ..queries import clauses_of, final_version, latest_version, list_participants, list_rounds
 from ..realtime import workshop_change
 from ..tallies import round_results
 from ..voting import ConsentChoice, Method
@@ -71,7 +71,7 @@ def representation(actor: User, workshop_id: int) -> dict[str, Any]:
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
     people = list_participants(workshop.id)
     draft = latest_version(workshop.id)
-    final = _final_version(workshop.id)
+    final = final_version(workshop.id)
     word_owners = _word_owners(draft, final)
     proposers = _proposers(workshop.id)
     ballots = _named_ballots(workshop.id)
@@ -206,15 +206,6 @@ def _other_kind(key: str) -> str:
     if key.startswith("u"):
         return "staff"
     return "anonymous"
-
-
-def _final_version(workshop_id: int) -> DocumentVersion | None:
-    return db.session.scalar(
-        sa.select(DocumentVersion)
-        .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.final_at.is_not(None))
-        .order_by(DocumentVersion.number.desc())
-        .limit(1)
-    )
 
 
 def _rows(

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..errors import ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff
+from ..guards import clause_in_draft, workshop_for_staff
 from ..models import AuditAction, ClauseStakeholder, DocumentVersion, Stakeholder, User
 from ..queries import clauses_of, latest_version
 from ..realtime import workshop_change
@@ -47,9 +47,7 @@ def set_stakeholders(
     """Say whom one clause of the current draft speaks to (replacing what was said)."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     ensure_open(workshop.id)  # final means final: the tags are part of what was agreed
-    latest = latest_version(workshop.id)
-    if latest is None or clause_key not in {c.key for c in clauses_of(latest)}:
-        raise ValidationFailed(_("That clause is not in the current draft."), field="clause_key")
+    clause_in_draft(workshop.id, clause_key)
     try:
         chosen = {Stakeholder(s) for s in stakeholders}
     except ValueError:
