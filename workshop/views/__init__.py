@@ -12,6 +12,8 @@ from werkzeug.routing import IntegerConverter, Map
 
 from ..errors import DomainError
 from ..extensions import login_manager
+from ..identity import current_staff
+from ..models import User
 from ..protocol import MAX_ID
 from ..services.accounts import user_for_session
 
@@ -22,6 +24,15 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def staff_member() -> User:
+    """The logged-in staff account of a staff page (``login_required`` ran first; an account
+    deactivated meanwhile is refused)."""
+    user = current_staff()
+    if user is None:
+        abort(403)
+    return user
 
 
 def form_number(value: str | None, *, what: str) -> int | None:

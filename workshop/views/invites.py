@@ -21,8 +21,9 @@ from ..errors import DomainError, InvalidState
 from ..forms import AcceptInviteForm, InviteForm
 from ..guards import workshop_for_staff
 from ..identity import current_staff
-from ..models import StaffInvite, User
+from ..models import StaffInvite
 from ..services import accounts, invites
+from . import staff_member
 
 bp = Blueprint("invites", __name__)
 
@@ -31,13 +32,6 @@ bp = Blueprint("invites", __name__)
 # facilitator's own (HttpOnly) and holds at most this many.
 _LINKS = "invite_links"
 _KEEP_LINKS = 20
-
-
-def _me() -> User:
-    user = current_staff()
-    if user is None:
-        abort(403)
-    return user
 
 
 def _absolute(path: str) -> str:
@@ -70,7 +64,7 @@ def _links_of(pending: list[StaffInvite]) -> dict[int, str]:
 @login_required
 def manage(workshop_id: int):
     """Invite co-facilitators and leadership; see, copy and revoke pending invites."""
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
     form = InviteForm()
     if form.validate_on_submit():
@@ -104,7 +98,7 @@ def manage(workshop_id: int):
 @login_required
 def revoke(workshop_id: int, invite_id: int):
     """Withdraw a pending invite: its link stops working at once."""
-    me = _me()
+    me = staff_member()
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:

@@ -19,16 +19,9 @@ from ..guards import workshop_for_staff
 from ..identity import current_participant, current_staff
 from ..queries import clauses_of, get_workshop, latest_version
 from ..services import feedback, final, measures, my_part, representation, stakeholders
-from . import form_number
+from . import form_number, staff_member
 
 bp = Blueprint("mission", __name__)
-
-
-def _staff():
-    user = current_staff()
-    if user is None:
-        raise NotAuthenticated(_("Log in first."))
-    return user
 
 
 def _review_date(text: str) -> dt.date | None:
@@ -58,7 +51,7 @@ def _measure_fields(form) -> dict:
 @login_required
 def staff_page(workshop_id: int):
     """Whom it speaks to, how we will know, people's own part, and feedback."""
-    me = _staff()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     latest = latest_version(workshop.id)
     reader = request.args.get("reader", "")
@@ -85,7 +78,7 @@ def staff_page(workshop_id: int):
 @login_required
 def notices(workshop_id: int):
     """What to notice about representation, for the console (static/js/notices.js)."""
-    return jsonify({"notices": representation.notices(_staff(), workshop_id)})
+    return jsonify({"notices": representation.notices(staff_member(), workshop_id)})
 
 
 @bp.post("/workshops/<int:workshop_id>/wall-notices")
@@ -93,7 +86,7 @@ def notices(workshop_id: int):
 def wall_notices(workshop_id: int):
     """Show the notices on the projector, or stop."""
     shown = request.form.get("shown") == "1"
-    representation.show_on_wall(_staff(), workshop_id, shown)
+    representation.show_on_wall(staff_member(), workshop_id, shown)
     flash(_("The projector shows them.") if shown else _("The projector no longer shows them."))
     return redirect(url_for("staff.console", workshop_id=workshop_id) + "#representation-fold")
 
@@ -106,7 +99,7 @@ def _back(workshop_id: int, anchor: str = ""):
 @login_required
 def set_stakeholders(workshop_id: int, clause_key: int):
     stakeholders.set_stakeholders(
-        _staff(), workshop_id, clause_key, request.form.getlist("stakeholder")
+        staff_member(), workshop_id, clause_key, request.form.getlist("stakeholder")
     )
     flash(_("Saved whom this clause speaks to."))
     return _back(workshop_id, f"#clause-{clause_key}")
@@ -115,7 +108,8 @@ def set_stakeholders(workshop_id: int, clause_key: int):
 @bp.post("/workshops/<int:workshop_id>/mission/clauses/<int:clause_key>/measures")
 @login_required
 def staff_propose_measure(workshop_id: int, clause_key: int):
-    measures.propose_measure(_staff(), workshop_id, clause_key, **_measure_fields(request.form))
+    fields = _measure_fields(request.form)
+    measures.propose_measure(staff_member(), workshop_id, clause_key, **fields)
     flash(_("Measure added."))
     return _back(workshop_id, f"#clause-{clause_key}")
 
@@ -124,7 +118,7 @@ def staff_propose_measure(workshop_id: int, clause_key: int):
 @login_required
 def decide_measure(workshop_id: int, measure_id: int):
     agreed = request.form.get("decision") == "agree"
-    measure = measures.decide_measure(_staff(), measure_id, agreed)
+    measure = measures.decide_measure(staff_member(), measure_id, agreed)
     flash(_("Measure agreed.") if agreed else _("Measure dropped."))
     return _back(measure.workshop_id, f"#clause-{measure.clause_key}")
 
@@ -133,10 +127,10 @@ def decide_measure(workshop_id: int, measure_id: int):
 @login_required
 def feedback_link(workshop_id: int):
     if request.form.get("action") == "close":
-        feedback.close_link(_staff(), workshop_id)
+        feedback.close_link(staff_member(), workshop_id)
         flash(_("The feedback link is closed."))
     else:
-        feedback.open_link(_staff(), workshop_id)
+        feedback.open_link(staff_member(), workshop_id)
         flash(_("The feedback link is open: share it with all staff."))
     return _back(workshop_id, "#feedback")
 
@@ -144,7 +138,7 @@ def feedback_link(workshop_id: int):
 @bp.post("/workshops/<int:workshop_id>/mission/next-revision")
 @login_required
 def next_revision(workshop_id: int):
-    new = final.start_next_revision(_staff(), workshop_id)
+    new = final.start_next_revision(staff_member(), workshop_id)
     flash(_("The next revision starts from the final mission."))
     return redirect(url_for("staff.console", workshop_id=new.id))
 

@@ -37,9 +37,8 @@ from ..forms import (
     lines,
 )
 from ..guards import workshop_for_staff
-from ..identity import current_staff
 from ..join_codes import format_join_code
-from ..models import DEFAULT_LEVELS, Proposal, StaffRole, User, Workshop
+from ..models import DEFAULT_LEVELS, Proposal, StaffRole, Workshop
 from ..permissions import can_create_workshop, can_moderate, staff_role
 from ..services import (
     agenda,
@@ -55,16 +54,9 @@ from ..services import (
 )
 from ..services.workshops import WorkshopSettings
 from ..vocabulary import highlight
-from . import form_number
+from . import form_number, staff_member
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
-
-
-def _me() -> User:
-    user = current_staff()
-    if user is None:  # login_required ran first; a deactivated account lands here
-        abort(403)
-    return user
 
 
 def join_url(workshop: Workshop) -> str:
@@ -86,7 +78,7 @@ def _template_helpers() -> dict[str, object]:
 @bp.get("/")
 @login_required
 def dashboard():
-    me = _me()
+    me = staff_member()
     mine = queries.list_workshops_for(me)
     counts = {w.id: queries.participant_count(w.id) for w in mine}
     return render_template(
@@ -119,7 +111,7 @@ def _show_error(form: WorkshopForm, error: DomainError) -> None:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
-    me = _me()
+    me = staff_member()
     if not can_create_workshop(me):
         abort(403)
     form = WorkshopForm()
@@ -139,7 +131,7 @@ def create():
 @bp.route("/<int:workshop_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(workshop_id: int):
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
     form = WorkshopForm(obj=workshop if request.method == "GET" else None)
     anonymity_fixed = queries.has_contributions(workshop.id)
@@ -170,7 +162,7 @@ def edit(workshop_id: int):
 @login_required
 def console(workshop_id: int):
     """The facilitator's console, or leadership's read-only view of the same room."""
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
         "staff/console.html",
@@ -185,7 +177,7 @@ def console(workshop_id: int):
 @bp.post("/<int:workshop_id>/staff")
 @login_required
 def add_staff(workshop_id: int):
-    me = _me()
+    me = staff_member()
     form = StaffForm()
     if form.validate_on_submit():
         try:
@@ -205,7 +197,7 @@ def add_staff(workshop_id: int):
 @login_required
 def projector(workshop_id: int):
     """The room's big screen: code, QR, round, timer, counts and revealed results. No controls."""
-    workshop = workshop_for_staff(_me(), workshop_id, moderate=False)
+    workshop = workshop_for_staff(staff_member(), workshop_id, moderate=False)
     return render_template("staff/projector.html", workshop=workshop, join_url=join_url(workshop))
 
 
@@ -213,7 +205,7 @@ def projector(workshop_id: int):
 @login_required
 def audit_log(workshop_id: int):
     """Every facilitator action, newest first: for facilitators and leadership."""
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
         "staff/audit.html", workshop=workshop, entries=audit.list_entries(me, workshop.id)
@@ -224,7 +216,7 @@ def audit_log(workshop_id: int):
 @login_required
 def values_catalogue(workshop_id: int):
     """Hide catalogue values that do not fit, and add the organisation's own words."""
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
     form = CatalogueForm()
     if form.validate_on_submit():
@@ -256,7 +248,7 @@ def values_catalogue(workshop_id: int):
 @login_required
 def qr_code(workshop_id: int):
     """The join link as a QR code, for the projector and for printing."""
-    workshop = workshop_for_staff(_me(), workshop_id, moderate=False)
+    workshop = workshop_for_staff(staff_member(), workshop_id, moderate=False)
     buffer = io.BytesIO()
     segno.make(join_url(workshop), error="m").save(
         buffer, kind="svg", scale=8, border=2, title=_("Join link QR code")
@@ -270,7 +262,7 @@ def participants_list(workshop_id: int):
     """Who took part and who is in the mission: names for the workshop's staff, and per level
     and department (small groups pooled) who joined, proposed, voted and whose words the draft
     and the final text hold, with each clause's agreement across levels."""
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     picture = representation.representation(me, workshop.id)
     return render_template(
@@ -286,7 +278,7 @@ def participants_list(workshop_id: int):
 @login_required
 def edit_document(workshop_id: int):
     """Edit the draft: every save is a new version; a stale save is handed back, not lost."""
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
     latest = queries.latest_version(workshop.id)
     form = DocumentForm()
@@ -341,7 +333,7 @@ def edit_document(workshop_id: int):
 @login_required
 def document_from_template(workshop_id: int):
     """Start the document from the (edited) default template: one empty clause per heading."""
-    me = _me()
+    me = staff_member()
     form = TemplateForm()
     if not form.validate_on_submit():
         flash(_("Give the document at least one clause heading."), "error")
@@ -361,7 +353,7 @@ def document_from_template(workshop_id: int):
 @login_required
 def paste_document(workshop_id: int):
     """Paste a whole existing mission and have it split into clauses."""
-    me = _me()
+    me = staff_member()
     form = PasteForm()
     if not form.validate_on_submit():
         flash(_("Paste the mission text first."), "error")
@@ -386,7 +378,7 @@ def paste_document(workshop_id: int):
 @login_required
 def vocabulary_round(workshop_id: int):
     """Put the values the draft misses to the room as candidate words."""
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
     if not DraftFromProposalsForm().validate_on_submit():
         abort(400)
@@ -420,7 +412,7 @@ def _proposals_of_no_vote(workshop_id: int, by_round: list[dict]) -> list[Propos
 @bp.post("/<int:workshop_id>/document/from-proposals")
 @login_required
 def draft_from_proposals(workshop_id: int):
-    me = _me()
+    me = staff_member()
     form = DraftFromProposalsForm()
     if not form.validate_on_submit():
         abort(400)
@@ -450,7 +442,7 @@ def draft_from_proposals(workshop_id: int):
 @bp.get("/<int:workshop_id>/document/versions")
 @login_required
 def history(workshop_id: int):
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
         "staff/history.html", workshop=workshop, versions=versions.list_versions(me, workshop.id)
@@ -460,7 +452,7 @@ def history(workshop_id: int):
 @bp.get("/<int:workshop_id>/document/versions/<int:number>")
 @login_required
 def version(workshop_id: int, number: int):
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     latest = queries.latest_version(workshop.id)
     return render_template(
@@ -480,7 +472,7 @@ def version(workshop_id: int, number: int):
 @bp.get("/<int:workshop_id>/document/diff")
 @login_required
 def diff(workshop_id: int):
-    me = _me()
+    me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     old = request.args.get("from", type=int)
     new = request.args.get("to", type=int)
@@ -500,7 +492,7 @@ def diff(workshop_id: int):
 @login_required
 def signoff_pack(workshop_id: int, number: int):
     """Everything leadership needs to sign a version off, in one ZIP."""
-    result = pack.signoff_pack(_me(), workshop_id, number)
+    result = pack.signoff_pack(staff_member(), workshop_id, number)
     return Response(
         result.content,
         mimetype=result.mimetype,
@@ -511,7 +503,7 @@ def signoff_pack(workshop_id: int, number: int):
 @bp.get("/<int:workshop_id>/document/versions/<int:number>/export.<fmt>")
 @login_required
 def export(workshop_id: int, number: int, fmt: str):
-    result = exports.export_version(_me(), workshop_id, number, fmt)
+    result = exports.export_version(staff_member(), workshop_id, number, fmt)
     return Response(
         result.content,
         mimetype=result.mimetype,
