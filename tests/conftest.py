@@ -278,3 +278,22 @@ def coalescing(app, monkeypatch):
     yield started
     with app.app_context():
         realtime.coalescer.flush()
+
+
+def facilitated_workshop(app: Flask) -> tuple[Person, str]:
+    """A new workshop and its facilitator, logged in with her socket connected: (fran, code)."""
+    with app.app_context():
+        workshop = make_workshop(make_user("fran@example.org"))
+        code, workshop_id = workshop.join_code, workshop.id
+    fran = Person(app, workshop_id)
+    fran.http.post("/login", data={"email": "fran@example.org", "password": PASSWORD})
+    fran.connect()
+    return fran, code
+
+
+def arrive(app: Flask, workshop_id: int, code: str, name: str) -> Person:
+    """A participant who joins with the code over HTTP, then connects their socket."""
+    person = Person(app, workshop_id)
+    person.http.post(f"/j/{code}", data={"display_name": name, "level": "Frontline"})
+    person.connect()
+    return person

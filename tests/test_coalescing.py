@@ -8,7 +8,7 @@ at the room before and after.
 
 from __future__ import annotations
 
-from tests.conftest import make_user, make_workshop
+from tests.conftest import arrive, facilitated_workshop
 from tests.people import Person
 from tests.test_snapshot_events import normalised, replay
 from workshop import queries, realtime
@@ -24,24 +24,9 @@ def names(received: list[dict]) -> list[str]:
 
 
 def test_a_burst_of_votes_makes_one_tally_with_the_true_count(app, coalescing):
-    with app.app_context():
-        owner = make_user("fran@example.org")
-        workshop = make_workshop(owner)
-        code, workshop_id = workshop.join_code, workshop.id
-    fran = Person(app, workshop_id)
-    fran.http.post(
-        "/login", data={"email": "fran@example.org", "password": "correct horse battery"}
-    )
-    fran.connect()
-    watcher = Person(app, workshop_id)
-    watcher.http.post(f"/j/{code}", data={"display_name": "Watcher", "level": "Frontline"})
-    watcher.connect()
-    people = []
-    for i in range(VOTERS):
-        person = Person(app, workshop_id)
-        person.http.post(f"/j/{code}", data={"display_name": f"P{i}", "level": "Frontline"})
-        person.connect()
-        people.append(person)
+    fran, code = facilitated_workshop(app)
+    watcher = arrive(app, fran.workshop_id, code, "Watcher")
+    people = [arrive(app, fran.workshop_id, code, f"P{i}") for i in range(VOTERS)]
     # Twenty people arrived: presence news is pending, not sent twenty times.
     assert coalescing, "the background publisher is started on the first pending news"
     with app.app_context():
@@ -120,13 +105,9 @@ def test_how_many_are_here_goes_out_at_most_every_few_seconds_while_a_room_arriv
     monkeypatch.setitem(app.config, "LIVE_PRESENCE_SECONDS", 2.0)
     now = [1000.0]
     monkeypatch.setattr(realtime.coalescer, "clock", lambda: now[0])
-    with app.app_context():
-        owner = make_user("fran@example.org")
-        workshop = make_workshop(owner)
-        code, workshop_id = workshop.join_code, workshop.id
-    watcher = Person(app, workshop_id)
-    watcher.http.post(f"/j/{code}", data={"display_name": "Watcher", "level": "Frontline"})
-    watcher.connect()
+    fran, code = facilitated_workshop(app)
+    workshop_id = fran.workshop_id
+    watcher = arrive(app, workshop_id, code, "Watcher")
     with app.app_context():
         realtime.coalescer.flush(due_only=True)
     assert names(watcher.socket.get_received()).count("presence.changed") == 1

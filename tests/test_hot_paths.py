@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import make_user, make_workshop
+from tests.conftest import arrive, facilitated_workshop
 from tests.people import Person
 from workshop import realtime
 from workshop.extensions import db
@@ -39,21 +39,8 @@ def counted(app) -> Iterator[list[str]]:
 
 def room_of(app, size: int) -> tuple[Person, list[Person], int]:
     """A facilitator and ``size`` connected participants, a dot vote open on one proposal."""
-    with app.app_context():
-        owner = make_user("fran@example.org")
-        workshop = make_workshop(owner)
-        code, workshop_id = workshop.join_code, workshop.id
-    fran = Person(app, workshop_id)
-    fran.http.post(
-        "/login", data={"email": "fran@example.org", "password": "correct horse battery"}
-    )
-    fran.connect()
-    people = []
-    for i in range(size):
-        person = Person(app, workshop_id)
-        person.http.post(f"/j/{code}", data={"display_name": f"P{i}", "level": "Frontline"})
-        person.connect()
-        people.append(person)
+    fran, code = facilitated_workshop(app)
+    people = [arrive(app, fran.workshop_id, code, f"P{i}") for i in range(size)]
     fran.send("phase.set", {"phase": "propose"})
     proposal = people[0].send("proposal.submit", {"body": "We care"})["proposal_id"]
     fran.send("phase.set", {"phase": "vote"})
