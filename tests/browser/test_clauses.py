@@ -268,6 +268,11 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
     duel_form.get_by_role("button", name="Start the duel").click()
     ranked = clause(joost, "Purpose").locator(".duel.status-open")
     expect(ranked).to_contain_text("Rank the wordings, best first", timeout=TIMEOUT)
+    # The first wording is the clause as it reads now, even though the facilitator typed the
+    # others before the form had finished opening.
+    expect(ranked.locator(".duel-ranking li")).to_have_count(3)
+    expect(ranked.locator(".duel-ranking li").first).to_contain_text(resolved)
+    expect(ranked.locator(".duel-ranking li").first).to_contain_text("as it reads now")
     ranked.get_by_role("button", name="Move up: Wording 3").click()
     expect(ranked.get_by_role("button", name="Move up: Wording 3")).to_be_focused()
     expect(ranked.locator(".duel-ranking li").nth(1)).to_contain_text("know")

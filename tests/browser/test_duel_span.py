@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .helpers import TIMEOUT, create_workshop, join, log_in, wait_until_live
-from .test_clauses import clause
+from .test_clauses import clause, editor, open_editor, save
 
 pytestmark = pytest.mark.browser
 
@@ -62,3 +62,17 @@ def test_a_duel_over_some_words_replaces_only_those_words(live_server, new_perso
             "We help each person we care for feel known.", timeout=TIMEOUT
         )
         expect(clause(page, "How we work")).to_contain_text("We make care simple.")
+
+    # With the duel form open on "How we work", Amira rewrites that clause: the first wording
+    # follows the clause as it reads now (until the facilitator changes it).
+    how = clause(fac, "How we work")
+    how.get_by_text("Start a wording duel on this clause").click()
+    expect(how.get_by_role("textbox", name="Wording 1")).to_have_value("We make care simple.")
+    how.get_by_role("textbox", name="Wording 2").fill("We make care clear.")
+    open_editor(amira, "How we work")
+    editor(amira, "How we work").fill("We make care simple and kind.")
+    save(amira, "How we work")
+    expect(how.get_by_role("textbox", name="Wording 1")).to_have_value(
+        "We make care simple and kind.", timeout=TIMEOUT
+    )
+    expect(how.get_by_role("textbox", name="Wording 2")).to_have_value("We make care clear.")

@@ -259,10 +259,16 @@ export function createDuels({ command, dispatch }) {
       });
       add.disabled = items.length >= 5;
     };
-    const addWording = (text) => {
+    // The first wording is the words in play, and follows them (the clause may change while
+    // the form is open, or the form may be built before the clause arrives) until edited.
+    const addWording = (text, follows = false) => {
       const fieldId = `${id}-wording-${nextSerial()}`;
       const field = el("textarea", { id: fieldId, rows: "2", maxlength: "1000" });
       field.value = text;
+      if (follows) {
+        field.dataset.follows = "yes";
+        field.addEventListener("input", () => { delete field.dataset.follows; });
+      }
       const item = el("li", {}, el("label", { for: fieldId }), field,
         el("button", { type: "button", class: "small", text: T.remove, onclick: () => {
           item.remove();
@@ -275,26 +281,29 @@ export function createDuels({ command, dispatch }) {
       return field;
     };
     const inPlay = () => span.value.trim() || (view.clause ? view.clause.body : "");
+    const followInPlay = () => {
+      const first = list.querySelector("textarea");
+      if (first && first.dataset.follows && first.value !== inPlay()) first.value = inPlay();
+    };
     const reset = () => {
       list.replaceChildren();
       span.value = "";
-      addWording(inPlay());
+      addWording(inPlay(), true);
       addWording("");
       delete form.dataset.touched;
       error.textContent = "";
     };
-    let spanWas = "";
-    span.addEventListener("input", () => { // the first wording follows the words in play
-      const first = list.querySelector("textarea");
-      const before = spanWas || (view.clause ? view.clause.body : "");
-      if (first && first.value === before) first.value = inPlay();
-      spanWas = span.value.trim();
-    });
+    span.addEventListener("input", followInPlay);
     add.addEventListener("click", () => addWording("").focus());
     form.addEventListener("input", () => { form.dataset.touched = "yes"; });
-    details.addEventListener("toggle", () => { if (details.open && !form.dataset.touched) reset(); });
+    details.addEventListener("toggle", () => {
+      if (details.open && !form.dataset.touched) reset();
+      else if (details.open) followInPlay();
+    });
+    view.followDuelWording = followInPlay;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      followInPlay();
       const payload = {
         clause_key: view.key,
         options: [...list.querySelectorAll("textarea")].map((t) => t.value),
