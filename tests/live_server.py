@@ -7,11 +7,14 @@ SQLite file, accounts made with ``workshop create-user``).
 
 from __future__ import annotations
 
+import atexit
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -144,6 +147,47 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
+_template: Path | None = None
+
+
+def _template_database() -> Path:
+    """A migrated SQLite file holding the facilitator and the leadership account, made once
+    per test process by the real commands (``workshop db upgrade``, ``workshop create-user``)
+    and copied for each server: each command takes a second or more, three per server."""
+    global _template
+    if _template is None:
+        folder = Path(tempfile.mkdtemp(prefix="workshop-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        database = folder / "template.sqlite3"
+        log_path = folder / "commands.log"
+        env = _server_env(database)
+        _run_cli(["db", "upgrade"], env, log_path)
+        accounts = [
+            _start_cli(
+                ["create-user", "--role", role, "--email", email, "--name", name],
+                {**env, "WORKSHOP_PASSWORD": password},
+            )
+            for role, email, name, password in (
+                ("facilitator", FACILITATOR_EMAIL, FACILITATOR_NAME, FACILITATOR_PASSWORD),
+                ("leadership", LEADERSHIP_EMAIL, LEADERSHIP_NAME, LEADERSHIP_PASSWORD),
+            )
+        ]
+        for account in accounts:
+            _finish_cli(account, log_path)
+        _template = database
+    return _template
+
+
+def _copy_database(template: Path, database: Path, log_path: Path) -> None:
+    """A fresh copy of the template (with its write-ahead log, if one is left), and the
+    commands that made it at the top of the server's log."""
+    for suffix in ("", "-wal"):
+        source = template.with_name(template.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, database.with_name(database.name + suffix))
+    log_path.write_text((template.parent / "commands.log").read_text())
+
+
 @contextmanager
 def running_server(
     tmp_path: Path,
@@ -156,8 +200,7 @@ def running_server(
     database = tmp_path / "e2e.sqlite3"
     log_path = tmp_path / "server.log"
     server_env = {**_server_env(database), **(env or {})}
-
-    _run_cli(["db", "upgrade"], server_env, log_path)
+    _copy_database(_template_database(), database, log_path)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
 
@@ -174,22 +217,9 @@ def running_server(
             stdin=subprocess.DEVNULL,
             preexec_fn=limit_files,
         )
-    # The accounts are made while the server starts (each command takes a second or so).
-    accounts = [
-        _start_cli(
-            ["create-user", "--role", role, "--email", email, "--name", name],
-            {**server_env, "WORKSHOP_PASSWORD": password},
-        )
-        for role, email, name, password in (
-            ("facilitator", FACILITATOR_EMAIL, FACILITATOR_NAME, FACILITATOR_PASSWORD),
-            ("leadership", LEADERSHIP_EMAIL, LEADERSHIP_NAME, LEADERSHIP_PASSWORD),
-        )
-    ]
     server = LiveServer(url=url, log_path=log_path, pid=process.pid, env=tuple(server_env.items()))
     failed = True
     try:
-        for account in accounts:
-            _finish_cli(account, log_path)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while not healthy(url):
             if process.poll() is not None:
@@ -202,14 +232,10 @@ def running_server(
                     f"`workshop serve` did not answer {url}/healthz with 200 within "
                     f"{STARTUP_TIMEOUT:.0f} s:\n{server.log()}"
                 )
-            time.sleep(0.2)
+            time.sleep(0.05)
         yield server
         failed = False
     finally:
-        for account in accounts:
-            if account.poll() is None:
-                account.kill()
-                account.wait(timeout=10)
         _stop(process)
         if failed:
             print(f"\n----- workshop serve log ({log_path}) -----\n{server.log()}")

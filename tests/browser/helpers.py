@@ -163,6 +163,27 @@ SCREEN_SIZES = {"phone": (390, 844), "laptop": (1366, 768), "projector": (1920, 
 SCREENSHOTS = Path(os.environ.get("SCREENSHOTS", "test-artifacts/screens"))
 
 
+def settle(page: Page) -> None:
+    """Wait until the page is laid out and painted after a change (of its size, say): two
+    animation frames, since resize observers and the layout they cause run before a paint."""
+    page.evaluate(
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+
+
+def photograph(page: Page, name: str) -> list[Path]:
+    """The screen as a person first sees it (``name.png``) and, when the page is taller than
+    the screen, the whole page (``name-full.png``)."""
+    top = SCREENSHOTS / f"{name}.png"
+    whole = SCREENSHOTS / f"{name}-full.png"
+    page.screenshot(path=top)
+    if page.evaluate("() => document.documentElement.scrollHeight - innerHeight") <= 1:
+        whole.unlink(missing_ok=True)  # the same picture; none left from an earlier run
+        return [top]
+    page.screenshot(path=whole, full_page=True)
+    return [top, whole]
+
+
 def screenshots(page: Page, name: str) -> list[Path]:
     """Photograph the page as it is now at a phone, a laptop and a projector size (the top of
     the page, as a person first sees it, and the whole page) for a person to look at; the
@@ -176,15 +197,12 @@ def screenshots(page: Page, name: str) -> list[Path]:
     try:
         for size, (width, height) in SCREEN_SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(150)  # let the layout settle
+            settle(page)
             wide = page.evaluate(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
             assert wide <= 1, f"{name} at {size} ({width}px) scrolls sideways by {wide}px"
-            for whole in (False, True):
-                path = SCREENSHOTS / f"{name}-{size}{'-full' if whole else ''}.png"
-                page.screenshot(path=path, full_page=whole)
-                taken.append(path)
+            taken.extend(photograph(page, f"{name}-{size}"))
     finally:
         if original:
             page.set_viewport_size(original)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from .helpers import SCREENSHOTS
+from .helpers import SCREENSHOTS, photograph, settle
 
 PHONE, LAPTOP, PROJECTOR, SMALL_PROJECTOR = (390, 844), (1366, 768), (1920, 1080), (1280, 720)
 PEOPLE_SIZES = {"phone": PHONE, "laptop": LAPTOP, "projector": PROJECTOR}
@@ -25,25 +25,32 @@ WALL_SIZES = {"projector": PROJECTOR, "small-projector": SMALL_PROJECTOR}
 # all its lines would cover the words that share its first and last lines.
 _TEXT_BOXES = """() => {
   const out = [];
-  const visible = (e) => {
-    const s = getComputedStyle(e);
+  // Inside a box clipped to a pixel (a table's header kept for screen readers): not drawn.
+  // Each ancestor is measured once (a page has hundreds of texts under the same few boxes).
+  const clippedBoxes = new Map();
+  const clipped = (a) => {
+    if (!a || a === document.body) return false;
+    if (!clippedBoxes.has(a)) {
+      const r = a.getBoundingClientRect();
+      const tiny = r.width <= 1 && r.height <= 1 && getComputedStyle(a).overflow === 'hidden';
+      clippedBoxes.set(a, tiny || clipped(a.parentElement));
+    }
+    return clippedBoxes.get(a);
+  };
+  const visible = (e, s) => {
     if (s.visibility === 'hidden' || s.display === 'none' || Number(s.opacity) === 0) return false;
     if (e.closest('.visually-hidden, [hidden], details:not([open]) > :not(summary)')) return false;
-    // Inside a box clipped to a pixel (a table's header kept for screen readers): not drawn.
-    for (let a = e; a && a !== document.body; a = a.parentElement) {
-      const r = a.getBoundingClientRect();
-      if (r.width <= 1 && r.height <= 1 && getComputedStyle(a).overflow === 'hidden') return false;
-    }
-    return true;
+    return !clipped(e);
   };
   let index = 0;
   for (const e of document.body.querySelectorAll('*')) {
-    if (!visible(e)) continue;
     const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     if (!own) continue;
+    const style = getComputedStyle(e);
+    if (!visible(e, style)) continue;
     index += 1;
     const what = e.tagName + '.' + e.className + ' ' + e.textContent.trim().slice(0, 40);
-    const inline = getComputedStyle(e).display === 'inline';
+    const inline = style.display === 'inline';
     for (const r of inline ? e.getClientRects() : [e.getBoundingClientRect()]) {
       if (r.width < 1 || r.height < 1) continue;
       out.push({x: r.left + scrollX, y: r.top + scrollY, w: r.width, h: r.height, what,
@@ -101,7 +108,7 @@ def check_screen(
         for size, (width, height) in (sizes or PEOPLE_SIZES).items():
             page.set_viewport_size({"width": width, "height": height})
             page.evaluate("() => window.scrollTo(0, 0)")
-            page.wait_for_timeout(200)
+            settle(page)
             where = f"{name} at {size} ({width}×{height})"
             wide = page.evaluate(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -120,10 +127,7 @@ def check_screen(
                     problems.append(f"{where}: the task {task!r} starts {box['y']:.0f}px down")
             overlaps = _overlaps(page.evaluate(_TEXT_BOXES))
             problems.extend(f"{where}: {o}" for o in overlaps[:5])
-            for whole in (False, True):
-                path = SCREENSHOTS / f"{name}-{size}{'-full' if whole else ''}.png"
-                page.screenshot(path=path, full_page=whole)
-                taken.append(path)
+            taken.extend(photograph(page, f"{name}-{size}"))
     finally:
         if original:
             page.set_viewport_size(original)

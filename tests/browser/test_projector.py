@@ -30,6 +30,7 @@ from .helpers import (
     assert_not_reloaded,
     log_in,
     mark_page,
+    settle,
     wait_until_live,
 )
 from .layout import PROJECTOR, WALL_SIZES, check_screen
@@ -181,7 +182,7 @@ def wall_check(page: Page, name: str, task: str = ".wall-join") -> None:
     try:
         for size, (width, height) in WALL_SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(200)
+            settle(page)
             problems += [f"{name} at {size}: {p}" for p in page.evaluate(_CLIPPED)]
     finally:
         page.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})

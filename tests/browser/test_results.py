@@ -22,7 +22,16 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import SCREENSHOTS, TIMEOUT, create_workshop, join, log_in, voters, wait_until_live
+from .helpers import (
+    SCREENSHOTS,
+    TIMEOUT,
+    create_workshop,
+    join,
+    log_in,
+    settle,
+    voters,
+    wait_until_live,
+)
 from .layout import LAPTOP, PEOPLE_SIZES, PHONE, PROJECTOR, WALL_SIZES, check_screen
 from .test_client_state import Person
 from .test_projector import wall_check
@@ -199,7 +208,7 @@ def measure_bars(page: Page, name: str) -> list[dict]:
     try:
         for size, (width, height) in PEOPLE_SIZES.items():
             page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(100)
+            settle(page)
             sizes[size] = page.evaluate(_BARS, TOP_BARS)
     finally:
         if original:
@@ -257,7 +266,7 @@ def photograph_card(page: Page, name: str, sizes: dict[str, tuple[int, int]]) ->
     try:
         for size, (width, height) in sizes.items():
             page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(100)
+            settle(page)
             page.locator("#results-card").screenshot(
                 path=SCREENSHOTS / f"results-{name}-{size}-card.png"
             )
