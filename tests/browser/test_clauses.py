@@ -65,6 +65,7 @@ def start_refine_round(fac: Page) -> None:
     start_new_round(fac, "refine", "Sharpen the draft together", 0)
 
 
+@pytest.mark.long
 def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server, new_person):
     fac = new_person("Fran")
     log_in(fac, live_server.facilitator_email, live_server.facilitator_password)

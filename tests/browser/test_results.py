@@ -279,6 +279,7 @@ def row(page: Page, selector: str, proposal_id: int):
     return page.locator(f"#results > {selector}[data-proposal-id='{proposal_id}']")
 
 
+@pytest.mark.long
 def test_every_method_reads_well_on_a_phone_a_laptop_and_a_projector(
     live_server, new_person, people
 ) -> None:

@@ -173,6 +173,7 @@ def expect_round(people: list[Page], round_: dict) -> None:
         expect(page.locator("#round-prompt")).to_have_text(round_["prompt"], timeout=TIMEOUT)
 
 
+@pytest.mark.long
 def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_server, new_person):
     fran = new_person("Fran")
     log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
@@ -335,11 +336,14 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
                 # Only this round's proposals are listed under the form.
                 expect(page.locator("#proposal-count-badge")).to_have_text("(3)", timeout=TIMEOUT)
                 expect(page.locator("#proposals li.proposal")).to_have_count(3)
-            check_screen(amira, f"flow-{2 * index + 2:02d}-propose", task="#proposal-body")
+            if index == 1:  # the later clauses' propose screens are laid out the same
+                check_screen(amira, f"flow-{2 * index + 2:02d}-propose", task="#proposal-body")
 
         vote = console.next()
         assert vote["kind"] == "vote" and vote["clause"] == clause, vote
         expect_round(people, vote)
+        # Each method's ballot and results are photographed and checked the first time.
+        new_method = vote["method"] not in {b["method"] for b in ballots.values()}
         ballots[clause] = vote
         for page in people:
             expect(page.locator('[data-when="vote"]')).to_be_visible(timeout=TIMEOUT)
@@ -355,7 +359,8 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         first, second, third = WORDINGS[clause]
         step = f"flow-{2 * index + 3:02d}-vote-{vote['method']}"
         if vote["method"] == "dot":
-            check_screen(amira, step, task="#ballot [data-vote=plus]")
+            if new_method:
+                check_screen(amira, step, task="#ballot [data-vote=plus]")
             for page in people:
                 ballot_item(page, first).locator("[data-vote=plus]").click()
                 expect(ballot_item(page, first).locator(".my-dots")).to_have_text(
@@ -416,7 +421,8 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         # first; the first and the third share the approvals.
         winner = second if vote["method"] == "ranked" else first
         expect(amira.locator("#results .winner").first).to_contain_text(winner, timeout=TIMEOUT)
-        check_screen(amira, step + "-revealed", task="#ballot li.proposal")
+        if new_method:
+            check_screen(amira, step + "-revealed", task="#ballot li.proposal")
         if index == len(CLAUSES) - 1:
             # Once the round is over, its revealed results are what the room reads: they come
             # first, the closed ballot under them.
@@ -506,14 +512,16 @@ def test_input_closes_when_time_is_up(live_server, new_person):
     join(amira, join_link, "Amira", "Frontline")
     join(joost, join_link, "Joost", "Team lead")
 
-    # A propose round of six seconds: the form is open, then closes with the reason.
+    # A propose round without a timer, until the facilitator gives it one second: the form is
+    # open, then closes with the reason.
     propose = console.command(
-        "round.add", {"kind": "propose", "prompt": "Quick ideas", "minutes": 0.1}
+        "round.add", {"kind": "propose", "prompt": "Quick ideas", "minutes": 0}
     )
     console.command("round.start", {"round_id": propose["round_id"]})
     expect(amira.locator("#proposal-body")).to_be_enabled(timeout=TIMEOUT)
     send_proposal(joost, "We keep care close to home.")
     amira.locator("#proposal-body").fill("Half a thought")
+    console.command("round.extend", {"round_id": propose["round_id"], "seconds": 1})
     expect(amira.locator("#propose-closed")).to_have_text(
         "Time is up: proposals are closed.", timeout=TIMEOUT
     )
