@@ -7,6 +7,9 @@ import re
 import pytest
 
 from tests.conftest import PASSWORD, make_user, make_workshop
+from tests.people import Person
+from workshop.extensions import db
+from workshop.models import Workshop
 from workshop.services import accounts
 
 
@@ -48,6 +51,24 @@ def test_logging_out_ends_every_session_and_remember_me_token(app, fran):
     fresh = app.test_client()
     fresh.set_cookie("remember_token", remember, domain=DOMAIN)
     assert not logged_in(fresh)  # nor does the remember-me token alone
+
+
+def test_logging_out_also_ends_the_live_connection_a_tab_still_holds(app, fran):
+    """A socket keeps the session cookie it connected with; after a logout elsewhere its
+    next command is refused, not run as the account."""
+    with app.app_context():
+        workshop_id = make_workshop(accounts.find_user("fran@example.org")).id
+    tab = Person(app, workshop_id)
+    assert login(tab.http).status_code == 302
+    tab.connect()
+    assert tab.send("state.sync", {})["ok"] is True
+    other = app.test_client()
+    login(other)
+    other.post("/logout")  # ends every session of the account
+    refused = tab.send("phase.set", {"phase": "propose"})
+    assert refused["ok"] is False and refused["error"]["code"] == "not_authenticated", refused
+    with app.app_context():
+        assert db.session.get(Workshop, workshop_id).phase == "lobby"
 
 
 def test_a_new_password_ends_every_other_session(app, fran):

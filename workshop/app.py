@@ -47,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
         # Commands are small; Engine.IO's 1 MB default only helps abuse.
         max_http_buffer_size=64 * 1024,
-        manage_session=False,
+        manage_session=True,
         json=ShallowJSON,
     )
 

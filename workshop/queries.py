@@ -314,28 +314,35 @@ def candidates(round_: Round) -> list[Proposal]:
     return list(db.session.scalars(query.order_by(Proposal.pinned.desc(), Proposal.id)))
 
 
+# The current round of a workshop, with one row per proposal on its ballot (built once: it is
+# the hot path of every vote).
+_CURRENT_BALLOT_ROUND = (
+    sa.select(Round, Proposal.id)
+    .outerjoin(
+        Proposal,
+        sa.and_(
+            Proposal.workshop_id == Round.workshop_id,
+            Proposal.status == ProposalStatus.VISIBLE,
+            Round.kind == RoundKind.VOTE,
+            sa.or_(
+                Round.all_proposals,
+                Round.source_round_id.is_(None),
+                Proposal.round_id == Round.source_round_id,
+            ),
+        ),
+    )
+    .where(
+        Round.workshop_id == sa.bindparam("workshop_id"),
+        Round.status.in_([RoundStatus.RUNNING, RoundStatus.PAUSED]),
+    )
+    .order_by(Proposal.pinned.desc(), Proposal.id)
+)
+
+
 def current_ballot_round(workshop_id: int) -> tuple[Round | None, list[int]]:
     """The current round and the ids of the proposals on its ballot, in one statement: the
     hot path of every vote. (Its proposals were fixed when it started; see rounds.py.)"""
-    on_ballot = sa.and_(
-        Proposal.workshop_id == Round.workshop_id,
-        Proposal.status == ProposalStatus.VISIBLE,
-        Round.kind == RoundKind.VOTE,
-        sa.or_(
-            Round.all_proposals,
-            Round.source_round_id.is_(None),
-            Proposal.round_id == Round.source_round_id,
-        ),
-    )
-    rows = db.session.execute(
-        sa.select(Round, Proposal.id)
-        .outerjoin(Proposal, on_ballot)
-        .where(
-            Round.workshop_id == workshop_id,
-            Round.status.in_([RoundStatus.RUNNING, RoundStatus.PAUSED]),
-        )
-        .order_by(Proposal.pinned.desc(), Proposal.id)
-    ).all()
+    rows = db.session.execute(_CURRENT_BALLOT_ROUND, {"workshop_id": workshop_id}).all()
     if not rows:
         return None, []
     return rows[0][0], [pid for _round, pid in rows if pid is not None]

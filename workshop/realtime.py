@@ -124,6 +124,22 @@ class WorkshopChange:
         self.coalesced[key] = build
 
 
+# Every change runs these two; built once.
+_LOCK_WORKSHOP = (
+    sa.update(Workshop)
+    .where(Workshop.id == sa.bindparam("wid"))
+    .values(event_seq=Workshop.event_seq)
+    .execution_options(synchronize_session=False)
+)
+_NUMBER_EVENTS = (
+    sa.update(Workshop)
+    .where(Workshop.id == sa.bindparam("wid"))
+    .values(event_seq=Workshop.event_seq + sa.bindparam("count"))
+    .returning(Workshop.event_seq)
+    .execution_options(synchronize_session=False)
+)
+
+
 @contextmanager
 def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
     """Lock the workshop, run a change, commit it, then publish its events.
@@ -135,12 +151,7 @@ def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
     # A no-op write takes the workshop's write lock now (a row lock on
     # PostgreSQL, the database write lock on SQLite) so the reads that follow
     # cannot be invalidated by a concurrent change before we commit.
-    locked = session.execute(
-        sa.update(Workshop)
-        .where(Workshop.id == workshop_id)
-        .values(event_seq=Workshop.event_seq)
-        .execution_options(synchronize_session=False)
-    )
+    locked = session.execute(_LOCK_WORKSHOP, {"wid": workshop_id})
     if locked.rowcount == 0:
         session.rollback()
         raise NotFound("This workshop does not exist.")
@@ -150,11 +161,7 @@ def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
         first_seq = 0
         if change.events:
             last_seq = session.execute(
-                sa.update(Workshop)
-                .where(Workshop.id == workshop_id)
-                .values(event_seq=Workshop.event_seq + len(change.events))
-                .returning(Workshop.event_seq)
-                .execution_options(synchronize_session=False)
+                _NUMBER_EVENTS, {"wid": workshop_id, "count": len(change.events)}
             ).scalar_one()
             first_seq = last_seq - len(change.events) + 1
         session.commit()

@@ -113,16 +113,20 @@ class Caller:
     workshop: Workshop
 
 
+# One statement: the connection, its workshop and its participant (if any) together; built
+# once, since it runs before every command.
+_CONNECTION_ROW = (
+    sa.select(Connection, Workshop, Participant)
+    .join(Workshop, Workshop.id == Connection.workshop_id)
+    .outerjoin(Participant, Participant.id == Connection.participant_id)
+    .where(Connection.sid == sa.bindparam("sid"))
+)
+
+
 def _caller(name: str) -> Caller:
     """Who is asking, re-checked on every command (an account may have lost its role). The
     projector shows the room: it may ask for the state, and do nothing else."""
-    # One statement: the connection, its workshop and its participant (if any) together.
-    row = db.session.execute(
-        sa.select(Connection, Workshop, Participant)
-        .join(Workshop, Workshop.id == Connection.workshop_id)
-        .outerjoin(Participant, Participant.id == Connection.participant_id)
-        .where(Connection.sid == request.sid)
-    ).first()
+    row = db.session.execute(_CONNECTION_ROW, {"sid": request.sid}).first()
     if row is None:
         raise NotAuthenticated(_("This connection is not registered; reconnect."))
     connection, workshop, _participant = row
