@@ -8,6 +8,7 @@ things, so that the services above them need not import each other to read.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -389,9 +390,13 @@ def tagged_item(tag: ValueTag) -> Proposal | Amendment:
 # ---- ballots -------------------------------------------------------------------------
 
 
-def round_ballots(round_id: int) -> list[Ballot]:
-    """Every current ballot of a round."""
-    return list(db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_id)))
+def round_ballots(round_id: int) -> Sequence[sa.Row[tuple[dict, str | None, str | None]]]:
+    """What every current ballot of a round holds: its ``data`` and the ``level`` and
+    ``department`` it counts under. Rows, not objects: counting reads nothing else, and a
+    tally is rebuilt several times a second while a room of a thousand votes."""
+    return db.session.execute(
+        sa.select(Ballot.data, Ballot.level, Ballot.department).where(Ballot.round_id == round_id)
+    ).all()
 
 
 def ballot_voter(round_: Round, participant: Participant, *, create: bool = False) -> Voter | None:

@@ -113,10 +113,10 @@ class Caller:
     workshop: Workshop
 
 
-# One statement: the connection, its workshop and its participant (if any) together; built
-# once, since it runs before every command.
+# One statement: the connection's screen, its workshop and its participant (if any) together;
+# built once, since it runs before every command.
 _CONNECTION_ROW = (
-    sa.select(Connection, Workshop, Participant)
+    sa.select(Connection.audience, Workshop, Participant)
     .join(Workshop, Workshop.id == Connection.workshop_id)
     .outerjoin(Participant, Participant.id == Connection.participant_id)
     .where(Connection.sid == sa.bindparam("sid"))
@@ -129,11 +129,11 @@ def _caller(name: str) -> Caller:
     row = db.session.execute(_CONNECTION_ROW, {"sid": request.sid}).first()
     if row is None:
         raise NotAuthenticated(_("This connection is not registered; reconnect."))
-    connection, workshop, _participant = row
+    audience, workshop, _participant = row
     use_workshop(workshop)  # its language, unless this person chose their own
-    if connection.audience == Audience.PROJECTOR and name != "state.sync":
+    if audience == Audience.PROJECTOR and name != "state.sync":
         raise Forbidden(_("The projector only shows the room."))
-    return Caller(workshop.id, _actor_for(workshop), connection.audience, workshop)
+    return Caller(workshop.id, _actor_for(workshop), audience, workshop)
 
 
 def _run(name: str, schema: type[p.Payload], handler: Handler, data: Any) -> dict[str, Any]:
