@@ -157,8 +157,8 @@ def join(url: str, code: str, name: str) -> requests.Session:
     return person
 
 
-def test_a_room_split_across_two_processes_sees_one_ordered_stream(two_servers) -> None:
-    a, b = two_servers
+def open_workshop(a: str) -> tuple[requests.Session, int, str]:
+    """The facilitator logs in on ``a`` and creates a workshop: (their session, its id, code)."""
     fac = requests.Session()
     fac.post(
         f"{a}/login",
@@ -181,6 +181,12 @@ def test_a_room_split_across_two_processes_sees_one_ordered_stream(two_servers) 
     )
     workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
     code = re.search(r"/j/([A-Z0-9]{8})", fac.get(f"{a}/workshops/{workshop_id}").text).group(1)
+    return fac, workshop_id, code
+
+
+def test_a_room_split_across_two_processes_sees_one_ordered_stream(two_servers) -> None:
+    a, b = two_servers
+    fac, workshop_id, code = open_workshop(a)
 
     # Amira joins on A and stays there; Bo joins on A but his screen lands on B; Cleo joins on B.
     amira, bo, cleo = join(a, code, "Amira"), join(a, code, "Bo"), join(b, code, "Cleo")
@@ -247,4 +253,46 @@ def test_a_room_split_across_two_processes_sees_one_ordered_stream(two_servers) 
     dots = {item["proposal_id"]: item["dots"] for item in final["results"]["items"]}
     assert dots == {first: 3, second: 3} and final["voters"] == 3
     for screen in screens.values():
+        screen.client.disconnect()
+
+
+def test_changes_made_at_once_on_both_processes_reach_every_screen_in_number_order(
+    two_servers,
+) -> None:
+    """Two processes commit events a moment apart and publish them in the order they finish;
+    every screen must still receive them in number order (a client that sees 11 before 10
+    throws its state away and asks for a snapshot)."""
+    a, b = two_servers
+    fac, workshop_id, code = open_workshop(a)
+    writers = [(url, join(url, code, f"{name}")) for url, name in ((a, "Ade"), (b, "Bea"))]
+    watchers = [(url, join(url, code, f"Watcher {i}")) for i, url in enumerate((a, b, a, b))]
+    screens = [Screen(a, fac.cookies.get_dict(), workshop_id)]
+    screens += [Screen(url, person.cookies.get_dict(), workshop_id) for url, person in watchers]
+    typing = [Screen(url, person.cookies.get_dict(), workshop_id) for url, person in writers]
+    screens += typing
+    screens[0].call("phase.set", {"phase": "propose"})
+    time.sleep(2.5)  # the joins' presence news is out, so it cannot land among the proposals
+    start = screens[0].call("state.sync", {})["snapshot"]["seq"]
+
+    def submit_many(screen: Screen, who: str) -> None:
+        for n in range(12):
+            screen.call("proposal.submit", {"body": f"{who} proposes wording {n}"})
+
+    threads = [
+        threading.Thread(target=submit_many, args=(screen, who))
+        for screen, who in zip(typing, ("Ade", "Bea"), strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    last = screens[0].call("state.sync", {})["snapshot"]["seq"]
+    assert last - start >= 24  # every proposal was one numbered event at least
+    for screen in screens:
+        wait_until(lambda s=screen: any(e[0] == last for e in s.events), "the last event")
+    for index, screen in enumerate(screens):
+        with screen.lock:
+            arrived = [seq for seq, _, _ in screen.events if seq > start]
+        assert arrived == list(range(start + 1, last + 1)), (index, arrived)
+    for screen in screens:
         screen.client.disconnect()

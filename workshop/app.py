@@ -12,6 +12,7 @@ from markupsafe import Markup
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
 from .locales import LANGUAGE_NAMES, select_locale
+from .message_queue import InOrderRedisManager
 from .server import ShallowJSON
 from .text import render_markdown, safe_markdown
 from .throttles import limiter
@@ -40,10 +41,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     limiter.init_app(app)
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    ordered: dict[str, Any] = {}
+    if queue and queue.startswith(("redis://", "rediss://")):
+        # Several processes: each room's events reach its sockets in number order.
+        ordered["client_manager"] = InOrderRedisManager(queue, channel="flask-socketio")
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        message_queue=queue,
+        **ordered,
         cors_allowed_origins=app.config["SOCKETIO_ALLOWED_ORIGINS"] or None,
         # Commands are small; Engine.IO's 1 MB default only helps abuse.
         max_http_buffer_size=64 * 1024,
