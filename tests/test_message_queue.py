@@ -85,3 +85,18 @@ def test_personal_messages_and_answers_pass_straight_through(monkeypatch):
         {"method": "emit", "event": "state.snapshot", "data": [{"seq": 11}], "room": "a-socket-id"}
     )
     assert delivered == [("workshop:1:staff", 10), ("participant:7", 99), ("a-socket-id", 11)]
+
+
+def test_each_held_event_waits_its_own_full_time(monkeypatch):
+    """A second gap soon after the first filled is not cut short by the first one's timer."""
+    manager, delivered = keeper(monkeypatch, hold=0.4)
+    manager._handle_emit(event(1))
+    manager._handle_emit(event(3))  # waits for 2: a timer starts
+    manager._handle_emit(event(2))
+    assert seqs(delivered) == [1, 2, 3]
+    time.sleep(0.2)
+    manager._handle_emit(event(5))  # waits for 4, from now
+    time.sleep(0.3)  # past the first timer's time, not this event's
+    assert seqs(delivered) == [1, 2, 3]
+    manager._handle_emit(event(4))
+    assert seqs(delivered) == [1, 2, 3, 4, 5]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import Any
 
 import socketio
@@ -27,11 +28,12 @@ WORKSHOP_ROOM_PREFIX = "workshop:"
 
 @dataclasses.dataclass
 class _Stream:
-    """One room's numbered events on this process: the last delivered, and those held."""
+    """One room's numbered events on this process: the last delivered, and those held (with
+    when each was held)."""
 
     last: int | None = None
-    held: dict[int, dict[str, Any]] = dataclasses.field(default_factory=dict)
-    waiting: bool = False  # a release is scheduled
+    held: dict[int, tuple[dict[str, Any], float]] = dataclasses.field(default_factory=dict)
+    waiting: bool = False  # a task gives up on missing numbers in time
 
 
 def _numbered(message: dict[str, Any]) -> tuple[tuple[str, ...], int] | None:
@@ -64,27 +66,40 @@ class InOrderRedisManager(socketio.RedisManager):
         with self._lock:
             stream = self._streams.setdefault(rooms, _Stream())
             if stream.last is not None and seq > stream.last + 1:
-                stream.held[seq] = message  # early: wait for the numbers before it
+                stream.held[seq] = (message, time.monotonic())  # wait for those before it
                 if not stream.waiting:
                     stream.waiting = True
-                    self.server.start_background_task(self._give_up_waiting, rooms)
+                    self.server.start_background_task(self._give_up_in_time, rooms)
                 return
             self._deliver(stream, seq, message)
-            while stream.last is not None and stream.last + 1 in stream.held:
-                following = stream.last + 1
-                self._deliver(stream, following, stream.held.pop(following))
+            self._deliver_following(stream)
 
     def _deliver(self, stream: _Stream, seq: int, message: dict[str, Any]) -> None:
-        """Send to this process's sockets (a late duplicate or straggler goes out as it is:
-        clients ignore numbers they already have)."""
+        """Send to this process's sockets (a late straggler goes out as it is: clients ignore
+        numbers they already have)."""
         super()._handle_emit(message)
         stream.last = seq if stream.last is None else max(stream.last, seq)
 
-    def _give_up_waiting(self, rooms: tuple[str, ...]) -> None:
-        """After ``hold_seconds``, send what is held in order, gaps and all."""
-        self.server.sleep(self.hold_seconds)
-        with self._lock:
-            stream = self._streams[rooms]
-            stream.waiting = False
-            for seq in sorted(stream.held):
-                self._deliver(stream, seq, stream.held.pop(seq))
+    def _deliver_following(self, stream: _Stream) -> None:
+        while stream.last is not None and stream.last + 1 in stream.held:
+            following = stream.last + 1
+            self._deliver(stream, following, stream.held.pop(following)[0])
+
+    def _give_up_in_time(self, rooms: tuple[str, ...]) -> None:
+        """While events are held: once the first has waited ``hold_seconds``, the numbers
+        before it are not coming; send it and those that follow it without a gap."""
+        while True:
+            with self._lock:
+                stream = self._streams[rooms]
+                if not stream.held:
+                    stream.waiting = False
+                    return
+                first = min(stream.held)
+                message, since = stream.held[first]
+                wait = since + self.hold_seconds - time.monotonic()
+                if wait <= 0:
+                    del stream.held[first]
+                    self._deliver(stream, first, message)
+                    self._deliver_following(stream)
+                    continue
+            self.server.sleep(wait)
