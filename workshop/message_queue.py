@@ -5,7 +5,9 @@ delivers what it reads from the queue (and what it made itself) to its own socke
 processes that commit events 10 and 11 a moment apart may publish them the other way round,
 and a client that gets 11 before 10 must ask for a fresh snapshot (docs/protocol.md §2). So
 each process delivers a workshop room's numbered events in order: one that comes early is
-held until the numbers before it arrive, for at most ``hold_seconds``. A number that never
+held until the numbers before it arrive, for at most ``hold_seconds`` (two by default: a
+process far behind in a storm publishes a second or more after its commit, and a resync on
+every screen costs the room far more than the wait). A number that never
 comes (its process died between commit and publish) is given up on after that time, the
 held events go out, and the clients resync on the gap as the protocol says.
 
@@ -51,7 +53,7 @@ def _numbered(message: dict[str, Any]) -> tuple[tuple[str, ...], int] | None:
 class InOrderRedisManager(socketio.RedisManager):
     """python-socketio's Redis manager, delivering each workshop room's events in order."""
 
-    def __init__(self, *args: Any, hold_seconds: float = 0.5, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, hold_seconds: float = 2.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.hold_seconds = hold_seconds
         self._streams: dict[tuple[str, ...], _Stream] = {}
