@@ -21,12 +21,12 @@ import socketio
 
 from tests.live_server import (
     FACILITATOR_EMAIL,
-    FACILITATOR_NAME,
     FACILITATOR_PASSWORD,
+    _copy_database,
     _free_port,
-    _run_cli,
     _server_env,
     _stop,
+    _template_database,
     _workshop_executable,
     healthy,
 )
@@ -50,9 +50,11 @@ def wait_until(condition, what: str, seconds: float = WAIT, every: float = 0.02)
         time.sleep(every)
 
 
-@pytest.fixture
-def two_servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """Redis on a free port, and two servers on one database using it as their queue."""
+@pytest.fixture(scope="module")
+def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Redis on a free port, and two servers on one database using it as their queue (one
+    pair for the module: each test opens a workshop of its own)."""
+    tmp_path = tmp_path_factory.mktemp("two-servers")
     redis_port = _free_port()
     redis = subprocess.Popen(
         [str(REDIS), "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
@@ -63,18 +65,11 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[str, str]]:
     env = {
         **_server_env(tmp_path / "shared.sqlite3"),
         "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_port}/0",
-        "WORKSHOP_PASSWORD": FACILITATOR_PASSWORD,
     }
     log_path = tmp_path / "servers.log"
     processes: list[subprocess.Popen] = []
     try:
-        _run_cli(["db", "upgrade"], env, log_path)
-        _run_cli(
-            ["create-user", "--role", "facilitator"]
-            + ["--email", FACILITATOR_EMAIL, "--name", FACILITATOR_NAME],
-            env,
-            log_path,
-        )
+        _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
         urls = []
         with log_path.open("ab") as log:
             for _ in range(2):
