@@ -25,7 +25,7 @@ from typing import Any
 
 import socketio
 
-WORKSHOP_ROOM_PREFIX = "workshop:"
+from .realtime import WORKSHOP_ROOM_PREFIX
 
 
 @dataclasses.dataclass

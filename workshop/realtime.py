@@ -49,19 +49,24 @@ from .models import Workshop
 log = logging.getLogger(__name__)
 
 
+# The rooms that share a workshop's numbered events begin with this (message_queue.py keeps
+# their order across processes).
+WORKSHOP_ROOM_PREFIX = "workshop:"
+
+
 def participants_room(workshop_id: int) -> str:
     """Everybody taking part in a workshop without a staff role."""
-    return f"workshop:{workshop_id}:participants"
+    return f"{WORKSHOP_ROOM_PREFIX}{workshop_id}:participants"
 
 
 def staff_room(workshop_id: int) -> str:
     """Facilitators and leadership following a workshop."""
-    return f"workshop:{workshop_id}:staff"
+    return f"{WORKSHOP_ROOM_PREFIX}{workshop_id}:staff"
 
 
 def projector_room(workshop_id: int) -> str:
     """The room's big screens: they get exactly what participants get, and nothing personal."""
-    return f"workshop:{workshop_id}:projector"
+    return f"{WORKSHOP_ROOM_PREFIX}{workshop_id}:projector"
 
 
 def person_room(participant_id: int) -> str:
