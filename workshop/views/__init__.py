@@ -6,6 +6,7 @@ import re
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
@@ -33,6 +34,19 @@ def staff_member() -> User:
     if user is None:
         abort(403)
     return user
+
+
+def error_on_form(form: FlaskForm, error: DomainError, default: str | None) -> bool:
+    """Show a service's refusal under the form field it names (``details["field"]``), or
+    under ``default``; False when neither is a field of the form (the caller says it
+    elsewhere)."""
+    field = getattr(form, str(error.details.get("field", "")), None)
+    if field is None and default is not None:
+        field = getattr(form, default)
+    if field is None:
+        return False
+    field.errors = [*field.errors, error.message]
+    return True
 
 
 def form_number(value: str | None, *, what: str) -> int | None:

@@ -14,6 +14,7 @@ from ..forms import LoginForm, PasswordForm, SetupForm
 from ..identity import current_staff
 from ..models import UserRole
 from ..services import accounts
+from . import error_on_form
 
 bp = Blueprint("auth", __name__)
 
@@ -69,9 +70,7 @@ def setup():
                 role=UserRole.FACILITATOR,
             )
         except DomainError as error:
-            getattr(form, str(error.details.get("field", "email")), form.email).errors = [
-                error.message
-            ]
+            error_on_form(form, error, "email")
         else:
             login_user(user, remember=True)
             flash(_("Welcome! Create your first workshop."))
@@ -91,8 +90,7 @@ def change_password():
         try:
             accounts.change_password(user, form.current.data, form.password.data)
         except DomainError as error:
-            field = getattr(form, str(error.details.get("field", "current")), form.current)
-            field.errors = [error.message]
+            error_on_form(form, error, "current")
         else:
             login_user(user, remember=True)  # this browser stays logged in, with the new token
             flash(_("Your password is changed. Every other login of yours has ended."))

@@ -23,7 +23,7 @@ from ..guards import workshop_for_staff
 from ..identity import current_staff
 from ..models import StaffInvite
 from ..services import accounts, invites
-from . import staff_member
+from . import error_on_form, staff_member
 
 bp = Blueprint("invites", __name__)
 
@@ -71,8 +71,7 @@ def manage(workshop_id: int):
         try:
             new = invites.create_invite(me, workshop.id, form.email.data, form.role.data)
         except DomainError as error:
-            field = getattr(form, str(error.details.get("field", "email")), form.email)
-            field.errors = [*field.errors, error.message]
+            error_on_form(form, error, "email")
         else:
             _remember_link(new.invite.id, new.token)
             flash(
@@ -140,12 +139,9 @@ def accept(token: str):
         except InvalidState as error:
             return _gone(error)
         except DomainError as error:
-            field = getattr(form, str(error.details.get("field", "")), None)
-            if field is None:
+            if not error_on_form(form, error, None):
                 flash(error.message, "error")
                 status = error.status
-            else:
-                field.errors = [*field.errors, error.message]
         else:
             if me is None:
                 login_user(user, remember=True)

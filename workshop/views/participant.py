@@ -19,6 +19,7 @@ from ..identity import (
 from ..permissions import can_follow
 from ..privacy import MIN_GROUP_SIZE
 from ..services import accounts, participants, values
+from . import error_on_form
 
 bp = Blueprint("participant", __name__)
 
@@ -66,8 +67,7 @@ def join(code: str):
                 department=form.department.data or "",
             )
         except DomainError as error:
-            field = getattr(form, str(error.details.get("field", "display_name")), None)
-            (field or form.display_name).errors = [error.message]
+            error_on_form(form, error, "display_name")
         else:
             remember_participant(participant)
             return redirect(url_for("participant.room", workshop_id=workshop.id))

@@ -54,7 +54,7 @@ from ..services import (
 )
 from ..services.workshops import WorkshopSettings
 from ..vocabulary import highlight
-from . import form_number, staff_member
+from . import error_on_form, form_number, staff_member
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
 
@@ -103,11 +103,6 @@ def _settings_from(form: WorkshopForm) -> WorkshopSettings:
     )
 
 
-def _show_error(form: WorkshopForm, error: DomainError) -> None:
-    field = getattr(form, str(error.details.get("field", "")), None) or form.title
-    field.errors = [*field.errors, error.message]
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
@@ -121,7 +116,7 @@ def create():
         try:
             workshop = workshops.create_workshop(me, _settings_from(form))
         except DomainError as error:
-            _show_error(form, error)
+            error_on_form(form, error, "title")
         else:
             flash(_("Workshop created. Share the code or the QR code to let people in."))
             return redirect(url_for("staff.console", workshop_id=workshop.id))
@@ -149,7 +144,7 @@ def edit(workshop_id: int):
         try:
             workshops.update_workshop(me, workshop.id, settings)
         except DomainError as error:
-            _show_error(form, error)
+            error_on_form(form, error, "title")
         else:
             flash(_("Settings saved."))
             return redirect(url_for("staff.console", workshop_id=workshop.id))
