@@ -8,6 +8,7 @@ person gets their own browser context, so their cookies never mix.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,9 +36,12 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first: each parallel worker takes the next test when it is free, so
-    a long test started last would leave the others idle while it runs."""
+    """The longest tests first, dealt out across the parallel workers: each worker starts on
+    its own share of the list (and takes from the end of another's once its own runs out), so
+    long tests must open every share, or one worker would run them all while the others idle."""
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    items[:] = [item for first in range(workers) for item in items[first::workers]]
 
 
 @pytest.hookimpl(wrapper=True)
