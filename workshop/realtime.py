@@ -163,6 +163,14 @@ def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
     change = WorkshopChange(workshop_id)
     try:
         yield change
+        if change.coalesced and current_app.config["LIVE_COALESCE_SECONDS"] <= 0:
+            # Not coalescing: the counters' news is built in this change and goes out with
+            # it, numbered after its events (as a change of its own would have been), without
+            # a second turn of the lock and a second commit.
+            builds, change.coalesced = change.coalesced, {}
+            with _background_language(workshop_id):
+                for build in builds.values():
+                    build(change)
         first_seq = 0
         if change.events:
             last_seq = session.execute(
