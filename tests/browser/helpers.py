@@ -165,9 +165,14 @@ SCREENSHOTS = Path(os.environ.get("SCREENSHOTS", "test-artifacts/screens"))
 
 def settle(page: Page) -> None:
     """Wait until the page is laid out and painted after a change (of its size, say): two
-    animation frames, since resize observers and the layout they cause run before a paint."""
+    animation frames, since resize observers and the layout they cause run before a paint.
+    A page the browser does not paint (in the background) runs no frames; the wait then ends
+    after a second instead of never (``evaluate`` has no time limit of its own)."""
     page.evaluate(
-        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+        """() => new Promise((done) => {
+            requestAnimationFrame(() => requestAnimationFrame(done));
+            setTimeout(done, 1000);
+        })"""
     )
 
 
