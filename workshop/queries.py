@@ -315,10 +315,11 @@ def candidates(round_: Round) -> list[Proposal]:
     return list(db.session.scalars(query.order_by(Proposal.pinned.desc(), Proposal.id)))
 
 
-# The current round of a workshop, with one row per proposal on its ballot (built once: it is
-# the hot path of every vote).
+# The current round of a workshop and the ids of the proposals on its ballot, as one row (built
+# once: it is the hot path of every vote). One row, not one per proposal: every row would carry
+# the whole round again, its timestamps parsed each time, so a vote's cost grew with the ballot.
 _CURRENT_BALLOT_ROUND = (
-    sa.select(Round, Proposal.id)
+    sa.select(Round, sa.func.aggregate_strings(sa.cast(Proposal.id, sa.String), ","))
     .outerjoin(
         Proposal,
         sa.and_(
@@ -336,17 +337,18 @@ _CURRENT_BALLOT_ROUND = (
         Round.workshop_id == sa.bindparam("workshop_id"),
         Round.status.in_([RoundStatus.RUNNING, RoundStatus.PAUSED]),
     )
-    .order_by(Proposal.pinned.desc(), Proposal.id)
+    .group_by(Round.id)
 )
 
 
 def current_ballot_round(workshop_id: int) -> tuple[Round | None, list[int]]:
     """The current round and the ids of the proposals on its ballot, in one statement: the
     hot path of every vote. (Its proposals were fixed when it started; see rounds.py.)"""
-    rows = db.session.execute(_CURRENT_BALLOT_ROUND, {"workshop_id": workshop_id}).all()
-    if not rows:
+    row = db.session.execute(_CURRENT_BALLOT_ROUND, {"workshop_id": workshop_id}).first()
+    if row is None:
         return None, []
-    return rows[0][0], [pid for _round, pid in rows if pid is not None]
+    round_, ids = row
+    return round_, [int(pid) for pid in ids.split(",")] if ids else []
 
 
 def comments_of(proposal_ids: list[int]) -> dict[int, list[Comment]]:
