@@ -1,11 +1,12 @@
 """The live client keeps what people are doing, and draws the same screen from events as
 from a fresh load.
 
-Two checks of the client's state handling (static/js/live/): a participant typing a comment
-keeps the words, the caret and the focus while twenty more people join and vote; and after a
-scripted workshop that makes the server publish every event of docs/protocol.md §7, a page
-that stayed open (its first snapshot plus every event since) shows exactly what a fresh load
-shows, for a participant and for the facilitator console. The crowd and the script run over
+Three checks of the client's state handling (static/js/live/): a participant typing a comment
+keeps the words, the caret and the focus while twenty more people join and vote; a second
+choice made before the server confirmed the first keeps both; and after a scripted workshop
+that makes the server publish every event of docs/protocol.md §7, a page that stayed open
+(its first snapshot plus every event since) shows exactly what a fresh load shows, for a
+participant and for the facilitator console. The crowd and the script run over
 plain HTTP and Socket.IO clients (``requests`` and ``python-socketio``), so only the screens
 being checked are browsers.
 """
@@ -202,7 +203,97 @@ def test_a_comment_being_typed_survives_twenty_people_joining_and_voting(
     assert new_person.page_errors == [], new_person.page_errors
 
 
-# ---- b. snapshot plus events draws what a fresh load draws -----------------------------------
+# ---- b. a quick second choice is never lost -------------------------------------------------
+
+
+def test_a_second_choice_made_before_the_first_is_confirmed_keeps_both(
+    live_server, new_person, people
+) -> None:
+    """Amira ticks two boxes of an approval ballot while the server's answers to her are held
+    back (as on a slow phone connection): the ballot her page sends after the first holds both
+    choices, and the server keeps both. It used to send the second box alone (built on the last
+    confirmed ballot, which did not have the first yet), so the first choice was lost."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, "Quick hands", "Harbour Health", "Care")
+    join_link = console_link(fran)
+    fac = Person.logged_in(
+        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    )
+    people.append(fac.connect(workshop_id))
+    author = Person.joined(live_server.url, join_link, "Joost", "Team lead")
+    people.append(author.connect(workshop_id))
+    propose = fac.call("round.add", {"kind": "propose", "prompt": "Who?", "minutes": 30})
+    vote = fac.call(
+        "round.add", {"kind": "vote", "prompt": "Which?", "minutes": 30, "method": "approval"}
+    )
+    fac.call("round.start", {"round_id": propose["round_id"]})
+    wordings = ["We serve our patients.", "We serve our colleagues.", "We serve our town."]
+    ids = [
+        author.call("proposal.submit", {"body": w, "op_id": uuid.uuid4().hex})["proposal_id"]
+        for w in wordings
+    ]
+    fac.call("round.start", {"round_id": vote["round_id"]})
+
+    # Amira's page talks to the server through a relay that can hold the server's messages.
+    relay: dict = {"page": None, "holding": False, "held": [], "upgraded": False, "casts": []}
+
+    def route(ws) -> None:
+        relay["page"] = ws
+        server = ws.connect_to_server()
+
+        def to_server(message) -> None:
+            if message == "5":  # Engine.IO's upgrade: from now on everything goes this way
+                relay["upgraded"] = True
+            if isinstance(message, str) and '"ballot.cast"' in message:
+                relay["casts"].append(message)
+            server.send(message)
+
+        def to_page(message) -> None:
+            if relay["holding"]:
+                relay["held"].append(message)
+            else:
+                ws.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(to_page)
+
+    amira = new_person("Amira")
+    amira.route_web_socket(re.compile(r"/socket\.io/"), route)
+    join(amira, join_link, "Amira", "Frontline")
+    expect(amira.locator("#ballot li.proposal")).to_have_count(3, timeout=TIMEOUT)
+    deadline = time.monotonic() + 10
+    while not relay["upgraded"]:
+        assert time.monotonic() < deadline, "the page never moved to its WebSocket"
+        amira.wait_for_timeout(50)
+
+    relay["holding"] = True
+    boxes = [ballot_item(amira, w).get_by_label("I can support this") for w in wordings]
+    boxes[0].check()
+    expect(boxes[0]).to_be_checked()
+    boxes[2].check()
+    expect(boxes[2]).to_be_checked()
+    amira.wait_for_timeout(300)  # a second ballot sent at once would have left by now
+    held = len(relay["held"])
+    assert held, "the server's answer to the first box was not held back"
+    relay["holding"] = False
+    for message in relay["held"]:
+        relay["page"].send(message)
+
+    expect(amira.locator("#ballot-status")).to_contain_text("You voted.", timeout=TIMEOUT)
+    for box, checked in zip(boxes, (True, False, True), strict=True):
+        expect(box).to_be_checked(checked=checked, timeout=TIMEOUT)
+    # Every ballot the page sent built on the one before; the server holds both choices.
+    assert '"approved":[' + str(ids[0]) + "]" in relay["casts"][0], relay["casts"]
+    assert '"approved":[' + f"{ids[0]},{ids[2]}" + "]" in relay["casts"][-1], relay["casts"]
+    tab = Person.tab_of(live_server.url, amira)
+    people.append(tab.connect(workshop_id))
+    mine = tab.call("state.sync")["snapshot"]["me"]
+    assert mine["ballot"] == {"approved": [ids[0], ids[2]]}, mine
+    assert new_person.page_errors == [], new_person.page_errors
+
+
+# ---- c. snapshot plus events draws what a fresh load draws -----------------------------------
 
 DRAFT = "## Purpose\n\nWe help every patient feel known.\n\n## How we work\n\nWe make care simple."
 

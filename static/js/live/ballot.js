@@ -32,9 +32,41 @@ export function createBallot({ command, getState, dispatch, render }) {
     }
   }
 
+  // The ballot as this person last chose it while it is on its way. The next choice builds on
+  // it, not on the last confirmed ballot (older while a cast is in flight: a second box ticked
+  // before the first was confirmed would otherwise send a ballot without the first), and casts
+  // go one at a time, the latest last, so the server keeps the latest choice.
+  let draft = null;
+  let queued = null;
+  let sending = false;
+  const ballotNow = () => draft || myBallot(getState());
+  const shownBallot = (state) => draft || myBallot(state);
+
   async function cast(ballot) {
-    const round = voteRound(getState());
-    afterVote(await command("ballot.cast", { ballot, round_id: round.id }));
+    draft = ballot;
+    queued = ballot;
+    if (sending) return; // sent when the one in flight is answered
+    sending = true;
+    try {
+      while (queued) {
+        const next = queued;
+        queued = null;
+        const ack = await command("ballot.cast", { ballot: next, round_id: voteRound(getState()).id });
+        if (!ack.ok || !queued) {
+          // Refused (later choices build on the same refused ballot: dropped with it), or the
+          // latest choice confirmed: my ballot is the server's again.
+          draft = null;
+          queued = null;
+          afterVote(ack);
+        }
+      }
+    } catch (error) {
+      draft = null;
+      queued = null;
+      throw error;
+    } finally {
+      sending = false;
+    }
   }
 
   async function setDots(proposalId, dots) {
@@ -73,10 +105,10 @@ export function createBallot({ command, getState, dispatch, render }) {
   function updateRanking(state, round) {
     rankingPanel.hidden = round.method !== "ranked";
     if (rankingPanel.hidden) return;
-    const order = myBallot(state).ranking || [];
+    const order = shownBallot(state).ranking || [];
     const closed = !votingOpen(state, round);
     const move = (id, to) => {
-      const next = [...(myBallot(getState()).ranking || [])];
+      const next = [...(ballotNow().ranking || [])];
       next.splice(next.indexOf(id), 1);
       if (to !== null) next.splice(to, 0, id);
       cast({ ranking: next });
@@ -123,7 +155,7 @@ export function createBallot({ command, getState, dispatch, render }) {
             const id = `word-${category}-${i}`;
             const option = (choice, text) => {
               const input = el("input", { type: "radio", name: id, id: `${id}-${choice}`, value: choice,
-                onchange: () => cast({ votes: { ...(myBallot(getState()).votes || {}), [w.word]: choice } }) });
+                onchange: () => cast({ votes: { ...(ballotNow().votes || {}), [w.word]: choice } }) });
               vocabularyPanel._radios.push({ input, word: w.word, choice });
               return el("span", { class: "score-option" }, input, el("label", { for: `${id}-${choice}`, text }));
             };
@@ -133,7 +165,7 @@ export function createBallot({ command, getState, dispatch, render }) {
       }).filter(Boolean));
       vocabularyPanel._votes = undefined;
     }
-    const votes = myBallot(state).votes || {};
+    const votes = shownBallot(state).votes || {};
     const open = votingOpen(state, round);
     const sync = JSON.stringify([refusals, votes]) !== vocabularyPanel._votes;
     vocabularyPanel._votes = JSON.stringify([refusals, votes]);
@@ -156,7 +188,7 @@ export function createBallot({ command, getState, dispatch, render }) {
     },
     approval(view, id) {
       view.box = el("input", { type: "checkbox", id: `approve-${id}`, onchange: (event) => {
-        const next = new Set((myBallot(getState()).approved || []).map(String));
+        const next = new Set((ballotNow().approved || []).map(String));
         if (event.target.checked) next.add(id); else next.delete(id);
         cast({ approved: [...next].map(Number) });
       } });
@@ -167,7 +199,7 @@ export function createBallot({ command, getState, dispatch, render }) {
       const group = el("fieldset", { class: "score-controls" }, el("legend", { text: T.score_label }));
       for (let n = 0; n <= 5; n += 1) {
         const input = el("input", { type: "radio", name: `score-${id}`, id: `score-${id}-${n}`, value: String(n),
-          onchange: () => cast({ scores: { ...(myBallot(getState()).scores || {}), [id]: n } }) });
+          onchange: () => cast({ scores: { ...(ballotNow().scores || {}), [id]: n } }) });
         view.radios.push(input);
         group.append(el("span", { class: "score-option" }, input, el("label", { for: `score-${id}-${n}`, text: String(n) })));
       }
@@ -176,7 +208,7 @@ export function createBallot({ command, getState, dispatch, render }) {
     ranked(view) {
       view.rank = el("p", { class: "tag-rank" });
       view.add = el("button", { type: "button", class: "small", text: T.add_to_ranking,
-        onclick: () => cast({ ranking: [...(myBallot(getState()).ranking || []), view.proposal.id] }) });
+        onclick: () => cast({ ranking: [...(ballotNow().ranking || []), view.proposal.id] }) });
       return null; // one of the two, chosen on every update
     },
     consent(view, id) {
@@ -197,7 +229,7 @@ export function createBallot({ command, getState, dispatch, render }) {
         event.preventDefault();
         const choice = form.querySelector("input:checked");
         if (!choice) return;
-        const consent = { ...(myBallot(getState()).consent || {}), [id]: { choice: choice.value, reason: view.reason.value } };
+        const consent = { ...(ballotNow().consent || {}), [id]: { choice: choice.value, reason: view.reason.value } };
         cast({ consent });
       });
       return form;
@@ -207,7 +239,7 @@ export function createBallot({ command, getState, dispatch, render }) {
   /** What the item shows now; my ballot sets a choice only when it changed. */
   function updateCard(view, proposal, round, state) {
     const id = String(proposal.id);
-    const ballot = myBallot(state);
+    const ballot = shownBallot(state);
     const closed = !votingOpen(state, round);
     const mineChanged = (part) => needsRedraw(view, part);
     view.proposal = proposal;
