@@ -135,6 +135,24 @@ def console_link(fran: Page) -> str:
     return join_link
 
 
+def workshop_with_an_author(
+    live_server, new_person, people: list, title: str
+) -> tuple[int, str, Person, Person]:
+    """Fran creates a workshop in her browser; she and Joost (an author) follow it over plain
+    sockets. Returns the workshop's id, its join link, Fran's socket and Joost's."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, title, "Harbour Health", "Care")
+    join_link = console_link(fran)
+    fac = Person.logged_in(
+        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    )
+    people.append(fac.connect(workshop_id))
+    author = Person.joined(live_server.url, join_link, "Joost", "Team lead")
+    people.append(author.connect(workshop_id))
+    return workshop_id, join_link, fac, author
+
+
 # ---- a. typing survives a crowd ---------------------------------------------------------------
 
 TYPED = "I like this, but every is a big word"
@@ -144,16 +162,9 @@ CARET_FROM_END = len("is a big word")  # the caret sits just before these words
 def test_a_comment_being_typed_survives_twenty_people_joining_and_voting(
     live_server, new_person, people
 ) -> None:
-    fran = new_person("Fran")
-    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(fran, "Typing in a crowd", "Harbour Health", "Care")
-    join_link = console_link(fran)
-    fac = Person.logged_in(
-        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    workshop_id, join_link, fac, author = workshop_with_an_author(
+        live_server, new_person, people, "Typing in a crowd"
     )
-    people.append(fac.connect(workshop_id))
-    author = Person.joined(live_server.url, join_link, "Joost", "Team lead")
-    people.append(author.connect(workshop_id))
     fac.call("phase.set", {"phase": "propose"})
     wording = "We make care simple for everyone."
     card_id = author.call("proposal.submit", {"body": wording, "op_id": uuid.uuid4().hex})[
@@ -213,16 +224,9 @@ def test_a_second_choice_made_before_the_first_is_confirmed_keeps_both(
     back (as on a slow phone connection): the ballot her page sends after the first holds both
     choices, and the server keeps both. It used to send the second box alone (built on the last
     confirmed ballot, which did not have the first yet), so the first choice was lost."""
-    fran = new_person("Fran")
-    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(fran, "Quick hands", "Harbour Health", "Care")
-    join_link = console_link(fran)
-    fac = Person.logged_in(
-        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    workshop_id, join_link, fac, author = workshop_with_an_author(
+        live_server, new_person, people, "Quick hands"
     )
-    people.append(fac.connect(workshop_id))
-    author = Person.joined(live_server.url, join_link, "Joost", "Team lead")
-    people.append(author.connect(workshop_id))
     propose = fac.call("round.add", {"kind": "propose", "prompt": "Who?", "minutes": 30})
     vote = fac.call(
         "round.add", {"kind": "vote", "prompt": "Which?", "minutes": 30, "method": "approval"}
