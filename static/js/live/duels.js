@@ -290,15 +290,14 @@ export function createDuels({ command, dispatch }) {
       span.value = "";
       addWording(inPlay(), true);
       addWording("");
-      delete form.dataset.touched;
       error.textContent = "";
     };
     span.addEventListener("input", followInPlay);
     add.addEventListener("click", () => addWording("").focus());
-    form.addEventListener("input", () => { form.dataset.touched = "yes"; });
+    // Opening the form never rebuilds it (it is built empty and emptied after each start): a
+    // person who types as soon as it opens, before the "toggle" event, keeps every word.
     details.addEventListener("toggle", () => {
-      if (details.open && !form.dataset.touched) reset();
-      else if (details.open) followInPlay();
+      if (details.open) followInPlay();
     });
     view.followDuelWording = followInPlay;
     form.addEventListener("submit", async (event) => {
