@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the tests need, then lint and run the whole suite.
-# Works on a fresh Debian machine: Chromium for the browser tests comes from
+# Works on a fresh Debian machine: headless Chromium for the browser tests comes from
 # Debian (Playwright cannot download its own browser here), Python packages
 # go into .venv. Extra arguments go to pytest, e.g. `bash scripts/test.sh -k votes`.
 set -euo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 # PDF exports (WeasyPrint) need Pango and a serif font from Debian too.
 APT_PACKAGES=""
-[ -x /usr/bin/chromium ] || APT_PACKAGES="chromium fonts-dejavu-core"
+[ -x /usr/bin/chromium-headless-shell ] || APT_PACKAGES="chromium-headless-shell fonts-dejavu-core"
 if ! dpkg -s libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1; then
   APT_PACKAGES="${APT_PACKAGES/ fonts-dejavu-core/} libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 fi

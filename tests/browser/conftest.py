@@ -2,8 +2,10 @@
 
 The server runs exactly as in production (``workshop serve`` under gevent, a
 SQLite file, a facilitator and a leadership account made with ``workshop create-user``);
-the browser is the system's Chromium driven by Playwright's sync API. Every simulated
-person gets their own browser context, so their cookies never mix.
+the browser is Debian's headless Chromium (``chromium-headless-shell``, the build Playwright
+itself uses for headless runs: the suite takes about a quarter less time than in the full
+browser) driven by Playwright's sync API. Every simulated person gets their own browser
+context, so their cookies never mix.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import pytest
 
 from tests.live_server import LiveServer, running_server
 
-CHROMIUM = Path("/usr/bin/chromium")
+# TEST_CHROMIUM=/usr/bin/chromium runs the suite in the full browser instead.
+CHROMIUM = Path(os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium-headless-shell"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -75,7 +78,7 @@ def browser():
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is required for the browser tests but {CHROMIUM} does not exist. "
-            "Install it (Debian/Ubuntu: apt-get install chromium)."
+            "Install it (Debian/Ubuntu: apt-get install chromium-headless-shell)."
         )
     from playwright.sync_api import sync_playwright
 
