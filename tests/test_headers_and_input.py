@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, join, make_user, make_workshop
+from tests.conftest import PASSWORD, db_fingerprint, join, make_user, make_workshop
 from workshop.services import editing
 
 HUGE = str(2**63 + 5)
@@ -108,3 +108,101 @@ def test_a_participant_cannot_take_a_staff_members_name(app, fran):
         from workshop.queries import get_workshop
 
         assert join(get_workshop(workshop_id), "Fran").display_name == "Fran"
+
+
+def _with_huge_numbers(rule: str) -> str:
+    """A route's address with every ``<int:…>`` part an absurd number (other parts: a word)."""
+    import re
+
+    return re.sub(r"<([a-z]+:)?[a-z_]+>", lambda m: HUGE if m[1] == "int:" else "x", rule)
+
+
+def test_every_address_with_a_number_in_it_answers_an_absurd_one_with_not_found(app, fran):
+    """Not only the pages above: every route that takes an id, for every method it answers."""
+    client = logged_in(app)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        path = _with_huge_numbers(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method)
+            assert response.status_code == 404, (method, path, response.status_code)
+            checked += 1
+    assert checked > 30  # the whole application, not a handful of routes
+
+
+@pytest.mark.parametrize("value", ["abc", HUGE, "-" + HUGE, "1.5", "1e3"])
+@pytest.mark.parametrize("which", ["from", "to"])
+def test_malformed_version_numbers_to_compare_are_a_bad_request(app, fran, which, value):
+    """``?from=9223372036854775813`` once reached the database and gave a server error."""
+    workshop_id, _ = fran
+    numbers = {"from": "1", "to": "1", which: value}
+    response = logged_in(app).get(f"/workshops/{workshop_id}/document/diff", query_string=numbers)
+    assert response.status_code == 400
+    assert f"“{which}” must be a whole number".encode() in response.data
+
+
+def test_comparing_two_existing_versions_still_works(app, fran):
+    workshop_id, _ = fran
+    response = logged_in(app).get(f"/workshops/{workshop_id}/document/diff?from=1&to=1")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["abc", HUGE, "1.5"])
+@pytest.mark.parametrize(
+    ("path", "fields", "field"),
+    [
+        ("/workshops/{id}/document/paste", {"text": "We help."}, "based_on"),
+        ("/workshops/{id}/document/from-proposals", {}, "based_on"),
+        ("/workshops/{id}/document/from-proposals", {}, "clause_key"),
+        ("/workshops/{id}/document/from-proposals", {}, "proposal_ids"),
+        ("/workshops/{id}/document/versions/1/restore", {}, "based_on"),
+    ],
+)
+def test_malformed_numbers_in_staff_forms_are_a_bad_request(app, fran, path, fields, field, value):
+    workshop_id, _ = fran
+    with app.app_context():
+        before = db_fingerprint()
+    response = logged_in(app).post(path.format(id=workshop_id), data={**fields, field: value})
+    assert response.status_code == 400
+    assert f"“{field}” must be a whole number".encode() in response.data
+    with app.app_context():
+        assert db_fingerprint() == before
+
+
+@pytest.mark.parametrize("value", ["abc", HUGE, "1.5"])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"action": "my_part", "sentence": "I listen."}, "clause_key"),
+        ({"action": "support", "clause_key": "1"}, "measure_id"),
+        ({"action": "unsupport", "clause_key": "1"}, "measure_id"),
+    ],
+)
+def test_malformed_numbers_in_a_participants_forms_are_a_bad_request(
+    app, fran, fields, field, value
+):
+    workshop_id, code = fran
+    participant = app.test_client()
+    joined = participant.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    assert joined.status_code == 302
+    with app.app_context():
+        before = db_fingerprint()
+    response = participant.post(f"/w/{workshop_id}/mission", data={**fields, field: value})
+    assert response.status_code == 400
+    assert f"“{field}” must be a whole number".encode() in response.data
+    with app.app_context():
+        assert db_fingerprint() == before
+
+
+@pytest.mark.parametrize("field", ["words_per_clause", "words_total", "dots_per_participant"])
+def test_an_absurd_number_in_the_workshop_settings_is_refused_on_the_form(app, fran, field):
+    workshop_id, _ = fran
+    settings = {"title": "T", "organisation": "O", "dots_per_participant": "3", field: HUGE}
+    with app.app_context():
+        before = db_fingerprint()
+    response = logged_in(app).post(f"/workshops/{workshop_id}/edit", data=settings)
+    assert response.status_code == 200 and b"Settings saved" not in response.data
+    with app.app_context():
+        assert db_fingerprint() == before

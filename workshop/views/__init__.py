@@ -50,8 +50,9 @@ def error_on_form(form: FlaskForm, error: DomainError, default: str | None) -> b
 
 
 def form_number(value: str | None, *, what: str) -> int | None:
-    """A whole number sent in a form field (empty: None); anything else is a 400 that says
-    which field, never a server error."""
+    """A whole number sent in a form field or the query string (empty: None); anything else,
+    including a number larger than any id can be, is a 400 that says which field, never a
+    server error. Numbers in paths are bounded by ``BoundedIntConverter`` instead (a 404)."""
     value = (value or "").strip()
     if not value:
         return None

@@ -469,8 +469,8 @@ def version(workshop_id: int, number: int):
 def diff(workshop_id: int):
     me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
-    old = request.args.get("from", type=int)
-    new = request.args.get("to", type=int)
+    old = form_number(request.args.get("from"), what="from")
+    new = form_number(request.args.get("to"), what="to")
     if old is None or new is None:
         abort(400, description=_("Choose two versions to compare."))
     return render_template(
