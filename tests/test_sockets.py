@@ -359,3 +359,83 @@ def test_tagging_takes_a_proposal_or_an_amendment(app, room):
     )
     neither = amira.send("value.tag", {"value_key": "care"})
     assert both["error"]["code"] == neither["error"]["code"] == "invalid"
+
+
+# Numbers no table can hold (SQLite and PostgreSQL integers stop below 2**63): the protocol
+# refuses them before any query, so they are `invalid`, never `internal` or `not_found`.
+ABSURD_NUMBERS = [2**63, 2**63 + 5, 10**30]
+
+
+def _integer_fields(schema: dict) -> dict[str, bool]:
+    """The payload's integer fields (directly, optional or in a list): name -> is a list."""
+    fields = {}
+    for name, field in schema.get("properties", {}).items():
+        for kind in field.get("anyOf", [field]):
+            if kind.get("type") == "integer":
+                fields[name] = False
+            elif kind.get("type") == "array" and kind.get("items", {}).get("type") == "integer":
+                fields[name] = True
+    return fields
+
+
+def test_numbers_too_large_for_any_table_are_invalid_in_every_command(app, room, monkeypatch):
+    """Generated from the command registry: every integer field of every command (ids,
+    keys, counts, rankings), sent as 2**63 and beyond by whoever may send the command."""
+    from tests.test_authorisation import PARTICIPANT_COMMANDS, payloads
+
+    monkeypatch.setattr(sockets.budget, "allow", lambda sid: True)
+    fran, amira, _ = room
+    fran.send("phase.set", {"phase": "propose"})
+    ids = {key: 1 for key in ("proposal", "other_proposal", "comment", "tag", "version")}
+    ids |= {key: 1 for key in ("clause", "amendment", "duel", "option", "round", "running")}
+    well_formed = payloads(ids | {"span": (0, 10)})
+    with app.app_context():
+        before = db_fingerprint()
+    tried = set()
+    for name, schema in sorted(sockets.COMMANDS.items()):
+        sender = amira if name in PARTICIPANT_COMMANDS else fran
+        base = well_formed[name]
+        schema.model_validate(base)  # well formed: only the number below can be wrong
+        for field, is_list in _integer_fields(schema.model_json_schema()).items():
+            for number in ABSURD_NUMBERS:
+                payload = {**base, field: [number] if is_list else number}
+                if name == "value.tag" and field == "amendment_id":
+                    payload.pop("proposal_id")  # one of the two
+                ack = sender.send(name, payload)
+                assert ack["ok"] is False and ack["error"]["code"] == "invalid", (name, field, ack)
+                assert field in ack["error"]["message"], (name, field, ack)
+            tried.add((name, field))
+    assert {"round_id", "proposal_id", "duel_id", "ranking"} <= {field for _, field in tried}
+    assert len(tried) > 40
+    with app.app_context():
+        assert db_fingerprint() == before
+
+
+def test_numbers_too_large_for_any_table_inside_a_ballot_are_invalid(app, room):
+    """The ballot of each voting method names proposals inside it: an absurd one there is
+    refused like any proposal that is not on the ballot, and nothing is stored."""
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    a = amira.send("proposal.submit", {"body": "Alpha"})["proposal_id"]
+    amira.send("proposal.submit", {"body": "Beta"})
+    ballots = {
+        "dot": lambda n: {"dots": {str(n): 1}},
+        "approval": lambda n: {"approved": [n]},
+        "score": lambda n: {"scores": {str(n): 3}},
+        "ranked": lambda n: {"ranking": [n]},
+        "consent": lambda n: {"consent": {str(n): {"choice": "consent"}}},
+    }
+    for method, ballot in ballots.items():
+        round_id = fran.send("round.add", {"kind": "vote", "method": method, "minutes": 5})
+        assert fran.send("round.start", {"round_id": round_id["round_id"]})["ok"], method
+        for number in ABSURD_NUMBERS:
+            ack = joost.send("ballot.cast", {"ballot": ballot(number)})
+            assert ack["ok"] is False and ack["error"]["code"] == "invalid", (method, ack)
+            ack = joost.send("ballot.cast", {"ballot": ballot(a), "round_id": number})
+            assert ack["ok"] is False and ack["error"]["code"] == "invalid", (method, ack)
+        if method == "dot":
+            ack = joost.send("vote.set", {"proposal_id": 2**63, "dots": 1})
+            assert ack["ok"] is False and ack["error"]["code"] == "invalid", ack
+        assert fran.send("round.end", {"round_id": round_id["round_id"]})["ok"], method
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
