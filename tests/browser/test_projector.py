@@ -307,7 +307,7 @@ def run_the_workshop(
     expect(wall.locator("#live")).to_have_attribute("data-stage", "propose", timeout=TIMEOUT)
     expect(wall.locator("#wall-prompt")).to_have_text(PURPOSE_PROMPT)
     expect(wall.locator("#wall-clause")).to_have_text("Clause: Purpose")
-    expect(wall.locator("#wall-step")).to_have_text("Round 2 of 12 · Propose")
+    expect(wall.locator("#wall-step")).to_have_text("Round 4 of 14 · Propose")
     expect(wall.locator("#timer")).to_have_text(re.compile(r"^[67]:\d\d left$"), timeout=TIMEOUT)
     assert font_px(wall, "#timer .wall-timer-digits") >= 48
     assert_join_panel(wall, code)
@@ -350,7 +350,7 @@ def run_the_workshop(
     # 3. A blind dot vote: the ballot and how many have voted, never a tally before the reveal.
     fran.call("round.start", {"round_id": rounds[VOTE_PROMPT]})
     expect(wall.locator("#live")).to_have_attribute("data-stage", "vote", timeout=TIMEOUT)
-    expect(wall.locator("#wall-step")).to_have_text("Round 3 of 12 · Vote · Dot voting")
+    expect(wall.locator("#wall-step")).to_have_text("Round 5 of 14 · Vote · Dot voting")
     expect(wall.locator("#wall-ballot li.wall-proposal").first).to_be_visible()
     for wording in JOOST_PROPOSALS[:3]:
         amira.call("vote.set", {"proposal_id": ids[wording], "dots": 1})

@@ -2,10 +2,13 @@
 
 A facilitator applies the default template (values, then propose and vote for each clause of
 the mission, refine, consent on the clauses, finalise) and walks it round by round with the
-console's "Next". Five participants of different levels take part in every round. At each
-step one participant's page is photographed at a phone, a laptop and a projector size
-(``layout.check_screen``) and checked: the task of the moment shows in the first screenful,
-no text is drawn over other text, nothing is wider than the screen. Between the photographs
+console's buttons alone ("Next", pause, reveal, end, hiding in its dialog, putting each winner
+into its clause), until the mission the room wrote is ready to lock and locked. Five
+participants of different levels take part in every round, and the projector shows each step
+on the wall. At each step one participant's page is photographed at a phone, a laptop and a
+projector size (``layout.check_screen``) and the wall at its two sizes, and checked: the task
+of the moment shows in the first screenful, no text is drawn over other text, nothing is wider
+than the screen, the wall never scrolls. Between the photographs
 the test checks what one task per screen means: the ballot lists only this round's proposals
 with the controls of its method, value tags only where tagging is the task, earlier results
 folded away, input closing visibly (with the reason in words) when a round ends or pauses,
@@ -35,7 +38,8 @@ from .helpers import (
     voters,
     wait_until_live,
 )
-from .layout import check_screen
+from .layout import PROJECTOR, check_screen
+from .test_projector import RESULTS_HIDDEN, assert_join_panel, wall_check
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +50,13 @@ PEOPLE = [
     ("Sam", "Manager"),
     ("Kim", "Director"),
 ]
-CLAUSES = ["Purpose", "Who we serve", "How we work", "How we will know"]
+CLAUSES = ["What we value", "Purpose", "Who we serve", "How we work", "How we will know"]
 WORDINGS = {
+    "What we value": [
+        "We value honesty, courage and care for each other.",
+        "We value people before paperwork, every day.",
+        "We value learning together from every patient.",
+    ],
     "Purpose": [
         "We exist so that every patient feels known, not processed.",
         "We keep people well at home, close to the ones they love.",
@@ -83,10 +92,8 @@ BRIEF = "\n\n".join(
 
 
 class Console:
-    """The facilitator's console page. "Next", reveal, pause and end are its buttons; where the
-    console offers no button for something (placing a vote's winner in the draft, hiding a
-    proposal without a dialog), the command goes from the page over a socket of its own,
-    which is the same facilitator (the same cookies)."""
+    """The facilitator's console page, driven by its buttons alone. What the test reads back
+    (the state) it asks for over a socket of its own, as the same facilitator."""
 
     def __init__(self, page: Page, workshop_id: int):
         self.page = page
@@ -122,12 +129,9 @@ class Console:
         """The console's "Next": the next round of the agenda starts; returns it."""
         before = self.state()["current_round_id"]
         button = self.page.locator("#next-button")
-        if button.count():
-            expect(button).to_be_visible(timeout=TIMEOUT)
-            expect(button).to_be_enabled(timeout=TIMEOUT)
-            button.click()
-        else:  # stopgap until the console has its "Next" button
-            self.command("round.next")
+        expect(button).to_be_visible(timeout=TIMEOUT)
+        expect(button).to_be_enabled(timeout=TIMEOUT)
+        button.click()
         for _ in range(100):
             state = self.state()
             if state["current_round_id"] not in (None, before):
@@ -135,14 +139,27 @@ class Console:
             self.page.wait_for_timeout(100)
         raise AssertionError("Next started no round")
 
-    def press(self, name: str, command: str, payload: dict) -> None:
-        """A button of the current round's controls, or its command where there is none."""
+    def press(self, name: str) -> None:
+        """A button of the current round's controls."""
         button = self.page.locator("#round-controls").get_by_role("button", name=name, exact=True)
-        if button.count():
-            button.click()
-            expect(button).to_have_count(0, timeout=TIMEOUT)  # the state moved on
-        else:
-            self.command(command, payload)
+        button.click()
+        expect(button).to_have_count(0, timeout=TIMEOUT)  # the state moved on
+
+    def hide(self, wording: str, reason: str) -> None:
+        """Hide a proposal with a reason, in the console's dialog."""
+        proposal(self.page, wording).get_by_role("button", name="Hide", exact=True).click()
+        dialog = self.page.get_by_role("dialog", name="Hide this proposal")
+        dialog.get_by_label("Reason").fill(reason)
+        dialog.get_by_role("button", name="Hide the proposal").click()
+        expect(dialog).to_be_hidden(timeout=TIMEOUT)
+
+    def place_winner(self, vote: dict) -> None:
+        """The winner line's button: the vote's winner into its clause of the draft."""
+        line = self.page.locator("#winner-line")
+        line.get_by_role("button", name=f"Put the winner into “{vote['clause']}”").click()
+        expect(line).to_contain_text(
+            f"The winner of “{vote['prompt']}” is in “{vote['clause']}”.", timeout=TIMEOUT
+        )
 
 
 def create_workshop_with_brief(
@@ -191,17 +208,26 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     agenda = console.state()["rounds"]
     assert [r["kind"] for r in agenda] == [
         "values",
-        *["propose", "vote"] * 4,
+        *["propose", "vote"] * 5,
         "refine",
         "consent",
         "finalise",
     ], agenda
     assert [r["method"] for r in agenda if r["kind"] == "vote"] == [
+        "score",
         "dot",
         "ranked",
         "approval",
         "dot",
     ]
+    assert [r["clause"] for r in agenda if r["kind"] == "vote"] == CLAUSES
+
+    # The projector: a second tab of Fran's browser, full screen on the room's wall.
+    wall = fran.context.new_page()
+    wall.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})
+    wall.goto(f"/workshops/{workshop_id}/projector")
+    wait_until_live(wall)
+    code = fran.locator(".join-code").inner_text().strip()
 
     people = []
     for name, level in PEOPLE:
@@ -213,7 +239,7 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     # In the lobby: the welcome, with the agenda and the brief one tap away (folded).
     expect(amira.locator('[data-when="lobby"]')).to_be_visible()
     expect(amira.locator("details.agenda-fold")).not_to_have_attribute("open", "")
-    expect(amira.locator("#agenda li")).to_have_count(12)
+    expect(amira.locator("#agenda li")).to_have_count(14)
     brief = amira.locator("#brief-fold")
     expect(brief).not_to_have_attribute("open", "")
     expect(amira.locator("#brief")).to_be_hidden()
@@ -241,7 +267,10 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     expect(amira.locator("#brief")).to_contain_text("twelve years ago")
     brief.locator("summary").click()
     expect(amira.locator("#brief")).to_be_hidden()
-    for page in (fran, *people):
+    expect(wall.locator(".wall-counts")).to_have_text("5 people here", timeout=TIMEOUT)
+    assert_join_panel(wall, code)
+    wall_check(wall, "flow-00-lobby-wall")
+    for page in (fran, wall, *people):
         mark_page(page)
 
     # -- 1. Values -------------------------------------------------------------------------
@@ -261,11 +290,14 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         expect(page.locator("#values-status")).not_to_have_text("", timeout=TIMEOUT)
     expect(fran.locator("#voter-count")).to_have_text(voters(5), timeout=TIMEOUT)
     check_screen(amira, "flow-01-values", task="#values-form")
+    expect(wall.locator("#live")).to_have_attribute("data-stage", "values")
+    expect(wall.locator(".wall-counts")).to_contain_text("5 people", timeout=TIMEOUT)
+    wall_check(wall, "flow-01-values-wall")
 
-    # -- 2. Propose: Purpose ---------------------------------------------------------------
-    rounds_seen = {}
+    # -- 2. Propose: what we value, in our own words -----------------------------------------
+    first_clause = CLAUSES[0]
     propose = console.next()
-    rounds_seen["propose-Purpose"] = propose
+    assert propose["clause"] == first_clause, propose
     expect_round(people, propose)
     for page in people:
         expect(page.locator("#proposal-form")).to_be_visible(timeout=TIMEOUT)
@@ -273,33 +305,32 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         # The values results are an earlier round's now: folded away, one tap away.
         expect(page.locator("#results-fold > summary")).to_have_text("Results of earlier rounds")
         expect(page.locator("#results-card")).to_be_hidden()
-    expect(amira.locator("#round-clause")).to_have_text("Clause: Purpose")
+    expect(amira.locator("#round-clause")).to_have_text(f"Clause: {first_clause}")
 
     # Amira starts typing; the room's proposals arrive meanwhile and take nothing from her.
+    typed, rest = WORDINGS[first_clause][0].split(",", 1)
     box = amira.locator("#proposal-body")
     box.click()
-    box.press_sequentially("We exist so that every patient")
-    for page, wording in zip((joost, lena), WORDINGS["Purpose"][1:], strict=True):
+    box.press_sequentially(typed)
+    for page, wording in zip((joost, lena), WORDINGS[first_clause][1:], strict=True):
         send_proposal(page, wording)
-    expect(proposal(amira, WORDINGS["Purpose"][2])).to_have_count(1, timeout=TIMEOUT)
-    assert box.evaluate("b => [b.value, document.activeElement === b]") == [
-        "We exist so that every patient",
-        True,
-    ]
-    box.press_sequentially(" feels known, not processed.")
+    expect(proposal(amira, WORDINGS[first_clause][2])).to_have_count(1, timeout=TIMEOUT)
+    assert box.evaluate("b => [b.value, document.activeElement === b]") == [typed, True]
+    box.press_sequentially("," + rest)
     amira.get_by_role("button", name="Send proposal").click()
     expect(box).to_have_value("", timeout=TIMEOUT)
     send_proposal(amira, OFF_TOPIC)
 
     # Tagging is part of proposing: Amira says what value her wording expresses.
-    mine = proposal(amira, WORDINGS["Purpose"][0])
+    mine = proposal(amira, WORDINGS[first_clause][0])
     mine.get_by_label("This expresses the value…").select_option(label="Care")
     expect(mine.locator(".chip")).to_have_text("Care", timeout=TIMEOUT)
+    expect(wall.locator("#live")).to_have_attribute("data-stage", "propose")
+    expect(wall.locator(".wall-counts")).to_contain_text("4 proposals", timeout=TIMEOUT)
 
-    # The facilitator hides the off-topic one: Amira is told under her form, also after a reload.
-    state = console.state()
-    off_topic = next(p for p in state["proposals"] if OFF_TOPIC in p["body_html"])
-    console.command("proposal.hide", {"proposal_id": off_topic["id"], "reason": "Not our mission"})
+    # The facilitator hides the off-topic one in the console's dialog: Amira is told under her
+    # form, also after a reload, and it leaves the wall.
+    console.hide(OFF_TOPIC, "Not our mission")
     expect(open_notice(amira)).to_have_count(1, timeout=TIMEOUT)
     expect(open_notice(amira)).to_contain_text(OFF_TOPIC)
     expect(open_notice(amira)).to_contain_text("Not our mission")
@@ -309,9 +340,12 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     mark_page(amira)
     expect(amira.locator("#proposal-count-badge")).to_have_text("(3)")
     check_screen(amira, "flow-02-propose", task="#proposal-form button[type=submit]")
+    expect(wall.locator(".wall-counts")).to_contain_text("3 proposals", timeout=TIMEOUT)
+    expect(wall.locator("#live")).not_to_contain_text(OFF_TOPIC)
+    wall_check(wall, "flow-02-propose-wall")
 
     # "End and lock": the form closes visibly, with the reason in words.
-    console.press("End and lock", "round.end", {"round_id": propose["id"]})
+    console.press("End and lock")
     for page in people:
         expect(page.locator("#propose-closed")).to_have_text(
             "This round has ended.", timeout=TIMEOUT
@@ -320,11 +354,12 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         expect(page.get_by_role("button", name="Send proposal")).to_be_disabled()
         # The screen still says which round it was: its question stays above the closed form.
         expect(page.locator("#round-prompt")).to_have_text(propose["prompt"])
-        expect(page.locator("#round-kind")).to_have_text("Round 2 of 12 · Propose")
+        expect(page.locator("#round-kind")).to_have_text("Round 2 of 14 · Propose")
     check_screen(amira, "flow-02-propose-ended", task="#propose-closed")
 
-    # -- 3. to 9. Vote on each clause's proposals, propose the next clause ---------------------
+    # -- 3. to 11. Vote on each clause's proposals, propose the next clause --------------------
     ballots = {}
+    winners: dict[str, str] = {}  # each clause's winning wording, as the draft will read
     for index, clause in enumerate(CLAUSES):
         if index:
             propose = console.next()
@@ -358,7 +393,17 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
             expect(page.locator("#proposals-fold")).to_be_hidden()
         first, second, third = WORDINGS[clause]
         step = f"flow-{2 * index + 3:02d}-vote-{vote['method']}"
-        if vote["method"] == "dot":
+        if vote["method"] == "score":
+            check_screen(amira, step, task="#ballot .score-controls")
+            for page in people:
+                for wording, score in ((first, "5"), (second, "3")):
+                    choice = ballot_item(page, wording).get_by_label(score, exact=True)
+                    choice.check()
+                    expect(choice).to_be_checked()
+                expect(page.locator("#ballot-status")).to_contain_text(
+                    "You voted.", timeout=TIMEOUT
+                )
+        elif vote["method"] == "dot":
             if new_method:
                 check_screen(amira, step, task="#ballot [data-vote=plus]")
             for page in people:
@@ -398,35 +443,46 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         )
 
         if index == 0:
+            # The wall counts voters and shows no tally while the vote is blind.
+            expect(wall.locator("#live")).to_have_attribute("data-stage", "vote")
+            expect(wall.locator(".wall-counts")).to_contain_text(
+                "5 people have voted", timeout=TIMEOUT
+            )
+            expect(wall.locator("#results")).to_contain_text(RESULTS_HIDDEN)
+            wall_check(wall, "flow-03-vote-blind-wall")
             # Paused: the ballot closes and says why; the status line promises nothing.
-            console.press("Pause", "round.pause", {"round_id": vote["id"]})
+            console.press("Pause")
             for page in people:
                 expect(page.locator("#vote-closed")).to_have_text(
                     "Paused by the facilitator.", timeout=TIMEOUT
                 )
-                expect(page.locator("#ballot [data-vote=plus]").first).to_be_disabled()
+                expect(page.locator("#ballot .score-controls input").first).to_be_disabled()
                 expect(page.locator("#ballot-status")).not_to_contain_text("You can change")
                 expect(page.locator("#ballot-status")).to_contain_text("You voted.")
             check_screen(amira, step + "-paused", task="#vote-closed")
-            console.press("Resume", "round.resume", {"round_id": vote["id"]})
+            console.press("Resume")
             expect(amira.locator("#vote-closed")).to_be_hidden(timeout=TIMEOUT)
-            expect(ballot_item(amira, third).locator("[data-vote=plus]")).to_be_enabled()
+            expect(ballot_item(amira, third).get_by_label("4", exact=True)).to_be_enabled()
 
         # The reveal belongs to this round's task: the results show with the ballot.
-        console.press("Reveal results", "round.reveal", {"round_id": vote["id"]})
+        console.press("Reveal results")
         for page in people:
             expect(page.locator("#results-card")).to_be_visible(timeout=TIMEOUT)
             expect(page.locator("#results-fold > summary")).to_be_hidden()
         # The winner in full: five dots for the first wording; every ranking put the second
         # first; the first and the third share the approvals.
         winner = second if vote["method"] == "ranked" else first
+        winners[clause] = winner
         expect(amira.locator("#results .winner").first).to_contain_text(winner, timeout=TIMEOUT)
         if new_method:
             check_screen(amira, step + "-revealed", task="#ballot li.proposal")
+        if index == 0:
+            expect(wall.locator("#results .winner").first).to_contain_text(winner, timeout=TIMEOUT)
+            wall_check(wall, "flow-03-vote-revealed-wall")
         if index == len(CLAUSES) - 1:
             # Once the round is over, its revealed results are what the room reads: they come
             # first, the closed ballot under them.
-            console.press("End and lock", "round.end", {"round_id": vote["id"]})
+            console.press("End and lock")
             for page in people:
                 expect(page.locator("#vote-closed")).to_have_text(
                     "This round has ended.", timeout=TIMEOUT
@@ -435,9 +491,9 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
                 ballot = page.locator('[data-when="vote"]').bounding_box()
                 assert results and ballot and results["y"] < ballot["y"], (results, ballot)
             check_screen(amira, step + "-ended", task="#results-card")
-        console.command("round.place_winners", {"round_id": vote["id"]})
+        console.place_winner(vote)
 
-    # -- 10. Refine: the draft with its edit and suggest tools --------------------------------
+    # -- 12. Refine: the draft, every clause written by the room, with edit and suggest tools --
     refine = console.next()
     assert refine["kind"] == "refine", refine
     expect_round(people, refine)
@@ -453,17 +509,21 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     expect(purpose).to_contain_text(WORDINGS["Purpose"][0], timeout=TIMEOUT)
     expect(purpose.get_by_role("button", name="Edit this clause")).to_be_visible()
     expect(purpose.get_by_role("button", name="Suggest a change to this clause")).to_be_visible()
-    check_screen(amira, "flow-10-refine", task="#document .clause-tools button")
+    check_screen(amira, "flow-12-refine", task="#document .clause-tools button")
+    expect(wall.locator("#live")).to_have_attribute("data-stage", "refine")
+    expect(wall.locator("#wall-clauses")).to_contain_text(WORDINGS[first_clause][0])
+    wall_check(wall, "flow-12-refine-wall")
     purpose.get_by_role("button", name="Edit this clause").click()
     editor = purpose.get_by_label("Your text for “Purpose”")
-    editor.fill("We exist so that every patient and colleague feels known.")
+    winners["Purpose"] = "We exist so that every patient and colleague feels known."
+    editor.fill(winners["Purpose"])
     purpose.get_by_role("button", name="Save this clause").click()
     for page in people:
         expect(page.locator("#document")).to_contain_text(
             "every patient and colleague", timeout=TIMEOUT
         )
 
-    # -- 11. Consent: the draft's clauses, each with Agree / Can live with it / Object --------
+    # -- 13. Consent: the draft's clauses, each with Agree / Can live with it / Object --------
     consent = console.next()
     assert consent["kind"] == "consent", consent
     expect_round(people, consent)
@@ -479,24 +539,42 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
         expect(page.locator("#ballot-box")).to_be_hidden()
     clauses = amira.locator("#document article.clause")
     expect(clauses).to_have_count(5)
-    check_screen(amira, "flow-11-consent", task="#document .consent-buttons button")
+    check_screen(amira, "flow-13-consent", task="#document .consent-buttons button")
     for page in people:
-        for i in range(4):  # the four clauses the votes filled
+        for i in range(5):  # every clause: the room wrote each one
             clause = page.locator("#document article.clause").nth(i)
             clause.get_by_role("button", name="Agree", exact=True).click()
             expect(clause.get_by_role("button", name="Agree", exact=True)).to_have_attribute(
                 "aria-pressed", "true", timeout=TIMEOUT
             )
     expect(clauses.first).to_contain_text("5 agree", timeout=TIMEOUT)
+    expect(wall.locator("#live")).to_have_attribute("data-stage", "consent")
+    expect(wall.locator(".wall-consent").nth(4)).to_contain_text("5 agree", timeout=TIMEOUT)
+    wall_check(wall, "flow-13-consent-wall")
 
-    # -- 12. Finalise ----------------------------------------------------------------------
+    # -- 14. Finalise: the mission the room wrote is ready to lock, and locked -----------------
     finalise = console.next()
     assert finalise["kind"] == "finalise", finalise
     expect_round(people, finalise)
     expect(amira.locator("#draft-hint")).to_have_text("This is the mission as it stands now.")
-    check_screen(amira, "flow-12-finalise", task="#document .clause")
+    check_screen(amira, "flow-14-finalise", task="#document .clause")
+    versions = fran.context.new_page()
+    versions.goto(f"/workshops/{workshop_id}/document/versions")
+    latest = versions.locator("tbody tr").first
+    latest.get_by_role("link", name=re.compile(r"^Version \d+$")).click()
+    expect(versions.locator("section.readiness").get_by_role("heading")).to_have_text(
+        "Ready to lock"
+    )
+    versions.get_by_role("button", name="Lock as the final mission").click()
+    expect(versions.locator(".final-badge")).to_have_text("Final: this is our agreed mission.")
+    for page in people:
+        expect(page.locator("#document .final-badge")).to_be_visible(timeout=TIMEOUT)
+    expect(wall.locator("#wall-version")).to_have_text("Final", timeout=TIMEOUT)
+    for wording in winners.values():
+        expect(wall.locator("#wall-clauses")).to_contain_text(wording[:30])
+    wall_check(wall, "flow-14-final-wall")
 
-    for page in (fran, *people):
+    for page in (fran, wall, *people):
         assert_not_reloaded(page)
     assert new_person.page_errors == [], new_person.page_errors
 

@@ -14,13 +14,20 @@ def test_the_default_template_follows_the_missions_clauses_within_90_minutes(fac
     planned = agenda.apply_template(facilitator, workshop.id)
     assert sum(r.duration_seconds for r in planned) <= 90 * 60
     headings = [heading for heading, _hint in clauses.DEFAULT_TEMPLATE]
-    # Each clause but the values one is proposed and then chosen; values come from the
-    # values round; the draft is then sharpened, consented to clause by clause, and closed.
+    # The values round warms up "What we value"; then every clause of the mission is proposed
+    # and chosen by the room (so none is left empty for the lock); the draft is then sharpened,
+    # consented to clause by clause, and closed.
     proposed = [r.clause for r in planned if r.kind == RoundKind.PROPOSE]
     voted = [r.clause for r in planned if r.kind == RoundKind.VOTE]
-    assert proposed == voted == ["Purpose", "Who we serve", "How we work", "How we will know"]
+    assert proposed == voted == [
+        "What we value",
+        "Purpose",
+        "Who we serve",
+        "How we work",
+        "How we will know",
+    ]
     assert [r.clause for r in planned if r.kind == RoundKind.VALUES] == ["What we value"]
-    assert {*proposed, "What we value"} == set(headings)
+    assert set(proposed) == set(headings)
     serve = next(r.prompt for r in planned if r.clause == "Who we serve")
     assert "clients and our colleagues" in serve
     assert [r.kind for r in planned][-3:] == [

@@ -49,15 +49,29 @@ MAX_CLAUSE_LENGTH = 120
 
 
 def template_rounds() -> list[RoundSettings]:
-    """The default mission workshop, 80 minutes of rounds in a 90-minute slot: the values
-    people bring, then each clause of the mission proposed and chosen in turn (purpose, who
-    we serve, how we work, how we will know), the draft sharpened together, consent on every
-    clause, and what happens next. Clause names are the document template's headings, so the
-    winners of each vote go to the right clause of the draft."""
+    """The default mission workshop, 87 minutes of rounds in a 90-minute slot: the values
+    people bring, then each clause of the mission proposed and chosen in turn (what we value,
+    in our own words while the values round is fresh; purpose, who we serve, how we work, how
+    we will know), the draft sharpened together, consent on every clause, and what happens
+    next. Clause names are the document template's headings, so the winners of each vote go to
+    the right clause of the draft, and every clause is written by the room."""
     purpose, serve, work, value, know = (_(heading) for heading, _hint in clauses.DEFAULT_TEMPLATE)
     return [
         RoundSettings(
-            RoundKind.VALUES, _("What do you value most in your work?"), 8 * 60, clause=value
+            RoundKind.VALUES, _("What do you value most in your work?"), 7 * 60, clause=value
+        ),
+        RoundSettings(
+            RoundKind.PROPOSE,
+            _("What we value: say it in our own words"),
+            5 * 60,
+            clause=value,
+        ),
+        RoundSettings(
+            RoundKind.VOTE,
+            _("How well does each say what we value?"),
+            3 * 60,
+            method=Method.SCORE,
+            clause=value,
         ),
         RoundSettings(
             RoundKind.PROPOSE,
