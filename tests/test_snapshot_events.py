@@ -1,7 +1,7 @@
 """Old snapshot + events == new snapshot, for a participant and for staff.
 
-The live client (static/js/live.js) starts from a snapshot and applies the
-events that follow. If any event left out something a screen shows, the
+The live client (static/js/live/, its sequence handling in connection.js) starts from a
+snapshot and applies the events that follow. If any event left out something a screen shows, the
 replayed state would drift from what a fresh snapshot says; this test
 replays a whole workshop and compares the two.
 """
@@ -18,7 +18,7 @@ from workshop.services import rounds, versions, workshops
 
 
 def replay(snapshot: dict, received: list[dict]) -> dict:
-    """Apply events the way live.js does; an out-of-order number is a failure here."""
+    """Apply events the way the live client does; an out-of-order number is a failure here."""
     state = copy.deepcopy(snapshot)
     for message in received:
         name, event = message["name"], message["args"][0]
