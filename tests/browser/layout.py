@@ -22,7 +22,8 @@ WALL_SIZES = {"projector": PROJECTOR, "small-projector": SMALL_PROJECTOR}
 # Boxes of visible text-bearing elements, in page coordinates, for the overlap check: the
 # innermost elements that hold text of their own (so a card and its title do not "overlap").
 # An inline element that wraps is one box per line (its client rects): the rectangle around
-# all its lines would cover the words that share its first and last lines.
+# all its lines would cover the words that share its first and last lines. While a modal
+# dialog is open, only the texts in it count (the page behind it is not read, and is covered).
 _TEXT_BOXES = """() => {
   const out = [];
   // Inside a box clipped to a pixel (a table's header kept for screen readers): not drawn.
@@ -42,8 +43,9 @@ _TEXT_BOXES = """() => {
     if (e.closest('.visually-hidden, [hidden], details:not([open]) > :not(summary)')) return false;
     return !clipped(e);
   };
+  const scope = document.querySelector('dialog:modal') || document.body;
   let index = 0;
-  for (const e of document.body.querySelectorAll('*')) {
+  for (const e of scope.querySelectorAll('*')) {
     const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     if (!own) continue;
     const style = getComputedStyle(e);

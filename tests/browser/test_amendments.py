@@ -1,9 +1,15 @@
-"""Two participants amend the draft live; the facilitator accepts, locks and downloads the PDF."""
+"""Two participants amend the draft live; the facilitator accepts, locks and downloads the PDF.
+
+An objection's reason and a rejection's note are asked for in a dialog of the page, never with
+the browser's prompt(): Escape sends nothing, and the focus goes back where it came from.
+"""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from .helpers import (
     TIMEOUT,
@@ -14,16 +20,63 @@ from .helpers import (
     mark_page,
     wait_until_live,
 )
+from .layout import check_screen
 
 pytestmark = pytest.mark.browser
 
 DRAFT = "We help every patient feel known.\n\nWe make care simple."
+OBJECTION = "Patients come first"
+NOTE = "Simple is the promise we keep"
+
+
+def refuse_browser_dialogs(pages: list[Page]) -> list[str]:
+    """Record (and dismiss) every prompt(), confirm() or alert() on these pages."""
+    opened: list[str] = []
+
+    def refuse(dialog) -> None:
+        opened.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    for page in pages:
+        page.on("dialog", refuse)
+    return opened
+
+
+def commands_sent(page: Page, command: str) -> list[str]:
+    """Record every ``command`` the page sends (long-polling or WebSocket)."""
+    sent: list[str] = []
+
+    def note(payload) -> None:
+        if isinstance(payload, str) and f'"{command}"' in payload:
+            sent.append(payload)
+
+    page.on("websocket", lambda ws: ws.on("framesent", note))
+    page.on("request", lambda request: note(request.post_data))
+    return sent
+
+
+def suggest(page: Page, words: str, replacement: str) -> None:
+    """Select ``words`` in the latest version and suggest ``replacement`` for them."""
+    if page.locator("details.amend-tools").get_attribute("open") is None:
+        page.get_by_text("Suggest a change", exact=True).click()
+    page.evaluate(
+        """(words) => { const t = document.querySelector('#amend-source');
+                        const i = t.value.indexOf(words); t.focus();
+                        t.setSelectionRange(i, i + words.length);
+                        t.dispatchEvent(new Event('select')); }""",
+        words,
+    )
+    expect(page.locator("#amend-selected")).to_contain_text(words)
+    page.get_by_label("Your wording for them").fill(replacement)
+    page.get_by_role("button", name="Suggest this change").click()
+    expect(page.get_by_label("Your wording for them")).to_have_value("", timeout=TIMEOUT)
 
 
 def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
     live_server, new_person
 ):
     fac = new_person("Fran")
+    rejections = commands_sent(fac, "amendment.reject")
     log_in_facilitator(fac, live_server.facilitator_email, live_server.facilitator_password)
     workshop_id = create_workshop(fac, "Amend together", "Harbour Health", "Care")
     join_link = fac.locator("#join-link").get_attribute("href")
@@ -35,6 +88,8 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
     fac.locator('[data-set-phase="draft"]').click()
 
     amira, joost = new_person("Amira"), new_person("Joost")
+    joost_votes = commands_sent(joost, "amendment.vote")
+    browser_dialogs = refuse_browser_dialogs([fac, amira, joost])
     join(amira, join_link, "Amira", "Frontline")
     join(joost, join_link, "Joost", "Team lead")
     for page in (fac, amira, joost):
@@ -44,28 +99,82 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
         )
 
     # Amira selects "patient" in the draft and suggests "person".
-    amira.get_by_text("Suggest a change", exact=True).click()
-    amira.evaluate(
-        """() => { const t = document.querySelector('#amend-source');
-                   const i = t.value.indexOf('patient'); t.focus();
-                   t.setSelectionRange(i, i + 'patient'.length);
-                   t.dispatchEvent(new Event('select')); }"""
-    )
-    expect(amira.locator("#amend-selected")).to_contain_text("patient")
-    amira.get_by_label("Your wording for them").fill("person")
-    amira.get_by_role("button", name="Suggest this change").click()
+    suggest(amira, "patient", "person")
 
     # Everyone sees the inline difference live; Joost objects, with a reason.
     for page in (fac, joost):
         expect(page.locator("#amendments del")).to_have_text("removed: patient", timeout=TIMEOUT)
         expect(page.locator("#amendments ins")).to_have_text("added: person", timeout=TIMEOUT)
-    joost.once("dialog", lambda dialog: dialog.accept("Patients come first"))
-    joost.locator("#amendments").get_by_role("button", name="Object").click()
-    expect(fac.locator("#amendments")).to_contain_text("1 object", timeout=TIMEOUT)
-    expect(fac.locator("#amendments")).to_contain_text("Patients come first")
-    expect(joost.locator("#amendments").get_by_role("button", name="Object")).to_have_attribute(
-        "aria-pressed", "true", timeout=TIMEOUT
+    object_button = joost.locator("#amendments").get_by_role("button", name="Object")
+    object_button.click()
+    objecting = joost.get_by_role("dialog", name="Object to this change")
+    expect(objecting).to_be_visible()
+    expect(objecting.locator("del")).to_have_text("removed: patient")
+    expect(objecting.locator("ins")).to_have_text("added: person")
+    reason = objecting.get_by_label("What is your objection? (needed)")
+    expect(reason).to_be_focused()
+    # Escape sends nothing; the focus is back on Object.
+    reason.fill("Changed my mind")
+    joost.keyboard.press("Escape")
+    expect(objecting).to_be_hidden()
+    expect(object_button).to_be_focused()
+    expect(object_button).to_have_attribute("aria-pressed", "false")
+    # An objection needs its reason: an empty one is refused in the dialog, which stays open.
+    object_button.press("Enter")
+    expect(reason).to_be_focused()
+    expect(reason).to_have_value("")
+    objecting.get_by_role("button", name="Send my objection").click()
+    expect(objecting.get_by_role("alert")).to_have_text(
+        "An objection needs a reason, so the group can address it."
     )
+    expect(objecting).to_be_visible()
+    expect(reason).to_be_focused()
+    reason.fill(OBJECTION)
+    check_screen(joost, "amendment-object-dialog", task="#object-dialog")
+    objecting.get_by_role("button", name="Send my objection").click()
+    expect(objecting).to_be_hidden(timeout=TIMEOUT)
+    expect(object_button).to_be_focused()
+    expect(object_button).to_have_attribute("aria-pressed", "true", timeout=TIMEOUT)
+    # The reason is everyone's to read (without who gave it); Escape and the refusal sent nothing.
+    for page in (fac, amira, joost):
+        expect(page.locator("#amendments")).to_contain_text("1 object", timeout=TIMEOUT)
+        expect(page.locator("#amendments")).to_contain_text(OBJECTION, timeout=TIMEOUT)
+    assert len(joost_votes) == 1 and OBJECTION in joost_votes[0], joost_votes
+
+    # Amira suggests another change, which the facilitator rejects with a note. Escape first:
+    # nothing is sent, and the focus is back on Reject.
+    suggest(amira, "simple", "easy")
+    easy = fac.locator("#amendments li.amendment").filter(has_text="added: easy")
+    reject_button = easy.get_by_role("button", name="Reject")
+    reject_button.click(timeout=TIMEOUT)
+    rejecting = fac.get_by_role("dialog", name="Reject this change")
+    expect(rejecting).to_be_visible()
+    expect(rejecting.locator("del")).to_contain_text("removed: simple")
+    note = rejecting.get_by_label("Why not? (everyone sees this)")
+    expect(note).to_be_focused()
+    note.fill("Not now")
+    fac.keyboard.press("Escape")
+    expect(rejecting).to_be_hidden()
+    expect(reject_button).to_be_focused()
+    reject_button.press("Enter")
+    expect(note).to_be_focused()
+    expect(note).to_have_value("")
+    rejecting.get_by_role("button", name="Cancel").click()
+    expect(rejecting).to_be_hidden()
+    expect(reject_button).to_be_focused()
+    expect(easy).to_have_class(re.compile(r"\bstatus-open\b"))
+    reject_button.click()
+    note.fill(NOTE)
+    check_screen(fac, "amendment-reject-dialog", task="#reject-dialog")
+    rejecting.get_by_role("button", name="Reject the change").click()
+    expect(rejecting).to_be_hidden(timeout=TIMEOUT)
+    # Its Reject button is gone with the decision: the focus goes to the card itself.
+    expect(easy).to_be_focused()
+    for page in (fac, amira, joost):
+        card = page.locator("#amendments li.amendment").filter(has_text="added: easy")
+        expect(card).to_have_class(re.compile(r"\bstatus-rejected\b"), timeout=TIMEOUT)
+        expect(card).to_contain_text(NOTE, timeout=TIMEOUT)
+    assert len(rejections) == 1 and NOTE in rejections[0], rejections
 
     # The facilitator accepts: a new version, on every screen, without reloads.
     fac.locator("#amendments").get_by_role("button", name="Accept").click()
@@ -96,3 +205,4 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
     assert not new_person.page_errors, new_person.page_errors
+    assert browser_dialogs == [], browser_dialogs

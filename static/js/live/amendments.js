@@ -4,10 +4,11 @@
  * value tags and, for participants, the answer controls; and the participant's tools to
  * select words in the latest version and suggest new ones. Amendments are reconciled by id,
  * so an answer being given (a score chosen with the arrow keys) keeps its focus while others
- * answer too.
+ * answer too. An objection's reason and a rejection's note are asked for in a dialog of the
+ * page (templates/_amendments.html), never with the browser's prompt().
  */
 import { $, T, isFacilitator, isParticipant, announce, notice } from "./page.js";
-import { diffNodes, el, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
+import { diffNodes, el, fmt, keyed, modal, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
 import { documentClauses, documentFinal } from "./state.js";
 import { clauseName, clauseOrder, clauseTitle } from "./names.js";
 import { suggestingNow } from "./task.js";
@@ -51,11 +52,55 @@ export function createAmendments({ command, staff, getState }) {
   const source = $("#amend-source");
   const empty = el("li", { class: "empty", text: T.no_amendments });
 
-  async function voteOnAmendment(id, choice, reason = "") {
-    const ack = await command("amendment.vote", { amendment_id: id, choice, reason });
+  async function voteOnAmendment(id, choice) {
+    const ack = await command("amendment.vote", { amendment_id: id, choice, reason: "" });
     if (ack.ok) announce(T.answer_saved);
     else notice(ack.error.message);
   }
+
+  /**
+   * A dialog that asks for words about one amendment (#<name>-dialog, with #<name>-form, its
+   * text box #<name>-<field>, #<name>-quote and #<name>-error): it shows the change, starts
+   * empty, and ``send(id, text)`` returns the server's answer; it closes once that is ok and
+   * otherwise stays open with the refusal. ``needed``: an empty text is refused here.
+   */
+  function wordsDialog(name, field, { needed = null, send }) {
+    const dialog = modal(`${name}-dialog`);
+    if (!dialog) return null;
+    const text = $(`#${name}-${field}`);
+    const error = $(`#${name}-error`);
+    let target = null;
+    text.addEventListener("input", () => setText(error, ""));
+    $(`#${name}-form`).addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (needed && !text.value.trim()) { error.textContent = needed; text.focus(); return; }
+      const ack = await send(target, text.value);
+      if (ack.ok) dialog.close();
+      else error.textContent = ack.error.message;
+    });
+    /** Open it for amendment ``a`` from the button ``from``; the focus comes back to that
+     * button or, when it is gone (the amendment was decided meanwhile), to its card. */
+    return (a, from) => {
+      target = a.id;
+      $(`#${name}-quote`).replaceChildren(...diffNodes(a.in_context || a.diff));
+      text.value = "";
+      error.textContent = "";
+      const card = () => [$(`#amendments [data-amendment-id="${a.id}"]`), $("#amendments-title")];
+      dialog.show(from, text, card);
+    };
+  }
+
+  const askObjection = isParticipant && wordsDialog("object", "reason", {
+    needed: T.objection_needed,
+    send: async (id, reason) => {
+      const ack = await command("amendment.vote", { amendment_id: id, choice: "object", reason });
+      if (ack.ok) announce(T.answer_saved);
+      return ack;
+    },
+  });
+  const askRejection = isFacilitator && wordsDialog("reject", "note", {
+    send: (id, note) => staff("amendment.reject", { amendment_id: id, note }, null), // refused: in the dialog
+  });
 
   /** A participant's controls for an open amendment: buttons (consent, approval) that show the
    * answer given with aria-pressed, or a radio group of scores (arrow keys move and answer). */
@@ -76,11 +121,8 @@ export function createAmendments({ command, staff, getState }) {
     const group = el("div", { class: "moderation amend-vote", role: "group", "aria-labelledby": questionId });
     for (const choice of AMEND_CHOICES[method]) {
       view.answers[choice] = el("button", { type: "button", class: "small", "data-focus-key": key(choice),
-        text: amendChoiceText(method, choice), onclick: () => {
-          if (choice !== "object") return voteOnAmendment(a.id, choice);
-          const reason = window.prompt(T.object_reason, "") || "";
-          if (reason.trim()) voteOnAmendment(a.id, choice, reason);
-        } });
+        text: amendChoiceText(method, choice), onclick: () => (choice === "object"
+          ? askObjection(view.amendment, view.answers.object) : voteOnAmendment(a.id, choice)) });
       group.append(view.answers[choice]);
     }
     return el("div", { class: "amend-answer" },
@@ -104,16 +146,15 @@ export function createAmendments({ command, staff, getState }) {
       view.decide = el("div", { class: "moderation", role: "group" },
         el("button", { type: "button", class: "small", text: T.accept,
           onclick: () => staff("amendment.accept", { amendment_id: a.id }) }),
-        el("button", { type: "button", class: "small", text: T.reject, onclick: () => {
-          const note = window.prompt(T.reject_note, "");
-          if (note !== null) staff("amendment.reject", { amendment_id: a.id, note });
-        } }));
+        el("button", { type: "button", class: "small", text: T.reject,
+          onclick: (event) => askRejection(view.amendment, event.currentTarget) }));
     }
     view.node = el("li", { "data-amendment-id": String(a.id) });
     return view;
   }
 
   function updateItem(view, a, state) {
+    view.amendment = a; // the latest, for the dialogs
     const method = AMEND_CHOICES[a.method] ? a.method : "consent";
     const open = a.status === "open";
     const answer = (state.my_amendment_votes || {})[String(a.id)];

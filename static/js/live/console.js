@@ -12,7 +12,7 @@
  * nothing a facilitator is typing or has focused is lost when other people's events arrive.
  */
 import { $, T, announce, root } from "./page.js";
-import { el, fmt, keyed, needsRedraw, nextSerial, plainText, setText, syncChildren } from "./dom.js";
+import { el, fmt, keyed, modal, needsRedraw, nextSerial, plainText, setText, syncChildren } from "./dom.js";
 import { currentRound, documentClauses, proposalById, voteRound } from "./state.js";
 import { nextRound, roundSummary } from "./round.js";
 
@@ -33,40 +33,6 @@ function firstParts(text) {
   if (parts.length < 2) parts = body.split(/(?<=[.!?])\s+(?=\S)/).map((p) => p.trim()).filter(Boolean);
   if (parts.length < 2) return [body, ""];
   return parts.length > 5 ? [...parts.slice(0, 4), parts.slice(4).join(" ")] : parts;
-}
-
-/**
- * A native modal dialog: opened from a button, closed by Escape, Cancel or its own success;
- * the focus then goes back to the button that opened it or, when that button is gone (the
- * card changed meanwhile), to the first of ``fallback()`` that is still on the page.
- */
-function modal(id) {
-  const dialog = $(`#${id}`);
-  if (!dialog) return null;
-  let opener = null;
-  let fallback = () => [];
-  for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
-    button.addEventListener("click", () => dialog.close());
-  }
-  dialog.addEventListener("close", () => {
-    const target = [opener, ...fallback()].find((node) => node && node.isConnected && !node.closest("[hidden]"));
-    opener = null;
-    if (target) {
-      if (!target.matches("button, input, select, textarea, a[href]")) target.setAttribute("tabindex", "-1");
-      target.focus();
-    }
-  });
-  return {
-    dialog,
-    get open() { return dialog.open; },
-    show(from, first, back = () => []) {
-      opener = from;
-      fallback = back;
-      dialog.showModal();
-      if (first) first.focus();
-    },
-    close() { dialog.close(); },
-  };
 }
 
 /** The console: ``command`` sends a command (its refusal is shown in #console-error). */

@@ -6,9 +6,10 @@
  * few as possible, so that what a person is typing, has selected or has focused survives
  * every live event. It also holds the one renderer of an inline difference (`diffNodes`),
  * used by amendments, stale consent notices and duels alike, and the string formatting of
- * the translated catalogue (`fmt`, `plural`).
+ * the translated catalogue (`fmt`, `plural`), and the one way a view asks for words in a
+ * dialog (`modal`), never the browser's prompt().
  */
-import { T } from "./page.js";
+import { $, T } from "./page.js";
 
 /** Fill a catalogue string: "%(name)s" placeholders take ``values[name]``. */
 export const fmt = (template, values) =>
@@ -125,6 +126,42 @@ export function withoutHeading(diff) {
     pieces[0] = { op: "equal", text };
   }
   return pieces;
+}
+
+/**
+ * A native modal dialog of the page (its markup is in the template, labelled by its heading;
+ * buttons marked `data-close-dialog` close it): opened from a button, closed by Escape,
+ * Cancel or its own success; the focus then goes back to the button that opened it or, when
+ * that button is gone (the card changed meanwhile), to the first of ``fallback()`` that is
+ * still on the page. Null when the page has no such dialog (another role's page).
+ */
+export function modal(id) {
+  const dialog = $(`#${id}`);
+  if (!dialog) return null;
+  let opener = null;
+  let fallback = () => [];
+  for (const button of dialog.querySelectorAll("[data-close-dialog]")) {
+    button.addEventListener("click", () => dialog.close());
+  }
+  dialog.addEventListener("close", () => {
+    const target = [opener, ...fallback()].find((node) => node && node.isConnected && !node.closest("[hidden]"));
+    opener = null;
+    if (target) {
+      if (!target.matches("button, input, select, textarea, a[href]")) target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  });
+  return {
+    dialog,
+    get open() { return dialog.open; },
+    show(from, first, back = () => []) {
+      opener = from;
+      fallback = back;
+      dialog.showModal();
+      if (first) first.focus();
+    },
+    close() { dialog.close(); },
+  };
 }
 
 /** The text of server-rendered (sanitised) HTML, cut to ``limit`` characters. */
