@@ -5,8 +5,8 @@ and which clause each round is about. The facilitator moderates with dialogs (ne
 browser's prompt): hides a proposal with a reason its author reads (also after a reload),
 merges a duplicate by picking the other card, splits a card in two; reveals the vote and puts
 its winner into its clause of the draft; is told why a vote round without a clause cannot
-place its winner and sets the clause from there; and closes the workshop when the agenda is
-done. The console is photographed at phone, laptop and projector sizes along the way.
+place its winner and sets the clause from there; approves a proposal that waits in the queue
+of a pre-moderated round; and closes the workshop when the agenda is done. The console is photographed at phone, laptop and projector sizes along the way.
 
 Amira is a participant in a browser (she must read what moderation told her); Joost takes
 part over a plain socket, as in test_client_state.
@@ -43,6 +43,7 @@ HELP = "We help every patient feel known."
 OFF_TOPIC = "Buy our new scanner today!"
 SIMPLE = "We make care simple for everyone."
 DUPLICATE = "We make care simple for all."
+WAITING = "We work as one team across every ward."
 TWO_IN_ONE = "We listen first. We act with courage."
 REASON = "Off topic: this is about our purpose, not our products"
 
@@ -331,6 +332,12 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     form.get_by_role("button", name="Save the round").click()
     expect(serve_vote.locator(".agenda-clause")).to_be_hidden(timeout=TIMEOUT)
     expect(form.get_by_role("button", name="Add the round")).to_be_visible()
+    # The next clause's proposals wait for approval (checked at step 11).
+    work_round = agenda.locator("li").filter(has_text="How do we work, and why does it matter?")
+    work_round.get_by_role("button", name="Edit").click()
+    form.get_by_label("Pre-moderate proposals and comments").check()
+    form.get_by_role("button", name="Save the round").click()
+    expect(form.get_by_role("button", name="Add the round")).to_be_visible(timeout=TIMEOUT)
     fran.locator("#agenda-fold > summary").click()
 
     press_next(fran, "Rank the wordings of who we serve")
@@ -353,9 +360,25 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
         "Nobody voted for any proposal in this round.", timeout=TIMEOUT
     )
 
-    # 11. Next to the end of the agenda; then the console offers to close the workshop.
+    # 11. A pre-moderated round: Joost's proposal waits in the queue at the top of the console,
+    # unseen by the room, until Fran approves it there.
+    press_next(fran, "How do we work, and why does it matter?")
+    expect(amira.locator("#round-prompt")).to_have_text(
+        "How do we work, and why does it matter?", timeout=TIMEOUT
+    )
+    joost_proposes(joost, WAITING)
+    expect(fran.locator("#queue-count")).to_have_text("(1)", timeout=TIMEOUT)
+    waiting = fran.locator("#queue").locator("li.proposal").filter(has_text=WAITING)
+    expect(waiting).to_be_visible()
+    queue_box = fran.locator("#queue-title").bounding_box()
+    assert queue_box is not None and queue_box["y"] < LAPTOP[1], queue_box
+    expect(amira.locator("#proposals")).not_to_contain_text(WAITING)
+    waiting.get_by_role("button", name="Approve", exact=True).click()
+    expect(fran.locator("#queue-count")).to_have_text("(0)", timeout=TIMEOUT)
+    expect(proposal(amira, WAITING)).to_have_count(1, timeout=TIMEOUT)
+
+    # Next to the end of the agenda; then the console offers to close the workshop.
     for prompt in (
-        "How do we work, and why does it matter?",
         "Which of these could you stand behind?",
         "How will we know we live it? What would clients and colleagues notice?",
         "Which measure matters most?",
