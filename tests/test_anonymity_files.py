@@ -22,6 +22,8 @@ from workshop.services import (
     consent,
     duels,
     editing,
+    measures,
+    my_part,
     proposals,
     rounds,
     tags,
@@ -202,8 +204,9 @@ def test_the_key_leaves_the_files_when_the_round_ends(facilitator, anonymous_vot
 
 
 def test_a_whole_fully_anonymous_workshop_keeps_no_trace_of_who_did_what(facilitator):
-    """Propose, comment, vote, tag, amend, answer amendments, consent to clauses and vote in
-    a duel, all fully anonymous; then look at every row of every table."""
+    """Propose, comment, vote, tag, amend, answer amendments, consent to clauses, vote in a
+    duel, propose and support a success measure and write one's own part, all fully
+    anonymous; then look at every row of every table."""
     workshop = make_workshop(facilitator)
     workshop.anonymity = Anonymity.FULL
     db.session.commit()
@@ -247,10 +250,19 @@ def test_a_whole_fully_anonymous_workshop_keeps_no_trace_of_who_did_what(facilit
     )
     for person in people:
         duels.vote_in_duel(person, duel.id, [duel.options[1].id])
+    measure = measures.propose_measure(
+        people[5], workshop.id, key, what="Patients who feel heard", target="9 in 10"
+    )
+    for person in people[:3]:
+        measures.support_measure(person, measure.id)
+    my_part.write_my_part(people[1], key, "I listen at the front desk.")
+    my_part.write_my_part(people[1], key, "I listen at the front desk, every day.")
+    my_part.write_my_part(people[4], key, "I keep the wards clean.")
     db.session.commit()
     by_id = {p.id: p.display_name for p in people}
     everything = tables_now()
     assert everything["ballots"] and everything["clause_votes"] and everything["duel_ballots"]
+    assert len(everything["measure_supports"]) == 4 and len(everything["my_parts"]) == 2
     for table, rows in everything.items():
         if table == "participants":
             continue

@@ -27,7 +27,15 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
 
 
-VOTE_TABLES = ("ballots", "amendment_votes", "clause_votes", "duel_ballots", "tag_supports")
+VOTE_TABLES = (
+    "ballots",
+    "amendment_votes",
+    "clause_votes",
+    "duel_ballots",
+    "tag_supports",
+    "measure_supports",
+    "my_parts",
+)
 
 
 @sqlite_only

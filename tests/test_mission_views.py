@@ -10,7 +10,16 @@ import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, make_user, make_workshop
 from workshop.extensions import db
-from workshop.models import Feedback, MeasureStatus, MyPart, SuccessMeasure, User, UserRole
+from workshop.models import (
+    Anonymity,
+    Feedback,
+    MeasureStatus,
+    MyPart,
+    SuccessMeasure,
+    User,
+    UserRole,
+    Workshop,
+)
 from workshop.queries import clauses_of, latest_version
 from workshop.services import editing, final
 
@@ -89,6 +98,31 @@ def test_a_participant_writes_their_part_and_proposes_a_measure_the_facilitator_
     # Staff do not write a participant's part; a stranger gets nothing.
     assert client.post(url, data={"action": "my_part", "clause_key": purpose}).status_code == 403
     assert app.test_client().get(url).status_code == 401
+
+
+def test_in_a_fully_anonymous_workshop_people_still_find_and_change_their_own_part(app, client):
+    workshop_id, (purpose, _how), amira = setup(app, client)
+    with app.app_context():
+        workshop = db.session.get(Workshop, workshop_id)
+        workshop.anonymity = Anonymity.FULL
+        db.session.commit()
+    url = f"/w/{workshop_id}/mission"
+    amira.post(url, data={"action": "my_part", "clause_key": purpose, "sentence": "I greet."})
+    amira.post(url, data={"action": "my_part", "clause_key": purpose, "sentence": "I welcome."})
+    amira.post(
+        url, data={"action": "measure", "clause_key": purpose, "what": "Smiles", "target": "More"}
+    )
+    page = amira.get(url).get_data(as_text=True)
+    assert 'value="I welcome."' in page and "Supported ✓" in page  # hers, found by her hash
+    with app.app_context():
+        part = db.session.scalar(sa.select(MyPart))
+        assert (part.sentence, part.participant_id) == ("I welcome.", None)
+        measure_id = db.session.scalar(sa.select(SuccessMeasure.id))
+    amira.post(url, data={"action": "unsupport", "clause_key": purpose, "measure_id": measure_id})
+    assert "Supported ✓" not in amira.get(url).get_data(as_text=True)
+    staff = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    assert "“I welcome.”" in staff
+    assert "1 sentence written. Fully anonymous: nothing says who wrote which" in staff
 
 
 def test_feedback_link_takes_anonymous_answers_and_keeps_a_refused_form(app, client):

@@ -193,11 +193,11 @@ class VoteRow:
     voter_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
 
-def vote_row_constraints(scope_column: str) -> tuple[Any, ...]:
+def vote_row_constraints(*scope_columns: str) -> tuple[Any, ...]:
     """One vote per person per scope, by participant or by voter hash, and exactly one of them."""
     return (
-        sa.UniqueConstraint(scope_column, "participant_id"),
-        sa.UniqueConstraint(scope_column, "voter_hash"),
+        sa.UniqueConstraint(*scope_columns, "participant_id"),
+        sa.UniqueConstraint(*scope_columns, "voter_hash"),
         sa.CheckConstraint("(participant_id IS NULL) <> (voter_hash IS NULL)", name="one_voter"),
         {"sqlite_with_rowid": False},
     )
@@ -881,7 +881,8 @@ class DuelBallot(VoteRow, Base):
 
 class VoteKey(Base):
     """The salt of one scope's voter hashes (a round, an amendment, a duel, clause consent,
-    tags) while voting in it is open; deleted when it closes (see voters.py)."""
+    tags, success measures, people's own part) while voting in it is open; deleted when it
+    closes (see voters.py)."""
 
     __tablename__ = "vote_keys"
     __table_args__ = (sa.UniqueConstraint("workshop_id", "scope"),)
@@ -947,24 +948,23 @@ class ClauseStakeholder(Base):
     stakeholder: Mapped[Stakeholder] = mapped_column(enum_column(Stakeholder), primary_key=True)
 
 
-class MyPart(Base):
-    """One participant's sentence on how their own work serves one clause of the mission."""
+class MyPart(VoteRow, Base):
+    """One participant's sentence on how their own work serves one clause of the mission.
+
+    Kept like a vote (see ``VoteRow``): in a fully anonymous workshop only a voter hash says
+    whose it is, so its writer can still change it while the workshop is open, and nobody
+    can tell whose it is once the workshop has closed.
+    """
 
     __tablename__ = "my_parts"
-    __table_args__ = (sa.UniqueConstraint("participant_id", "clause_key"),)
+    __table_args__ = vote_row_constraints("workshop_id", "clause_key")
 
-    id: Mapped[intpk]
     workshop_id: Mapped[int] = mapped_column(
         sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
-    )
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), index=True
     )
     clause_key: Mapped[int]
     sentence: Mapped[str] = mapped_column(sa.String(300))
     created_at: Mapped[created_at]
-
-    participant: Mapped[Participant] = relationship()
 
 
 class MeasureStatus(enum.StrEnum):
@@ -994,7 +994,8 @@ class SuccessMeasure(Base):
     status: Mapped[MeasureStatus] = mapped_column(
         enum_column(MeasureStatus), default=MeasureStatus.PROPOSED
     )
-    # Who proposed it: a participant, or a facilitator writing one down for the room.
+    # Who proposed it: a participant, or None for a facilitator writing one down for the room
+    # and for anyone in a fully anonymous workshop.
     proposed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("participants.id", ondelete="SET NULL")
     )
@@ -1003,16 +1004,15 @@ class SuccessMeasure(Base):
     supporters: Mapped[list[MeasureSupport]] = relationship(cascade="all, delete-orphan")
 
 
-class MeasureSupport(Base):
-    """A participant's vote for a proposed success measure (one each)."""
+class MeasureSupport(VoteRow, Base):
+    """A participant's vote for a proposed success measure (one each; fully anonymous: a
+    voter hash, see ``VoteRow``)."""
 
     __tablename__ = "measure_supports"
+    __table_args__ = vote_row_constraints("measure_id")
 
     measure_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("success_measures.id", ondelete="CASCADE"), primary_key=True
-    )
-    participant_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True, index=True
+        sa.ForeignKey("success_measures.id", ondelete="CASCADE")
     )
 
 

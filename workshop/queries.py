@@ -33,6 +33,8 @@ from .models import (
     DocumentVersion,
     Duel,
     DuelBallot,
+    MeasureSupport,
+    MyPart,
     Participant,
     Phase,
     Proposal,
@@ -41,6 +43,7 @@ from .models import (
     Round,
     RoundKind,
     RoundStatus,
+    SuccessMeasure,
     User,
     ValueTag,
     Workshop,
@@ -131,6 +134,10 @@ def has_contributions(workshop_id: int) -> bool:
         sa.select(ClauseVote.id).where(ClauseVote.workshop_id == workshop_id),
         sa.select(Ballot.id).join(Round).where(Round.workshop_id == workshop_id),
         sa.select(DuelBallot.id).join(Duel).where(Duel.workshop_id == workshop_id),
+        sa.select(MeasureSupport.id)
+        .join(SuccessMeasure)
+        .where(SuccessMeasure.workshop_id == workshop_id),
+        sa.select(MyPart.id).where(MyPart.workshop_id == workshop_id),
     ]
     return any(db.session.scalar(query.limit(1)) is not None for query in written)
 

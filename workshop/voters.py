@@ -4,7 +4,8 @@ In named and anonymous-to-peers modes a vote row carries the participant's id.
 In fully anonymous mode it carries only a *voter hash*:
 ``HMAC(scope key, participant id)``, where the scope key is derived from the
 app's secret key and a random salt stored for one *scope* of voting (a round,
-an amendment, a duel, the workshop's clause consent, its value tags).
+an amendment, a duel, the workshop's clause consent, its value tags, its success
+measures and people's own part in it).
 
 - While voting in a scope is open, the server can recompute a person's hash,
   so they can change their vote and see their own; nothing is written that
@@ -35,6 +36,9 @@ from .models import Anonymity, Participant, VoteKey
 
 CONSENT_SCOPE = "consent"
 TAGS_SCOPE = "tags"
+# Support for success measures, and people's own sentence per clause ("my part").
+MEASURES_SCOPE = "measures"
+MY_PART_SCOPE = "my_part"
 # Operation ids of fully anonymous proposals and comments (resends find only their own).
 OPS_SCOPE = "ops"
 

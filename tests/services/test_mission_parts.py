@@ -10,9 +10,20 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user
+from workshop import queries
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
-from workshop.models import Feedback, Phase, RoundKind, StaffRole, UserRole
+from workshop.models import (
+    Anonymity,
+    Feedback,
+    MeasureSupport,
+    MyPart,
+    Phase,
+    RoundKind,
+    StaffRole,
+    UserRole,
+    VoteKey,
+)
 from workshop.queries import clauses_of, get_workshop, latest_version
 from workshop.services import (
     editing,
@@ -153,6 +164,91 @@ def test_measures_are_proposed_supported_agreed_and_missing_ones_flagged(
     assert measures.missing_measures(workshop.id) == [
         "How we work has no agreed success measure yet."
     ]
+
+
+@pytest.fixture
+def fully_anonymous(facilitator, workshop, drafted):
+    """The drafted workshop, fully anonymous, with Amira and Joost."""
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    return join(workshop, "Amira"), join(workshop, "Joost")
+
+
+def test_fully_anonymous_measures_keep_no_proposer_and_supports_only_a_voter_hash(
+    facilitator, workshop, drafted, fully_anonymous
+):
+    purpose, _how = drafted
+    amira, joost = fully_anonymous
+    waits = measures.propose_measure(amira, workshop.id, purpose, what="Wait", target="5 days")
+    assert waits.proposed_by_id is None
+    assert measures.supported_by(amira) == {waits.id}  # proposing is supporting, still
+    assert measures.supported_by(joost) == set()
+    assert measures.support_measure(joost, waits.id) == 2
+    assert measures.support_measure(joost, waits.id) == 2  # one vote each, by the hash
+    assert measures.supported_by(joost) == {waits.id}
+    supports = db.session.scalars(sa.select(MeasureSupport)).all()
+    assert len(supports) == 2
+    assert all(s.participant_id is None and s.voter_hash for s in supports)
+    assert measures.support_measure(joost, waits.id, support=False) == 1  # taken back
+    assert measures.supported_by(joost) == set()
+    assert queries.has_contributions(workshop.id)  # its anonymity may no longer change
+
+
+def test_once_a_fully_anonymous_workshop_closes_nobody_can_tell_whose_support_it_is(
+    facilitator, workshop, drafted, fully_anonymous
+):
+    purpose, _how = drafted
+    amira, joost = fully_anonymous
+    waits = measures.propose_measure(amira, workshop.id, purpose, what="Wait", target="5 days")
+    assert db.session.scalar(sa.select(VoteKey).where(VoteKey.scope == "measures"))
+    rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
+    assert db.session.scalar(sa.select(VoteKey).where(VoteKey.scope == "measures")) is None
+    assert measures.supported_by(amira) == set()
+    before = db_fingerprint()
+    for person in (amira, joost):  # a new key would let Amira support twice
+        with pytest.raises(InvalidState) as refused:
+            measures.support_measure(person, waits.id)
+        assert refused.value.code == "phase_closed"
+    assert db_fingerprint() == before
+    assert measures.measures_by_clause(workshop.id)[0]["measures"][0]["support"] == 1
+
+
+def test_named_measures_keep_their_proposer_and_supporters(facilitator, workshop, drafted):
+    purpose, _how = drafted
+    amira = join(workshop, "Amira")
+    waits = measures.propose_measure(amira, workshop.id, purpose, what="Wait", target="5 days")
+    assert waits.proposed_by_id == amira.id
+    assert db.session.scalar(sa.select(MeasureSupport.participant_id)) == amira.id
+    rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)  # named: nothing to forget
+    assert measures.supported_by(amira) == {waits.id}
+
+
+def test_a_fully_anonymous_part_is_its_writers_to_change_and_names_nobody(
+    facilitator, workshop, drafted, fully_anonymous
+):
+    purpose, how = drafted
+    amira, joost = fully_anonymous
+    my_part.write_my_part(amira, purpose, "I answer the phone.")
+    my_part.write_my_part(amira, purpose, "I answer the phone kindly.")  # changed, not added
+    my_part.write_my_part(joost, purpose, "I fix the beds.")
+    assert my_part.my_parts(amira) == {purpose: "I answer the phone kindly."}
+    assert my_part.my_parts(joost) == {purpose: "I fix the beds."}
+    parts = db.session.scalars(sa.select(MyPart)).all()
+    assert len(parts) == 2 and all(p.participant_id is None and p.voter_hash for p in parts)
+    picture = my_part.coverage(facilitator, workshop.id)
+    assert picture["anonymous"] and picture["by_department"] == []  # nothing says who wrote
+    assert picture["sentences"][purpose] == ["I answer the phone kindly.", "I fix the beds."]
+    assert queries.has_contributions(workshop.id)
+    my_part.write_my_part(joost, purpose, "")  # taken back
+    assert my_part.my_parts(joost) == {}
+    rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
+    assert my_part.my_parts(amira) == {}  # the key is gone: nobody can tell whose it is
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:  # a new key would give her a second part
+        my_part.write_my_part(amira, purpose, "Another")
+    assert refused.value.code == "phase_closed"
+    assert db_fingerprint() == before
+    assert my_part.coverage(facilitator, workshop.id)["written"] == 1
 
 
 def test_feedback_is_anonymous_per_clause_and_only_through_an_open_link(

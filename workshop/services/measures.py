@@ -3,6 +3,9 @@ measured, the baseline, the target, the owning team, when it is reviewed). Parti
 facilitators propose them, participants support the ones they believe in (one vote each per
 measure), and facilitators agree the ones that go into the mission. A clause without an
 agreed measure is flagged before the lock, and every export lists them as "How we will know".
+
+In a fully anonymous workshop a measure keeps no proposer and a support only a voter hash
+(see voters.py), whose key goes when the workshop closes.
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import permissions
+from .. import permissions, voters
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import clause_in_draft, taking_part, workshop_for_staff
 from ..models import (
+    Anonymity,
     AuditAction,
     DocumentVersion,
     MeasureStatus,
     MeasureSupport,
     Participant,
+    Phase,
     SuccessMeasure,
     User,
+    Workshop,
 )
 from ..queries import clauses_of, get_workshop, latest_version
 from ..realtime import workshop_change
@@ -74,17 +80,19 @@ def propose_measure(
     clause_in_draft(workshop.id, clause_key)
     with workshop_change(workshop.id):
         ensure_open(workshop.id)
+        supporter = _supporter(proposer, workshop) if proposer is not None else None
+        author = proposer if workshop.anonymity != Anonymity.FULL else None  # kept if named
         measure = SuccessMeasure(
             workshop_id=workshop.id,
             clause_key=clause_key,
             review_on=review_on,
-            proposed_by_id=proposer.id if proposer else None,
+            proposed_by_id=author.id if author is not None else None,
             **fields,
         )
         db.session.add(measure)
         db.session.flush()
-        if proposer is not None:  # proposing is supporting
-            db.session.add(MeasureSupport(measure_id=measure.id, participant_id=proposer.id))
+        if supporter is not None:  # proposing is supporting
+            db.session.add(MeasureSupport(measure_id=measure.id, **supporter.fields()))
     return measure
 
 
@@ -98,9 +106,14 @@ def support_measure(actor: Participant, measure_id: int, support: bool = True) -
         ensure_open(workshop.id)
         if measure.status != MeasureStatus.PROPOSED:
             raise InvalidState(_("This measure has been decided."), code="decided")
-        mine = db.session.get(MeasureSupport, (measure.id, actor.id))
+        supporter = _supporter(actor, workshop)
+        mine = db.session.scalar(
+            sa.select(MeasureSupport).where(
+                MeasureSupport.measure_id == measure.id, supporter.matches(MeasureSupport)
+            )
+        )
         if support and mine is None:
-            db.session.add(MeasureSupport(measure_id=measure.id, participant_id=actor.id))
+            db.session.add(MeasureSupport(measure_id=measure.id, **supporter.fields()))
         elif not support and mine is not None:
             db.session.delete(mine)
         db.session.flush()
@@ -158,11 +171,17 @@ def measures_by_clause(
 
 
 def supported_by(participant: Participant) -> set[int]:
+    """The measures this participant supports (fully anonymous: while the workshop is open,
+    found by their voter hash; afterwards nobody can tell)."""
+    workshop = get_workshop(participant.workshop_id)
+    supporter = voters.voter(participant, voters.MEASURES_SCOPE, workshop.anonymity, create=False)
+    if supporter is None:
+        return set()
     return set(
         db.session.scalars(
-            sa.select(MeasureSupport.measure_id).where(
-                MeasureSupport.participant_id == participant.id
-            )
+            sa.select(MeasureSupport.measure_id)
+            .join(SuccessMeasure)
+            .where(SuccessMeasure.workshop_id == workshop.id, supporter.matches(MeasureSupport))
         )
     )
 
@@ -187,6 +206,22 @@ def _payload(measure: SuccessMeasure, support: int) -> dict[str, Any]:
         "status": str(measure.status),
         "support": support,
     }
+
+
+def _supporter(participant: Participant, workshop: Workshop) -> voters.Voter:
+    """How this participant's support is stored: by participant, or (fully anonymous) by a
+    voter hash. Once the workshop has closed its key is gone, and a new one would let the
+    same person support twice: refused."""
+    db.session.refresh(workshop)
+    supporter = voters.voter(
+        participant,
+        voters.MEASURES_SCOPE,
+        workshop.anonymity,
+        create=workshop.phase != Phase.CLOSED,
+    )
+    if supporter is None:
+        raise InvalidState(_("The workshop is closed."), code="phase_closed")
+    return supporter
 
 
 def _measure(measure_id: int) -> SuccessMeasure:

@@ -1,7 +1,12 @@
 """My part: each participant may write, for a clause of the mission, one sentence on how
 their own work serves it. Teams that rarely see themselves in a mission (IT, finance,
 facilities) then find their own words next to it, and leadership sees which departments have
-written theirs (small departments pooled, as everywhere)."""
+written theirs (small departments pooled, as everywhere).
+
+In a fully anonymous workshop a sentence is kept with a voter hash, never its writer (see
+voters.py): the writer finds and changes their own while the workshop is open; once it has
+closed (the key is gone) nobody can tell whose it is, and there is no count by department.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import permissions
-from ..errors import Forbidden, ValidationFailed
+from .. import permissions, voters
+from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
 from ..guards import clause_in_draft, taking_part, workshop_for_staff
-from ..models import MyPart, Participant, User
+from ..models import Anonymity, MyPart, Participant, Phase, User
 from ..privacy import MIN_GROUP_SIZE, pool_small_groups
 from ..queries import clauses_of, get_workshop, latest_version, list_participants
 from ..realtime import workshop_change
@@ -25,11 +30,16 @@ MAX_SENTENCE = 300
 
 
 def my_parts(participant: Participant) -> dict[int, str]:
-    """A participant's sentences, by clause key."""
+    """A participant's sentences, by clause key (fully anonymous: none once the workshop has
+    closed, since nobody can tell which are theirs)."""
+    workshop = get_workshop(participant.workshop_id)
+    writer = voters.voter(participant, voters.MY_PART_SCOPE, workshop.anonymity, create=False)
+    if writer is None:
+        return {}
     return {
         part.clause_key: part.sentence
         for part in db.session.scalars(
-            sa.select(MyPart).where(MyPart.participant_id == participant.id)
+            sa.select(MyPart).where(MyPart.workshop_id == workshop.id, writer.matches(MyPart))
         )
     }
 
@@ -48,9 +58,20 @@ def write_my_part(actor: Participant, clause_key: int, sentence: str) -> MyPart 
         )
     clause_in_draft(workshop.id, clause_key)
     with workshop_change(workshop.id):
+        db.session.refresh(workshop)
+        writer = voters.voter(
+            actor,
+            voters.MY_PART_SCOPE,
+            workshop.anonymity,
+            create=workshop.phase != Phase.CLOSED,
+        )
+        if writer is None:  # its key is gone: a new one would give this person a second part
+            raise InvalidState(_("The workshop is closed."), code="phase_closed")
         part = db.session.scalar(
             sa.select(MyPart).where(
-                MyPart.participant_id == actor.id, MyPart.clause_key == clause_key
+                MyPart.workshop_id == workshop.id,
+                MyPart.clause_key == clause_key,
+                writer.matches(MyPart),
             )
         )
         if not sentence:
@@ -58,16 +79,18 @@ def write_my_part(actor: Participant, clause_key: int, sentence: str) -> MyPart 
                 db.session.delete(part)
             return None
         if part is None:
-            part = MyPart(workshop_id=workshop.id, participant_id=actor.id, clause_key=clause_key)
+            part = MyPart(workshop_id=workshop.id, clause_key=clause_key, **writer.fields())
             db.session.add(part)
         part.sentence = sentence
     return part
 
 
 def coverage(actor: User, workshop_id: int) -> dict[str, Any]:
-    """For staff: per department (pooled), how many wrote their part and on which clauses;
-    and each clause's sentences (named as the workshop's anonymity allows staff to see)."""
+    """For staff: per department (pooled), how many wrote their part and on which clauses
+    (not in a fully anonymous workshop: nothing says who wrote); and each clause's sentences,
+    without names."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
+    anonymous = workshop.anonymity == Anonymity.FULL
     people = list_participants(workshop.id)
     parts = list(db.session.scalars(sa.select(MyPart).where(MyPart.workshop_id == workshop.id)))
     sizes = collections.Counter(p.department or "" for p in people)
@@ -79,7 +102,7 @@ def coverage(actor: User, workshop_id: int) -> dict[str, Any]:
     for part in parts:
         by_person[part.participant_id].append(part)
     rows: dict[str, dict[str, Any]] = {}
-    for person in people:
+    for person in [] if anonymous else people:
         bucket = buckets.get(person.department or "")
         if bucket is None:
             continue
@@ -89,11 +112,14 @@ def coverage(actor: User, workshop_id: int) -> dict[str, Any]:
         row["wrote"] += bool(mine)
         row["clauses"].update(titles.get(p.clause_key, "") for p in mine if p.clause_key in titles)
     return {
+        "anonymous": anonymous,
         "min_group_size": MIN_GROUP_SIZE,
         "by_department": [
             {**row, "clauses": sorted(row["clauses"])}
             for row in sorted(rows.values(), key=lambda r: -r["people"])
         ],
-        "sentences": {key: [p.sentence for p in parts if p.clause_key == key] for key in titles},
+        "sentences": {
+            key: sorted(p.sentence for p in parts if p.clause_key == key) for key in titles
+        },
         "written": len(parts),
     }

@@ -828,12 +828,17 @@ def upgrade() -> None:
 
     op.create_table(
         "my_parts",
-        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("workshop_id", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=False),
         sa.Column("clause_key", sa.Integer(), nullable=False),
         sa.Column("sentence", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
+        sa.Column("voter_hash", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "(participant_id IS NULL) <> (voter_hash IS NULL)",
+            name=op.f("ck_my_parts_one_voter"),
+        ),
         sa.ForeignKeyConstraint(
             ["participant_id"],
             ["participants.id"],
@@ -848,8 +853,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_my_parts")),
         sa.UniqueConstraint(
-            "participant_id", "clause_key", name=op.f("uq_my_parts_participant_id_clause_key")
+            "workshop_id",
+            "clause_key",
+            "participant_id",
+            name=op.f("uq_my_parts_workshop_id_clause_key_participant_id"),
         ),
+        sa.UniqueConstraint(
+            "workshop_id",
+            "clause_key",
+            "voter_hash",
+            name=op.f("uq_my_parts_workshop_id_clause_key_voter_hash"),
+        ),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("my_parts", schema=None) as batch_op:
         batch_op.create_index(
@@ -1191,7 +1206,13 @@ def upgrade() -> None:
     op.create_table(
         "measure_supports",
         sa.Column("measure_id", sa.Integer(), nullable=False),
-        sa.Column("participant_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("participant_id", sa.Integer(), nullable=True),
+        sa.Column("voter_hash", sa.String(length=64), nullable=True),
+        sa.CheckConstraint(
+            "(participant_id IS NULL) <> (voter_hash IS NULL)",
+            name=op.f("ck_measure_supports_one_voter"),
+        ),
         sa.ForeignKeyConstraint(
             ["measure_id"],
             ["success_measures.id"],
@@ -1204,7 +1225,16 @@ def upgrade() -> None:
             name=op.f("fk_measure_supports_participant_id_participants"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("measure_id", "participant_id", name=op.f("pk_measure_supports")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_measure_supports")),
+        sa.UniqueConstraint(
+            "measure_id",
+            "participant_id",
+            name=op.f("uq_measure_supports_measure_id_participant_id"),
+        ),
+        sa.UniqueConstraint(
+            "measure_id", "voter_hash", name=op.f("uq_measure_supports_measure_id_voter_hash")
+        ),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("measure_supports", schema=None) as batch_op:
         batch_op.create_index(
