@@ -1,7 +1,8 @@
 """Who may do what, tried for every socket command the server registers and every form that
-changes something, by everyone who should not: a participant of another workshop, this
-workshop's leadership, a facilitator of another workshop, and someone with no identity at
-all. Each refusal must leave the database exactly as it was."""
+changes something, by everyone who should not: a participant of this workshop (every staff
+command and staff form), a participant of another workshop, this workshop's leadership, a
+facilitator of another workshop, and someone with no identity at all. Each refusal must
+leave the database exactly as it was."""
 
 from __future__ import annotations
 
@@ -175,11 +176,16 @@ def refusal(ack: dict) -> str | None:
     return None if ack.get("ok") else ack["error"]["code"]
 
 
-@pytest.mark.parametrize("sender", ["bob", "lena", "fred"])
+@pytest.mark.parametrize("sender", ["amira", "bob", "lena", "fred"])
 def test_every_command_is_refused_to_those_who_may_not_send_it(app, two_workshops, sender):
+    """Amira, a participant of workshop A, is refused every staff command there; the others
+    are refused everything in workshop A."""
     people, ids, a_id, _b_id = two_workshops
     commands = set(sockets.COMMANDS) - {"state.sync"}
     assert commands >= PARTICIPANT_COMMANDS | OWN_WORKSHOP_COMMANDS
+    if sender == "amira":
+        commands -= PARTICIPANT_COMMANDS  # hers to send (the other side of the matrix)
+        assert len(commands) >= 25 and "phase.set" in commands and "duel.start" in commands
     for name in sorted(commands):
         if sender in ("bob", "fred") and name in OWN_WORKSHOP_COMMANDS:
             continue  # they act on the sender's own workshop, rightly
@@ -245,6 +251,7 @@ def test_every_changing_form_is_refused_to_those_who_may_not_use_it(app, two_wor
         path = re.sub(r"<[^>]+>", "1", path)
         data = {"body_md": "X", "headings": "X", "text": "X", "name": "X", "comment": "X"}
         for who, client in (
+            ("amira", people["amira"].http),
             ("bob", people["bob"].http),
             ("lena", people["lena"].http),
             ("fred", people["fred"].http),
@@ -252,7 +259,9 @@ def test_every_changing_form_is_refused_to_those_who_may_not_use_it(app, two_wor
         ):
             if who == "lena" and route.endswith("/signoff"):
                 continue  # signing off is leadership's own (refused here for the state)
-            if "<int:workshop_id>" not in route and who != "nobody":
+            if who == "amira" and route.startswith("/w/"):
+                continue  # a participant's own page: hers to post to
+            if "<int:workshop_id>" not in route and who not in ("nobody", "amira"):
                 continue  # an account's own (a new workshop, a password), not workshop A's
             with app.app_context():
                 before = db_fingerprint()
@@ -262,5 +271,7 @@ def test_every_changing_form_is_refused_to_those_who_may_not_use_it(app, two_wor
                 assert (
                     "/login" in response.headers.get("Location", "") or response.status_code == 401
                 ), route
+            if who == "amira":  # her participant cookie is no staff login: sent to log in
+                assert "/login" in response.headers.get("Location", ""), (route, response)
             with app.app_context():
                 assert db_fingerprint() == before, (who, route)
