@@ -240,6 +240,18 @@ def current_round(workshop_id: int) -> Round | None:
     )
 
 
+def task_round(workshop_id: int) -> Round | None:
+    """The round the participants' task belongs to: the current round, else the one started
+    last (it has ended, and screens still show it, closed); None before any round ran. The
+    server's side of the live client's ``taskRound``."""
+    return current_round(workshop_id) or db.session.scalar(
+        sa.select(Round)
+        .where(Round.workshop_id == workshop_id, Round.started_at.is_not(None))
+        .order_by(Round.started_at.desc(), Round.id.desc())
+        .limit(1)
+    )
+
+
 def latest_vote_round(workshop_id: int) -> Round | None:
     """The round with ballots most recently started (its results stay on screen after it
     ends)."""
@@ -268,6 +280,8 @@ def closed_for_input(round_: Round | None, *, code: str) -> InvalidState:
         return InvalidState(_("The facilitator paused this round."), code=code)
     if round_ is not None and round_.status == RoundStatus.RUNNING:
         return InvalidState(_("Time is up for this round."), code=code)
+    if round_ is not None and round_.status == RoundStatus.ENDED:
+        return InvalidState(_("This round has ended."), code=code)
     return InvalidState(_("This round is not open right now."), code=code)
 
 

@@ -17,8 +17,8 @@ from ..audiences import my_clause_vote
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
 from ..guards import taking_part
-from ..models import ClauseVote, Participant, Phase
-from ..queries import clause_of_draft, get_workshop
+from ..models import ClauseVote, Participant, Phase, RoundKind
+from ..queries import clause_of_draft, closed_for_input, get_workshop, is_open_for_input, task_round
 from ..realtime import workshop_change
 from .versions import ensure_open
 
@@ -26,7 +26,11 @@ from .versions import ensure_open
 def vote_on_clause(
     actor: Participant, clause_key: int, choice: str, reason: str = ""
 ) -> dict[str, Any]:
-    """Consent on one clause as it reads now; a change to the clause later makes this stale."""
+    """Consent on one clause as it reads now; a change to the clause later makes this stale.
+
+    Answers go on beside the other rounds (after a refine round changed a clause, say); only
+    a consent round, the room's own time for them, closes them: while it is paused, once its
+    time is up, and once it has ended with no round after it."""
     if not isinstance(actor, Participant):
         raise Forbidden(_("Staff accounts follow the room; participants take part."))
     workshop = get_workshop(actor.workshop_id)
@@ -40,6 +44,10 @@ def vote_on_clause(
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
+        round_ = task_round(workshop.id)
+        consent_round = round_ is not None and round_.kind == RoundKind.CONSENT
+        if consent_round and not is_open_for_input(round_):
+            raise closed_for_input(round_, code="voting_closed")
         latest, clause = clause_of_draft(workshop.id, clause_key)
         voter = voters.voter(actor, voters.CONSENT_SCOPE, workshop.anonymity)
         assert voter is not None, "consent's key exists or is made while the workshop is open"

@@ -9,8 +9,8 @@
  */
 import { $, T, announce, isFacilitator, isParticipant } from "./page.js";
 import { diffNodes, el, fill, fmt, needsRedraw, nextSerial, setHTML, setText, syncChildren, withoutHeading } from "./dom.js";
-import { inputOpen } from "./clock.js";
-import { currentRound, documentFinal } from "./state.js";
+import { closedReason, inputOpen } from "./clock.js";
+import { currentRound, documentFinal, taskRound } from "./state.js";
 import { clauseTitle } from "./names.js";
 import { closedText, suggestingNow, taskOf } from "./task.js";
 
@@ -235,6 +235,15 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
   }
 
   // -- consent on a clause -------------------------------------------------------------------------
+  /** Why answers on clauses are closed now, in words ("" while they are open): a consent round
+   * closes them like its own input while it is paused, once its time is up, and once it has
+   * ended with no round after it; beside the other rounds they stay open (the server's rule,
+   * workshop/services/consent.py). */
+  function consentClosedText(state) {
+    const round = taskRound(state);
+    return round && round.kind === "consent" ? closedText("consent", closedReason(round)) : "";
+  }
+
   function buildConsent(view) {
     const id = `clause-${view.key}-consent`;
     const c = {
@@ -249,19 +258,23 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
     if (isParticipant) {
       c.buttons = {};
       const group = el("div", { class: "consent-buttons", role: "group", "aria-labelledby": c.title.id });
+      // Why the buttons are closed, in words next to them (empty while they are open).
+      c.why = el("p", { class: "consent-why", id: `${id}-why` });
       for (const choice of ["agree", "live_with", "object"]) {
         c.buttons[choice] = el("button", { type: "button", class: "small", text: T[`consent_${choice}`],
-          "aria-pressed": "false",
+          "aria-pressed": "false", "aria-describedby": c.why.id,
           onclick: () => (choice === "object" ? openObjection(view) : sendConsent(view, choice, "")) });
         group.append(c.buttons[choice]);
       }
+      group.append(c.why);
       const reasonId = `${id}-reason`;
       c.reason = el("textarea", { id: reasonId, rows: "2", maxlength: "500" });
       c.error = el("p", { class: "error", role: "alert" });
       c.reasonForm = el("form", { class: "objection-form", hidden: true },
         el("label", { for: reasonId, text: T.object_reason }), c.reason,
         el("div", { class: "button-row" },
-          el("button", { type: "submit", class: "small primary", text: T.objection_send }),
+          c.send = el("button", { type: "submit", class: "small primary", text: T.objection_send,
+            "aria-describedby": c.why.id }),
           el("button", { type: "button", class: "small", text: T.cancel, onclick: () => {
             c.reasonForm.hidden = true;
             c.buttons.object.focus();
@@ -330,6 +343,13 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
     setText(c.title, closed ? T.clause_consent : T.clause_consent_mine);
     c.group.hidden = closed;
     if (closed) c.reasonForm.hidden = true;
+    // Paused, time up or ended: the buttons stay in view, disabled, with the reason; a
+    // half-typed objection stays in its box for when the round opens again.
+    const why = closed ? "" : consentClosedText(state);
+    for (const button of [...Object.values(c.buttons), c.send]) {
+      if (button.disabled !== !!why) button.disabled = !!why;
+    }
+    setText(c.why, why);
   }
 
   // -- the version line and the whole draft ------------------------------------------------------------

@@ -122,8 +122,9 @@ export function createTask() {
         const text = task.phase === phase && task.reason !== "closed" ? closedText(task.kind, task.reason) : "";
         showClosed(note, fields, text);
       }
-      // The draft: editing closes with a refine round; answers on clauses go on meanwhile.
-      showClosed(draftNote, null, task.kind === "refine" ? closedText("refine", task.reason) : "");
+      // The draft: editing closes with a refine round, answers on clauses with a consent round
+      // (beside the other rounds they go on).
+      showClosed(draftNote, null, ["refine", "consent"].includes(task.kind) ? closedText(task.kind, task.reason) : "");
       if (draftHint) {
         setText(draftHint, { refine: T.task_refine, consent: T.task_consent, finalise: T.task_finalise,
           measures: T.task_measures }[task.kind] || defaultHint);
@@ -134,7 +135,7 @@ export function createTask() {
       setAttr(root, "data-input", task.reason ? "closed" : "open");
       // Say once that input closed (the timer says "Time is up" by itself).
       const said = task.round && task.reason && task.reason !== "time_up" ? `${task.round.id}:${task.reason}` : null;
-      if (said && said !== spoken && ["propose", "vote", "values", "vocabulary", "refine"].includes(task.kind)) {
+      if (said && said !== spoken && ["propose", "vote", "values", "vocabulary", "refine", "consent"].includes(task.kind)) {
         announce(closedText(task.kind, task.reason));
       }
       spoken = said;
