@@ -14,9 +14,11 @@ import pytest
 
 from tests.conftest import in_phase, join, make_user
 from workshop.errors import Forbidden, NotFound
-from workshop.models import Phase, UserRole
+from workshop.extensions import db
+from workshop.models import Phase, Round, RoundKind, UserRole
 from workshop.queries import clauses_of, latest_version
-from workshop.services import consent, proposals, representation, versions, votes
+from workshop.services import agenda, consent, proposals, representation, rounds, versions, votes
+from workshop.tallies import round_results
 
 ROOM = {"Frontline": 6, "Manager": 6, "Director": 3, "Team lead": 2}
 
@@ -107,20 +109,21 @@ def test_a_pool_too_small_on_its_own_takes_in_the_smallest_shown_level(facilitat
 
 def test_a_clause_one_level_accepts_and_another_rejects_is_flagged(facilitator, workshop, room):
     first = clauses_of(latest_version(workshop.id))[0]
-    for person in room["Frontline"][:4]:
+    for person in room["Frontline"] + room["Director"] + room["Team lead"]:
         consent.vote_on_clause(person, first.key, "agree")
-    consent.vote_on_clause(room["Manager"][0], first.key, "object", "Too vague for us")
-    consent.vote_on_clause(room["Manager"][1], first.key, "object", "Says nothing on staff")
-    consent.vote_on_clause(room["Manager"][2], first.key, "live_with")
-    consent.vote_on_clause(room["Team lead"][0], first.key, "agree")
+    for person in room["Manager"][:4]:
+        consent.vote_on_clause(person, first.key, "object", "Too vague for us")
+    for person in room["Manager"][4:]:
+        consent.vote_on_clause(person, first.key, "live_with")
 
     picture = representation.representation(facilitator, workshop.id)
     clause = picture["agreement"][0]
     assert clause["title"].startswith("We care for every patient")
+    # Directors (3) and team leads (2) answered: five answers, shown only together.
     assert clause["consent_by_level"] == {
-        "Frontline": {"answers": 4, "object": 0, "consent_share": 1.0},
-        "Manager": {"answers": 3, "object": 2, "consent_share": 0.333},
-        "Other levels": {"answers": 1, "object": 0, "consent_share": 1.0},
+        "Frontline": {"answers": 6, "object": 0, "consent_share": 1.0},
+        "Manager": {"answers": 6, "object": 4, "consent_share": 0.333},
+        "Other levels": {"answers": 5, "object": 0, "consent_share": 1.0},
     }
     assert clause["consent_spread"] == 0.667
     assert picture["agreement"][1]["consent_by_level"] == {}  # nobody answered there
@@ -136,3 +139,68 @@ def test_only_the_workshops_staff_see_the_picture(facilitator, workshop, room):
     stranger = make_user("other@example.org", UserRole.LEADERSHIP)
     with pytest.raises(NotFound):
         representation.representation(stranger, workshop.id)
+
+
+def test_a_level_is_grouped_by_who_answered_never_by_who_joined(facilitator, workshop, room):
+    """Six managers joined but one answered: that answer is never shown as "Manager"."""
+    first = clauses_of(latest_version(workshop.id))[0]
+    for person in room["Frontline"]:
+        consent.vote_on_clause(person, first.key, "agree")
+    consent.vote_on_clause(room["Manager"][0], first.key, "object", "Too vague for us")
+
+    clause = representation.representation(facilitator, workshop.id)["agreement"][0]
+    assert clause["consent_by_level"] == {
+        "Other levels": {"answers": 7, "object": 1, "consent_share": 0.857}
+    }
+    assert clause["consent_spread"] is None
+
+
+def test_a_votes_support_by_level_tells_nothing_its_results_hide(facilitator, workshop):
+    """The results of a vote broken down by level show Frontline (6 ballots) and hide the
+    managers (5) with the team leads (2); the support by level must not pool the team leads
+    with a level the results show, or subtracting one page from the other gives them away."""
+    frontline = [join(workshop, f"Frontline {i}", "Frontline") for i in range(6)]
+    managers = [join(workshop, f"Manager {i}", "Manager") for i in range(8)]
+    leads = [join(workshop, f"Team lead {i}", "Team lead") for i in range(2)]
+    propose = agenda.add_round(
+        facilitator,
+        workshop.id,
+        agenda.RoundSettings(RoundKind.PROPOSE, "Purpose?", clause="Purpose"),
+    )
+    rounds.start_round(facilitator, propose.id)
+    care = proposals.submit_proposal(frontline[0], workshop.id, "We care for every patient")
+    money = proposals.submit_proposal(managers[0], workshop.id, "We keep our books healthy")
+    rounds.end_round(facilitator, propose.id)
+    vote = agenda.add_round(
+        facilitator,
+        workshop.id,
+        agenda.RoundSettings(
+            RoundKind.VOTE,
+            "Which says it best?",
+            method="approval",
+            clause="Purpose",
+            source_round_id=propose.id,
+            blind=False,
+            breakdown_by_level=True,
+        ),
+    )
+    rounds.start_round(facilitator, vote.id)
+    for person in frontline + managers[:2]:
+        votes.cast_ballot(person, workshop.id, {"approved": [care.id]})
+    for person in managers[2:5] + leads:
+        votes.cast_ballot(person, workshop.id, {"approved": [money.id]})
+    rounds.end_round(facilitator, vote.id)
+    versions.save_version(
+        facilitator, workshop.id, "## Purpose\n\nWe care for every patient", based_on=None
+    )
+
+    results = round_results(db.session.get(Round, vote.id))
+    assert results is not None and results["winner"] == care.id
+    shown_on_results = {level for level, tally in results["by_level"].items() if tally}
+    assert shown_on_results == {"Frontline"}
+    picture = representation.representation(facilitator, workshop.id)
+    (support,) = picture["agreement"][0]["votes"]
+    assert support["support_by_level"] == {
+        "Frontline": {"ballots": 6, "support_share": 1.0},
+        "Other levels": {"ballots": 7, "support_share": 0.286},  # managers and team leads
+    }

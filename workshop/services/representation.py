@@ -10,6 +10,14 @@ Privacy: every figure is per *bucket*, never per person. A group of fewer than
 still too small, with the smallest large ones) into "Other levels", so no small group is
 shown alone or can be worked out by subtracting the others (``privacy.pool_small_groups``).
 Fully anonymous answers carry no level and are not broken down.
+
+How a clause is received is grouped by who *answered*, not by who joined (five frontline
+people joined, one answered: that one answer is not shown as "Frontline"): consent by the
+levels of the people who answered on the clause, a vote's support by the levels of its
+ballots. A vote whose results break its tally down by level already shows some levels and
+hides others (``privacy.suppress_small_groups``); its support here follows that page exactly
+(the levels it shows, and the levels it hides together as one pool, which its totals give
+away anyway), so that subtracting one page from the other can never single out a level.
 """
 
 from __future__ import annotations
@@ -40,7 +48,13 @@ from ..models import (
     User,
     Workshop,
 )
-from ..privacy import MIN_GROUP_SIZE, pool_small_groups, results_visible, shows_authors
+from ..privacy import (
+    MIN_GROUP_SIZE,
+    pool_small_groups,
+    results_visible,
+    shows_authors,
+    suppress_small_groups,
+)
 from ..queries import clauses_of, final_version, latest_version, list_participants, list_rounds
 from ..realtime import workshop_change
 from ..tallies import round_results
@@ -285,8 +299,7 @@ def agreement(
     minus the lowest's; large when one level likes what another rejects)."""
     if draft is None:
         return []
-    buckets = _buckets(people, "level", _("Other levels"))
-    level_of = {p.id: buckets.get(p.level) for p in people}
+    level_of = {p.id: p.level for p in people if p.level}
     votes = db.session.scalars(
         sa.select(ClauseVote).where(
             ClauseVote.workshop_id == workshop.id, ClauseVote.participant_id.is_not(None)
@@ -300,11 +313,12 @@ def agreement(
     out = []
     for clause in clauses_of(draft):
         title = clause.heading or clause.body[:60]
-        answers: dict[str, list[ConsentChoice]] = collections.defaultdict(list)
+        by_level: dict[str, list[ConsentChoice]] = collections.defaultdict(list)
         for vote in votes:
             level = level_of.get(vote.participant_id or 0)
             if vote.clause_key == clause.key and vote.voted_text == clause.markdown and level:
-                answers[level].append(vote.choice)
+                by_level[level].append(vote.choice)
+        answers = _pooled(by_level, pool_small_groups(_sizes(by_level), other=_("Other levels")))
         consent = {
             level: {
                 "answers": len(choices),
@@ -325,7 +339,7 @@ def agreement(
                     v
                     for r in rounds
                     if _same_clause(r.clause, clause.heading)
-                    and (v := _winner_support(r, buckets)) is not None
+                    and (v := _winner_support(r)) is not None
                 ],
             }
         )
@@ -340,7 +354,37 @@ def _spread(shares: list[float]) -> float | None:
     return round(max(shares) - min(shares), 3) if len(shares) >= 2 else None
 
 
-def _winner_support(round_: Round, buckets: dict[str, str]) -> dict[str, Any] | None:
+def _sizes(by_group: dict[str, list[Any]]) -> dict[str, int]:
+    return {group: len(items) for group, items in by_group.items()}
+
+
+def _pooled(by_group: dict[str, list[Any]], buckets: dict[str, str]) -> dict[str, list[Any]]:
+    """The items of each group gathered into their buckets; groups without one are left out."""
+    out: dict[str, list[Any]] = collections.defaultdict(list)
+    for group, items in by_group.items():
+        if bucket := buckets.get(group):
+            out[bucket].extend(items)
+    return out
+
+
+def _support_buckets(results: dict[str, Any], sizes: dict[str, int]) -> dict[str, str]:
+    """The bucket of each level of a vote's ballots. Where the results break the tally down
+    by level, the levels they show stand alone and the levels they hide form one pool, kept
+    only when it is big enough (the module's docstring says why); otherwise small levels are
+    pooled as everywhere else."""
+    other = _("Other levels")
+    if "by_level" not in results:
+        return pool_small_groups(sizes, other=other)
+    shown = suppress_small_groups(sizes)
+    hidden = sum(size for level, size in sizes.items() if not shown[level])
+    return {
+        level: level if shown[level] else other
+        for level in sizes
+        if shown[level] or hidden >= MIN_GROUP_SIZE
+    }
+
+
+def _winner_support(round_: Round) -> dict[str, Any] | None:
     """How much of each level's ballots supported the vote's winner (as the method reads
     support: any dots, an approval, a score of 4 or 5, ranked first, not objected to)."""
     if not results_visible(round_):
@@ -349,15 +393,14 @@ def _winner_support(round_: Round, buckets: dict[str, str]) -> dict[str, Any] | 
     winner = results.get("winner")
     if winner is None:
         return None
-    by_level: dict[str, list[bool]] = collections.defaultdict(list)
+    said: dict[str, list[bool]] = collections.defaultdict(list)
     for level, data in db.session.execute(
         sa.select(Ballot.level, Ballot.data).where(
             Ballot.round_id == round_.id, Ballot.level.is_not(None)
         )
     ):
-        bucket = buckets.get(level)
-        if bucket:
-            by_level[bucket].append(_supports(round_.method, data, winner))
+        said[level].append(_supports(round_.method, data, winner))
+    by_level = _pooled(said, _support_buckets(results, _sizes(said)))
     support = {
         level: {"ballots": len(said), "support_share": round(sum(said) / len(said), 3)}
         for level, said in sorted(by_level.items())
