@@ -14,6 +14,10 @@ from workshop.migrate import upgrade_database
 from workshop.models import Anonymity, Phase, StaffRole, User, UserRole
 from workshop.services import participants, proposals, rounds, versions, workshops
 
+# How a difference says in words what changed (templates/_diff.html, as the live client).
+REMOVED = '<span class="visually-hidden">removed: </span>'
+ADDED = '<span class="visually-hidden">added: </span>'
+
 
 def login(client, email="fran@example.org", password=PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
@@ -206,10 +210,14 @@ def test_the_draft_editor_hands_back_a_stale_save_with_both_texts(app, client, o
     assert stale.status_code == 200
     assert b"Someone saved first" in stale.data
     assert b"My version" in stale.data and b"Version two" in stale.data
+    # The difference says in words what was removed and added, as on every screen.
+    conflict = stale.data.decode()
+    assert f"<del>{REMOVED}" in conflict and f"<ins>{ADDED}" in conflict
     history = client.get(f"/workshops/{workshop_id}/document/versions")
     assert history.data.count(b"export.md") == 2
     diff = client.get(f"/workshops/{workshop_id}/document/diff?from=1&to=2")
-    assert b"<del>one</del>" in diff.data and b"<ins>two</ins>" in diff.data
+    assert f"<del>{REMOVED}one</del>" in diff.data.decode()
+    assert f"<ins>{ADDED}two</ins>" in diff.data.decode()
 
 
 def test_forms_are_protected_against_cross_site_requests(tmp_path):
@@ -286,7 +294,7 @@ def test_versions_are_named_restored_locked_and_signed_off_through_forms(
     client.post(f"{base}/3/final", data={})
     side = client.get(f"/workshops/{workshop_id}/document/diff?from=2&to=3").data.decode()
     assert "First try" not in side and "##" not in side  # no raw markup
-    assert "<del>two</del>" in side and "<ins>one</ins>" in side
+    assert f"<del>{REMOVED}two</del>" in side and f"<ins>{ADDED}one</ins>" in side
     page = client.get(f"{base}/1").data.decode()
     assert "Restore this text as a new version" in page
     assert "Lock as the final mission" not in page  # only the latest version locks
