@@ -6,18 +6,34 @@ Director (3) and Team lead (2) are too small to show: they are pooled as "Other 
 Proposals: Fiona (Frontline) "We care for every patient" (5 words), Max (Manager) "Managers
 lead with clear purpose" (5 words), Tess (Team lead) "Teams share what works" (4 words).
 The draft is Fiona's and Max's proposals: 10 words, half Frontline, half Manager.
+
+A second room (``departments_room``) adds departments: everyone is Frontline; Care 6,
+Operations 5, IT 3, HR 2 and Finance nobody, of the five departments the workshop lists.
+IT (3) and HR (2) are pooled as "Other departments" (5). Carla (Care) proposes "We care for
+every patient" (5 words), Ivo (IT) "Systems that serve people" (4 words); Operations and HR
+propose nothing. Two of Care, one of Operations and one of HR vote. The draft is both
+proposals: 9 words, 5/9 = 0.556 Care, 4/9 = 0.444 Other departments, none Operations.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.conftest import in_phase, join, make_user
+from tests.conftest import in_phase, join, make_user, make_workshop
 from workshop.errors import Forbidden, NotFound
 from workshop.extensions import db
 from workshop.models import Phase, Round, RoundKind, UserRole
 from workshop.queries import clauses_of, latest_version
-from workshop.services import agenda, consent, proposals, representation, rounds, versions, votes
+from workshop.services import (
+    agenda,
+    consent,
+    final,
+    proposals,
+    representation,
+    rounds,
+    versions,
+    votes,
+)
 from workshop.tallies import round_results
 
 ROOM = {"Frontline": 6, "Manager": 6, "Director": 3, "Team lead": 2}
@@ -48,6 +64,94 @@ def room(facilitator, workshop):
 
 def by_group(rows):
     return {row["group"]: row for row in rows}
+
+
+DEPARTMENTS = {"Care": 6, "Operations": 5, "IT": 3, "HR": 2}
+
+
+@pytest.fixture
+def departments_room(facilitator):
+    """The second room of the module's docstring: (workshop, people by department)."""
+    workshop = make_workshop(facilitator, departments=["Care", "Operations", "IT", "HR", "Finance"])
+    people = {
+        department: [
+            join(workshop, f"{department} {i}", "Frontline", department) for i in range(count)
+        ]
+        for department, count in DEPARTMENTS.items()
+    }
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    carla = proposals.submit_proposal(people["Care"][0], workshop.id, "We care for every patient")
+    ivo = proposals.submit_proposal(people["IT"][0], workshop.id, "Systems that serve people")
+    in_phase(facilitator, workshop, Phase.VOTE)
+    for voter in (people["Care"][0], people["Care"][1], people["Operations"][0], people["HR"][0]):
+        votes.set_dots(voter, carla.id, 1)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [carla.id, ivo.id], based_on=None)
+    return workshop, people
+
+
+def test_each_department_joined_proposed_voted_and_owns_its_share_of_the_words(
+    facilitator, departments_room
+):
+    workshop, _people = departments_room
+    picture = representation.representation(facilitator, workshop.id)
+    departments = by_group(picture["by_department"])
+    assert list(departments) == ["Care", "Operations", "Other departments"]
+    assert departments["Care"] == {
+        "group": "Care",
+        "members": [],
+        "joined": 6,
+        "proposed": 1,
+        "voted": 2,
+        "draft_share": 0.556,
+        "final_share": None,
+    }
+    assert departments["Operations"] == {
+        "group": "Operations",
+        "members": [],
+        "joined": 5,
+        "proposed": 0,
+        "voted": 1,
+        "draft_share": 0.0,
+        "final_share": None,
+    }
+    assert departments["Other departments"] == {
+        "group": "Other departments",
+        "members": ["HR", "IT"],
+        "joined": 5,
+        "proposed": 1,
+        "voted": 1,
+        "draft_share": 0.444,
+        "final_share": None,
+    }
+    assert picture["missing_departments"] == ["Finance"]
+
+    final.set_quorum(facilitator, workshop.id, 0)
+    final.lock_version(facilitator, workshop.id, 1)
+    locked = by_group(representation.representation(facilitator, workshop.id)["by_department"])
+    assert {group: row["final_share"] for group, row in locked.items()} == {
+        "Care": 0.556,
+        "Operations": 0.0,
+        "Other departments": 0.444,
+    }
+
+
+def test_a_department_nobody_came_from_or_that_proposed_nothing_is_flagged(
+    facilitator, departments_room
+):
+    workshop, _people = departments_room
+    flags = representation.representation(facilitator, workshop.id)["flags"]
+    # Everyone is Frontline: every other level is missing, then the departments' flags.
+    assert flags == [
+        "No one from Specialist has joined.",
+        "No one from Team lead has joined.",
+        "No one from Manager has joined.",
+        "No one from Director has joined.",
+        "No one from Executive has joined.",
+        "No one from Finance has joined.",
+        "Operations has not proposed anything yet.",
+        "No words from Operations in the current draft.",
+    ]
+    assert "No one from Finance has joined." in representation.notices(facilitator, workshop.id)
 
 
 def test_each_level_joined_proposed_voted_and_owns_its_share_of_the_draft(

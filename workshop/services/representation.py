@@ -279,7 +279,10 @@ def _share(part: float, total: int) -> float | None:
 
 def _flags(picture: dict[str, Any], *, draft_exists: bool) -> list[str]:
     """What leadership should notice, in words."""
-    flags = [_("No one from %(group)s has joined.", group=g) for g in picture["missing_levels"]]
+    flags = [
+        _("No one from %(group)s has joined.", group=g)
+        for g in picture["missing_levels"] + picture["missing_departments"]
+    ]
     for row in picture["by_level"] + picture["by_department"]:
         if row["proposed"] == 0:
             flags.append(_("%(group)s has not proposed anything yet.", group=row["group"]))
