@@ -27,6 +27,7 @@ from workshop.queries import clauses_of, latest_version
 from workshop.services import (
     agenda,
     consent,
+    editing,
     final,
     proposals,
     representation,
@@ -308,3 +309,83 @@ def test_a_votes_support_by_level_tells_nothing_its_results_hide(facilitator, wo
         "Frontline": {"ballots": 6, "support_share": 1.0},
         "Other levels": {"ballots": 7, "support_share": 0.286},  # managers and team leads
     }
+
+
+def test_a_vote_whose_winner_one_level_backs_and_another_does_not_is_flagged(facilitator, workshop):
+    """Six frontline people and six managers vote on the Purpose: all the frontline and one
+    manager approve "We care for every patient" (7, the winner), five managers approve "We
+    keep our books healthy" (5). Support for the winner: Frontline 6/6 = 100%, Manager
+    1/6 = 17%, a spread of 0.833; nobody answered on the clause, so no consent spread."""
+    frontline = [join(workshop, f"Frontline {i}", "Frontline") for i in range(6)]
+    managers = [join(workshop, f"Manager {i}", "Manager") for i in range(6)]
+    propose = agenda.add_round(
+        facilitator,
+        workshop.id,
+        agenda.RoundSettings(RoundKind.PROPOSE, "Purpose?", clause="Purpose"),
+    )
+    rounds.start_round(facilitator, propose.id)
+    care = proposals.submit_proposal(frontline[0], workshop.id, "We care for every patient")
+    money = proposals.submit_proposal(managers[0], workshop.id, "We keep our books healthy")
+    rounds.end_round(facilitator, propose.id)
+    vote = agenda.add_round(
+        facilitator,
+        workshop.id,
+        agenda.RoundSettings(
+            RoundKind.VOTE,
+            "Which says it best?",
+            method="approval",
+            clause="Purpose",
+            source_round_id=propose.id,
+            blind=False,
+        ),
+    )
+    rounds.start_round(facilitator, vote.id)
+    for person in frontline + managers[:1]:
+        votes.cast_ballot(person, workshop.id, {"approved": [care.id]})
+    for person in managers[1:]:
+        votes.cast_ballot(person, workshop.id, {"approved": [money.id]})
+    rounds.end_round(facilitator, vote.id)
+    versions.save_version(
+        facilitator, workshop.id, "## Purpose\n\nWe care for every patient", based_on=None
+    )
+
+    picture = representation.representation(facilitator, workshop.id)
+    clause = picture["agreement"][0]
+    assert clause["consent_spread"] is None
+    (support,) = clause["votes"]
+    assert support["support_by_level"] == {
+        "Frontline": {"ballots": 6, "support_share": 1.0},
+        "Manager": {"ballots": 6, "support_share": 0.167},
+    }
+    assert support["support_spread"] == 0.833
+    warning = (
+        "Purpose: Frontline back the winner of “Which says it best?” (100%) "
+        "but Manager much less (17%)."
+    )
+    assert representation.spread_warnings(picture) == [warning]
+    assert warning in representation.notices(facilitator, workshop.id)
+    # Worth a look before the lock: the readiness list names it (it does not stop the lock).
+    assert warning in final.readiness(workshop)["warnings"]
+
+
+def test_a_clause_that_divides_the_levels_is_in_the_lock_readiness_list(
+    facilitator, workshop, room
+):
+    first = clauses_of(latest_version(workshop.id))[0]
+    for person in room["Frontline"]:
+        consent.vote_on_clause(person, first.key, "agree")
+    for person in room["Manager"]:
+        consent.vote_on_clause(person, first.key, "object", "Too vague for us")
+    warning = "We care for every patient: Frontline consent (100%) but Manager much less (0%)."
+    assert representation.spread_warnings(
+        representation.representation(facilitator, workshop.id)
+    ) == [warning]
+    ready = final.readiness(workshop)
+    assert warning in ready["warnings"]
+    # A version's readiness reads that version's answers: the first words had none.
+    editing.save_clause(facilitator, workshop.id, first.key, "We care for all.", based_on=1)
+    assert warning not in final.readiness(workshop)["warnings"]
+    assert (
+        warning
+        in final.readiness(workshop, versions.get_version(facilitator, workshop.id, 1))["warnings"]
+    )

@@ -33,7 +33,7 @@ from ..models import (
 from ..queries import clause_votes, clauses_of, latest_version, list_participants
 from ..realtime import workshop_change
 from ..text import normalise_text
-from . import audit, measures, stakeholders
+from . import audit, measures, representation, stakeholders
 from .versions import Revision, get_version, write_version
 
 MAX_NOTE_LENGTH = 500
@@ -98,7 +98,8 @@ def readiness(workshop: Workshop, version: DocumentVersion | None = None) -> dic
         "ready": not problems,
         # Worth a look before the lock, but not in its way.
         "warnings": measures.missing_measures(workshop.id, version)
-        + stakeholders.balance(workshop.id, version)["warnings"],
+        + stakeholders.balance(workshop.id, version)["warnings"]
+        + representation.divisive_clauses(workshop, version),
         "present": len(present),
         "quorum": workshop.lock_quorum,
         "needed": needed,

@@ -434,26 +434,60 @@ def _supports(method: Method | None, ballot: dict[str, Any], winner: int) -> boo
 
 
 def spread_warnings(picture: dict[str, Any]) -> list[str]:
-    """Clauses whose levels disagree a lot, in words, for the page and the readiness list."""
+    """Clauses whose levels disagree a lot, in words, for the page and the readiness list:
+    consent that differs by ``SPREAD_WARNING`` or more between two levels, and a vote on
+    the clause whose winner one level backs and another much less."""
     warnings = []
     for clause in picture["agreement"]:
         spread = clause["consent_spread"]
         if spread is not None and spread >= SPREAD_WARNING:
-            shares = clause["consent_by_level"]
-            high = max(shares, key=lambda g: shares[g]["consent_share"])
-            low = min(shares, key=lambda g: shares[g]["consent_share"])
+            high, low = _extremes(clause["consent_by_level"], "consent_share")
             warnings.append(
                 _(
                     "%(clause)s: %(high)s consent (%(high_share)s%%) but %(low)s much less "
                     "(%(low_share)s%%).",
                     clause=clause["title"],
-                    high=high,
-                    low=low,
-                    high_share=round(shares[high]["consent_share"] * 100),
-                    low_share=round(shares[low]["consent_share"] * 100),
+                    **_shares(clause["consent_by_level"], "consent_share", high, low),
                 )
             )
+        for vote in clause["votes"]:
+            spread = vote["support_spread"]
+            if spread is not None and spread >= SPREAD_WARNING:
+                high, low = _extremes(vote["support_by_level"], "support_share")
+                warnings.append(
+                    _(
+                        "%(clause)s: %(high)s back the winner of “%(vote)s” (%(high_share)s%%) "
+                        "but %(low)s much less (%(low_share)s%%).",
+                        clause=clause["title"],
+                        vote=vote["prompt"],
+                        **_shares(vote["support_by_level"], "support_share", high, low),
+                    )
+                )
     return warnings
+
+
+def _extremes(by_level: dict[str, dict[str, Any]], share: str) -> tuple[str, str]:
+    """The level with the highest share and the one with the lowest."""
+    high = max(by_level, key=lambda g: by_level[g][share])
+    low = min(by_level, key=lambda g: by_level[g][share])
+    return high, low
+
+
+def _shares(by_level: dict[str, dict[str, Any]], share: str, high: str, low: str) -> dict:
+    return {
+        "high": high,
+        "low": low,
+        "high_share": round(by_level[high][share] * 100),
+        "low_share": round(by_level[low][share] * 100),
+    }
+
+
+def divisive_clauses(workshop: Workshop, version: DocumentVersion | None = None) -> list[str]:
+    """The clauses of a version (the latest by default) that divide the levels, in words
+    (see :func:`spread_warnings`): for the lock readiness list, which has no actor."""
+    version = version or latest_version(workshop.id)
+    people = list_participants(workshop.id)
+    return spread_warnings({"agreement": agreement(workshop, people, version)})
 
 
 def notices(actor: User, workshop_id: int) -> list[str]:
