@@ -1289,3 +1289,64 @@ def test_a_final_version_says_so_and_who_signed_it_off_in_every_document_format(
     assert [s["name"] for s in data["document"]["signoffs"]] == ["Bo Boss"]
     versions_table = csv_rows(export(ids["workshop"], "csv").content, "versions.csv")
     assert (versions_table[0]["final"], versions_table[0]["signed_off_by"]) == ("yes", "Bo Boss")
+
+
+# ---- How we will know -------------------------------------------------------------------
+
+
+def html_text(content: str) -> str:
+    """What a reader of the HTML export sees, on one line."""
+    parser = RenderedHtml(content)
+    return " ".join(" ".join(parser.texts).split())
+
+
+def test_agreed_success_measures_are_in_every_format_as_how_we_will_know(ctx):
+    ids = scenario()
+    wid = ids["workshop"]
+    (who_we_serve,) = (c.key for c in queries.clauses_of(queries.latest_version(wid)))
+    known = measures.propose_measure(
+        participant(wid, NAME),
+        wid,
+        who_we_serve,
+        what="Patients who feel known",
+        baseline="61%",
+        target="80%",
+        owner_team="Patient experience",
+        review_on=dt.date(2027, 6, 1),
+    )
+    measures.decide_measure(owner(), known.id, agreed=True)
+    measures.propose_measure(owner(), wid, who_we_serve, what="Smiles counted", target="More")
+    line = "Patients who feel known: from 61% to 80% · Patient experience · review 2027-06-01"
+
+    texts = {
+        "pdf": pdf_text(export(wid, "pdf").content),
+        "docx": "\n".join(
+            p.text for p in docx.Document(io.BytesIO(export(wid, "docx").content)).paragraphs
+        ),
+        "html": html_text(export(wid, "html").content),
+    }
+    for fmt, text in texts.items():
+        assert "How we will know" in text, fmt
+        assert line in text, fmt
+        assert "Smiles counted" not in text, fmt  # proposed, never agreed
+    word = docx.Document(io.BytesIO(export(wid, "docx").content))
+    headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[headings.index("How we will know") + 1] == "Who we serve"
+    assert any(p.text == line and p.style.name == "List Bullet" for p in word.paragraphs)
+
+    assert record(wid)["success_measures"] == [
+        {
+            "clause_key": who_we_serve,
+            "clause": "Who we serve",
+            "measures": [
+                {
+                    "what": "Patients who feel known",
+                    "baseline": "61%",
+                    "target": "80%",
+                    "owner_team": "Patient experience",
+                    "review_on": "2027-06-01",
+                    "support": 1,  # proposing is supporting
+                }
+            ],
+        }
+    ]

@@ -17,6 +17,7 @@ from workshop.services import (
     duels,
     editing,
     final,
+    measures,
     rounds,
     versions,
     workshops,
@@ -91,6 +92,35 @@ def test_an_open_objection_blocks_and_staff_see_who_made_it(facilitator, draft):
             "by": {"name": "Pia", "level": "Frontline"},
         }
     ]
+
+
+def test_a_clause_without_an_agreed_success_measure_is_a_warning_not_a_refusal(facilitator, draft):
+    workshop, people, keys = draft
+    everyone_agrees(people, keys)
+
+    def measure_warnings():
+        ready = final.readiness(workshop)
+        assert ready["ready"] and not ready["problems"]  # a warning never stops the lock
+        return [w for w in ready["warnings"] if "success measure" in w]
+
+    assert measure_warnings() == [
+        "Purpose has no agreed success measure yet.",
+        "How we work has no agreed success measure yet.",
+    ]
+    agreed = measures.propose_measure(
+        facilitator, workshop.id, keys["Purpose"], what="People helped", target="More"
+    )
+    measures.decide_measure(facilitator, agreed.id, agreed=True)
+    # Proposed (even supported) is not agreed; dropped is not either.
+    measures.propose_measure(
+        people[0], workshop.id, keys["How we work"], what="Time listening", target="Half"
+    )
+    dropped = measures.propose_measure(
+        facilitator, workshop.id, keys["How we work"], what="Minutes", target="Fewer"
+    )
+    measures.decide_measure(facilitator, dropped.id, agreed=False)
+    assert measure_warnings() == ["How we work has no agreed success measure yet."]
+    assert final.lock_version(facilitator, workshop.id, 1).final_at is not None
 
 
 def test_an_empty_clause_blocks_even_with_no_quorum(facilitator, workshop):
