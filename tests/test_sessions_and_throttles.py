@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, make_user, make_workshop
+from tests.conftest import PASSWORD, db_fingerprint, make_user, make_workshop
 from tests.people import Person
 from workshop.extensions import db
 from workshop.models import Workshop
@@ -184,3 +184,66 @@ def test_the_password_page_changes_it_and_keeps_only_this_browser_in(app, fran):
     )
     assert done.status_code == 302
     assert logged_in(here) and not logged_in(elsewhere)
+
+
+WORKSHOP_FORM = {
+    "title": "Mission 2027",
+    "organisation": "Harbour Health",
+    "levels": "Frontline\nManager",
+    "dots_per_participant": "3",
+    "amendment_method": "consent",
+}
+
+
+def test_the_facilitator_sets_how_many_may_join_and_nobody_past_it_gets_in(app, fran):
+    fran_browser = app.test_client()
+    login(fran_browser)
+    new_form = fran_browser.get("/workshops/new").data.decode()
+    assert re.search(r'id="max_participants"[^>]*value="500"', new_form)  # the default
+    created = fran_browser.post("/workshops/new", data={**WORKSHOP_FORM, "max_participants": "2"})
+    workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    with app.app_context():
+        workshop = db.session.get(Workshop, workshop_id)
+        assert workshop.max_participants == 2
+        code = workshop.join_code
+    # The console says so; the settings show it.
+    assert "Up to 2 people can join." in fran_browser.get(f"/workshops/{workshop_id}").text
+    edit = f"/workshops/{workshop_id}/edit"
+    assert re.search(r'id="max_participants"[^>]*value="2"', fran_browser.get(edit).text)
+    # A save of other settings keeps it: as the form sends it, and without the field.
+    fran_browser.post(edit, data={**WORKSHOP_FORM, "title": "Renamed", "max_participants": "2"})
+    fran_browser.post(edit, data={**WORKSHOP_FORM, "title": "Renamed again"})
+    with app.app_context():
+        workshop = db.session.get(Workshop, workshop_id)
+        assert (workshop.title, workshop.max_participants) == ("Renamed again", 2)
+
+    def join_as(browser, name):
+        return browser.post(f"/j/{code}", data={"display_name": name, "level": "Frontline"})
+
+    amira, joost, sanne = app.test_client(), app.test_client(), app.test_client()
+    assert join_as(amira, "Amira").status_code == 302
+    assert join_as(joost, "Joost").status_code == 302
+    with app.app_context():
+        before = db_fingerprint()
+    refused = join_as(sanne, "Sanne")
+    assert refused.status_code == 409
+    assert "This workshop is full: 2 people have joined" in refused.text
+    with app.app_context():
+        assert db_fingerprint() == before  # nobody was created
+    # Someone who joined comes back with their cookie, full or not.
+    back = amira.get(f"/j/{code}")
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/w/{workshop_id}")
+    assert amira.get(f"/w/{workshop_id}").status_code == 200
+    # Room for one more: Sanne gets in.
+    fran_browser.post(edit, data={**WORKSHOP_FORM, "max_participants": "3"})
+    assert join_as(sanne, "Sanne").status_code == 302
+
+
+def test_the_cap_on_the_form_stays_in_range(app, fran):
+    browser = app.test_client()
+    login(browser)
+    for cap in ("0", "10001", "many"):
+        answer = browser.post("/workshops/new", data={**WORKSHOP_FORM, "max_participants": cap})
+        assert answer.status_code == 200 and 'id="max_participants-error"' in answer.text
+    with app.app_context():
+        assert db.session.query(Workshop).count() == 0

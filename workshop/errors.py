@@ -64,6 +64,13 @@ class InvalidState(DomainError):
     status = 409
 
 
+class WorkshopFull(InvalidState):
+    """The workshop has as many participants as its facilitator allows; nobody new joins."""
+
+    code = "workshop_full"
+    status = 409
+
+
 class Conflict(DomainError):
     """Someone else changed the thing first; nothing was overwritten."""
 

@@ -58,6 +58,15 @@ class WorkshopForm(FlaskForm):
     dots_per_participant = IntegerField(
         _l("Dots per person when voting"), default=3, validators=[NumberRange(min=1, max=20)]
     )
+    max_participants = IntegerField(
+        _l("Most people who may join"),
+        description=_l(
+            "Nobody new gets in after that many (people who joined can always come back): "
+            "a guard against made-up participants."
+        ),
+        default=500,
+        validators=[Optional(), NumberRange(min=1, max=10_000)],
+    )
     anonymity = RadioField(
         _l("Who can see who wrote and voted what"),
         choices=[

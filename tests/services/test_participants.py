@@ -2,9 +2,10 @@ import pytest
 
 from tests.conftest import db_fingerprint, join, make_workshop
 from workshop import queries
-from workshop.errors import NotFound, ValidationFailed
+from workshop.errors import NotFound, ValidationFailed, WorkshopFull
+from workshop.extensions import db
 from workshop.models import Phase
-from workshop.services import participants, rounds
+from workshop.services import participants, rounds, workshops
 
 
 def test_joining_needs_only_a_name_and_a_level(workshop):
@@ -98,3 +99,49 @@ def test_a_participant_id_from_another_workshop_is_not_found(facilitator, worksh
     elsewhere = join(make_workshop(facilitator))
     with pytest.raises(NotFound):
         queries.get_participant(elsewhere.id, workshop.id)
+
+
+def test_nobody_new_joins_once_the_workshop_has_as_many_as_it_takes(facilitator, workshop):
+    workshop.max_participants = 2
+    db.session.commit()
+    join(workshop, "Amira"), join(workshop, "Joost")
+    before = db_fingerprint()
+    with pytest.raises(WorkshopFull) as refused:
+        join(workshop, "Sanne")
+    assert refused.value.code == "workshop_full" and refused.value.status == 409
+    assert "full" in refused.value.message and "2" in refused.value.message
+    assert db_fingerprint() == before
+    assert queries.presence_counts(workshop.id)["joined"] == 2
+
+
+def test_raising_the_cap_lets_people_in_again(facilitator, workshop):
+    workshop.max_participants = 1
+    db.session.commit()
+    join(workshop, "Amira")
+    with pytest.raises(WorkshopFull):
+        join(workshop, "Joost")
+    settings = workshops.WorkshopSettings(
+        title=workshop.title, organisation=workshop.organisation, max_participants=3
+    )
+    workshops.update_workshop(facilitator, workshop.id, settings)
+    assert join(workshop, "Joost").display_name == "Joost"
+
+
+@pytest.mark.parametrize("cap", [0, -1, 10_001])
+def test_the_cap_stays_in_range(facilitator, workshop, cap):
+    settings = workshops.WorkshopSettings(
+        title=workshop.title, organisation=workshop.organisation, max_participants=cap
+    )
+    before = db_fingerprint()
+    with pytest.raises(ValidationFailed) as refused:
+        workshops.update_workshop(facilitator, workshop.id, settings)
+    assert refused.value.details["field"] == "max_participants"
+    assert db_fingerprint() == before
+
+
+def test_a_save_without_a_cap_keeps_the_workshops(facilitator, workshop):
+    assert workshop.max_participants == 500  # the column's default, for a new workshop
+    workshop.max_participants = 40
+    db.session.commit()
+    settings = workshops.WorkshopSettings(title="Another title", organisation="Harbour Health")
+    assert workshops.update_workshop(facilitator, workshop.id, settings).max_participants == 40

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import events
-from ..errors import ValidationFailed
+from ..errors import ValidationFailed, WorkshopFull
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import Audience, Connection, Participant, User, Workshop
-from ..queries import find_open_workshop, list_participants
+from ..queries import find_open_workshop, list_participants, participant_count
 from ..realtime import counter_change, workshop_change
 from ..text import clean_name, same_name
 
@@ -42,6 +43,22 @@ def join_workshop(
     if len(department) > 80:
         raise ValidationFailed(_("Keep the department under 80 characters."), field="department")
     with workshop_change(workshop.id) as change:
+        # Counted under the workshop's lock, so two people taking the last place at once
+        # cannot both get it. Someone who joined before comes back with their cookie and
+        # never reaches this (see views/participant.py).
+        cap = db.session.scalar(
+            sa.select(Workshop.max_participants).where(Workshop.id == workshop.id)
+        )
+        if participant_count(workshop.id) >= cap:
+            raise WorkshopFull(
+                ngettext(
+                    "This workshop is full: %(num)s person has joined, as many as it takes. "
+                    "Ask the facilitator to make room.",
+                    "This workshop is full: %(num)s people have joined, as many as it takes. "
+                    "Ask the facilitator to make room.",
+                    cap,
+                )
+            )
         participant = Participant(
             workshop_id=workshop.id, display_name=display_name, level=level, department=department
         )

@@ -31,6 +31,7 @@ from .accounts import normalise_email
 
 MAX_BRIEF_LENGTH = 20_000
 MAX_LIST_ITEMS = 30
+MAX_PARTICIPANTS = 10_000
 
 
 @dataclasses.dataclass
@@ -50,6 +51,8 @@ class WorkshopSettings:
     words_total: int | None = None
     amendment_method: str = "consent"
     language: str = ""  # "" lets each person's browser decide
+    # Most people who may join; None keeps the workshop's (or, new, the default).
+    max_participants: int | None = None
 
 
 def _clean_list(items: list[str], *, field: str, max_length: int) -> list[str]:
@@ -107,6 +110,13 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
         raise ValidationFailed(_("Choose how people vote on amendments."), field="amendment_method")
     if not 1 <= settings.dots_per_participant <= 20:
         raise ValidationFailed(_("Dots per person must be between 1 and 20."), field="dots")
+    if settings.max_participants is not None and not (
+        1 <= settings.max_participants <= MAX_PARTICIPANTS
+    ):
+        raise ValidationFailed(
+            _("Between 1 and %(n)s people can join.", n=MAX_PARTICIPANTS),
+            field="max_participants",
+        )
     return WorkshopSettings(
         title=title,
         organisation=organisation,
@@ -120,6 +130,7 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
         words_total=settings.words_total,
         amendment_method=settings.amendment_method,
         language=settings.language,
+        max_participants=settings.max_participants,
     )
 
 
@@ -149,6 +160,8 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
         values=[OrgValue(position=i, name=name) for i, name in enumerate(settings.values)],
         staff=[WorkshopStaff(user_id=actor.id, role=StaffRole.FACILITATOR)],
     )
+    if settings.max_participants is not None:
+        workshop.max_participants = settings.max_participants
     db.session.add(workshop)
     db.session.commit()
     return workshop
@@ -169,6 +182,8 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.words_total = settings.words_total
         workshop.amendment_method = settings.amendment_method  # for amendments from now on
         workshop.language = settings.language
+        if settings.max_participants is not None:  # lower than who joined: nobody new
+            workshop.max_participants = settings.max_participants
         if settings.anonymity is not None and settings.anonymity != workshop.anonymity:
             if has_contributions(workshop.id):
                 raise InvalidState(

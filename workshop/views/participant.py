@@ -58,6 +58,7 @@ def join(code: str):
     form = JoinForm()
     form.level.choices = choices(workshop.levels, _("Choose…"))
     form.department.choices = choices(workshop.departments, _("Choose…"))
+    status = 200
     if form.validate_on_submit():
         try:
             participant = participants.join_workshop(
@@ -67,11 +68,13 @@ def join(code: str):
                 department=form.department.data or "",
             )
         except DomainError as error:
-            error_on_form(form, error, "display_name")
+            if not error_on_form(form, error, None):  # e.g. the workshop is full
+                flash(error.message, "error")
+                status = error.status
         else:
             remember_participant(participant)
             return redirect(url_for("participant.room", workshop_id=workshop.id))
-    return render_template("participant/join.html", form=form, workshop=workshop)
+    return render_template("participant/join.html", form=form, workshop=workshop), status
 
 
 @bp.get("/w/<int:workshop_id>")

@@ -100,6 +100,8 @@ def _settings_from(form: WorkshopForm) -> WorkshopSettings:
         amendment_method=form.amendment_method.data or "consent",
         anonymity=form.anonymity.data if form.anonymity.data else None,
         language=form.language.data or "",
+        # Not sent (a form from before the field existed, a script): keep the workshop's.
+        max_participants=form.max_participants.data if form.max_participants.raw_data else None,
     )
 
 
