@@ -1350,3 +1350,32 @@ def test_agreed_success_measures_are_in_every_format_as_how_we_will_know(ctx):
             ],
         }
     ]
+
+
+def test_an_earlier_versions_export_shows_only_the_measures_agreed_while_it_was_current(ctx):
+    """Measures are not tied to a version: version 1's export lists them as they stood
+    before version 2 came, so one agreed (or dropped) later does not change it."""
+    ids = scenario()
+    wid = ids["workshop"]
+    (key,) = (c.key for c in queries.clauses_of(queries.latest_version(wid)))
+
+    def measure(what: str) -> int:
+        return measures.propose_measure(owner(), wid, key, what=what, target="More").id
+
+    kept, dropped_later, decided_later = measure("Kept"), measure("Dropped later"), measure("Late")
+    for agreed in (kept, dropped_later):
+        measures.decide_measure(owner(), agreed, agreed=True)
+    editing.save_clause(owner(), wid, key, "We help every patient feel known.", based_on=1)
+    # Version 2 is the draft now: what is decided from here on is its own.
+    measures.decide_measure(owner(), decided_later, agreed=True)  # proposed before v2 came
+    measures.decide_measure(owner(), dropped_later, agreed=False)
+    measures.decide_measure(owner(), measure("New"), agreed=True)
+
+    def agreed_in(number: int) -> list[str]:
+        (row,) = record(wid, number)["success_measures"]
+        return [m["what"] for m in row["measures"]]
+
+    assert agreed_in(1) == ["Kept", "Dropped later"]
+    assert agreed_in(2) == ["Kept", "Late", "New"]
+    text = export(wid, "md", 1).content
+    assert "Kept: from — to More" in text and "Late" not in text and "New:" not in text

@@ -4,6 +4,10 @@ facilitators propose them, participants support the ones they believe in (one vo
 measure), and facilitators agree the ones that go into the mission. A clause without an
 agreed measure is flagged before the lock, and every export lists them as "How we will know".
 
+A measure is not tied to a version: an earlier version's export lists the measures as they
+stood while it was the current draft (decided before the next version came), read from the
+decisions the audit log keeps, so an old version never shows a measure agreed after it.
+
 In a fully anonymous workshop a measure keeps no proposer and a support only a voter hash
 (see voters.py), whose key goes when the workshop closes.
 """
@@ -11,6 +15,7 @@ In a fully anonymous workshop a measure keeps no proposer and a support only a v
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +28,7 @@ from ..guards import clause_in_draft, taking_part, workshop_for_staff
 from ..models import (
     Anonymity,
     AuditAction,
+    AuditEntry,
     DocumentVersion,
     MeasureStatus,
     MeasureSupport,
@@ -137,17 +143,85 @@ def decide_measure(actor: User, measure_id: int, agreed: bool) -> SuccessMeasure
     return measure
 
 
+# What decide_measure writes in the audit log: the measure's id is read back from it.
+DECISION = re.compile(r"(?:Agreed|Dropped) measure (\d+):")
+
+
+def _superseded_at(version: DocumentVersion) -> dt.datetime | None:
+    """When the next version came, ending this one's time as the current draft (None for
+    the latest). A final version stays current until it is reopened: nothing is decided
+    while it is locked."""
+    return db.session.scalar(
+        sa.select(DocumentVersion.created_at)
+        .where(
+            DocumentVersion.workshop_id == version.workshop_id,
+            DocumentVersion.number > version.number,
+        )
+        .order_by(DocumentVersion.number)
+        .limit(1)
+    )
+
+
+def _statuses_before(workshop_id: int, moment: dt.datetime) -> dict[int, MeasureStatus]:
+    """Each measure's last decision before ``moment``, from the audit log."""
+    entries = db.session.execute(
+        sa.select(AuditEntry.action, AuditEntry.summary, AuditEntry.created_at)
+        .where(
+            AuditEntry.workshop_id == workshop_id,
+            AuditEntry.action.in_([AuditAction.MEASURE_AGREE, AuditAction.MEASURE_DROP]),
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    out: dict[int, MeasureStatus] = {}
+    for action, summary, at in entries:
+        found = DECISION.match(summary)
+        if found and at < moment:
+            agreed = action == AuditAction.MEASURE_AGREE
+            out[int(found.group(1))] = MeasureStatus.AGREED if agreed else MeasureStatus.DROPPED
+    return out
+
+
+def _as_they_stood(
+    workshop_id: int, version: DocumentVersion, rows: list[SuccessMeasure]
+) -> dict[int, MeasureStatus]:
+    """Each measure's status while ``version`` was the current draft: its status now for
+    the latest version; for an earlier one, its last decision before the next version came
+    (proposed if none), and measures proposed after that left out."""
+    moment = _superseded_at(version)
+    if moment is None:
+        return {m.id: m.status for m in rows}
+    decided = _statuses_before(workshop_id, moment)
+    out = {}
+    for measure in rows:
+        if measure.id in decided:
+            out[measure.id] = decided[measure.id]
+        elif measure.created_at < moment:
+            # Decided with no entry in the log (none is written without one): as proposed.
+            out[measure.id] = MeasureStatus.PROPOSED
+    return out
+
+
 def measures_by_clause(
     workshop_id: int, version: DocumentVersion | None = None, *, agreed_only: bool = False
 ) -> list[dict[str, Any]]:
-    """Each clause of a version with its measures (most supported first)."""
+    """Each clause of a version (the latest by default) with its measures as they stood
+    while it was the current draft (agreed first, then most supported)."""
     version = version or latest_version(workshop_id)
     if version is None:
         return []
-    query = sa.select(SuccessMeasure).where(SuccessMeasure.workshop_id == workshop_id)
-    if agreed_only:
-        query = query.where(SuccessMeasure.status == MeasureStatus.AGREED)
-    rows = list(db.session.scalars(query.order_by(SuccessMeasure.id)))
+    every = list(
+        db.session.scalars(
+            sa.select(SuccessMeasure)
+            .where(SuccessMeasure.workshop_id == workshop_id)
+            .order_by(SuccessMeasure.id)
+        )
+    )
+    status = _as_they_stood(workshop_id, version, every)
+    rows = [
+        m
+        for m in every
+        if m.id in status and (not agreed_only or status[m.id] == MeasureStatus.AGREED)
+    ]
     counts = dict(
         db.session.execute(
             sa.select(MeasureSupport.measure_id, sa.func.count())
@@ -158,13 +232,13 @@ def measures_by_clause(
     out = []
     for clause in clauses_of(version):
         mine = [m for m in rows if m.clause_key == clause.key]
-        mine.sort(key=lambda m: (m.status != MeasureStatus.AGREED, -counts.get(m.id, 0), m.id))
+        mine.sort(key=lambda m: (status[m.id] != MeasureStatus.AGREED, -counts.get(m.id, 0), m.id))
         out.append(
             {
                 "key": clause.key,
                 "title": clause.heading or clause.body[:60],
-                "measures": [_payload(m, counts.get(m.id, 0)) for m in mine],
-                "agreed": sum(m.status == MeasureStatus.AGREED for m in mine),
+                "measures": [_payload(m, counts.get(m.id, 0), status[m.id]) for m in mine],
+                "agreed": sum(status[m.id] == MeasureStatus.AGREED for m in mine),
             }
         )
     return out
@@ -195,7 +269,7 @@ def missing_measures(workshop_id: int, version: DocumentVersion | None = None) -
     ]
 
 
-def _payload(measure: SuccessMeasure, support: int) -> dict[str, Any]:
+def _payload(measure: SuccessMeasure, support: int, status: MeasureStatus) -> dict[str, Any]:
     return {
         "id": measure.id,
         "what": measure.what,
@@ -203,7 +277,7 @@ def _payload(measure: SuccessMeasure, support: int) -> dict[str, Any]:
         "target": measure.target,
         "owner_team": measure.owner_team,
         "review_on": measure.review_on.isoformat() if measure.review_on else None,
-        "status": str(measure.status),
+        "status": str(status),
         "support": support,
     }
 
