@@ -6,15 +6,16 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, db_fingerprint, make_user, make_workshop
+from tests.conftest import PASSWORD, app_config, db_fingerprint, make_user, make_workshop
 from tests.people import Person
+from workshop import create_app
 from workshop.extensions import db
 from workshop.models import Workshop
 from workshop.services import accounts
 
 
-def login(client, email="fran@example.org", password=PASSWORD):
-    return client.post("/login", data={"email": email, "password": password})
+def login(client, email="fran@example.org", password=PASSWORD, **options):
+    return client.post("/login", data={"email": email, "password": password}, **options)
 
 
 def logged_in(client) -> bool:
@@ -88,6 +89,93 @@ def test_login_cookies_are_httponly_and_samesite(app, fran):
     for name in ("session", "remember_token"):
         (line,) = [c for c in set_cookies if c.startswith(name + "=")]
         assert "HttpOnly" in line and "SameSite=Lax" in line
+
+
+def secure_flags(response) -> dict[str, bool]:
+    """Each cookie the response sets, and whether it is marked Secure."""
+    flags = {}
+    for line in response.headers.getlist("Set-Cookie"):
+        name, *attributes = [part.strip() for part in line.split(";")]
+        flags[name.split("=")[0]] = "Secure" in attributes
+    return flags
+
+
+def test_cookies_are_secure_when_the_app_is_served_over_https(app, fran):
+    """Over HTTPS every cookie (the login, remember-me, a participant's, the language choice)
+    is Secure, so the browser never sends it over plain HTTP; over plain HTTP on a laptop
+    they are not, or nobody could log in there."""
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # not configured: follows the request
+    plain = login(app.test_client())
+    assert secure_flags(plain) == {"session": False, "remember_token": False}
+    https = app.test_client()
+    answer = https.post(
+        "/login",
+        data={"email": "fran@example.org", "password": PASSWORD},
+        base_url=f"https://{DOMAIN}",
+    )
+    assert answer.status_code == 302
+    assert secure_flags(answer) == {"session": True, "remember_token": True}
+    chosen = https.post("/language", data={"language": "nl"}, base_url=f"https://{DOMAIN}")
+    assert secure_flags(chosen)["language"] is True
+    logged_out = https.post("/logout", base_url=f"https://{DOMAIN}")
+    assert secure_flags(logged_out) and all(secure_flags(logged_out).values())
+    with app.app_context():
+        code = make_workshop(accounts.find_user("fran@example.org")).join_code
+    amira = app.test_client()
+    joined = amira.post(
+        f"/j/{code}",
+        data={"display_name": "Amira", "level": "Frontline"},
+        base_url=f"https://{DOMAIN}",
+    )
+    assert joined.status_code == 302 and secure_flags(joined) == {"session": True}
+    # Pages that send the (refreshed) cookie again send it Secure too.
+    room = amira.get(joined.headers["Location"], base_url=f"https://{DOMAIN}")
+    assert room.status_code == 200 and secure_flags(room) == {"session": True}
+
+
+def test_behind_a_trusted_proxy_its_https_makes_cookies_secure(app, fran, tmp_path):
+    """A proxy that ends TLS says so in X-Forwarded-Proto; the app believes it only when told
+    how many proxies stand in front of it (TRUSTED_PROXIES), since anyone can send the header."""
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    untrusted = login(app.test_client(), headers=forwarded)
+    assert secure_flags(untrusted) == {"session": False, "remember_token": False}
+    database = app.config["SQLALCHEMY_ENGINES"]["default"]
+    behind_proxy = create_app(
+        {
+            **app_config(tmp_path, database),
+            "TRUSTED_PROXIES": 1,
+            "LOGIN_LIMIT_PER_ADDRESS": "1 per minute",
+        }
+    )
+    try:
+        trusted = login(behind_proxy.test_client(), headers=forwarded)
+        assert trusted.status_code == 302
+        assert secure_flags(trusted) == {"session": True, "remember_token": True}
+        # The proxy's word on who is asking counts too: a throttle per address is per person
+        # behind the proxy, not one for everyone.
+        guesser = behind_proxy.test_client()
+        for expected in (200, 429):
+            answer = login(guesser, "a@example.org", "wrong password!", headers=forwarded)
+            assert answer.status_code == expected
+        neighbour = {**forwarded, "X-Forwarded-For": "203.0.113.10"}
+        assert login(guesser, "b@example.org", "wrong!", headers=neighbour).status_code == 200
+    finally:
+        with behind_proxy.app_context():
+            db.engine.dispose()
+
+
+def test_a_public_https_address_makes_cookies_secure_even_over_plain_http(monkeypatch, tmp_path):
+    """TLS ended by a proxy the app does not trust: PUBLIC_URL (or SESSION_COOKIE_SECURE=1)
+    still says the site is HTTPS."""
+    from workshop.config import load_config
+
+    monkeypatch.setenv("PUBLIC_URL", "https://mission.example.org")
+    monkeypatch.delenv("SESSION_COOKIE_SECURE", raising=False)
+    config = load_config(tmp_path)
+    assert config["SESSION_COOKIE_SECURE"] is True and config["REMEMBER_COOKIE_SECURE"] is True
+    monkeypatch.setenv("PUBLIC_URL", "")
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", "1")
+    assert load_config(tmp_path)["SESSION_COOKIE_SECURE"] is True
 
 
 def test_password_guessing_is_throttled_per_account_even_with_the_right_password(

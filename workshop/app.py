@@ -11,6 +11,7 @@ from markupsafe import Markup
 
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
+from .https import serve_over_https
 from .locales import LANGUAGE_NAMES, select_locale
 from .message_queue import InOrderRedisManager
 from .server import ShallowJSON
@@ -68,4 +69,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     views.register(app)
     sockets.register(socketio)
     register_commands(app)
+    serve_over_https(app)  # last: its proxy fix wraps the socket middleware too
     return app

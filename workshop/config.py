@@ -38,7 +38,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
     default_db = f"sqlite:///{instance_path / 'workshop.sqlite3'}"
     public_url = os.environ.get("PUBLIC_URL", "")
     queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
-    # Cookies only over HTTPS when the app is served over HTTPS.
+    # Cookies only over HTTPS when the site is HTTPS (and, whatever this says, whenever a
+    # request came over HTTPS: see https.py).
     secure = os.environ.get("SESSION_COOKIE_SECURE", "") == "1" or public_url.startswith("https:")
     return {
         "SECRET_KEY": _secret_key(instance_path),
@@ -63,6 +64,9 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
         "LANGUAGES": ["en", "nl"],
         "PUBLIC_URL": public_url,
+        # How many proxies stand in front of the app: their X-Forwarded-* headers are believed
+        # (the client's address and HTTPS). 0 believes none, as anyone can send them.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES") or 0),
         "WTF_CSRF_TIME_LIMIT": None,
         # Counters (voters, presence, editing marks, consent counts) go out at most once per
         # this many seconds per room (see realtime.py); 0 publishes each right away.
