@@ -64,11 +64,13 @@ def test_tennessee_instant_runoff_elects_knoxville_round_by_round():
     assert result.ballots == 100
     assert result.rounds == (
         # Round 1: first preferences; Chattanooga (15) has fewest.
-        RunoffRound({MEMPHIS: 42, NASHVILLE: 26, CHATTANOOGA: 15, KNOXVILLE: 17}, 0, CHATTANOOGA),
+        RunoffRound(
+            {MEMPHIS: 42, NASHVILLE: 26, CHATTANOOGA: 15, KNOXVILLE: 17}, 0, (CHATTANOOGA,)
+        ),
         # Round 2: Chattanooga's 15 go to Knoxville (17 + 15 = 32); Nashville (26) has fewest.
-        RunoffRound({MEMPHIS: 42, NASHVILLE: 26, KNOXVILLE: 32}, 0, NASHVILLE),
+        RunoffRound({MEMPHIS: 42, NASHVILLE: 26, KNOXVILLE: 32}, 0, (NASHVILLE,)),
         # Round 3: Nashville's 26 skip Chattanooga and go to Knoxville (32 + 26 = 58 > 50).
-        RunoffRound({MEMPHIS: 42, KNOXVILLE: 58}, 0, None),
+        RunoffRound({MEMPHIS: 42, KNOXVILLE: 58}, 0, ()),
     )
     assert result.ranking == (KNOXVILLE, MEMPHIS, NASHVILLE, CHATTANOOGA)
 
@@ -131,7 +133,7 @@ def test_borda_differs_from_schulze_and_instant_runoff():
     assert schulze(MAJORITY_FAILURE, [A, B, C]).winner == A  # A beats B 3-2 and C 3-2
     irv = instant_runoff(MAJORITY_FAILURE, [A, B, C])
     assert irv.winner == A
-    assert irv.rounds == (RunoffRound({A: 3, B: 2, C: 0}, 0, None),)  # majority in round 1
+    assert irv.rounds == (RunoffRound({A: 3, B: 2, C: 0}, 0, ()),)  # majority in round 1
     assert tally_ranked(MAJORITY_FAILURE, [A, B, C]).winner == A
 
 
@@ -191,9 +193,9 @@ def test_irv_elimination_tie_uses_the_previous_round_before_the_id():
     ballots = expand([(6, (1,)), (4, (3,)), (3, (2,)), (1, (4, 2))])
     result = instant_runoff(ballots, [1, 2, 3, 4])
     assert result.rounds == (
-        RunoffRound({1: 6, 2: 3, 3: 4, 4: 1}, 0, 4),
-        RunoffRound({1: 6, 2: 4, 3: 4}, 0, 2, tie_break=True),
-        RunoffRound({1: 6, 3: 4}, 4, None),
+        RunoffRound({1: 6, 2: 3, 3: 4, 4: 1}, 0, (4,)),
+        RunoffRound({1: 6, 2: 4, 3: 4}, 0, (2,), tie_break=True),
+        RunoffRound({1: 6, 3: 4}, 4, ()),
     )
     assert result.winner == 1
     assert result.ranking == (1, 3, 2, 4)
@@ -205,10 +207,10 @@ def test_irv_backwards_tie_break_looks_further_back_when_the_previous_round_tied
     # Round 3: 1:7, 2:5, 3:5: tie; round 2 tied too (4, 4); round 1: 2 had 3 < 4 -> 2 out.
     ballots = expand([(7, (1,)), (3, (2,)), (4, (3,)), (1, (4, 2)), (1, (4, 3)), (1, (5, 2))])
     result = instant_runoff(ballots, [1, 2, 3, 4, 5])
-    assert [r.eliminated for r in result.rounds] == [5, 4, 2, None]
-    assert result.rounds[2] == RunoffRound({1: 7, 2: 5, 3: 5}, 0, 2, tie_break=True)
+    assert [r.eliminated for r in result.rounds] == [(5,), (4,), (2,), ()]
+    assert result.rounds[2] == RunoffRound({1: 7, 2: 5, 3: 5}, 0, (2,), tie_break=True)
     # Round 4: 2's ballots exhaust (five: 3 bare + 1 from 4 + 1 from 5); 1 has 7 of 12 live.
-    assert result.rounds[3] == RunoffRound({1: 7, 3: 5}, 5, None)
+    assert result.rounds[3] == RunoffRound({1: 7, 3: 5}, 5, ())
     assert result.winner == 1
 
 
@@ -217,8 +219,8 @@ def test_irv_complete_tie_eliminates_the_later_submission():
     # submission) goes; then 10 has 2 of 2 live ballots.
     result = instant_runoff([(10,), (10,), (20,), (20,)], [10, 20])
     assert result.rounds == (
-        RunoffRound({10: 2, 20: 2}, 0, 20, tie_break=True),
-        RunoffRound({10: 2}, 2, None),
+        RunoffRound({10: 2, 20: 2}, 0, (20,), tie_break=True),
+        RunoffRound({10: 2}, 2, ()),
     )
     assert result.winner == 10
     assert result.ranking == (10, 20)
@@ -230,7 +232,7 @@ def test_irv_partial_rankings_exhaust_and_do_not_count_toward_the_majority():
     # Round 2: 1:3, 2:2, exhausted 2 -> 3 of 5 live is a majority.
     ballots = expand([(3, (1,)), (2, (2, 3)), (2, (3,))])
     result = instant_runoff(ballots, [1, 2, 3])
-    assert result.rounds[-1] == RunoffRound({1: 3, 2: 2}, 2, None)
+    assert result.rounds[-1] == RunoffRound({1: 3, 2: 2}, 2, ())
     assert result.winner == 1
 
 
@@ -578,9 +580,65 @@ def test_irv_winner_has_a_majority_of_live_ballots_in_the_final_round(ballots):
         assert not any(ballots)
         return
     final = result.rounds[-1]
-    assert final.eliminated is None
+    assert final.eliminated == ()
     assert 2 * final.counts[result.winner] > sum(final.counts.values())
-    assert all(r.eliminated is not None for r in result.rounds[:-1])
+    assert all(r.eliminated for r in result.rounds[:-1])
+
+
+def one_at_a_time_runoff(ballots, candidates):
+    """Instant runoff by the book, one elimination per count (the tie-break of
+    voting.instant_runoff), for comparison: (winner, ranking)."""
+    rankings = [[c for c in ballot if c in candidates] for ballot in ballots]
+    if not any(rankings):
+        return None, ()
+    continuing, history, out = set(candidates), [], []
+    while True:
+        counts = dict.fromkeys(continuing, 0)
+        for ranking in rankings:
+            top = next((c for c in ranking if c in continuing), None)
+            if top is not None:
+                counts[top] += 1
+        history.append(counts)
+
+        def strength(c, counts=counts):
+            return (*(h[c] for h in reversed(history)), -c)
+
+        leader = max(continuing, key=strength)
+        if 2 * counts[leader] > sum(counts.values()):
+            order = (*sorted(continuing, key=strength, reverse=True), *reversed(out))
+            return order[0], order
+        loser = min((c for c in continuing if counts[c] == min(counts.values())), key=strength)
+        continuing.remove(loser)
+        out.append(loser)
+
+
+@PROPERTY_SETTINGS
+@given(
+    st.lists(
+        st.permutations(list(range(1, 11))).flatmap(
+            lambda order: st.integers(0, 4).map(lambda n: tuple(order[:n]))
+        ),
+        max_size=12,
+    )
+)
+def test_irv_taking_out_proposals_without_votes_together_changes_no_winner_and_no_order(ballots):
+    candidates = list(range(1, 11))
+    result = instant_runoff(ballots, candidates)
+    assert (result.winner, result.ranking) == one_at_a_time_runoff(ballots, candidates)
+
+
+def test_irv_proposals_nobody_put_first_go_together_in_one_count():
+    # Twelve proposals, two people, three ranked each: one count takes out the ten with no
+    # votes (instead of ten counts), then the tie between 1 and 2 is broken by the id.
+    ballots = [(1, 5, 6), (2, 7, 8)]
+    result = instant_runoff(ballots, list(range(1, 13)))
+    first = dict.fromkeys(range(1, 13), 0) | {1: 1, 2: 1}
+    assert result.rounds == (
+        RunoffRound(first, 0, (12, 11, 10, 9, 8, 7, 6, 5, 4, 3)),
+        RunoffRound({1: 1, 2: 1}, 0, (2,), tie_break=True),
+        RunoffRound({1: 1}, 1, ()),  # the second ballot's other choices went in count 1
+    )
+    assert result.ranking == (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)
 
 
 @PROPERTY_SETTINGS

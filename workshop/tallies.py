@@ -98,7 +98,7 @@ def tally(method: voting.Method | None, ballots: list[dict], known: list[int]) -
                     {
                         "counts": {str(k): v for k, v in rr.counts.items()},
                         "exhausted": rr.exhausted,
-                        "eliminated": rr.eliminated,
+                        "eliminated": list(rr.eliminated),
                     }
                     for rr in irv.rounds
                 ],

@@ -501,13 +501,14 @@ class RunoffRound:
     """One round of instant runoff.
 
     ``counts``: ballots for each proposal still in the race (zeros included); ``exhausted``:
-    ballots that rank none of them; ``eliminated``: who drops out after this round (``None``
-    in the final round); ``tie_break``: True when the elimination needed the tie-break rule.
+    ballots that rank none of them; ``eliminated``: who drops out after this round (empty in
+    the final round; several at once when they all have no votes, see :func:`instant_runoff`);
+    ``tie_break``: True when the elimination needed the tie-break rule.
     """
 
     counts: dict[int, int]
     exhausted: int
-    eliminated: int | None
+    eliminated: tuple[int, ...]
     tie_break: bool = False
 
 
@@ -538,6 +539,12 @@ def instant_runoff(ballots: Iterable[Sequence[int]], candidates: Collection[int]
     fewer votes in the previous round goes (then the round before, and so on back to round
     one), because it has been the weaker one for longer. If they tied in every round, the later
     submission (higher id) goes, so earlier submissions are favoured, as everywhere else.
+
+    Proposals with no votes at all in a count (while others have some) go together, in one
+    count: none of their ballots move, so taking them out one at a time would give the same
+    counts again and again (a round of twelve proposals where people ranked three would
+    spend ten counts on them). The winner and the order are exactly those of taking them out
+    one by one; the ranking lists them in that order.
     """
     ids = _candidate_ids(candidates)
     known = frozenset(ids)
@@ -568,14 +575,18 @@ def instant_runoff(ballots: Iterable[Sequence[int]], candidates: Collection[int]
         live = sum(counts.values())
         leader = max(continuing, key=strength)
         if 2 * counts[leader] > live:
-            rounds.append(RunoffRound(counts, exhausted, None))
+            rounds.append(RunoffRound(counts, exhausted, ()))
             break
         fewest = min(counts.values())
-        tied = [c for c in continuing if counts[c] == fewest]
-        loser = min(tied, key=strength)
-        rounds.append(RunoffRound(counts, exhausted, loser, tie_break=len(tied) > 1))
-        continuing.remove(loser)
-        eliminated_order.append(loser)
+        tied = sorted((c for c in continuing if counts[c] == fewest), key=strength)
+        if fewest == 0 and live > 0 and len(tied) > 1:
+            losers = tuple(tied)  # nobody's ballot is on them: out together, weakest first
+            rounds.append(RunoffRound(counts, exhausted, losers))
+        else:
+            losers = tuple(tied[:1])
+            rounds.append(RunoffRound(counts, exhausted, losers, tie_break=len(tied) > 1))
+        continuing.difference_update(losers)
+        eliminated_order.extend(losers)
 
     standing = sorted(continuing, key=strength, reverse=True)
     ranking = (*standing, *reversed(eliminated_order))

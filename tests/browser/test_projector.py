@@ -378,6 +378,29 @@ def run_the_workshop(
     wall_check(wall, "projector-vote-revealed")
     assert_nothing_staff_only(wall, traffic, "Amira", "Joost")
 
+    # A ranked vote on the same twelve proposals, each person ranking three: the runoff table
+    # has a column per count and a row per proposal, and the wall still shows it without
+    # scrolling or cutting a word.
+    ranked_round = fran.call(
+        "round.add",
+        {
+            "kind": "vote",
+            "prompt": "Rank the purposes",
+            "minutes": 5,
+            "method": "ranked",
+            "source_round_id": rounds[PURPOSE_PROMPT],
+        },
+    )["round_id"]
+    fran.call("round.start", {"round_id": ranked_round})
+    expect(wall.locator("#wall-prompt")).to_have_text("Rank the purposes", timeout=TIMEOUT)
+    for person, wordings in ((amira, JOOST_PROPOSALS[:3]), (joost, AMIRA_PROPOSALS[:3])):
+        ranking = [ids[w] for w in wordings]
+        person.call("ballot.cast", {"round_id": ranked_round, "ballot": {"ranking": ranking}})
+    expect(wall.locator(".wall-counts")).to_contain_text("2 people have voted", timeout=TIMEOUT)
+    fran.call("round.reveal", {"round_id": ranked_round})
+    expect(wall.locator("#results table.runoff")).to_be_visible(timeout=TIMEOUT)
+    wall_check(wall, "projector-vote-ranked-revealed")
+
     # 4. Refine: the draft, clause by clause, with who is editing (anonymous to peers).
     save_document(fran, workshop_id, DRAFT)
     fran.call("round.start", {"round_id": rounds[REFINE_PROMPT]})

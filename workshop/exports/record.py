@@ -1,5 +1,5 @@
 """The workshop's full record as data: the JSON export (schema in docs/export-schema.json,
-format version 3) and the tables of the CSV export.
+format version 4) and the tables of the CSV export.
 
 Everything is filtered by the rules that hold on every channel (:mod:`privacy`): authors
 only where staff may see them, results only once they may be seen, duel counts only once a
@@ -49,7 +49,7 @@ from ..tallies import duel_winner_votes
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
-JSON_FORMAT_VERSION = 3
+JSON_FORMAT_VERSION = 4  # 4: a runoff count eliminates a list of proposals
 
 
 MEASURE_FIELDS = ("what", "baseline", "target", "owner_team", "review_on", "support")

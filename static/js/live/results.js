@@ -115,7 +115,7 @@ export function createResults() {
     const rounds = irv.rounds || [];
     if (!rounds.length) return el("p", { class: "result-none", text: T.no_ballots });
     const out = {}; // id -> index of the count it was eliminated in
-    rounds.forEach((r, i) => { if (r.eliminated != null) out[r.eliminated] = i; });
+    rounds.forEach((r, i) => { for (const id of r.eliminated || []) out[id] = i; });
     const ids = Object.keys(rounds[0].counts).map(Number);
     const lasted = (id) => (id in out ? out[id] : rounds.length);
     const lastCount = (id) => Number(rounds[Math.min(lasted(id), rounds.length - 1)].counts[String(id)] || 0);
@@ -133,7 +133,7 @@ export function createResults() {
         ...rounds.map((r, i) => {
           if (!(String(id) in r.counts)) return el("td", { class: "gone", "data-label": heads[i], text: "—" });
           const cell = el("td", { "data-label": heads[i], text: String(r.counts[String(id)]) });
-          if (r.eliminated === id) {
+          if (out[id] === i) {
             cell.className = "out";
             cell.append(" ", el("span", { class: "result-tag result-tag-out", text: T.irv_out }));
           }
