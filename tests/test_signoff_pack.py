@@ -12,11 +12,22 @@ import zipfile
 
 import docx
 import pypdf
+import pytest
 
 from tests.conftest import PASSWORD, in_phase, join, make_user
-from workshop.models import Phase, StaffRole, UserRole
+from workshop.models import Anonymity, Phase, RoundKind, StaffRole, UserRole
 from workshop.queries import clauses_of, latest_version
-from workshop.services import consent, final, measures, proposals, versions, workshops
+from workshop.services import (
+    agenda,
+    consent,
+    final,
+    measures,
+    proposals,
+    rounds,
+    versions,
+    votes,
+    workshops,
+)
 
 
 def build(app):
@@ -148,3 +159,97 @@ def test_only_the_workshops_staff_get_the_pack(app, client):
     client.post("/login", data={"email": "olga@example.org", "password": PASSWORD})
     url = f"/workshops/{workshop_id}/document/versions/3/sign-off-pack.zip"
     assert client.get(url).status_code == 404
+
+
+# People whose names the pack may show only where the workshop's anonymity allows.
+OBJECTOR, WRITER, VOTER, UNNAMED = "Olive Objector", "Wren Writer", "Vera Voter", "Fay Fullanon"
+
+
+def anonymous_build(app, mode):
+    """A workshop in ``mode``: Wren's proposal and Fay's (written in a fully anonymous round)
+    make the draft, Vera only votes and agrees, Olive objects to the clause, and the objection
+    stands; five frontline people and five managers."""
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+        workshop = workshops.create_workshop(
+            fran,
+            workshops.WorkshopSettings(
+                title="Our mission",
+                organisation="Harbour Health",
+                brief_md="",
+                values=["Care"],
+                anonymity=mode,
+            ),
+        )
+        workshops.add_staff(fran, workshop.id, boss.email, StaffRole.LEADERSHIP)
+        writer, voter, *frontline = [
+            join(workshop, name, "Frontline") for name in (WRITER, VOTER, "F2", "F3", "F4")
+        ]
+        objector, unnamed, *managers = [
+            join(workshop, name, "Manager") for name in (OBJECTOR, UNNAMED, "M2", "M3", "M4")
+        ]
+        in_phase(fran, workshop, Phase.PROPOSE)
+        care = proposals.submit_proposal(writer, workshop.id, "We care for every patient")
+        in_phase(fran, workshop, Phase.VOTE)
+        votes.set_dots(voter, care.id, 2)
+        hidden = agenda.add_round(
+            fran,
+            workshop.id,
+            agenda.RoundSettings(RoundKind.PROPOSE, "And?", anonymity=Anonymity.FULL),
+        )
+        rounds.start_round(fran, hidden.id)
+        promise = proposals.submit_proposal(unnamed, workshop.id, "We keep our promises")
+        rounds.end_round(fran, hidden.id)
+        versions.start_draft_from_proposals(fran, workshop.id, [care.id, promise.id], based_on=None)
+        first = clauses_of(latest_version(workshop.id))[0]
+        for person in [writer, voter, *frontline, unnamed, *managers]:
+            consent.vote_on_clause(person, first.key, "agree")
+        consent.vote_on_clause(objector, first.key, "object", "Colleagues come first")
+        return workshop.id
+
+
+def pack_texts(pack: zipfile.ZipFile) -> dict[str, str]:
+    """What a reader finds in each file of the pack: the PDF's text, every part of the Word
+    file, the other files as they are."""
+    texts = {}
+    for name in pack.namelist():
+        data = pack.read(name)
+        if name.endswith(".pdf"):
+            texts[name] = " ".join(
+                p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages
+            )
+        elif name.endswith(".docx"):
+            with zipfile.ZipFile(io.BytesIO(data)) as word:
+                texts[name] = "".join(
+                    word.read(part).decode("utf-8", "replace") for part in word.namelist()
+                )
+        else:
+            texts[name] = data.decode("utf-8")
+    return texts
+
+
+@pytest.mark.parametrize("mode", [Anonymity.PEERS, Anonymity.FULL])
+def test_an_anonymous_workshops_pack_names_nobody_its_anonymity_hides(app, client, mode):
+    workshop_id = anonymous_build(app, mode)
+    client.post("/login", data={"email": "boss@example.org", "password": PASSWORD})
+    response = client.get(f"/workshops/{workshop_id}/document/versions/1/sign-off-pack.zip")
+    assert response.status_code == 200
+    texts = pack_texts(zipfile.ZipFile(io.BytesIO(response.data)))
+    assert "mission-v1.pdf" in texts and "record/record.json" in texts
+    assert all("We care for every patient" in texts[f"mission-v1.{f}"] for f in ("md", "pdf"))
+
+    objections = texts["minority-objections.md"]
+    # Anonymous to peers hides authors from participants, not from staff (the pack is for
+    # staff, as every export): the objection is named so leadership can talk to her.
+    # Fully anonymous: nothing says who objected, nor at which level.
+    named = mode == Anonymity.PEERS
+    line = "- We care for every patient: “Colleagues come first”"
+    assert (line + f" — {OBJECTOR} (Manager)" in objections) is named
+    assert line in objections
+    # Nobody is ever named for a vote, nor for what they wrote in a fully anonymous round.
+    hidden = {VOTER, UNNAMED} if named else {OBJECTOR, WRITER, VOTER, UNNAMED}
+    shown = [(person, name) for person in hidden for name, text in texts.items() if person in text]
+    assert shown == []
+    if named:
+        assert WRITER in texts["record/record.json"]  # her proposal's author, for staff
