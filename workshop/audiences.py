@@ -3,9 +3,13 @@ exports carry.
 
 One module decides what leaves the server for whom, with the rules of
 :mod:`privacy` (authors only where anonymity allows, nothing of a blind round
-before the reveal, no small groups), so that a rule holds on every channel
-at once. ``staff`` is the view of the workshop's facilitators and leadership;
-everyone else (participants, the projector) gets the participants' view.
+or an undecided duel before it may be seen, no small groups), so that a rule
+holds on every channel at once. ``staff`` is the view of the workshop's
+facilitators and leadership; everyone else (participants, the projector) gets
+the participants' view. Exports are for staff: they read the staff view,
+without the anonymous read-out (``staff=True, readout=False``), through the
+same functions (:func:`proposal_authors`, :func:`named_author`,
+:func:`version_author`, :func:`duel_results` ...), in their own shapes.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from .models import (
     Comment,
     DocumentVersion,
     Duel,
-    DuelStatus,
     Participant,
     Proposal,
     ProposalStatus,
@@ -38,7 +41,7 @@ from .models import (
     VersionSource,
     Workshop,
 )
-from .privacy import effective_anonymity, shows_authors
+from .privacy import duel_results_visible, effective_anonymity, shows_authors
 from .queries import (
     approved_and_vetoed,
     clause_votes,
@@ -117,19 +120,36 @@ def tag_payload(tag: ValueTag) -> dict[str, Any]:
     }
 
 
+def proposal_authors(
+    proposal: Proposal, *, staff: bool, readout: bool = False
+) -> list[Participant]:
+    """The people behind a proposal (its credits after merges) that this audience may see:
+    nobody where its anonymity does not allow it."""
+    if not shows_authors(proposal.anonymity, staff=staff, readout=readout):
+        return []
+    return [credit.participant for credit in proposal.credits] or (
+        [proposal.author] if proposal.author else []
+    )
+
+
+def named_author(
+    item: Comment | Amendment, *, staff: bool, readout: bool = False
+) -> Participant | None:
+    """Who wrote a comment or suggested an amendment, if this audience may see it."""
+    if item.author is None or not shows_authors(item.anonymity, staff=staff, readout=readout):
+        return None
+    return item.author
+
+
 def proposal_payload(
     proposal: Proposal, *, staff: bool, readout: bool = False, comments: list[Comment] = ()
 ) -> dict[str, Any]:
     """A proposal card. Authors only where anonymity allows; moderation fields only for staff."""
-    authors = [credit.participant for credit in proposal.credits] or (
-        [proposal.author] if proposal.author else []
-    )
+    authors = proposal_authors(proposal, staff=staff, readout=readout)
     payload: dict[str, Any] = {
         "id": proposal.id,
         "body_html": render_markdown(proposal.body_md),
-        "authors": [participant_payload(a) for a in authors]
-        if shows_authors(proposal.anonymity, staff=staff, readout=readout)
-        else [],
+        "authors": [participant_payload(a) for a in authors],
         "pinned": proposal.pinned,
         "values": [tag_payload(tag) for tag in proposal.tags],
         "round_id": proposal.round_id,
@@ -174,13 +194,11 @@ def my_moderated(participant: Participant) -> list[dict[str, Any]]:
 
 def comment_payload(comment: Comment, *, staff: bool, readout: bool = False) -> dict[str, Any]:
     """A comment under a proposal, with the same author rule as proposals."""
-    show = comment.author is not None and shows_authors(
-        comment.anonymity, staff=staff, readout=readout
-    )
+    author = named_author(comment, staff=staff, readout=readout)
     payload: dict[str, Any] = {
         "id": comment.id,
         "body_html": render_markdown(comment.body_md),
-        "author": participant_payload(comment.author) if show and comment.author else None,
+        "author": participant_payload(author) if author else None,
         "created_at": iso(comment.created_at),
     }
     if staff:
@@ -296,9 +314,7 @@ def amendment_payload(
     amendment: Amendment, *, staff: bool, readout: bool = False
 ) -> dict[str, Any]:
     """An amendment as cards show it: the inline difference, the counts, never voters."""
-    show = amendment.author is not None and shows_authors(
-        amendment.anonymity, staff=staff, readout=readout
-    )
+    author = named_author(amendment, staff=staff, readout=readout)
     return {
         "id": amendment.id,
         "version_number": amendment.version_number,
@@ -310,15 +326,13 @@ def amendment_payload(
         "in_context": diff_payload(*_in_context(amendment)),
         "support": amendment_support(amendment),
         "reason": amendment.reason,
-        "author": participant_payload(amendment.author) if show and amendment.author else None,
+        "author": participant_payload(author) if author else None,
         "status": str(amendment.status),
         "decided_note": amendment.decided_note,
         "method": str(amendment.method),
         "counts": amendment_counts(amendment),
-        "mean": _mean_score(amendment)
-        if amendment.method == voting.AmendmentMethod.SCORE
-        else None,
-        "objections": sorted(v.reason for v in amendment.votes if v.choice == "object"),
+        "mean": amendment_mean(amendment),
+        "objections": amendment_objections(amendment),
         "values": [tag_payload(tag) for tag in amendment.tags],
         "created_at": iso(amendment.created_at),
     }
@@ -350,7 +364,7 @@ def amendment_support(amendment: Amendment) -> float:
     score its average."""
     counts = amendment_counts(amendment)
     if amendment.method == voting.AmendmentMethod.SCORE:
-        return _mean_score(amendment) or 0.0
+        return amendment_mean(amendment) or 0.0
     if amendment.method == voting.AmendmentMethod.APPROVAL:
         return float(counts.get("yes", 0) - counts.get("no", 0))
     return float(counts.get("agree", 0) + counts.get("live_with", 0) - 2 * counts.get("object", 0))
@@ -365,14 +379,31 @@ def amendment_counts(amendment: Amendment) -> dict[str, int]:
     return counts
 
 
-def _mean_score(amendment: Amendment) -> float | None:
+def amendment_mean(amendment: Amendment) -> float | None:
+    """A score amendment's average score (None for other methods, or with no answers)."""
+    if amendment.method != voting.AmendmentMethod.SCORE:
+        return None
     scores = [int(vote.choice) for vote in amendment.votes]
     return round(sum(scores) / len(scores), 2) if scores else None
 
 
+def amendment_objections(amendment: Amendment) -> list[str]:
+    """The reasons people objected to an amendment with, sorted: never who gave them."""
+    return sorted(v.reason for v in amendment.votes if v.choice == "object")
+
+
+def duel_results(duel: Duel) -> dict[str, Any] | None:
+    """A duel's counts as they may be seen: None (blind) until it is decided."""
+    return duel.result if duel_results_visible(duel) else None
+
+
+def duel_winner(duel: Duel) -> int | None:
+    """The winning wording's id, blind like the counts until the duel is decided."""
+    return duel.winner_id if duel_results_visible(duel) else None
+
+
 def duel_payload(duel: Duel, now: dt.datetime | None = None) -> dict[str, Any]:
     """A duel as every screen shows it: blind (the number of voters only) until decided."""
-    decided = duel.status == DuelStatus.DECIDED
     return {
         "id": duel.id,
         "clause_key": duel.clause_key,
@@ -391,8 +422,8 @@ def duel_payload(duel: Duel, now: dt.datetime | None = None) -> dict[str, Any]:
             for option in duel.options
         ],
         "voters": len(duel.ballots),
-        "results": duel.result if decided else None,
-        "winner_id": duel.winner_id if decided else None,
+        "results": duel_results(duel),
+        "winner_id": duel_winner(duel),
         "version_made": duel.version_made,
     }
 

@@ -9,9 +9,8 @@ a decision out.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
-from .models import Anonymity, Round, Workshop
+from .models import Anonymity, Duel, DuelStatus, Round, Workshop
 
 # Results and counts are never broken down for a group smaller than this, anywhere.
 MIN_GROUP_SIZE = 5
@@ -37,6 +36,12 @@ def shows_authors(anonymity: Anonymity, *, staff: bool, readout: bool) -> bool:
     return anonymity == Anonymity.NAMED and not readout
 
 
+def shows_groups(anonymity: Anonymity) -> bool:
+    """May what people did be counted by level or department at all? Not when fully
+    anonymous: nothing stored says which group anyone is in, and nothing shown may."""
+    return anonymity != Anonymity.FULL
+
+
 def results_visible(round_: Round) -> bool:
     """Blind rounds show nothing, to anyone, before the reveal; live rounds always."""
     return not round_.blind or round_.revealed_at is not None
@@ -57,9 +62,10 @@ def suppress_small_groups(sizes: Mapping[str, int]) -> dict[str, bool]:
     return shown
 
 
-def duel_results_visible(duel: Any) -> bool:
-    """A duel's counts are blind until it is decided (a cancelled duel's never show)."""
-    return str(duel.status) == "decided"
+def duel_results_visible(duel: Duel) -> bool:
+    """A duel's counts (and its winner) are blind until it is decided, to everyone; a
+    cancelled duel's never show."""
+    return duel.status == DuelStatus.DECIDED
 
 
 def pool_small_groups(sizes: Mapping[str, int], *, other: str) -> dict[str, str]:

@@ -6,8 +6,8 @@ everyone whose words are in it, whoever saved the version: both people of a merg
 author of an amendment rather than the facilitator who accepted it, the proposal's
 authors rather than the facilitator who added it, "the existing mission" for pasted
 words. Everything here is read by staff and the exports, so people are named where
-staff may see them (:func:`privacy.shows_authors` with ``staff=True``): never in fully
-anonymous mode.
+staff may see them (:func:`audiences.proposal_authors` and :func:`audiences.named_author`
+with ``staff=True``): never in fully anonymous mode.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any
 from flask_babel import gettext as _
 
 from . import clauses, credits
+from .audiences import duel_results, duel_winner, named_author, proposal_authors
 from .diffs import sentences
 from .errors import NotFound
 from .extensions import db
 from .guards import workshop_for_staff
 from .models import DocumentVersion, Participant, Proposal, User, VersionSource
-from .privacy import shows_authors
 from .queries import clauses_of, history
 from .tallies import duel_winner_votes
 
@@ -39,12 +39,7 @@ def person(participant: Participant) -> dict[str, str]:
 
 def proposal_people(proposal: Proposal) -> list[dict[str, str]]:
     """The people behind a proposal (its credits after merges), where anonymity allows."""
-    if not shows_authors(proposal.anonymity, staff=True, readout=False):
-        return []
-    people = [credit.participant for credit in proposal.credits] or (
-        [proposal.author] if proposal.author else []
-    )
-    return [person(p) for p in people]
+    return [person(p) for p in proposal_authors(proposal, staff=True)]
 
 
 def who(key: str) -> list[dict[str, str]]:
@@ -106,21 +101,17 @@ def contribution(version: DocumentVersion, within: str | None = None) -> dict[st
             "original": amendment.original,
             "replacement": amendment.replacement,
             "reason": amendment.reason,
-            "people": (
-                [person(amendment.author)]
-                if amendment.author
-                and shows_authors(amendment.anonymity, staff=True, readout=False)
-                else []
-            ),
+            "people": [person(author)] if (author := named_author(amendment, staff=True)) else [],
         }
-    if duel is not None:
-        winner = next((o for o in duel.options if o.id == duel.winner_id), None)
+    if duel is not None:  # a version comes from a duel once it is decided: its counts show
+        results, winner_id = duel_results(duel), duel_winner(duel)
+        winner = next((o for o in duel.options if o.id == winner_id), None)
         out["duel"] = {
             "id": duel.id,
             "winner": winner.text if winner else "",
-            "alternatives": [o.text for o in duel.options if o.id != duel.winner_id],
+            "alternatives": [o.text for o in duel.options if o.id != winner_id],
             "votes": duel_winner_votes(duel) or 0,
-            "voters": (duel.result or {}).get("voters", 0),
+            "voters": (results or {}).get("voters", 0),
         }
     out["label"] = label(out)
     return out

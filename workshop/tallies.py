@@ -13,8 +13,15 @@ from typing import Any
 
 from . import voting
 from .alignment import submissions, values_results
-from .models import Anonymity, Duel, Round, RoundKind
-from .privacy import MIN_GROUP_SIZE, effective_anonymity, results_visible, suppress_small_groups
+from .models import Duel, Round, RoundKind
+from .privacy import (
+    MIN_GROUP_SIZE,
+    duel_results_visible,
+    effective_anonymity,
+    results_visible,
+    shows_groups,
+    suppress_small_groups,
+)
 from .queries import candidates, get_workshop, round_ballots
 from .vocabulary import vocabulary_results
 
@@ -31,7 +38,7 @@ def round_results(round_: Round) -> dict[str, Any] | None:
         return vocabulary_results(round_.words, [b.data for b in ballots])
     known = [p.id for p in candidates(round_)]
     payload = tally(round_.method, [b.data for b in ballots], known)
-    if round_.breakdown_by_level and effective_anonymity(workshop, round_) != Anonymity.FULL:
+    if round_.breakdown_by_level and shows_groups(effective_anonymity(workshop, round_)):
         groups: dict[str, list[dict]] = {}
         for ballot in ballots:
             groups.setdefault(ballot.level or "", []).append(ballot.data)
@@ -158,7 +165,7 @@ def duel_winner_votes(duel: Duel) -> int | None:
     duel its count in the last runoff round (first choices alone undercount a wording that won
     on transfers). None until the duel is decided."""
     result = duel.result or {}
-    if duel.winner_id is None or not result:
+    if not duel_results_visible(duel) or duel.winner_id is None or not result:
         return None
     rounds = result.get("rounds") or [result.get("counts", {})]
     return int(rounds[-1].get(str(duel.winner_id), 0))

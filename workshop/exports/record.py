@@ -1,9 +1,11 @@
 """The workshop's full record as data: the JSON export (schema in docs/export-schema.json,
 format version 4) and the tables of the CSV export.
 
-Everything is filtered by the rules that hold on every channel (:mod:`privacy`): authors
-only where staff may see them, results only once they may be seen, duel counts only once a
-duel is decided, participation never for a group under five (small groups are pooled).
+Everything is filtered by the rules that hold on every channel (:mod:`privacy`), through
+the same functions of :mod:`audiences` that build what staff see live (exports are for
+staff, without the anonymous read-out): authors only where staff may see them, results only
+once they may be seen, duel counts only once a duel is decided, participation never for a
+group under five (small groups are pooled).
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ from typing import Any
 from flask_babel import gettext as _
 
 from .. import clock, provenance
-from ..audiences import amendment_counts, iso, source_label, tag_payload, version_author
+from ..audiences import (
+    amendment_counts,
+    amendment_mean,
+    amendment_objections,
+    duel_results,
+    duel_winner,
+    iso,
+    named_author,
+    proposal_authors,
+    source_label,
+    tag_payload,
+    version_author,
+)
 from ..models import (
     Amendment,
     Comment,
@@ -26,13 +40,7 @@ from ..models import (
     VersionSource,
     Workshop,
 )
-from ..privacy import (
-    MIN_GROUP_SIZE,
-    duel_results_visible,
-    effective_anonymity,
-    pool_small_groups,
-    shows_authors,
-)
+from ..privacy import MIN_GROUP_SIZE, effective_anonymity, pool_small_groups
 from ..queries import (
     ballot_count_by_round,
     comments_of,
@@ -216,9 +224,8 @@ def _round(workshop: Workshop, round_: Round, results: dict | None) -> dict[str,
 
 
 def _comment_author(comment: Comment) -> dict[str, str] | None:
-    if comment.author is None or not shows_authors(comment.anonymity, staff=True, readout=False):
-        return None
-    return provenance.person(comment.author)
+    author = named_author(comment, staff=True)
+    return provenance.person(author) if author else None
 
 
 def _proposal(p: Proposal, comments: list[Comment]) -> dict[str, Any]:
@@ -265,11 +272,8 @@ def _provenance_entry(version: DocumentVersion) -> dict[str, Any]:
 
 def amendment_record(amendment: Amendment) -> dict[str, Any]:
     """An amendment with the count of each answer (never who answered what)."""
-    named = amendment.author is not None and shows_authors(
-        amendment.anonymity, staff=True, readout=False
-    )
+    author = named_author(amendment, staff=True)
     counts = amendment_counts(amendment)
-    scores = [int(v.choice) for v in amendment.votes if str(v.choice).isdigit()]
     return {
         "id": amendment.id,
         "version_number": amendment.version_number,
@@ -280,20 +284,21 @@ def amendment_record(amendment: Amendment) -> dict[str, Any]:
         "status": str(amendment.status),
         "decided_note": amendment.decided_note,
         "anonymity": str(amendment.anonymity),
-        "author": provenance.person(amendment.author) if named and amendment.author else None,
+        "author": provenance.person(author) if author else None,
         "method": str(amendment.method),
         "counts": counts,
         "answers": sum(counts.values()),
-        "mean_score": round(sum(scores) / len(scores), 2) if scores else None,
-        "objections": sorted(v.reason for v in amendment.votes if v.choice == "object"),
+        "mean_score": amendment_mean(amendment),
+        "objections": amendment_objections(amendment),
         "created_at": iso(amendment.created_at),
     }
 
 
 def duel_record(duel: Duel) -> dict[str, Any]:
     """A duel with every wording, the winner and the losers; counts once it was decided."""
-    decided = duel_results_visible(duel)
-    counts = (duel.result or {}).get("counts", {}) if decided else {}
+    results = duel_results(duel)
+    decided = results is not None
+    counts = results.get("counts", {}) if decided else {}
     return {
         "id": duel.id,
         "clause_key": duel.clause_key,
@@ -302,8 +307,8 @@ def duel_record(duel: Duel) -> dict[str, Any]:
         "method": str(duel.method),
         "status": str(duel.status),
         "voters": len(duel.ballots),
-        "winner_id": duel.winner_id if decided else None,
-        "winner_votes": duel_winner_votes(duel) if decided else None,
+        "winner_id": duel_winner(duel),
+        "winner_votes": duel_winner_votes(duel),
         "version_made": duel.version_made,
         "options": [
             {"id": o.id, "text": o.text, "votes": counts.get(str(o.id), 0) if decided else None}
@@ -357,9 +362,4 @@ def participation(
 
 def _proposers(proposals: list[Proposal]) -> set[int]:
     """Who proposed something (where it is known: never in fully anonymous mode)."""
-    return {
-        credit.participant_id
-        for p in proposals
-        if shows_authors(p.anonymity, staff=True, readout=False)
-        for credit in p.credits
-    }
+    return {person.id for p in proposals for person in proposal_authors(p, staff=True)}

@@ -20,8 +20,8 @@ from .. import permissions, voters
 from ..errors import Forbidden, InvalidState, ValidationFailed
 from ..extensions import db
 from ..guards import clause_in_draft, taking_part, workshop_for_staff
-from ..models import Anonymity, MyPart, Participant, Phase, User
-from ..privacy import MIN_GROUP_SIZE, pool_small_groups
+from ..models import MyPart, Participant, Phase, User
+from ..privacy import MIN_GROUP_SIZE, pool_small_groups, shows_groups
 from ..queries import clauses_of, get_workshop, latest_version, list_participants
 from ..realtime import workshop_change
 from ..text import normalise_text
@@ -90,7 +90,7 @@ def coverage(actor: User, workshop_id: int) -> dict[str, Any]:
     (not in a fully anonymous workshop: nothing says who wrote); and each clause's sentences,
     without names."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
-    anonymous = workshop.anonymity == Anonymity.FULL
+    anonymous = not shows_groups(workshop.anonymity)
     people = list_participants(workshop.id)
     parts = list(db.session.scalars(sa.select(MyPart).where(MyPart.workshop_id == workshop.id)))
     sizes = collections.Counter(p.department or "" for p in people)
