@@ -4,11 +4,13 @@ without leaving a trace of who they are; bad input is answered with the form kep
 
 from __future__ import annotations
 
+import html
 import re
 
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, make_user, make_workshop
+from tests.test_invites_views import invite
 from workshop.extensions import db
 from workshop.models import (
     Anonymity,
@@ -21,7 +23,7 @@ from workshop.models import (
     Workshop,
 )
 from workshop.queries import clauses_of, latest_version
-from workshop.services import editing, final
+from workshop.services import editing, feedback, final
 
 TEXT = "## Purpose\n\nWe care for every patient.\n\n## How we work\n\nWe listen first."
 
@@ -174,3 +176,61 @@ def test_leadership_reads_the_mission_page_but_changes_nothing(app, client):
         data={"stakeholder": ["clients"]},
     )
     assert refused.status_code == 403
+
+
+def feedback_table(page: str) -> dict[str, list[str]]:
+    """The feedback section's table as a reader sees it: per clause, its cells' text."""
+    section = page.split('id="feedback"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', section, re.S)
+    return {
+        html.unescape(title): [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", cell)).split())
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S)
+        ]
+        for title, cells in rows
+    }
+
+
+def test_invited_leadership_reads_the_feedback_per_clause_and_no_other_workshops(app, client):
+    workshop_id, (purpose, how), _amira = setup(app, client)
+    with app.app_context():
+        fran = db.session.scalar(sa.select(User))
+        final.set_quorum(fran, workshop_id, 0)
+        final.lock_version(fran, workshop_id, 1)
+        key = feedback.open_link(fran, workshop_id)
+        for answers in (
+            {purpose: ("lands", ""), how: ("does_not", "Not on nights")},
+            {purpose: ("lands", ""), how: ("partly", "Only on days")},
+            {purpose: ("does_not", "Say whom we serve")},
+        ):
+            feedback.give_feedback(key, answers)
+        fred = make_user("fred@example.org")
+        other_id = make_workshop(fred, title="Quayside strategy").id
+    fred_client = app.test_client()
+    fred_client.post("/login", data={"email": "fred@example.org", "password": PASSWORD})
+
+    lena, otto = app.test_client(), app.test_client()
+    for person, name, inviter, workshop in (
+        (lena, "lena", client, workshop_id),
+        (otto, "otto", fred_client, other_id),
+    ):
+        path = invite(inviter, workshop, f"{name}@example.org")
+        accepted = person.post(path, data={"display_name": name.title(), "password": PASSWORD})
+        assert accepted.status_code == 302
+
+    page = lena.get(f"/workshops/{workshop_id}/mission")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "5 answers on version 1" in text
+    # Clause: lands, partly, does not land, where not.
+    assert feedback_table(text) == {
+        "Purpose": ["2", "0", "1", "“Say whom we serve”"],
+        "How we work": ["0", "1", "1", "“Not on nights” “Only on days”"],
+    }
+    assert "Close the link" not in text  # leadership reads; facilitators run the link
+
+    # Leadership of another workshop finds nothing here, not even that it exists.
+    assert otto.get(f"/workshops/{other_id}/mission").status_code == 200
+    refused = otto.get(f"/workshops/{workshop_id}/mission")
+    assert refused.status_code == 404
+    assert "Not on nights" not in refused.get_data(as_text=True)
