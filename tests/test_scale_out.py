@@ -22,6 +22,8 @@ import socketio
 from tests.live_server import (
     FACILITATOR_EMAIL,
     FACILITATOR_PASSWORD,
+    LEADERSHIP_EMAIL,
+    LEADERSHIP_PASSWORD,
     _copy_database,
     _free_port,
     _server_env,
@@ -291,3 +293,28 @@ def test_changes_made_at_once_on_both_processes_reach_every_screen_in_number_ord
         assert arrived == list(range(start + 1, last + 1)), (index, arrived)
     for screen in screens:
         screen.client.disconnect()
+
+
+def test_wrong_passwords_on_one_process_count_on_the_other(two_servers) -> None:
+    """With the Redis queue set, the throttles count in Redis too: a guesser cannot spread
+    guesses over the processes behind a load balancer (5 failed logins per account in 15
+    minutes, the default, across both)."""
+    a, b = two_servers
+
+    def log_in(url: str, password: str) -> int:
+        browser = requests.Session()
+        token = csrf(browser.get(f"{url}/login").text)
+        answer = browser.post(
+            f"{url}/login",
+            data={"email": LEADERSHIP_EMAIL, "password": password, "csrf_token": token},
+            allow_redirects=False,
+        )
+        return answer.status_code
+
+    # Five wrong guesses, three on one process and two on the other: each is still answered.
+    assert [log_in(url, "wrong password!") for url in (a, b, a, b, a)] == [200] * 5
+    # The sixth is refused on both, even with the right password: they shared the count.
+    assert log_in(b, "wrong password!") == 429
+    assert log_in(b, LEADERSHIP_PASSWORD) == 429
+    assert log_in(a, LEADERSHIP_PASSWORD) == 429
+    assert log_in(a, "still not it") == 429
