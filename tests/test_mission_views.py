@@ -9,7 +9,7 @@ import re
 
 import sqlalchemy as sa
 
-from tests.conftest import PASSWORD, make_user, make_workshop
+from tests.conftest import PASSWORD, join, make_user, make_workshop
 from tests.test_invites_views import invite
 from workshop.extensions import db
 from workshop.models import (
@@ -23,7 +23,7 @@ from workshop.models import (
     Workshop,
 )
 from workshop.queries import clauses_of, latest_version
-from workshop.services import editing, feedback, final
+from workshop.services import editing, feedback, final, my_part
 
 TEXT = "## Purpose\n\nWe care for every patient.\n\n## How we work\n\nWe listen first."
 
@@ -234,3 +234,36 @@ def test_invited_leadership_reads_the_feedback_per_clause_and_no_other_workshops
     refused = otto.get(f"/workshops/{workshop_id}/mission")
     assert refused.status_code == 404
     assert "Not on nights" not in refused.get_data(as_text=True)
+
+
+def test_a_participant_sees_which_departments_wrote_their_part_with_small_ones_pooled(app):
+    """Teams see themselves in the mission: each participant's page shows, by department
+    (small ones pooled), who wrote their part, their own department marked, and nobody's
+    sentence."""
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        workshop = make_workshop(fran, departments=["IT", "Finance", "Care"])
+        editing.paste_document(fran, workshop.id, TEXT, based_on=None)
+        purpose = clauses_of(latest_version(workshop.id))[0].key
+        it = [join(workshop, f"IT {i}", "Frontline", "IT") for i in range(4)]
+        finance = [join(workshop, f"Finance {i}", "Frontline", "Finance") for i in range(2)]
+        for i in range(3):
+            join(workshop, f"Care {i}", "Frontline", "Care")
+        my_part.write_my_part(it[0], purpose, "I keep the systems running.")
+        my_part.write_my_part(finance[0], purpose, "I pay the bills on time.")
+        workshop_id, code = workshop.id, workshop.join_code
+    ivo = app.test_client()
+    ivo.post(f"/j/{code}", data={"display_name": "Ivo", "level": "Frontline", "department": "IT"})
+    page = ivo.get(f"/w/{workshop_id}/mission").get_data(as_text=True)
+    table = page[page.index("Who sees their own work in it") :]
+    rows = re.findall(r"<tr( class=\"mine\")?><th scope=\"row\">(.*?)</th>(.*?)</tr>", table)
+    cells = {
+        re.sub(r"<.*?>", "", name).strip(): (bool(mark), re.findall(r">(\d+)<", rest))
+        for mark, name, rest in rows
+    }
+    assert cells == {
+        "IT (your department)": (True, ["5", "1"]),
+        # Finance (2) and Care (3) are counted together: five people, one wrote.
+        "Other departments": (False, ["5", "1"]),
+    }
+    assert "I keep the systems running." not in page and "I pay the bills" not in page

@@ -90,6 +90,22 @@ def coverage(actor: User, workshop_id: int) -> dict[str, Any]:
     (not in a fully anonymous workshop: nothing says who wrote); and each clause's sentences,
     without names."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
+    out = _coverage(workshop.id, sentences=True)
+    del out["buckets"]
+    return out
+
+
+def coverage_for_participant(participant: Participant) -> dict[str, Any]:
+    """For a participant: the same counts by department (so a team sees whether it is in the
+    mission, and their own department is marked), without anyone's sentences. The caller
+    has checked that this is the participant asking (the page is their own)."""
+    out = _coverage(participant.workshop_id, sentences=False)
+    out["mine"] = out.pop("buckets").get(participant.department or "")
+    return out
+
+
+def _coverage(workshop_id: int, *, sentences: bool) -> dict[str, Any]:
+    workshop = get_workshop(workshop_id)
     anonymous = not shows_groups(workshop.anonymity)
     people = list_participants(workshop.id)
     parts = list(db.session.scalars(sa.select(MyPart).where(MyPart.workshop_id == workshop.id)))
@@ -111,15 +127,18 @@ def coverage(actor: User, workshop_id: int) -> dict[str, Any]:
         mine = by_person.get(person.id, [])
         row["wrote"] += bool(mine)
         row["clauses"].update(titles.get(p.clause_key, "") for p in mine if p.clause_key in titles)
-    return {
+    out: dict[str, Any] = {
         "anonymous": anonymous,
         "min_group_size": MIN_GROUP_SIZE,
         "by_department": [
             {**row, "clauses": sorted(row["clauses"])}
             for row in sorted(rows.values(), key=lambda r: -r["people"])
         ],
-        "sentences": {
-            key: sorted(p.sentence for p in parts if p.clause_key == key) for key in titles
-        },
         "written": len(parts),
+        "buckets": {} if anonymous else buckets,
     }
+    if sentences:
+        out["sentences"] = {
+            key: sorted(p.sentence for p in parts if p.clause_key == key) for key in titles
+        }
+    return out

@@ -185,6 +185,7 @@ def participant_page(workshop_id: int):
         version=latest,
         clauses=clauses_of(latest) if latest else [],
         mine=my_part.my_parts(me),
+        coverage=my_part.coverage_for_participant(me),
         measures={row["key"]: row for row in measures.measures_by_clause(workshop.id, latest)},
         supported=measures.supported_by(me),
         final=latest is not None and latest.final_at is not None,
