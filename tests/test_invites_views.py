@@ -54,10 +54,14 @@ def setup(app):
     return fran_client, ids
 
 
-def test_the_settings_page_leads_to_the_invites_page(setup):
+def test_the_console_and_the_settings_page_lead_to_the_invites_page(app, setup):
     fran, ids = setup
-    settings = fran.get(f"/workshops/{ids['a']}/edit").get_data(as_text=True)
-    assert f'href="/workshops/{ids["a"]}/invites"' in settings
+    link = f'href="/workshops/{ids["a"]}/invites"'
+    assert link in fran.get(f"/workshops/{ids['a']}/edit").get_data(as_text=True)
+    assert link in fran.get(f"/workshops/{ids['a']}").get_data(as_text=True)
+    lena = app.test_client()
+    assert login(lena, "lena@example.org").status_code == 302
+    assert link not in lena.get(f"/workshops/{ids['a']}").get_data(as_text=True)
 
 
 def test_a_facilitator_makes_an_invite_and_sees_it_pending_with_its_link(app, setup):
