@@ -124,3 +124,47 @@ def test_how_many_are_here_goes_out_at_most_every_few_seconds_while_a_room_arriv
         realtime.coalescer.flush(due_only=True)
     told = [m["args"][0] for m in watcher.socket.get_received() if m["name"] == "presence.changed"]
     assert len(told) == 1 and told[0]["presence"]["joined"] == 6
+
+
+STORM_PEOPLE, STORM_CYCLES = 3, 50  # 150 reconnects, as the audit's storm
+
+
+def test_a_reconnect_storm_tells_a_bystander_only_a_few_times(app, coalescing, monkeypatch):
+    """People whose sockets drop and come back over and over (a flaky Wi-Fi, a script) change
+    who is here hundreds of times; each change only marks presence pending, which goes to the
+    room at most every LIVE_PRESENCE_SECONDS. Un-coalesced, every connect and every disconnect
+    would be an event to every screen: 300 here."""
+    monkeypatch.setitem(app.config, "LIVE_PRESENCE_SECONDS", 2.0)
+    now = [1000.0]
+    monkeypatch.setattr(realtime.coalescer, "clock", lambda: now[0])
+    fran, code = facilitated_workshop(app)
+    workshop_id = fran.workshop_id
+    bystander = arrive(app, workshop_id, code, "Bystander")
+    stormy = [arrive(app, workshop_id, code, f"Flaky {i}") for i in range(STORM_PEOPLE)]
+    with app.app_context():
+        realtime.coalescer.flush(due_only=True)  # the arrivals are told
+    bystander.socket.get_received()
+    now[0] += 10.0  # then a quiet spell
+    # The storm: 150 reconnects in three seconds, the background publisher running every
+    # LIVE_COALESCE_SECONDS (0.2 s) meanwhile.
+    for cycle in range(STORM_CYCLES):
+        for person in stormy:
+            person.socket.disconnect()
+            person.connect()
+            assert person.socket.is_connected()
+        now[0] += 0.06
+        if cycle % 3 == 2:
+            with app.app_context():
+                realtime.coalescer.flush(due_only=True)
+    now[0] += 2.0  # the storm is over; the last news goes out at the next turn
+    with app.app_context():
+        realtime.coalescer.flush(due_only=True)
+    received = bystander.socket.get_received()
+    told = [m["args"][0] for m in received if m["name"] == "presence.changed"]
+    # At the first change, once the 2 s have passed, and at the end: 3 (un-coalesced: 300).
+    assert 1 <= len(told) <= 4, len(told)
+    assert len(received) == len(told), names(received)  # and nothing else room-wide
+    assert told[-1]["presence"]["online"] == 1 + STORM_PEOPLE  # the truth, in the end
+    assert told[-1]["presence"]["joined"] == 1 + STORM_PEOPLE
+    with app.app_context():
+        assert queries.presence_counts(workshop_id)["online"] == 1 + STORM_PEOPLE
