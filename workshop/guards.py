@@ -13,9 +13,9 @@ from collections.abc import Callable
 from flask_babel import gettext as _
 
 from . import permissions
-from .errors import Forbidden, NotFound, ValidationFailed
-from .models import Participant, User, Workshop
-from .queries import clauses_of, get_workshop, latest_version
+from .errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from .models import Audience, Participant, User, Workshop
+from .queries import clauses_of, connection_screen, get_workshop, latest_version
 
 
 def workshop_for_staff(
@@ -64,3 +64,43 @@ def clause_in_draft(workshop_id: int, clause_key: int) -> None:
     latest = latest_version(workshop_id)
     if latest is None or clause_key not in {c.key for c in clauses_of(latest)}:
         raise ValidationFailed(_("That clause is not in the current draft."), field="clause_key")
+
+
+# ---- live screens: who a socket is, which screen, and what it may send
+
+
+def actor_in(
+    workshop: Workshop, *, staff: User | None, participant: Participant | None
+) -> User | Participant:
+    """Who is asking in this workshop: its staff first (they may also hold a participant
+    cookie), then its participant; anyone else is told to join first."""
+    if permissions.can_follow(staff, workshop):
+        return staff
+    if not permissions.is_participant_of(participant, workshop):
+        raise NotAuthenticated(_("Join this workshop first."))
+    return participant
+
+
+def screen_for(actor: User | Participant, workshop: Workshop, *, projector: bool) -> Audience:
+    """Which screen a new socket is: the projector (only the workshop's staff open it), a
+    staff screen, or a participant's."""
+    if projector:
+        if not permissions.can_show_projector(actor, workshop):
+            raise Forbidden(_("The projector is opened by the workshop's staff."))
+        return Audience.PROJECTOR
+    return Audience.STAFF if permissions.can_follow(actor, workshop) else Audience.PARTICIPANT
+
+
+def registered_screen(sid: str) -> tuple[Audience, Workshop, Participant | None]:
+    """An open socket's screen, workshop and participant (None for staff screens); refused
+    when the socket is not registered."""
+    found = connection_screen(sid)
+    if found is None:
+        raise NotAuthenticated(_("This connection is not registered; reconnect."))
+    return found
+
+
+def may_send(audience: Audience, command: str) -> None:
+    """Refuse a command this screen may not send (the projector only shows the room)."""
+    if not permissions.can_send(audience, command):
+        raise Forbidden(_("The projector only shows the room."))

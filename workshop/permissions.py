@@ -6,7 +6,7 @@ read the same rule. They take plain objects and never touch the request.
 
 from __future__ import annotations
 
-from .models import Participant, StaffRole, User, UserRole, Workshop
+from .models import Audience, Participant, StaffRole, User, UserRole, Workshop
 
 Actor = User | Participant
 
@@ -78,3 +78,18 @@ def can_export(actor: Actor | None, workshop: Workshop) -> bool:
 def can_see_results(actor: Actor | None, workshop: Workshop) -> bool:
     """Everyone in the workshop sees results (once they may be seen at all)."""
     return can_take_part(actor, workshop) or can_follow(actor, workshop)
+
+
+# ---- screens: which live screen a socket may be, and what it may send
+
+
+def can_show_projector(actor: Actor | None, workshop: Workshop) -> bool:
+    """The room's big screen is opened by the workshop's staff (it then receives only what
+    participants receive)."""
+    return can_follow(actor, workshop)
+
+
+def can_send(audience: Audience, command: str) -> bool:
+    """The projector shows the room: it may ask for the state and send nothing else. Other
+    screens may send any command; each operation checks its own predicate above."""
+    return audience != Audience.PROJECTOR or command == "state.sync"

@@ -26,6 +26,7 @@ from .models import (
     BALLOT_KINDS,
     Amendment,
     AmendmentVote,
+    Audience,
     Ballot,
     ClauseVote,
     Comment,
@@ -193,6 +194,23 @@ def presence_counts(workshop_id: int) -> dict[str, Any]:
         "by_level": by_level,
         "by_department": by_department,
     }
+
+
+# One statement: a socket's screen, its workshop and its participant (if any) together; built
+# once, since it runs before every command.
+_CONNECTION_SCREEN = (
+    sa.select(Connection.audience, Workshop, Participant)
+    .join(Workshop, Workshop.id == Connection.workshop_id)
+    .outerjoin(Participant, Participant.id == Connection.participant_id)
+    .where(Connection.sid == sa.bindparam("sid"))
+)
+
+
+def connection_screen(sid: str) -> tuple[Audience, Workshop, Participant | None] | None:
+    """Which screen an open socket is, its workshop and its participant (None for staff
+    screens), or None if it is not registered."""
+    row = db.session.execute(_CONNECTION_SCREEN, {"sid": sid}).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def editing_rows(workshop_id: int) -> list[Any]:

@@ -44,7 +44,7 @@ from flask import Flask, current_app, has_request_context
 from .errors import NotFound
 from .extensions import db, socketio
 from .locales import room_language
-from .models import Workshop
+from .models import Audience, Workshop
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,16 @@ def projector_room(workshop_id: int) -> str:
 def person_room(participant_id: int) -> str:
     """All tabs and devices of one participant."""
     return f"participant:{participant_id}"
+
+
+def rooms_for(workshop_id: int, audience: Audience, person_id: int) -> list[str]:
+    """The rooms a screen joins, from who it is (a client never names a room): the projector
+    and staff their own room, a participant the participants' room and their own."""
+    if audience == Audience.PROJECTOR:
+        return [projector_room(workshop_id)]
+    if audience == Audience.STAFF:
+        return [staff_room(workshop_id)]
+    return [participants_room(workshop_id), person_room(person_id)]
 
 
 @dataclasses.dataclass

@@ -2,10 +2,12 @@
 
 Every command is acknowledged with ``{"ok": true, ...}`` after its change
 has been committed, or with ``{"ok": false, "error": {"code", "message",
-"details"?}}``. Handlers check nothing themselves: the payload's shape is
-:mod:`protocol`'s, and who may do what is the services' (through
-:mod:`guards` and :mod:`permissions`). The server puts each socket in its
-rooms from the person's membership; a client never names a room.
+"details"?}}``. Handlers check and look up nothing themselves: the payload's
+shape is :mod:`protocol`'s; who a socket is, which screen it is and what that
+screen may send is :mod:`guards`' (with :mod:`permissions`' predicates and
+:mod:`queries`' lookups); who may do what is the services'. The server puts
+each socket in its rooms from the person's membership (:func:`realtime.rooms_for`);
+a client never names a room.
 docs/protocol.md describes every message.
 """
 
@@ -17,20 +19,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request
 from flask_babel import gettext as _
 from flask_socketio import SocketIO, join_room
 from pydantic import ValidationError
 
+from . import guards, realtime, snapshots
 from . import protocol as p
-from . import realtime, snapshots
-from .errors import DomainError, Forbidden, NotAuthenticated
+from .errors import DomainError
 from .extensions import db
 from .identity import current_participant, current_staff
 from .locales import use_workshop
-from .models import Audience, Connection, Participant, User, Workshop
-from .permissions import can_follow
+from .models import Audience, Participant, User, Workshop
 from .queries import get_workshop
 from .server import TOO_DEEP_EVENT
 from .services import (
@@ -90,15 +90,10 @@ def _error(code: str, message: str) -> dict[str, Any]:
 
 
 def _actor_for(workshop: Workshop) -> Actor:
-    """Staff of the workshop first (they may also hold a participant cookie), then participant."""
-    workshop_id = workshop.id
-    staff = current_staff()
-    if staff is not None and can_follow(staff, workshop):
-        return staff
-    participant = current_participant(workshop_id)
-    if participant is None:
-        raise NotAuthenticated(_("Join this workshop first."))
-    return participant
+    """Who this socket's browser is in the workshop (see :func:`guards.actor_in`)."""
+    return guards.actor_in(
+        workshop, staff=current_staff(), participant=current_participant(workshop.id)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,26 +108,14 @@ class Caller:
     workshop: Workshop
 
 
-# One statement: the connection's screen, its workshop and its participant (if any) together;
-# built once, since it runs before every command.
-_CONNECTION_ROW = (
-    sa.select(Connection.audience, Workshop, Participant)
-    .join(Workshop, Workshop.id == Connection.workshop_id)
-    .outerjoin(Participant, Participant.id == Connection.participant_id)
-    .where(Connection.sid == sa.bindparam("sid"))
-)
-
-
 def _caller(name: str) -> Caller:
-    """Who is asking, re-checked on every command (an account may have lost its role). The
-    projector shows the room: it may ask for the state, and do nothing else."""
-    row = db.session.execute(_CONNECTION_ROW, {"sid": request.sid}).first()
-    if row is None:
-        raise NotAuthenticated(_("This connection is not registered; reconnect."))
-    audience, workshop, _participant = row
+    """Who is asking, re-checked on every command (an account may have lost its role), and
+    whether their screen may send this command at all (the projector only shows the room)."""
+    # The participant is kept while the command's caller is found, so finding them again (by
+    # the browser's cookie) is served from memory.
+    audience, workshop, _participant = guards.registered_screen(request.sid)
     use_workshop(workshop)  # its language, unless this person chose their own
-    if audience == Audience.PROJECTOR and name != "state.sync":
-        raise Forbidden(_("The projector only shows the room."))
+    guards.may_send(audience, name)
     return Caller(workshop.id, _actor_for(workshop), audience, workshop)
 
 
@@ -182,21 +165,14 @@ def register(socketio: SocketIO) -> None:
             workshop = get_workshop(workshop_id)
             use_workshop(workshop)
             actor = _actor_for(workshop)
+            audience = guards.screen_for(
+                actor, workshop, projector=wanted.audience == Audience.PROJECTOR
+            )
         except (ValidationError, DomainError):
             db.session.rollback()
             return False  # the client sees connect_error; nothing joins
-        if wanted.audience == "projector":
-            if not isinstance(actor, User):
-                return False  # the projector is opened by the workshop's staff
-            audience = Audience.PROJECTOR
-            join_room(realtime.projector_room(workshop_id))
-        elif isinstance(actor, User):
-            audience = Audience.STAFF
-            join_room(realtime.staff_room(workshop_id))
-        else:
-            audience = Audience.PARTICIPANT
-            join_room(realtime.participants_room(workshop_id))
-            join_room(realtime.person_room(actor.id))
+        for room in realtime.rooms_for(workshop_id, audience, actor.id):
+            join_room(room)
         sid = request.sid
         # The snapshot first, read in the same unit of work as the workshop above (no second
         # read of it); the presence news this connection makes follows with a higher number.
