@@ -665,6 +665,9 @@ class AuditEntry(Base):
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction))
     summary: Mapped[str] = mapped_column(sa.String(500))
+    # The id of what the action was about, where a later reading needs it (a success
+    # measure agreed or dropped: an old version's export reads its decisions back).
+    subject_id: Mapped[int | None]
     created_at: Mapped[created_at]
 
     actor: Mapped[User] = relationship()

@@ -9,10 +9,24 @@ from ..guards import workshop_for_staff
 from ..models import AuditAction, AuditEntry, User
 
 
-def record(actor: User, workshop_id: int, action: AuditAction, summary: str) -> None:
-    """Add an entry to the current transaction (committed with the action itself)."""
+def record(
+    actor: User,
+    workshop_id: int,
+    action: AuditAction,
+    summary: str,
+    *,
+    subject_id: int | None = None,
+) -> None:
+    """Add an entry to the current transaction (committed with the action itself);
+    ``subject_id``: the id of what it was about, for an action read back later."""
     db.session.add(
-        AuditEntry(workshop_id=workshop_id, actor_id=actor.id, action=action, summary=summary[:500])
+        AuditEntry(
+            workshop_id=workshop_id,
+            actor_id=actor.id,
+            action=action,
+            summary=summary[:500],
+            subject_id=subject_id,
+        )
     )
 
 

@@ -15,7 +15,6 @@ In a fully anonymous workshop a measure keeps no proposer and a support only a v
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,12 +138,9 @@ def decide_measure(actor: User, measure_id: int, agreed: bool) -> SuccessMeasure
             workshop.id,
             AuditAction.MEASURE_AGREE if agreed else AuditAction.MEASURE_DROP,
             f"{'Agreed' if agreed else 'Dropped'} measure {measure.id}: {measure.what}",
+            subject_id=measure.id,
         )
     return measure
-
-
-# What decide_measure writes in the audit log: the measure's id is read back from it.
-DECISION = re.compile(r"(?:Agreed|Dropped) measure (\d+):")
 
 
 def _superseded_at(version: DocumentVersion) -> dt.datetime | None:
@@ -165,7 +161,7 @@ def _superseded_at(version: DocumentVersion) -> dt.datetime | None:
 def _statuses_before(workshop_id: int, moment: dt.datetime) -> dict[int, MeasureStatus]:
     """Each measure's last decision before ``moment``, from the audit log."""
     entries = db.session.execute(
-        sa.select(AuditEntry.action, AuditEntry.summary, AuditEntry.created_at)
+        sa.select(AuditEntry.action, AuditEntry.subject_id, AuditEntry.created_at)
         .where(
             AuditEntry.workshop_id == workshop_id,
             AuditEntry.action.in_([AuditAction.MEASURE_AGREE, AuditAction.MEASURE_DROP]),
@@ -173,11 +169,10 @@ def _statuses_before(workshop_id: int, moment: dt.datetime) -> dict[int, Measure
         .order_by(AuditEntry.id)
     ).all()
     out: dict[int, MeasureStatus] = {}
-    for action, summary, at in entries:
-        found = DECISION.match(summary)
-        if found and at < moment:
+    for action, measure_id, at in entries:
+        if measure_id is not None and at < moment:
             agreed = action == AuditAction.MEASURE_AGREE
-            out[int(found.group(1))] = MeasureStatus.AGREED if agreed else MeasureStatus.DROPPED
+            out[measure_id] = MeasureStatus.AGREED if agreed else MeasureStatus.DROPPED
     return out
 
 

@@ -182,6 +182,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("summary", sa.String(length=500), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name=op.f("fk_audit_entries_actor_id_users")
