@@ -13,6 +13,8 @@ from ..errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..join_codes import generate_join_code
+from ..levels import in_language
+from ..locales import current_language
 from ..models import (
     DEFAULT_LEVELS,
     Anonymity,
@@ -23,7 +25,7 @@ from ..models import (
     Workshop,
     WorkshopStaff,
 )
-from ..queries import has_contributions
+from ..queries import has_contributions, participant_count
 from ..realtime import workshop_change
 from ..text import normalise_text
 from . import audit
@@ -147,7 +149,10 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
         organisation=settings.organisation,
         brief_md=settings.brief_md,
         join_code=code,
-        levels=settings.levels,
+        # The prefilled default levels, in the workshop's language (else its creator's).
+        levels=in_language(
+            settings.levels, settings.language or current_language(), SUPPORTED_LANGUAGES
+        ),
         departments=settings.departments,
         dots_per_participant=settings.dots_per_participant,
         anonymity=Anonymity(settings.anonymity or Anonymity.NAMED),
@@ -176,6 +181,10 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.organisation = settings.organisation
         workshop.brief_md = settings.brief_md
         workshop.levels = settings.levels
+        # Set to a language before anybody picked a level: the untouched defaults follow it.
+        newly_set = settings.language and settings.language != workshop.language
+        if newly_set and not participant_count(workshop.id):
+            workshop.levels = in_language(settings.levels, settings.language, SUPPORTED_LANGUAGES)
         workshop.departments = settings.departments
         workshop.dots_per_participant = settings.dots_per_participant
         workshop.words_per_clause = settings.words_per_clause

@@ -38,7 +38,8 @@ from ..forms import (
 )
 from ..guards import workshop_for_staff
 from ..join_codes import format_join_code
-from ..models import DEFAULT_LEVELS, Proposal, StaffRole, Workshop
+from ..levels import default_levels
+from ..models import Proposal, StaffRole, Workshop
 from ..permissions import can_create_workshop, can_moderate, staff_role
 from ..services import (
     agenda,
@@ -113,7 +114,7 @@ def create():
         abort(403)
     form = WorkshopForm()
     if request.method == "GET":
-        form.levels.data = "\n".join(DEFAULT_LEVELS)
+        form.levels.data = "\n".join(default_levels())  # in the facilitator's language
     if form.validate_on_submit():
         try:
             workshop = workshops.create_workshop(me, _settings_from(form))
