@@ -126,9 +126,9 @@ def test_leadership_sees_frontline_words_missing_from_the_draft_and_then_in_it(
     expect(notices.filter(has_text=NO_FRONTLINE_WORDS)).to_have_count(1, timeout=TIMEOUT)
     expect(notices.filter(has_text="Frontline has not proposed")).to_have_count(0)
     assert_not_reloaded(lena)
-    # Leadership has no task of its own on the console: the notices sit below the round and the
-    # draft (on a phone far down; the page of who took part puts them first).
-    check_screen(lena, "leadership-live-console")
+    # Leadership follows the room: whether every level is in it comes right after the round,
+    # on the first screen at every size.
+    check_screen(lena, "leadership-live-console", task="#representation-notices li")
 
     # The page of who took part says the same, with the frontline's share of the draft at 0%.
     who = lena.context.new_page()
