@@ -14,7 +14,7 @@ from .extensions import babel, csrf, db, login_manager, socketio
 from .https import serve_over_https
 from .locales import LANGUAGE_NAMES, select_locale
 from .message_queue import InOrderRedisManager
-from .server import ShallowJSON
+from .server import ShallowJSON, cap_websocket_messages
 from .text import render_markdown, safe_markdown
 from .throttles import limiter
 
@@ -58,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         manage_session=True,
         json=ShallowJSON,
     )
+    cap_websocket_messages(socketio.server.eio)
 
     from . import sockets, views
     from .cli import register_commands

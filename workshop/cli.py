@@ -53,10 +53,12 @@ def serve(host: str, port: int) -> None:
     upgrade_database(app)
     clear_connections()  # single process: no socket survives a restart
     url = f"http://{host}:{port}/"
+    server = make_server(host, port, app, Limits.from_config(app.config))
     click.echo(f"Mission Workshop is running at {url}")
+    click.echo(f"It holds at most {server.max_connections} connections at once.")
     if not has_any_user():
         click.echo(f"First run: open {url}setup to create the facilitator account.")
-    make_server(host, port, app, Limits.from_config(app.config)).serve_forever()
+    server.serve_forever()
 
 
 @click.command("create-user")

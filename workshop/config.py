@@ -79,6 +79,8 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "HTTP_HEADER_SECONDS": float(os.environ.get("HTTP_HEADER_SECONDS", 10)),
         "HTTP_BODY_SECONDS": float(os.environ.get("HTTP_BODY_SECONDS", 10)),
         "HTTP_IDLE_SECONDS": float(os.environ.get("HTTP_IDLE_SECONDS", 60)),
+        # Connections held at once; 0: as many as the open-file limit leaves room for.
+        "HTTP_MAX_CONNECTIONS": int(os.environ.get("HTTP_MAX_CONNECTIONS") or 0),
         # Throttles (see throttles.py): failed logins, wrong join codes, new participants.
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
         "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per 15 minutes"),

@@ -15,7 +15,25 @@ here is held to limits:
   pinged every 25 seconds, so a live one never stalls that long);
 - a body the application did not read is not waited for: the connection closes;
 - a connection that carried a WebSocket closes when the WebSocket does, instead
-  of reading its last frames as if they were a new HTTP request.
+  of reading its last frames as if they were a new HTTP request;
+- ``Content-Length`` must be one plain number (else 400) and
+  ``Transfer-Encoding`` nothing but ``chunked`` (else 501), and the headers stay
+  under ``HEADER_LIMIT`` (else 431), all answered before any body is read;
+- a WebSocket message larger than the Socket.IO limit closes its WebSocket as
+  soon as the limit is passed, instead of being gathered in memory first;
+- the server holds at most ``max_connections`` connections at once, a number
+  below the open-file limit that leaves files for the database, Redis and the
+  logs (``connection_cap``), so accepting never fails for want of a file.
+
+When the connections are all taken, a newcomer takes the place of a connection
+that is waiting for a request (silent since it connected, or idle between two
+requests): one from the address holding the most waiting connections, the
+oldest there, passing over one whose request has arrived unread. A browser
+sends its request as soon as it connects, so its connection waits for
+milliseconds and is answered, while silent connections wait until they are
+pushed out; a flood of them from one address pushes out its own. Connections
+in use (a request being answered, a long poll, a WebSocket) are never cut for
+a newcomer: when every connection is in use, a newcomer is closed at once.
 """
 
 from __future__ import annotations
@@ -23,8 +41,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import itertools
 import json
+import os
+import resource
+import socket
 from collections.abc import Mapping
+from http import client as http_client
 from typing import Any
 
 import gevent
@@ -36,6 +59,15 @@ SOCKET_BODY_LIMIT = 64 * 1024
 BODY_LIMIT = 1024 * 1024
 # JSON deeper than this is refused before it is parsed (the deepest real payload is 4 deep).
 MAX_JSON_DEPTH = 32
+# A request's headers in all (a browser's are 1-4 KiB, cookies included).
+HEADER_LIMIT = 32 * 1024
+# Open files the process may need besides its connections and the files open when it starts:
+# the database's connection pool (5, and 10 more when busy; under SQLite three files each: the
+# database, its write-ahead log, its shared memory), Redis, exports being made.
+RESERVED_FILES = 64
+# Connections accepted per wake-up of the server (gevent's default is 100): each may take the
+# place of a waiting one, whose file is free only once that one has closed.
+ACCEPT_AT_ONCE = 8
 
 _TOO_LARGE = (
     b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Type: text/plain\r\n"
@@ -50,6 +82,8 @@ class Limits:
     header_seconds: float = 10.0
     body_seconds: float = 10.0
     idle_seconds: float = 60.0
+    # Connections held at once; 0: as many as the open-file limit allows (connection_cap()).
+    max_connections: int = 0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Limits:
@@ -57,7 +91,22 @@ class Limits:
             header_seconds=float(config.get("HTTP_HEADER_SECONDS", cls.header_seconds)),
             body_seconds=float(config.get("HTTP_BODY_SECONDS", cls.body_seconds)),
             idle_seconds=float(config.get("HTTP_IDLE_SECONDS", cls.idle_seconds)),
+            max_connections=int(config.get("HTTP_MAX_CONNECTIONS") or 0),
         )
+
+
+def connection_cap() -> int:
+    """How many connections fit under the open-file limit (``RLIMIT_NOFILE``): the limit, less
+    the files open now, ``RESERVED_FILES``, and the connections that may be on their way out
+    (``ACCEPT_AT_ONCE``)."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 1 << 20
+    try:
+        open_now = len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux: the reserve covers what a small process keeps open
+        open_now = 16
+    return max(8, soft - open_now - RESERVED_FILES - ACCEPT_AT_ONCE)
 
 
 def body_limit(path: str) -> int:
@@ -67,6 +116,37 @@ def body_limit(path: str) -> int:
 
 class _Refused(Exception):
     """A request refused from its headers alone."""
+
+
+class _BadFraming(ValueError):
+    """A request whose headers do not say plainly where its body ends: answered ``answer``."""
+
+    def __init__(self, status: str, text: str) -> None:
+        super().__init__(text)
+        body = text.encode()
+        self.answer = (
+            status,
+            f"HTTP/1.1 {status}\r\nConnection: close\r\nContent-Type: text/plain\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body,
+        )
+
+
+class _HeaderBudget:
+    """The connection's input as the header parser reads it: ``HEADER_LIMIT`` bytes in all (the
+    standard parser alone allows 100 lines of 64 KiB)."""
+
+    def __init__(self, rfile: Any) -> None:
+        self.rfile = rfile
+        self.left = HEADER_LIMIT
+
+    def readline(self, limit: int = -1) -> bytes:
+        most = self.left + 1 if limit < 0 else min(limit, self.left + 1)
+        line = self.rfile.readline(most)
+        self.left -= len(line)
+        if self.left < 0:
+            raise _BadFraming("431 Request Header Fields Too Large", "The headers are too long.")
+        return line
 
 
 class GuardedHandler(pywsgi.WSGIHandler):
@@ -79,13 +159,51 @@ class GuardedHandler(pywsgi.WSGIHandler):
         return getattr(self.server, "limits", Limits())
 
     def handle(self) -> None:
+        connection = self.socket
         self.socket.settimeout(self.limits.idle_seconds)
-        with contextlib.suppress(gevent.Timeout):  # too slow: the socket is closed on the way out
+        try:
             super().handle()
+        except gevent.Timeout:  # too slow: the socket is closed on the way out
+            pass
+        except OSError:
+            # Pushed out for a newcomer (its socket shut down under it): nothing to report.
+            if not getattr(self.server, "was_pushed_out", lambda _: False)(connection):
+                raise
 
     def read_requestline(self) -> str:
         self._start_timer(self.limits.header_seconds)
+        waiting = getattr(self.server, "waiting", None)
+        if waiting is not None:
+            waiting(self.socket)
         return super().read_requestline()
+
+    def MessageClass(self, rfile: Any, *args: Any) -> Any:  # noqa: N802 (gevent's name)
+        """The headers, read within ``HEADER_LIMIT``; 101 lines or more are refused too."""
+        try:
+            return super().MessageClass(_HeaderBudget(rfile), *args)
+        except http_client.HTTPException as error:  # more than 100 header lines
+            raise _BadFraming(
+                "431 Request Header Fields Too Large", "There are too many headers."
+            ) from error
+
+    def read_request(self, raw_requestline: str) -> Any:
+        """gevent's parsing, then what it lets through: a ``Content-Length`` Python's ``int()``
+        reads but HTTP does not (``+5``, ``1_0``), two that differ, or a transfer coding other
+        than ``chunked`` (the body would be read as the next request)."""
+        result = super().read_request(raw_requestline)
+        lengths = set(self.headers.get_all("Content-Length") or [])
+        if len(lengths) > 1 or any(not (v.isascii() and v.isdigit()) for v in lengths):
+            raise _BadFraming("400 Bad Request", "The Content-Length is not one number.")
+        codings = ",".join(self.headers.get_all("Transfer-Encoding") or [])
+        if codings and codings.strip().lower() != "chunked":
+            raise _BadFraming("501 Not Implemented", "Only chunked transfer coding is accepted.")
+        return result
+
+    def _handle_client_error(self, ex: Exception) -> Any:
+        if isinstance(ex, _BadFraming):
+            self.close_connection = True
+            return ex.answer
+        return super()._handle_client_error(ex)
 
     def handle_one_request(self) -> Any:
         try:
@@ -97,6 +215,9 @@ class GuardedHandler(pywsgi.WSGIHandler):
 
     def get_environ(self) -> dict[str, Any]:
         self._stop_timer()  # the headers are in
+        in_use = getattr(self.server, "in_use", None)
+        if in_use is not None:
+            in_use(self.socket)
         environ = super().get_environ()
         declared = self.content_length
         if declared and int(declared) > body_limit(self.path or ""):
@@ -219,8 +340,116 @@ class ShallowJSON:
         return json.loads(text, *args, **kwargs)
 
 
-def make_server(host: str, port: int, application: Any, limits: Limits) -> pywsgi.WSGIServer:
+def cap_websocket_messages(engine_io: Any) -> None:
+    """Make ``engine_io``'s WebSockets close as soon as a message passes its size limit
+    (``max_http_buffer_size``). Engine.IO's drivers leave simple-websocket's own limit unset
+    and check a message's size only once it is whole: a 48 MB message raised the server's
+    memory by some 100 MB, however small the limit, before it was refused."""
+    websocket = engine_io._async.get("websocket")
+    if websocket is None:
+        return
+
+    class CappedWebSocket(websocket):
+        def __init__(self, handler: Any, server: Any, *args: Any, **kwargs: Any) -> None:
+            super().__init__(handler, server, *args, **kwargs)
+            if hasattr(self, "server_args"):  # the simple-websocket drivers
+                self.server_args["max_message_size"] = server.max_http_buffer_size
+
+    # A copy: the driver's table is shared by every Engine.IO server in the process.
+    engine_io._async = {**engine_io._async, "websocket": CappedWebSocket}
+
+
+class GuardedServer(pywsgi.WSGIServer):
+    """gevent's WSGI server holding at most ``max_connections`` connections (see the module's
+    docstring): each is *waiting* (for its request line and headers) or *in use*."""
+
+    max_accept = ACCEPT_AT_ONCE
+
+    def __init__(self, listener: Any, application: Any, limits: Limits, max_connections: int):
+        super().__init__(listener, application, handler_class=GuardedHandler, log=None)
+        self.limits = limits
+        self.max_connections = max_connections
+        self.connections = 0  # open, pushed-out ones until they have closed included
+        self._waiting: dict[Any, dict[socket.socket, None]] = {}  # by address, oldest first
+        self._address: dict[socket.socket, Any] = {}
+        self._pushed_out: set[socket.socket] = set()
+
+    def do_read(self) -> tuple[socket.socket, Any] | None:
+        """Accept a connection, and make room for it when every place is taken."""
+        full = self.connections - len(self._pushed_out) >= self.max_connections
+        if full and len(self._pushed_out) >= ACCEPT_AT_ONCE:
+            return None  # the room made is not free yet: accept more once those have closed
+        accepted = super().do_read()
+        if not accepted:
+            return None
+        connection, address = accepted
+        if full and not self._push_out_one():
+            connection.close()  # every connection is in use
+            return None
+        self.connections += 1
+        self._address[connection] = address[0] if isinstance(address, tuple) else address
+        self.waiting(connection)
+        return accepted
+
+    def do_close(self, connection: socket.socket, *args: Any) -> None:
+        super().do_close(connection, *args)
+        self.in_use(connection)
+        if self._address.pop(connection, None) is not None or connection in self._pushed_out:
+            self.connections -= 1
+        self._pushed_out.discard(connection)
+
+    def waiting(self, connection: socket.socket) -> None:
+        """The connection waits for a request (it has just connected, or answered one)."""
+        address = self._address.get(connection)
+        if address is not None:
+            self._waiting.setdefault(address, {}).setdefault(connection, None)
+
+    def in_use(self, connection: socket.socket) -> None:
+        """The connection's request is in (or it has closed)."""
+        address = self._address.get(connection)
+        queue = self._waiting.get(address) if address is not None else None
+        if queue is not None:
+            queue.pop(connection, None)
+            if not queue:
+                del self._waiting[address]
+
+    def was_pushed_out(self, connection: socket.socket) -> bool:
+        return connection in self._pushed_out
+
+    def _push_out_one(self) -> bool:
+        """Shut down the oldest waiting connection of the address with the most of them (its
+        handler reads the end of the input and closes it); False when none is waiting. One
+        whose request has arrived but is not read yet (the server is busy) is passed over."""
+        if not self._waiting:
+            return False
+        busiest = max(self._waiting, key=lambda a: len(self._waiting[a]))
+        others = (address for address in self._waiting if address != busiest)
+        for address in itertools.chain([busiest], others):
+            for connection in self._waiting[address]:
+                if not _has_unread_input(connection):
+                    break
+            else:
+                continue
+            self.in_use(connection)
+            self._address.pop(connection, None)
+            self._pushed_out.add(connection)
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+            return True
+        return False
+
+
+def _has_unread_input(connection: socket.socket) -> bool:
+    """Whether bytes wait in the connection's input that its handler has not read yet."""
+    raw = getattr(connection, "_sock", connection)  # gevent's socket wraps a standard one
+    try:
+        return bool(raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:  # nothing to read (BlockingIOError), or the connection is gone
+        return False
+
+
+def make_server(host: str, port: int, application: Any, limits: Limits) -> GuardedServer:
     """The server ``workshop serve`` runs (its access log stays off: the app logs errors)."""
-    server = pywsgi.WSGIServer((host, port), application, handler_class=GuardedHandler, log=None)
-    server.limits = limits
-    return server
+    return GuardedServer(
+        (host, port), application, limits, limits.max_connections or connection_cap()
+    )
