@@ -15,6 +15,10 @@ measures and people's own part in it).
 - When voting in the scope closes, its salt is deleted (SQLite overwrites the
   deleted bytes, and the write-ahead log is checkpointed and truncated), and
   from then on nobody, the server included, can link a vote to anyone.
+- In the same transaction the scope's anonymous rows are written again, in a
+  random order, by one transaction, with their times made one: where a row
+  lies in the files (its place in a page, its ``ctid`` and ``xmin`` on
+  PostgreSQL) no longer says when it was cast, which the room may have seen.
 
 docs/privacy.md states the threat model and what is guaranteed.
 """
@@ -22,8 +26,11 @@ docs/privacy.md states the threat model and what is guaranteed.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
+import logging
+import random
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -32,7 +39,24 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .extensions import db
-from .models import Anonymity, Participant, VoteKey
+from .models import (
+    Amendment,
+    AmendmentVote,
+    Anonymity,
+    Ballot,
+    ClauseVote,
+    DuelBallot,
+    MeasureSupport,
+    MyPart,
+    Participant,
+    Proposal,
+    SuccessMeasure,
+    TagSupport,
+    ValueTag,
+    VoteKey,
+)
+
+log = logging.getLogger(__name__)
 
 CONSENT_SCOPE = "consent"
 TAGS_SCOPE = "tags"
@@ -124,31 +148,133 @@ def hashes_of(participants: Iterable[Participant], workshop_id: int, scope: str)
 
 def forget(workshop_id: int, scopes: Iterable[str] | None = None) -> bool:
     """Delete the keys of these scopes (all of the workshop's when None): fully anonymous
-    votes in them can no longer be linked to anyone. Returns whether any key went."""
-    query = sa.delete(VoteKey).where(VoteKey.workshop_id == workshop_id)
+    votes in them can no longer be linked to anyone, and their rows are written again in a
+    random order (``reshuffle``). Returns whether any key went; if so, run
+    ``erase_deleted_keys`` once the change is committed."""
+    keys = VoteKey.workshop_id == workshop_id
     if scopes is not None:
         scopes = list(scopes)
         if not scopes:
             return False
-        query = query.where(VoteKey.scope.in_(scopes))
-    return bool(db.session.execute(query).rowcount)
+        keys = sa.and_(keys, VoteKey.scope.in_(scopes))
+    for scope in db.session.scalars(sa.select(VoteKey.scope).where(keys)).all():
+        reshuffle(workshop_id, scope)
+    if not db.session.execute(sa.delete(VoteKey).where(keys)).rowcount:
+        return False
+    _to_erase().add(VoteKey.__tablename__)
+    return True
+
+
+# The order rows are written in at a scope's close: the system's randomness, which nobody
+# can replay.
+shuffler: random.Random = random.SystemRandom()
+
+
+def _to_erase() -> set[str]:
+    """The tables this session rewrote or deleted keys from, whose old bytes
+    ``erase_deleted_keys`` removes from the files after the commit."""
+    tables: set[str] = db.session.info.setdefault("workshop.erase_from_files", set())
+    return tables
+
+
+def _vote_rows(workshop_id: int, scope: str) -> tuple[Any, Any] | None:
+    """The vote table of a scope and the condition selecting its rows in it (None for the
+    scope of operation ids, which keeps no rows of its own)."""
+    kind, _, number = scope.partition(":")
+    if kind == "round":
+        return Ballot, Ballot.round_id == int(number)
+    if kind == "amendment":
+        return AmendmentVote, AmendmentVote.amendment_id == int(number)
+    if kind == "duel":
+        return DuelBallot, DuelBallot.duel_id == int(number)
+    if scope == CONSENT_SCOPE:
+        return ClauseVote, ClauseVote.workshop_id == workshop_id
+    if scope == MY_PART_SCOPE:
+        return MyPart, MyPart.workshop_id == workshop_id
+    if scope == MEASURES_SCOPE:
+        measures = sa.select(SuccessMeasure.id).where(SuccessMeasure.workshop_id == workshop_id)
+        return MeasureSupport, MeasureSupport.measure_id.in_(measures)
+    if scope == TAGS_SCOPE:
+        on_proposals = sa.select(ValueTag.id).join(Proposal, ValueTag.proposal_id == Proposal.id)
+        on_amendments = sa.select(ValueTag.id).join(
+            Amendment, ValueTag.amendment_id == Amendment.id
+        )
+        return TagSupport, sa.or_(
+            TagSupport.tag_id.in_(on_proposals.where(Proposal.workshop_id == workshop_id)),
+            TagSupport.tag_id.in_(on_amendments.where(Amendment.workshop_id == workshop_id)),
+        )
+    return None
+
+
+def reshuffle(workshop_id: int, scope: str) -> None:
+    """Write a closing scope's fully anonymous rows again, in this transaction, in a random
+    order: delete them and insert them back one by one, shuffled, with any time they carry
+    made one (the latest). A database lays rows and index entries out in the order they are
+    written, so from now on where a vote lies (its place in a page of SQLite's file; its
+    ``ctid``, and the transaction that wrote it, on PostgreSQL) says nothing of when it was
+    cast. What each row says, and so every count, stays exactly as it was."""
+    found = _vote_rows(workshop_id, scope)
+    if found is None:
+        return
+    model, where = found
+    table = model.__table__
+    anonymous = sa.and_(where, table.c.voter_hash.is_not(None))
+    db.session.flush()
+    rows = [dict(row._mapping) for row in db.session.execute(sa.select(table).where(anonymous))]
+    if not rows:
+        return
+    shuffler.shuffle(rows)
+    for column in table.columns:
+        times = [row[column.name] for row in rows if isinstance(row[column.name], dt.datetime)]
+        for row in rows:  # when each was written would tell the order again
+            if times:
+                row[column.name] = max(times)
+    db.session.execute(sa.delete(table).where(anonymous))
+    for row in rows:  # one statement each: they are written in the shuffled order
+        db.session.execute(sa.insert(table).values(**row))
+    for instance in list(db.session.identity_map.values()):
+        if isinstance(instance, model):
+            db.session.expire(instance)
+    _to_erase().add(table.name)
 
 
 def erase_deleted_keys() -> None:
-    """After a key was deleted and committed: make sure its bytes leave the files. SQLite
-    zeroes deleted content (``secure_delete``, set on every connection); this moves the
-    write-ahead log into the database and truncates it, so older pages go too. Busy readers
-    may postpone it to a later checkpoint; PostgreSQL keeps dead rows until VACUUM."""
+    """After ``forget`` deleted keys and rewrote rows, and the change is committed: make sure
+    the old bytes leave the files, where a deleted salt could still link votes and an old
+    layout could still tell their order.
+
+    SQLite zeroes deleted cells (``secure_delete``, set on every connection), but a page
+    rebuilt when its rows were spread over two may keep old cells' bytes in its unused
+    space: ``VACUUM`` builds the file afresh (rows in key order, nothing else), and the
+    write-ahead log is checkpointed and truncated. PostgreSQL keeps deleted rows, with the
+    transaction that wrote each, until they are vacuumed, and a plain ``VACUUM`` leaves their
+    bytes in the pages' free space: ``VACUUM FULL`` writes the tables it names afresh. Each
+    may be postponed by a busy database (see docs/privacy.md); a later close does it then.
+    Runs once per change, however many scopes it closed."""
+    tables = db.session.info.pop("workshop.erase_from_files", None)
+    if not tables:
+        return
     engine = db.engine
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
+            try:
+                connection.exec_driver_sql("VACUUM")
+            except sa.exc.OperationalError as error:  # busy: the next close tries again
+                log.warning("VACUUM after closing anonymous votes failed: %s", error)
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     elif engine.dialect.name == "postgresql":
         # A connection of its own: VACUUM cannot run in a transaction, and a pooled one may
-        # already be in one (pg8000 opens one for the pool's ping).
+        # already be in one (pg8000 opens one for the pool's ping). A bounded wait for the
+        # table's lock, so a long transaction elsewhere cannot stall every voter behind it.
         vacuum = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
         try:
             with vacuum.connect() as connection:
-                connection.exec_driver_sql("VACUUM vote_keys")
+                connection.exec_driver_sql("SET lock_timeout = '3s'")
+                for table in sorted(tables):
+                    try:
+                        connection.exec_driver_sql(f'VACUUM FULL "{table}"')
+                    except sa.exc.DBAPIError as error:
+                        log.warning("VACUUM FULL %s failed, a plain one instead: %s", table, error)
+                        connection.exec_driver_sql(f'VACUUM "{table}"')
         finally:
             vacuum.dispose()
