@@ -299,6 +299,8 @@ def _depth_within(text: str | bytes, limit: int) -> bool:
     """Whether JSON text nests no deeper than ``limit`` (strings are skipped)."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
+    if text.count("[") + text.count("{") <= limit:
+        return True  # too few brackets to nest that deep (the common case, counted in C)
     depth = 0
     in_string = escaped = False
     for char in text:
