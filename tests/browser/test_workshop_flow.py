@@ -222,7 +222,10 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     ]
     assert [r["clause"] for r in agenda if r["kind"] == "vote"] == CLAUSES
 
-    # The projector: a second tab of Fran's browser, full screen on the room's wall.
+    # The projector: a second tab of Fran's browser, full screen on the room's wall. Its lobby,
+    # propose and vote screens are photographed and checked in test_projector; here the wall
+    # is checked where this walk shows something of its own (the values round, every clause of
+    # the room's draft, consent on five clauses, the final mission).
     wall = fran.context.new_page()
     wall.set_viewport_size({"width": PROJECTOR[0], "height": PROJECTOR[1]})
     wall.goto(f"/workshops/{workshop_id}/projector")
@@ -269,7 +272,6 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     expect(amira.locator("#brief")).to_be_hidden()
     expect(wall.locator(".wall-counts")).to_have_text("5 people here", timeout=TIMEOUT)
     assert_join_panel(wall, code)
-    wall_check(wall, "flow-00-lobby-wall")
     for page in (fran, wall, *people):
         mark_page(page)
 
@@ -342,7 +344,6 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
     check_screen(amira, "flow-02-propose", task="#proposal-form button[type=submit]")
     expect(wall.locator(".wall-counts")).to_contain_text("3 proposals", timeout=TIMEOUT)
     expect(wall.locator("#live")).not_to_contain_text(OFF_TOPIC)
-    wall_check(wall, "flow-02-propose-wall")
 
     # "End and lock": the form closes visibly, with the reason in words.
     console.press("End and lock")
@@ -449,7 +450,6 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
                 "5 people have voted", timeout=TIMEOUT
             )
             expect(wall.locator("#results")).to_contain_text(RESULTS_HIDDEN)
-            wall_check(wall, "flow-03-vote-blind-wall")
             # Paused: the ballot closes and says why; the status line promises nothing.
             console.press("Pause")
             for page in people:
@@ -478,7 +478,6 @@ def test_the_default_workshop_walked_with_next_is_one_task_per_screen(live_serve
             check_screen(amira, step + "-revealed", task="#ballot li.proposal")
         if index == 0:
             expect(wall.locator("#results .winner").first).to_contain_text(winner, timeout=TIMEOUT)
-            wall_check(wall, "flow-03-vote-revealed-wall")
         if index == len(CLAUSES) - 1:
             # Once the round is over, its revealed results are what the room reads: they come
             # first, the closed ballot under them.
