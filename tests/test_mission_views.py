@@ -53,6 +53,9 @@ def test_facilitator_tags_clauses_and_reads_the_mission_as_a_colleague(app, clie
     colleague = client.get(f"/workshops/{workshop_id}/mission?reader=colleagues")
     text = colleague.get_data(as_text=True)
     assert "We listen first." in text and "We care for every patient." not in text
+    client_view = client.get(f"/workshops/{workshop_id}/mission?reader=clients")
+    text = client_view.get_data(as_text=True)
+    assert "We care for every patient." in text and "We listen first." not in text
     assert client.get(f"/workshops/{workshop_id}/mission?reader=aliens").status_code == 400
 
 
