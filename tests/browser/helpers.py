@@ -72,6 +72,30 @@ def select_in_amend_source(page: Page, words: str) -> None:
     )
 
 
+def staff_command(page: Page, workshop_id: int, name: str, payload: dict | None = None) -> dict:
+    """A facilitator's command sent from her page over a socket of its own (the same cookies,
+    so the same facilitator), for what a test does without a button (a one-second timer) or
+    reads back (the state); the command must succeed."""
+    ack = page.evaluate(
+        """async ([workshopId, name, payload]) => {
+             const socket = window.io({ auth: { workshop_id: workshopId },
+                                        transports: ["websocket"], forceNew: true });
+             try {
+               await new Promise((resolve, reject) => {
+                 socket.on("connect", resolve);
+                 socket.on("connect_error", reject);
+               });
+               return await new Promise((resolve) => socket.emit(name, payload, resolve));
+             } finally {
+               socket.disconnect();
+             }
+           }""",
+        [workshop_id, name, payload or {}],
+    )
+    assert ack["ok"], f"{name} {payload}: {ack}"
+    return ack
+
+
 def pdf_text(path: str | Path) -> str:
     """The text of a PDF file, its whitespace collapsed to single spaces and the words that the
     print stylesheet hyphenated at a line end ("al‐ ways") joined again."""

@@ -18,6 +18,7 @@ from .helpers import (
     join,
     log_in,
     mark_page,
+    staff_command,
     start_new_round,
     wait_until_live,
 )
@@ -50,28 +51,6 @@ def press(fran: Page, name: str) -> None:
     button = fran.locator("#round-controls").get_by_role("button", name=name, exact=True)
     button.click()
     expect(button).to_have_count(0, timeout=TIMEOUT)
-
-
-def staff_command(fran: Page, workshop_id: int, name: str, payload: dict) -> dict:
-    """A facilitator command over a socket of its own (a one-second timer has no button)."""
-    ack = fran.evaluate(
-        """async ([workshopId, name, payload]) => {
-             const socket = window.io({ auth: { workshop_id: workshopId },
-                                        transports: ["websocket"], forceNew: true });
-             try {
-               await new Promise((resolve, reject) => {
-                 socket.on("connect", resolve);
-                 socket.on("connect_error", reject);
-               });
-               return await new Promise((resolve) => socket.emit(name, payload, resolve));
-             } finally {
-               socket.disconnect();
-             }
-           }""",
-        [workshop_id, name, payload],
-    )
-    assert ack["ok"], f"{name} {payload}: {ack}"
-    return ack
 
 
 def expect_answers_closed(amira: Page, reason: str) -> None:

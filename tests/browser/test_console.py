@@ -6,7 +6,8 @@ browser's prompt): hides a proposal with a reason its author reads (also after a
 merges a duplicate by picking the other card, splits a card in two; reveals the vote and puts
 its winner into its clause of the draft; is told why a vote round without a clause cannot
 place its winner and sets the clause from there; approves a proposal that waits in the queue
-of a pre-moderated round; and closes the workshop when the agenda is done. The console is photographed at phone, laptop and projector sizes along the way.
+of a pre-moderated round; and closes the workshop when the agenda is done. The console is
+photographed at phone, laptop and projector sizes along the way.
 
 Amira is a participant in a browser (she must read what moderation told her); Joost takes
 part over a plain socket, as in test_client_state.

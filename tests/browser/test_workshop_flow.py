@@ -35,6 +35,7 @@ from .helpers import (
     mark_page,
     proposal,
     send_proposal,
+    staff_command,
     voters,
     wait_until_live,
 )
@@ -100,24 +101,7 @@ class Console:
         self.workshop_id = workshop_id
 
     def command(self, name: str, payload: dict | None = None) -> dict:
-        ack = self.page.evaluate(
-            """async ([workshopId, name, payload]) => {
-                 const socket = window.io({ auth: { workshop_id: workshopId },
-                                            transports: ["websocket"], forceNew: true });
-                 try {
-                   await new Promise((resolve, reject) => {
-                     socket.on("connect", resolve);
-                     socket.on("connect_error", reject);
-                   });
-                   return await new Promise((resolve) => socket.emit(name, payload, resolve));
-                 } finally {
-                   socket.disconnect();
-                 }
-               }""",
-            [self.workshop_id, name, payload or {}],
-        )
-        assert ack["ok"], f"{name} {payload}: {ack}"
-        return ack
+        return staff_command(self.page, self.workshop_id, name, payload)
 
     def state(self) -> dict:
         return self.command("state.sync")["snapshot"]

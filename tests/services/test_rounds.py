@@ -19,13 +19,17 @@ def test_the_default_template_follows_the_missions_clauses_within_90_minutes(fac
     # consented to clause by clause, and closed.
     proposed = [r.clause for r in planned if r.kind == RoundKind.PROPOSE]
     voted = [r.clause for r in planned if r.kind == RoundKind.VOTE]
-    assert proposed == voted == [
-        "What we value",
-        "Purpose",
-        "Who we serve",
-        "How we work",
-        "How we will know",
-    ]
+    assert (
+        proposed
+        == voted
+        == [
+            "What we value",
+            "Purpose",
+            "Who we serve",
+            "How we work",
+            "How we will know",
+        ]
+    )
     assert [r.clause for r in planned if r.kind == RoundKind.VALUES] == ["What we value"]
     assert set(proposed) == set(headings)
     serve = next(r.prompt for r in planned if r.clause == "Who we serve")
