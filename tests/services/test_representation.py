@@ -260,21 +260,18 @@ def test_a_level_is_grouped_by_who_answered_never_by_who_joined(facilitator, wor
     assert clause["consent_spread"] is None
 
 
-def test_a_votes_support_by_level_tells_nothing_its_results_hide(facilitator, workshop):
-    """The results of a vote broken down by level show Frontline (6 ballots) and hide the
-    managers (5) with the team leads (2); the support by level must not pool the team leads
-    with a level the results show, or subtracting one page from the other gives them away."""
-    frontline = [join(workshop, f"Frontline {i}", "Frontline") for i in range(6)]
-    managers = [join(workshop, f"Manager {i}", "Manager") for i in range(8)]
-    leads = [join(workshop, f"Team lead {i}", "Team lead") for i in range(2)]
+def purpose_vote(facilitator, workshop, carer, keeper, *, breakdown_by_level=False):
+    """A propose round on the Purpose with two wordings ("We care for every patient" by
+    ``carer``, "We keep our books healthy" by ``keeper``), then an approval vote on them, open
+    and not blind: (the vote round, the care proposal, the books proposal)."""
     propose = agenda.add_round(
         facilitator,
         workshop.id,
         agenda.RoundSettings(RoundKind.PROPOSE, "Purpose?", clause="Purpose"),
     )
     rounds.start_round(facilitator, propose.id)
-    care = proposals.submit_proposal(frontline[0], workshop.id, "We care for every patient")
-    money = proposals.submit_proposal(managers[0], workshop.id, "We keep our books healthy")
+    care = proposals.submit_proposal(carer, workshop.id, "We care for every patient")
+    money = proposals.submit_proposal(keeper, workshop.id, "We keep our books healthy")
     rounds.end_round(facilitator, propose.id)
     vote = agenda.add_round(
         facilitator,
@@ -286,10 +283,23 @@ def test_a_votes_support_by_level_tells_nothing_its_results_hide(facilitator, wo
             clause="Purpose",
             source_round_id=propose.id,
             blind=False,
-            breakdown_by_level=True,
+            breakdown_by_level=breakdown_by_level,
         ),
     )
     rounds.start_round(facilitator, vote.id)
+    return vote, care, money
+
+
+def test_a_votes_support_by_level_tells_nothing_its_results_hide(facilitator, workshop):
+    """The results of a vote broken down by level show Frontline (6 ballots) and hide the
+    managers (5) with the team leads (2); the support by level must not pool the team leads
+    with a level the results show, or subtracting one page from the other gives them away."""
+    frontline = [join(workshop, f"Frontline {i}", "Frontline") for i in range(6)]
+    managers = [join(workshop, f"Manager {i}", "Manager") for i in range(8)]
+    leads = [join(workshop, f"Team lead {i}", "Team lead") for i in range(2)]
+    vote, care, money = purpose_vote(
+        facilitator, workshop, frontline[0], managers[0], breakdown_by_level=True
+    )
     for person in frontline + managers[:2]:
         votes.cast_ballot(person, workshop.id, {"approved": [care.id]})
     for person in managers[2:5] + leads:
@@ -318,28 +328,7 @@ def test_a_vote_whose_winner_one_level_backs_and_another_does_not_is_flagged(fac
     1/6 = 17%, a spread of 0.833; nobody answered on the clause, so no consent spread."""
     frontline = [join(workshop, f"Frontline {i}", "Frontline") for i in range(6)]
     managers = [join(workshop, f"Manager {i}", "Manager") for i in range(6)]
-    propose = agenda.add_round(
-        facilitator,
-        workshop.id,
-        agenda.RoundSettings(RoundKind.PROPOSE, "Purpose?", clause="Purpose"),
-    )
-    rounds.start_round(facilitator, propose.id)
-    care = proposals.submit_proposal(frontline[0], workshop.id, "We care for every patient")
-    money = proposals.submit_proposal(managers[0], workshop.id, "We keep our books healthy")
-    rounds.end_round(facilitator, propose.id)
-    vote = agenda.add_round(
-        facilitator,
-        workshop.id,
-        agenda.RoundSettings(
-            RoundKind.VOTE,
-            "Which says it best?",
-            method="approval",
-            clause="Purpose",
-            source_round_id=propose.id,
-            blind=False,
-        ),
-    )
-    rounds.start_round(facilitator, vote.id)
+    vote, care, money = purpose_vote(facilitator, workshop, frontline[0], managers[0])
     for person in frontline + managers[:1]:
         votes.cast_ballot(person, workshop.id, {"approved": [care.id]})
     for person in managers[1:]:
