@@ -668,6 +668,11 @@ class AuditEntry(Base):
     # The id of what the action was about, where a later reading needs it (a success
     # measure agreed or dropped: an old version's export reads its decisions back).
     subject_id: Mapped[int | None]
+    # ``summary`` is an untranslated message id with %(name)s placeholders; ``params`` fills
+    # them when the entry is shown, in the reader's language (services/audit.summary_of).
+    params: Mapped[dict[str, Any]] = mapped_column(
+        sa.JSON, default=dict, server_default=sa.text("'{}'")
+    )
     created_at: Mapped[created_at]
 
     actor: Mapped[User] = relationship()

@@ -238,7 +238,13 @@ def append_round(actor: User, workshop_id: int, settings: RoundSettings) -> Roun
     _apply(round_, settings)
     db.session.add(round_)
     db.session.flush()
-    audit.record(actor, workshop_id, AuditAction.ROUND_ADD, f"Added a {round_.kind} round")
+    audit.record(
+        actor,
+        workshop_id,
+        AuditAction.ROUND_ADD,
+        audit.N_("Added a %(kind)s round"),
+        kind=round_.kind,
+    )
     return round_
 
 
@@ -253,7 +259,9 @@ def apply_template(actor: User, workshop_id: int) -> list[Round]:
             _apply(round_, checked_settings(settings))
             db.session.add(round_)
         db.session.flush()
-        audit.record(actor, workshop_id, AuditAction.AGENDA_TEMPLATE, "Used the 90-minute template")
+        audit.record(
+            actor, workshop_id, AuditAction.AGENDA_TEMPLATE, audit.N_("Used the 90-minute template")
+        )
         events.agenda_changed(change, workshop_id)
     return list_rounds(workshop_id)
 
@@ -316,14 +324,19 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
             round_.revealed_at = clock.now()
         db.session.flush()
         audit.record(
-            actor, round_.workshop_id, AuditAction.ROUND_EDIT, f"Edited round {round_.position + 1}"
+            actor,
+            round_.workshop_id,
+            AuditAction.ROUND_EDIT,
+            audit.N_("Edited round %(number)s"),
+            number=round_.position + 1,
         )
         if reveals:
             audit.record(
                 actor,
                 round_.workshop_id,
                 AuditAction.ROUND_REVEAL,
-                f"Revealed round {round_.position + 1} (results turned on)",
+                audit.N_("Revealed round %(number)s (results turned on)"),
+                number=round_.position + 1,
             )
         events.agenda_changed(change, round_.workshop_id)
         if reveals:
@@ -348,7 +361,13 @@ def remove_round(actor: User, round_id: int) -> None:
         db.session.flush()
         for position, other in enumerate(list_rounds(workshop_id)):
             other.position = position
-        audit.record(actor, workshop_id, AuditAction.ROUND_REMOVE, f"Removed a {round_.kind} round")
+        audit.record(
+            actor,
+            workshop_id,
+            AuditAction.ROUND_REMOVE,
+            audit.N_("Removed a %(kind)s round"),
+            kind=round_.kind,
+        )
         events.agenda_changed(change, workshop_id)
 
 
@@ -365,6 +384,10 @@ def move_round(actor: User, round_id: int, position: int) -> None:
             other.position = index
         db.session.flush()
         audit.record(
-            actor, round_.workshop_id, AuditAction.ROUND_MOVE, f"Moved a round to {position + 1}"
+            actor,
+            round_.workshop_id,
+            AuditAction.ROUND_MOVE,
+            audit.N_("Moved a round to %(position)s"),
+            position=position + 1,
         )
         events.agenda_changed(change, round_.workshop_id)

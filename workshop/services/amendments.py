@@ -192,7 +192,11 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         amendment.status = AmendmentStatus.ACCEPTED
         amendment.decided_note = " ".join((note or "").split())[:500]
         audit.record(
-            actor, workshop.id, AuditAction.AMENDMENT_ACCEPT, f"Accepted amendment {amendment.id}"
+            actor,
+            workshop.id,
+            AuditAction.AMENDMENT_ACCEPT,
+            audit.N_("Accepted amendment %(id)s"),
+            id=amendment.id,
         )
         events.amendment_changed(change, amendment)
 
@@ -229,7 +233,11 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
             "The draft already says this."
         )
         audit.record(
-            actor, workshop.id, AuditAction.AMENDMENT_ACCEPT, f"Accepted amendment {amendment.id}"
+            actor,
+            workshop.id,
+            AuditAction.AMENDMENT_ACCEPT,
+            audit.N_("Accepted amendment %(id)s"),
+            id=amendment.id,
         )
         events.amendment_changed(change, amendment)
         latest = latest_version(workshop.id)
@@ -296,7 +304,11 @@ def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendmen
         amendment.decided_note = " ".join((note or "").split())[:500]
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.AMENDMENT_REJECT, f"Rejected amendment {amendment.id}"
+            actor,
+            workshop.id,
+            AuditAction.AMENDMENT_REJECT,
+            audit.N_("Rejected amendment %(id)s"),
+            id=amendment.id,
         )
         events.amendment_changed(change, amendment)
     return amendment

@@ -133,7 +133,12 @@ def start_duel(
         db.session.add(duel)
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.DUEL_START, f"Duel {duel.id}: {len(wordings)} wordings"
+            actor,
+            workshop.id,
+            AuditAction.DUEL_START,
+            audit.N_("Duel %(id)s: %(count)s wordings"),
+            id=duel.id,
+            count=len(wordings),
         )
         events.duel_changed(change, duel, new=True)
     return duel
@@ -233,7 +238,9 @@ def close_duel(actor: User, duel_id: int) -> Duel:
                 # The clause already says what won (edited in while the duel ran): decided,
                 # with no new version.
         db.session.flush()
-        audit.record(actor, workshop.id, AuditAction.DUEL_CLOSE, f"Closed duel {duel.id}")
+        audit.record(
+            actor, workshop.id, AuditAction.DUEL_CLOSE, audit.N_("Closed duel %(id)s"), id=duel.id
+        )
         events.duel_changed(change, duel)
     return duel
 
@@ -280,6 +287,12 @@ def cancel_duel(actor: User, duel_id: int) -> Duel:
         duel.status = DuelStatus.CANCELLED
         duel.decided_at = clock.now()
         db.session.flush()
-        audit.record(actor, workshop.id, AuditAction.DUEL_CANCEL, f"Cancelled duel {duel.id}")
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.DUEL_CANCEL,
+            audit.N_("Cancelled duel %(id)s"),
+            id=duel.id,
+        )
         events.duel_changed(change, duel)
     return duel

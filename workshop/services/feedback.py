@@ -42,7 +42,9 @@ def open_link(actor: User, workshop_id: int) -> str:
         raise InvalidState(_("Feedback opens once the mission is final."), code="not_final")
     with workshop_change(workshop.id):
         workshop.feedback_key = secrets.token_urlsafe(24)
-        audit.record(actor, workshop.id, AuditAction.FEEDBACK_OPEN, "Opened the feedback link")
+        audit.record(
+            actor, workshop.id, AuditAction.FEEDBACK_OPEN, audit.N_("Opened the feedback link")
+        )
     return workshop.feedback_key
 
 
@@ -50,7 +52,9 @@ def close_link(actor: User, workshop_id: int) -> None:
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     with workshop_change(workshop.id):
         workshop.feedback_key = None
-        audit.record(actor, workshop.id, AuditAction.FEEDBACK_CLOSE, "Closed the feedback link")
+        audit.record(
+            actor, workshop.id, AuditAction.FEEDBACK_CLOSE, audit.N_("Closed the feedback link")
+        )
 
 
 def workshop_for_link(key: str) -> tuple[Workshop, DocumentVersion]:

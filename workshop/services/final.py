@@ -164,7 +164,13 @@ def set_quorum(actor: User, workshop_id: int, percent: int) -> Workshop:
     with workshop_change(workshop.id) as change:
         workshop.lock_quorum = percent
         db.session.flush()
-        audit.record(actor, workshop.id, AuditAction.QUORUM_SET, f"Lock quorum {percent}%")
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.QUORUM_SET,
+            audit.N_("Lock quorum %(percent)s%%"),
+            percent=percent,
+        )
         events.workshop_updated(change, workshop)
     return workshop
 
@@ -202,7 +208,11 @@ def lock_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
         version.final_by_id = actor.id
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.VERSION_LOCK, f"Locked version {number} as final"
+            actor,
+            workshop.id,
+            AuditAction.VERSION_LOCK,
+            audit.N_("Locked version %(number)s as final"),
+            number=number,
         )
         events.latest_document(change, workshop)
     return version
@@ -237,7 +247,10 @@ def reopen(actor: User, workshop_id: int, note: str = "") -> DocumentVersion:
             actor,
             workshop.id,
             AuditAction.VERSION_REOPEN,
-            f"Reopened version {latest.number} as version {version.number}: {reason}",
+            audit.N_("Reopened version %(old)s as version %(new)s: %(reason)s"),
+            old=latest.number,
+            new=version.number,
+            reason=reason,
         )
     return version
 
@@ -275,7 +288,11 @@ def sign_off(actor: User, workshop_id: int, number: int, comment: str = "") -> S
         version.signoffs.append(signoff)
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.VERSION_SIGNOFF, f"Signed off version {number}"
+            actor,
+            workshop.id,
+            AuditAction.VERSION_SIGNOFF,
+            audit.N_("Signed off version %(number)s"),
+            number=number,
         )
         events.latest_document(change, workshop)
     return signoff
@@ -315,7 +332,8 @@ def start_next_revision(actor: User, workshop_id: int) -> Workshop:
         actor,
         workshop.id,
         AuditAction.WORKSHOP_NEXT_REVISION,
-        f"Started the next revision from version {version.number}",
+        audit.N_("Started the next revision from version %(number)s"),
+        number=version.number,
     )
     db.session.commit()
     text = f"# {version.title}\n\n{version.body_md}" if version.title else version.body_md

@@ -101,7 +101,14 @@ def create_invite(actor: User, workshop_id: int, email: str, role: StaffRole | s
         )
         db.session.add(invite)
         db.session.flush()
-        audit.record(actor, workshop.id, AuditAction.INVITE_CREATE, f"Invited {email} as {role}")
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.INVITE_CREATE,
+            audit.N_("Invited %(email)s as %(role)s"),
+            email=email,
+            role=role,
+        )
     return NewInvite(invite=invite, token=token)
 
 
@@ -150,7 +157,9 @@ def revoke_invite(actor: User, workshop_id: int, invite_id: int) -> StaffInvite:
             actor,
             workshop.id,
             AuditAction.INVITE_REVOKE,
-            f"Revoked the invite of {invite.email} as {invite.role}",
+            audit.N_("Revoked the invite of %(email)s as %(role)s"),
+            email=invite.email,
+            role=invite.role,
         )
     return invite
 
@@ -248,6 +257,9 @@ def accept_invite(
             user,
             invite.workshop_id,
             AuditAction.INVITE_ACCEPT,
-            f"{user.display_name} ({invite.email}) accepted the invite as {invite.role}",
+            audit.N_("%(name)s (%(email)s) accepted the invite as %(role)s"),
+            name=user.display_name,
+            email=invite.email,
+            role=invite.role,
         )
     return user

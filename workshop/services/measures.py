@@ -137,7 +137,11 @@ def decide_measure(actor: User, measure_id: int, agreed: bool) -> SuccessMeasure
             actor,
             workshop.id,
             AuditAction.MEASURE_AGREE if agreed else AuditAction.MEASURE_DROP,
-            f"{'Agreed' if agreed else 'Dropped'} measure {measure.id}: {measure.what}",
+            audit.N_("Agreed measure %(id)s: %(text)s")
+            if agreed
+            else audit.N_("Dropped measure %(id)s: %(text)s"),
+            id=measure.id,
+            text=measure.what,
             subject_id=measure.id,
         )
     return measure

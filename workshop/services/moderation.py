@@ -55,7 +55,11 @@ def approve_proposal(actor: User, proposal_id: int) -> Proposal:
         proposal.status = ProposalStatus.VISIBLE
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.PROPOSAL_APPROVE, f"Approved proposal {proposal.id}"
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_APPROVE,
+            audit.N_("Approved proposal %(id)s"),
+            id=proposal.id,
         )
         events.proposal_changed(change, proposal)
         events.results_changed(change, workshop.id)
@@ -79,7 +83,9 @@ def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
             actor,
             workshop.id,
             AuditAction.PROPOSAL_HIDE,
-            f"Hid proposal {proposal.id}: {reason or '—'}",
+            audit.N_("Hid proposal %(id)s: %(reason)s"),
+            id=proposal.id,
+            reason=reason or "—",
         )
         events.proposal_changed(change, proposal)
         _tell_authors(change, proposal, moderated_notice(proposal))
@@ -98,7 +104,11 @@ def restore_proposal(actor: User, proposal_id: int) -> Proposal:
         proposal.hidden_reason = ""
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.PROPOSAL_RESTORE, f"Restored proposal {proposal.id}"
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_RESTORE,
+            audit.N_("Restored proposal %(id)s"),
+            id=proposal.id,
         )
         events.proposal_changed(change, proposal)
         _tell_authors(change, proposal, {"proposal_id": proposal.id, "status": "visible"})
@@ -112,12 +122,12 @@ def pin_proposal(actor: User, proposal_id: int, pinned: bool) -> Proposal:
     with workshop_change(workshop.id) as change:
         proposal.pinned = pinned
         db.session.flush()
-        action = "pin" if pinned else "unpin"
         audit.record(
             actor,
             workshop.id,
             AuditAction.PROPOSAL_PIN if pinned else AuditAction.PROPOSAL_UNPIN,
-            f"{action} proposal {proposal.id}",
+            audit.N_("Pinned proposal %(id)s") if pinned else audit.N_("Unpinned proposal %(id)s"),
+            id=proposal.id,
         )
         events.proposal_changed(change, proposal)
     return proposal
@@ -153,7 +163,12 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
             ballot.data = _merged_ballot(ballot.data, str(keep.id), str(gone.id))
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.PROPOSAL_MERGE, f"Merged {gone.id} into {keep.id}"
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_MERGE,
+            audit.N_("Merged %(gone)s into %(keep)s"),
+            gone=gone.id,
+            keep=keep.id,
         )
         events.proposal_changed(change, gone)
         events.proposal_changed(change, keep)
@@ -223,7 +238,12 @@ def split_proposal(actor: User, proposal_id: int, parts: list[str]) -> list[Prop
         original.hidden_reason = _("Split into %(ids)s", ids=", ".join(f"#{p.id}" for p in pieces))
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.PROPOSAL_SPLIT, f"Split {original.id} in {len(pieces)}"
+            actor,
+            workshop.id,
+            AuditAction.PROPOSAL_SPLIT,
+            audit.N_("Split %(id)s in %(pieces)s"),
+            id=original.id,
+            pieces=len(pieces),
         )
         events.proposal_changed(change, original)
         for piece in pieces:
@@ -242,7 +262,7 @@ def set_readout(actor: User, workshop_id: int, anonymous: bool) -> Workshop:
             actor,
             workshop.id,
             AuditAction.READOUT_SET,
-            f"Anonymous read-out {'on' if anonymous else 'off'}",
+            audit.N_("Anonymous read-out on") if anonymous else audit.N_("Anonymous read-out off"),
         )
         events.workshop_updated(change, workshop)
         # Cards change shape for participants (authors appear or vanish): resend them, the
@@ -265,12 +285,12 @@ def moderate_comment(actor: User, comment_id: int, *, visible: bool, reason: str
         comment.status = ProposalStatus.VISIBLE if visible else ProposalStatus.HIDDEN
         comment.hidden_reason = "" if visible else " ".join(reason.split())[:300]
         db.session.flush()
-        verb = "show" if visible else "hide"
         audit.record(
             actor,
             workshop.id,
             AuditAction.COMMENT_SHOW if visible else AuditAction.COMMENT_HIDE,
-            f"{verb} comment {comment.id}",
+            audit.N_("Showed comment %(id)s") if visible else audit.N_("Hid comment %(id)s"),
+            id=comment.id,
         )
         proposal = db.session.get(Proposal, comment.proposal_id)
         assert proposal is not None

@@ -514,7 +514,9 @@ def show_on_wall(actor: User, workshop_id: int, shown: bool) -> Workshop:
             actor,
             workshop.id,
             AuditAction.WALL_NOTICES,
-            f"Representation notices on the projector {'on' if shown else 'off'}",
+            audit.N_("Representation notices on the projector on")
+            if shown
+            else audit.N_("Representation notices on the projector off"),
         )
         events.workshop_updated(change, workshop)
     return workshop

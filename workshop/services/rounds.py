@@ -135,7 +135,9 @@ def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChang
         actor,
         workshop.id,
         AuditAction.ROUND_START,
-        f"Started round {round_.position + 1}: {round_.prompt}",
+        audit.N_("Started round %(number)s: %(prompt)s"),
+        number=round_.position + 1,
+        prompt=round_.prompt,
     )
     events.agenda_changed(change, workshop.id)
     events.phase_changed(change, workshop)
@@ -167,7 +169,7 @@ def pause_round(actor: User, round_id: int) -> Round:
             round_.remaining_seconds = max(int(round(left)), 0)
         round_.ends_at = None
         round_.status = RoundStatus.PAUSED
-        audit.record(actor, workshop.id, AuditAction.ROUND_PAUSE, "Paused the round")
+        audit.record(actor, workshop.id, AuditAction.ROUND_PAUSE, audit.N_("Paused the round"))
     return round_
 
 
@@ -180,7 +182,7 @@ def resume_round(actor: User, round_id: int) -> Round:
             round_.ends_at = clock.now() + dt.timedelta(seconds=round_.remaining_seconds)
         round_.remaining_seconds = None
         round_.status = RoundStatus.RUNNING
-        audit.record(actor, workshop.id, AuditAction.ROUND_RESUME, "Resumed the round")
+        audit.record(actor, workshop.id, AuditAction.ROUND_RESUME, audit.N_("Resumed the round"))
     return round_
 
 
@@ -201,7 +203,9 @@ def extend_round(actor: User, round_id: int, seconds: int) -> Round:
             actor,
             workshop.id,
             AuditAction.ROUND_EXTEND,
-            f"Added {seconds // 60} min {seconds % 60} s",
+            audit.N_("Added %(minutes)s min %(seconds)s s"),
+            minutes=seconds // 60,
+            seconds=seconds % 60,
         )
     return round_
 
@@ -213,7 +217,11 @@ def end_round(actor: User, round_id: int) -> Round:
             raise InvalidState(_("This round is not under way."))
         _close(_change, round_, clock.now())
         audit.record(
-            actor, workshop.id, AuditAction.ROUND_END, f"Ended round {round_.position + 1}"
+            actor,
+            workshop.id,
+            AuditAction.ROUND_END,
+            audit.N_("Ended round %(number)s"),
+            number=round_.position + 1,
         )
     return round_
 
@@ -265,7 +273,11 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
         workshop.phase_changed_at = now
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.WORKSHOP_PHASE, f"Moved the workshop to {phase}"
+            actor,
+            workshop.id,
+            AuditAction.WORKSHOP_PHASE,
+            audit.N_("Moved the workshop to %(phase)s"),
+            phase=phase,
         )
         if running is not None:
             events.agenda_changed(change, workshop.id)

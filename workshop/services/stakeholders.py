@@ -58,7 +58,11 @@ def set_stakeholders(
             actor,
             workshop.id,
             AuditAction.CLAUSE_STAKEHOLDERS,
-            f"Clause {clause_key} speaks to: {', '.join(sorted(chosen)) or 'nobody named'}",
+            audit.N_("Clause %(clause)s speaks to: %(groups)s")
+            if chosen
+            else audit.N_("Clause %(clause)s speaks to nobody named"),
+            clause=clause_key,
+            groups=sorted(chosen),
         )
     return chosen
 

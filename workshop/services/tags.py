@@ -76,7 +76,8 @@ def tag_proposal(actor: Participant | User, proposal_id: int, value_key: str) ->
         author_ids={credit.participant_id for credit in proposal.credits},
         check=still_taggable,
         emit=lambda change: events.proposal_changed(change, proposal),
-        what=f"proposal {proposal.id}",
+        what=audit.N_("Tagged proposal %(id)s with %(value)s"),
+        what_id=proposal.id,
         anonymity=proposal.anonymity,
     )
 
@@ -95,7 +96,8 @@ def tag_amendment(actor: Participant | User, amendment_id: int, value_key: str) 
         author_ids={amendment.author_id} if amendment.author_id else set(),
         check=lambda: None,
         emit=lambda change: events.amendment_changed(change, amendment),
-        what=f"amendment {amendment.id}",
+        what=audit.N_("Tagged amendment %(id)s with %(value)s"),
+        what_id=amendment.id,
         anonymity=amendment.anonymity,
     )
 
@@ -111,6 +113,7 @@ def _tag(
     check: Callable[[], None],
     emit: Callable[[WorkshopChange], None],
     what: str,
+    what_id: int,
     anonymity: Anonymity,
 ) -> ValueTag:
     """The tagging rule for anything people write: the author's or a facilitator's tag counts
@@ -140,7 +143,7 @@ def _tag(
             tag.confirmed = True
         db.session.flush()
         if facilitator and isinstance(actor, User):
-            audit.record(actor, workshop.id, AuditAction.TAG_ADD, f"Tagged {what} with {value_key}")
+            audit.record(actor, workshop.id, AuditAction.TAG_ADD, what, id=what_id, value=value_key)
         emit(change)
         events.wording_changed(change, workshop)
     return tag
@@ -158,7 +161,13 @@ def untag(actor: User, tag_id: int) -> None:
         db.session.delete(tag)
         db.session.flush()
         db.session.refresh(item)
-        audit.record(actor, workshop.id, AuditAction.TAG_REMOVE, f"Removed the tag {value_key}")
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.TAG_REMOVE,
+            audit.N_("Removed the tag %(value)s"),
+            value=value_key,
+        )
         if isinstance(item, Proposal):
             events.proposal_changed(change, item)
         else:

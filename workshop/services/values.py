@@ -68,7 +68,9 @@ def edit_catalogue(
             actor,
             workshop.id,
             AuditAction.CATALOGUE_EDIT,
-            f"Values catalogue: {len(hidden_keys)} hidden, {len(cleaned)} added",
+            audit.N_("Values catalogue: %(hidden)s hidden, %(added)s added"),
+            hidden=len(hidden_keys),
+            added=len(cleaned),
         )
         events.workshop_updated(change, workshop)
     return workshop

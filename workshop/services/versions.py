@@ -246,7 +246,12 @@ def name_version(actor: User, workshop_id: int, number: int, name: str) -> Docum
         version.name = name
         db.session.flush()
         audit.record(
-            actor, workshop.id, AuditAction.VERSION_NAME, f"Named version {number}: {name}"
+            actor,
+            workshop.id,
+            AuditAction.VERSION_NAME,
+            audit.N_("Named version %(number)s: %(name)s"),
+            number=number,
+            name=name,
         )
         events.latest_document(change, workshop)
     return version

@@ -196,7 +196,8 @@ def reveal_round(actor: User, round_id: int) -> Round:
             actor,
             round_.workshop_id,
             AuditAction.ROUND_REVEAL,
-            f"Revealed round {round_.position + 1}",
+            audit.N_("Revealed round %(number)s"),
+            number=round_.position + 1,
         )
         events.round_updated(change, round_)
         events.vote_state(change, round_)

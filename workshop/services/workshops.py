@@ -256,7 +256,8 @@ def hand_over(actor: User, workshop_id: int, email: str) -> Workshop:
             actor,
             workshop.id,
             AuditAction.WORKSHOP_HANDOVER,
-            f"Handed over to {member.user.display_name}",
+            audit.N_("Handed over to %(name)s"),
+            name=member.user.display_name,
         )
         events.workshop_updated(change, workshop)
     return workshop

@@ -206,7 +206,10 @@ def audit_log(workshop_id: int):
     me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     return render_template(
-        "staff/audit.html", workshop=workshop, entries=audit.list_entries(me, workshop.id)
+        "staff/audit.html",
+        workshop=workshop,
+        entries=audit.list_entries(me, workshop.id),
+        summary_of=audit.summary_of,
     )
 
 

@@ -183,6 +183,7 @@ def upgrade() -> None:
         ),
         sa.Column("summary", sa.String(length=500), nullable=False),
         sa.Column("subject_id", sa.Integer(), nullable=True),
+        sa.Column("params", sa.JSON(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name=op.f("fk_audit_entries_actor_id_users")
