@@ -413,7 +413,7 @@ def test_row_order_in_the_table_says_nothing_once_the_scope_closes(room_of, kind
     db.session.commit()
     table = scope.model.__tablename__
     rows = db.session.execute(
-        sa.text(f"SELECT id, xmin::text AS xmin FROM {table} ORDER BY ctid")  # noqa: S608
+        sa.text(f"SELECT id, xmin::text AS xmin FROM {table} ORDER BY ctid")
     ).all()
     in_table = [row.id for row in rows if row.id in truth]
     assert sorted(in_table) == sorted(truth)

@@ -51,9 +51,9 @@ def serve_over_https(app: Flask) -> None:
     in front of the app, their ``X-Forwarded-For``, ``-Proto``, ``-Host`` and ``-Port``
     believed (the client's address then drives the per-address throttles). Call it after
     every other WSGI middleware is in place, so sockets see the same request as pages."""
-    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )

@@ -249,7 +249,7 @@ class Coalescer:
             start = interval > 0 and not self._running
             if start:
                 self._running = True
-                self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+                self._app = current_app._get_current_object()
         if interval <= 0:
             self.flush(workshop_id)  # no coalescing: publish right after the change
         elif start:

@@ -177,7 +177,7 @@ class GuardedHandler(pywsgi.WSGIHandler):
             waiting(self.socket)
         return super().read_requestline()
 
-    def MessageClass(self, rfile: Any, *args: Any) -> Any:  # noqa: N802 (gevent's name)
+    def MessageClass(self, rfile: Any, *args: Any) -> Any:  # the name gevent calls
         """The headers, read within ``HEADER_LIMIT``; 101 lines or more are refused too."""
         try:
             return super().MessageClass(_HeaderBudget(rfile), *args)
