@@ -147,8 +147,8 @@ def test_a_bounded_body_is_answered_and_a_larger_one_refused(server):
 
 
 def joined_participant(server, code: str | None = None) -> tuple[requests.Session, int]:
-    """A browser-like session of a participant who joined a demo workshop over HTTP (a new one
-    unless ``code`` is given: see ``demo_code``)."""
+    """A browser-like session of a participant who joined a demo workshop over HTTP (the
+    server's, unless ``code`` is given: see ``demo_code``)."""
     code = code or demo_code(server)
     person = requests.Session()
     page = person.get(f"{server.url}/j/{code}", timeout=5)
@@ -169,9 +169,17 @@ def joined_participant(server, code: str | None = None) -> tuple[requests.Sessio
     return person, workshop_id
 
 
+_demo_codes: dict[str, str] = {}
+
+
 def demo_code(server) -> str:
-    """The join code of a new demo workshop (made by ``workshop seed-demo``)."""
-    return re.search(r"join code (\w+)", server.cli("seed-demo")).group(1)
+    """The join code of the server's demo workshop, made by ``workshop seed-demo`` the first
+    time a test asks (each command is a process of its own, about 1.5 s of work); joins are
+    throttled per address, not per workshop, so the tests can all join the same one."""
+    if server.url not in _demo_codes:
+        made = server.cli("seed-demo")
+        _demo_codes[server.url] = re.search(r"join code (\w+)", made).group(1)
+    return _demo_codes[server.url]
 
 
 def test_deeply_nested_json_gets_an_answer_not_a_traceback(server):
