@@ -7,7 +7,8 @@ SQLite file, accounts made with ``workshop create-user``).
 
 from __future__ import annotations
 
-import atexit
+import fcntl
+import hashlib
 import os
 import resource
 import shutil
@@ -148,34 +149,55 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 _template: Path | None = None
+PACKAGE = Path(__file__).resolve().parent.parent / "workshop"
+
+
+def _template_key() -> str:
+    """What the template is made from: the package's code and migrations (and this file), so
+    a change to any of them makes a new one."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for source in sorted(PACKAGE.rglob("*.py")):
+        digest.update(str(source.relative_to(PACKAGE)).encode() + source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _template_database() -> Path:
-    """A migrated SQLite file holding the facilitator and the leadership account, made once
-    per test process by the real commands (``workshop db upgrade``, ``workshop create-user``)
-    and copied for each server: each command takes a second or more, three per server."""
+    """A migrated SQLite file holding the facilitator and the leadership account, made by the
+    real commands (``workshop db upgrade``, ``workshop create-user``) and copied for each
+    server. Each command is a process of its own (a second or more of work), so the file is
+    made once for every test process of every run on this machine that has the same code:
+    the first to take the lock makes it, the others wait for it and copy it."""
     global _template
     if _template is None:
-        folder = Path(tempfile.mkdtemp(prefix="workshop-template-"))
-        atexit.register(shutil.rmtree, folder, True)
+        folder = Path(tempfile.gettempdir()) / f"workshop-test-template-{_template_key()}"
+        folder.mkdir(exist_ok=True)
         database = folder / "template.sqlite3"
-        log_path = folder / "commands.log"
-        env = _server_env(database)
-        _run_cli(["db", "upgrade"], env, log_path)
-        accounts = [
-            _start_cli(
-                ["create-user", "--role", role, "--email", email, "--name", name],
-                {**env, "WORKSHOP_PASSWORD": password},
-            )
-            for role, email, name, password in (
-                ("facilitator", FACILITATOR_EMAIL, FACILITATOR_NAME, FACILITATOR_PASSWORD),
-                ("leadership", LEADERSHIP_EMAIL, LEADERSHIP_NAME, LEADERSHIP_PASSWORD),
-            )
-        ]
-        for account in accounts:
-            _finish_cli(account, log_path)
+        with (folder / "lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / "made").exists():
+                _make_template(database, folder / "commands.log")
+                (folder / "made").touch()
         _template = database
     return _template
+
+
+def _make_template(database: Path, log_path: Path) -> None:
+    for leftover in (database, log_path, database.with_name(database.name + "-wal")):
+        leftover.unlink(missing_ok=True)  # a run stopped half-way
+    env = _server_env(database)
+    _run_cli(["db", "upgrade"], env, log_path)
+    accounts = [
+        _start_cli(
+            ["create-user", "--role", role, "--email", email, "--name", name],
+            {**env, "WORKSHOP_PASSWORD": password},
+        )
+        for role, email, name, password in (
+            ("facilitator", FACILITATOR_EMAIL, FACILITATOR_NAME, FACILITATOR_PASSWORD),
+            ("leadership", LEADERSHIP_EMAIL, LEADERSHIP_NAME, LEADERSHIP_PASSWORD),
+        )
+    ]
+    for account in accounts:
+        _finish_cli(account, log_path)
 
 
 def _copy_database(template: Path, database: Path, log_path: Path) -> None:
