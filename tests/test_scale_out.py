@@ -34,9 +34,12 @@ from tests.live_server import (
 )
 
 REDIS = Path("/usr/bin/redis-server")
-pytestmark = pytest.mark.skipif(
-    not REDIS.exists(), reason="needs /usr/bin/redis-server (apt-get install redis-server)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not REDIS.exists(), reason="needs /usr/bin/redis-server (apt-get install redis-server)"
+    ),
+    pytest.mark.waits,
+]
 WAIT = 15.0
 
 

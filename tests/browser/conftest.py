@@ -38,15 +38,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first, dealt out across the parallel workers: each worker starts on
-    its own share of the list (and takes from the end of another's once its own runs out), so
-    long tests must open every share, or one worker would run them all while the others idle."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    items[:] = [item for first in range(workers) for item in items[first::workers]]
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     """Keep each phase's report on the test item so fixtures can tell a failure at teardown."""
