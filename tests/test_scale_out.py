@@ -41,6 +41,7 @@ pytestmark = [
     pytest.mark.waits,
 ]
 WAIT = 15.0
+PRESENCE_SECONDS = 0.25
 
 
 def csrf(page: str) -> str:
@@ -70,6 +71,8 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     env = {
         **_server_env(tmp_path / "shared.sqlite3"),
         "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_port}/0",
+        # Presence news at most every 0.25 s (2 s by default), so a test waits for it briefly.
+        "LIVE_PRESENCE_SECONDS": str(PRESENCE_SECONDS),
     }
     log_path = tmp_path / "servers.log"
     processes: list[subprocess.Popen] = []
@@ -271,7 +274,9 @@ def test_changes_made_at_once_on_both_processes_reach_every_screen_in_number_ord
     typing = [Screen(url, person.cookies.get_dict(), workshop_id) for url, person in writers]
     screens += typing
     screens[0].call("phase.set", {"phase": "propose"})
-    time.sleep(2.5)  # the joins' presence news is out, so it cannot land among the proposals
+    # The joins' presence news is out (the last within one presence interval and one
+    # coalescing interval), so it cannot land among the proposals.
+    time.sleep(PRESENCE_SECONDS + 0.5)
     start = screens[0].call("state.sync", {})["snapshot"]["seq"]
 
     def submit_many(screen: Screen, who: str) -> None:

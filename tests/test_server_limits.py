@@ -23,7 +23,7 @@ from tests.live_server import running_server
 pytestmark = pytest.mark.waits
 
 OPEN_FILES = 200
-LIMIT_SECONDS = 2  # the server's header and body limits, lowered for the test
+LIMIT_SECONDS = 1  # the server's header and body limits, lowered for the test
 
 
 @pytest.fixture(scope="module")
