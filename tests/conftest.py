@@ -17,9 +17,9 @@ import gc
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -233,6 +233,35 @@ def _empty_postgresql(engine: sa.Engine) -> None:
         )
         connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         connection.commit()
+
+
+T = TypeVar("T")
+_built: dict[str, tuple[Path, Any]] = {}
+
+
+def built_once(key: str, build: Callable[[], T]) -> T:
+    """What ``build`` makes (in the database, and what it returns: ids, not rows), made once
+    per test process on SQLite: later tests asking for ``key`` get a copy of the database
+    file as the first one left it, and the same return value. For long scenarios that
+    several tests read; on PostgreSQL each test builds its own. Needs an app context."""
+    if on_postgresql:
+        return build()
+    database = Path(db.engine.url.database or "")
+    if key in _built:
+        saved, result = _built[key]
+        db.session.close()
+        db.engine.dispose()
+        _fresh_sqlite_copy(database, saved)
+        return result
+    result = build()
+    db.session.close()
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.engine.dispose()
+    saved = database.with_name(f"built-{len(_built)}.sqlite3")
+    shutil.copyfile(database, saved)
+    _built[key] = (saved, result)
+    return result
 
 
 class MovableClock:

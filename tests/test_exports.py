@@ -28,7 +28,7 @@ import pypdf
 import pytest
 from docx.oxml.ns import qn
 
-from tests.conftest import PASSWORD, in_phase, join, make_user, make_workshop
+from tests.conftest import PASSWORD, built_once, in_phase, join, make_user, make_workshop
 from tests.services.test_values import PEOPLE as VALUE_PICKS
 from tests.test_values_views import setup_round
 from workshop import exports, queries
@@ -264,6 +264,12 @@ def readable(fmt: str, content: str | bytes) -> str:
 
 
 def workshop_in_every_state(mode: Anonymity = Anonymity.NAMED) -> dict[str, int]:
+    """The workshop of :func:`_build_workshop_in_every_state`, built once per test process
+    and mode (a hundred service calls), then copied."""
+    return built_once(f"every state, {mode}", lambda: _build_workshop_in_every_state(mode))
+
+
+def _build_workshop_in_every_state(mode: Anonymity) -> dict[str, int]:
     """A workshop that went through everything the record holds: a revealed values round;
     proposals pinned, hidden, merged, tagged and commented on; a round of every voting
     method and a vocabulary round (one broken down by level, one blind and not revealed);

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+import threading
 import unicodedata
 
 import markdown
@@ -37,9 +39,26 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """This thread's Markdown converter: making one loads its extensions, which cost as much
+    as a conversion; one instance is reused (reset each time), never shared between threads."""
+    converter = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+        _converters.markdown = converter
+    return converter
+
+
+@functools.lru_cache(maxsize=4096)
 def render_markdown(source: str) -> str:
-    """Render Markdown and sanitise the result so it is safe to insert in any page."""
-    html = markdown.markdown(source or "", extensions=["sane_lists"], output_format="html")
+    """Render Markdown and sanitise the result so it is safe to insert in any page.
+
+    The same few texts (a workshop's clauses, brief and proposals) are rendered again for
+    every snapshot, page and export, so the safe HTML of recent texts is kept."""
+    html = _converter().reset().convert(source or "")
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
