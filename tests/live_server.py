@@ -210,21 +210,24 @@ def _copy_database(template: Path, database: Path, log_path: Path) -> None:
     log_path.write_text((template.parent / "commands.log").read_text())
 
 
-@contextmanager
-def running_server(
-    tmp_path: Path,
-    *,
-    open_files: int | None = None,
-    env: dict[str, str] | None = None,
-) -> Iterator[LiveServer]:
-    """A real ``workshop serve`` on a free port, with a facilitator and a leadership account;
-    ``open_files`` lowers the server's open-file limit (to attack it)."""
-    database = tmp_path / "e2e.sqlite3"
-    log_path = tmp_path / "server.log"
+@dataclass
+class _Starting:
+    """A server process launched and not yet known to answer."""
+
+    process: subprocess.Popen[bytes]
+    server: LiveServer
+
+
+def _launch(
+    folder: Path, *, open_files: int | None = None, env: dict[str, str] | None = None
+) -> _Starting:
+    """Start ``workshop serve`` on a fresh copy of the template in ``folder``, without
+    waiting for it."""
+    database = folder / "e2e.sqlite3"
+    log_path = folder / "server.log"
     server_env = {**_server_env(database), **(env or {})}
     _copy_database(_template_database(), database, log_path)
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
 
     def limit_files() -> None:
         if open_files is not None:
@@ -239,25 +242,85 @@ def running_server(
             stdin=subprocess.DEVNULL,
             preexec_fn=limit_files,
         )
-    server = LiveServer(url=url, log_path=log_path, pid=process.pid, env=tuple(server_env.items()))
+    server = LiveServer(
+        url=f"http://127.0.0.1:{port}",
+        log_path=log_path,
+        pid=process.pid,
+        env=tuple(server_env.items()),
+    )
+    return _Starting(process, server)
+
+
+def _wait_until_healthy(starting: _Starting) -> None:
+    process, server = starting.process, starting.server
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while not healthy(server.url):
+        if process.poll() is not None:
+            pytest.fail(
+                f"`workshop serve` exited with {process.returncode} before it answered "
+                f"/healthz:\n{server.log()}"
+            )
+        if time.monotonic() > deadline:
+            pytest.fail(
+                f"`workshop serve` did not answer {server.url}/healthz with 200 within "
+                f"{STARTUP_TIMEOUT:.0f} s:\n{server.log()}"
+            )
+        time.sleep(0.05)
+
+
+@contextmanager
+def _serving(starting: _Starting) -> Iterator[LiveServer]:
     failed = True
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not healthy(url):
-            if process.poll() is not None:
-                pytest.fail(
-                    f"`workshop serve` exited with {process.returncode} before it answered "
-                    f"/healthz:\n{server.log()}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"`workshop serve` did not answer {url}/healthz with 200 within "
-                    f"{STARTUP_TIMEOUT:.0f} s:\n{server.log()}"
-                )
-            time.sleep(0.05)
-        yield server
+        _wait_until_healthy(starting)
+        yield starting.server
         failed = False
     finally:
-        _stop(process)
+        _stop(starting.process)
         if failed:
-            print(f"\n----- workshop serve log ({log_path}) -----\n{server.log()}")
+            log = starting.server.log()
+            print(f"\n----- workshop serve log ({starting.server.log_path}) -----\n{log}")
+
+
+@contextmanager
+def running_server(
+    tmp_path: Path,
+    *,
+    open_files: int | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[LiveServer]:
+    """A real ``workshop serve`` on a free port, with a facilitator and a leadership account;
+    ``open_files`` lowers the server's open-file limit (to attack it)."""
+    with _serving(_launch(tmp_path, open_files=open_files, env=env)) as server:
+        yield server
+
+
+class ServerPool:
+    """Servers for one test process, each test its own, the next one always starting while
+    the current test runs: a server takes about 2 s of work to answer (the app's imports),
+    which the browser tests otherwise waited for 24 times."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._made = 0
+        self._spare: _Starting | None = None
+
+    def _launch_next(self) -> _Starting:
+        self._made += 1
+        folder = self._folder / f"server-{self._made}"
+        folder.mkdir()
+        return _launch(folder)
+
+    @contextmanager
+    def server(self) -> Iterator[LiveServer]:
+        """A server of its own, on a fresh copy of the template, for one test."""
+        starting = self._spare or self._launch_next()
+        self._spare = None
+        with _serving(starting) as server:
+            self._spare = self._launch_next()
+            yield server
+
+    def close(self) -> None:
+        if self._spare is not None:
+            _stop(self._spare.process)
+            self._spare = None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live_server import LiveServer, running_server
+from tests.live_server import LiveServer, ServerPool
 
 # TEST_CHROMIUM=/usr/bin/chromium runs the suite in the full browser instead.
 CHROMIUM = Path(os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium-headless-shell"))
@@ -53,10 +53,18 @@ def _test_failed(request: pytest.FixtureRequest) -> bool:
     )
 
 
+@pytest.fixture(scope="session")
+def server_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    pool = ServerPool(tmp_path_factory.mktemp("servers"))
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def live_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
-    """A real ``workshop serve`` on a free port, with a facilitator and a leadership account."""
-    with running_server(tmp_path) as server:
+def live_server(server_pool: ServerPool, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """A real ``workshop serve`` of this test's own on a free port, with a facilitator and a
+    leadership account (started while the test before ran)."""
+    with server_pool.server() as server:
         yield server
         if _test_failed(request):
             print(f"\n----- workshop serve log ({server.log_path}) -----\n{server.log()}")
