@@ -49,6 +49,10 @@ def test_leadership_sees_who_is_in_the_mission_with_small_groups_pooled(
     )
     # The facilitator puts them on the projector: the wall shows them, still without scrolling.
     fran.goto(f"/workshops/{workshop_id}")
+    # The notices come after the page (fetched): once they are in, the button stops moving.
+    expect(fran.locator("#representation-notices li")).to_contain_text(
+        ["No one from Specialist has joined."]
+    )
     fran.get_by_role("button", name="Show these on the projector").click()
     expect(fran.get_by_text("The projector shows them.")).to_be_visible()
     wall = new_person("Wall")
