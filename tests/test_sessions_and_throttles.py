@@ -178,6 +178,7 @@ def test_a_public_https_address_makes_cookies_secure_even_over_plain_http(monkey
     assert load_config(tmp_path)["SESSION_COOKIE_SECURE"] is True
 
 
+@pytest.mark.waits  # for the throttle's two seconds to pass
 def test_password_guessing_is_throttled_per_account_even_with_the_right_password(
     app, fran, monkeypatch
 ):
