@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import resource
 import shutil
 import socket
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 STARTUP_TIMEOUT = 20.0
 FACILITATOR_EMAIL = "fac@example.org"
@@ -47,19 +49,6 @@ class LiveServer:
     leadership_email: str = LEADERSHIP_EMAIL
     leadership_name: str = LEADERSHIP_NAME
     leadership_password: str = LEADERSHIP_PASSWORD
-
-    def cli(self, *args: str) -> str:
-        """Run a ``workshop`` command against this server's database; its standard output."""
-        done = subprocess.run(
-            [str(_workshop_executable()), *args],
-            env=dict(self.env),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"`workshop {' '.join(args)}` failed:\n{done.stdout}{done.stderr}")
-        return done.stdout
 
     def log(self) -> str:
         try:
@@ -324,3 +313,39 @@ class ServerPool:
         if self._spare is not None:
             _stop(self._spare.process)
             self._spare = None
+
+
+def csrf(page: str) -> str:
+    """The CSRF token of the (first) form on a page."""
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def open_workshop(
+    url: str, title: str = "Split room", departments: str = ""
+) -> tuple[requests.Session, int, str]:
+    """The facilitator logs in on the server at ``url`` and creates a workshop, as in her
+    browser: (her session, its id, its join code)."""
+    fac = requests.Session()
+    fac.post(
+        f"{url}/login",
+        data={
+            "email": FACILITATOR_EMAIL,
+            "password": FACILITATOR_PASSWORD,
+            "csrf_token": csrf(fac.get(f"{url}/login").text),
+        },
+    )
+    created = fac.post(
+        f"{url}/workshops/new",
+        allow_redirects=False,
+        data={
+            "title": title,
+            "organisation": "Org",
+            "levels": "Frontline\nManager",
+            "departments": departments,
+            "dots_per_participant": "3",
+            "csrf_token": csrf(fac.get(f"{url}/workshops/new").text),
+        },
+    )
+    workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
+    code = re.search(r"/j/([A-Z0-9]{8})", fac.get(f"{url}/workshops/{workshop_id}").text).group(1)
+    return fac, workshop_id, code

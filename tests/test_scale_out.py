@@ -8,7 +8,6 @@ share a database and a key.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import threading
 import time
@@ -20,8 +19,6 @@ import requests
 import socketio
 
 from tests.live_server import (
-    FACILITATOR_EMAIL,
-    FACILITATOR_PASSWORD,
     LEADERSHIP_EMAIL,
     LEADERSHIP_PASSWORD,
     _copy_database,
@@ -30,7 +27,9 @@ from tests.live_server import (
     _stop,
     _template_database,
     _workshop_executable,
+    csrf,
     healthy,
+    open_workshop,
 )
 
 REDIS = Path("/usr/bin/redis-server")
@@ -42,10 +41,6 @@ pytestmark = [
 ]
 WAIT = 15.0
 PRESENCE_SECONDS = 0.25
-
-
-def csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
 def wait_until(condition, what: str, seconds: float = WAIT, every: float = 0.02) -> None:
@@ -158,33 +153,6 @@ def join(url: str, code: str, name: str) -> requests.Session:
     )
     assert answer.status_code == 302, answer.text[:500]
     return person
-
-
-def open_workshop(a: str) -> tuple[requests.Session, int, str]:
-    """The facilitator logs in on ``a`` and creates a workshop: (their session, its id, code)."""
-    fac = requests.Session()
-    fac.post(
-        f"{a}/login",
-        data={
-            "email": FACILITATOR_EMAIL,
-            "password": FACILITATOR_PASSWORD,
-            "csrf_token": csrf(fac.get(f"{a}/login").text),
-        },
-    )
-    created = fac.post(
-        f"{a}/workshops/new",
-        allow_redirects=False,
-        data={
-            "title": "Split room",
-            "organisation": "Org",
-            "levels": "Frontline\nManager",
-            "dots_per_participant": "3",
-            "csrf_token": csrf(fac.get(f"{a}/workshops/new").text),
-        },
-    )
-    workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
-    code = re.search(r"/j/([A-Z0-9]{8})", fac.get(f"{a}/workshops/{workshop_id}").text).group(1)
-    return fac, workshop_id, code
 
 
 def test_a_room_split_across_two_processes_sees_one_ordered_stream(two_servers) -> None:

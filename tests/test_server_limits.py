@@ -18,7 +18,7 @@ import requests
 import socketio
 import websocket
 
-from tests.live_server import running_server
+from tests.live_server import open_workshop, running_server
 
 pytestmark = pytest.mark.waits
 
@@ -149,7 +149,7 @@ def test_a_bounded_body_is_answered_and_a_larger_one_refused(server):
 
 
 def joined_participant(server, code: str | None = None) -> tuple[requests.Session, int]:
-    """A browser-like session of a participant who joined a demo workshop over HTTP (the
+    """A browser-like session of a participant who joined a workshop over HTTP (the
     server's, unless ``code`` is given: see ``demo_code``)."""
     code = code or demo_code(server)
     person = requests.Session()
@@ -175,12 +175,11 @@ _demo_codes: dict[str, str] = {}
 
 
 def demo_code(server) -> str:
-    """The join code of the server's demo workshop, made by ``workshop seed-demo`` the first
-    time a test asks (each command is a process of its own, about 1.5 s of work); joins are
-    throttled per address, not per workshop, so the tests can all join the same one."""
+    """The join code of a workshop the facilitator opened on the server over HTTP, the first
+    time a test asks; joins are throttled per address, not per workshop, so the tests can
+    all join the same one."""
     if server.url not in _demo_codes:
-        made = server.cli("seed-demo")
-        _demo_codes[server.url] = re.search(r"join code (\w+)", made).group(1)
+        _demo_codes[server.url] = open_workshop(server.url, "Limits", departments="IT")[2]
     return _demo_codes[server.url]
 
 
@@ -269,7 +268,7 @@ def test_more_silent_connections_than_files_leave_the_server_answering(server, s
     attacker who reopens each one the server closes: /healthz answers within 2 s during and
     after, a person joins (pages and a form) and her Socket.IO connection works."""
     baseline = open_files(server.pid)
-    code = demo_code(server)  # (a command of its own, not the server's work)
+    code = demo_code(server)
     with SilentCrowd(server.url, OPEN_FILES + 20, sources) as crowd:
         for moment in range(3):
             status, seconds = health(server.url)
