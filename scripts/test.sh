@@ -36,7 +36,8 @@ PYTHON="${PYTHON:-python3}"
 # its own server and Chromium): everything but the browser tests on SQLite, the same on
 # PostgreSQL, then the browser tests. The first two have one worker more than the machine
 # has cores: one worker spends its first half minute on the tests that mostly wait (servers
-# and timers, marked `waits`), and the extra one keeps the cores busy meanwhile.
+# and timers, marked `waits`), and the extra one keeps the cores busy meanwhile. They do not
+# import the browser tests at all (each worker collects every test it is not told to ignore).
 # A run that selects no tests (exit code 5) is fine: the arguments may pick only one kind.
 run() {
   local status=0
@@ -44,7 +45,7 @@ run() {
   [ "$status" -eq 0 ] || [ "$status" -eq 5 ] || exit "$status"
 }
 WORKERS=$(($(nproc) + 1))
-run -m "not browser" -n "$WORKERS" "$@"
+run -m "not browser" --ignore=tests/browser -n "$WORKERS" "$@"
 
 # The same suite on PostgreSQL: Debian's cluster, started if it is not running, with a role
 # that may create the per-worker test databases (tests/conftest.py). TEST_DATABASE_URL set
@@ -58,6 +59,6 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
     END IF; END \$\$;"
   TEST_DATABASE_URL="postgresql+pg8000://workshop_test:workshop_test@127.0.0.1:$PG_PORT/postgres"
 fi
-TEST_DATABASE_URL="$TEST_DATABASE_URL" run -m "not browser" -n "$WORKERS" "$@"
+TEST_DATABASE_URL="$TEST_DATABASE_URL" run -m "not browser" --ignore=tests/browser -n "$WORKERS" "$@"
 
 run -m browser -n auto "$@"
