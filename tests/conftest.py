@@ -59,16 +59,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     - tests marked ``long`` open the shares, dealt out in turn, so they start at once and no
       worker is left running them all while the others idle;
-    - modules marked ``waits`` (servers, timers and sockets: mostly waiting, little CPU) all
-      open the first share, whole: their module-wide servers start once, and while that worker
-      waits the others keep the processors busy;
+    - tests marked ``waits`` (servers, timers and sockets: mostly waiting, little CPU) all
+      open the first share, in their order, so a module of them stays whole and its
+      module-wide servers start once; while that worker waits the others keep the processors
+      busy;
     - everything else keeps its order, so a module's own fixtures are made on one worker.
     """
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers < 2:
         return
     long = [item for item in items if item.get_closest_marker("long")]
-    waits = [item for item in items if item.get_closest_marker("waits") and item not in long]
+    waits = [i for i in items if i.get_closest_marker("waits") and not i.get_closest_marker("long")]
     heads: list[list[pytest.Item]] = [long[first::workers] for first in range(workers)]
     heads[0] = waits + heads[0]
     placed = set(long) | set(waits)

@@ -39,17 +39,11 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
-_converters = threading.local()
-
-
-def _converter() -> markdown.Markdown:
-    """This thread's Markdown converter: making one loads its extensions, which cost as much
-    as a conversion; one instance is reused (reset each time), never shared between threads."""
-    converter = getattr(_converters, "markdown", None)
-    if converter is None:
-        converter = markdown.Markdown(extensions=["sane_lists"], output_format="html")
-        _converters.markdown = converter
-    return converter
+# Making a converter loads its extensions, which costs as much as a conversion: one is reused,
+# reset each time. A conversion never yields to another greenlet, and the lock keeps threads
+# (the threading mode) from sharing it at once.
+_converter = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+_converter_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -58,7 +52,8 @@ def render_markdown(source: str) -> str:
 
     The same few texts (a workshop's clauses, brief and proposals) are rendered again for
     every snapshot, page and export, so the safe HTML of recent texts is kept."""
-    html = _converter().reset().convert(source or "")
+    with _converter_lock:
+        html = _converter.reset().convert(source or "")
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
