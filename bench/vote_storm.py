@@ -745,8 +745,10 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
     return at(0.50), at(0.95), at(0.99)
 
 
-def staff_setup(base: str) -> tuple[Any, int, str]:
-    """Log in, create a workshop; the facilitator's HTTP session, the workshop id, its code."""
+def staff_setup(base: str, people: int) -> tuple[Any, int, str]:
+    """Log in, create a workshop for ``people`` and the one who writes the proposals (its
+    participant cap, 500 unless set, raised as a facilitator of a larger room would); the
+    facilitator's HTTP session, the workshop id, its code."""
     import requests
 
     fac = requests.Session()
@@ -764,6 +766,7 @@ def staff_setup(base: str) -> tuple[Any, int, str]:
             "organisation": "Bench Org",
             "levels": "Frontline\nManager",
             "dots_per_participant": "3",
+            "max_participants": str(people + 1),
             "csrf_token": CSRF.search(form)[1],
         },
     )
@@ -799,7 +802,7 @@ def run(setup: Setup, args: argparse.Namespace) -> dict[str, Any]:
     try:
         servers.start()
         base = f"http://127.0.0.1:{servers.ports[0]}"
-        fac, workshop_id, code = staff_setup(base)
+        fac, workshop_id, code = staff_setup(base, people)
         staff = socket_for(base, fac.cookies.get_dict(), workshop_id)
 
         def command(name: str, payload: dict) -> dict:
