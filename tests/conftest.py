@@ -385,6 +385,7 @@ def coalescing(app, monkeypatch):
     monkeypatch.setattr(socketio, "start_background_task", lambda *a: started.append(a))
     monkeypatch.setattr(realtime.coalescer, "_running", False)
     monkeypatch.setattr(realtime.coalescer, "_not_before", {})  # ids repeat across tests
+    monkeypatch.setattr(realtime.coalescer, "_room_due", {})
     yield started
     with app.app_context():
         realtime.coalescer.flush()

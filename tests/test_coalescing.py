@@ -126,6 +126,46 @@ def test_how_many_are_here_goes_out_at_most_every_few_seconds_while_a_room_arriv
     assert len(told) == 1 and told[0]["presence"]["joined"] == 6
 
 
+def test_a_large_room_is_sent_its_counters_less_often(app, coalescing, monkeypatch):
+    """Each publish is one message per screen: at most LIVE_FANOUT_PER_SECOND of them a
+    second to one room. Here 10 a second, and five screens in the room: its tally goes out
+    at most every half second, while each voter's own acknowledgement comes at once, and the
+    tally that goes holds every vote."""
+    monkeypatch.setitem(app.config, "LIVE_FANOUT_PER_SECOND", 10)
+    now = [1000.0]
+    monkeypatch.setattr(realtime.coalescer, "clock", lambda: now[0])
+    fran, code = facilitated_workshop(app)
+    watcher = arrive(app, fran.workshop_id, code, "Watcher")
+    people = [arrive(app, fran.workshop_id, code, f"P{i}") for i in range(3)]
+    with app.app_context():
+        assert realtime.local_screens(fran.workshop_id) == 5
+    fran.send("phase.set", {"phase": "propose"})
+    proposal = people[0].send("proposal.submit", {"body": "We care"})["proposal_id"]
+    fran.send("phase.set", {"phase": "vote"})
+    now[0] += 1.0
+    with app.app_context():
+        realtime.coalescer.flush(due_only=True)
+    watcher.socket.get_received()
+
+    def tallies_after(seconds: float, voter: Person | None = None, dots: int = 1) -> list[int]:
+        if voter is not None:
+            assert voter.send("vote.set", {"proposal_id": proposal, "dots": dots})["ok"]
+        now[0] += seconds
+        with app.app_context():
+            realtime.coalescer.flush(due_only=True)
+        received = watcher.socket.get_received()
+        return [m["args"][0]["voters"] for m in received if m["name"] == "round.tallied"]
+
+    assert tallies_after(1.0, people[0]) == [1]  # after a quiet spell: at the next publish
+    assert tallies_after(0.2, people[1]) == []  # 0.2 s later: held
+    assert tallies_after(0.2, people[2]) == []  # 0.4 s
+    assert tallies_after(0.2) == [3]  # 0.6 s: the true count
+    # In a small room (10,000 a second for five screens), every publish may go.
+    monkeypatch.setitem(app.config, "LIVE_FANOUT_PER_SECOND", 10_000)
+    assert tallies_after(0.6, watcher) == [4]
+    assert tallies_after(0.1, people[0], dots=2) == [4]  # 0.1 s later: at once
+
+
 STORM_PEOPLE, STORM_CYCLES = 3, 50  # 150 reconnects, as the audit's storm
 
 

@@ -21,11 +21,14 @@ event may carry a different payload for each.
 voted, who is here, who is editing, consent counts) would cost N messages per
 change in a room of N: a room of 1,000 voting in 10 s is a million messages. A
 change marks such news with :meth:`WorkshopChange.soon` instead; the coalescer
-builds it once per interval (``LIVE_COALESCE_SECONDS``, 0.2 s by default) per
+builds it once per interval (``LIVE_COALESCE_SECONDS``, 0.1 s by default) per
 room from the database as it is then, and publishes it as an ordinary change
-with its own sequence number. The values are absolute, so sending the latest
-one is the same as sending every one; a person's own acknowledgement and
-personal messages are never delayed.
+with its own sequence number. Each publish is one message per screen, so a
+large room waits longer between publishes: one process sends a room's screens
+at most ``LIVE_FANOUT_PER_SECOND`` counter messages a second (10,000 by
+default: every 0.3 s for 3,000 screens). The values are absolute, so sending
+the latest one is the same as sending every one; a person's own
+acknowledgement and personal messages are never delayed.
 """
 
 from __future__ import annotations
@@ -222,7 +225,7 @@ def counter_change(workshop_id: int) -> Iterator[WorkshopChange]:
 
 
 # News that may wait longer than the others (setting per key): how many people are here
-# matters to a screen, but not five times a second while a room of thousands arrives, each
+# matters to a screen, but not ten times a second while a room of thousands arrives, each
 # publish going to every screen. The first such news after a quiet spell goes out at once.
 SLOW_NEWS = {"presence": "LIVE_PRESENCE_SECONDS"}
 
@@ -237,6 +240,7 @@ class Coalescer:
     def __init__(self) -> None:
         self._pending: dict[int, dict[str, Callable[[WorkshopChange], None]]] = {}
         self._not_before: dict[tuple[int, str], float] = {}  # slow news: when it may go again
+        self._room_due: dict[int, float] = {}  # a large room: when its next publish may go
         self.clock: Callable[[], float] = time.monotonic
         self._guard = threading.Lock()
         self._app: Flask | None = None
@@ -261,10 +265,13 @@ class Coalescer:
 
     def flush(self, workshop_id: int | None = None, *, due_only: bool = False) -> None:
         """Publish what is pending (for one workshop, or all), each workshop in one change;
-        with ``due_only`` (the background publisher), slow news waits for its interval."""
+        with ``due_only`` (the background publisher), slow news and a large room's news wait
+        for their intervals."""
         now = self.clock()
         with self._guard:
             ids = [workshop_id] if workshop_id is not None else list(self._pending)
+            if due_only:
+                ids = [wid for wid in ids if now >= self._room_due.get(wid, 0.0)]
             work = {wid: self._pending.pop(wid, {}) for wid in ids}
             for wid, builds in work.items():
                 for key in [k for k in builds if k in SLOW_NEWS]:
@@ -273,9 +280,12 @@ class Coalescer:
                     else:
                         wait = float(current_app.config.get(SLOW_NEWS[key], 0))
                         self._not_before[(wid, key)] = now + wait
+        fanout = float(current_app.config.get("LIVE_FANOUT_PER_SECOND", 0))
         for wid, builds in work.items():
             if not builds:
                 continue
+            if fanout > 0:
+                self._room_due[wid] = now + local_screens(wid) / fanout
             try:
                 with _background_language(wid), workshop_change(wid) as change:
                     for build in builds.values():
@@ -295,6 +305,13 @@ class Coalescer:
 
 
 coalescer = Coalescer()
+
+
+def local_screens(workshop_id: int) -> int:
+    """How many screens of a workshop are connected to this process (each is sent every
+    message to its room)."""
+    rooms = [participants_room(workshop_id), projector_room(workshop_id), staff_room(workshop_id)]
+    return sum(1 for _ in socketio.server.manager.get_participants("/", rooms))
 
 
 @contextmanager
