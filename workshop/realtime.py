@@ -281,11 +281,14 @@ class Coalescer:
                         wait = float(current_app.config.get(SLOW_NEWS[key], 0))
                         self._not_before[(wid, key)] = now + wait
         fanout = float(current_app.config.get("LIVE_FANOUT_PER_SECOND", 0))
+        # The publisher comes round every interval: a room is due at the turn nearest to its
+        # own interval (1,002 screens at 10,000 a second: the next turn, not the one after).
+        half_turn = float(current_app.config["LIVE_COALESCE_SECONDS"]) / 2
         for wid, builds in work.items():
             if not builds:
                 continue
             if fanout > 0:
-                self._room_due[wid] = now + local_screens(wid) / fanout
+                self._room_due[wid] = now + local_screens(wid) / fanout - half_turn
             try:
                 with _background_language(wid), workshop_change(wid) as change:
                     for build in builds.values():
