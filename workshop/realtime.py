@@ -21,14 +21,14 @@ event may carry a different payload for each.
 voted, who is here, who is editing, consent counts) would cost N messages per
 change in a room of N: a room of 1,000 voting in 10 s is a million messages. A
 change marks such news with :meth:`WorkshopChange.soon` instead; the coalescer
-builds it once per interval (``LIVE_COALESCE_SECONDS``, 0.1 s by default) per
+builds it once per interval (``LIVE_COALESCE_SECONDS``, 0.2 s by default) per
 room from the database as it is then, and publishes it as an ordinary change
 with its own sequence number. Each publish is one message per screen, so a
 large room waits longer between publishes: one process sends a room's screens
-at most ``LIVE_FANOUT_PER_SECOND`` counter messages a second (10,000 by
-default: every 0.3 s for 3,000 screens). The values are absolute, so sending
-the latest one is the same as sending every one; a person's own
-acknowledgement and personal messages are never delayed.
+at most ``LIVE_FANOUT_PER_SECOND`` counter messages a second (5,000 by
+default: every 0.2 s up to 1,000 screens, every 0.6 s for 3,000). The values
+are absolute, so sending the latest one is the same as sending every one; a
+person's own acknowledgement and personal messages are never delayed.
 """
 
 from __future__ import annotations
@@ -225,7 +225,7 @@ def counter_change(workshop_id: int) -> Iterator[WorkshopChange]:
 
 
 # News that may wait longer than the others (setting per key): how many people are here
-# matters to a screen, but not ten times a second while a room of thousands arrives, each
+# matters to a screen, but not five times a second while a room of thousands arrives, each
 # publish going to every screen. The first such news after a quiet spell goes out at once.
 SLOW_NEWS = {"presence": "LIVE_PRESENCE_SECONDS"}
 
@@ -282,7 +282,7 @@ class Coalescer:
                         self._not_before[(wid, key)] = now + wait
         fanout = float(current_app.config.get("LIVE_FANOUT_PER_SECOND", 0))
         # The publisher comes round every interval: a room is due at the turn nearest to its
-        # own interval (1,002 screens at 10,000 a second: the next turn, not the one after).
+        # own interval (1,002 screens at 5,000 a second: the next turn, not the one after).
         half_turn = float(current_app.config["LIVE_COALESCE_SECONDS"]) / 2
         for wid, builds in work.items():
             if not builds:
