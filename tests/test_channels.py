@@ -222,13 +222,19 @@ def heatmap(person: Person, room: Room, level: str = "") -> tuple[int, str]:
 
 def all_exports(app, workshop_id: int) -> dict[str, str]:
     """Every export format and the sign-off pack (every file in it), as text."""
+    return exports_and_pack(app, workshop_id)[0]
+
+
+def exports_and_pack(app, workshop_id: int) -> tuple[dict[str, str], dict[str, bytes]]:
+    """:func:`all_exports`, and the pack's files as :func:`pack_files` gives them (one pack
+    made for both)."""
     with app.app_context():
         lena = db.session.query(User).filter_by(email="lena@example.org").one()
         latest = queries.latest_version(workshop_id).number
         texts = {f: text_of(exports.export_version(lena, workshop_id, latest, f)) for f in FORMATS}
     files = pack_files(app, workshop_id)
     texts["pack"] = "\n".join(f"== {n}\n" + text_of_file(n, c) for n, c in files.items())
-    return texts
+    return texts, files
 
 
 def every_channel(app, room: Room) -> dict[str, str]:
@@ -307,7 +313,7 @@ def test_nothing_of_a_blind_round_reaches_anyone_before_the_reveal(app, workshop
 
     (blind,) = [r for r in json.loads(record)["rounds"] if r["id"] == vote_id]
     assert blind["results"] is None and blind["voters"] == 2
-    texts = all_exports(app, workshop_id)
+    texts, files = exports_and_pack(app, workshop_id)
     assert not [
         line
         for line in texts["csv"].splitlines()
@@ -315,7 +321,6 @@ def test_nothing_of_a_blind_round_reaches_anyone_before_the_reveal(app, workshop
     ]
     for fmt, text in texts.items():
         assert OWN_VALUE not in text, (fmt, "export")
-    files = pack_files(app, workshop_id)
     packed = {r["id"]: r for r in json.loads(files["record/record.json"])["rounds"]}
     assert packed[vote_id]["results"] is None and packed[room.values_id]["results"] is None
     assert not [row for row in csv_rows(files, "record/results.csv") if row["row"] != "round"]
@@ -346,14 +351,14 @@ def test_a_duel_shows_its_voters_only_until_it_is_decided_on_every_channel(app, 
         assert snapshot["duels"][0]["voters"] == 1, key
     (recorded,) = json_export(app, workshop_id)["duels"]
     assert duel_counts(recorded) == [] and recorded["voters"] == 1
-    files = pack_files(app, workshop_id)
+    texts, files = exports_and_pack(app, workshop_id)
     (packed,) = json.loads(files["record/record.json"])["duels"]
     assert duel_counts(packed) == []
     for tables in (csv_export(app, workshop_id), files):
         name = "duels.csv" if "duels.csv" in tables else "record/duels.csv"
         rows = csv_rows(tables, name)
         assert len(rows) == 2 and {(r["votes"], r["winner"]) for r in rows} == {("", "")}
-    for fmt, text in all_exports(app, workshop_id).items():
+    for fmt, text in texts.items():
         assert f"Duel #{duel_id}:" not in text, fmt  # how a decided duel is told
 
     # Decided, its counts show everywhere: the scan above would have seen them.
