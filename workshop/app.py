@@ -12,6 +12,7 @@ from markupsafe import Markup
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
 from .https import serve_over_https
+from .identity import SocketAwareSessionInterface
 from .locales import LANGUAGE_NAMES, select_locale
 from .message_queue import InOrderRedisManager
 from .server import ShallowJSON, cap_websocket_messages
@@ -37,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
 
+    app.session_interface = SocketAwareSessionInterface()
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

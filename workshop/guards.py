@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 
 from . import permissions
 from .errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
@@ -47,16 +48,17 @@ def taking_part(
     workshop: Workshop,
     may: Callable[[User | Participant | None, Workshop], bool],
     *,
-    missing: str,
+    missing: str | LazyString,
 ) -> Participant:
     """The actor, if ``may`` lets them do this in this workshop (``permissions.can_vote``,
     ``can_propose`` …). Staff accounts are told that participants do this; a participant of
-    another workshop, that the thing is not there (``missing``)."""
+    another workshop, that the thing is not there (``missing``: a lazy string, so that the
+    words are looked up only when someone is refused, not on every vote)."""
     if may(actor, workshop) and isinstance(actor, Participant):
         return actor
     if isinstance(actor, User):
         raise Forbidden(_("Staff accounts follow the room; participants take part."))
-    raise NotFound(missing)
+    raise NotFound(str(missing))
 
 
 def clause_in_draft(workshop_id: int, clause_key: int) -> None:

@@ -8,7 +8,10 @@ forged without the server's secret key.
 
 from __future__ import annotations
 
-from flask import session
+from typing import Any
+
+from flask import Flask, Request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 
 from .extensions import db
@@ -46,3 +49,19 @@ def current_staff() -> User | None:
 def joined_workshop_ids() -> list[int]:
     """Workshops this browser has joined as a participant."""
     return [int(key) for key in session.get(_KEY, {})]
+
+
+class SocketAwareSessionInterface(SecureCookieSessionInterface):
+    """The signed-cookie session, read once per socket instead of once per event.
+
+    Each Socket.IO event runs in a request context rebuilt from the connect request, and
+    Flask reads (verifies and decodes) the session cookie for every one; Flask-SocketIO then
+    swaps in the session it keeps for the socket (``manage_session``), so that read was for
+    nothing. From a socket's second event on, the kept session is returned at once.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        kept = request.environ.get("saved_session")  # Flask-SocketIO's, after the first event
+        if kept is not None:
+            return kept
+        return super().open_session(app, request)

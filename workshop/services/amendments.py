@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import credits, events, permissions, voters, voting
 from ..clauses import Clause
@@ -79,7 +80,7 @@ def propose_amendment(
     """Suggest replacing the words between ``start`` and ``end`` of a version of the draft."""
     workshop = get_workshop(workshop_id)
     actor = taking_part(
-        actor, workshop, permissions.can_suggest_amendments, missing=_("There is no draft here.")
+        actor, workshop, permissions.can_suggest_amendments, missing=_l("There is no draft here.")
     )
     version = version_numbered(workshop.id, version_number)
     if version is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import events, permissions, voters, voting
 from ..audiences import my_clause_vote
@@ -34,7 +35,9 @@ def vote_on_clause(
     if not isinstance(actor, Participant):
         raise Forbidden(_("Staff accounts follow the room; participants take part."))
     workshop = get_workshop(actor.workshop_id)
-    actor = taking_part(actor, workshop, permissions.can_vote, missing=_("There is no draft here."))
+    actor = taking_part(
+        actor, workshop, permissions.can_vote, missing=_l("There is no draft here.")
+    )
     try:
         checked_choice, checked_reason = voting.validate_consent(choice, reason)
     except voting.BallotError as error:

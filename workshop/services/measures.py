@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import permissions, voters
 from ..errors import InvalidState, NotFound, ValidationFailed
@@ -64,7 +65,7 @@ def propose_measure(
         proposer = None
     else:
         proposer = taking_part(
-            actor, workshop, permissions.can_vote, missing=_("There is no draft here.")
+            actor, workshop, permissions.can_vote, missing=_l("There is no draft here.")
         )
     fields = {
         name: normalise_text(value)

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import permissions, voters
 from ..errors import Forbidden, InvalidState, ValidationFailed
@@ -49,7 +50,9 @@ def write_my_part(actor: Participant, clause_key: int, sentence: str) -> MyPart 
     if not isinstance(actor, Participant):
         raise Forbidden(_("Staff accounts follow the room; participants take part."))
     workshop = get_workshop(actor.workshop_id)
-    actor = taking_part(actor, workshop, permissions.can_vote, missing=_("There is no draft here."))
+    actor = taking_part(
+        actor, workshop, permissions.can_vote, missing=_l("There is no draft here.")
+    )
     sentence = normalise_text(sentence)
     if len(sentence) > MAX_SENTENCE:
         raise ValidationFailed(

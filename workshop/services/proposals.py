@@ -10,6 +10,7 @@ import hashlib
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import events, permissions, voters
 from ..errors import InvalidState, NotFound, ValidationFailed
@@ -94,7 +95,7 @@ def submit_proposal(
     """
     workshop = get_workshop(workshop_id)
     actor = taking_part(
-        actor, workshop, permissions.can_propose, missing=_("Nothing to propose to here.")
+        actor, workshop, permissions.can_propose, missing=_l("Nothing to propose to here.")
     )
     body = clean_body(body_md, MAX_PROPOSAL_LENGTH)
     _check_op_id(op_id)

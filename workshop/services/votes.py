@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import clock, events, permissions, voting
 from ..alignment import validate_values_ballot
@@ -102,7 +103,7 @@ def cast_ballot(
     view of it. A fully anonymous ballot stores no participant, only a voter hash (see
     voters.py), and nothing records who voted."""
     workshop = get_workshop(workshop_id)
-    actor = taking_part(actor, workshop, permissions.can_vote, missing=_("Voting is not here."))
+    actor = taking_part(actor, workshop, permissions.can_vote, missing=_l("Voting is not here."))
     with workshop_change(workshop.id) as change:
         round_, known = current_ballot_round(workshop.id)
         if proposal_id is not None and proposal_id not in known:
