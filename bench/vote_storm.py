@@ -71,6 +71,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,13 +124,21 @@ async def http(
 
 
 class WebSocket:
-    """The client side of RFC 6455, text frames only."""
+    """The client side of RFC 6455, text frames only; with ``deflate``, it offers compression
+    as every browser does (``permessage-deflate``, RFC 7692) and inflates what the server
+    compressed (it sends its own messages uncompressed, which the extension allows)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, inflate: bool
+    ):
         self.reader, self.writer = reader, writer
+        # One stream per connection: the server keeps its window between messages.
+        self.inflater = zlib.decompressobj(-15) if inflate else None
 
     @classmethod
-    async def open(cls, port: int, path: str, cookies: dict[str, str]) -> WebSocket:
+    async def open(
+        cls, port: int, path: str, cookies: dict[str, str], *, deflate: bool = False
+    ) -> WebSocket:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         key = base64.b64encode(os.urandom(16)).decode()
         head = [
@@ -141,14 +150,17 @@ class WebSocket:
             "Sec-WebSocket-Version: 13",
             "Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()),
         ]
+        if deflate:  # what Chromium and Firefox send
+            head.append("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits")
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode())
         status = await reader.readline()
         if b" 101 " not in status:
             writer.close()
             raise ConnectionError(f"WebSocket refused: {status!r}")
-        while (await reader.readline()) not in (b"\r\n", b""):
-            pass
-        return cls(reader, writer)
+        accepted = False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            accepted |= line.lower().startswith(b"sec-websocket-extensions: permessage-deflate")
+        return cls(reader, writer, inflate=accepted)
 
     def send(self, text: str) -> None:
         data = text.encode()
@@ -188,9 +200,14 @@ class WebSocket:
                 continue
             if opcode == 10:
                 continue
+            if not parts:
+                compressed = bool(b0 & 0x40)  # RSV1 on a message's first frame
             parts.append(payload)
             if b0 & 0x80:
-                return b"".join(parts).decode()
+                data = b"".join(parts)
+                if compressed and self.inflater is not None:
+                    data = self.inflater.decompress(data + b"\x00\x00\xff\xff")
+                return data.decode()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -254,7 +271,7 @@ class Participant:
         if status != 302:
             raise RuntimeError(f"join answered {status}")
         self.ws = await WebSocket.open(
-            self.port, "/socket.io/?EIO=4&transport=websocket", self.cookies
+            self.port, "/socket.io/?EIO=4&transport=websocket", self.cookies, deflate=DEFLATE
         )
         opened = await self.ws.receive()
         if not opened or opened[0] != "0":
@@ -375,6 +392,11 @@ class Participant:
 
 # ---------------------------------------------------------------------------------------------
 # A worker process: a few hundred participants on one asyncio loop, driven over a pipe.
+
+
+# Whether the simulated browsers offer WebSocket compression (``--deflate``); a worker process
+# learns it from its environment.
+DEFLATE = os.environ.get("VOTE_STORM_DEFLATE") == "1"
 
 
 def worker_main(conn: Any, indices: list[int], ports: list[int]) -> None:
@@ -1047,6 +1069,11 @@ def main() -> None:
     parser.add_argument("--threading", action="store_true", help="also run the threading mode")
     parser.add_argument("--blind", action="store_true", help="keep the results hidden")
     parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="clients offer WebSocket compression (permessage-deflate), as browsers do",
+    )
+    parser.add_argument(
         "--join-concurrency", type=int, default=40, help="people joining at the same moment"
     )
     parser.add_argument(
@@ -1058,6 +1085,8 @@ def main() -> None:
     if args.processes > 1 and not args.redis and not Path("/usr/bin/redis-server").exists():
         raise SystemExit("--processes needs /usr/bin/redis-server or --redis URL")
     raise_open_file_limit()
+    if args.deflate:
+        os.environ["VOTE_STORM_DEFLATE"] = "1"  # for the client processes, started later
     random.seed(13)
     label = "coalesced" if args.processes == 1 else f"{args.processes} processes, Redis"
     setups = [Setup(label, processes=args.processes)]

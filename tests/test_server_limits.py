@@ -19,6 +19,7 @@ import socketio
 import websocket
 
 from tests.live_server import open_workshop, running_server
+from workshop.server import UncompressedWebSockets
 
 pytestmark = pytest.mark.waits
 
@@ -381,6 +382,44 @@ def test_oversized_headers_are_refused(server, many):
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
     assert seconds < 1
     assert "Traceback" not in server.log()
+
+
+def test_a_browser_asking_for_websocket_compression_gets_plain_frames(server):
+    """Every browser offers permessage-deflate; the server declines it, so a room's events are
+    not deflated once per screen (see ``server.UncompressedWebSockets``)."""
+    with connect(server.url) as connection:
+        connection.sendall(
+            b"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+            b"Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"
+        )
+        received = b""
+        while b"\r\n\r\n" not in received or len(received.split(b"\r\n\r\n", 1)[1]) < 2:
+            chunk = connection.recv(4096)
+            assert chunk, received
+            received += chunk
+    head, frames = received.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert b"sec-websocket-extensions" not in head.lower(), head
+    first = frames[0]
+    assert first & 0x0F == 1 and not first & 0x40, hex(first)  # a text frame, not compressed
+    assert frames[2:3] == b"0"  # Engine.IO's open packet, readable as it is
+
+
+def test_only_a_websocket_handshake_loses_the_compression_offer():
+    """The middleware leaves every other header, and every other request, as it came."""
+    seen: list[dict] = []
+
+    def app(environ, start_response):
+        seen.append(dict(environ))
+        return [b""]
+
+    offer = {"HTTP_SEC_WEBSOCKET_EXTENSIONS": "permessage-deflate", "HTTP_COOKIE": "session=x"}
+    UncompressedWebSockets(app)({**offer, "HTTP_UPGRADE": "websocket"}, None)
+    UncompressedWebSockets(app)(dict(offer), None)  # not an upgrade: nothing to decline
+    assert seen[0] == {"HTTP_UPGRADE": "websocket", "HTTP_COOKIE": "session=x"}
+    assert seen[1] == offer
 
 
 def test_an_oversized_websocket_message_closes_that_websocket_without_holding_it(server):

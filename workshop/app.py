@@ -15,7 +15,7 @@ from .https import serve_over_https
 from .identity import SocketAwareSessionInterface
 from .locales import LANGUAGE_NAMES, select_locale
 from .message_queue import InOrderRedisManager
-from .server import ShallowJSON, cap_websocket_messages
+from .server import ShallowJSON, UncompressedWebSockets, cap_websocket_messages
 from .text import render_markdown, safe_markdown
 from .throttles import limiter
 
@@ -61,6 +61,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         json=ShallowJSON,
     )
     cap_websocket_messages(socketio.server.eio)
+    if not app.config["WEBSOCKET_COMPRESSION"]:
+        app.wsgi_app = UncompressedWebSockets(app.wsgi_app)
 
     from . import sockets, views
     from .cli import register_commands
