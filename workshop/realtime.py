@@ -298,8 +298,12 @@ class Coalescer:
 
     def _run(self, interval: float) -> None:
         assert self._app is not None
+        # Turns at a fixed pace: a publish that takes a while (a tally of thousands of ballots,
+        # a message per screen) delays the next turn less, not by its own length again.
+        next_turn = time.monotonic() + interval
         while True:
-            socketio.sleep(interval)
+            socketio.sleep(max(0.0, next_turn - time.monotonic()))
+            next_turn = max(next_turn + interval, time.monotonic() + interval / 2)
             with self._app.app_context():  # its own session, closed when the context ends
                 try:
                     self.flush(due_only=True)
