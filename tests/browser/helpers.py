@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import CDPSession, Locator, Page, expect
 
 TIMEOUT = 10_000  # ms, for every live expectation
 
@@ -205,12 +206,30 @@ def photograph(page: Page, name: str) -> list[Path]:
     the screen, the whole page (``name-full.png``)."""
     top = SCREENSHOTS / f"{name}.png"
     whole = SCREENSHOTS / f"{name}-full.png"
-    page.screenshot(path=top)
-    if page.evaluate("() => document.documentElement.scrollHeight - innerHeight") <= 1:
-        whole.unlink(missing_ok=True)  # the same picture; none left from an earlier run
-        return [top]
-    page.screenshot(path=whole, full_page=True)
+    width, height, tall = page.evaluate(
+        """() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight,
+                  document.documentElement.scrollHeight - innerHeight]"""
+    )
+    session = page.context.new_cdp_session(page)
+    try:
+        _capture(session, top)
+        if tall <= 1:
+            whole.unlink(missing_ok=True)  # the same picture; none left from an earlier run
+            return [top]
+        clip = {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        _capture(session, whole, captureBeyondViewport=True, clip=clip)
+    finally:
+        session.detach()
     return [top, whole]
+
+
+def _capture(session: CDPSession, path: Path, **area: object) -> None:
+    """A PNG as Chromium's DevTools protocol makes it with ``optimizeForSpeed``: less
+    compressed, in about half the time of ``page.screenshot`` for a whole page (the suite
+    takes some 400, and the browser shares the processors with everything else)."""
+    fast_png = {"format": "png", "optimizeForSpeed": True}
+    shot = session.send("Page.captureScreenshot", {**fast_png, **area})
+    path.write_bytes(base64.b64decode(shot["data"]))
 
 
 def screenshots(page: Page, name: str) -> list[Path]:
