@@ -10,14 +10,20 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import arrive, facilitated_workshop
+from tests.conftest import arrive, facilitated_workshop, make_user
 from tests.people import Person
 from workshop import realtime
 from workshop.extensions import db
+from workshop.models import StaffRole, User
+from workshop.services import workshops
 
 # Issue 13's targets; a change that needs more must say why here.
 VOTE_STATEMENTS = 5
 CONNECT_STATEMENTS = 6
+# A join: the page (the workshop by its code), then the form (the workshop, its staff's names,
+# the lock, the cap and the count, the insert, and the two read back for the redirect).
+JOIN_PAGE_STATEMENTS = 1
+JOIN_STATEMENTS = 9
 
 
 @contextmanager
@@ -79,3 +85,34 @@ def test_a_reconnect_costs_the_same_few_statements_once_the_room_state_is_built(
     people[0].connect()
     me = people[0].events("state.snapshot")[-1]["me"]
     assert me["voted"] and me["ballot"]["dots"] == {str(proposal): 2}
+
+
+@pytest.mark.parametrize("staff", [1, 4])
+def test_joining_costs_the_same_few_statements_however_many_staff(app, coalescing, staff):
+    """A room of hundreds joins within seconds: the join page and the join itself read the
+    workshop once each and its staff's names in one statement (they may not be taken)."""
+    fran, code = facilitated_workshop(app)
+    with app.app_context():
+        owner = db.session.scalars(sa.select(User)).one()
+        owner_name = owner.display_name
+        for n in range(staff - 1):
+            make_user(f"staff{n}@example.org", name=f"Staff {n}")
+            workshops.add_staff(
+                owner, fran.workshop_id, f"staff{n}@example.org", StaffRole.LEADERSHIP
+            )
+    newcomer = Person(app, fran.workshop_id)
+    with counted(app) as statements:
+        page = newcomer.http.get(f"/j/{code}")
+    assert page.status_code == 200
+    assert len(statements) <= JOIN_PAGE_STATEMENTS, "\n".join(statements)
+    with counted(app) as statements:
+        joined = newcomer.http.post(
+            f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"}
+        )
+    assert joined.status_code == 302
+    assert len(statements) <= JOIN_STATEMENTS, "\n".join(statements)
+    # Every staff member's name is still taken (the last one added, here).
+    impostor = Person(app, fran.workshop_id)
+    taken = f"Staff {staff - 2}" if staff > 1 else owner_name
+    refused = impostor.http.post(f"/j/{code}", data={"display_name": taken, "level": "Frontline"})
+    assert refused.status_code == 200 and "choose another" in refused.get_data(as_text=True)

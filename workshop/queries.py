@@ -85,6 +85,17 @@ def list_workshops_for(actor: User) -> list[Workshop]:
     )
 
 
+def staff_names(workshop_id: int) -> list[str]:
+    """The display names of a workshop's staff, in one statement."""
+    return list(
+        db.session.scalars(
+            sa.select(User.display_name)
+            .join(WorkshopStaff, WorkshopStaff.user_id == User.id)
+            .where(WorkshopStaff.workshop_id == workshop_id)
+        )
+    )
+
+
 def find_open_workshop(raw_code: str) -> Workshop:
     """The workshop a join code opens. Unknown, expired and closed codes get the same answer,
     so that guessing cannot tell a code that once worked from one that never did."""

@@ -11,7 +11,7 @@ from ..errors import ValidationFailed, WorkshopFull
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import Audience, Connection, Participant, User, Workshop
-from ..queries import find_open_workshop, list_participants, participant_count
+from ..queries import find_open_workshop, list_participants, participant_count, staff_names
 from ..realtime import counter_change, workshop_change
 from ..text import clean_name, same_name
 
@@ -26,7 +26,7 @@ def join_workshop(
     display_name = clean_name(display_name)
     if not display_name:
         raise ValidationFailed(_("Tell the room what to call you."), field="display_name")
-    if any(same_name(display_name, member.user.display_name) for member in workshop.staff):
+    if any(same_name(display_name, name) for name in staff_names(workshop.id)):
         raise ValidationFailed(
             _("That is the name of one of the workshop's staff; choose another."),
             field="display_name",

@@ -16,6 +16,7 @@ from ..identity import (
     joined_workshop_ids,
     remember_participant,
 )
+from ..locales import use_workshop
 from ..permissions import can_follow
 from ..privacy import MIN_GROUP_SIZE
 from ..services import accounts, participants, values
@@ -53,6 +54,7 @@ def landing():
 def join(code: str):
     """The join link (and QR code) lands here."""
     workshop = queries.find_open_workshop(code)
+    use_workshop(workshop)  # its language, without looking it up by its code again
     if current_participant(workshop.id) is not None:
         return redirect(url_for("participant.room", workshop_id=workshop.id))
     form = JoinForm()
