@@ -79,6 +79,7 @@ def _server_env(database: Path) -> dict[str, str]:
         SECRET_KEY="e2e-test-secret-key-not-for-production",
         PUBLIC_URL="",  # join links must point at this test server
         SESSION_COOKIE_SECURE="",  # plain http on 127.0.0.1
+        PASSWORD_HASH_METHOD="pbkdf2:sha256:1",  # scrypt costs 0.1 s a login; nothing to guard
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -178,6 +178,26 @@ def test_a_public_https_address_makes_cookies_secure_even_over_plain_http(monkey
     assert load_config(tmp_path)["SESSION_COOKIE_SECURE"] is True
 
 
+def test_passwords_are_hashed_with_scrypt_unless_the_deployment_names_another_method(
+    app, monkeypatch, tmp_path
+):
+    """New hashes follow PASSWORD_HASH_METHOD; an account hashed before keeps logging in."""
+    from workshop.config import load_config
+
+    monkeypatch.delenv("PASSWORD_HASH_METHOD", raising=False)
+    assert load_config(tmp_path)["PASSWORD_HASH_METHOD"] == "scrypt"
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", "pbkdf2:sha256:600000")
+    method = load_config(tmp_path)["PASSWORD_HASH_METHOD"]
+    with app.app_context():
+        before = make_user("before@example.org")  # the tests' own fast method
+        monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", method)
+        after = make_user("after@example.org")
+        assert after.password_hash.startswith("pbkdf2:sha256:600000$")
+        assert not before.password_hash.startswith("pbkdf2:sha256:600000$")
+        for email in ("before@example.org", "after@example.org"):
+            assert accounts.authenticate(email, PASSWORD).email == email
+
+
 @pytest.mark.waits  # for the throttle's two seconds to pass
 def test_password_guessing_is_throttled_per_account_even_with_the_right_password(
     app, fran, monkeypatch
