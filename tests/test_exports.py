@@ -484,6 +484,23 @@ def test_long_pdf_text_breaks_between_words_and_pages_are_numbered(ctx):
     )
 
 
+def test_a_pdf_downloaded_again_is_the_same_file_and_shows_a_change_at_once(ctx):
+    """The typeset PDF of a page is kept for the next download; any change to what the page
+    shows (here a success measure agreed for the same version) is in the very next PDF."""
+    ids = scenario()
+    wid = ids["workshop"]
+    first = export(wid, "pdf").content
+    assert export(wid, "pdf").content == first
+    (clause,) = (c.key for c in queries.clauses_of(queries.latest_version(wid)))
+    measure = measures.propose_measure(
+        owner(), wid, clause, what="Patients who feel known", target="80%"
+    )
+    measures.decide_measure(owner(), measure.id, agreed=True)
+    changed = export(wid, "pdf").content
+    assert "Patients who feel known" in pdf_text(changed)
+    assert "Patients who feel known" not in pdf_text(first)
+
+
 def test_the_pdf_says_what_to_install_when_pango_is_missing(ctx, monkeypatch):
     ids = scenario()
     real_import = builtins.__import__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask_babel import gettext as _
@@ -12,6 +13,21 @@ from .to_html import render_html
 
 def render_pdf(context: dict[str, Any]) -> bytes:
     """The printable HTML, typeset by WeasyPrint (A4, ragged right, numbered pages)."""
+    _weasyprint()  # refused plainly when it cannot be typeset here, even if it once was
+    return _typeset(render_html(context))
+
+
+@functools.lru_cache(maxsize=16)
+def _typeset(html: str) -> bytes:
+    """The PDF of one printable page, kept for the next download of the same page: typesetting
+    takes a quarter of a second or more, and the same version is downloaded again (by each
+    member of leadership, in the sign-off pack) while nothing in it has changed. The page
+    holds everything the PDF shows, so the same page makes the same PDF."""
+    return _weasyprint().HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+
+
+def _weasyprint() -> Any:
+    """WeasyPrint, or a clear refusal when it or the system library it needs is missing."""
     try:
         import weasyprint
     except OSError:
@@ -27,7 +43,7 @@ def render_pdf(context: dict[str, Any]) -> bytes:
             _("PDF export needs the weasyprint package on the server (pip install weasyprint)"),
             code="pdf_unavailable",
         ) from None
-    return weasyprint.HTML(string=render_html(context), url_fetcher=_refuse_fetch).write_pdf()
+    return weasyprint
 
 
 def _refuse_fetch(url: str, *args: object, **kwargs: object) -> dict[str, object]:
