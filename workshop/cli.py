@@ -43,7 +43,7 @@ def register_commands(app: Flask) -> None:
 def serve(host: str, port: int) -> None:
     """Upgrade the database, then serve the app (gevent, WebSockets) until stopped."""
     from .migrate import upgrade_database
-    from .server import Limits, make_server
+    from .server import Limits, make_server, tune_garbage_collection
     from .services.accounts import has_any_user
     from .services.participants import clear_connections
 
@@ -58,6 +58,7 @@ def serve(host: str, port: int) -> None:
     click.echo(f"It holds at most {server.max_connections} connections at once.")
     if not has_any_user():
         click.echo(f"First run: open {url}setup to create the facilitator account.")
+    tune_garbage_collection()
     server.serve_forever()
 
 
