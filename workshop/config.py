@@ -76,7 +76,7 @@ def load_config(instance_path: Path) -> dict[str, object]:
         "LIVE_FANOUT_PER_SECOND": float(os.environ.get("LIVE_FANOUT_PER_SECOND", 5_000)),
         # WebSocket compression (permessage-deflate), which every browser asks for: off, as each
         # message is then compressed once per screen and each socket keeps a compressor (in a
-        # room of 1,000: more server CPU per vote, and 214 KiB per connection instead of 77).
+        # room of 1,000: more server CPU per vote, and 214 KiB per connection instead of 78).
         "WEBSOCKET_COMPRESSION": os.environ.get("WEBSOCKET_COMPRESSION", "") == "1",
         # How many are here goes out at most once per this many seconds per room (the first
         # change after a quiet spell at once): a room of thousands arriving is not told five

@@ -481,9 +481,9 @@ def tune_garbage_collection() -> None:
     """Keep Python's garbage collector from pausing a full room.
 
     A server holding 1,000 sockets holds a million objects, and the collector's full passes
-    walked them all: every four or five seconds, 150 to 245 ms in which nothing else ran, so
-    votes and their tallies waited (``bench/vote_storm.py`` at 1,000 people: vote ack p95
-    195 ms, every client 451 ms; with this, 97 ms and 272 ms). What the server holds once it
+    walked them all: every four or five seconds, 145 to 245 ms in which nothing else ran, so
+    votes and their tallies waited (``bench/vote_storm.py --people 1000 --deflate``: vote ack
+    p95 199 ms, every client 385 ms; with this, 86 ms and 269 ms). What the server holds once it
     has started (modules, the app, its mappers) is frozen out of the collector's passes, and
     passes run less often; objects in reference cycles are still collected, later.
     """
