@@ -40,6 +40,11 @@ def test_leadership_sees_levels_pooled_flags_and_word_shares(app, client):
     assert "No one from Executive has joined." in notices
     assert "Purpose has no agreed success measure yet." not in notices  # no headings here
     assert any("no agreed success measure" in n for n in notices)
+    # ... and is served with them, so its card has its final height before any script runs.
+    console = client.get(f"/workshops/{workshop_id}").get_data(as_text=True)
+    served = console.split('id="representation-notices"', 1)[1].split("</ul>", 1)[0]
+    assert served.count("<li>") == len(notices) and "No one from Executive has joined." in served
+    assert '<p class="empty" id="representation-empty" hidden>' in console
 
 
 def test_another_workshops_leadership_gets_nothing(app, client):

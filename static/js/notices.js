@@ -8,7 +8,8 @@
  * figures are counted from the whole workshop, so they are read, not pushed.
  * `data-notices-limit` keeps a wall screen to a few lines, then `data-notices-more` ("and
  * {n} more", translated by the page); `data-notices-empty`
- * names the element that says there is nothing to notice.
+ * names the element that says there is nothing to notice; `data-notices-fresh` marks a list
+ * the page was served with already filled (the console's), so it is not fetched again at once.
  */
 const EVERY_MS = 20000;
 const lists = [...document.querySelectorAll("[data-notices-url]")];
@@ -45,7 +46,8 @@ async function refresh(list) {
 
 const refreshAll = () => lists.forEach(refresh);
 if (lists.length) {
-  refreshAll();
+  // A list the page was served with (`data-notices-fresh`) waits for the next round.
+  lists.filter((list) => !("noticesFresh" in list.dataset)).forEach(refresh);
   setInterval(refreshAll, EVERY_MS);
   document.addEventListener("visibilitychange", refreshAll);
   // The projector's part appears when the facilitator shows it: fetch at once (only the

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import add_staff, create_workshop, log_in
+from .helpers import add_staff, create_workshop, log_in, wait_until_live
 from .layout import WALL_SIZES, check_screen
 from .test_client_state import Person
 
@@ -49,10 +49,12 @@ def test_leadership_sees_who_is_in_the_mission_with_small_groups_pooled(
     )
     # The facilitator puts them on the projector: the wall shows them, still without scrolling.
     fran.goto(f"/workshops/{workshop_id}")
-    # The notices come after the page (fetched): once they are in, the button stops moving.
+    # The notices come with the page, but the live console above the card is drawn after the
+    # socket connects, which moves the button: wait for both before clicking.
     expect(fran.locator("#representation-notices li")).to_contain_text(
         ["No one from Specialist has joined."]
     )
+    wait_until_live(fran)
     fran.get_by_role("button", name="Show these on the projector").click()
     expect(fran.get_by_text("The projector shows them.")).to_be_visible()
     wall = new_person("Wall")

@@ -169,6 +169,10 @@ def console(workshop_id: int):
         moderator=can_moderate(me, workshop),
         staff_form=StaffForm(),
         catalogue=audiences.grouped_catalogue(workshop, str(get_locale() or "en")),
+        # In the page from the start, so the card has its final height when it is drawn (a
+        # list filled after loading pushed its "Show these on the projector" button down
+        # under a facilitator's cursor); static/js/notices.js keeps it up to date.
+        notices=representation.notices(me, workshop.id),
     )
 
 
