@@ -8,6 +8,8 @@ at the room before and after.
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import arrive, facilitated_workshop
 from tests.people import Person
 from tests.test_snapshot_events import normalised, replay
@@ -208,3 +210,11 @@ def test_a_reconnect_storm_tells_a_bystander_only_a_few_times(app, coalescing, m
     assert told[-1]["presence"]["joined"] == 1 + STORM_PEOPLE
     with app.app_context():
         assert queries.presence_counts(workshop_id)["online"] == 1 + STORM_PEOPLE
+
+
+def test_the_publisher_keeps_its_pace_and_rests_after_a_publish_that_overran():
+    """Turns every 0.2 s whatever a publish takes, unless it took longer than that: then a
+    whole interval passes before the next, so the votes get the server's time."""
+    assert realtime.next_turn(10.0, 0.2, finished=10.05) == pytest.approx(10.2)
+    assert realtime.next_turn(10.0, 0.2, finished=10.2) == pytest.approx(10.2)
+    assert realtime.next_turn(10.0, 0.2, finished=10.5) == pytest.approx(10.7)
