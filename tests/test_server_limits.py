@@ -18,7 +18,7 @@ import requests
 import socketio
 import websocket
 
-from tests.live_server import open_workshop, running_server
+from tests.live_server import csrf, open_workshop, running_server
 from workshop.server import UncompressedWebSockets
 
 pytestmark = pytest.mark.waits
@@ -155,7 +155,7 @@ def joined_participant(server, code: str | None = None) -> tuple[requests.Sessio
     code = code or demo_code(server)
     person = requests.Session()
     page = person.get(f"{server.url}/j/{code}", timeout=5)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    token = csrf(page.text)
     joined = person.post(
         f"{server.url}/j/{code}",
         data={

@@ -25,6 +25,8 @@ import requests
 import socketio
 from playwright.sync_api import Page, expect
 
+from tests.live_server import csrf
+
 from .helpers import (
     TIMEOUT,
     assert_not_reloaded,
@@ -41,7 +43,6 @@ pytestmark = pytest.mark.browser
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 LEVELS = ["Frontline", "Specialist", "Team lead", "Manager", "Director", "Executive"]
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 class Person:
@@ -64,7 +65,7 @@ class Person:
     def joined(cls, url: str, join_link: str, name: str, level: str) -> Person:
         """A participant who joined with the link over HTTP, as the join form does."""
         http = requests.Session()
-        token = CSRF.search(http.get(join_link, timeout=10).text).group(1)
+        token = csrf(http.get(join_link, timeout=10).text)
         answer = http.post(
             join_link,
             data={"csrf_token": token, "display_name": name, "level": level},
@@ -78,7 +79,7 @@ class Person:
     def logged_in(cls, url: str, email: str, password: str) -> Person:
         """A staff account logged in over HTTP (its own session, next to any browser's)."""
         http = requests.Session()
-        token = CSRF.search(http.get(f"{url}/login", timeout=10).text).group(1)
+        token = csrf(http.get(f"{url}/login", timeout=10).text)
         answer = http.post(
             f"{url}/login",
             data={"csrf_token": token, "email": email, "password": password},
@@ -316,7 +317,7 @@ def save_document(fac: Person, workshop_id: int, body: str) -> None:
     answer = fac.http.post(
         url,
         data={
-            "csrf_token": CSRF.search(page).group(1),
+            "csrf_token": csrf(page),
             "based_on": based_on.group(1) if based_on else "",
             "body_md": body,
             "note": "first draft",
