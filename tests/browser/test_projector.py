@@ -22,6 +22,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, Response, WebSocket, expect
 
+from tests.live_server import csrf
+
 from .helpers import (
     ANY_TALLY,
     RESULTS_HIDDEN,
@@ -34,7 +36,7 @@ from .helpers import (
     wait_until_live,
 )
 from .layout import PROJECTOR, WALL_SIZES, check_screen
-from .test_client_state import CSRF, Person, clause_keys, save_document
+from .test_client_state import Person, clause_keys, save_document
 
 pytestmark = pytest.mark.browser
 
@@ -226,7 +228,7 @@ def lock_as_final(fran: Person, workshop_id: int, number: int) -> None:
     page = fran.http.get(url, timeout=10).text
     answer = fran.http.post(
         f"{url}/final",
-        data={"csrf_token": CSRF.search(page).group(1)},
+        data={"csrf_token": csrf(page)},
         timeout=10,
         allow_redirects=False,
     )
