@@ -25,16 +25,7 @@ if [ -n "$APT_PACKAGES" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $APT_PACKAGES >/dev/null
 fi
 
-# The virtual environment gets Debian's own Python 3 when it is 3.11 or newer: it is linked
-# statically and built with profile-guided and link-time optimisation, and ran the suite with
-# 20-30 % less CPU than the shared-library build of 3.11.7 that `python3` finds first on this
-# kind of machine (pyenv's). PYTHON=... picks another; an existing .venv is kept.
-if [ -z "${PYTHON:-}" ]; then
-  PYTHON=python3
-  if /usr/bin/python3 -c 'import sys, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    PYTHON=/usr/bin/python3
-  fi
-fi
+PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
