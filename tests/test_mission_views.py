@@ -270,3 +270,26 @@ def test_a_participant_sees_which_departments_wrote_their_part_with_small_ones_p
         "Other departments": (False, ["5", "1"]),
     }
     assert "I keep the systems running." not in page and "I pay the bills" not in page
+
+
+def test_the_next_revision_button_becomes_a_link_to_the_revision_it_started(app, client):
+    workshop_id, _keys, _amira = setup(app, client)
+    with app.app_context():
+        fran = db.session.scalar(sa.select(User).where(User.email == "fran@example.org"))
+        final.set_quorum(fran, workshop_id, 0)
+        final.lock_version(fran, workshop_id, 1)
+    page = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    assert "Start the next revision from this version" in page and 'id="next-revision"' not in page
+    action = f"/workshops/{workshop_id}/mission/next-revision"
+    first, second = client.post(action), client.post(action)  # a hurried double click
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    with app.app_context():
+        new = db.session.scalar(sa.select(Workshop).where(Workshop.id != workshop_id))
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Workshop)) == 2
+    assert first.headers["Location"].endswith(f"/workshops/{new.id}")
+    page = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
+    link = re.search(r'<p id="next-revision">.*?<a href="([^"]+)">([^<]+)</a>', page)
+    assert link and link[1].endswith(f"/workshops/{new.id}")
+    assert html.unescape(link[2]) == "Rewriting our mission: next revision"
+    assert "Start the next revision from this version" not in page

@@ -27,6 +27,8 @@ from .models import (
     Amendment,
     AmendmentVote,
     Audience,
+    AuditAction,
+    AuditEntry,
     Ballot,
     ClauseVote,
     Comment,
@@ -94,6 +96,24 @@ def staff_names(workshop_id: int) -> list[str]:
             .where(WorkshopStaff.workshop_id == workshop_id)
         )
     )
+
+
+def next_revision_of(workshop_id: int, number: int) -> Workshop | None:
+    """The workshop started as the next revision of this one's final version ``number``,
+    if there is one (the audit entry of its start names it)."""
+    started = db.session.execute(
+        sa.select(AuditEntry.subject_id, AuditEntry.params)
+        .where(
+            AuditEntry.workshop_id == workshop_id,
+            AuditEntry.action == AuditAction.WORKSHOP_NEXT_REVISION,
+            AuditEntry.subject_id.is_not(None),
+        )
+        .order_by(AuditEntry.id.desc())
+    )
+    for subject_id, params in started:
+        if params.get("number") == number:
+            return db.session.get(Workshop, subject_id)
+    return None
 
 
 def find_open_workshop(raw_code: str) -> Workshop:

@@ -93,4 +93,19 @@ def test_the_mission_pages_from_tags_to_feedback(live_server, new_person) -> Non
     fran.reload()
     expect(fran.locator("#feedback")).to_be_visible()
     expect(fran.get_by_text("“Not on night shifts”")).to_be_visible()
+
+    # A year on, the next revision starts from the final mission; back on this page, the
+    # button has become a link to it, so a second click cannot start another.
+    start_next = fran.get_by_role("button", name="Start the next revision from this version")
+    start_next.click()
+    expect(fran.get_by_text("The next revision starts from the final mission.")).to_be_visible()
+    next_console = fran.url
+    assert next_console.rstrip("/") != f"{live_server.url}/workshops/{workshop_id}"
+    fran.goto(f"/workshops/{workshop_id}/mission")
+    link = fran.locator("#next-revision a")
+    expect(link).to_contain_text("next revision")
+    expect(start_next).to_have_count(0)
+    check_screen(fran, "mission-next-revision")
+    link.click()
+    expect(fran).to_have_url(next_console)
     assert new_person.page_errors == []

@@ -5,12 +5,13 @@ participant or a stranger with a link would."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user
-from workshop import queries
+from workshop import events, queries
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import (
@@ -21,8 +22,10 @@ from workshop.models import (
     Phase,
     RoundKind,
     StaffRole,
+    User,
     UserRole,
     VoteKey,
+    Workshop,
 )
 from workshop.queries import clauses_of, get_workshop, latest_version
 from workshop.services import (
@@ -309,6 +312,63 @@ def test_the_next_revision_starts_from_the_final_mission_with_the_same_staff(
     assert latest_version(workshop.id).final_at is not None  # the old one stays final
     with pytest.raises(Forbidden):
         final.start_next_revision(boss, workshop.id)
+
+
+def test_a_second_click_opens_the_next_revision_already_started(facilitator, workshop, drafted):
+    lock(facilitator, workshop)
+    first = final.start_next_revision(facilitator, workshop.id)
+    before = db_fingerprint()
+    again = final.start_next_revision(facilitator, workshop.id)
+    assert again.id == first.id
+    assert db_fingerprint() == before  # no second workshop, draft or audit entry
+    assert queries.next_revision_of(workshop.id, latest_version(workshop.id).number).id == first.id
+
+
+def test_a_next_revision_that_fails_half_way_leaves_nothing_behind(
+    facilitator, workshop, drafted, monkeypatch
+):
+    """The way a crashed server would: the new workshop is made, then writing its first
+    version fails. Nothing of it may stay (a workshop without its draft, which a second
+    click would then pass over), and a later attempt starts it whole."""
+    lock(facilitator, workshop)
+    before = db_fingerprint()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the server stopped here")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(events, "document_saved", crash)
+        with pytest.raises(RuntimeError):
+            final.start_next_revision(facilitator, workshop.id)
+    assert db_fingerprint() == before
+    new = final.start_next_revision(facilitator, workshop.id)
+    assert [c.heading for c in clauses_of(latest_version(new.id))] == ["Purpose", "How we work"]
+
+
+def test_two_facilitators_starting_the_next_revision_at_once_get_one(
+    app, facilitator, workshop, drafted
+):
+    lock(facilitator, workshop)
+    workshop_id, email = workshop.id, facilitator.email
+    cora_email = make_user("cora@example.org").email
+    workshops.add_staff(facilitator, workshop_id, cora_email, StaffRole.FACILITATOR)
+    start = threading.Barrier(2)
+    started: list[int] = []
+
+    def click(who: str) -> None:
+        with app.app_context():
+            actor = db.session.scalar(sa.select(User).where(User.email == who))
+            start.wait()
+            started.append(final.start_next_revision(actor, workshop_id).id)
+
+    threads = [threading.Thread(target=click, args=(who,)) for who in (email, cora_email)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(started) == 2 and started[0] == started[1]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Workshop)) == 2
 
 
 def test_a_measures_round_puts_the_room_in_the_draft_to_say_how_we_will_know(

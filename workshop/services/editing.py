@@ -93,6 +93,17 @@ def paste_document(
     """Take a whole existing mission and split it into clauses (by its headings, else its
     paragraphs, else its sentences), as the next version."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    revision = pasted_revision(actor, text)
+    if based_on is None:
+        latest = latest_version(workshop.id)
+        based_on = latest.number if latest else None
+    return save_text(workshop, revision, based_on=based_on)
+
+
+def pasted_revision(actor: User, text: str) -> Revision:
+    """A whole existing mission as the next version's text, split into clauses (by its
+    headings, else its paragraphs, else its sentences) and credited as the existing
+    mission's words, not the facilitator's."""
     title, text = clauses.title_and_rest(normalise_text(text))
     parts = clauses.split_pasted(text)
     if not parts:
@@ -102,18 +113,14 @@ def paste_document(
             _("That splits into more than %(n)s clauses; add headings to group it.", n=MAX_CLAUSES),
             field="text",
         )
-    revision = Revision(
+    return Revision(
         clauses.assemble(parts),
         VersionSource.EDIT,
         actor,
         note=_("Pasted and split into %(n)s clauses", n=len(parts)),
-        credit=credits.ORIGINAL,  # the existing mission's words, not the facilitator's
+        credit=credits.ORIGINAL,
         title=title,
     )
-    if based_on is None:
-        latest = latest_version(workshop.id)
-        based_on = latest.number if latest else None
-    return save_text(workshop, revision, based_on=based_on)
 
 
 def _may_edit(actor: Participant | User, workshop: Workshop) -> None:

@@ -30,8 +30,14 @@ from ..models import (
     Workshop,
     WorkshopStaff,
 )
-from ..queries import clause_votes, clauses_of, latest_version, list_participants
-from ..realtime import workshop_change
+from ..queries import (
+    clause_votes,
+    clauses_of,
+    latest_version,
+    list_participants,
+    next_revision_of,
+)
+from ..realtime import WorkshopChange, workshop_change
 from ..text import normalise_text
 from . import audit, measures, representation, stakeholders
 from .versions import Revision, get_version, write_version
@@ -301,41 +307,54 @@ def sign_off(actor: User, workshop_id: int, number: int, comment: str = "") -> S
 def start_next_revision(actor: User, workshop_id: int) -> Workshop:
     """The mission's next revision, a year on: a new workshop with this one's settings and
     staff, whose draft starts from the final mission (its words credited as the existing
-    mission, as a pasted mission is). This workshop, its final text and sign-offs stay."""
+    mission, as a pasted mission is). This workshop, its final text and sign-offs stay.
+
+    All of it commits at once, or nothing does: a failure half way leaves no workshop
+    without its draft. Asked again for the same final version (a second click, or two
+    facilitators at once: this workshop's lock takes them in turn), it returns the next
+    revision already started instead of starting another."""
     from . import editing, workshops  # workshops imports this module's neighbours
 
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    version = latest_version(workshop.id)
-    if version is None or version.final_at is None:
-        raise InvalidState(_("Lock the mission as final first."), code="not_final")
-    new = workshops.create_workshop(
-        actor,
-        workshops.WorkshopSettings(
-            title=_("%(title)s: next revision", title=workshop.title)[:200],
-            organisation=workshop.organisation,
-            brief_md=workshop.brief_md,
-            values=[v.name for v in workshop.values],
-            levels=list(workshop.levels),
-            departments=list(workshop.departments),
-            dots_per_participant=workshop.dots_per_participant,
-            anonymity=workshop.anonymity,
-            words_per_clause=workshop.words_per_clause,
-            words_total=workshop.words_total,
-            amendment_method=workshop.amendment_method,
-            language=workshop.language,
-        ),
-    )
-    for member in workshop.staff:
-        if member.user_id != actor.id:
-            new.staff.append(WorkshopStaff(user_id=member.user_id, role=member.role))
-    audit.record(
-        actor,
-        workshop.id,
-        AuditAction.WORKSHOP_NEXT_REVISION,
-        audit.N_("Started the next revision from version %(number)s"),
-        number=version.number,
-    )
-    db.session.commit()
-    text = f"# {version.title}\n\n{version.body_md}" if version.title else version.body_md
-    editing.paste_document(actor, new.id, text, based_on=None)
+    with workshop_change(workshop.id):
+        version = latest_version(workshop.id)
+        if version is None or version.final_at is None:
+            raise InvalidState(_("Lock the mission as final first."), code="not_final")
+        started = next_revision_of(workshop.id, version.number)
+        if started is not None:
+            return started
+        text = f"# {version.title}\n\n{version.body_md}" if version.title else version.body_md
+        draft = editing.pasted_revision(actor, text)
+        new = workshops.add_workshop(
+            actor,
+            workshops.WorkshopSettings(
+                title=_("%(title)s: next revision", title=workshop.title)[:200],
+                organisation=workshop.organisation,
+                brief_md=workshop.brief_md,
+                values=[v.name for v in workshop.values],
+                levels=list(workshop.levels),
+                departments=list(workshop.departments),
+                dots_per_participant=workshop.dots_per_participant,
+                anonymity=workshop.anonymity,
+                words_per_clause=workshop.words_per_clause,
+                words_total=workshop.words_total,
+                amendment_method=workshop.amendment_method,
+                language=workshop.language,
+            ),
+        )
+        for member in workshop.staff:
+            if member.user_id != actor.id:
+                new.staff.append(WorkshopStaff(user_id=member.user_id, role=member.role))
+        db.session.flush()  # write_version reloads the new workshop: its staff go in first
+        audit.record(
+            actor,
+            workshop.id,
+            AuditAction.WORKSHOP_NEXT_REVISION,
+            audit.N_("Started the next revision from version %(number)s"),
+            subject_id=new.id,
+            number=version.number,
+        )
+        # Nobody can be in the room of a workshop this transaction made: its first version's
+        # news has no one to reach, and its screens start from a snapshot.
+        write_version(WorkshopChange(new.id), new, None, draft)
     return new

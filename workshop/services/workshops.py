@@ -138,6 +138,14 @@ def _validated(settings: WorkshopSettings) -> WorkshopSettings:
 
 def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
     """Create a workshop in the lobby, with its creator as facilitator."""
+    workshop = add_workshop(actor, settings)
+    db.session.commit()
+    return workshop
+
+
+def add_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
+    """:func:`create_workshop` in the caller's transaction, which commits it (or nothing):
+    the next revision of a mission is made with its draft, in one commit."""
     if not permissions.can_create_workshop(actor):
         raise Forbidden(_("Only facilitator accounts can create workshops."))
     settings = _validated(settings)
@@ -168,7 +176,7 @@ def create_workshop(actor: User, settings: WorkshopSettings) -> Workshop:
     if settings.max_participants is not None:
         workshop.max_participants = settings.max_participants
     db.session.add(workshop)
-    db.session.commit()
+    db.session.flush()
     return workshop
 
 

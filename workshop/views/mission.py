@@ -17,7 +17,7 @@ from .. import permissions, throttles
 from ..errors import DomainError, Forbidden, NotAuthenticated, ValidationFailed
 from ..guards import workshop_for_staff
 from ..identity import current_participant, current_staff
-from ..queries import clauses_of, get_workshop, latest_version
+from ..queries import clauses_of, get_workshop, latest_version, next_revision_of
 from ..services import feedback, final, measures, my_part, representation, stakeholders
 from . import form_number, staff_member
 
@@ -56,6 +56,7 @@ def staff_page(workshop_id: int):
     latest = latest_version(workshop.id)
     reader = request.args.get("reader", "")
     shown = stakeholders.reader_view(workshop.id, latest, reader) if latest and reader else None
+    final = latest is not None and latest.final_at is not None
     return render_template(
         "staff/mission.html",
         workshop=workshop,
@@ -70,7 +71,8 @@ def staff_page(workshop_id: int):
         parts=my_part.coverage(me, workshop.id),
         feedback=feedback.summary(me, workshop.id),
         moderate=permissions.can_moderate(me, workshop),
-        final=latest is not None and latest.final_at is not None,
+        final=final,
+        next_revision=next_revision_of(workshop.id, latest.number) if final else None,
     )
 
 
