@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, db_fingerprint, make_user, make_workshop
@@ -24,6 +26,31 @@ def test_everyone_gets_a_snapshot_of_the_room_on_connect(room):
     assert snapshot["workshop"]["phase"] == "lobby"
     assert snapshot["me"] is None  # no voting round yet
     assert last_snapshot(fran)["viewer"]["kind"] == "facilitator"
+
+
+def test_the_console_page_carries_the_snapshot_its_socket_sends(app, room):
+    """The console draws the room from its page before the socket connects (so nothing moves
+    when it does): what the page holds is what the socket says, and what people wrote stays
+    data in it, never closing its script block."""
+    fran, _amira, _joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    with app.app_context():
+        code = queries.get_workshop(fran.workshop_id).join_code
+    sneaky = "</script><script>alert(1)</script>"
+    mallory = Person(app, fran.workshop_id)
+    mallory.http.post(f"/j/{code}", data={"display_name": sneaky, "level": "Frontline"})
+    assert mallory.connect().is_connected()
+    mallory.send("proposal.submit", {"body": "We care"})
+    page = fran.http.get(f"/workshops/{fran.workshop_id}").get_data(as_text=True)
+    opening = '<script type="application/json" id="first-snapshot">'
+    served = json.loads(page.split(opening, 1)[1].split("</script>", 1)[0])
+    live = fran.send("state.sync", {})["snapshot"]
+    for snapshot in (served, live):  # the server's clock, read when each was built
+        for round_ in snapshot["rounds"]:
+            assert round_.pop("server_now")
+    assert served == live
+    assert [a["name"] for p in served["proposals"] for a in p["authors"]] == [sneaky]
+    assert "<script>alert(1)" not in page
 
 
 def test_proposals_votes_and_phases_reach_everyone_in_order(app, room):

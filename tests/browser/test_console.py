@@ -402,3 +402,57 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
         assert_not_reloaded(page)
     assert browser_dialogs == [], browser_dialogs
     assert new_person.page_errors == [], new_person.page_errors
+
+
+def test_the_console_is_drawn_before_its_socket_connects_and_nothing_on_it_moves(
+    live_server, new_person
+) -> None:
+    """The console comes with the room's state in the page: it shows the running round while
+    its socket is still connecting, a click on Next meanwhile is sent once it connects (not
+    refused as lost), and nothing on the page moves when the socket's own state arrives."""
+    fran = new_person("Fran")
+    fran.set_viewport_size({"width": LAPTOP[0], "height": LAPTOP[1]})
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, "Our mission, step by step", "Harbour Health", "Care")
+    wait_until_live(fran)
+    fran.locator(TASK).get_by_role("button", name="Use the 90-minute template").click()
+    expect(steps(fran)).to_have_count(14, timeout=TIMEOUT)
+    press_next(fran, "What do you value most in your work?")
+
+    socket = re.compile(r"/socket\.io/")
+    held: list = []  # the socket's first requests, kept waiting until the test lets them go
+
+    def hold(route) -> None:
+        held.append(route)
+
+    def open_with_socket_waiting() -> None:
+        held.clear()
+        fran.route(socket, hold)
+        fran.goto(f"/workshops/{workshop_id}")
+        expect(fran.locator("#round-prompt")).to_have_text("What do you value most in your work?")
+        expect(steps(fran)).to_have_count(14)
+        expect(fran.locator("#live")).to_have_attribute("aria-busy", "false")
+        assert fran.locator("#live").get_attribute("data-connected") is None  # not yet
+
+    def let_the_socket_connect() -> None:
+        assert held, "the socket asked to connect"
+        fran.unroute(socket, hold)  # what it held goes on, or socket.io asks again
+        wait_until_live(fran)
+
+    def top_of(selector: str) -> float:
+        box = fran.locator(selector).bounding_box()
+        assert box is not None, selector
+        return box["y"]
+
+    below = ("#next-step", "#representation-fold", "#agenda-fold")
+    open_with_socket_waiting()
+    before = {selector: top_of(selector) for selector in below}
+    let_the_socket_connect()
+    assert {selector: top_of(selector) for selector in below} == before
+
+    open_with_socket_waiting()
+    fran.locator("#next-button").click()
+    let_the_socket_connect()
+    expect(fran.locator("#round-prompt")).to_have_text("What we value: say it in our own words")
+    expect(fran.locator("#console-error")).to_have_text("")
+    assert new_person.page_errors == []

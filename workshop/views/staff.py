@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from .. import audiences, exports, provenance, queries
+from .. import audiences, exports, provenance, queries, snapshots
 from ..catalogue import load_catalogue
 from ..diffs import diff_texts
 from ..errors import Conflict, DomainError
@@ -173,6 +173,9 @@ def console(workshop_id: int):
         # list filled after loading pushed its "Show these on the projector" button down
         # under a facilitator's cursor); static/js/notices.js keeps it up to date.
         notices=representation.notices(me, workshop.id),
+        # Drawn at once by the live client, so the console does not move when the socket
+        # connects (its own snapshot then replaces this one).
+        first_snapshot=snapshots.build_snapshot(workshop.id, me),
     )
 
 

@@ -35,6 +35,7 @@ export function connect({ workshopId, projector, sink, unconfirmed }) {
   const pending = new Map(); // opId -> {name, payload, opId, resolve}
 
   function sendNow(cmd) {
+    cmd.sent = true;
     socket.emit(cmd.name, cmd.payload, (ack) => {
       pending.delete(cmd.opId);
       cmd.resolve(ack || NO_ACK);
@@ -46,7 +47,9 @@ export function connect({ workshopId, projector, sink, unconfirmed }) {
     // the server's connect handler before this event fires.
     sink.status(true);
     for (const [, cmd] of pending) {
-      if (RESENDABLE.has(cmd.name)) sendNow(cmd);
+      // Never sent (given before the first connect, on a page drawn from its served
+      // snapshot): send it now. Sent and lost with a connection: send again only if safe.
+      if (!cmd.sent || RESENDABLE.has(cmd.name)) sendNow(cmd);
       else {
         pending.delete(cmd.opId);
         cmd.resolve({ ok: false, error: { code: "unconfirmed", message: unconfirmed } });

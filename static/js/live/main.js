@@ -116,52 +116,56 @@ function start() {
   ].filter(Boolean);
   if (isParticipant) createProposalForm({ command });
 
-  connection = connect({
-    workshopId,
-    projector: isProjector,
-    unconfirmed: T.unconfirmed,
-    sink: {
-      snapshot(snapshot) {
-        state = snapshot;
-        freshSnapshot = true;
-        root.setAttribute("aria-busy", "false");
-        noteRounds(state.rounds);
-        (state.duels || []).forEach(noteDuel);
-      },
-      event(name, event) {
-        const before = state;
-        state = apply(state, name, event);
-        sideEffects(name, event, before, state);
-      },
-      personal(name, payload) {
-        // The two moderation notices are messages for the author: tell them (a hidden or merged
-        // proposal is also listed under the proposal form, where one shows).
-        if (name === "proposal.moderated") {
-          const task = $("#my-moderated") && $("#my-moderated").closest("[data-when]");
-          if (payload.status !== "visible" && task && !task.hidden) {
-            announce(moderationNotice(payload));
-          } else {
-            notice(moderationNotice(payload));
-          }
-        } else if (name === "comment.moderated") {
-          notice(fmt(T.your_hidden, { reason: payload.reason || "—" }));
-        }
-        if (!state) return;
-        const before = state;
-        state = apply(state, name, payload);
-        sideEffects(name, payload, before, state);
-        render();
-      },
-      settled() {
-        render();
-        if (freshSnapshot) {
-          freshSnapshot = false;
-          documentView.afterSnapshot();
-        }
-      },
-      status: setConnection,
+  const sink = {
+    snapshot(snapshot) {
+      state = snapshot;
+      freshSnapshot = true;
+      root.setAttribute("aria-busy", "false");
+      noteRounds(state.rounds);
+      (state.duels || []).forEach(noteDuel);
     },
-  });
+    event(name, event) {
+      const before = state;
+      state = apply(state, name, event);
+      sideEffects(name, event, before, state);
+    },
+    personal(name, payload) {
+      // The two moderation notices are messages for the author: tell them (a hidden or merged
+      // proposal is also listed under the proposal form, where one shows).
+      if (name === "proposal.moderated") {
+        const task = $("#my-moderated") && $("#my-moderated").closest("[data-when]");
+        if (payload.status !== "visible" && task && !task.hidden) {
+          announce(moderationNotice(payload));
+        } else {
+          notice(moderationNotice(payload));
+        }
+      } else if (name === "comment.moderated") {
+        notice(fmt(T.your_hidden, { reason: payload.reason || "—" }));
+      }
+      if (!state) return;
+      const before = state;
+      state = apply(state, name, payload);
+      sideEffects(name, payload, before, state);
+      render();
+    },
+    settled() {
+      render();
+      if (freshSnapshot) {
+        freshSnapshot = false;
+        documentView.afterSnapshot();
+      }
+    },
+    status: setConnection,
+  };
+  // A page served with its snapshot (the console) draws it at once, so nothing moves when the
+  // socket connects; the socket's own snapshot then replaces it (connection.js holds events
+  // back until that one, as always).
+  const served = document.getElementById("first-snapshot");
+  if (served) {
+    sink.snapshot(JSON.parse(served.textContent));
+    sink.settled();
+  }
+  connection = connect({ workshopId, projector: isProjector, unconfirmed: T.unconfirmed, sink });
 }
 
 if (root) start();
