@@ -28,11 +28,12 @@ def test_everyone_gets_a_snapshot_of_the_room_on_connect(room):
     assert last_snapshot(fran)["viewer"]["kind"] == "facilitator"
 
 
-def test_the_console_page_carries_the_snapshot_its_socket_sends(app, room):
-    """The console draws the room from its page before the socket connects (so nothing moves
-    when it does): what the page holds is what the socket says, and what people wrote stays
-    data in it, never closing its script block."""
-    fran, _amira, _joost = room
+def test_live_pages_carry_the_snapshot_their_socket_sends_and_stay_out_of_caches(app, room):
+    """The console and the participant's room draw the room from their page before the
+    socket connects (so nothing moves when it does): what a page holds is what that person's
+    socket says, it is kept in no cache (it holds their own ballot), and what people wrote
+    stays data in it, never closing its script block."""
+    fran, amira, _joost = room
     fran.send("phase.set", {"phase": "propose"})
     with app.app_context():
         code = queries.get_workshop(fran.workshop_id).join_code
@@ -41,16 +42,20 @@ def test_the_console_page_carries_the_snapshot_its_socket_sends(app, room):
     mallory.http.post(f"/j/{code}", data={"display_name": sneaky, "level": "Frontline"})
     assert mallory.connect().is_connected()
     mallory.send("proposal.submit", {"body": "We care"})
-    page = fran.http.get(f"/workshops/{fran.workshop_id}").get_data(as_text=True)
     opening = '<script type="application/json" id="first-snapshot">'
-    served = json.loads(page.split(opening, 1)[1].split("</script>", 1)[0])
-    live = fran.send("state.sync", {})["snapshot"]
-    for snapshot in (served, live):  # the server's clock, read when each was built
-        for round_ in snapshot["rounds"]:
-            assert round_.pop("server_now")
-    assert served == live
-    assert [a["name"] for p in served["proposals"] for a in p["authors"]] == [sneaky]
-    assert "<script>alert(1)" not in page
+    for person, path in ((fran, "/workshops/%s"), (amira, "/w/%s")):
+        response = person.http.get(path % fran.workshop_id)
+        assert response.headers["Cache-Control"] == "no-store"
+        page = response.get_data(as_text=True)
+        served = json.loads(page.split(opening, 1)[1].split("</script>", 1)[0])
+        live = person.send("state.sync", {})["snapshot"]
+        for snapshot in (served, live):  # the server's clock, read when each was built
+            for round_ in snapshot["rounds"]:
+                assert round_.pop("server_now")
+        assert served == live
+        assert served["viewer"]["kind"] == ("facilitator" if person is fran else "participant")
+        assert [a["name"] for p in served["proposals"] for a in p["authors"]] == [sneaky]
+        assert "<script>alert(1)" not in page
 
 
 def test_proposals_votes_and_phases_reach_everyone_in_order(app, room):

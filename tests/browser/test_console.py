@@ -404,55 +404,79 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     assert new_person.page_errors == [], new_person.page_errors
 
 
-def test_the_console_is_drawn_before_its_socket_connects_and_nothing_on_it_moves(
+class SocketHeld:
+    """A page whose socket's first requests wait until the test lets them go."""
+
+    PATTERN = re.compile(r"/socket\.io/")
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.held: list = []
+
+    def _hold(self, route) -> None:
+        self.held.append(route)
+
+    def open(self, path: str) -> None:
+        self.held.clear()
+        self.page.route(self.PATTERN, self._hold)
+        self.page.goto(path)
+        expect(self.page.locator("#live")).to_have_attribute("aria-busy", "false")
+        assert self.page.locator("#live").get_attribute("data-connected") is None  # not yet
+
+    def connect(self) -> None:
+        assert self.held, "the socket asked to connect"
+        self.page.unroute(self.PATTERN, self._hold)  # what it held goes on, or it asks again
+        wait_until_live(self.page)
+
+    def tops(self, selectors: tuple[str, ...]) -> dict[str, float]:
+        tops = {}
+        for selector in selectors:
+            box = self.page.locator(selector).bounding_box()
+            assert box is not None, selector
+            tops[selector] = box["y"]
+        return tops
+
+
+def test_live_pages_are_drawn_before_their_socket_connects_and_nothing_on_them_moves(
     live_server, new_person
 ) -> None:
-    """The console comes with the room's state in the page: it shows the running round while
-    its socket is still connecting, a click on Next meanwhile is sent once it connects (not
-    refused as lost), and nothing on the page moves when the socket's own state arrives."""
+    """The console and the participant's room come with the room's state in the page: they
+    show the round of the moment while the socket is still connecting, a click on Next
+    meanwhile is sent once it connects (not refused as lost), and nothing on either page moves
+    when the socket's own state arrives."""
     fran = new_person("Fran")
     fran.set_viewport_size({"width": LAPTOP[0], "height": LAPTOP[1]})
     log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
     workshop_id = create_workshop(fran, "Our mission, step by step", "Harbour Health", "Care")
+    join_link = fran.locator("#join-link").get_attribute("href")
+    assert join_link is not None
     wait_until_live(fran)
     fran.locator(TASK).get_by_role("button", name="Use the 90-minute template").click()
     expect(steps(fran)).to_have_count(14, timeout=TIMEOUT)
     press_next(fran, "What do you value most in your work?")
+    amira = new_person("Amira")
+    amira.set_viewport_size({"width": 390, "height": 844})
+    join(amira, join_link, "Amira", "Frontline")
 
-    socket = re.compile(r"/socket\.io/")
-    held: list = []  # the socket's first requests, kept waiting until the test lets them go
+    console, room = SocketHeld(fran), SocketHeld(amira)
+    console.open(f"/workshops/{workshop_id}")
+    expect(fran.locator("#round-prompt")).to_have_text("What do you value most in your work?")
+    expect(steps(fran)).to_have_count(14)
+    room.open(f"/w/{workshop_id}")
+    expect(amira.locator("#round-prompt")).to_have_text("What do you value most in your work?")
+    expect(amira.locator("#values-form")).to_be_visible()
+    on_the_console = ("#next-step", "#representation-fold", "#agenda-fold")
+    in_the_room = ("#values-form", "#values-catalogue")
+    before = console.tops(on_the_console), room.tops(in_the_room)
+    check_screen(amira, "room-before-its-socket", task="#values-form")
+    console.connect()
+    room.connect()
+    assert (console.tops(on_the_console), room.tops(in_the_room)) == before
 
-    def hold(route) -> None:
-        held.append(route)
-
-    def open_with_socket_waiting() -> None:
-        held.clear()
-        fran.route(socket, hold)
-        fran.goto(f"/workshops/{workshop_id}")
-        expect(fran.locator("#round-prompt")).to_have_text("What do you value most in your work?")
-        expect(steps(fran)).to_have_count(14)
-        expect(fran.locator("#live")).to_have_attribute("aria-busy", "false")
-        assert fran.locator("#live").get_attribute("data-connected") is None  # not yet
-
-    def let_the_socket_connect() -> None:
-        assert held, "the socket asked to connect"
-        fran.unroute(socket, hold)  # what it held goes on, or socket.io asks again
-        wait_until_live(fran)
-
-    def top_of(selector: str) -> float:
-        box = fran.locator(selector).bounding_box()
-        assert box is not None, selector
-        return box["y"]
-
-    below = ("#next-step", "#representation-fold", "#agenda-fold")
-    open_with_socket_waiting()
-    before = {selector: top_of(selector) for selector in below}
-    let_the_socket_connect()
-    assert {selector: top_of(selector) for selector in below} == before
-
-    open_with_socket_waiting()
+    console.open(f"/workshops/{workshop_id}")
     fran.locator("#next-button").click()
-    let_the_socket_connect()
+    console.connect()
     expect(fran.locator("#round-prompt")).to_have_text("What we value: say it in our own words")
     expect(fran.locator("#console-error")).to_have_text("")
+    expect(amira.locator("#round-prompt")).to_have_text("What we value: say it in our own words")
     assert new_person.page_errors == []

@@ -61,6 +61,15 @@ def form_number(value: str | None, *, what: str) -> int | None:
     return int(value)
 
 
+def live_page(page: str) -> Response:
+    """A live page served with the state of the room as its viewer sees it (their own ballot,
+    for one): kept in no cache, so neither a shared computer's back button nor a proxy shows
+    it to anyone else."""
+    response = Response(page)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # No inline script or style anywhere, nothing from other sites, and no page inside another
 # site's frame (the console could otherwise be overlaid and clicked through).
 CONTENT_SECURITY_POLICY = "; ".join(

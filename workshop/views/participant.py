@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import audiences, queries, throttles
+from .. import audiences, queries, snapshots, throttles
 from ..charts import heatmap_svg
 from ..errors import DomainError, NotAuthenticated
 from ..forms import JoinCodeForm, JoinForm, choices
@@ -20,7 +20,7 @@ from ..locales import use_workshop
 from ..permissions import can_follow
 from ..privacy import MIN_GROUP_SIZE
 from ..services import accounts, participants, values
-from . import error_on_form
+from . import error_on_form, live_page
 
 bp = Blueprint("participant", __name__)
 
@@ -90,9 +90,16 @@ def room(workshop_id: int):
         flash(_("Join the workshop first: ask your facilitator for the code or link."))
         return redirect(url_for("participant.landing"))
     catalogue = audiences.grouped_catalogue(workshop, str(get_locale() or "en"))
-    return render_template(
-        "participant/room.html", workshop=workshop, participant=participant, catalogue=catalogue
+    page = render_template(
+        "participant/room.html",
+        workshop=workshop,
+        participant=participant,
+        catalogue=catalogue,
+        # Drawn at once by the live client: the task of the moment shows before the socket
+        # connects, and nothing moves when it does (its own snapshot then replaces this one).
+        first_snapshot=snapshots.build_snapshot(workshop.id, participant),
     )
+    return live_page(page)
 
 
 @bp.get("/w/<int:workshop_id>/rounds/<int:round_id>/heatmap.svg")

@@ -55,7 +55,7 @@ from ..services import (
 )
 from ..services.workshops import WorkshopSettings
 from ..vocabulary import highlight
-from . import error_on_form, form_number, staff_member
+from . import error_on_form, form_number, live_page, staff_member
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
 
@@ -162,7 +162,7 @@ def console(workshop_id: int):
     """The facilitator's console, or leadership's read-only view of the same room."""
     me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
-    return render_template(
+    page = render_template(
         "staff/console.html",
         workshop=workshop,
         join_url=join_url(workshop),
@@ -177,6 +177,7 @@ def console(workshop_id: int):
         # connects (its own snapshot then replaces this one).
         first_snapshot=snapshots.build_snapshot(workshop.id, me),
     )
+    return live_page(page)
 
 
 @bp.post("/<int:workshop_id>/staff")
