@@ -622,6 +622,7 @@ def serve_threading(port: int) -> None:
     from workshop import create_app
     from workshop.extensions import socketio
     from workshop.migrate import upgrade_database
+    from workshop.server import tune_garbage_collection
     from workshop.services.participants import clear_connections
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
@@ -629,6 +630,7 @@ def serve_threading(port: int) -> None:
     with app.app_context():
         upgrade_database(app)
         clear_connections()
+    tune_garbage_collection()  # as `workshop serve` does: the comparison is of the two modes
     socketio.run(
         app,
         host="127.0.0.1",
