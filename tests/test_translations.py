@@ -3,6 +3,7 @@ the language they chose, else their workshop's, else their browser's, else Engli
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -268,6 +269,28 @@ def test_the_values_catalogue_shows_dutch_names_on_a_dutch_page(app):
     assert "Integriteit" in page.get_data(as_text=True)
     page = fran.http.get(f"/workshops/{workshop_id}/values-catalogue", headers=ENGLISH)
     assert "Integrity" in page.get_data(as_text=True)
+
+
+def test_the_live_pages_strings_come_in_the_readers_language_each_time(app):
+    """The live client's strings are rendered once per language and kept: a Dutch page after
+    an English one (and the other way round) still gets its own language's."""
+    fran, anouk, workshop_id = _dutch_room(app)
+
+    def strings(person, path: str, headers: dict[str, str]) -> dict:
+        page = person.http.get(path, headers=headers).get_data(as_text=True)
+        return json.loads(
+            page.split('<script type="application/json" id="i18n">', 1)[1].split("</script>", 1)[0]
+        )
+
+    for headers, phase, connected in (
+        (ENGLISH, "Propose", "Connected"),
+        (DUTCH, "Voorstellen", "Verbonden"),
+        (ENGLISH, "Propose", "Connected"),
+        (DUTCH, "Voorstellen", "Verbonden"),
+    ):
+        for person, path in ((anouk, f"/w/{workshop_id}"), (fran, f"/workshops/{workshop_id}")):
+            catalogue = strings(person, path, headers)
+            assert (catalogue["phases"]["propose"], catalogue["connected"]) == (phase, connected)
 
 
 def test_value_names_in_live_results_follow_the_persons_language(app):

@@ -13,7 +13,7 @@ from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
 from .https import serve_over_https
 from .identity import SocketAwareSessionInterface
-from .locales import LANGUAGE_NAMES, select_locale
+from .locales import LANGUAGE_NAMES, live_catalogue, select_locale
 from .message_queue import InOrderRedisManager
 from .server import ShallowJSON, UncompressedWebSockets, cap_websocket_messages
 from .text import render_markdown, safe_markdown
@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.globals["live_catalogue"] = live_catalogue
     app.jinja_env.filters["markdown"] = lambda source: Markup(render_markdown(source))
     app.jinja_env.filters["safe_markdown"] = safe_markdown
     views.register(app)
