@@ -7,7 +7,9 @@ a temporary folder. A facilitator logs in and creates a workshop; a participant
 submits proposals. Then N participants join exactly as docs/protocol.md says
 (GET the join form, POST it with its CSRF token, then a Socket.IO connection
 with ``auth: {"workshop_id": ...}`` and the session cookie), spread over the
-server processes. The facilitator opens a dot vote on the proposals (and
+server processes; with ``--pages`` each also loads the room page and every file
+it needs (stylesheets, scripts, the modules they import), as a browser's first
+visit does. The facilitator opens a dot vote on the proposals (and
 reveals it, so every ``round.tallied`` carries the totals, as on a projector),
 and every participant sends one ``vote.set``, the room spread evenly over
 ``--window`` seconds.
@@ -84,6 +86,8 @@ CLIENTS_PER_WORKER = 400
 JOIN_TIMEOUT = 180.0  # seconds for one person's form, post and connect
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+STATIC_IN_PAGE = re.compile(r'(?:src|href)="(/static/[^"?#]+)')
+MODULE_IMPORT = re.compile(r'^import [^;]*?from "\./([^"]+)"', re.M)
 
 # ---------------------------------------------------------------------------------------------
 # A light client: HTTP/1.1 requests and a WebSocket speaking Engine.IO 4 / Socket.IO 5.
@@ -271,6 +275,8 @@ class Participant:
         status, _, _ = await http(self.port, "POST", f"/j/{code}", self.cookies, form)
         if status != 302:
             raise RuntimeError(f"join answered {status}")
+        if PAGES:
+            await self.load_room_page(workshop_id)
         self.ws = await WebSocket.open(
             self.port, "/socket.io/?EIO=4&transport=websocket", self.cookies, deflate=DEFLATE
         )
@@ -282,6 +288,27 @@ class Participant:
         await asyncio.wait_for(self.connected.wait(), 120)
         if self.failure:
             raise RuntimeError(self.failure)
+
+    async def load_room_page(self, workshop_id: int) -> None:
+        """What a browser loads on its first visit before its socket: the room page, then
+        every stylesheet, script and image it names and every module those scripts import,
+        each once, with no cache."""
+        status, _, page = await http(self.port, "GET", f"/w/{workshop_id}", self.cookies)
+        if status != 200:
+            raise RuntimeError(f"the room page answered {status}")
+        wanted = STATIC_IN_PAGE.findall(page)
+        seen: set[str] = set()
+        while wanted:
+            path = wanted.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            status, _, text = await http(self.port, "GET", path, self.cookies)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+            if path.endswith(".js"):
+                folder = path.rsplit("/", 1)[0]
+                wanted += [f"{folder}/{name}" for name in MODULE_IMPORT.findall(text)]
 
     async def read(self) -> None:
         ws = self.ws
@@ -395,9 +422,10 @@ class Participant:
 # A worker process: a few hundred participants on one asyncio loop, driven over a pipe.
 
 
-# Whether the simulated browsers offer WebSocket compression (``--deflate``); a worker process
-# learns it from its environment.
+# Whether the simulated browsers offer WebSocket compression (``--deflate``) and load the
+# room page and its files (``--pages``); a worker process learns it from its environment.
 DEFLATE = os.environ.get("VOTE_STORM_DEFLATE") == "1"
+PAGES = os.environ.get("VOTE_STORM_PAGES") == "1"
 
 
 def worker_main(conn: Any, indices: list[int], ports: list[int]) -> None:
@@ -1113,6 +1141,11 @@ def main() -> None:
         help="clients offer WebSocket compression (permessage-deflate), as browsers do",
     )
     parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="each joiner also loads the room page and its files, as a browser's first visit",
+    )
+    parser.add_argument(
         "--join-concurrency", type=int, default=40, help="people joining at the same moment"
     )
     parser.add_argument(
@@ -1126,6 +1159,8 @@ def main() -> None:
     raise_open_file_limit()
     if args.deflate:
         os.environ["VOTE_STORM_DEFLATE"] = "1"  # for the client processes, started later
+    if args.pages:
+        os.environ["VOTE_STORM_PAGES"] = "1"
     random.seed(13)
     label = "coalesced" if args.processes == 1 else f"{args.processes} processes, Redis"
     setups = [Setup(label, processes=args.processes)]

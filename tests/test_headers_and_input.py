@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import PASSWORD, db_fingerprint, join, make_user, make_workshop
 from workshop.services import editing
+
+ROOT = Path(__file__).resolve().parent.parent
 
 HUGE = str(2**63 + 5)
 
@@ -42,6 +46,10 @@ def test_every_page_carries_the_security_headers(app, fran):
         f"/workshops/{workshop_id}/qr.svg",
         "/healthz",
         "/no-such-page",
+        "/favicon.ico",
+        "/static/js/live/main.js",
+        "/static/css/app.css",
+        "/static/no-such-file.js",
     ]
     for page in pages:
         response = client.get(page)
@@ -52,6 +60,27 @@ def test_every_page_carries_the_security_headers(app, fran):
         assert response.headers.get("X-Frame-Options") == "DENY", page
         assert response.headers.get("X-Content-Type-Options") == "nosniff", page
         assert response.headers.get("Referrer-Policy") == "same-origin", page
+        response.close()  # a file's answer holds the file open until it is closed
+
+
+def test_static_files_are_answered_with_their_type_a_short_cache_and_304s(app):
+    """A browser's first visit to a room loads some 26 static files, answered before the app
+    (WhiteNoise): each with its type, kept a minute, and not sent again while unchanged."""
+    client = app.test_client()
+    for path, kind in (
+        ("/static/js/live/main.js", "text/javascript"),
+        ("/static/css/app.css", "text/css"),
+        ("/static/vendor/socket.io.min.js", "text/javascript"),
+        ("/static/favicon.svg", "image/svg+xml"),
+    ):
+        with client.get(path) as first:
+            assert first.status_code == 200 and first.content_type.startswith(kind), path
+            assert first.data == (ROOT / path.lstrip("/")).read_bytes(), path
+            assert first.headers["Cache-Control"] == "max-age=60, public", path
+            assert first.headers["X-Content-Type-Options"] == "nosniff", path
+        with client.get(path, headers={"If-None-Match": first.headers["ETag"]}) as again:
+            assert again.status_code == 304 and again.data == b"", path
+    assert client.get("/static/../workshop/config.py").status_code == 404
 
 
 def test_no_page_has_inline_script_or_style(app, fran):
