@@ -5,7 +5,8 @@ they are drawn before the socket connects. This builds a room in the app itself 
 file in a temporary folder): N people joined, a propose round with P proposals, then a dot
 vote running in which everyone has voted. It then opens every participant's room page and
 the console R times through Flask's test client, and times each request and, separately,
-building the snapshot the page carries.
+building the snapshot the page carries; then each static file the room needs (what the page
+names and the modules its scripts import), ten times.
 
     .venv/bin/python bench/live_pages.py --people 40 --proposals 40
 """
@@ -13,6 +14,7 @@ building the snapshot the page carries.
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import tempfile
 import time
@@ -25,6 +27,8 @@ from workshop.models import Participant, Phase, RoundKind, User, UserRole
 from workshop.services import accounts, agenda, proposals, rounds, votes, workshops
 
 PASSWORD = "bench-password-123"
+STATIC_IN_PAGE = re.compile(r'(?:src|href)="(/static/[^"?#]+)')
+MODULE_IMPORT = re.compile(r'^import [^;]*?from "\./([^"]+)"', re.M)
 
 
 def percentiles(samples: list[float]) -> str:
@@ -114,6 +118,34 @@ def main() -> None:
             assert response.status_code == 200 and b'id="first-snapshot"' in response.data
         return spent
 
+    def static_files(client, page: str) -> list[str]:
+        """Every file a browser loads for the page: what it names, and the modules imported."""
+        wanted, seen = STATIC_IN_PAGE.findall(page), []
+        while wanted:
+            path = wanted.pop()
+            if path in seen:
+                continue
+            seen.append(path)
+            with client.get(path) as response:
+                assert response.status_code == 200, path
+                if path.endswith(".js"):
+                    folder = path.rsplit("/", 1)[0]
+                    text = response.get_data(as_text=True)
+                    wanted += [f"{folder}/{name}" for name in MODULE_IMPORT.findall(text)]
+        return seen
+
+    def timed_files(client, paths: list[str], times: int) -> list[float]:
+        spent = []
+        for _ in range(times):
+            for path in paths:
+                started = time.perf_counter()
+                with client.get(path) as response:
+                    response.get_data()
+                spent.append(time.perf_counter() - started)
+        return spent
+
+    files = static_files(clients[0], clients[0].get(f"/w/{workshop_id}").get_data(as_text=True))
+    static_times = timed_files(clients[0], files, 10)
     room_pages = [t for c in clients for t in timed_pages(c, f"/w/{workshop_id}", 3)[1:]]
     console_pages = timed_pages(staff, f"/workshops/{workshop_id}", args.console_loads)[1:]
     with app.app_context():
@@ -135,6 +167,7 @@ def main() -> None:
     print(f"  of which its snapshot (built alone) {percentiles(room_snapshots)}")
     print(f"staff console page                  {percentiles(console_pages)}")
     print(f"  of which its snapshot (built alone) {percentiles(console_snapshots)}")
+    print(f"each of the room's {len(files)} static files   {percentiles(static_times)}")
 
 
 if __name__ == "__main__":

@@ -83,8 +83,8 @@ _LIVE_CATALOGUES: dict[str, Markup] = {}
 def live_catalogue() -> Markup:
     """The live client's strings (the ``i18n`` macro of templates/_live.html) in the reader's
     language, rendered once per language. They are some 400 translations, looked up again for
-    every page before: a participant's room page took 14.5-18.4 ms, now 6.6-9.2 ms, and the
-    console 25.7-25.9 ms, now 14.0-16.3 ms (bench/live_pages.py, medians)."""
+    every page before: a participant's room page took 10.3-17.6 ms, now 4.4-7.5 ms
+    (bench/live_pages.py, medians of interleaved runs)."""
     language = current_language()
     catalogue = _LIVE_CATALOGUES.get(language)
     if catalogue is None:
