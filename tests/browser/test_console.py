@@ -76,9 +76,9 @@ def joost_proposes(joost: Person, wording: str) -> int:
     ]
 
 
-def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
-    live_server, new_person, people
-) -> None:
+def a_new_workshop_on_a_laptop(live_server, new_person) -> tuple[Page, int, str]:
+    """Fran, logged in on a laptop, on the live console of a workshop she just created: her
+    page, the workshop's id and its join link."""
     fran = new_person("Fran")
     fran.set_viewport_size({"width": LAPTOP[0], "height": LAPTOP[1]})
     log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
@@ -86,6 +86,13 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     join_link = fran.locator("#join-link").get_attribute("href")
     assert join_link is not None
     wait_until_live(fran)
+    return fran, workshop_id, join_link
+
+
+def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
+    live_server, new_person, people
+) -> None:
+    fran, workshop_id, join_link = a_new_workshop_on_a_laptop(live_server, new_person)
     browser_dialogs: list[str] = []  # prompt(), confirm(), alert(): the console uses none
 
     def refuse(dialog) -> None:
@@ -444,13 +451,7 @@ def test_live_pages_are_drawn_before_their_socket_connects_and_nothing_on_them_m
     show the round of the moment while the socket is still connecting, a click on Next
     meanwhile is sent once it connects (not refused as lost), and nothing on either page moves
     when the socket's own state arrives."""
-    fran = new_person("Fran")
-    fran.set_viewport_size({"width": LAPTOP[0], "height": LAPTOP[1]})
-    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(fran, "Our mission, step by step", "Harbour Health", "Care")
-    join_link = fran.locator("#join-link").get_attribute("href")
-    assert join_link is not None
-    wait_until_live(fran)
+    fran, workshop_id, join_link = a_new_workshop_on_a_laptop(live_server, new_person)
     fran.locator(TASK).get_by_role("button", name="Use the 90-minute template").click()
     expect(steps(fran)).to_have_count(14, timeout=TIMEOUT)
     press_next(fran, "What do you value most in your work?")
