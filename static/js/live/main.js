@@ -157,15 +157,15 @@ function start() {
     },
     status: setConnection,
   };
-  // A page served with its snapshot (the console) draws it at once, so nothing moves when the
-  // socket connects; the socket's own snapshot then replaces it (connection.js holds events
-  // back until that one, as always).
+  connection = connect({ workshopId, projector: isProjector, unconfirmed: T.unconfirmed, sink });
+  // A page served with its snapshot (the room, the console) draws it at once, so nothing moves
+  // when the socket connects; the socket's own snapshot then replaces it (connection.js holds
+  // events back until that one, as always, and keeps any command given meanwhile).
   const served = document.getElementById("first-snapshot");
   if (served) {
     sink.snapshot(JSON.parse(served.textContent));
     sink.settled();
   }
-  connection = connect({ workshopId, projector: isProjector, unconfirmed: T.unconfirmed, sink });
 }
 
 if (root) start();
