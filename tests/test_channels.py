@@ -411,10 +411,8 @@ def test_authors_reach_exactly_the_audiences_the_mode_allows(app, workshop_room)
         live_text = str(received(person)) + str(person.send("state.sync", {})["snapshot"])
         assert (NAME in live_text) is sees, (mode, key, "events and snapshot")
         page_text = pages(key, person, workshop_id)
-        if key == "projector":  # a frame the live client fills: no names in it at all
-            assert NAME not in page_text, (mode, key, "pages")
-        else:  # the room and the console carry their reader's snapshot: the same rule
-            assert (NAME in page_text) is sees, (mode, key, "pages")
+        # Live pages carry their reader's snapshot: the same rule.
+        assert (NAME in page_text) is sees, (mode, key, "pages")
         status, svg = heatmap(person, room)
         assert status == 200 and OWN_VALUE in svg and NAME not in svg, (mode, key, "heatmap")
     for fmt, text in all_exports(app, workshop_id).items():

@@ -29,9 +29,9 @@ def test_everyone_gets_a_snapshot_of_the_room_on_connect(room):
 
 
 def test_live_pages_carry_the_snapshot_their_socket_sends_and_stay_out_of_caches(app, room):
-    """The console and the participant's room draw the room from their page before the
-    socket connects (so nothing moves when it does): what a page holds is what that person's
-    socket says, it is kept in no cache (it holds their own ballot), and what people wrote
+    """The console, the participant's room and the projector draw the room from their page
+    before the socket connects (so nothing moves when it does): what a page holds is what that
+    screen's socket says, it is kept in no cache (it holds their own ballot), and what people wrote
     stays data in it, never closing its script block."""
     fran, amira, _joost = room
     fran.send("phase.set", {"phase": "propose"})
@@ -42,8 +42,15 @@ def test_live_pages_carry_the_snapshot_their_socket_sends_and_stay_out_of_caches
     mallory.http.post(f"/j/{code}", data={"display_name": sneaky, "level": "Frontline"})
     assert mallory.connect().is_connected()
     mallory.send("proposal.submit", {"body": "We care"})
+    wall = Person(app, fran.workshop_id)
+    wall.http = fran.http  # the room's screen, on Fran's login
+    assert wall.connect(audience="projector").is_connected()
     opening = '<script type="application/json" id="first-snapshot">'
-    for person, path in ((fran, "/workshops/%s"), (amira, "/w/%s")):
+    for person, path in (
+        (fran, "/workshops/%s"),
+        (amira, "/w/%s"),
+        (wall, "/workshops/%s/projector"),
+    ):
         response = person.http.get(path % fran.workshop_id)
         assert response.headers["Cache-Control"] == "no-store"
         page = response.get_data(as_text=True)
@@ -53,7 +60,8 @@ def test_live_pages_carry_the_snapshot_their_socket_sends_and_stay_out_of_caches
             for round_ in snapshot["rounds"]:
                 assert round_.pop("server_now")
         assert served == live
-        assert served["viewer"]["kind"] == ("facilitator" if person is fran else "participant")
+        kinds = {fran: "facilitator", amira: "participant", wall: "projector"}
+        assert served["viewer"]["kind"] == kinds[person]
         assert [a["name"] for p in served["proposals"] for a in p["authors"]] == [sneaky]
         assert "<script>alert(1)" not in page
 

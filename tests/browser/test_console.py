@@ -447,8 +447,8 @@ class SocketHeld:
 def test_live_pages_are_drawn_before_their_socket_connects_and_nothing_on_them_moves(
     live_server, new_person
 ) -> None:
-    """The console and the participant's room come with the room's state in the page: they
-    show the round of the moment while the socket is still connecting, a click on Next
+    """The console, the participant's room and the projector come with the room's state in the
+    page: they show the round of the moment while the socket is still connecting, a click on Next
     meanwhile is sent once it connects (not refused as lost), and nothing on either page moves
     when the socket's own state arrives."""
     fran, workshop_id, join_link = a_new_workshop_on_a_laptop(live_server, new_person)
@@ -466,13 +466,20 @@ def test_live_pages_are_drawn_before_their_socket_connects_and_nothing_on_them_m
     room.open(f"/w/{workshop_id}")
     expect(amira.locator("#round-prompt")).to_have_text("What do you value most in your work?")
     expect(amira.locator("#values-form")).to_be_visible()
+    wall = new_person("Wall")
+    log_in(wall, live_server.facilitator_email, live_server.facilitator_password)
+    projector = SocketHeld(wall)
+    projector.open(f"/workshops/{workshop_id}/projector")
+    expect(wall.locator("#live")).to_have_attribute("data-stage", "values")  # not the lobby
     on_the_console = ("#next-step", "#representation-fold", "#agenda-fold")
     in_the_room = ("#values-form", "#values-catalogue")
     before = console.tops(on_the_console), room.tops(in_the_room)
     check_screen(amira, "room-before-its-socket", task="#values-form")
     console.connect()
     room.connect()
+    projector.connect()
     assert (console.tops(on_the_console), room.tops(in_the_room)) == before
+    expect(wall.locator("#live")).to_have_attribute("data-stage", "values")
 
     console.open(f"/workshops/{workshop_id}")
     fran.locator("#next-button").click()

@@ -39,7 +39,7 @@ from ..forms import (
 from ..guards import workshop_for_staff
 from ..join_codes import format_join_code
 from ..levels import default_levels
-from ..models import Proposal, StaffRole, Workshop
+from ..models import Audience, Proposal, StaffRole, Workshop
 from ..permissions import can_create_workshop, can_moderate, staff_role
 from ..services import (
     agenda,
@@ -203,8 +203,17 @@ def add_staff(workshop_id: int):
 @login_required
 def projector(workshop_id: int):
     """The room's big screen: code, QR, round, timer, counts and revealed results. No controls."""
-    workshop = workshop_for_staff(staff_member(), workshop_id, moderate=False)
-    return render_template("staff/projector.html", workshop=workshop, join_url=join_url(workshop))
+    me = staff_member()
+    workshop = workshop_for_staff(me, workshop_id, moderate=False)
+    page = render_template(
+        "staff/projector.html",
+        workshop=workshop,
+        join_url=join_url(workshop),
+        # The wall shows the stage of the moment at once, not the lobby until its socket
+        # connects (the participants' view, as its socket gets).
+        first_snapshot=snapshots.build_snapshot(workshop.id, me, Audience.PROJECTOR),
+    )
+    return live_page(page)
 
 
 @bp.get("/<int:workshop_id>/audit")
