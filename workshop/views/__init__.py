@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -11,10 +12,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
+from .. import snapshots
 from ..errors import DomainError
 from ..extensions import login_manager
 from ..identity import current_staff
-from ..models import User
+from ..models import Audience, Participant, User, Workshop
 from ..protocol import MAX_ID
 from ..services.accounts import user_for_session
 
@@ -61,10 +63,20 @@ def form_number(value: str | None, *, what: str) -> int | None:
     return int(value)
 
 
-def live_page(page: str) -> Response:
-    """A live page served with the state of the room as its viewer sees it (their own ballot,
-    for one): kept in no cache, so neither a shared computer's back button nor a proxy shows
-    it to anyone else."""
+def live_page(
+    template: str,
+    workshop: Workshop,
+    viewer: User | Participant,
+    audience: Audience | None = None,
+    **context: Any,
+) -> Response:
+    """A live page (the room, the console, the projector), served with its screen's snapshot:
+    the live client draws it at once, so the task of the moment shows before the socket
+    connects and nothing moves when it does (the socket's own snapshot then replaces it). It
+    holds the viewer's own state (their ballot, for one), so it is kept in no cache: neither a
+    shared computer's back button nor a proxy shows it to anyone else."""
+    snapshot = snapshots.build_snapshot(workshop.id, viewer, audience)
+    page = render_template(template, workshop=workshop, first_snapshot=snapshot, **context)
     response = Response(page)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from .. import audiences, queries, snapshots, throttles
+from .. import audiences, queries, throttles
 from ..charts import heatmap_svg
 from ..errors import DomainError, NotAuthenticated
 from ..forms import JoinCodeForm, JoinForm, choices
@@ -90,16 +90,9 @@ def room(workshop_id: int):
         flash(_("Join the workshop first: ask your facilitator for the code or link."))
         return redirect(url_for("participant.landing"))
     catalogue = audiences.grouped_catalogue(workshop, str(get_locale() or "en"))
-    page = render_template(
-        "participant/room.html",
-        workshop=workshop,
-        participant=participant,
-        catalogue=catalogue,
-        # Drawn at once by the live client: the task of the moment shows before the socket
-        # connects, and nothing moves when it does (its own snapshot then replaces this one).
-        first_snapshot=snapshots.build_snapshot(workshop.id, participant),
+    return live_page(
+        "participant/room.html", workshop, participant, participant=participant, catalogue=catalogue
     )
-    return live_page(page)
 
 
 @bp.get("/w/<int:workshop_id>/rounds/<int:round_id>/heatmap.svg")

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from .. import audiences, exports, provenance, queries, snapshots
+from .. import audiences, exports, provenance, queries
 from ..catalogue import load_catalogue
 from ..diffs import diff_texts
 from ..errors import Conflict, DomainError
@@ -162,9 +162,10 @@ def console(workshop_id: int):
     """The facilitator's console, or leadership's read-only view of the same room."""
     me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
-    page = render_template(
+    return live_page(
         "staff/console.html",
-        workshop=workshop,
+        workshop,
+        me,
         join_url=join_url(workshop),
         moderator=can_moderate(me, workshop),
         staff_form=StaffForm(),
@@ -173,11 +174,7 @@ def console(workshop_id: int):
         # list filled after loading pushed its "Show these on the projector" button down
         # under a facilitator's cursor); static/js/notices.js keeps it up to date.
         notices=representation.notices(me, workshop.id),
-        # Drawn at once by the live client, so the console does not move when the socket
-        # connects (its own snapshot then replaces this one).
-        first_snapshot=snapshots.build_snapshot(workshop.id, me),
     )
-    return live_page(page)
 
 
 @bp.post("/<int:workshop_id>/staff")
@@ -205,15 +202,10 @@ def projector(workshop_id: int):
     """The room's big screen: code, QR, round, timer, counts and revealed results. No controls."""
     me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
-    page = render_template(
-        "staff/projector.html",
-        workshop=workshop,
-        join_url=join_url(workshop),
-        # The wall shows the stage of the moment at once, not the lobby until its socket
-        # connects (the participants' view, as its socket gets).
-        first_snapshot=snapshots.build_snapshot(workshop.id, me, Audience.PROJECTOR),
+    # The participants' view, as the wall's socket gets it.
+    return live_page(
+        "staff/projector.html", workshop, me, Audience.PROJECTOR, join_url=join_url(workshop)
     )
-    return live_page(page)
 
 
 @bp.get("/<int:workshop_id>/audit")
