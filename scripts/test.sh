@@ -31,6 +31,7 @@ PYTHON="${PYTHON:-python3}"
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/mypy  # the package's types ([tool.mypy] in pyproject.toml)
 
 # Three runs, each on every core (each worker has its own databases, and each browser test
 # its own server and Chromium): everything but the browser tests on SQLite, the same on

@@ -201,6 +201,43 @@ def test_facilitator_commands_are_refused_for_participants_and_leadership(app, r
         assert db_fingerprint() == before
 
 
+def test_a_refusal_for_the_wrong_kind_of_person_tells_nothing_of_what_exists(app, room):
+    """A participant's facilitator command, and a staff account's participant command, are
+    refused before anything is looked up: an id that exists and one that does not get the
+    same answer, so refusals cannot be used to find out what is in the workshop."""
+    fran, amira, _joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    proposal_id = amira.send("proposal.submit", {"body": "Ours"})["proposal_id"]
+    round_id = last_snapshot_after_sync(fran)["current_round_id"]
+    with app.app_context():
+        before = db_fingerprint()
+    missing = 987_654
+    by_participant = [
+        ("round.extend", lambda id_: {"round_id": id_, "seconds": 60}),
+        ("round.end", lambda id_: {"round_id": id_}),
+        ("round.remove", lambda id_: {"round_id": id_}),
+        ("proposal.hide", lambda id_: {"proposal_id": id_}),
+        ("proposal.pin", lambda id_: {"proposal_id": id_, "pinned": True}),
+    ]
+    for name, payload in by_participant:
+        real = round_id if name.startswith("round.") else proposal_id
+        answers = [amira.send(name, payload(id_)) for id_ in (real, missing)]
+        assert answers[0] == answers[1], name
+        assert answers[0]["error"]["code"] == "forbidden", (name, answers[0])
+    by_staff = [
+        ("comment.add", lambda id_: {"proposal_id": id_, "body": "Hm"}),
+        ("vote.set", lambda id_: {"proposal_id": id_, "dots": 1}),
+        ("amendment.vote", lambda id_: {"amendment_id": id_, "choice": "agree"}),
+        ("duel.vote", lambda id_: {"duel_id": id_, "ranking": [1]}),
+    ]
+    for name, payload in by_staff:
+        answers = [fran.send(name, payload(id_)) for id_ in (proposal_id, missing)]
+        assert answers[0] == answers[1], name
+        assert answers[0]["error"]["code"] == "forbidden", (name, answers[0])
+    with app.app_context():
+        assert db_fingerprint() == before
+
+
 def test_malformed_commands_get_a_clear_error(room):
     fran, amira, _ = room
     fran.send("phase.set", {"phase": "propose"})

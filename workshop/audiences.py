@@ -15,6 +15,7 @@ same functions (:func:`proposal_authors`, :func:`named_author`,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
@@ -142,7 +143,7 @@ def named_author(
 
 
 def proposal_payload(
-    proposal: Proposal, *, staff: bool, readout: bool = False, comments: list[Comment] = ()
+    proposal: Proposal, *, staff: bool, readout: bool = False, comments: Sequence[Comment] = ()
 ) -> dict[str, Any]:
     """A proposal card. Authors only where anonymity allows; moderation fields only for staff."""
     authors = proposal_authors(proposal, staff=staff, readout=readout)

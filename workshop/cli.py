@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 DEFAULT_PORT = 5000
@@ -42,12 +42,13 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Upgrade the database, then serve the app (gevent, WebSockets) until stopped."""
+    from .extensions import app_itself
     from .migrate import upgrade_database
     from .server import Limits, make_server, tune_garbage_collection
     from .services.accounts import has_any_user
     from .services.participants import clear_connections
 
-    app = current_app._get_current_object()
+    app = app_itself()
     if app.config["SOCKETIO_ASYNC_MODE"] != "gevent":
         raise click.ClickException("Start the server with the `workshop serve` command.")
     upgrade_database(app)
@@ -78,10 +79,11 @@ def serve(host: str, port: int) -> None:
 def create_user(role: str, email: str, display_name: str, password: str) -> None:
     """Create a facilitator or leadership account (on a new database, after creating it)."""
     from .errors import DomainError
+    from .extensions import app_itself
     from .migrate import upgrade_database
     from .services.accounts import create_user as create
 
-    upgrade_database(current_app._get_current_object())
+    upgrade_database(app_itself())
     try:
         user = create(email=email, display_name=display_name, password=password, role=role)
     except DomainError as error:
@@ -98,9 +100,10 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Apply every migration the database does not have yet."""
+    from .extensions import app_itself
     from .migrate import upgrade_database
 
-    upgrade_database(current_app._get_current_object())
+    upgrade_database(app_itself())
     click.echo("Database is up to date.")
 
 
@@ -109,9 +112,10 @@ def db_upgrade() -> None:
 @with_appcontext
 def db_revision(message: str) -> None:
     """Write a migration for model changes (for developers)."""
+    from .extensions import app_itself
     from .migrate import make_revision
 
-    make_revision(current_app._get_current_object(), message)
+    make_revision(app_itself(), message)
 
 
 @click.command("seed-demo")

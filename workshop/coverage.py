@@ -45,7 +45,8 @@ def coverage(shared: list[dict[str, Any]], tagged: Iterable[str], body_md: str) 
     from, or by naming the value), and which it misses."""
     tagged_keys = set(tagged)
     text = body_md.lower()
-    expressed, missing = [], []
+    expressed: list[str] = []
+    missing: list[str] = []
     for value in shared:
         in_words = any(
             re.search(rf"\b{re.escape(name)}\b", text)

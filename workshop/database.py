@@ -9,7 +9,7 @@ this small synchronous holder is all it needs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app, g
@@ -42,6 +42,12 @@ def make_engine(url: str | sa.URL) -> sa.Engine:
         cursor.close()
 
     return engine
+
+
+def rows_changed(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE sent through ``Session.execute`` changed: its result
+    is a cursor result, which SQLAlchemy's types for that method do not say."""
+    return cast(sa.CursorResult[Any], result).rowcount
 
 
 class Database:

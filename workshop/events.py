@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from . import audiences, queries, voters
+from .database import rows_changed
 from .extensions import db
 from .models import (
     Amendment,
@@ -56,15 +57,17 @@ def agenda_changed(change: WorkshopChange, workshop_id: int) -> None:
         and queries.is_open_for_input(running)
     ):
         return
-    released = db.session.execute(
-        sa.update(Connection)
-        .where(
-            Connection.workshop_id == workshop_id,
-            Connection.participant_id.is_not(None),
-            Connection.editing_clause_key.is_not(None),
+    released = rows_changed(
+        db.session.execute(
+            sa.update(Connection)
+            .where(
+                Connection.workshop_id == workshop_id,
+                Connection.participant_id.is_not(None),
+                Connection.editing_clause_key.is_not(None),
+            )
+            .values(editing_clause_key=None, editing_since=None)
         )
-        .values(editing_clause_key=None, editing_since=None)
-    ).rowcount
+    )
     if released:
         editors_changed(change, queries.get_workshop(workshop_id))
 

@@ -76,9 +76,9 @@ def actor_in(
 ) -> User | Participant:
     """Who is asking in this workshop: its staff first (they may also hold a participant
     cookie), then its participant; anyone else is told to join first."""
-    if permissions.can_follow(staff, workshop):
+    if staff is not None and permissions.can_follow(staff, workshop):
         return staff
-    if not permissions.is_participant_of(participant, workshop):
+    if participant is None or not permissions.is_participant_of(participant, workshop):
         raise NotAuthenticated(_("Join this workshop first."))
     return participant
 

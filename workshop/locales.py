@@ -88,7 +88,8 @@ def live_catalogue() -> Markup:
     language = current_language()
     catalogue = _LIVE_CATALOGUES.get(language)
     if catalogue is None:
-        module = current_app.jinja_env.get_template("_live.html").module
+        # A template's module has its macros as attributes, which its type cannot name.
+        module: Any = current_app.jinja_env.get_template("_live.html").module
         catalogue = _LIVE_CATALOGUES[language] = Markup(module.i18n())
     return catalogue
 

@@ -66,8 +66,10 @@ class MoveRound(Payload):
     position: int = Field(ge=0, le=100)
 
 
-class RoundSettingsIn(Payload):
-    kind: str = Field(max_length=20)
+class RoundFields(Payload):
+    """What a round may be set up with, but its kind: ``round.add`` needs a kind,
+    ``round.update`` changes only what it sends."""
+
     prompt: str = Field(default="", max_length=500)
     minutes: float = Field(default=10, ge=0, le=240)
     method: str | None = Field(default=None, max_length=20)
@@ -82,6 +84,10 @@ class RoundSettingsIn(Payload):
     clause: str = Field(default="", max_length=120)
     source_round_id: Id | None = None
     all_proposals: bool = False
+
+
+class RoundSettingsIn(RoundFields):
+    kind: str = Field(max_length=20)
 
     def settings(self) -> RoundSettings:
         return RoundSettings(
@@ -169,7 +175,7 @@ class TagRef(Payload):
     tag_id: Id
 
 
-class UpdateRound(RoundSettingsIn):
+class UpdateRound(RoundFields):
     """Only the fields sent change; the others keep the round's current values."""
 
     round_id: Id

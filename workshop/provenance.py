@@ -12,7 +12,7 @@ with ``staff=True``): never in fully anonymous mode.
 
 from __future__ import annotations
 
-from collections import Counter
+import collections
 from typing import Any
 
 from flask_babel import gettext as _
@@ -189,15 +189,14 @@ def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
 
 def _shares(keys: list[str]) -> list[dict[str, Any]]:
     """How a text's words divide among levels (the existing mission and staff included)."""
-    counted: Counter[str] = Counter()
+    counted: dict[str, float] = collections.defaultdict(float)
     for key in keys:
         people = who(key)
         for p in people:
             counted[p["level"] or p["name"]] += 1 / len(people)
     total = sum(counted.values()) or 1
-    return [
-        {"level": level, "share": round(count / total, 3)} for level, count in counted.most_common()
-    ]
+    largest_first = sorted(counted.items(), key=lambda item: item[1], reverse=True)
+    return [{"level": level, "share": round(count / total, 3)} for level, count in largest_first]
 
 
 def by_sentence(actor: User, workshop_id: int, number: int) -> list[dict[str, Any]]:

@@ -44,8 +44,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context
 
+from .database import rows_changed
 from .errors import NotFound
-from .extensions import db, socketio
+from .extensions import app_itself, db, socketio
 from .locales import room_language
 from .models import Audience, Workshop
 
@@ -170,7 +171,7 @@ def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
     # PostgreSQL, the database write lock on SQLite) so the reads that follow
     # cannot be invalidated by a concurrent change before we commit.
     locked = session.execute(_LOCK_WORKSHOP, {"wid": workshop_id})
-    if locked.rowcount == 0:
+    if rows_changed(locked) == 0:
         session.rollback()
         raise NotFound("This workshop does not exist.")
     change = WorkshopChange(workshop_id)
@@ -253,7 +254,7 @@ class Coalescer:
             start = interval > 0 and not self._running
             if start:
                 self._running = True
-                self._app = current_app._get_current_object()
+                self._app = app_itself()
         if interval <= 0:
             self.flush(workshop_id)  # no coalescing: publish right after the change
         elif start:

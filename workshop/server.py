@@ -348,7 +348,7 @@ def cap_websocket_messages(engine_io: Any) -> None:
     (``max_http_buffer_size``). Engine.IO's drivers leave simple-websocket's own limit unset
     and check a message's size only once it is whole: a 48 MB message raised the server's
     memory by some 100 MB, however small the limit, before it was refused."""
-    websocket = engine_io._async.get("websocket")
+    websocket: Any = engine_io._async.get("websocket")
     if websocket is None:
         return
 

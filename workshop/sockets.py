@@ -17,7 +17,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from flask import request
 from flask_babel import gettext as _
@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from . import guards, realtime, snapshots
 from . import protocol as p
-from .errors import DomainError
+from .errors import DomainError, Forbidden
 from .extensions import db
 from .identity import current_participant, current_staff
 from .locales import use_workshop
@@ -85,6 +85,12 @@ class CommandBudget:
 budget = CommandBudget()
 
 
+def socket_id() -> str:
+    """The id of the socket whose event this is: Flask-SocketIO sets it on the request,
+    whose type in Flask does not declare it."""
+    return cast(Any, request).sid
+
+
 def _error(code: str, message: str) -> dict[str, Any]:
     return {"ok": False, "error": {"code": code, "message": message}}
 
@@ -107,13 +113,28 @@ class Caller:
     # Held for the command's length, so every later lookup of it is served from memory.
     workshop: Workshop
 
+    def participant(self) -> Participant:
+        """The caller, for a command only participants send: a staff account is told what
+        the services tell it (staff follow the room), before any lookup."""
+        if isinstance(self.actor, Participant):
+            return self.actor
+        raise Forbidden(_("Staff accounts follow the room; participants take part."))
+
+    def staff(self) -> User:
+        """The caller, for a command only staff send: a participant is refused before any
+        lookup (which round, which card), so a refusal tells them nothing of the workshop.
+        The service still checks this account's role in this workshop."""
+        if isinstance(self.actor, User):
+            return self.actor
+        raise Forbidden(_("Only this workshop's facilitators can do that."))
+
 
 def _caller(name: str) -> Caller:
     """Who is asking, re-checked on every command (an account may have lost its role), and
     whether their screen may send this command at all (the projector only shows the room)."""
     # The participant is kept while the command's caller is found, so finding them again (by
     # the browser's cookie) is served from memory.
-    audience, workshop, _participant = guards.registered_screen(request.sid)
+    audience, workshop, _participant = guards.registered_screen(socket_id())
     use_workshop(workshop)  # its language, unless this person chose their own
     guards.may_send(audience, name)
     return Caller(workshop.id, _actor_for(workshop), audience, workshop)
@@ -121,7 +142,7 @@ def _caller(name: str) -> Caller:
 
 def _run(name: str, schema: type[p.Payload], handler: Handler, data: Any) -> dict[str, Any]:
     """Validate, identify, call, and turn the outcome into an acknowledgement."""
-    if not budget.allow(request.sid):
+    if not budget.allow(socket_id()):
         return _error("rate_limited", _("Too many actions at once; wait a moment."))
     try:
         payload = schema.model_validate(data if data is not None else {})
@@ -173,7 +194,7 @@ def register(socketio: SocketIO) -> None:
             return False  # the client sees connect_error; nothing joins
         for room in realtime.rooms_for(workshop_id, audience, actor.id):
             join_room(room)
-        sid = request.sid
+        sid = socket_id()
         # The snapshot first, read in the same unit of work as the workshop above (no second
         # read of it); the presence news this connection makes follows with a higher number.
         realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor, audience))
@@ -186,8 +207,8 @@ def register(socketio: SocketIO) -> None:
 
     @socketio.on("disconnect")
     def on_disconnect(reason: Any = None) -> None:
-        budget.forget(request.sid)
-        participants.disconnect(request.sid)
+        budget.forget(socket_id())
+        participants.disconnect(socket_id())
 
     @command("state.sync", p.Empty)
     def sync(caller: Caller, data: p.Empty) -> dict[str, Any]:
@@ -200,24 +221,26 @@ def register(socketio: SocketIO) -> None:
     @command("proposal.submit", p.SubmitProposal)
     def submit(caller: Caller, data: p.SubmitProposal) -> dict[str, Any]:
         proposal = proposals.submit_proposal(
-            caller.actor, caller.workshop_id, data.body, op_id=data.op_id
+            caller.participant(), caller.workshop_id, data.body, op_id=data.op_id
         )
         return {"proposal_id": proposal.id, "status": str(proposal.status)}
 
     @command("comment.add", p.AddComment)
     def comment(caller: Caller, data: p.AddComment) -> dict[str, Any]:
-        created = proposals.add_comment(caller.actor, data.proposal_id, data.body, op_id=data.op_id)
+        created = proposals.add_comment(
+            caller.participant(), data.proposal_id, data.body, op_id=data.op_id
+        )
         return {"comment_id": created.id, "status": str(created.status)}
 
     @command("vote.set", p.SetVote)
     def vote(caller: Caller, data: p.SetVote) -> dict[str, Any]:
-        return {"me": votes.set_dots(caller.actor, data.proposal_id, data.dots)}
+        return {"me": votes.set_dots(caller.participant(), data.proposal_id, data.dots)}
 
     @command("ballot.cast", p.CastBallot)
     def cast(caller: Caller, data: p.CastBallot) -> dict[str, Any]:
         return {
             "me": votes.cast_ballot(
-                caller.actor, caller.workshop_id, data.ballot, round_id=data.round_id
+                caller.participant(), caller.workshop_id, data.ballot, round_id=data.round_id
             )
         }
 
@@ -234,7 +257,7 @@ def register(socketio: SocketIO) -> None:
     @command("amendment.propose", p.ProposeAmendment)
     def propose_amendment(caller: Caller, data: p.ProposeAmendment) -> dict:
         created = amendments.propose_amendment(
-            caller.actor,
+            caller.participant(),
             caller.workshop_id,
             version_number=data.version_number,
             start=data.start,
@@ -247,7 +270,7 @@ def register(socketio: SocketIO) -> None:
     @command("amendment.vote", p.VoteAmendment)
     def vote_amendment(caller: Caller, data: p.VoteAmendment) -> dict:
         return amendments.vote_on_amendment(
-            caller.actor, data.amendment_id, data.choice, data.reason
+            caller.participant(), data.amendment_id, data.choice, data.reason
         )
 
     @command("clause.save", p.SaveClause)
@@ -264,41 +287,47 @@ def register(socketio: SocketIO) -> None:
 
     @command("clause.editing", p.EditingClause)
     def clause_editing(caller: Caller, data: p.EditingClause) -> None:
-        editing.set_editing(request.sid, caller.actor, data.clause_key)
+        editing.set_editing(socket_id(), caller.actor, data.clause_key)
 
     @command("clause.vote", p.VoteClause)
     def vote_clause(caller: Caller, data: p.VoteClause) -> dict[str, Any]:
-        return consent.vote_on_clause(caller.actor, data.clause_key, data.choice, data.reason)
+        return consent.vote_on_clause(
+            caller.participant(), data.clause_key, data.choice, data.reason
+        )
 
     @command("duel.vote", p.VoteDuel)
     def vote_duel(caller: Caller, data: p.VoteDuel) -> dict[str, Any]:
-        return duels.vote_in_duel(caller.actor, data.duel_id, data.ranking)
+        return duels.vote_in_duel(caller.participant(), data.duel_id, data.ranking)
 
     # ---- facilitators' commands ----------------------------------------------------------
 
     @command("phase.set", p.SetPhase)
     def phase(caller: Caller, data: p.SetPhase) -> dict[str, Any]:
-        return {"phase": str(rounds.set_phase(caller.actor, caller.workshop_id, data.phase).phase)}
+        return {
+            "phase": str(rounds.set_phase(caller.staff(), caller.workshop_id, data.phase).phase)
+        }
 
     @command("agenda.template", p.Empty)
     def template(caller: Caller, data: p.Empty) -> None:
-        agenda.apply_template(caller.actor, caller.workshop_id)
+        agenda.apply_template(caller.staff(), caller.workshop_id)
 
     @command("round.add", p.RoundSettingsIn)
     def add_round(caller: Caller, data: p.RoundSettingsIn) -> dict[str, Any]:
-        return {"round_id": agenda.add_round(caller.actor, caller.workshop_id, data.settings()).id}
+        return {
+            "round_id": agenda.add_round(caller.staff(), caller.workshop_id, data.settings()).id
+        }
 
     @command("round.update", p.UpdateRound)
     def update_round(caller: Caller, data: p.UpdateRound) -> None:
-        agenda.change_round(caller.actor, data.round_id, data.changes())
+        agenda.change_round(caller.staff(), data.round_id, data.changes())
 
     @command("round.remove", p.RoundRef)
     def remove_round(caller: Caller, data: p.RoundRef) -> None:
-        agenda.remove_round(caller.actor, data.round_id)
+        agenda.remove_round(caller.staff(), data.round_id)
 
     @command("round.move", p.MoveRound)
     def move_round(caller: Caller, data: p.MoveRound) -> None:
-        agenda.move_round(caller.actor, data.round_id, data.position)
+        agenda.move_round(caller.staff(), data.round_id, data.position)
 
     for verb, service in [
         ("start", rounds.start_round),
@@ -309,78 +338,78 @@ def register(socketio: SocketIO) -> None:
     ]:
 
         def round_action(caller: Caller, data: p.RoundRef, act=service) -> None:
-            act(caller.actor, data.round_id)
+            act(caller.staff(), data.round_id)
 
         command(f"round.{verb}", p.RoundRef)(round_action)
 
     @command("round.next", p.Empty)
     def next_round(caller: Caller, data: p.Empty) -> dict[str, Any]:
-        return {"round_id": rounds.start_next_round(caller.actor, caller.workshop_id).id}
+        return {"round_id": rounds.start_next_round(caller.staff(), caller.workshop_id).id}
 
     @command("round.place_winners", p.PlaceWinners)
     def place_winners(caller: Caller, data: p.PlaceWinners) -> dict[str, Any]:
-        version = winners.place_winners(caller.actor, data.round_id, data.count)
+        version = winners.place_winners(caller.staff(), data.round_id, data.count)
         return {"number": version.number}
 
     @command("round.extend", p.ExtendRound)
     def extend(caller: Caller, data: p.ExtendRound) -> None:
-        rounds.extend_round(caller.actor, data.round_id, data.seconds)
+        rounds.extend_round(caller.staff(), data.round_id, data.seconds)
 
     @command("proposal.approve", p.ProposalRef)
     def approve(caller: Caller, data: p.ProposalRef) -> None:
-        moderation.approve_proposal(caller.actor, data.proposal_id)
+        moderation.approve_proposal(caller.staff(), data.proposal_id)
 
     @command("proposal.hide", p.HideProposal)
     def hide(caller: Caller, data: p.HideProposal) -> None:
-        moderation.hide_proposal(caller.actor, data.proposal_id, data.reason)
+        moderation.hide_proposal(caller.staff(), data.proposal_id, data.reason)
 
     @command("proposal.restore", p.ProposalRef)
     def restore(caller: Caller, data: p.ProposalRef) -> None:
-        moderation.restore_proposal(caller.actor, data.proposal_id)
+        moderation.restore_proposal(caller.staff(), data.proposal_id)
 
     @command("proposal.pin", p.PinProposal)
     def pin(caller: Caller, data: p.PinProposal) -> None:
-        moderation.pin_proposal(caller.actor, data.proposal_id, data.pinned)
+        moderation.pin_proposal(caller.staff(), data.proposal_id, data.pinned)
 
     @command("proposal.merge", p.MergeProposals)
     def merge(caller: Caller, data: p.MergeProposals) -> None:
-        moderation.merge_proposals(caller.actor, data.keep_id, data.merge_id)
+        moderation.merge_proposals(caller.staff(), data.keep_id, data.merge_id)
 
     @command("proposal.split", p.SplitProposal)
     def split(caller: Caller, data: p.SplitProposal) -> dict[str, Any]:
-        pieces = moderation.split_proposal(caller.actor, data.proposal_id, data.parts)
+        pieces = moderation.split_proposal(caller.staff(), data.proposal_id, data.parts)
         return {"proposal_ids": [piece.id for piece in pieces]}
 
     @command("comment.moderate", p.ModerateComment)
     def moderate_comment(caller: Caller, data: p.ModerateComment) -> None:
         moderation.moderate_comment(
-            caller.actor, data.comment_id, visible=data.visible, reason=data.reason
+            caller.staff(), data.comment_id, visible=data.visible, reason=data.reason
         )
 
     @command("readout.set", p.SetReadout)
     def readout(caller: Caller, data: p.SetReadout) -> None:
-        moderation.set_readout(caller.actor, caller.workshop_id, data.anonymous)
+        moderation.set_readout(caller.staff(), caller.workshop_id, data.anonymous)
 
     @command("value.untag", p.TagRef)
     def untag(caller: Caller, data: p.TagRef) -> None:
-        tags.untag(caller.actor, data.tag_id)
+        tags.untag(caller.staff(), data.tag_id)
 
     @command("amendment.accept", p.DecideAmendment)
     def accept_amendment(caller: Caller, data: p.DecideAmendment) -> dict:
         return {
             "version": amendments.accept_amendment(
-                caller.actor, data.amendment_id, data.note
+                caller.staff(), data.amendment_id, data.note
             ).number
         }
 
     @command("amendment.reject", p.DecideAmendment)
     def reject_amendment(caller: Caller, data: p.DecideAmendment) -> None:
-        amendments.reject_amendment(caller.actor, data.amendment_id, data.note)
+        amendments.reject_amendment(caller.staff(), data.amendment_id, data.note)
 
     @command("duel.start", p.StartDuel)
     def start_duel(caller: Caller, data: p.StartDuel) -> dict[str, Any]:
         duel = duels.start_duel(
-            caller.actor,
+            caller.staff(),
             caller.workshop_id,
             clause_key=data.clause_key,
             options=data.options,
@@ -393,9 +422,9 @@ def register(socketio: SocketIO) -> None:
 
     @command("duel.close", p.DuelRef)
     def close_duel(caller: Caller, data: p.DuelRef) -> dict[str, Any]:
-        duel = duels.close_duel(caller.actor, data.duel_id)
+        duel = duels.close_duel(caller.staff(), data.duel_id)
         return {"winner_id": duel.winner_id, "version": duel.version_made}
 
     @command("duel.cancel", p.DuelRef)
     def cancel_duel(caller: Caller, data: p.DuelRef) -> None:
-        duels.cancel_duel(caller.actor, data.duel_id)
+        duels.cancel_duel(caller.staff(), data.duel_id)

@@ -58,44 +58,50 @@ def _everyone(ranking: tuple[int, ...], known: list[int]) -> list[int]:
 
 def tally(method: voting.Method | None, ballots: list[dict], known: list[int]) -> dict[str, Any]:
     """Count one set of stored ballots with a voting method, as JSON."""
+    if method is None:
+        raise ValueError("a round without a voting method has no tally")
     method = voting.Method(method)
     base: dict[str, Any] = {"method": str(method), "ballots": len(ballots)}
     if method == voting.Method.DOT:
-        r = voting.tally_dots([_int_keys(b.get("dots", {})) for b in ballots], known)
+        dots = voting.tally_dots([_int_keys(b.get("dots", {})) for b in ballots], known)
         return {
             **base,
-            "winner": r.winner,
-            "ranking": list(r.ranking),
+            "winner": dots.winner,
+            "ranking": list(dots.ranking),
             "items": [
-                {"proposal_id": c, "dots": r.totals.get(c, 0), "voters": r.voters.get(c, 0)}
-                for c in _everyone(r.ranking, known)
+                {"proposal_id": c, "dots": dots.totals.get(c, 0), "voters": dots.voters.get(c, 0)}
+                for c in _everyone(dots.ranking, known)
             ],
         }
     if method == voting.Method.APPROVAL:
-        r = voting.tally_approval([b.get("approved", []) for b in ballots], known)
+        approval = voting.tally_approval([b.get("approved", []) for b in ballots], known)
         return {
             **base,
-            "winner": r.winner,
-            "ranking": list(r.ranking),
+            "winner": approval.winner,
+            "ranking": list(approval.ranking),
             "items": [
-                {"proposal_id": c, "approvals": r.approvals.get(c, 0), "share": r.share.get(c, 0.0)}
-                for c in _everyone(r.ranking, known)
+                {
+                    "proposal_id": c,
+                    "approvals": approval.approvals.get(c, 0),
+                    "share": approval.share.get(c, 0.0),
+                }
+                for c in _everyone(approval.ranking, known)
             ],
         }
     if method == voting.Method.SCORE:
-        r = voting.tally_score([_int_keys(b.get("scores", {})) for b in ballots], known)
+        scores = voting.tally_score([_int_keys(b.get("scores", {})) for b in ballots], known)
         return {
             **base,
-            "winner": r.winner,
-            "ranking": list(r.ranking),
+            "winner": scores.winner,
+            "ranking": list(scores.ranking),
             "items": [
-                {"proposal_id": c, "mean": r.mean.get(c), "count": r.count.get(c, 0)}
-                for c in _everyone(r.ranking, known)
+                {"proposal_id": c, "mean": scores.mean.get(c), "count": scores.count.get(c, 0)}
+                for c in _everyone(scores.ranking, known)
             ],
         }
     if method == voting.Method.RANKED:
-        r = voting.tally_ranked([b.get("ranking", []) for b in ballots], known)
-        irv, bc, sz = r.instant_runoff, r.borda, r.schulze
+        ranked = voting.tally_ranked([b.get("ranking", []) for b in ballots], known)
+        irv, bc, sz = ranked.instant_runoff, ranked.borda, ranked.schulze
         return {
             **base,
             "winner": sz.winner,
@@ -119,21 +125,21 @@ def tally(method: voting.Method | None, ballots: list[dict], known: list[int]) -
             # The announced order is Schulze's (its winner is the round's winner).
             "ranking": list(sz.ranking),
         }
-    items = []
+    items: list[dict[str, Any]] = []
     for candidate in known:
         answers = [
             (voting.ConsentChoice(a["choice"]), a.get("reason", ""))
             for b in ballots
             if (a := b.get("consent", {}).get(str(candidate)))
         ]
-        r = voting.tally_consent(answers)
+        consent = voting.tally_consent(answers)
         items.append(
             {
                 "proposal_id": candidate,
-                "counts": {str(k): v for k, v in r.counts.items()},
-                "answers": r.ballots,
-                "objections": list(r.objections),
-                "consented": r.consented,
+                "counts": {str(k): v for k, v in consent.counts.items()},
+                "answers": consent.ballots,
+                "objections": list(consent.objections),
+                "consented": consent.consented,
             }
         )
     # Consented ones first (most agreement first), then by fewest objections.

@@ -71,7 +71,7 @@ def validate_vocabulary_ballot(raw: Mapping[str, Any], words: list[dict[str, str
 
 def vocabulary_results(words: list[dict[str, str]], ballots: list[dict[str, Any]]) -> dict:
     """Per word: include and exclude counts, and approved, vetoed or open."""
-    items = []
+    items: list[dict[str, Any]] = []
     for item in words:
         choices = [b.get("votes", {}).get(item["word"]) for b in ballots]
         include, exclude = choices.count("include"), choices.count("exclude")

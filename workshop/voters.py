@@ -38,6 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
+from .database import rows_changed
 from .extensions import db
 from .models import (
     Amendment,
@@ -159,7 +160,7 @@ def forget(workshop_id: int, scopes: Iterable[str] | None = None) -> bool:
         keys = sa.and_(keys, VoteKey.scope.in_(scopes))
     for scope in db.session.scalars(sa.select(VoteKey.scope).where(keys)).all():
         reshuffle(workshop_id, scope)
-    if not db.session.execute(sa.delete(VoteKey).where(keys)).rowcount:
+    if not rows_changed(db.session.execute(sa.delete(VoteKey).where(keys))):
         return False
     _to_erase().add(VoteKey.__tablename__)
     return True

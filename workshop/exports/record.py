@@ -298,7 +298,7 @@ def duel_record(duel: Duel) -> dict[str, Any]:
     """A duel with every wording, the winner and the losers; counts once it was decided."""
     results = duel_results(duel)
     decided = results is not None
-    counts = results.get("counts", {}) if decided else {}
+    counts = results.get("counts", {}) if results is not None else {}
     return {
         "id": duel.id,
         "clause_key": duel.clause_key,

@@ -1,13 +1,14 @@
 """Alembic environment: runs with the connection the app hands over."""
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from workshop.models import Base, UTCDateTime
 
 
-def render_item(type_: str, item: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Write the app's own column types as plain SQLAlchemy types, so that a migration never
     imports the models: history must not change when the models do."""
     if type_ == "type" and isinstance(item, UTCDateTime):

@@ -6,6 +6,7 @@ Running them (start, pause, extend, end) is :mod:`services.rounds`.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -266,7 +267,7 @@ def apply_template(actor: User, workshop_id: int) -> list[Round]:
     return list_rounds(workshop_id)
 
 
-def settings_of(round_id: int, **changes: object) -> RoundSettings:
+def settings_of(round_id: int, **changes: Any) -> RoundSettings:
     """A round's current settings, with some of them changed (for partial updates)."""
     round_ = db.session.get(Round, round_id)
     if round_ is None:
@@ -344,7 +345,7 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
     return round_
 
 
-def change_round(actor: User, round_id: int, changes: dict[str, object]) -> Round:
+def change_round(actor: User, round_id: int, changes: dict[str, Any]) -> Round:
     """Change some of a round's settings; the others keep their current values."""
     return update_round(actor, round_id, settings_of(round_id, **changes))
 

@@ -48,7 +48,9 @@ from .versions import OnSaved, Revision, ensure_open, save_text
 MAX_SPAN = 1000
 
 
-def _checked_answer(method: str, choice: str, reason: str) -> tuple[str, str]:
+def _checked_answer(
+    method: voting.AmendmentMethod, choice: str, reason: str
+) -> tuple[voting.AmendmentAnswer, str]:
     """A valid answer for the amendment's method (the rounds' rules: consent needs a reason
     to object; approval is yes or no; a score is 1 to 5)."""
     if method == voting.AmendmentMethod.CONSENT:
@@ -56,7 +58,7 @@ def _checked_answer(method: str, choice: str, reason: str) -> tuple[str, str]:
             checked_choice, checked_reason = voting.validate_consent(choice, reason)
         except voting.BallotError as error:
             raise ValidationFailed(str(error), field="choice") from None
-        return str(checked_choice), checked_reason
+        return voting.AmendmentAnswer(checked_choice), checked_reason
     if choice not in voting.AMENDMENT_ANSWERS[method]:
         raise ValidationFailed(
             _("Answer with yes or no.")
@@ -64,7 +66,7 @@ def _checked_answer(method: str, choice: str, reason: str) -> tuple[str, str]:
             else _("Give a score from 1 to 5."),
             field="choice",
         )
-    return choice, " ".join((reason or "").split())[:500]
+    return voting.AmendmentAnswer(choice), " ".join((reason or "").split())[:500]
 
 
 def propose_amendment(
@@ -256,8 +258,10 @@ def _accept_in_clause(
     """Replay the amendment on its clause as it was, then carry it onto the clause as it is."""
     base = version_numbered(workshop.id, amendment.version_number)
     assert base is not None
+    clause_key = amendment.clause_key
+    assert clause_key is not None, "the caller takes amendments without a clause elsewhere"
     changed = with_span_replaced(
-        base, amendment.clause_key, amendment.start, amendment.end, amendment.replacement
+        base, clause_key, amendment.start, amendment.end, amendment.replacement
     )
     with workshop_change(workshop.id) as change:
         db.session.refresh(amendment)

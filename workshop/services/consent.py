@@ -64,7 +64,7 @@ def vote_on_clause(
         if vote is None:
             vote = ClauseVote(workshop_id=workshop.id, clause_key=clause_key, **voter.fields())
             db.session.add(vote)
-        vote.choice = str(checked_choice)
+        vote.choice = checked_choice
         vote.reason = checked_reason
         vote.version_number = latest.number
         vote.voted_text = clause.markdown

@@ -48,13 +48,15 @@ MAX_NOTE_LENGTH = 500
 def people_present(workshop_id: int) -> set[int]:
     """The participants whose answers lock readiness asks for: those online now, or, when
     nobody is (the room has gone home), everyone who joined."""
-    online = set(
-        db.session.scalars(
+    online = {
+        participant_id
+        for participant_id in db.session.scalars(
             sa.select(Connection.participant_id).where(
                 Connection.workshop_id == workshop_id, Connection.participant_id.is_not(None)
             )
         )
-    )
+        if participant_id is not None  # as the query says; its type cannot
+    }
     return online or {p.id for p in list_participants(workshop_id)}
 
 
@@ -77,13 +79,14 @@ def readiness(workshop: Workshop, version: DocumentVersion | None = None) -> dic
     needed = math.ceil(len(present) * workshop.lock_quorum / 100)
     votes = clause_votes(workshop.id)
     people = {p.id: p for p in list_participants(workshop.id)}
-    rows, problems = [], []
+    rows: list[dict[str, Any]] = []
+    problems: list[dict[str, Any]] = []
     for clause in clauses_of(version):
         mine = [v for v in votes if v.clause_key == clause.key]
         current = [v for v in mine if v.voted_text == clause.markdown]
         counted = [v for v in current if v.participant_id is None or v.participant_id in present]
         objections = [_objection(v, people, clause.markdown) for v in mine if v.choice == "object"]
-        row = {
+        row: dict[str, Any] = {
             "clause_key": clause.key,
             "clause": clauses.label(clause),
             "empty": not clause.body.strip(),

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import clock, permissions
+from ..database import rows_changed
 from ..errors import Forbidden, InvalidState, NotAuthenticated, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -245,7 +246,7 @@ def accept_invite(
             .values(accepted_at=now, accepted_by_id=user.id)
             .execution_options(synchronize_session=False)
         )
-        if spent.rowcount != 1:
+        if rows_changed(spent) != 1:
             raise InvalidState(
                 _("This invite link has already been used. Each link works once."), reason="used"
             )

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from .. import events
+from ..database import rows_changed
 from ..errors import ValidationFailed, WorkshopFull
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -46,9 +47,9 @@ def join_workshop(
         # Counted under the workshop's lock, so two people taking the last place at once
         # cannot both get it. Someone who joined before comes back with their cookie and
         # never reaches this (see views/participant.py).
-        cap = db.session.scalar(
+        cap = db.session.execute(
             sa.select(Workshop.max_participants).where(Workshop.id == workshop.id)
-        )
+        ).scalar_one()
         if participant_count(workshop.id) >= cap:
             raise WorkshopFull(
                 ngettext(
@@ -110,7 +111,7 @@ def disconnect(sid: str) -> None:
 
 def clear_connections() -> int:
     """Forget every socket; run at server start, when no socket can be open."""
-    deleted = db.session.execute(sa.delete(Connection)).rowcount
+    deleted = rows_changed(db.session.execute(sa.delete(Connection)))
     db.session.commit()
     return deleted
 

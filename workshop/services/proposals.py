@@ -7,6 +7,7 @@ Moderating them (approve, hide, merge, split, pin, read-out) is
 from __future__ import annotations
 
 import hashlib
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -69,9 +70,13 @@ def _op_key(actor: Participant, anonymity: Anonymity, op_id: str | None) -> str 
     return hashlib.sha256(f"{sender.voter_hash}:{op_id}".encode()).hexdigest()
 
 
+# What a command may create, and find again when it is sent twice.
+Created = TypeVar("Created", Proposal, Comment)
+
+
 def _resent(
-    model: type[Proposal] | type[Comment], workshop_id: int, actor: Participant, op_id: str | None
-) -> Proposal | Comment | None:
+    model: type[Created], workshop_id: int, actor: Participant, op_id: str | None
+) -> Created | None:
     """What a resent command already created: the same operation, from the same person
     (stored with its author, or, fully anonymous, under a key only the sender's op makes)."""
     if not op_id:

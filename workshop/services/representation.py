@@ -148,7 +148,8 @@ def _named_ballots(workshop_id: int) -> dict[int, set[int]]:
     ).all()
     out: dict[int, set[int]] = collections.defaultdict(set)
     for round_id, participant_id in rows:
-        out[round_id].add(participant_id)
+        if participant_id is not None:  # as the query says; its type cannot
+            out[round_id].add(participant_id)
     return out
 
 

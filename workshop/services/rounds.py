@@ -80,7 +80,8 @@ def next_round_of(workshop_id: int) -> Round | None:
     anchor = current.position if current else (max(started) if started else -1)
     pending = [r for r in rounds if r.status == RoundStatus.PENDING]
     after = [r for r in pending if r.position > anchor]
-    return (after or pending or [None])[0]
+    candidates = after or pending
+    return candidates[0] if candidates else None
 
 
 def start_next_round(actor: User, workshop_id: int) -> Round:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -131,14 +132,12 @@ def diff_versions(actor: User, workshop_id: int, old: int, new: int) -> list[Dif
     return diff_texts(before, after)
 
 
-def clause_differences(
-    actor: User, workshop_id: int, old: int, new: int
-) -> list[dict[str, object]]:
+def clause_differences(actor: User, workshop_id: int, old: int, new: int) -> list[dict[str, Any]]:
     """Word-level differences between two versions, clause by clause (headings as
     headings, never as raw markup), for the history page."""
     before = {c.key: c for c in clauses_of(get_version(actor, workshop_id, old))}
     after = clauses_of(get_version(actor, workshop_id, new))
-    rows: list[dict[str, object]] = []
+    rows: list[dict[str, Any]] = []
     for clause in after:
         earlier = before.pop(clause.key, None)
         rows.append(

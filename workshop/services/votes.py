@@ -52,6 +52,7 @@ def _validate(
         return validate_values_ballot(raw, workshop=workshop, pick_limit=round_.pick_limit)
     if round_.kind == RoundKind.VOCABULARY:
         return validate_vocabulary_ballot(raw, round_.words)
+    assert round_.method is not None, "a round that takes ballots has a voting method"
     method = voting.Method(round_.method)
     try:
         if method == voting.Method.DOT:

@@ -197,7 +197,8 @@ def update_workshop(actor: User, workshop_id: int, settings: WorkshopSettings) -
         workshop.dots_per_participant = settings.dots_per_participant
         workshop.words_per_clause = settings.words_per_clause
         workshop.words_total = settings.words_total
-        workshop.amendment_method = settings.amendment_method  # for amendments from now on
+        # For amendments from now on.
+        workshop.amendment_method = voting.AmendmentMethod(settings.amendment_method)
         workshop.language = settings.language
         if settings.max_participants is not None:  # lower than who joined: nobody new
             workshop.max_participants = settings.max_participants

@@ -24,7 +24,7 @@ from ..services.accounts import user_for_session
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` in URLs, no larger than any id can be: an absurd number is a 404."""
 
-    def __init__(self, map: Map, *args: object, **kwargs: object) -> None:
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

@@ -13,8 +13,12 @@ bp = Blueprint("language", __name__)
 
 def _back_to(target: str | None) -> str:
     """The page the switch was pressed on, only within this site."""
-    inside = target and target.startswith("/") and not target.startswith(("//", "/\\"))
-    if inside and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith(("//", "/\\"))
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("participant.landing")
 

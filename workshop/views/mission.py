@@ -72,7 +72,7 @@ def staff_page(workshop_id: int):
         feedback=feedback.summary(me, workshop.id),
         moderate=permissions.can_moderate(me, workshop),
         final=final,
-        next_revision=next_revision_of(workshop.id, latest.number) if final else None,
+        next_revision=next_revision_of(workshop.id, latest.number) if latest and final else None,
     )
 
 

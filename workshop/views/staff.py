@@ -319,7 +319,9 @@ def edit_document(workshop_id: int):
         latest=latest,
         form=form,
         conflict=conflict,
-        conflict_diff=diff_texts(conflict.details["latest_body"], conflict.details["your_body"])
+        conflict_diff=diff_texts(
+            str(conflict.details["latest_body"]), str(conflict.details["your_body"])
+        )
         if conflict
         else None,
         by_round=by_round,
