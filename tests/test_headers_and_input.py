@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
+from werkzeug.test import Client
 
 from tests.conftest import PASSWORD, db_fingerprint, join, make_user, make_workshop
+from workshop import static_files
 from workshop.services import editing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,6 +84,48 @@ def test_static_files_are_answered_with_their_type_a_short_cache_and_304s(app):
         with client.get(path, headers={"If-None-Match": first.headers["ETag"]}) as again:
             assert again.status_code == 304 and again.data == b"", path
     assert client.get("/static/../workshop/config.py").status_code == 404
+
+
+def test_static_text_goes_gzipped_to_browsers_that_take_it_and_plain_to_others(app):
+    """A phone's first visit downloads the room's scripts and styles gzipped (a third of their
+    size); a client that does not say it takes gzip gets the files as they are."""
+    client = app.test_client()
+    sizes = {"plain": 0, "gzip": 0}
+    for path in (
+        "/static/js/live/main.js",
+        "/static/css/app.css",
+        "/static/vendor/socket.io.min.js",
+    ):
+        original = (ROOT / path.lstrip("/")).read_bytes()
+        with client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"}) as zipped:
+            assert zipped.headers["Content-Encoding"] == "gzip", path
+            assert zipped.headers["Vary"] == "Accept-Encoding", path
+            assert zipped.headers["X-Content-Type-Options"] == "nosniff", path
+            assert gzip.decompress(zipped.data) == original, path
+            sizes["gzip"] += len(zipped.data)
+        with client.get(path, headers={"Accept-Encoding": "identity"}) as plain:
+            assert "Content-Encoding" not in plain.headers and plain.data == original, path
+            sizes["plain"] += len(plain.data)
+    assert sizes["gzip"] < sizes["plain"] / 2, sizes
+
+
+def test_a_changed_static_file_gets_a_new_gzipped_copy_never_the_old_one(tmp_path):
+    """The copies are made when the app starts: after an upgrade changes a file, the next
+    start serves the new version gzipped, though the old copy is still on disk."""
+    static, copies = tmp_path / "static", tmp_path / "instance" / "static-gzip"
+    (static / "js").mkdir(parents=True)
+    script = static / "js" / "room.js"
+    versions = ["let room = 'first';\n" * 50, "let room = 'second';\n" * 50]
+    for version in versions:
+        script.write_text(version)
+        site = static_files.GzippedStatic(
+            None, gzipped=static_files.gzip_copies(static, copies), root=str(static), prefix="s/"
+        )
+        browser = Client(site)
+        with browser.get("/s/js/room.js", headers={"Accept-Encoding": "gzip"}) as answer:
+            assert answer.headers["Content-Encoding"] == "gzip"
+            assert gzip.decompress(answer.data).decode() == version
+    assert len(list((copies / "js").glob("room.js.*.gz"))) == 2
 
 
 def test_no_page_has_inline_script_or_style(app, fran):

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask
 from flask_babel import get_locale
 from markupsafe import Markup
-from whitenoise import WhiteNoise
 
 from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
@@ -17,6 +16,7 @@ from .identity import SocketAwareSessionInterface
 from .locales import LANGUAGE_NAMES, live_catalogue, select_locale
 from .message_queue import InOrderRedisManager
 from .server import ShallowJSON, UncompressedWebSockets, cap_websocket_messages
+from .static_files import serve_static_files
 from .text import render_markdown, safe_markdown
 from .throttles import limiter
 
@@ -62,7 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         json=ShallowJSON,
     )
     cap_websocket_messages(socketio.server.eio)
-    serve_static_files(app)
+    serve_static_files(app, instance_path / "static-gzip")
     if not app.config["WEBSOCKET_COMPRESSION"]:
         app.wsgi_app = UncompressedWebSockets(app.wsgi_app)
 
@@ -79,29 +79,3 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     serve_over_https(app)  # last: its proxy fix wraps the socket middleware too
     return app
-
-
-# Browsers may keep a static file this long before asking again. The files' names carry no
-# version, so an upgrade reaches every page loaded at most a minute after it.
-STATIC_MAX_AGE = 60
-
-
-def serve_static_files(app: Flask) -> None:
-    """Answer /static/ before the app, with WhiteNoise: a browser's first visit to a room
-    loads some 26 files (stylesheets, the socket client, the live client's modules), each
-    0.5-0.9 ms through the whole app and 0.1-0.2 ms here (``bench/live_pages.py``); 1,000
-    browser-like joins took 49-57 s before, 31-39 s after (``bench/vote_storm.py --pages``).
-    They carry the pages' security headers too."""
-    from .views import SECURITY_HEADERS
-
-    def security_headers(headers: Any, _path: str, _url: str) -> None:
-        for name, value in SECURITY_HEADERS.items():
-            headers[name] = value
-
-    app.wsgi_app = WhiteNoise(
-        app.wsgi_app,
-        root=app.static_folder,
-        prefix="static/",
-        max_age=STATIC_MAX_AGE,
-        add_headers_function=security_headers,
-    )
