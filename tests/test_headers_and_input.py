@@ -109,6 +109,40 @@ def test_static_text_goes_gzipped_to_browsers_that_take_it_and_plain_to_others(a
     assert sizes["gzip"] < sizes["plain"] / 2, sizes
 
 
+def test_live_pages_name_every_module_the_live_client_imports_for_fetching_at_once(app, fran):
+    """The room, the console and the projector name, in their head, every module the browser
+    would otherwise find one layer of imports at a time: the live client's entry and all it
+    imports, as served, and nothing else."""
+    import re
+
+    workshop_id, code = fran
+    client = app.test_client()
+    client.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    staff = logged_in(app)
+    pages = {
+        "room": client.get(f"/w/{workshop_id}"),
+        "console": staff.get(f"/workshops/{workshop_id}"),
+        "projector": staff.get(f"/workshops/{workshop_id}/projector"),
+    }
+    entry = "/static/js/live/main.js"
+    imported, wanted = [], [entry]
+    while wanted:
+        module = wanted.pop()
+        if module not in imported:
+            imported.append(module)
+            with client.get(module) as served:
+                text = served.get_data(as_text=True)
+            folder = module.rsplit("/", 1)[0]
+            wanted += [f"{folder}/{name}" for name in re.findall(r'from "\./([^"]+)"', text)]
+    assert len(imported) > 10
+    for name, page in pages.items():
+        html = page.get_data(as_text=True)
+        head = html.split("</head>", 1)[0]
+        preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', head)
+        assert sorted(preloaded) == sorted(imported), name
+        assert f'<script type="module" src="{entry}">' in html, name
+
+
 def test_a_changed_static_file_gets_a_new_gzipped_copy_never_the_old_one(tmp_path):
     """The copies are made when the app starts: after an upgrade changes a file, the next
     start serves the new version gzipped, though the old copy is still on disk."""

@@ -16,7 +16,7 @@ from .identity import SocketAwareSessionInterface
 from .locales import LANGUAGE_NAMES, live_catalogue, select_locale
 from .message_queue import InOrderRedisManager
 from .server import ShallowJSON, UncompressedWebSockets, cap_websocket_messages
-from .static_files import serve_static_files
+from .static_files import modules_imported_by, serve_static_files
 from .text import render_markdown, safe_markdown
 from .throttles import limiter
 
@@ -72,6 +72,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["live_catalogue"] = live_catalogue
+    app.jinja_env.globals["live_modules"] = modules_imported_by(
+        Path(app.static_folder or ""), "js/live/main.js"
+    )
     app.jinja_env.filters["markdown"] = lambda source: Markup(render_markdown(source))
     app.jinja_env.filters["safe_markdown"] = safe_markdown
     views.register(app)
