@@ -58,6 +58,7 @@ import asyncio
 import base64
 import contextlib
 import gc
+import gzip
 import json
 import logging
 import math
@@ -100,7 +101,12 @@ async def http(
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         body = urllib.parse.urlencode(form).encode() if form is not None else b""
-        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
+        head = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: 127.0.0.1:{port}",
+            "Connection: close",
+            "Accept-Encoding: gzip",  # as every browser (which also offers br and zstd)
+        ]
         if cookies:
             head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in cookies.items()))
         if form is not None:
@@ -123,6 +129,8 @@ async def http(
             text = await reader.readexactly(int(headers["content-length"]))
         else:
             text = await reader.read()
+        if headers.get("content-encoding") == "gzip":
+            text = gzip.decompress(text)
         return status, headers, text.decode("utf-8", "replace")
     finally:
         writer.close()
