@@ -34,4 +34,4 @@ def main() -> None:
         os.environ["SOCKETIO_ASYNC_MODE"] = "gevent"
     from .cli import run
 
-    run()
+    run(create_app)

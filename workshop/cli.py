@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import click
 from flask import Flask
@@ -11,10 +12,10 @@ from flask.cli import FlaskGroup, with_appcontext
 DEFAULT_PORT = 5000
 
 
-def run() -> None:
-    """Run the ``workshop`` command group (after :func:`workshop.main` prepared gevent)."""
-    from . import create_app
-
+def run(create_app: Callable[[], Flask]) -> None:
+    """Run the ``workshop`` command group on the app ``create_app`` builds (handed in by
+    :func:`workshop.main`, after it prepared gevent, so this module never imports the
+    package that imports it)."""
     FlaskGroup(create_app=create_app, add_default_commands=True, load_dotenv=False)(
         prog_name="workshop"
     )

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..guards import workshop_for_staff
 from ..locales import current_language
 from ..models import AuditAction, AuditEntry, Phase, RoundKind, StaffRole, User
+from ..stakeholder_groups import LABELS as STAKEHOLDER_LABELS
 
 MAX_PARAM = 500  # characters of one typed parameter kept, as the summary column once did
 
@@ -108,9 +109,7 @@ def _shown(key: str, value: Any) -> Any:
     if key == "role":
         return _label(ROLE_LABELS, value)
     if key == "groups":
-        from .stakeholders import LABELS  # stakeholders records through this module
-
-        return ", ".join(str(LABELS.get(group, group)) for group in value)
+        return ", ".join(str(STAKEHOLDER_LABELS.get(group, group)) for group in value)
     if key == "value":
         found = find_value(str(value), current_language())
         return found.name if found else value

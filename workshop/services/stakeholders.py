@@ -9,7 +9,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..errors import ValidationFailed
 from ..extensions import db
@@ -17,18 +16,9 @@ from ..guards import clause_in_draft, workshop_for_staff
 from ..models import AuditAction, ClauseStakeholder, DocumentVersion, Stakeholder, User
 from ..queries import clauses_of, latest_version
 from ..realtime import workshop_change
+from ..stakeholder_groups import LABELS, MUST_HAVE
 from . import audit
 from .versions import ensure_open
-
-LABELS = {
-    Stakeholder.CLIENTS: _l("Clients"),
-    Stakeholder.COLLEAGUES: _l("Colleagues"),
-    Stakeholder.COMMUNITY: _l("Community"),
-    Stakeholder.OWNERS: _l("Owners or funders"),
-    Stakeholder.PARTNERS: _l("Partners"),
-}
-# A mission that speaks to neither of these leaves people out.
-MUST_HAVE = (Stakeholder.COLLEAGUES, Stakeholder.CLIENTS)
 
 
 def tags_of(workshop_id: int) -> dict[int, set[Stakeholder]]:

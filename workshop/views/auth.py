@@ -14,7 +14,7 @@ from ..forms import LoginForm, PasswordForm, SetupForm
 from ..identity import current_staff
 from ..models import UserRole
 from ..services import accounts
-from . import error_on_form
+from .shared import error_on_form
 
 bp = Blueprint("auth", __name__)
 

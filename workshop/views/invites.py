@@ -23,7 +23,7 @@ from ..guards import workshop_for_staff
 from ..identity import current_staff
 from ..models import StaffInvite
 from ..services import accounts, invites
-from . import error_on_form, staff_member
+from .shared import error_on_form, staff_member
 
 bp = Blueprint("invites", __name__)
 

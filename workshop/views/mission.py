@@ -19,7 +19,7 @@ from ..guards import workshop_for_staff
 from ..identity import current_participant, current_staff
 from ..queries import clauses_of, get_workshop, latest_version, next_revision_of
 from ..services import feedback, final, measures, my_part, representation, stakeholders
-from . import form_number, staff_member
+from .shared import form_number, staff_member
 
 bp = Blueprint("mission", __name__)
 

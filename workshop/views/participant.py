@@ -20,7 +20,7 @@ from ..locales import use_workshop
 from ..permissions import can_follow
 from ..privacy import MIN_GROUP_SIZE
 from ..services import accounts, participants, values
-from . import error_on_form, live_page
+from .shared import error_on_form, live_page
 
 bp = Blueprint("participant", __name__)
 

@@ -55,7 +55,7 @@ from ..services import (
 )
 from ..services.workshops import WorkshopSettings
 from ..vocabulary import highlight
-from . import error_on_form, form_number, live_page, staff_member
+from .shared import error_on_form, form_number, live_page, staff_member
 
 bp = Blueprint("staff", __name__, url_prefix="/workshops")
 

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from ..errors import DomainError
 from ..identity import current_staff
 from ..services import final, versions
-from . import form_number
+from .shared import form_number
 
 bp = Blueprint("versions", __name__, url_prefix="/workshops/<int:workshop_id>/document/versions")
 
