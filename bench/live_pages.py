@@ -25,10 +25,10 @@ from workshop.extensions import db
 from workshop.migrate import upgrade_database
 from workshop.models import Participant, Phase, RoundKind, User, UserRole
 from workshop.services import accounts, agenda, proposals, rounds, votes, workshops
+from workshop.static_files import MODULE_IMPORT
 
 PASSWORD = "bench-password-123"
 STATIC_IN_PAGE = re.compile(r'(?:src|href)="(/static/[^"?#]+)')
-MODULE_IMPORT = re.compile(r'^import [^;]*?from "\./([^"]+)"', re.M)
 
 
 def percentiles(samples: list[float]) -> str:

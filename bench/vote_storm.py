@@ -88,6 +88,8 @@ JOIN_TIMEOUT = 180.0  # seconds for one person's form, post and connect
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 STATIC_IN_PAGE = re.compile(r'(?:src|href)="(/static/[^"?#]+)')
+# As workshop/static_files.py reads the live client's imports; written out here because the load
+# generator imports nothing of the app (its servers may run another copy of the code).
 MODULE_IMPORT = re.compile(r'^import [^;]*?from "\./([^"]+)"', re.M)
 
 # ---------------------------------------------------------------------------------------------
