@@ -175,10 +175,11 @@ def test_a_participant_with_a_dutch_browser_goes_through_the_workshop_in_dutch(
         check_screen(anouk, "dutch-03-propose", task="#proposal-body")
 
         # A refused command answers in Dutch as well (the socket knows the person's language).
+        # The socket starts as the page's own does, with a long-polling request: Chromium 150
+        # sends no Accept-Language on a WebSocket handshake under Playwright's locale.
         ack = anouk.evaluate(
             """async (workshopId) => {
-                 const socket = window.io({ auth: { workshop_id: workshopId },
-                                            transports: ["websocket"], forceNew: true });
+                 const socket = window.io({ auth: { workshop_id: workshopId }, forceNew: true });
                  try {
                    await new Promise((resolve) => socket.on("connect", resolve));
                    return await new Promise((resolve) =>
