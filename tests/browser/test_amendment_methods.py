@@ -14,6 +14,7 @@ from .helpers import (
     TIMEOUT,
     assert_not_reloaded,
     create_workshop,
+    expect_focused,
     join,
     log_in,
     mark_page,
@@ -103,7 +104,7 @@ def test_amendments_are_approved_then_scored_by_the_workshops_method(live_server
     joost.keyboard.press("ArrowRight")
     expect(joost_card.locator(".my-answer")).to_have_text("Your answer: 4", timeout=TIMEOUT)
     expect(scores[joost].get_by_role("radio", name="4", exact=True)).to_be_checked()
-    expect(scores[joost].get_by_role("radio", name="4", exact=True)).to_be_focused()
+    expect_focused(scores[joost].get_by_role("radio", name="4", exact=True))
     fac_score = fac.locator("#amendments li.amendment").filter(has_text="person")
     expect(fac_score.locator(".amend-counts")).to_have_text(
         "Average 3.0 from 2 people · 1 person gave 4 · 1 person gave 2", timeout=TIMEOUT

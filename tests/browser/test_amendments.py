@@ -15,6 +15,7 @@ from .helpers import (
     TIMEOUT,
     assert_not_reloaded,
     create_workshop,
+    expect_focused,
     join,
     log_in_facilitator,
     mark_page,
@@ -112,28 +113,28 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
     expect(objecting.locator("del")).to_have_text("removed: patient")
     expect(objecting.locator("ins")).to_have_text("added: person")
     reason = objecting.get_by_label("What is your objection? (needed)")
-    expect(reason).to_be_focused()
+    expect_focused(reason)
     # Escape sends nothing; the focus is back on Object.
     reason.fill("Changed my mind")
     joost.keyboard.press("Escape")
     expect(objecting).to_be_hidden()
-    expect(object_button).to_be_focused()
+    expect_focused(object_button)
     expect(object_button).to_have_attribute("aria-pressed", "false")
     # An objection needs its reason: an empty one is refused in the dialog, which stays open.
     object_button.press("Enter")
-    expect(reason).to_be_focused()
+    expect_focused(reason)
     expect(reason).to_have_value("")
     objecting.get_by_role("button", name="Send my objection").click()
     expect(objecting.get_by_role("alert")).to_have_text(
         "An objection needs a reason, so the group can address it."
     )
     expect(objecting).to_be_visible()
-    expect(reason).to_be_focused()
+    expect_focused(reason)
     reason.fill(OBJECTION)
     check_screen(joost, "amendment-object-dialog", task="#object-dialog")
     objecting.get_by_role("button", name="Send my objection").click()
     expect(objecting).to_be_hidden(timeout=TIMEOUT)
-    expect(object_button).to_be_focused()
+    expect_focused(object_button)
     expect(object_button).to_have_attribute("aria-pressed", "true", timeout=TIMEOUT)
     # The reason is everyone's to read (without who gave it); Escape and the refusal sent nothing.
     for page in (fac, amira, joost):
@@ -151,17 +152,17 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
     expect(rejecting).to_be_visible()
     expect(rejecting.locator("del")).to_contain_text("removed: simple")
     note = rejecting.get_by_label("Why not? (everyone sees this)")
-    expect(note).to_be_focused()
+    expect_focused(note)
     note.fill("Not now")
     fac.keyboard.press("Escape")
     expect(rejecting).to_be_hidden()
-    expect(reject_button).to_be_focused()
+    expect_focused(reject_button)
     reject_button.press("Enter")
-    expect(note).to_be_focused()
+    expect_focused(note)
     expect(note).to_have_value("")
     rejecting.get_by_role("button", name="Cancel").click()
     expect(rejecting).to_be_hidden()
-    expect(reject_button).to_be_focused()
+    expect_focused(reject_button)
     expect(easy).to_have_class(re.compile(r"\bstatus-open\b"))
     reject_button.click()
     note.fill(NOTE)
@@ -169,7 +170,7 @@ def test_participants_amend_the_draft_and_the_facilitator_accepts_and_locks(
     rejecting.get_by_role("button", name="Reject the change").click()
     expect(rejecting).to_be_hidden(timeout=TIMEOUT)
     # Its Reject button is gone with the decision: the focus goes to the card itself.
-    expect(easy).to_be_focused()
+    expect_focused(easy)
     for page in (fac, amira, joost):
         card = page.locator("#amendments li.amendment").filter(has_text="added: easy")
         expect(card).to_have_class(re.compile(r"\bstatus-rejected\b"), timeout=TIMEOUT)

@@ -19,6 +19,7 @@ from .helpers import (
     add_staff,
     assert_not_reloaded,
     create_workshop,
+    expect_focused,
     join,
     log_in,
     mark_page,
@@ -53,7 +54,7 @@ def editor(page: Page, heading: str) -> Locator:
 
 def open_editor(page: Page, heading: str) -> None:
     clause(page, heading).get_by_role("button", name="Edit this clause").click()
-    expect(editor(page, heading)).to_be_focused()
+    expect_focused(editor(page, heading))
 
 
 def save(page: Page, heading: str) -> None:
@@ -98,7 +99,7 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
     # Amira objects to "Purpose": a reason is needed, and everyone sees it.
     purpose = clause(amira, "Purpose")
     purpose.get_by_role("button", name="Object", exact=True).click()
-    expect(purpose.get_by_label("What is your objection? (needed)")).to_be_focused()
+    expect_focused(purpose.get_by_label("What is your objection? (needed)"))
     purpose.get_by_role("button", name="Send my objection").click()
     expect(purpose.get_by_role("alert")).to_have_text(re.compile("needs a reason"))
     purpose.get_by_label("What is your objection? (needed)").fill("Patients are people")
@@ -253,7 +254,7 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
         expect(results.locator("li.not-chosen")).to_contain_text(now)
         expect(results.locator("li.not-chosen")).to_contain_text("kept on record")
     expect(editor(amira, "Purpose")).to_have_value("Half a thought")
-    expect(editor(amira, "Purpose")).to_be_focused()
+    expect_focused(editor(amira, "Purpose"))
     amira.once("dialog", lambda dialog: dialog.accept())  # "lose your changes?"
     clause(amira, "Purpose").get_by_role("button", name="Cancel").click()
     expect(editor(amira, "Purpose")).to_have_count(0)
@@ -275,7 +276,7 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
     expect(ranked.locator(".duel-ranking li").first).to_contain_text(resolved)
     expect(ranked.locator(".duel-ranking li").first).to_contain_text("as it reads now")
     ranked.get_by_role("button", name="Move up: Wording 3").click()
-    expect(ranked.get_by_role("button", name="Move up: Wording 3")).to_be_focused()
+    expect_focused(ranked.get_by_role("button", name="Move up: Wording 3"))
     expect(ranked.locator(".duel-ranking li").nth(1)).to_contain_text("know")
     ranked.get_by_role("button", name="Vote", exact=True).click()
     expect(ranked).to_contain_text("Your vote is in", timeout=TIMEOUT)

@@ -26,6 +26,7 @@ from .helpers import (
     TIMEOUT,
     assert_not_reloaded,
     create_workshop,
+    expect_focused,
     join,
     log_in,
     mark_page,
@@ -222,14 +223,14 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     expect(hiding).to_contain_text(OFF_TOPIC)
     expect(hiding).to_contain_text("The author sees this reason.")
     reason = hiding.get_by_label("Reason")
-    expect(reason).to_be_focused()
+    expect_focused(reason)
     fran.keyboard.press("Escape")
     expect(hiding).to_be_hidden()
-    expect(hide_button).to_be_focused()
+    expect_focused(hide_button)
     expect(off_topic).not_to_have_class(re.compile("status-hidden"))
 
     hide_button.press("Enter")
-    expect(reason).to_be_focused()
+    expect_focused(reason)
     expect(reason).to_have_value("")
     reason.press_sequentially(REASON[:20])
     # Others' events meanwhile keep what is typed and where.
@@ -237,7 +238,7 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     expect(fran.locator("#round-progress")).to_have_text(
         "6 proposals in this round", timeout=TIMEOUT
     )
-    expect(reason).to_be_focused()
+    expect_focused(reason)
     expect(reason).to_have_value(REASON[:20])
     reason.press_sequentially(REASON[20:])
     fran.screenshot(path=SCREENSHOTS / "console-hide-dialog-laptop.png")
@@ -245,7 +246,7 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     expect(hiding).to_be_hidden(timeout=TIMEOUT)
     expect(off_topic).to_have_class(re.compile("status-hidden"), timeout=TIMEOUT)
     expect(off_topic).to_contain_text(f"Hidden: {REASON}")
-    expect(off_topic.get_by_role("button", name="Show again")).to_be_focused()
+    expect_focused(off_topic.get_by_role("button", name="Show again"))
 
     told = f"The facilitator hid your proposal: {REASON}"
     expect(amira.get_by_text(told).first).to_be_visible(timeout=TIMEOUT)
@@ -260,7 +261,7 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     duplicate.get_by_role("button", name="Merge into…").click()
     merging = fran.get_by_role("dialog", name="Merge into another card")
     expect(merging).to_be_visible()
-    expect(merging.get_by_label("Find a card")).to_be_focused()
+    expect_focused(merging.get_by_label("Find a card"))
     choices = merging.get_by_role("radio")
     expect(choices).to_have_count(4)  # every visible card but itself: not the hidden one
     expect(merging.locator(".merge-options")).not_to_contain_text(OFF_TOPIC)
@@ -274,7 +275,7 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     expect(merging).to_be_hidden(timeout=TIMEOUT)
     kept_id = proposal(fran, SIMPLE).get_attribute("data-proposal-id")
     expect(duplicate).to_contain_text(f"Merged into #{kept_id}", timeout=TIMEOUT)
-    expect(proposal(fran, SIMPLE).get_by_role("button", name="Hide", exact=True)).to_be_focused()
+    expect_focused(proposal(fran, SIMPLE).get_by_role("button", name="Hide", exact=True))
     # Amira, who wrote the duplicate, is told on her page which card it went into and that
     # she is credited there; Joost, whose card it went into, is told nothing.
     merged_notice = (
@@ -291,7 +292,7 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     splitting = fran.get_by_role("dialog", name="Split into separate proposals")
     expect(splitting.get_by_label("Part 1")).to_have_value("We listen first.")
     expect(splitting.get_by_label("Part 2")).to_have_value("We act with courage.")
-    expect(splitting.get_by_label("Part 1")).to_be_focused()
+    expect_focused(splitting.get_by_label("Part 1"))
     splitting.get_by_label("Part 2").fill("We act with courage, together.")
     splitting.get_by_role("button", name="Split it").click()
     expect(splitting).to_be_hidden(timeout=TIMEOUT)
@@ -359,7 +360,7 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     )
     fran.get_by_role("button", name="Set the round's clause").click()
     clause_box = form.get_by_label("Clause of the mission")
-    expect(clause_box).to_be_focused()
+    expect_focused(clause_box)
     clause_box.fill("Who we serve")
     form.get_by_role("button", name="Save the round").click()
     expect(fran.locator("#run-clause")).to_have_text("Clause: Who we serve", timeout=TIMEOUT)
