@@ -135,12 +135,12 @@ def app_config(tmp_path: Path, database: Path | str) -> dict[str, Any]:
     }
 
 
-def _postgresql_admin() -> sa.Engine:
+def postgresql_admin() -> sa.Engine:
     """A connection to the server's maintenance database, outside transactions."""
     return sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
 
 
-def _drop_postgresql_database(admin: sa.Engine, name: str) -> None:
+def drop_postgresql_database(admin: sa.Engine, name: str) -> None:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -153,8 +153,8 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     if on_postgresql:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         name = f"workshop_test_{worker}_{os.getpid()}"
-        admin = _postgresql_admin()
-        _drop_postgresql_database(admin, name)
+        admin = postgresql_admin()
+        drop_postgresql_database(admin, name)
         with admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         url = sa.engine.make_url(TEST_DATABASE_URL).set(database=name)
@@ -163,7 +163,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
         with app.app_context():
             db.engine.dispose()
         yield url.render_as_string(hide_password=False)
-        _drop_postgresql_database(admin, name)
+        drop_postgresql_database(admin, name)
         return
     database = folder / "template.sqlite3"
     app = create_app(app_config(folder, database))

@@ -57,7 +57,7 @@ class LiveServer:
             return "(no server log)"
 
 
-def _workshop_executable() -> Path:
+def workshop_executable() -> Path:
     executable = Path(sys.executable).parent / "workshop"
     if not executable.exists():
         pytest.fail(f"The `workshop` command is not installed next to {sys.executable}.")
@@ -88,7 +88,7 @@ def _server_env(database: Path) -> dict[str, str]:
 def _start_cli(args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
     """Start one ``workshop`` command; :func:`_finish_cli` waits for it."""
     return subprocess.Popen(
-        [str(_workshop_executable()), *args],
+        [str(workshop_executable()), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -225,7 +225,7 @@ def _launch(
 
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [str(_workshop_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [str(workshop_executable()), "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=server_env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,12 +1,26 @@
 """The migrations build exactly the schema the models describe, and the schema keeps the
 rules the models promise even against writes that bypass the code."""
 
+import os
+import subprocess
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from tests.conftest import join, make_user, make_workshop, sqlite_only
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    drop_postgresql_database,
+    join,
+    make_user,
+    make_workshop,
+    on_postgresql,
+    postgresql_admin,
+    sqlite_only,
+)
+from tests.live_server import workshop_executable
 from workshop.extensions import db
 from workshop.migrate import MIGRATIONS_DIR
 from workshop.models import Base
@@ -140,3 +154,47 @@ def test_there_is_one_migration(app):
     assert [p.name for p in versions.glob("*.py")] == ["0001_initial.py"]
     for script in versions.glob("*.py"):
         assert "workshop.models" not in script.read_text()  # history never imports the models
+
+
+@pytest.fixture
+def fresh_database_url(tmp_path) -> Iterator[str]:
+    """The URL of a database with nothing in it yet, on the backend the suite runs on."""
+    if not on_postgresql:
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    name = f"workshop_fresh_{os.getpid()}"
+    admin = postgresql_admin()
+    drop_postgresql_database(admin, name)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    yield sa.engine.make_url(TEST_DATABASE_URL).set(database=name).render_as_string(False)
+    drop_postgresql_database(admin, name)
+
+
+@pytest.mark.waits  # three processes start up
+def test_servers_started_at_once_on_a_fresh_database_all_come_up(fresh_database_url):
+    """README's scale-out starts several `workshop serve` at once, and each brings the schema
+    up to date first: on a fresh database every one saw no tables and all but one failed
+    ("table users already exists"). They now migrate one after another."""
+    env = {**os.environ, "DATABASE_URL": fresh_database_url, "SECRET_KEY": "shared-test-key"}
+    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    upgrades = [
+        subprocess.Popen(
+            [str(workshop_executable()), "db", "upgrade"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [upgrade.communicate(timeout=120)[0] for upgrade in upgrades]
+    assert [upgrade.returncode for upgrade in upgrades] == [0, 0, 0], "\n".join(outputs)
+    engine = sa.create_engine(fresh_database_url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+            assert context.get_current_heads() == ("0001",)
+    finally:
+        engine.dispose()

@@ -26,10 +26,10 @@ from tests.live_server import (
     _server_env,
     _stop,
     _template_database,
-    _workshop_executable,
     csrf,
     healthy,
     open_workshop,
+    workshop_executable,
 )
 
 REDIS = Path("/usr/bin/redis-server")
@@ -80,7 +80,7 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
                 urls.append(f"http://127.0.0.1:{port}")
                 processes.append(
                     subprocess.Popen(
-                        [str(_workshop_executable()), "serve", "--port", str(port)],
+                        [str(workshop_executable()), "serve", "--port", str(port)],
                         env=env,
                         stdout=log,
                         stderr=subprocess.STDOUT,
