@@ -661,13 +661,13 @@ def serve_threading(port: int) -> None:
     from workshop.extensions import socketio
     from workshop.migrate import upgrade_database
     from workshop.server import tune_garbage_collection
-    from workshop.services.participants import clear_connections
+    from workshop.services.servers import forget_every_socket
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     app = create_app()
     with app.app_context():
         upgrade_database(app)
-        clear_connections()
+        forget_every_socket()
     tune_garbage_collection()  # as `workshop serve` does: the comparison is of the two modes
     socketio.run(
         app,

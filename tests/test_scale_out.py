@@ -51,50 +51,66 @@ def wait_until(condition, what: str, seconds: float = WAIT, every: float = 0.02)
         time.sleep(every)
 
 
+def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
+    """A Redis server on a free port, keeping nothing on disk: (process, queue URL)."""
+    port = _free_port()
+    redis = subprocess.Popen(
+        [str(REDIS), "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return redis, f"redis://127.0.0.1:{port}/0"
+
+
+def start_server(env: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
+    """One more ``workshop serve`` on a free port: (process, URL)."""
+    port = _free_port()
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [str(workshop_executable()), "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def wait_until_serving(servers: list[tuple[subprocess.Popen, str]], log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while not all(healthy(url) for _, url in servers):
+        if any(p.poll() is not None for p, _ in servers) or time.monotonic() > deadline:
+            pytest.fail(f"the servers did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+
+
+def shared_env(folder: Path, queue: str) -> dict[str, str]:
+    """What every process of one deployment shares: the database, the key, the queue."""
+    return {
+        **_server_env(folder / "shared.sqlite3"),
+        "SOCKETIO_MESSAGE_QUEUE": queue,
+        # Presence news at most every 0.25 s (2 s by default), so a test waits for it briefly.
+        "LIVE_PRESENCE_SECONDS": str(PRESENCE_SECONDS),
+    }
+
+
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """Redis on a free port, and two servers on one database using it as their queue (one
     pair for the module: each test opens a workshop of its own)."""
     tmp_path = tmp_path_factory.mktemp("two-servers")
-    redis_port = _free_port()
-    redis = subprocess.Popen(
-        [str(REDIS), "--port", str(redis_port), "--bind", "127.0.0.1", "--save", ""]
-        + ["--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    env = {
-        **_server_env(tmp_path / "shared.sqlite3"),
-        "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{redis_port}/0",
-        # Presence news at most every 0.25 s (2 s by default), so a test waits for it briefly.
-        "LIVE_PRESENCE_SECONDS": str(PRESENCE_SECONDS),
-    }
+    redis, queue = start_redis(tmp_path)
     log_path = tmp_path / "servers.log"
-    processes: list[subprocess.Popen] = []
+    servers: list[tuple[subprocess.Popen, str]] = []
     try:
         _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
-        urls = []
-        with log_path.open("ab") as log:
-            for _ in range(2):
-                port = _free_port()
-                urls.append(f"http://127.0.0.1:{port}")
-                processes.append(
-                    subprocess.Popen(
-                        [str(workshop_executable()), "serve", "--port", str(port)],
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                        stdin=subprocess.DEVNULL,
-                    )
-                )
-        deadline = time.monotonic() + 30
-        while not all(healthy(url) for url in urls):
-            if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
-                pytest.fail(f"the servers did not start:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield urls[0], urls[1]
+        env = shared_env(tmp_path, queue)
+        servers = [start_server(env, log_path) for _ in range(2)]
+        wait_until_serving(servers, log_path)
+        yield servers[0][1], servers[1][1]
     finally:
-        for process in [*processes, redis]:
+        for process in [*(p for p, _ in servers), redis]:
             _stop(process)
 
 
@@ -294,3 +310,56 @@ def test_wrong_passwords_on_one_process_count_on_the_other(two_servers) -> None:
     assert log_in(b, LEADERSHIP_PASSWORD) == 429
     assert log_in(a, LEADERSHIP_PASSWORD) == 429
     assert log_in(a, "still not it") == 429
+
+
+def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_path) -> None:
+    """A process that starts (a restart, one more for a busy hour) must not forget the
+    screens the others hold, as the only process does; and one that dies without a word
+    (a crash, kill -9) must not keep its people counted as here: the others forget its
+    screens once it has been silent for three heartbeats, and tell the room."""
+    redis, queue = start_redis(tmp_path)
+    log_path = tmp_path / "servers.log"
+    env = {**shared_env(tmp_path, queue), "SERVER_HEARTBEAT_SECONDS": "0.5"}
+    servers: list[tuple[subprocess.Popen, str]] = []
+    screens: list[Screen] = []
+    try:
+        _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
+        servers = [start_server(env, log_path) for _ in range(2)]
+        wait_until_serving(servers, log_path)
+        (_, a), (b_process, b) = servers
+        fac, workshop_id, code = open_workshop(a)
+        staff = Screen(a, fac.cookies.get_dict(), workshop_id)
+        amira = Screen(a, join(a, code, "Amira").cookies.get_dict(), workshop_id)
+        bo = Screen(b, join(b, code, "Bo").cookies.get_dict(), workshop_id)
+        screens = [staff, amira, bo]
+
+        def online() -> int:
+            return staff.call("state.sync", {})["snapshot"]["presence"]["online"]
+
+        wait_until(lambda: online() == 2, "Amira (on A) and Bo (on B) here", every=0.5)
+
+        # A third process starts beside them: Amira and Bo are still here.
+        servers.append(start_server(env, log_path))
+        wait_until_serving(servers, log_path)
+        assert online() == 2
+        time.sleep(1.0)  # two heartbeats: nobody alive is taken for dead
+        assert online() == 2
+
+        # B dies without a word, and Bo's screen with it. Within three heartbeats of
+        # silence the others forget Bo's screen, and the staff screen hears it live.
+        b_process.kill()
+        b_process.wait()
+        wait_until(lambda: online() == 1, "Bo's screen forgotten", every=0.5)
+        wait_until(
+            lambda: any(
+                name == "presence.changed" and data["presence"]["online"] == 1
+                for _, name, data in staff.since(0)
+            ),
+            "the staff screen told that one person is here",
+        )
+    finally:
+        for screen in screens:
+            if screen.client.connected:
+                screen.client.disconnect()
+        for process in [*(p for p, _ in servers), redis]:
+            _stop(process)

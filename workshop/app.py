@@ -68,7 +68,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import sockets, views
     from .cli import register_commands
+    from .services.servers import new_process_id
 
+    new_process_id(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["live_catalogue"] = live_catalogue

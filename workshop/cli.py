@@ -46,14 +46,14 @@ def serve(host: str, port: int) -> None:
     from .extensions import app_itself
     from .migrate import upgrade_database
     from .server import Limits, make_server, tune_garbage_collection
+    from .services import servers
     from .services.accounts import has_any_user
-    from .services.participants import clear_connections
 
     app = app_itself()
     if app.config["SOCKETIO_ASYNC_MODE"] != "gevent":
         raise click.ClickException("Start the server with the `workshop serve` command.")
     upgrade_database(app)
-    clear_connections()  # single process: no socket survives a restart
+    servers.start_serving(app)
     url = f"http://{host}:{port}/"
     server = make_server(host, port, app, Limits.from_config(app.config))
     click.echo(f"Mission Workshop is running at {url}")

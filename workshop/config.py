@@ -82,6 +82,9 @@ def load_config(instance_path: Path) -> dict[str, object]:
         # change after a quiet spell at once): a room of thousands arriving is not told five
         # times a second.
         "LIVE_PRESENCE_SECONDS": float(os.environ.get("LIVE_PRESENCE_SECONDS", 2.0)),
+        # Several processes (a message queue): how often each says it is alive; one silent
+        # for three of these has died, and the others forget the sockets it held.
+        "SERVER_HEARTBEAT_SECONDS": float(os.environ.get("SERVER_HEARTBEAT_SECONDS", 10.0)),
         # How long a connection may take to send its headers and its body, and stay silent.
         "HTTP_HEADER_SECONDS": float(os.environ.get("HTTP_HEADER_SECONDS", 10)),
         "HTTP_BODY_SECONDS": float(os.environ.get("HTTP_BODY_SECONDS", 10)),

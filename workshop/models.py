@@ -441,12 +441,28 @@ class Participant(Base):
     joined_at: Mapped[created_at]
 
 
+class ServerProcess(Base):
+    """A running ``workshop serve`` process that shares the database with others (behind a
+    message queue). It says it is alive every ``SERVER_HEARTBEAT_SECONDS``; one silent for
+    three of those has died (a crash, a kill), and the others forget the sockets it held, so
+    nobody it served stays counted as here."""
+
+    __tablename__ = "server_processes"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    started_at: Mapped[created_at]
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+
 class Connection(Base):
     """One open socket: presence lives here, not in process memory."""
 
     __tablename__ = "connections"
 
     sid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    # The process holding the socket (ServerProcess.id, when it is one of several; not a
+    # foreign key, since a single process or a test app never registers).
+    server_id: Mapped[str] = mapped_column(sa.String(32), index=True)
     workshop_id: Mapped[int] = mapped_column(
         sa.ForeignKey("workshops.id", ondelete="CASCADE"), index=True
     )

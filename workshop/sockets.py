@@ -43,6 +43,7 @@ from .services import (
     participants,
     proposals,
     rounds,
+    servers,
     tags,
     votes,
     winners,
@@ -198,7 +199,7 @@ def register(socketio: SocketIO) -> None:
         # The snapshot first, read in the same unit of work as the workshop above (no second
         # read of it); the presence news this connection makes follows with a higher number.
         realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor, audience))
-        participants.connect(sid, workshop, actor, audience)
+        participants.connect(sid, workshop, actor, audience, server_id=servers.this_process())
         return True
 
     @socketio.on(TOO_DEEP_EVENT)

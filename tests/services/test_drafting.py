@@ -493,7 +493,7 @@ def test_people_see_who_is_editing_which_clause(facilitator, templated):
     keys = keys_of(templated)
     amira, joost = join(templated, "Amira"), join(templated, "Joost", "Team lead")
     for sid, who in [("s-amira", amira), ("s-joost", joost), ("s-fran", facilitator)]:
-        participants.connect(sid, templated, who)
+        participants.connect(sid, templated, who, server_id="one-process")
     with pytest.raises(InvalidState):  # participants edit during a refine round only
         editing.set_editing("s-amira", amira, keys["Purpose"])
     assert audiences.editors(templated, staff=False) == {}
@@ -527,7 +527,7 @@ def test_when_the_refine_round_stops_participants_editing_marks_go(facilitator, 
     keys = keys_of(templated)
     amira = join(templated, "Amira")
     for sid, who in [("s-amira", amira), ("s-fran", facilitator)]:
-        participants.connect(sid, templated, who)
+        participants.connect(sid, templated, who, server_id="one-process")
     running = refine_round(facilitator, templated)
     editing.set_editing("s-amira", amira, keys["Purpose"])
     editing.set_editing("s-fran", facilitator, keys["How we work"])
@@ -549,7 +549,7 @@ def test_editors_are_someone_to_peers_in_an_anonymous_round_but_named_to_staff(
         ("s-joost", joost, keys["Purpose"]),
         ("s-fran", facilitator, keys["How we work"]),
     ]:
-        participants.connect(sid, templated, who)
+        participants.connect(sid, templated, who, server_id="one-process")
         editing.set_editing(sid, who, key)
     assert audiences.editors(templated, staff=False) == {
         str(keys["Purpose"]): ["Someone", "Someone"],

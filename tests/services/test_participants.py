@@ -81,10 +81,10 @@ def test_departments_must_come_from_the_list_when_there_is_one(facilitator):
 
 def test_presence_counts_people_online_by_level_not_sockets(facilitator, workshop):
     amira, joost = join(workshop, "Amira", "Frontline"), join(workshop, "Joost", "Team lead")
-    participants.connect("sid-1", workshop, amira)
-    participants.connect("sid-2", workshop, amira)  # a second tab
-    participants.connect("sid-3", workshop, joost)
-    participants.connect("sid-4", workshop, facilitator)
+    participants.connect("sid-1", workshop, amira, server_id="one-process")
+    participants.connect("sid-2", workshop, amira, server_id="one-process")  # a second tab
+    participants.connect("sid-3", workshop, joost, server_id="one-process")
+    participants.connect("sid-4", workshop, facilitator, server_id="one-process")
     assert queries.presence_counts(workshop.id) == {
         "online": 2,
         "joined": 2,

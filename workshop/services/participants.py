@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from .. import events
-from ..database import rows_changed
 from ..errors import ValidationFailed, WorkshopFull
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -72,10 +71,15 @@ def join_workshop(
 
 
 def connect(
-    sid: str, workshop: Workshop, actor: Participant | User, audience: Audience | None = None
+    sid: str,
+    workshop: Workshop,
+    actor: Participant | User,
+    audience: Audience | None = None,
+    *,
+    server_id: str,
 ) -> None:
-    """Record an open socket so the room's presence counts include it (staff screens and the
-    projector are not counted)."""
+    """Record an open socket, held by the process ``server_id``, so the room's presence
+    counts include it (staff screens and the projector are not counted)."""
     if audience is None:
         audience = Audience.PARTICIPANT if isinstance(actor, Participant) else Audience.STAFF
     with counter_change(workshop.id) as change:
@@ -83,6 +87,7 @@ def connect(
         db.session.add(
             Connection(
                 sid=sid,
+                server_id=server_id,
                 workshop_id=workshop.id,
                 participant_id=actor.id if isinstance(actor, Participant) else None,
                 user_id=actor.id if isinstance(actor, User) else None,
@@ -107,13 +112,6 @@ def disconnect(sid: str) -> None:
             events.presence_soon(change, connection.workshop_id)
         if was_editing:  # "X is editing this clause" goes when X's screen goes
             events.editors_soon(change, connection.workshop_id)
-
-
-def clear_connections() -> int:
-    """Forget every socket; run at server start, when no socket can be open."""
-    deleted = rows_changed(db.session.execute(sa.delete(Connection)))
-    db.session.commit()
-    return deleted
 
 
 def who_took_part(actor: User, workshop_id: int) -> list[Participant]:

@@ -43,6 +43,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
     op.create_table(
+        "server_processes",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_server_processes")),
+    )
+    with op.batch_alter_table("server_processes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_server_processes_seen_at"), ["seen_at"], unique=False)
+
+    op.create_table(
         "workshops",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
@@ -732,6 +742,7 @@ def upgrade() -> None:
     op.create_table(
         "connections",
         sa.Column("sid", sa.String(length=64), nullable=False),
+        sa.Column("server_id", sa.String(length=32), nullable=False),
         sa.Column("workshop_id", sa.Integer(), nullable=False),
         sa.Column("participant_id", sa.Integer(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),
@@ -769,6 +780,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sid", name=op.f("pk_connections")),
     )
     with op.batch_alter_table("connections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_connections_server_id"), ["server_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_connections_workshop_id"), ["workshop_id"], unique=False
         )
@@ -1435,6 +1447,7 @@ def downgrade() -> None:
     op.drop_table("duel_ballots")
     with op.batch_alter_table("connections", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connections_workshop_id"))
+        batch_op.drop_index(batch_op.f("ix_connections_server_id"))
 
     op.drop_table("connections")
     with op.batch_alter_table("clause_votes", schema=None) as batch_op:
@@ -1489,5 +1502,9 @@ def downgrade() -> None:
 
     op.drop_table("audit_entries")
     op.drop_table("workshops")
+    with op.batch_alter_table("server_processes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_server_processes_seen_at"))
+
+    op.drop_table("server_processes")
     op.drop_table("users")
     # ### end Alembic commands ###

@@ -1,0 +1,131 @@
+"""The ``workshop serve`` processes and the sockets each holds.
+
+Presence is one row per open socket (``Connection``), written by the process holding it.
+One process alone owns every row, so it forgets them all when it starts: no socket survives
+a restart. Several processes behind a message queue share the rows, and one starting (or
+restarting after a crash) must not forget the sockets the others still hold, nor may a
+process that died keep its people counted as here for ever. So each of several registers
+(``ServerProcess``), says it is alive every ``SERVER_HEARTBEAT_SECONDS``, and forgets the
+sockets of any that has been silent for three of those, telling their rooms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from .. import clock, events
+from ..database import rows_changed
+from ..extensions import db, socketio
+from ..models import Connection, ServerProcess
+from ..realtime import counter_change
+
+PROCESS_ID = "workshop.process_id"
+"""Where the app keeps this process's id (one app per process, outside tests)."""
+
+SILENT_BEATS = 3
+"""How many heartbeats a process may miss before the others count it dead."""
+
+
+def new_process_id(app: Flask) -> None:
+    """Give the app (this process) its id, once, when it is created."""
+    app.extensions[PROCESS_ID] = secrets.token_hex(16)
+
+
+def this_process() -> str:
+    """The id of the process serving the current app."""
+    return str(current_app.extensions[PROCESS_ID])
+
+
+def start_serving(app: Flask) -> None:
+    """This process starts serving: alone, it forgets every socket; among several (a
+    message queue is set), it registers, forgets the sockets of the dead, and keeps itself
+    known in the background."""
+    if not app.config["SOCKETIO_MESSAGE_QUEUE"]:
+        forget_every_socket()
+        return
+    every = app.config["SERVER_HEARTBEAT_SECONDS"]
+    start_beside_others(this_process(), silent_after(every))
+    socketio.start_background_task(keep_alive, app, every)
+
+
+def silent_after(every_seconds: float) -> dt.timedelta:
+    """How long a process may say nothing before the others count it dead."""
+    return dt.timedelta(seconds=every_seconds * SILENT_BEATS)
+
+
+def forget_every_socket() -> int:
+    """The only process is starting: no socket is open anywhere. Returns how many rows went."""
+    deleted = rows_changed(db.session.execute(sa.delete(Connection)))
+    db.session.execute(sa.delete(ServerProcess))
+    db.session.commit()
+    return deleted
+
+
+def start_beside_others(process_id: str, silent_after: dt.timedelta) -> None:
+    """One of several processes is starting: say so, and forget the sockets of the dead
+    (the others' live sockets stay counted)."""
+    now = clock.now()
+    db.session.add(ServerProcess(id=process_id, started_at=now, seen_at=now))
+    db.session.commit()
+    forget_the_dead(silent_after)
+
+
+def heartbeat(process_id: str) -> None:
+    """This process is alive. Should the others have counted it dead meanwhile (it stalled
+    for longer than they wait), it registers again; the sockets they forgot for it come back
+    when those screens reconnect."""
+    now = clock.now()
+    seen = rows_changed(
+        db.session.execute(
+            sa.update(ServerProcess).where(ServerProcess.id == process_id).values(seen_at=now)
+        )
+    )
+    if not seen:
+        db.session.add(ServerProcess(id=process_id, started_at=now, seen_at=now))
+    db.session.commit()
+
+
+def forget_the_dead(silent_after: dt.timedelta) -> list[int]:
+    """Forget the sockets of every process silent for ``silent_after``, and the processes;
+    each room that lost someone hears it as it would hear them leave. Returns those rooms."""
+    dead = list(
+        db.session.scalars(
+            sa.select(ServerProcess.id).where(ServerProcess.seen_at < clock.now() - silent_after)
+        )
+    )
+    if not dead:
+        return []
+    rooms = sorted(
+        set(
+            db.session.scalars(
+                sa.select(Connection.workshop_id).where(Connection.server_id.in_(dead)).distinct()
+            )
+        )
+    )
+    db.session.execute(sa.delete(Connection).where(Connection.server_id.in_(dead)))
+    db.session.execute(sa.delete(ServerProcess).where(ServerProcess.id.in_(dead)))
+    db.session.commit()
+    for workshop_id in rooms:
+        with counter_change(workshop_id) as change:
+            events.presence_soon(change, workshop_id)
+            events.editors_soon(change, workshop_id)
+    return rooms
+
+
+def keep_alive(app: Flask, every_seconds: float) -> None:
+    """Run for ever in the background of a process among several: a heartbeat, then the
+    sockets of the dead forgotten, every ``every_seconds``."""
+    process_id = app.extensions[PROCESS_ID]
+    while True:
+        socketio.sleep(every_seconds)
+        with app.app_context():
+            try:
+                heartbeat(process_id)
+                forget_the_dead(silent_after(every_seconds))
+            except sa.exc.SQLAlchemyError:
+                db.session.rollback()
+                app.logger.exception("heartbeat failed; trying again in %s s", every_seconds)
