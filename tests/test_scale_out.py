@@ -8,6 +8,7 @@ share a database and a key.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import threading
 import time
@@ -117,11 +118,13 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 class Screen:
     """One socket, keeping every numbered event it receives."""
 
-    def __init__(self, url: str, cookies: dict[str, str], workshop_id: int):
+    def __init__(
+        self, url: str, cookies: dict[str, str], workshop_id: int, *, reconnects: bool = False
+    ):
         self.events: list[tuple[int, str, dict]] = []  # arrival order
         self.snapshot_seq = 0
         self.lock = threading.Lock()
-        self.client = socketio.Client(reconnection=False)
+        self.client = socketio.Client(reconnection=reconnects, reconnection_delay=0.2)
         self.client.on("*", self._event)
         self.client.connect(
             url,
@@ -329,7 +332,7 @@ def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_p
         (_, a), (b_process, b) = servers
         fac, workshop_id, code = open_workshop(a)
         staff = Screen(a, fac.cookies.get_dict(), workshop_id)
-        amira = Screen(a, join(a, code, "Amira").cookies.get_dict(), workshop_id)
+        amira = Screen(a, join(a, code, "Amira").cookies.get_dict(), workshop_id, reconnects=True)
         bo = Screen(b, join(b, code, "Bo").cookies.get_dict(), workshop_id)
         screens = [staff, amira, bo]
 
@@ -357,6 +360,32 @@ def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_p
             ),
             "the staff screen told that one person is here",
         )
+
+        # A stalls for longer than the others wait: they count it dead and forget Amira's
+        # screen. Running again, it finds itself forgotten and closes its sockets, so Amira's
+        # screen connects again: here again, and her commands answered (not refused as an
+        # unregistered connection).
+        c = servers[2][1]
+        watcher = Screen(c, fac.cookies.get_dict(), workshop_id)
+        screens.append(watcher)
+
+        def online_on_c() -> int:
+            return watcher.call("state.sync", {})["snapshot"]["presence"]["online"]
+
+        def amira_answered() -> bool:
+            try:
+                return amira.client.call("state.sync", {}, timeout=2)["ok"]
+            except socketio.exceptions.SocketIOError:
+                return False  # reconnecting
+
+        a_process = servers[0][0]
+        a_process.send_signal(signal.SIGSTOP)
+        try:
+            wait_until(lambda: online_on_c() == 0, "Amira forgotten while A stalls", every=0.5)
+        finally:
+            a_process.send_signal(signal.SIGCONT)
+        wait_until(lambda: online_on_c() == 1, "Amira here again", every=0.5)
+        wait_until(amira_answered, "Amira's commands answered again", every=0.5)
     finally:
         for screen in screens:
             if screen.client.connected:

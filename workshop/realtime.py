@@ -362,3 +362,17 @@ def _publish(change: WorkshopChange, first_seq: int) -> None:
 def send_snapshot(sid: str, snapshot: dict[str, Any]) -> None:
     """Send one client the full state it should render (on connect and on request)."""
     socketio.emit("state.snapshot", snapshot, to=sid)
+
+
+def reconnect_local_screens() -> int:
+    """Drop every socket this process holds, as a network blip would, so each screen
+    connects again at once and is registered afresh, with a new snapshot. Dropped, not
+    closed with Engine.IO's close packet: a client told to close stays closed (the Python
+    client does), while every Socket.IO client reconnects after a lost transport. Returns how
+    many were dropped."""
+    engine = socketio.server.eio
+    held = list(engine.sockets.items())
+    for eio_sid, held_socket in held:
+        held_socket.close(wait=False, abort=True)
+        engine.sockets.pop(eio_sid, None)
+    return len(held)

@@ -68,7 +68,8 @@ def test_a_process_counted_dead_that_beats_again_is_known_again(app, clock):
         clock.advance(31)
         servers.start_beside_others("other", THIRTY_SECONDS)  # forgets "stalled"
         assert db.session.get(ServerProcess, "stalled") is None
-        servers.heartbeat("stalled")
+        assert servers.heartbeat("stalled") is False  # its screens must connect again
+        assert servers.heartbeat("stalled") is True
         clock.advance(20)
         assert servers.forget_the_dead(THIRTY_SECONDS) == []
         assert db.session.get(ServerProcess, "stalled") is not None

@@ -21,7 +21,7 @@ from .. import clock, events
 from ..database import rows_changed
 from ..extensions import db, socketio
 from ..models import Connection, ServerProcess
-from ..realtime import counter_change
+from ..realtime import counter_change, reconnect_local_screens
 
 PROCESS_ID = "workshop.process_id"
 """Where the app keeps this process's id (one app per process, outside tests)."""
@@ -74,10 +74,10 @@ def start_beside_others(process_id: str, silent_after: dt.timedelta) -> None:
     forget_the_dead(silent_after)
 
 
-def heartbeat(process_id: str) -> None:
-    """This process is alive. Should the others have counted it dead meanwhile (it stalled
-    for longer than they wait), it registers again; the sockets they forgot for it come back
-    when those screens reconnect."""
+def heartbeat(process_id: str) -> bool:
+    """This process is alive. False when the others had counted it dead meanwhile (it
+    stalled for longer than they wait): it is registered again, but the sockets it holds
+    were forgotten, and come back only when those screens connect again."""
     now = clock.now()
     seen = rows_changed(
         db.session.execute(
@@ -87,6 +87,7 @@ def heartbeat(process_id: str) -> None:
     if not seen:
         db.session.add(ServerProcess(id=process_id, started_at=now, seen_at=now))
     db.session.commit()
+    return bool(seen)
 
 
 def forget_the_dead(silent_after: dt.timedelta) -> list[int]:
@@ -118,13 +119,16 @@ def forget_the_dead(silent_after: dt.timedelta) -> list[int]:
 
 def keep_alive(app: Flask, every_seconds: float) -> None:
     """Run for ever in the background of a process among several: a heartbeat, then the
-    sockets of the dead forgotten, every ``every_seconds``."""
+    sockets of the dead forgotten, every ``every_seconds``. Should this process find itself
+    forgotten, its screens connect again (their commands would be refused meanwhile)."""
     process_id = app.extensions[PROCESS_ID]
     while True:
         socketio.sleep(every_seconds)
         with app.app_context():
             try:
-                heartbeat(process_id)
+                if not heartbeat(process_id):
+                    closed = reconnect_local_screens()
+                    app.logger.warning("counted dead after a stall; %s screens reconnect", closed)
                 forget_the_dead(silent_after(every_seconds))
             except sa.exc.SQLAlchemyError:
                 db.session.rollback()
