@@ -126,6 +126,7 @@ class Screen:
         self.lock = threading.Lock()
         self.client = socketio.Client(reconnection=reconnects, reconnection_delay=0.2)
         self.client.on("*", self._event)
+        self.client.on("disconnect", self._let_go)
         self.client.connect(
             url,
             headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
@@ -140,6 +141,20 @@ class Screen:
                 self.snapshot_seq = data["seq"]
             elif "seq" in data:
                 self.events.append((data["seq"], name, data))
+
+    def _let_go(self, reason: object = None) -> None:
+        """The server dropped the connection (or died): close our end of it, which the client
+        keeps open until the garbage collector finds it, before any reconnect. Not when we
+        disconnect: the client closes it then, and waits for the close to be answered."""
+        if reason == socketio.Client.reason.CLIENT_DISCONNECT:
+            return
+        websocket = getattr(self.client.eio, "ws", None)
+        if websocket is not None:
+            websocket.shutdown()
+
+    def close(self) -> None:
+        if self.client.connected:
+            self.client.disconnect()
 
     def call(self, name: str, payload: dict) -> dict:
         answer = self.client.call(name, payload, timeout=WAIT)
@@ -325,15 +340,17 @@ def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_p
     env = {**shared_env(tmp_path, queue), "SERVER_HEARTBEAT_SECONDS": "0.5"}
     servers: list[tuple[subprocess.Popen, str]] = []
     screens: list[Screen] = []
+    people: list[requests.Session] = []
     try:
         _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
         servers = [start_server(env, log_path) for _ in range(2)]
         wait_until_serving(servers, log_path)
         (_, a), (b_process, b) = servers
         fac, workshop_id, code = open_workshop(a)
+        people = [fac, join(a, code, "Amira"), join(b, code, "Bo")]
         staff = Screen(a, fac.cookies.get_dict(), workshop_id)
-        amira = Screen(a, join(a, code, "Amira").cookies.get_dict(), workshop_id, reconnects=True)
-        bo = Screen(b, join(b, code, "Bo").cookies.get_dict(), workshop_id)
+        amira = Screen(a, people[1].cookies.get_dict(), workshop_id, reconnects=True)
+        bo = Screen(b, people[2].cookies.get_dict(), workshop_id)
         screens = [staff, amira, bo]
 
         def online() -> int:
@@ -388,7 +405,8 @@ def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_p
         wait_until(amira_answered, "Amira's commands answered again", every=0.5)
     finally:
         for screen in screens:
-            if screen.client.connected:
-                screen.client.disconnect()
+            screen.close()
+        for person in people:
+            person.close()
         for process in [*(p for p, _ in servers), redis]:
             _stop(process)
