@@ -410,3 +410,46 @@ def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_p
             person.close()
         for process in [*(p for p, _ in servers), redis]:
             _stop(process)
+
+
+def test_a_process_stopped_cleanly_tells_the_room_at_once(tmp_path) -> None:
+    """A process stopped with SIGTERM (a deploy, a restart) forgets the screens it held and
+    tells their rooms as it stops; the others would otherwise count its people as here until
+    it had missed three heartbeats (here three minutes, so only the clean stop explains it)."""
+    redis, queue = start_redis(tmp_path)
+    log_path = tmp_path / "servers.log"
+    env = {**shared_env(tmp_path, queue), "SERVER_HEARTBEAT_SECONDS": "60"}
+    servers: list[tuple[subprocess.Popen, str]] = []
+    screens: list[Screen] = []
+    people: list[requests.Session] = []
+    try:
+        _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
+        servers = [start_server(env, log_path) for _ in range(2)]
+        wait_until_serving(servers, log_path)
+        (_, a), (b_process, b) = servers
+        fac, workshop_id, code = open_workshop(a)
+        people = [fac, join(b, code, "Bo")]
+        staff = Screen(a, fac.cookies.get_dict(), workshop_id)
+        screens = [staff, Screen(b, people[1].cookies.get_dict(), workshop_id)]
+
+        def online() -> int:
+            return staff.call("state.sync", {})["snapshot"]["presence"]["online"]
+
+        wait_until(lambda: online() == 1, "Bo (on B) here", every=0.5)
+        b_process.terminate()
+        assert b_process.wait(timeout=WAIT) == 0
+        assert online() == 0
+        wait_until(
+            lambda: any(
+                name == "presence.changed" and data["presence"]["online"] == 0
+                for _, name, data in staff.since(0)
+            ),
+            "the staff screen told that nobody is here",
+        )
+    finally:
+        for screen in screens:
+            screen.close()
+        for person in people:
+            person.close()
+        for process in [*(p for p, _ in servers), redis]:
+            _stop(process)

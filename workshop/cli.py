@@ -10,6 +10,8 @@ from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
 DEFAULT_PORT = 5000
+STOP_GRACE_SECONDS = 0.5
+"""How long ``workshop serve`` lets requests in flight finish when it is stopped."""
 
 
 def run(create_app: Callable[[], Flask]) -> None:
@@ -43,6 +45,10 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Upgrade the database, then serve the app (gevent, WebSockets) until stopped."""
+    import signal
+
+    import gevent
+
     from .extensions import app_itself
     from .migrate import upgrade_database
     from .server import Limits, make_server, tune_garbage_collection
@@ -61,7 +67,13 @@ def serve(host: str, port: int) -> None:
     if not has_any_user():
         click.echo(f"First run: open {url}setup to create the facilitator account.")
     tune_garbage_collection()
-    server.serve_forever()
+    # SIGTERM stops as cleanly as Ctrl-C. Requests in flight take milliseconds; WebSockets and
+    # long polls never end by themselves, so the grace is short.
+    gevent.signal_handler(signal.SIGTERM, server.stop, STOP_GRACE_SECONDS)
+    try:
+        server.serve_forever()
+    finally:
+        servers.stop_serving()
 
 
 @click.command("create-user")

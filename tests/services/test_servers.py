@@ -82,3 +82,29 @@ def test_the_only_process_starting_forgets_every_screen(app, room):
         assert servers.forget_every_socket() == 3
         assert screens_held() == {}
         assert db.session.scalars(sa.select(ServerProcess)).all() == []
+
+
+def test_a_process_stopping_forgets_its_own_screens_at_once_and_no_others(app, room):
+    fran, amira, joost = room
+    with app.app_context():
+        servers.start_beside_others(servers.this_process(), THIRTY_SECONDS)
+        servers.start_beside_others("still-running", THIRTY_SECONDS)
+        someone = db.session.scalars(
+            sa.select(Connection.participant_id).where(Connection.participant_id.is_not(None))
+        ).first()
+        db.session.add(
+            Connection(
+                sid="a-tab-elsewhere",
+                server_id="still-running",
+                workshop_id=fran.workshop_id,
+                participant_id=someone,
+            )
+        )
+        db.session.commit()
+    fran.socket.get_received()
+    with app.app_context():
+        assert servers.stop_serving() == [fran.workshop_id]
+        assert screens_held() == {fran.workshop_id: 1}  # the tab on the other process
+        assert db.session.get(ServerProcess, servers.this_process()) is None
+        assert db.session.get(ServerProcess, "still-running") is not None
+    assert online_told(fran) == [1]

@@ -21,7 +21,7 @@ from .. import clock, events
 from ..database import rows_changed
 from ..extensions import db, socketio
 from ..models import Connection, ServerProcess
-from ..realtime import counter_change, reconnect_local_screens
+from ..realtime import coalescer, counter_change, reconnect_local_screens
 
 PROCESS_ID = "workshop.process_id"
 """Where the app keeps this process's id (one app per process, outside tests)."""
@@ -98,17 +98,27 @@ def forget_the_dead(silent_after: dt.timedelta) -> list[int]:
             sa.select(ServerProcess.id).where(ServerProcess.seen_at < clock.now() - silent_after)
         )
     )
-    if not dead:
-        return []
+    return _forget_processes(dead) if dead else []
+
+
+def stop_serving() -> list[int]:
+    """This process stops (SIGTERM, Ctrl-C): forget the sockets it held and tell their rooms
+    now, rather than leave the others to find it silent, with the people who left through it
+    counted as here (and their "is editing" marks shown) meanwhile. Returns those rooms."""
+    rooms = _forget_processes([this_process()])
+    coalescer.flush()  # the news goes out before the process ends, not on the next tick
+    return rooms
+
+
+def _forget_processes(process_ids: list[str]) -> list[int]:
+    """Forget these processes and the sockets they held; each room that had one hears it as
+    it would hear people leave. Returns those rooms."""
+    held = Connection.server_id.in_(process_ids)
     rooms = sorted(
-        set(
-            db.session.scalars(
-                sa.select(Connection.workshop_id).where(Connection.server_id.in_(dead)).distinct()
-            )
-        )
+        set(db.session.scalars(sa.select(Connection.workshop_id).where(held).distinct()))
     )
-    db.session.execute(sa.delete(Connection).where(Connection.server_id.in_(dead)))
-    db.session.execute(sa.delete(ServerProcess).where(ServerProcess.id.in_(dead)))
+    db.session.execute(sa.delete(Connection).where(held))
+    db.session.execute(sa.delete(ServerProcess).where(ServerProcess.id.in_(process_ids)))
     db.session.commit()
     for workshop_id in rooms:
         with counter_change(workshop_id) as change:
