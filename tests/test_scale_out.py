@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -330,64 +331,100 @@ def test_wrong_passwords_on_one_process_count_on_the_other(two_servers) -> None:
     assert log_in(a, "still not it") == 429
 
 
+class Deployment:
+    """Redis and ``workshop serve`` processes sharing one database through it, with what a
+    test opens on them: every screen and session is closed, and every process stopped, at
+    the end."""
+
+    def __init__(self, folder: Path, heartbeat_seconds: float):
+        self.log_path = folder / "servers.log"
+        self.redis, queue = start_redis(folder)
+        self.env = {**shared_env(folder, queue), "SERVER_HEARTBEAT_SECONDS": str(heartbeat_seconds)}
+        self.servers: list[tuple[subprocess.Popen, str]] = []
+        self.screens: list[Screen] = []
+        self.people: list[requests.Session] = []
+        _copy_database(_template_database(), folder / "shared.sqlite3", self.log_path)
+
+    def start(self, count: int = 1) -> list[str]:
+        """Start ``count`` more processes; their URLs once they answer."""
+        started = [start_server(self.env, self.log_path) for _ in range(count)]
+        self.servers += started
+        wait_until_serving(self.servers, self.log_path)
+        return [url for _, url in started]
+
+    def process(self, url: str) -> subprocess.Popen:
+        return next(process for process, served in self.servers if served == url)
+
+    def open(self, url: str, person: requests.Session, workshop_id: int, **options) -> Screen:
+        """A screen of ``person`` (kept, and closed at the end) on the process at ``url``."""
+        if person not in self.people:
+            self.people.append(person)
+        screen = Screen(url, person.cookies.get_dict(), workshop_id, **options)
+        self.screens.append(screen)
+        return screen
+
+    def close(self) -> None:
+        for screen in self.screens:
+            screen.close()
+        for person in self.people:
+            person.close()
+        for process in [*(p for p, _ in self.servers), self.redis]:
+            _stop(process)
+
+
+@contextmanager
+def deployment(folder: Path, *, heartbeat_seconds: float) -> Iterator[Deployment]:
+    running = Deployment(folder, heartbeat_seconds)
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def online(screen: Screen) -> int:
+    """How many participants are here, as the server counts them now."""
+    return screen.call("state.sync", {})["snapshot"]["presence"]["online"]
+
+
+def told_online(screen: Screen, count: int) -> bool:
+    """Whether the screen was sent a ``presence.changed`` saying ``count`` are here."""
+    return any(
+        name == "presence.changed" and data["presence"]["online"] == count
+        for _, name, data in screen.since(0)
+    )
+
+
 def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_path) -> None:
     """A process that starts (a restart, one more for a busy hour) must not forget the
     screens the others hold, as the only process does; and one that dies without a word
     (a crash, kill -9) must not keep its people counted as here: the others forget its
     screens once it has been silent for three heartbeats, and tell the room."""
-    redis, queue = start_redis(tmp_path)
-    log_path = tmp_path / "servers.log"
-    env = {**shared_env(tmp_path, queue), "SERVER_HEARTBEAT_SECONDS": "0.5"}
-    servers: list[tuple[subprocess.Popen, str]] = []
-    screens: list[Screen] = []
-    people: list[requests.Session] = []
-    try:
-        _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
-        servers = [start_server(env, log_path) for _ in range(2)]
-        wait_until_serving(servers, log_path)
-        (_, a), (b_process, b) = servers
+    with deployment(tmp_path, heartbeat_seconds=0.5) as running:
+        a, b = running.start(2)
         fac, workshop_id, code = open_workshop(a)
-        people = [fac, join(a, code, "Amira"), join(b, code, "Bo")]
-        staff = Screen(a, fac.cookies.get_dict(), workshop_id)
-        amira = Screen(a, people[1].cookies.get_dict(), workshop_id, reconnects=True)
-        bo = Screen(b, people[2].cookies.get_dict(), workshop_id)
-        screens = [staff, amira, bo]
-
-        def online() -> int:
-            return staff.call("state.sync", {})["snapshot"]["presence"]["online"]
-
-        wait_until(lambda: online() == 2, "Amira (on A) and Bo (on B) here", every=0.5)
+        staff = running.open(a, fac, workshop_id)
+        amira = running.open(a, join(a, code, "Amira"), workshop_id, reconnects=True)
+        running.open(b, join(b, code, "Bo"), workshop_id)
+        wait_until(lambda: online(staff) == 2, "Amira (on A) and Bo (on B) here", every=0.5)
 
         # A third process starts beside them: Amira and Bo are still here.
-        servers.append(start_server(env, log_path))
-        wait_until_serving(servers, log_path)
-        assert online() == 2
+        (c,) = running.start()
+        assert online(staff) == 2
         time.sleep(1.0)  # two heartbeats: nobody alive is taken for dead
-        assert online() == 2
+        assert online(staff) == 2
 
         # B dies without a word, and Bo's screen with it. Within three heartbeats of
         # silence the others forget Bo's screen, and the staff screen hears it live.
-        b_process.kill()
-        b_process.wait()
-        wait_until(lambda: online() == 1, "Bo's screen forgotten", every=0.5)
-        wait_until(
-            lambda: any(
-                name == "presence.changed" and data["presence"]["online"] == 1
-                for _, name, data in staff.since(0)
-            ),
-            "the staff screen told that one person is here",
-        )
+        running.process(b).kill()
+        running.process(b).wait()
+        wait_until(lambda: online(staff) == 1, "Bo's screen forgotten", every=0.5)
+        wait_until(lambda: told_online(staff, 1), "the staff screen told one is here")
 
         # A stalls for longer than the others wait: they count it dead and forget Amira's
         # screen. Running again, it finds itself forgotten and closes its sockets, so Amira's
         # screen connects again: here again, and her commands answered (not refused as an
         # unregistered connection).
-        c = servers[2][1]
-        watcher = Screen(c, fac.cookies.get_dict(), workshop_id)
-        screens.append(watcher)
-
-        def online_on_c() -> int:
-            return watcher.call("state.sync", {})["snapshot"]["presence"]["online"]
+        watcher = running.open(c, fac, workshop_id)
 
         def amira_answered() -> bool:
             try:
@@ -395,61 +432,26 @@ def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_p
             except socketio.exceptions.SocketIOError:
                 return False  # reconnecting
 
-        a_process = servers[0][0]
-        a_process.send_signal(signal.SIGSTOP)
+        running.process(a).send_signal(signal.SIGSTOP)
         try:
-            wait_until(lambda: online_on_c() == 0, "Amira forgotten while A stalls", every=0.5)
+            wait_until(lambda: online(watcher) == 0, "Amira forgotten while A stalls", every=0.5)
         finally:
-            a_process.send_signal(signal.SIGCONT)
-        wait_until(lambda: online_on_c() == 1, "Amira here again", every=0.5)
+            running.process(a).send_signal(signal.SIGCONT)
+        wait_until(lambda: online(watcher) == 1, "Amira here again", every=0.5)
         wait_until(amira_answered, "Amira's commands answered again", every=0.5)
-    finally:
-        for screen in screens:
-            screen.close()
-        for person in people:
-            person.close()
-        for process in [*(p for p, _ in servers), redis]:
-            _stop(process)
 
 
 def test_a_process_stopped_cleanly_tells_the_room_at_once(tmp_path) -> None:
     """A process stopped with SIGTERM (a deploy, a restart) forgets the screens it held and
     tells their rooms as it stops; the others would otherwise count its people as here until
     it had missed three heartbeats (here three minutes, so only the clean stop explains it)."""
-    redis, queue = start_redis(tmp_path)
-    log_path = tmp_path / "servers.log"
-    env = {**shared_env(tmp_path, queue), "SERVER_HEARTBEAT_SECONDS": "60"}
-    servers: list[tuple[subprocess.Popen, str]] = []
-    screens: list[Screen] = []
-    people: list[requests.Session] = []
-    try:
-        _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
-        servers = [start_server(env, log_path) for _ in range(2)]
-        wait_until_serving(servers, log_path)
-        (_, a), (b_process, b) = servers
+    with deployment(tmp_path, heartbeat_seconds=60) as running:
+        a, b = running.start(2)
         fac, workshop_id, code = open_workshop(a)
-        people = [fac, join(b, code, "Bo")]
-        staff = Screen(a, fac.cookies.get_dict(), workshop_id)
-        screens = [staff, Screen(b, people[1].cookies.get_dict(), workshop_id)]
-
-        def online() -> int:
-            return staff.call("state.sync", {})["snapshot"]["presence"]["online"]
-
-        wait_until(lambda: online() == 1, "Bo (on B) here", every=0.5)
-        b_process.terminate()
-        assert b_process.wait(timeout=WAIT) == 0
-        assert online() == 0
-        wait_until(
-            lambda: any(
-                name == "presence.changed" and data["presence"]["online"] == 0
-                for _, name, data in staff.since(0)
-            ),
-            "the staff screen told that nobody is here",
-        )
-    finally:
-        for screen in screens:
-            screen.close()
-        for person in people:
-            person.close()
-        for process in [*(p for p, _ in servers), redis]:
-            _stop(process)
+        staff = running.open(a, fac, workshop_id)
+        running.open(b, join(b, code, "Bo"), workshop_id)
+        wait_until(lambda: online(staff) == 1, "Bo (on B) here", every=0.5)
+        running.process(b).terminate()
+        assert running.process(b).wait(timeout=WAIT) == 0
+        assert online(staff) == 0
+        wait_until(lambda: told_online(staff, 0), "the staff screen told that nobody is here")
