@@ -3,7 +3,9 @@
 ``workshop serve`` is the supported way to run the app; it upgrades the
 database first and sets gevent explicitly. A WSGI server must use a worker
 that supports WebSockets (gevent) and, for more than one worker, a message
-queue (SOCKETIO_MESSAGE_QUEUE=redis://...).
+queue (SOCKETIO_MESSAGE_QUEUE=redis://...). What ``workshop serve`` also does
+for presence (forgetting the sockets of an earlier run or of a dead process,
+heartbeats among several: workshop/services/servers.py) is then not done.
 """
 
 import os
