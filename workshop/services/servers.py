@@ -65,13 +65,13 @@ def forget_every_socket() -> int:
     return deleted
 
 
-def start_beside_others(process_id: str, silent_after: dt.timedelta) -> None:
-    """One of several processes is starting: say so, and forget the sockets of the dead
-    (the others' live sockets stay counted)."""
+def start_beside_others(process_id: str, patience: dt.timedelta) -> None:
+    """One of several processes is starting: say so, and forget the sockets of those silent
+    for ``patience`` (the others' live sockets stay counted)."""
     now = clock.now()
     db.session.add(ServerProcess(id=process_id, started_at=now, seen_at=now))
     db.session.commit()
-    forget_the_dead(silent_after)
+    forget_the_dead(patience)
 
 
 def heartbeat(process_id: str) -> bool:
@@ -90,12 +90,13 @@ def heartbeat(process_id: str) -> bool:
     return bool(seen)
 
 
-def forget_the_dead(silent_after: dt.timedelta) -> list[int]:
-    """Forget the sockets of every process silent for ``silent_after``, and the processes;
-    each room that lost someone hears it as it would hear them leave. Returns those rooms."""
+def forget_the_dead(patience: dt.timedelta) -> list[int]:
+    """Forget the sockets of every process silent for ``patience``, and the processes; each
+    room that lost someone hears it as it would hear them leave. Returns those rooms. The
+    processes' clocks must agree to well within that (as NTP keeps them)."""
     dead = list(
         db.session.scalars(
-            sa.select(ServerProcess.id).where(ServerProcess.seen_at < clock.now() - silent_after)
+            sa.select(ServerProcess.id).where(ServerProcess.seen_at < clock.now() - patience)
         )
     )
     return _forget_processes(dead) if dead else []
@@ -140,6 +141,6 @@ def keep_alive(app: Flask, every_seconds: float) -> None:
                     closed = reconnect_local_screens()
                     app.logger.warning("counted dead after a stall; %s screens reconnect", closed)
                 forget_the_dead(silent_after(every_seconds))
-            except sa.exc.SQLAlchemyError:
+            except Exception:  # the loop must outlive a bad moment (a database restarting)
                 db.session.rollback()
                 app.logger.exception("heartbeat failed; trying again in %s s", every_seconds)
