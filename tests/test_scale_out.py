@@ -87,33 +87,70 @@ def wait_until_serving(servers: list[tuple[subprocess.Popen, str]], log_path: Pa
         time.sleep(0.2)
 
 
-def shared_env(folder: Path, queue: str) -> dict[str, str]:
-    """What every process of one deployment shares: the database, the key, the queue."""
-    return {
-        **_server_env(folder / "shared.sqlite3"),
-        "SOCKETIO_MESSAGE_QUEUE": queue,
-        # Presence news at most every 0.25 s (2 s by default), so a test waits for it briefly.
-        "LIVE_PRESENCE_SECONDS": str(PRESENCE_SECONDS),
-    }
+class Deployment:
+    """Redis and ``workshop serve`` processes sharing one database through it, with what a
+    test opens on them: every screen and session is closed, and every process stopped, at
+    the end."""
+
+    def __init__(self, folder: Path, heartbeat_seconds: float | None):
+        self.log_path = folder / "servers.log"
+        _copy_database(_template_database(), folder / "shared.sqlite3", self.log_path)
+        self.redis, queue = start_redis(folder)
+        self.env = {
+            **_server_env(folder / "shared.sqlite3"),
+            "SOCKETIO_MESSAGE_QUEUE": queue,
+            # Presence news at most every 0.25 s (2 s by default): a test waits for it briefly.
+            "LIVE_PRESENCE_SECONDS": str(PRESENCE_SECONDS),
+        }
+        if heartbeat_seconds is not None:
+            self.env["SERVER_HEARTBEAT_SECONDS"] = str(heartbeat_seconds)
+        self.servers: list[tuple[subprocess.Popen, str]] = []
+        self.screens: list[Screen] = []
+        self.people: list[requests.Session] = []
+
+    def start(self, count: int = 1) -> list[str]:
+        """Start ``count`` more processes; their URLs once they answer."""
+        started = [start_server(self.env, self.log_path) for _ in range(count)]
+        self.servers += started
+        wait_until_serving(self.servers, self.log_path)
+        return [url for _, url in started]
+
+    def process(self, url: str) -> subprocess.Popen:
+        return next(process for process, served in self.servers if served == url)
+
+    def open(self, url: str, person: requests.Session, workshop_id: int, **options) -> Screen:
+        """A screen of ``person`` (kept, and closed at the end) on the process at ``url``."""
+        if person not in self.people:
+            self.people.append(person)
+        screen = Screen(url, person.cookies.get_dict(), workshop_id, **options)
+        self.screens.append(screen)
+        return screen
+
+    def close(self) -> None:
+        for screen in self.screens:
+            screen.close()
+        for person in self.people:
+            person.close()
+        for process in [*(p for p, _ in self.servers), self.redis]:
+            _stop(process)
+
+
+@contextmanager
+def deployment(folder: Path, *, heartbeat_seconds: float | None = None) -> Iterator[Deployment]:
+    running = Deployment(folder, heartbeat_seconds)
+    try:
+        yield running
+    finally:
+        running.close()
 
 
 @pytest.fixture(scope="module")
 def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """Redis on a free port, and two servers on one database using it as their queue (one
-    pair for the module: each test opens a workshop of its own)."""
-    tmp_path = tmp_path_factory.mktemp("two-servers")
-    redis, queue = start_redis(tmp_path)
-    log_path = tmp_path / "servers.log"
-    servers: list[tuple[subprocess.Popen, str]] = []
-    try:
-        _copy_database(_template_database(), tmp_path / "shared.sqlite3", log_path)
-        env = shared_env(tmp_path, queue)
-        servers = [start_server(env, log_path) for _ in range(2)]
-        wait_until_serving(servers, log_path)
-        yield servers[0][1], servers[1][1]
-    finally:
-        for process in [*(p for p, _ in servers), redis]:
-            _stop(process)
+    """Redis, and two servers on one database using it as their queue (one pair for the
+    module: each test opens a workshop of its own)."""
+    with deployment(tmp_path_factory.mktemp("two-servers")) as running:
+        a, b = running.start(2)
+        yield a, b
 
 
 class Screen:
@@ -329,56 +366,6 @@ def test_wrong_passwords_on_one_process_count_on_the_other(two_servers) -> None:
     assert log_in(b, LEADERSHIP_PASSWORD) == 429
     assert log_in(a, LEADERSHIP_PASSWORD) == 429
     assert log_in(a, "still not it") == 429
-
-
-class Deployment:
-    """Redis and ``workshop serve`` processes sharing one database through it, with what a
-    test opens on them: every screen and session is closed, and every process stopped, at
-    the end."""
-
-    def __init__(self, folder: Path, heartbeat_seconds: float):
-        self.log_path = folder / "servers.log"
-        self.redis, queue = start_redis(folder)
-        self.env = {**shared_env(folder, queue), "SERVER_HEARTBEAT_SECONDS": str(heartbeat_seconds)}
-        self.servers: list[tuple[subprocess.Popen, str]] = []
-        self.screens: list[Screen] = []
-        self.people: list[requests.Session] = []
-        _copy_database(_template_database(), folder / "shared.sqlite3", self.log_path)
-
-    def start(self, count: int = 1) -> list[str]:
-        """Start ``count`` more processes; their URLs once they answer."""
-        started = [start_server(self.env, self.log_path) for _ in range(count)]
-        self.servers += started
-        wait_until_serving(self.servers, self.log_path)
-        return [url for _, url in started]
-
-    def process(self, url: str) -> subprocess.Popen:
-        return next(process for process, served in self.servers if served == url)
-
-    def open(self, url: str, person: requests.Session, workshop_id: int, **options) -> Screen:
-        """A screen of ``person`` (kept, and closed at the end) on the process at ``url``."""
-        if person not in self.people:
-            self.people.append(person)
-        screen = Screen(url, person.cookies.get_dict(), workshop_id, **options)
-        self.screens.append(screen)
-        return screen
-
-    def close(self) -> None:
-        for screen in self.screens:
-            screen.close()
-        for person in self.people:
-            person.close()
-        for process in [*(p for p, _ in self.servers), self.redis]:
-            _stop(process)
-
-
-@contextmanager
-def deployment(folder: Path, *, heartbeat_seconds: float) -> Iterator[Deployment]:
-    running = Deployment(folder, heartbeat_seconds)
-    try:
-        yield running
-    finally:
-        running.close()
 
 
 def online(screen: Screen) -> int:
