@@ -23,6 +23,7 @@ import socketio
 from tests.live_server import (
     LEADERSHIP_EMAIL,
     LEADERSHIP_PASSWORD,
+    InOrderClient,
     _copy_database,
     _free_port,
     _server_env,
@@ -162,7 +163,7 @@ class Screen:
         self.events: list[tuple[int, str, dict]] = []  # arrival order
         self.snapshot_seq = 0
         self.lock = threading.Lock()
-        self.client = socketio.Client(reconnection=reconnects, reconnection_delay=0.2)
+        self.client = InOrderClient(reconnection=reconnects, reconnection_delay=0.2)
         self.client.on("*", self._event)
         self.client.on("disconnect", self._let_go)
         self.client.connect(

@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pytest
 import requests
-import socketio
 from playwright.sync_api import Page, expect
 
-from tests.live_server import csrf
+from tests.live_server import InOrderClient, csrf
 
 from .helpers import (
     TIMEOUT,
@@ -54,7 +53,7 @@ class Person:
         self.http = http
         self.received: list[tuple[str, object]] = []
         self._lock = threading.Lock()
-        self.socket = socketio.Client(reconnection=False, http_session=http)
+        self.socket = InOrderClient(reconnection=False, http_session=http)
         self.socket.on("*", self._record)
 
     def _record(self, name: str, data: object = None) -> None:
