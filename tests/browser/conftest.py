@@ -15,8 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.live_server import LiveServer, ServerPool
+
+# Every assertion waits up to 10 s, as every action does (Playwright's own default is 5 s): a
+# busy machine can take longer than 5 s to show a change, and a page that is right is not
+# kept waiting any longer.
+expect.set_options(timeout=10_000)
 
 # TEST_CHROMIUM=/usr/bin/chromium runs the suite in the full browser instead.
 CHROMIUM = Path(os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium-headless-shell"))
