@@ -9,6 +9,7 @@ import threading
 import time
 import types
 
+import pytest
 import socketio
 
 from workshop.message_queue import InOrderRedisManager
@@ -87,16 +88,19 @@ def test_personal_messages_and_answers_pass_straight_through(monkeypatch):
     assert delivered == [("workshop:1:staff", 10), ("participant:7", 99), ("a-socket-id", 11)]
 
 
+@pytest.mark.waits  # over a second of sleeping
 def test_each_held_event_waits_its_own_full_time(monkeypatch):
     """A second gap soon after the first filled is not cut short by the first one's timer."""
-    manager, delivered = keeper(monkeypatch, hold=0.4)
+    manager, delivered = keeper(monkeypatch, hold=1.0)
     manager._handle_emit(event(1))
-    manager._handle_emit(event(3))  # waits for 2: a timer starts
+    manager._handle_emit(event(3))  # waits for 2: a timer starts, due in 1 s
     manager._handle_emit(event(2))
     assert seqs(delivered) == [1, 2, 3]
-    time.sleep(0.2)
-    manager._handle_emit(event(5))  # waits for 4, from now
-    time.sleep(0.3)  # past the first timer's time, not this event's
+    time.sleep(0.5)
+    manager._handle_emit(event(5))  # waits for 4, from now: due at 1.5 s
+    # At 1.25 s: past the first timer's time, not this event's (a quarter second either way,
+    # so a slow machine's late wake-up does not decide the test).
+    time.sleep(0.75)
     assert seqs(delivered) == [1, 2, 3]
     manager._handle_emit(event(4))
     assert seqs(delivered) == [1, 2, 3, 4, 5]
