@@ -65,6 +65,23 @@ def test_export_writes_the_latest_version_as_a_staff_member(app, tmp_path):
     assert unknown.exit_code != 0 and "no active account" in unknown.output
 
 
+def test_export_of_a_workshop_without_a_document_tells_only_its_staff_so(app, tmp_path):
+    from tests.conftest import make_user, make_workshop
+
+    with app.app_context():
+        workshop_id = make_workshop(make_user("fran@example.org")).id
+        make_user("nosy@example.org")  # a facilitator, not of this workshop
+    runner = app.test_cli_runner()
+    target = tmp_path / "mission.md"
+    args = ["export", "--workshop", str(workshop_id), "--format", "md", "-o", str(target)]
+    nothing = runner.invoke(args=[*args, "--as", "fran@example.org"])
+    assert nothing.exit_code != 0 and "no document yet" in nothing.output
+    # Someone else learns nothing about the workshop, not even that it has no document.
+    refused = runner.invoke(args=[*args, "--as", "nosy@example.org"])
+    assert refused.exit_code != 0 and "does not exist" in refused.output
+    assert "document" not in refused.output and not target.exists()
+
+
 def test_create_user_works_on_a_brand_new_database(tmp_path):
     from tests.conftest import app_config
     from workshop import create_app

@@ -158,7 +158,7 @@ def seed_demo(email: str) -> None:
 @with_appcontext
 def export(workshop_id: int, number: int | None, fmt: str, email: str, output: str | None) -> None:
     """Export a version of a workshop's mission, as a staff member sees it (for scripts)."""
-    from . import exports, queries
+    from . import exports
     from .errors import DomainError
     from .services import accounts
 
@@ -166,11 +166,6 @@ def export(workshop_id: int, number: int | None, fmt: str, email: str, output: s
     if actor is None or not actor.is_active:
         raise click.ClickException(f"There is no active account {email}.")
     try:
-        if number is None:
-            latest = queries.latest_version(workshop_id)
-            if latest is None:
-                raise click.ClickException("This workshop has no document yet.")
-            number = latest.number
         result = exports.export_version(actor, workshop_id, number, fmt)
     except DomainError as error:
         raise click.ClickException(error.message) from None

@@ -58,8 +58,9 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "mission"
 
 
-def export_version(actor: User, workshop_id: int, number: int, fmt: str) -> Export:
-    """Render a version, with the workshop's record, in one of :data:`FORMATS`."""
+def export_version(actor: User, workshop_id: int, number: int | None, fmt: str) -> Export:
+    """Render a version (``None``: the latest), with the workshop's record, in one of
+    :data:`FORMATS`."""
     if fmt not in FORMATS:
         raise ValidationFailed(_("Unknown export format “%(fmt)s”.", fmt=fmt), field="format")
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)

@@ -116,9 +116,15 @@ def list_versions(actor: User, workshop_id: int) -> list[DocumentVersion]:
     )
 
 
-def get_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
-    """One version, for staff of the workshop."""
+def get_version(actor: User, workshop_id: int, number: int | None) -> DocumentVersion:
+    """One version (``None``: the latest), for staff of the workshop; who is asking is
+    checked first, so nobody else learns whether there is a document."""
     workshop_for_staff(actor, workshop_id, moderate=False)
+    if number is None:
+        latest = latest_version(workshop_id)
+        if latest is None:
+            raise NotFound(_("This workshop has no document yet."))
+        return latest
     version = version_numbered(workshop_id, number)
     if version is None:
         raise NotFound(_("There is no version %(number)s of this document.", number=number))
