@@ -373,3 +373,17 @@ def open_workshop(
     workshop_id = int(created.headers["Location"].rstrip("/").split("/")[-1])
     code = re.search(r"/j/([A-Z0-9]{8})", fac.get(f"{url}/workshops/{workshop_id}").text).group(1)
     return fac, workshop_id, code
+
+
+def join_over_http(url: str, code: str, name: str) -> requests.Session:
+    """A participant joins the workshop with its code, as the join form does: their session
+    (its cookie is who they are)."""
+    person = requests.Session()
+    page = person.get(f"{url}/j/{code}").text
+    answer = person.post(
+        f"{url}/j/{code}",
+        data={"display_name": name, "level": "Frontline", "csrf_token": csrf(page)},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    return person

@@ -31,6 +31,7 @@ from tests.live_server import (
     _template_database,
     csrf,
     healthy,
+    join_over_http,
     open_workshop,
     workshop_executable,
 )
@@ -216,24 +217,16 @@ class Screen:
             )
 
 
-def join(url: str, code: str, name: str) -> requests.Session:
-    person = requests.Session()
-    page = person.get(f"{url}/j/{code}").text
-    answer = person.post(
-        f"{url}/j/{code}",
-        data={"display_name": name, "level": "Frontline", "csrf_token": csrf(page)},
-        allow_redirects=False,
-    )
-    assert answer.status_code == 302, answer.text[:500]
-    return person
-
-
 def test_a_room_split_across_two_processes_sees_one_ordered_stream(two_servers) -> None:
     a, b = two_servers
     fac, workshop_id, code = open_workshop(a)
 
     # Amira joins on A and stays there; Bo joins on A but his screen lands on B; Cleo joins on B.
-    amira, bo, cleo = join(a, code, "Amira"), join(a, code, "Bo"), join(b, code, "Cleo")
+    amira, bo, cleo = (
+        join_over_http(a, code, "Amira"),
+        join_over_http(a, code, "Bo"),
+        join_over_http(b, code, "Cleo"),
+    )
     # A participant's session cookie from A is good on B: B's room page knows Bo.
     room = bo.get(f"{b}/w/{workshop_id}", allow_redirects=False)
     assert room.status_code == 200 and "Bo" in room.text
@@ -308,8 +301,12 @@ def test_changes_made_at_once_on_both_processes_reach_every_screen_in_number_ord
     throws its state away and asks for a snapshot)."""
     a, b = two_servers
     fac, workshop_id, code = open_workshop(a)
-    writers = [(url, join(url, code, f"{name}")) for url, name in ((a, "Ade"), (b, "Bea"))]
-    watchers = [(url, join(url, code, f"Watcher {i}")) for i, url in enumerate((a, b, a, b))]
+    writers = [
+        (url, join_over_http(url, code, f"{name}")) for url, name in ((a, "Ade"), (b, "Bea"))
+    ]
+    watchers = [
+        (url, join_over_http(url, code, f"Watcher {i}")) for i, url in enumerate((a, b, a, b))
+    ]
     screens = [Screen(a, fac.cookies.get_dict(), workshop_id)]
     screens += [Screen(url, person.cookies.get_dict(), workshop_id) for url, person in watchers]
     typing = [Screen(url, person.cookies.get_dict(), workshop_id) for url, person in writers]
@@ -391,8 +388,8 @@ def test_a_process_starting_or_dying_beside_others_leaves_who_is_here_true(tmp_p
         a, b = running.start(2)
         fac, workshop_id, code = open_workshop(a)
         staff = running.open(a, fac, workshop_id)
-        amira = running.open(a, join(a, code, "Amira"), workshop_id, reconnects=True)
-        running.open(b, join(b, code, "Bo"), workshop_id)
+        amira = running.open(a, join_over_http(a, code, "Amira"), workshop_id, reconnects=True)
+        running.open(b, join_over_http(b, code, "Bo"), workshop_id)
         wait_until(lambda: online(staff) == 2, "Amira (on A) and Bo (on B) here", every=0.5)
 
         # A third process starts beside them: Amira and Bo are still here.
@@ -437,7 +434,7 @@ def test_a_process_stopped_cleanly_tells_the_room_at_once(tmp_path) -> None:
         a, b = running.start(2)
         fac, workshop_id, code = open_workshop(a)
         staff = running.open(a, fac, workshop_id)
-        running.open(b, join(b, code, "Bo"), workshop_id)
+        running.open(b, join_over_http(b, code, "Bo"), workshop_id)
         wait_until(lambda: online(staff) == 1, "Bo (on B) here", every=0.5)
         running.process(b).terminate()
         assert running.process(b).wait(timeout=WAIT) == 0
