@@ -16,6 +16,8 @@ from workshop.services import editing
 ROOT = Path(__file__).resolve().parent.parent
 
 HUGE = str(2**63 + 5)
+# The first number a PostgreSQL INTEGER column cannot hold (SQLite's go on to 2**63 - 1).
+PAST_INTEGER = str(2**31)
 
 
 @pytest.fixture
@@ -175,22 +177,23 @@ def test_no_page_has_inline_script_or_style(app, fran):
         assert not re.search(r"\son[a-z]+=", html), page
 
 
+@pytest.mark.parametrize("number", [HUGE, PAST_INTEGER])
 @pytest.mark.parametrize(
     "path",
     [
-        f"/workshops/{HUGE}",
-        f"/workshops/{HUGE}/document",
-        f"/workshops/{HUGE}/document/versions/{HUGE}",
-        f"/workshops/1/document/versions/{HUGE}",
-        f"/w/{HUGE}",
-        f"/w/1/rounds/{HUGE}/heatmap.svg",
+        "/workshops/{n}",
+        "/workshops/{n}/document",
+        "/workshops/{n}/document/versions/{n}",
+        "/workshops/1/document/versions/{n}",
+        "/w/{n}",
+        "/w/1/rounds/{n}/heatmap.svg",
     ],
 )
-def test_absurd_ids_in_addresses_are_not_found(app, fran, path):
-    assert logged_in(app).get(path).status_code == 404
+def test_absurd_ids_in_addresses_are_not_found(app, fran, path, number):
+    assert logged_in(app).get(path.format(n=number)).status_code == 404
 
 
-@pytest.mark.parametrize("based_on", ["abc", HUGE, "1.5", "--1"])
+@pytest.mark.parametrize("based_on", ["abc", HUGE, PAST_INTEGER, "1.5", "--1"])
 def test_malformed_form_numbers_are_a_bad_request(app, fran, based_on):
     workshop_id, _ = fran
     client = logged_in(app)
@@ -206,6 +209,30 @@ def test_malformed_form_numbers_are_a_bad_request(app, fran, based_on):
     assert restore.status_code == 400
 
 
+def test_a_nul_character_anywhere_in_a_request_is_a_clear_bad_request(app, fran):
+    """Nobody types a NUL, and PostgreSQL cannot store one in text (it was a server error
+    there, and stored as it came on SQLite): forms, queries and addresses are refused alike,
+    saying why, and nothing is stored."""
+    workshop_id, code = fran
+    with app.app_context():
+        before = db_fingerprint()
+    staff, newcomer = logged_in(app), app.test_client()
+    settings = {"title": "A\x00B", "organisation": "O", "dots_per_participant": "3"}
+    answers = [
+        staff.post("/workshops/new", data={**settings, "levels": "Frontline"}),
+        staff.post(f"/workshops/{workshop_id}/document/paste", data={"text": "We\x00 help."}),
+        newcomer.post(f"/j/{code}", data={"display_name": "Am\x00ira", "level": "Frontline"}),
+        newcomer.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline\x00"}),
+        newcomer.get(f"/j/{code}", query_string={"next\x00": "1"}),
+        newcomer.get(f"/j/{code[:4]}%00{code[4:]}"),
+    ]
+    for answer in answers:
+        assert answer.status_code == 400, (answer.request.path, answer.status_code)
+        assert "character NUL" in answer.get_data(as_text=True), answer.request.path
+    with app.app_context():
+        assert db_fingerprint() == before
+
+
 def test_a_participant_cannot_take_a_staff_members_name(app, fran):
     workshop_id, code = fran
     response = app.test_client().post(
@@ -218,21 +245,22 @@ def test_a_participant_cannot_take_a_staff_members_name(app, fran):
         assert join(get_workshop(workshop_id), "Fran").display_name == "Fran"
 
 
-def _with_huge_numbers(rule: str) -> str:
+def _with_huge_numbers(rule: str, number: str) -> str:
     """A route's address with every ``<int:…>`` part an absurd number (other parts: a word)."""
     import re
 
-    return re.sub(r"<([a-z]+:)?[a-z_]+>", lambda m: HUGE if m[1] == "int:" else "x", rule)
+    return re.sub(r"<([a-z]+:)?[a-z_]+>", lambda m: number if m[1] == "int:" else "x", rule)
 
 
-def test_every_address_with_a_number_in_it_answers_an_absurd_one_with_not_found(app, fran):
+@pytest.mark.parametrize("number", [HUGE, PAST_INTEGER])
+def test_every_address_with_a_number_in_it_answers_an_absurd_one_with_not_found(app, fran, number):
     """Not only the pages above: every route that takes an id, for every method it answers."""
     client = logged_in(app)
     checked = 0
     for rule in app.url_map.iter_rules():
         if "<int:" not in rule.rule:
             continue
-        path = _with_huge_numbers(rule.rule)
+        path = _with_huge_numbers(rule.rule, number)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(path, method=method)
             assert response.status_code == 404, (method, path, response.status_code)
@@ -240,7 +268,7 @@ def test_every_address_with_a_number_in_it_answers_an_absurd_one_with_not_found(
     assert checked > 30  # the whole application, not a handful of routes
 
 
-@pytest.mark.parametrize("value", ["abc", HUGE, "-" + HUGE, "1.5", "1e3"])
+@pytest.mark.parametrize("value", ["abc", HUGE, "-" + HUGE, PAST_INTEGER, "1.5", "1e3"])
 @pytest.mark.parametrize("which", ["from", "to"])
 def test_malformed_version_numbers_to_compare_are_a_bad_request(app, fran, which, value):
     """``?from=9223372036854775813`` once reached the database and gave a server error."""
@@ -257,7 +285,7 @@ def test_comparing_two_existing_versions_still_works(app, fran):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("value", ["abc", HUGE, "1.5"])
+@pytest.mark.parametrize("value", ["abc", HUGE, PAST_INTEGER, "1.5"])
 @pytest.mark.parametrize(
     ("path", "fields", "field"),
     [
@@ -279,7 +307,7 @@ def test_malformed_numbers_in_staff_forms_are_a_bad_request(app, fran, path, fie
         assert db_fingerprint() == before
 
 
-@pytest.mark.parametrize("value", ["abc", HUGE, "1.5"])
+@pytest.mark.parametrize("value", ["abc", HUGE, PAST_INTEGER, "1.5"])
 @pytest.mark.parametrize(
     ("fields", "field"),
     [

@@ -248,6 +248,27 @@ def test_malformed_commands_get_a_clear_error(room):
     assert amira.send("phase.set", {"phase": "party"})["error"]["code"] == "invalid"
 
 
+def test_a_nul_character_in_any_command_is_invalid_and_nothing_is_stored(app, room):
+    """PostgreSQL cannot store a NUL in text: it was an internal error there (and stored as it
+    came on SQLite). Refused by the protocol, in a top-level field or deep in a ballot."""
+    fran, amira, _ = room
+    fran.send("phase.set", {"phase": "propose"})
+    with app.app_context():
+        before = db_fingerprint()
+    for name, payload in [
+        ("proposal.submit", {"body": "We\x00 care"}),
+        ("proposal.submit", {"body": "We care", "op_id": "\x00"}),
+        ("ballot.cast", {"ballot": {"dots": {"1\x00": 1}}}),
+    ]:
+        ack = amira.send(name, payload)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid", (name, payload, ack)
+        assert "NUL" in ack["error"]["message"], ack
+    ack = fran.send("round.add", {"kind": "propose", "prompt": "More\x00?"})
+    assert ack["ok"] is False and ack["error"]["code"] == "invalid", ack
+    with app.app_context():
+        assert db_fingerprint() == before
+
+
 def test_an_over_budget_vote_is_refused_and_nothing_is_stored(app, room):
     fran, amira, joost = room
     fran.send("phase.set", {"phase": "propose"})
@@ -438,9 +459,10 @@ def test_tagging_takes_a_proposal_or_an_amendment(app, room):
     assert both["error"]["code"] == neither["error"]["code"] == "invalid"
 
 
-# Numbers no table can hold (SQLite and PostgreSQL integers stop below 2**63): the protocol
-# refuses them before any query, so they are `invalid`, never `internal` or `not_found`.
-ABSURD_NUMBERS = [2**63, 2**63 + 5, 10**30]
+# Numbers no table can hold (PostgreSQL's INTEGER columns stop below 2**31, SQLite's below
+# 2**63): the protocol refuses them before any query, so they are `invalid`, never
+# `internal` or `not_found`.
+ABSURD_NUMBERS = [2**31, 2**53, 2**63, 2**63 + 5, 10**30]
 
 
 def _integer_fields(schema: dict) -> dict[str, bool]:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .models import Phase
 from .services.agenda import RoundSettings
+from .text import holds_nul
 
-# Database ids and numbers people send back: positive, and small enough for every database and
-# for JavaScript (2**53), so an absurd id is "not found" or "invalid", never a server error.
-MAX_ID = 2**53 - 1
+# Database ids and numbers people send back: positive, and no larger than the databases'
+# INTEGER columns hold (32 bits on PostgreSQL; SQLite's and JavaScript's go further), so an
+# absurd id is "not found" or "invalid", never a server error.
+MAX_ID = 2**31 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 ClauseKey = Annotated[int, Field(ge=-1000, le=MAX_ID)]  # keys of very old versions are negative
 Offset = Annotated[int, Field(ge=0, le=100_000)]  # a position in a document's text
@@ -24,6 +26,13 @@ Offset = Annotated[int, Field(ge=0, le=100_000)]  # a position in a document's t
 
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if holds_nul(value):
+            raise ValueError("text cannot hold the character NUL (\\0)")
+        return value
 
 
 class ConnectAuth(Payload):

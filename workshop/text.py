@@ -70,6 +70,19 @@ def plain_text(source: str | None) -> str:
     return " ".join(html.unescape(shown).split())
 
 
+def holds_nul(value: object) -> bool:
+    """Whether a value (or any string in it, keys included) holds a NUL character: nobody
+    types one, and PostgreSQL cannot store one in text, so it is refused where input arrives
+    rather than failing as a server error on the way into the database."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
 def normalise_text(value: str | None) -> str:
     """Strip surrounding space and unify line endings of a user-typed text."""
     return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()

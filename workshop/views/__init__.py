@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -14,6 +14,7 @@ from ..errors import DomainError
 from ..extensions import login_manager
 from ..protocol import MAX_ID
 from ..services.accounts import user_for_session
+from ..text import holds_nul
 from .headers import add_security_headers
 
 
@@ -28,6 +29,7 @@ class BoundedIntConverter(IntegerConverter):
 def register(app: Flask) -> None:
     """Attach every blueprint, the login loader and the error handlers."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.before_request(_refuse_nul_characters)
     app.after_request(add_security_headers)
     from . import auth, health, invites, language, mission, participant, staff, versions
 
@@ -47,6 +49,23 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(TimeoutError, _too_slow)
+
+
+def _refuse_nul_characters() -> None:
+    """An address, query or form holding a NUL character is a 400 that says so, before any
+    view reads it (PostgreSQL cannot store one: it was a server error there)."""
+    received = [
+        *(request.view_args or {}).values(),
+        *(value for _, values in request.args.lists() for value in values),
+        *(value for _, values in request.form.lists() for value in values),
+        *request.args.keys(),
+        *request.form.keys(),
+    ]
+    if holds_nul(received):
+        abort(
+            400,
+            description=_("Text cannot hold the character NUL (\\0): remove it and send again."),
+        )
 
 
 def wants_json() -> bool:
