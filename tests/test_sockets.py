@@ -355,6 +355,10 @@ def test_strangers_cannot_connect(app, room):
     assert not socketio.test_client(
         app, flask_test_client=amira.http, auth={"workshop": "ABCDEFGH"}
     ).is_connected()
+    # Workshop ids no table can hold are refused like any other, on every database.
+    for absurd in ABSURD_NUMBERS:
+        assert not amira.connect(workshop_id=absurd).is_connected(), absurd
+    assert amira.connect().is_connected()  # and her own workshop still lets her in
 
 
 def test_a_participant_cannot_vote_in_another_workshop_over_sockets(app, room):
