@@ -556,6 +556,25 @@ def test_the_docx_carries_the_mission_as_word_paragraphs(ctx):
     assert 'w:instr="PAGE"' in docx_xml(result.content)  # page numbers in the footer
 
 
+def test_text_pasted_from_powerpoint_exports_to_every_format(ctx):
+    """PowerPoint and Word copy a line break inside a paragraph as a vertical tab, and pasted
+    text can carry other control characters, which XML (so Word's format) cannot hold: the
+    DOCX was a server error. Every format is made, and the Word document reads as the text."""
+    fran = make_user("fran@example.org")
+    workshop = make_workshop(fran, organisation="Harbour\x0bHealth\x1b")
+    editing.paste_document(
+        fran,
+        workshop.id,
+        "## Purpose\n\nWe help\x0bevery patient\x01 feel\x0cknown.",
+        based_on=None,
+    )
+    for fmt in exports.FORMATS:
+        assert exports.export_version(fran, workshop.id, None, fmt).content, fmt
+    word = docx.Document(io.BytesIO(exports.export_version(fran, workshop.id, 1, "docx").content))
+    assert "We help every patient feel known." in [p.text for p in word.paragraphs]
+    assert word.core_properties.author == "Harbour Health"
+
+
 def test_the_docx_is_a4_with_a_page_number_in_every_footer(ctx):
     ids = scenario()
     word = docx.Document(io.BytesIO(export(ids["workshop"], "docx").content))

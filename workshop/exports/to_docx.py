@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,6 +11,24 @@ from flask_babel import ngettext
 
 from ..models import Workshop
 from .html_to_docx import HtmlToDocx
+
+# What XML 1.0 cannot hold: control characters other than tab, newline and carriage return
+# (python-docx refuses a text with one). Text pasted from elsewhere can bring them: PowerPoint
+# and Word copy a line break inside a paragraph as a vertical tab or a form feed.
+_LINE_BREAK_CONTROLS = re.compile("[\x0b\x0c]")
+_OTHER_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(value: Any) -> Any:
+    """A value (strings in dicts and lists too) with what XML cannot hold taken out: a line
+    break control becomes a space, any other goes."""
+    if isinstance(value, str):
+        return _OTHER_CONTROLS.sub("", _LINE_BREAK_CONTROLS.sub(" ", value))
+    if isinstance(value, dict):
+        return {key: xml_safe(item) for key, item in value.items()}
+    if type(value) in (list, tuple):
+        return type(value)(xml_safe(item) for item in value)
+    return value
 
 
 def render_docx(context: dict[str, Any]) -> bytes:
@@ -20,6 +39,7 @@ def render_docx(context: dict[str, Any]) -> bytes:
     from docx.shared import Cm, Pt, RGBColor
 
     workshop: Workshop = context["workshop"]
+    context = xml_safe(context)
     document = docx.Document()
     for section in document.sections:  # A4, like the PDF, with the same margins
         section.page_width, section.page_height = Cm(21), Cm(29.7)
@@ -27,7 +47,7 @@ def render_docx(context: dict[str, Any]) -> bytes:
         section.bottom_margin = Cm(2.6)
     properties = document.core_properties
     properties.title = context["title"]
-    properties.author = properties.last_modified_by = workshop.organisation
+    properties.author = properties.last_modified_by = xml_safe(workshop.organisation)
     properties.comments = ""
     normal = document.styles["Normal"]
     normal.font.name = "Georgia"
