@@ -83,9 +83,17 @@ def holds_nul(value: object) -> bool:
     return False
 
 
+# Line breaks of every kind, pasted from elsewhere: PowerPoint and Word copy a break inside a
+# paragraph as a vertical tab or a form feed; Windows ends lines with a carriage return too.
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+# Other control characters: invisible on every screen, and not allowed in XML (Word files).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def normalise_text(value: str | None) -> str:
-    """Strip surrounding space and unify line endings of a user-typed text."""
-    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    """A user-typed text as it is stored: surrounding space stripped, every kind of line break
+    a newline, and no other control character (a tab stays)."""
+    return _CONTROLS.sub("", _LINE_BREAKS.sub("\n", value or "")).strip()
 
 
 def clean_name(value: str | None) -> str:

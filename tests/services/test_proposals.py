@@ -27,6 +27,17 @@ def test_a_participant_proposes_wording_rendered_safely(proposing):
     assert "<script" not in html
 
 
+def test_wording_pasted_from_powerpoint_keeps_its_line_breaks_and_loses_its_controls(proposing):
+    """PowerPoint and Word copy a line break inside a paragraph as a vertical tab: stored as
+    it came, it showed as two words run together and could not go into a Word file."""
+    amira = join(proposing)
+    pasted = "We help\x0bevery patient\x0cfeel known\u2028and heard.\x01\x1b\tTogether."
+    proposal = proposals.submit_proposal(amira, proposing.id, pasted)
+    assert proposal.body_md == "We help\nevery patient\nfeel known\nand heard.\tTogether."
+    html = proposal_payload(proposal, staff=False)["body_html"]
+    assert "We help\nevery patient" in html and "\x0b" not in html
+
+
 @pytest.mark.parametrize("body", ["", "   \n ", "x" * (MAX_PROPOSAL_LENGTH + 1)])
 def test_empty_or_oversized_proposals_are_refused(proposing, body):
     amira = join(proposing)
