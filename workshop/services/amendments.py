@@ -41,6 +41,7 @@ from ..queries import (
     version_numbered,
 )
 from ..realtime import WorkshopChange, workshop_change
+from ..text import normalise_text
 from . import audit
 from .editing import apply_to_clause, checked_clause_body, with_span_replaced
 from .versions import OnSaved, Revision, ensure_open, save_text
@@ -91,7 +92,7 @@ def propose_amendment(
         raise ValidationFailed(
             _("Select up to %(n)s characters of the draft to change.", n=MAX_SPAN), field="span"
         )
-    replacement = replacement.replace("\r\n", "\n").strip()
+    replacement = normalise_text(replacement)
     original = version.body_md[start:end]
     if len(replacement) > MAX_SPAN:
         raise ValidationFailed(
