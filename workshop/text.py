@@ -86,14 +86,21 @@ def holds_nul(value: object) -> bool:
 # Line breaks of every kind, pasted from elsewhere: PowerPoint and Word copy a break inside a
 # paragraph as a vertical tab or a form feed; Windows ends lines with a carriage return too.
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
-# Other control characters: invisible on every screen, and not allowed in XML (Word files).
-_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# Other control characters and non-characters: invisible on every screen, and not allowed in
+# XML (so in Word files).
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def without_controls(text: str, line_break: str = "\n") -> str:
+    """``text`` with every kind of line break made ``line_break`` and every other control
+    character taken out (a tab and a newline stay)."""
+    return _CONTROLS.sub("", _LINE_BREAKS.sub(line_break, text))
 
 
 def normalise_text(value: str | None) -> str:
     """A user-typed text as it is stored: surrounding space stripped, every kind of line break
-    a newline, and no other control character (a tab stays)."""
-    return _CONTROLS.sub("", _LINE_BREAKS.sub("\n", value or "")).strip()
+    a newline, and no other control character."""
+    return without_controls(value or "").strip()
 
 
 def clean_name(value: str | None) -> str:

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from ..models import Workshop
+from ..text import without_controls
 from .html_to_docx import HtmlToDocx
-
-# What XML 1.0 cannot hold: control characters other than tab, newline and carriage return
-# (python-docx refuses a text with one). Text pasted from elsewhere can bring them: PowerPoint
-# and Word copy a line break inside a paragraph as a vertical tab or a form feed.
-_LINE_BREAK_CONTROLS = re.compile("[\x0b\x0c]")
-_OTHER_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\ufffe\uffff]")
 
 
 def xml_safe(value: Any) -> Any:
-    """A value (strings in dicts and lists too) with what XML cannot hold taken out: a line
-    break control becomes a space, any other goes."""
+    """A value (strings in dicts and lists too) with what XML cannot hold taken out, for
+    python-docx, which refuses a text that holds one: a line break other than a newline
+    becomes a space (text pasted from PowerPoint brings vertical tabs), other controls go."""
     if isinstance(value, str):
-        return _OTHER_CONTROLS.sub("", _LINE_BREAK_CONTROLS.sub(" ", value))
+        return without_controls(value, line_break=" ")
     if isinstance(value, dict):
         return {key: xml_safe(item) for key, item in value.items()}
     if type(value) in (list, tuple):
