@@ -339,6 +339,20 @@ class InOrderClient(socketio.Client):
         return _EngineIOInArrivalOrder
 
 
+def connect_screen(
+    client: socketio.Client, url: str, cookies: dict[str, str], workshop_id: int, wait: float
+) -> None:
+    """Connect ``client`` to a workshop's room over a WebSocket as the person these cookies
+    are, as their room page does (register its handlers first: the snapshot comes at once)."""
+    client.connect(
+        url,
+        headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+        auth={"workshop_id": workshop_id},
+        transports=["websocket"],
+        wait_timeout=wait,
+    )
+
+
 def csrf(page: str) -> str:
     """The CSRF token of the (first) form on a page."""
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)

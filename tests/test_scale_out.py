@@ -29,6 +29,7 @@ from tests.live_server import (
     _server_env,
     _stop,
     _template_database,
+    connect_screen,
     csrf,
     healthy,
     join_over_http,
@@ -167,13 +168,7 @@ class Screen:
         self.client = InOrderClient(reconnection=reconnects, reconnection_delay=0.2)
         self.client.on("*", self._event)
         self.client.on("disconnect", self._let_go)
-        self.client.connect(
-            url,
-            headers={"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
-            auth={"workshop_id": workshop_id},
-            transports=["websocket"],
-            wait_timeout=WAIT,
-        )
+        connect_screen(self.client, url, cookies, workshop_id, WAIT)
 
     def _event(self, name: str, data: dict) -> None:
         with self.lock:

@@ -23,6 +23,7 @@ from tests.live_server import (
     _server_env,
     _stop,
     _template_database,
+    connect_screen,
     csrf,
     healthy,
     join_over_http,
@@ -76,14 +77,7 @@ def crash(process: subprocess.Popen) -> None:
 @contextmanager
 def screen(url: str, person: requests.Session, workshop_id: int) -> Iterator[InOrderClient]:
     client = InOrderClient(reconnection=False)
-    cookies = "; ".join(f"{k}={v}" for k, v in person.cookies.get_dict().items())
-    client.connect(
-        url,
-        headers={"Cookie": cookies},
-        auth={"workshop_id": workshop_id},
-        transports=["websocket"],
-        wait_timeout=WAIT,
-    )
+    connect_screen(client, url, person.cookies.get_dict(), workshop_id, WAIT)
     try:
         yield client
     finally:
