@@ -8,12 +8,14 @@ at the room before and after.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import arrive, facilitated_workshop
 from tests.people import Person
 from tests.test_snapshot_events import normalised, replay
-from workshop import queries, realtime
+from workshop import queries, realtime, sockets
 from workshop.extensions import db
 from workshop.models import User
 from workshop.services import editing
@@ -130,10 +132,11 @@ def test_how_many_are_here_goes_out_at_most_every_few_seconds_while_a_room_arriv
 
 def test_a_large_room_is_sent_its_counters_less_often(app, coalescing, monkeypatch):
     """Each publish is one message per screen: at most LIVE_FANOUT_PER_SECOND of them a
-    second to one room. Here 8 a second, and five screens in the room: its tally may go every
-    0.625 s, so of the publisher's turns (every 0.2 s) it takes the nearest, every 0.6 s. Each
-    voter's own acknowledgement still comes at once, and the tally that goes holds every vote."""
-    monkeypatch.setitem(app.config, "LIVE_FANOUT_PER_SECOND", 8)
+    second to one room. Here 7 a second, and five screens in the room: its tally may go every
+    0.71 s, so of the publisher's ticks (every 0.05 s) it takes the nearest, 0.7 s on. Each
+    voter's own acknowledgement still comes at once, and the tally that goes holds every
+    vote."""
+    monkeypatch.setitem(app.config, "LIVE_FANOUT_PER_SECOND", 7)
     now = [1000.0]
     monkeypatch.setattr(realtime.coalescer, "clock", lambda: now[0])
     fran, code = facilitated_workshop(app)
@@ -160,12 +163,94 @@ def test_a_large_room_is_sent_its_counters_less_often(app, coalescing, monkeypat
 
     assert tallies_after(1.0, people[0]) == [1]  # after a quiet spell: at the next publish
     assert tallies_after(0.2, people[1]) == []  # 0.2 s later: held
-    assert tallies_after(0.2, people[2]) == []  # 0.4 s
-    assert tallies_after(0.2) == [3]  # 0.6 s: the true count
-    # In a small room (10,000 a second for five screens), every turn may publish.
+    assert tallies_after(0.25, people[2]) == []  # 0.45 s
+    assert tallies_after(0.2) == []  # 0.65 s
+    assert tallies_after(0.05) == [3]  # 0.7 s: the true count
+    # In a small room (10,000 a second for five screens), the room's own interval rules.
     monkeypatch.setitem(app.config, "LIVE_FANOUT_PER_SECOND", 10_000)
-    assert tallies_after(0.6, watcher) == [4]
-    assert tallies_after(0.1, people[0], dots=2) == [4]  # 0.1 s later: at once
+    assert tallies_after(0.7, watcher) == [4]  # (the last publish set its next at 0.71 s)
+    assert tallies_after(0.1, people[0], dots=2) == []  # 0.1 s later: held
+    assert tallies_after(0.1) == [4]  # 0.2 s: its interval
+
+
+def test_a_saturated_process_sends_a_large_room_its_counters_less_often(
+    app, coalescing, monkeypatch
+):
+    """A process with no processor time to spare falls back to FANOUT_BACKOFF times
+    LIVE_FANOUT_PER_SECOND, so the votes it is handling get the processor, and climbs back
+    once it keeps up again (never more often than the room's interval)."""
+    monkeypatch.setitem(app.config, "LIVE_FANOUT_PER_SECOND", 40)
+    monkeypatch.setattr(realtime.coalescer, "_pace", 1.0)
+    monkeypatch.setattr(realtime.coalescer, "_busy", 0.0)
+    now = [1000.0]
+    monkeypatch.setattr(realtime.coalescer, "clock", lambda: now[0])
+    monkeypatch.setattr(sockets.budget, "clock", lambda: now[0])  # the votes are a few a second
+    fran, code = facilitated_workshop(app)
+    people = [arrive(app, fran.workshop_id, code, f"P{i}") for i in range(4)]
+    fran.send("phase.set", {"phase": "propose"})
+    proposal = people[0].send("proposal.submit", {"body": "We care"})["proposal_id"]
+    fran.send("phase.set", {"phase": "vote"})
+    watcher = people[-1]
+
+    def gaps_between_tallies(seconds: float) -> list[float]:
+        """Vote every tick for ``seconds``; the times between the tallies the room got."""
+        now[0] += 10.0
+        with app.app_context():
+            realtime.coalescer.flush(due_only=True)
+        watcher.socket.get_received()
+        told = []
+        for tick in range(round(seconds / 0.05)):
+            voter, dots = people[tick % 3], 1 + tick // 3 % 2  # a change each time
+            assert voter.send("vote.set", {"proposal_id": proposal, "dots": dots})["ok"]
+            now[0] += 0.05
+            with app.app_context():
+                realtime.coalescer.flush(due_only=True)
+            if any(m["name"] == "round.tallied" for m in watcher.socket.get_received()):
+                told.append(now[0])
+        return [round(b - a, 2) for a, b in zip(told, told[1:], strict=False)]
+
+    # Keeping up: five screens at 40 a second, every 0.2 s (the room's interval, not 0.125 s).
+    for _ in range(40):
+        realtime.coalescer.follow_load(busy=0.5)
+    assert set(gaps_between_tallies(2.0)) == {0.2}
+    # Saturated for a while: 20 a second, every 0.25 s.
+    for _ in range(40):
+        realtime.coalescer.follow_load(busy=1.0)
+    with app.app_context():
+        assert realtime.coalescer.fanout_per_second() == pytest.approx(20)
+    assert set(gaps_between_tallies(2.0)) == {0.25}
+    # Keeping up again: back to the full pace.
+    for _ in range(60):
+        realtime.coalescer.follow_load(busy=0.3)
+    with app.app_context():
+        assert realtime.coalescer.fanout_per_second() == pytest.approx(40)
+    assert set(gaps_between_tallies(2.0)) == {0.2}
+
+
+def test_the_processor_share_tells_a_busy_process_from_an_idle_one():
+    """What the pace follows: a process that sleeps uses little of a processor, one that
+    computes uses much (here at least a fifth, as other work may share the machine)."""
+    share = realtime.ProcessorShare()
+    time.sleep(0.1)
+    assert share.since_last() < 0.5
+    start = time.process_time()
+    while time.process_time() - start < 0.05:
+        pass
+    assert share.since_last() > 0.2
+
+
+def test_the_fan_out_pace_backs_off_fast_and_climbs_back_slowly():
+    """From the full pace to the slowest takes four saturated ticks (a fifth of a second);
+    back, about a second of ticks that keep up; in between, it holds."""
+    pace, ticks = 1.0, 0
+    while pace > realtime.FANOUT_BACKOFF:
+        pace, ticks = realtime.fanout_pace(pace, busy=1.0), ticks + 1
+    assert pace == realtime.FANOUT_BACKOFF and ticks <= 4
+    assert realtime.fanout_pace(0.7, busy=0.9) == 0.7
+    ticks = 0
+    while pace < 1.0:
+        pace, ticks = realtime.fanout_pace(pace, busy=0.5), ticks + 1
+    assert pace == 1.0 and 12 <= ticks <= 16
 
 
 STORM_PEOPLE, STORM_CYCLES = 3, 50  # 150 reconnects, as the audit's storm
@@ -213,8 +298,8 @@ def test_a_reconnect_storm_tells_a_bystander_only_a_few_times(app, coalescing, m
 
 
 def test_the_publisher_keeps_its_pace_and_rests_after_a_publish_that_overran():
-    """Turns every 0.2 s whatever a publish takes, unless it took longer than that: then a
-    whole interval passes before the next, so the votes get the server's time."""
-    assert realtime.next_turn(10.0, 0.2, finished=10.05) == pytest.approx(10.2)
-    assert realtime.next_turn(10.0, 0.2, finished=10.2) == pytest.approx(10.2)
-    assert realtime.next_turn(10.0, 0.2, finished=10.5) == pytest.approx(10.7)
+    """Ticks every 0.05 s whatever a publish takes, unless it took longer than that: then a
+    whole interval (0.2 s) passes before the next, so the votes get the server's time."""
+    assert realtime.next_turn(10.0, 0.05, finished=10.01, rest=0.2) == pytest.approx(10.05)
+    assert realtime.next_turn(10.0, 0.05, finished=10.05, rest=0.2) == pytest.approx(10.05)
+    assert realtime.next_turn(10.0, 0.05, finished=10.3, rest=0.2) == pytest.approx(10.5)

@@ -21,14 +21,16 @@ event may carry a different payload for each.
 voted, who is here, who is editing, consent counts) would cost N messages per
 change in a room of N: a room of 1,000 voting in 10 s is a million messages. A
 change marks such news with :meth:`WorkshopChange.soon` instead; the coalescer
-builds it once per interval (``LIVE_COALESCE_SECONDS``, 0.2 s by default) per
-room from the database as it is then, and publishes it as an ordinary change
-with its own sequence number. Each publish is one message per screen, so a
-large room waits longer between publishes: one process sends a room's screens
-at most ``LIVE_FANOUT_PER_SECOND`` counter messages a second (5,000 by
-default: every 0.2 s up to 1,000 screens, every 0.6 s for 3,000). The values
-are absolute, so sending the latest one is the same as sending every one; a
-person's own acknowledgement and personal messages are never delayed.
+builds it at most once per interval (``LIVE_COALESCE_SECONDS``, 0.2 s by
+default) per room from the database as it is then, and publishes it as an
+ordinary change with its own sequence number. Each publish is one message per
+screen, so a large room waits longer between publishes: one process sends a
+room's screens at most ``LIVE_FANOUT_PER_SECOND`` counter messages a second
+(10,000 by default: every 0.2 s up to 2,000 screens, every 0.3 s for 3,000),
+and a process with no processor time to spare half that, so that the votes it
+is handling get the processor. The values are absolute, so sending the latest
+one is the same as sending every one; a person's own acknowledgement and
+personal messages are never delayed.
 """
 
 from __future__ import annotations
@@ -231,6 +233,19 @@ def counter_change(workshop_id: int) -> Iterator[WorkshopChange]:
 SLOW_NEWS = {"presence": "LIVE_PRESENCE_SECONDS"}
 
 
+# The publisher comes round this many times per interval, so that each room's publishes
+# keep to its own interval (a large room's may be 0.3 s, not only 0.2 or 0.4), and news
+# after a quiet spell goes out within a quarter of it.
+TICKS_PER_INTERVAL = 4
+
+# A process that has no processor time to spare (its share of one processor, smoothed over
+# about half a second, above SATURATED_ABOVE) sends large rooms' screens fewer messages, down
+# to FANOUT_BACKOFF times LIVE_FANOUT_PER_SECOND, so the votes and commands it is handling get
+# the processor; once it is below KEEPING_UP_BELOW again the pace climbs back.
+FANOUT_BACKOFF = 0.5
+KEEPING_UP_BELOW, SATURATED_ABOVE = 0.88, 0.95
+
+
 class Coalescer:
     """Pending counter news per workshop, published at most once per interval each.
 
@@ -241,11 +256,13 @@ class Coalescer:
     def __init__(self) -> None:
         self._pending: dict[int, dict[str, Callable[[WorkshopChange], None]]] = {}
         self._not_before: dict[tuple[int, str], float] = {}  # slow news: when it may go again
-        self._room_due: dict[int, float] = {}  # a large room: when its next publish may go
+        self._room_due: dict[int, float] = {}  # when a room's next publish may go
         self.clock: Callable[[], float] = time.monotonic
         self._guard = threading.Lock()
         self._app: Flask | None = None
         self._running = False
+        self._pace = 1.0  # the present fan-out pace, in LIVE_FANOUT_PER_SECOND
+        self._busy = 0.0  # the process's smoothed share of one processor
 
     def mark(self, workshop_id: int, builds: dict[str, Callable[[WorkshopChange], None]]) -> None:
         interval = current_app.config["LIVE_COALESCE_SECONDS"]
@@ -264,10 +281,22 @@ class Coalescer:
         with self._guard:
             return {wid: list(builds) for wid, builds in self._pending.items() if builds}
 
+    def fanout_per_second(self) -> float:
+        """How many counter messages a second one room's screens may be sent now (0: no
+        limit)."""
+        return float(current_app.config.get("LIVE_FANOUT_PER_SECOND", 0)) * self._pace
+
+    def follow_load(self, busy: float, weight: float = 0.1) -> None:
+        """Follow how busy the process was over the last tick (``busy``: its share of one
+        processor), smoothed with ``weight``: a saturated process sends large rooms their
+        counters less often, so the votes and commands it is handling get the processor."""
+        self._busy += (busy - self._busy) * weight
+        self._pace = fanout_pace(self._pace, self._busy)
+
     def flush(self, workshop_id: int | None = None, *, due_only: bool = False) -> None:
         """Publish what is pending (for one workshop, or all), each workshop in one change;
-        with ``due_only`` (the background publisher), slow news and a large room's news wait
-        for their intervals."""
+        with ``due_only`` (the background publisher), each room's news waits for its own
+        interval and slow news for theirs."""
         now = self.clock()
         with self._guard:
             ids = [workshop_id] if workshop_id is not None else list(self._pending)
@@ -281,15 +310,15 @@ class Coalescer:
                     else:
                         wait = float(current_app.config.get(SLOW_NEWS[key], 0))
                         self._not_before[(wid, key)] = now + wait
-        fanout = float(current_app.config.get("LIVE_FANOUT_PER_SECOND", 0))
-        # The publisher comes round every interval: a room is due at the turn nearest to its
-        # own interval (1,002 screens at 5,000 a second: the next turn, not the one after).
-        half_turn = float(current_app.config["LIVE_COALESCE_SECONDS"]) / 2
+        interval = float(current_app.config["LIVE_COALESCE_SECONDS"])
+        fanout = self.fanout_per_second()
         for wid, builds in work.items():
             if not builds:
                 continue
-            if fanout > 0:
-                self._room_due[wid] = now + local_screens(wid) / fanout - half_turn
+            if interval > 0:
+                period = max(interval, local_screens(wid) / fanout if fanout > 0 else 0.0)
+                # Due at the tick nearest to its period (the publisher comes every tick).
+                self._room_due[wid] = now + period - interval / TICKS_PER_INTERVAL / 2
             try:
                 with _background_language(wid), workshop_change(wid) as change:
                     for build in builds.values():
@@ -299,25 +328,53 @@ class Coalescer:
 
     def _run(self, interval: float) -> None:
         assert self._app is not None
-        turn = time.monotonic() + interval
+        tick = interval / TICKS_PER_INTERVAL
+        turn = time.monotonic() + tick
+        load = ProcessorShare()
         while True:
             socketio.sleep(max(0.0, turn - time.monotonic()))
+            self.follow_load(load.since_last())
             with self._app.app_context():  # its own session, closed when the context ends
                 try:
                     self.flush(due_only=True)
-                except Exception:  # the next interval tries again; never stop publishing
+                except Exception:  # the next tick tries again; never stop publishing
                     log.exception("publishing coalesced updates failed")
-            turn = next_turn(turn, interval, finished=time.monotonic())
+            turn = next_turn(turn, tick, finished=time.monotonic(), rest=interval)
 
 
-def next_turn(turn: float, interval: float, *, finished: float) -> float:
+class ProcessorShare:
+    """How much of one processor this process has used since it was last asked (a server
+    under gevent runs on one)."""
+
+    def __init__(self) -> None:
+        self._wall, self._processor = time.monotonic(), time.process_time()
+
+    def since_last(self) -> float:
+        wall, processor = time.monotonic(), time.process_time()
+        share = (processor - self._processor) / max(wall - self._wall, 1e-3)
+        self._wall, self._processor = wall, processor
+        return min(1.0, share)
+
+
+def fanout_pace(pace: float, busy: float) -> float:
+    """The next fan-out pace (a multiple of LIVE_FANOUT_PER_SECOND, from FANOUT_BACKOFF to
+    1) for a process this busy: down by a fifth while it is saturated, up by a twentieth
+    while it keeps up, so that it backs off faster than it climbs."""
+    if busy > SATURATED_ABOVE:
+        return max(FANOUT_BACKOFF, pace * 0.8)
+    if busy < KEEPING_UP_BELOW:
+        return min(1.0, pace * 1.05)
+    return pace
+
+
+def next_turn(turn: float, tick: float, *, finished: float, rest: float) -> float:
     """When the publisher comes round again after the turn due at ``turn`` ended at
-    ``finished``: one interval later, so a publish shorter than the interval (a tally of a
-    thousand ballots, a message per screen) does not push the pace back by its own length;
-    but a publish that overran the next turn is followed by a whole interval of rest, as an
+    ``finished``: one tick later, so a publish shorter than the tick (a tally of a thousand
+    ballots, a message per screen) does not push the pace back by its own length; but a
+    publish that overran the next turn is followed by ``rest`` (a whole interval), as an
     overloaded server publishing back to back would leave the votes less of its time."""
-    following = turn + interval
-    return following if finished <= following else finished + interval
+    following = turn + tick
+    return following if finished <= following else finished + rest
 
 
 coalescer = Coalescer()
