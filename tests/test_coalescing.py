@@ -143,7 +143,7 @@ def test_a_large_room_is_sent_its_counters_less_often(app, coalescing, monkeypat
     watcher = arrive(app, fran.workshop_id, code, "Watcher")
     people = [arrive(app, fran.workshop_id, code, f"P{i}") for i in range(3)]
     with app.app_context():
-        assert realtime.local_screens(fran.workshop_id) == 5
+        assert realtime.room_screens(fran.workshop_id) == 5
     fran.send("phase.set", {"phase": "propose"})
     proposal = people[0].send("proposal.submit", {"body": "We care"})["proposal_id"]
     fran.send("phase.set", {"phase": "vote"})

@@ -50,7 +50,7 @@ from .database import rows_changed
 from .errors import NotFound
 from .extensions import app_itself, db, socketio
 from .locales import room_language
-from .models import Audience, Workshop
+from .models import Audience, Connection, Workshop
 
 log = logging.getLogger(__name__)
 
@@ -316,7 +316,7 @@ class Coalescer:
             if not builds:
                 continue
             if interval > 0:
-                period = max(interval, local_screens(wid) / fanout if fanout > 0 else 0.0)
+                period = max(interval, room_screens(wid) / fanout if fanout > 0 else 0.0)
                 # Due at the tick nearest to its period (the publisher comes every tick).
                 self._room_due[wid] = now + period - interval / TICKS_PER_INTERVAL / 2
             try:
@@ -380,11 +380,18 @@ def next_turn(turn: float, tick: float, *, finished: float, rest: float) -> floa
 coalescer = Coalescer()
 
 
-def local_screens(workshop_id: int) -> int:
-    """How many screens of a workshop are connected to this process (each is sent every
-    message to its room)."""
-    rooms = [participants_room(workshop_id), projector_room(workshop_id), staff_room(workshop_id)]
-    return sum(1 for _ in socketio.server.manager.get_participants("/", rooms))
+def room_screens(workshop_id: int) -> int:
+    """How many screens of a workshop are connected, on every process: each process's
+    publish reaches them all (through the message queue), so with several processes each
+    one's share of the sending grows with how many of them publish."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Connection)
+            .where(Connection.workshop_id == workshop_id)
+        )
+        or 0
+    )
 
 
 @contextmanager
