@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from workshop import queries
 from workshop.models import Phase, UserRole
 from workshop.services import accounts, agenda, editing
@@ -80,6 +82,24 @@ def test_export_of_a_workshop_without_a_document_tells_only_its_staff_so(app, tm
     refused = runner.invoke(args=[*args, "--as", "nosy@example.org"])
     assert refused.exit_code != 0 and "does not exist" in refused.output
     assert "document" not in refused.output and not target.exists()
+
+
+@pytest.mark.parametrize("option", ["--workshop", "--version"])
+@pytest.mark.parametrize("number", ["0", "-3", "3000000000", "seven"])
+def test_export_refuses_numbers_no_workshop_or_version_can_have(app, tmp_path, option, number):
+    """A mistyped id gets click's usage error, not a traceback (past 2^31 PostgreSQL's
+    integer columns cannot even be compared with it), and no file is written."""
+    from tests.conftest import make_user, make_workshop
+
+    with app.app_context():
+        workshop_id = make_workshop(make_user("fran@example.org")).id
+    target = tmp_path / "mission.md"
+    args = ["export", "--workshop", str(workshop_id), "--format", "md", "-o", str(target)]
+    args += ["--as", "fran@example.org", option, number]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{option}'" in result.output and not target.exists()
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_create_user_works_on_a_brand_new_database(tmp_path):

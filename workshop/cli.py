@@ -9,6 +9,8 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 
+from .protocol import MAX_ID
+
 DEFAULT_PORT = 5000
 STOP_GRACE_SECONDS = 0.5
 """How long ``workshop serve`` lets requests in flight finish when it is stopped."""
@@ -145,8 +147,10 @@ def seed_demo(email: str) -> None:
 
 
 @click.command("export")
-@click.option("--workshop", "workshop_id", type=int, required=True)
-@click.option("--version", "number", type=int, help="Default: the latest version.")
+@click.option("--workshop", "workshop_id", type=click.IntRange(1, MAX_ID), required=True)
+@click.option(
+    "--version", "number", type=click.IntRange(1, MAX_ID), help="Default: the latest version."
+)
 @click.option(
     "--format",
     "fmt",
