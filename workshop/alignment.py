@@ -25,6 +25,7 @@ from .errors import ValidationFailed
 from .locales import current_language
 from .models import Workshop
 from .privacy import MIN_GROUP_SIZE, suppress_small_groups
+from .text import one_line
 
 NOT_REPRESENTED = "none"  # the person said: none of the organisation's values holds it
 UNMAPPED = "unmapped"  # not placed yet: counted nowhere, never as "not represented"
@@ -105,7 +106,7 @@ def _pick_label(item: Mapping[str, Any], allowed: set[str]) -> tuple[str, str]:
             raise ValidationFailed(_("Unknown value: %(key)s", key=value), field="picks")
         return str(value), ""
     if custom and not value:
-        words = " ".join(str(custom).split())
+        words = one_line(str(custom))
         if not words or len(words) > MAX_CUSTOM_LENGTH:
             raise ValidationFailed(
                 _("Write your own value in 1 to %(n)s characters.", n=MAX_CUSTOM_LENGTH),

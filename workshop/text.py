@@ -103,6 +103,12 @@ def normalise_text(value: str | None) -> str:
     return without_controls(value or "").strip()
 
 
+def one_line(value: str | None) -> str:
+    """A user-typed single-line text as it is stored (a title, a prompt, a reason, a note):
+    every run of spaces and line breaks one space, no other control character."""
+    return " ".join(without_controls(value or "", " ").split())
+
+
 def clean_name(value: str | None) -> str:
     """A person's name as others will see it: NFC, on one line, without control or format
     characters (no NUL, escape or delete; no zero-width or right-to-left override tricks

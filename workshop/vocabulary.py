@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from .errors import ValidationFailed
+from .text import one_line
 
 CATEGORIES = ("what", "whom", "how", "why")
 MAX_WORDS = 40
@@ -31,7 +32,7 @@ def validate_words(words: Any) -> list[dict[str, str]]:
     for item in words:
         if not isinstance(item, Mapping):
             raise ValidationFailed(_("Each word has 1 to 40 characters."), field="words")
-        word = " ".join(str(item.get("word", "")).split())
+        word = one_line(str(item.get("word", "")))
         category = str(item.get("category", "what"))
         if not word or len(word) > MAX_WORD_LENGTH:
             raise ValidationFailed(_("Each word has 1 to 40 characters."), field="words")

@@ -38,6 +38,7 @@ def test_leadership_accounts_cannot_create_workshops(ctx):
     ("changes", "field"),
     [
         ({"title": "  "}, "title"),
+        ({"title": "\x07\x1b\x0b"}, "title"),  # a bell, an escape, a line break: nothing
         ({"organisation": ""}, "organisation"),
         ({"levels": []}, "levels"),
         ({"dots_per_participant": 0}, "dots"),
@@ -51,6 +52,20 @@ def test_invalid_settings_are_refused_with_the_field_named(facilitator, changes,
         workshops.create_workshop(facilitator, settings)
     assert refused.value.details["field"] == field
     assert db_fingerprint() == before
+
+
+def test_single_line_fields_lose_their_control_characters_and_line_breaks(facilitator):
+    """Pasted from a slide or a terminal: a vertical tab (PowerPoint's line break), an escape
+    sequence, a bell. A title shows on one line everywhere (pages, exports, the projector)."""
+    settings = WorkshopSettings(
+        title="Mission\x0b2027\x07 \x1b[1mdraft\u2028",
+        organisation="St\x00 Mary\x85Hospital",
+        levels=["Front\x0cline", "Lead\x01s"],
+    )
+    workshop = workshops.create_workshop(facilitator, settings)
+    assert workshop.title == "Mission 2027 [1mdraft"
+    assert workshop.organisation == "St Mary Hospital"
+    assert workshop.levels == ["Front line", "Leads"]
 
 
 def test_editing_settings_keeps_value_ids_that_survive(facilitator, workshop):

@@ -17,6 +17,7 @@ from ..guards import workshop_for_staff
 from ..models import Anonymity, AuditAction, Round, RoundKind, User, Workshop
 from ..queries import list_rounds
 from ..realtime import workshop_change
+from ..text import one_line
 from ..vocabulary import validate_words
 from ..voting import Method
 from . import audit
@@ -134,7 +135,7 @@ def checked_settings(settings: RoundSettings) -> RoundSettings:
         kind = RoundKind(settings.kind)
     except ValueError:
         raise ValidationFailed(_("Unknown round type."), field="kind") from None
-    prompt = " ".join((settings.prompt or "").split())
+    prompt = one_line(settings.prompt)
     if len(prompt) > 500:
         raise ValidationFailed(_("Keep the prompt under 500 characters."), field="prompt")
     if not 0 <= settings.duration_seconds <= MAX_DURATION_SECONDS:
@@ -149,7 +150,7 @@ def checked_settings(settings: RoundSettings) -> RoundSettings:
         # Values and vocabulary rounds have ballots of their own kind; a consent round takes
         # answers on the draft's clauses.
         method = None
-    clause = " ".join((settings.clause or "").split())
+    clause = one_line(settings.clause)
     if len(clause) > MAX_CLAUSE_LENGTH:
         raise ValidationFailed(_("Keep the clause name under 120 characters."), field="clause")
     words = validate_words(settings.words) if kind == RoundKind.VOCABULARY else []

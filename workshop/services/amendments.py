@@ -41,7 +41,7 @@ from ..queries import (
     version_numbered,
 )
 from ..realtime import WorkshopChange, workshop_change
-from ..text import normalise_text
+from ..text import normalise_text, one_line
 from . import audit
 from .editing import apply_to_clause, checked_clause_body, with_span_replaced
 from .versions import OnSaved, Revision, ensure_open, save_text
@@ -67,7 +67,7 @@ def _checked_answer(
             else _("Give a score from 1 to 5."),
             field="choice",
         )
-    return voting.AmendmentAnswer(choice), " ".join((reason or "").split())[:500]
+    return voting.AmendmentAnswer(choice), one_line(reason)[:500]
 
 
 def propose_amendment(
@@ -104,7 +104,7 @@ def propose_amendment(
     checked_clause_body(  # the clause must still read as one clause with the change
         clause.heading, with_span_replaced(version, clause.key, start, end, replacement)
     )
-    reason = " ".join((reason or "").split())[:500]
+    reason = one_line(reason)[:500]
     with workshop_change(workshop.id) as change:
         ensure_open(workshop.id)  # the final mission does not change
         db.session.refresh(workshop)
@@ -194,7 +194,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
     def mark_accepted(version: DocumentVersion, change: WorkshopChange) -> None:
         _close_voting(change, amendment)
         amendment.status = AmendmentStatus.ACCEPTED
-        amendment.decided_note = " ".join((note or "").split())[:500]
+        amendment.decided_note = one_line(note)[:500]
         audit.record(
             actor,
             workshop.id,
@@ -233,9 +233,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
             raise InvalidState(_("This amendment is already decided."))
         _close_voting(change, amendment)
         amendment.status = AmendmentStatus.ACCEPTED
-        amendment.decided_note = " ".join((note or "").split())[:500] or _(
-            "The draft already says this."
-        )
+        amendment.decided_note = one_line(note)[:500] or _("The draft already says this.")
         audit.record(
             actor,
             workshop.id,
@@ -307,7 +305,7 @@ def reject_amendment(actor: User, amendment_id: int, note: str = "") -> Amendmen
             raise InvalidState(_("This amendment is already decided."))
         _close_voting(change, amendment)
         amendment.status = AmendmentStatus.REJECTED
-        amendment.decided_note = " ".join((note or "").split())[:500]
+        amendment.decided_note = one_line(note)[:500]
         db.session.flush()
         audit.record(
             actor,

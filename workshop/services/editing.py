@@ -41,7 +41,7 @@ from ..queries import (
     version_numbered,
 )
 from ..realtime import WorkshopChange, workshop_change
-from ..text import normalise_text
+from ..text import normalise_text, one_line
 from .versions import (
     OnSaved,
     Revision,
@@ -65,7 +65,7 @@ def template_headings() -> list[dict[str, str]]:
 def start_from_template(actor: User, workshop_id: int, headings: list[str]) -> DocumentVersion:
     """Version 1 of the document: the template's (edited) headings, every clause still empty."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    cleaned = [" ".join(h.split()) for h in headings if h and h.strip()]
+    cleaned = [one_line(h) for h in headings if h and h.strip()]
     if not cleaned:
         raise ValidationFailed(_("Give the document at least one clause."), field="headings")
     if len(cleaned) > MAX_CLAUSES or any(len(h) > MAX_HEADING_LENGTH for h in cleaned):

@@ -38,7 +38,7 @@ from ..queries import (
     next_revision_of,
 )
 from ..realtime import WorkshopChange, workshop_change
-from ..text import normalise_text
+from ..text import normalise_text, one_line
 from . import audit, measures, representation, stakeholders
 from .versions import Revision, get_version, write_version
 
@@ -231,7 +231,7 @@ def reopen(actor: User, workshop_id: int, note: str = "") -> DocumentVersion:
     """Start a new draft on top of the final version (which stays final, with its sign-offs):
     a recorded step that every screen shows."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    note = " ".join((note or "").split())
+    note = one_line(note)
     if len(note) > MAX_NOTE_LENGTH:
         raise ValidationFailed(_("Keep the note under 500 characters."), field="note")
     with workshop_change(workshop.id) as change:

@@ -28,6 +28,7 @@ from ..models import (
 )
 from ..queries import list_amendments, list_proposals
 from ..realtime import WorkshopChange, workshop_change
+from ..text import one_line
 from . import audit
 from .proposals import MAX_PROPOSAL_LENGTH, clean_body
 
@@ -69,7 +70,7 @@ def approve_proposal(actor: User, proposal_id: int) -> Proposal:
 def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
     """Take a proposal off everyone's screen; its author is told why."""
     workshop, proposal = _moderated(actor, proposal_id)
-    reason = " ".join((reason or "").split())
+    reason = one_line(reason)
     if len(reason) > 300:
         raise ValidationFailed(_("Keep the reason under 300 characters."), field="reason")
     with workshop_change(workshop.id) as change:
@@ -283,7 +284,7 @@ def moderate_comment(actor: User, comment_id: int, *, visible: bool, reason: str
     workshop = workshop_for_staff(actor, comment.workshop_id, moderate=True)
     with workshop_change(workshop.id) as change:
         comment.status = ProposalStatus.VISIBLE if visible else ProposalStatus.HIDDEN
-        comment.hidden_reason = "" if visible else " ".join(reason.split())[:300]
+        comment.hidden_reason = "" if visible else one_line(reason)[:300]
         db.session.flush()
         audit.record(
             actor,

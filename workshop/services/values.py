@@ -21,6 +21,7 @@ from ..models import AuditAction, Participant, Round, RoundKind, User, Workshop
 from ..privacy import results_visible
 from ..queries import get_workshop, values_submissions
 from ..realtime import workshop_change
+from ..text import one_line
 from . import audit
 
 MAX_ADDED_VALUES = 30
@@ -40,7 +41,7 @@ def edit_catalogue(
     cleaned: list[dict[str, str]] = []
     seen: set[str] = set()
     for item in added:
-        name = " ".join((item.get("name") or "").split())
+        name = one_line(item.get("name"))
         if not name:
             continue
         if len(name) > MAX_CUSTOM_LENGTH:
@@ -55,7 +56,7 @@ def edit_catalogue(
             {
                 "key": key,
                 "name": name,
-                "description": " ".join((item.get("description") or "").split())[:120],
+                "description": one_line(item.get("description"))[:120],
                 "group": "own",
             }
         )

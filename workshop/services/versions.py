@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..queries import clauses_of, latest_version, version_numbered
 from ..realtime import WorkshopChange, workshop_change
-from ..text import normalise_text
+from ..text import normalise_text, one_line
 from . import audit
 
 MAX_DOCUMENT_LENGTH = 20_000
@@ -96,7 +96,7 @@ def ensure_open(workshop_id: int) -> None:
 
 def checked_note(note: str) -> str:
     """A version's note, on one line and not too long."""
-    note = " ".join((note or "").split())
+    note = one_line(note)
     if len(note) > MAX_NOTE_LENGTH:
         raise ValidationFailed(
             _("Keep the note under %(n)s characters.", n=MAX_NOTE_LENGTH), field="note"
@@ -242,7 +242,7 @@ def name_version(actor: User, workshop_id: int, number: int, name: str) -> Docum
     """Give a version a name people recognise ("After the consent round")."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     version = get_version(actor, workshop.id, number)
-    name = " ".join((name or "").split())
+    name = one_line(name)
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationFailed(
             _("Keep the name under %(n)s characters.", n=MAX_NAME_LENGTH), field="name"
@@ -350,7 +350,7 @@ def write_version(
         number=(latest.number if latest else 0) + 1,
         body_md=revision.body,
         note=revision.note,
-        name=" ".join(revision.name.split())[:MAX_NAME_LENGTH],
+        name=one_line(revision.name)[:MAX_NAME_LENGTH],
         source=revision.source,
         based_on=latest.number if latest else None,
         author_id=editor.id if isinstance(editor, User) else None,

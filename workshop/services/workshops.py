@@ -27,7 +27,7 @@ from ..models import (
 )
 from ..queries import has_contributions, participant_count
 from ..realtime import workshop_change
-from ..text import normalise_text
+from ..text import normalise_text, one_line
 from . import audit
 from .accounts import normalise_email
 
@@ -62,7 +62,7 @@ def _clean_list(items: list[str], *, field: str, max_length: int) -> list[str]:
     seen: set[str] = set()
     cleaned: list[str] = []
     for item in items:
-        item = " ".join((item or "").split())
+        item = one_line(item)
         if not item or item.lower() in seen:
             continue
         if len(item) > max_length:
@@ -78,8 +78,8 @@ def _clean_list(items: list[str], *, field: str, max_length: int) -> list[str]:
 
 
 def _validated(settings: WorkshopSettings) -> WorkshopSettings:
-    title = " ".join((settings.title or "").split())
-    organisation = " ".join((settings.organisation or "").split())
+    title = one_line(settings.title)
+    organisation = one_line(settings.organisation)
     if not title or len(title) > 200:
         raise ValidationFailed(
             _("Give the workshop a title of 1 to 200 characters."), field="title"
