@@ -1,8 +1,12 @@
+import threading
+
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, make_user
-from workshop.errors import NotAuthenticated, ValidationFailed
-from workshop.models import UserRole
+from workshop.errors import DomainError, InvalidState, NotAuthenticated, ValidationFailed
+from workshop.extensions import db
+from workshop.models import User, UserRole
 from workshop.services import accounts
 
 
@@ -38,3 +42,56 @@ def test_an_email_can_have_only_one_account(ctx):
     make_user("fran@example.org")
     with pytest.raises(ValidationFailed, match="already exists"):
         make_user("FRAN@example.org", role=UserRole.LEADERSHIP)
+
+
+def test_the_first_run_page_makes_a_facilitator_and_only_while_there_is_no_account(ctx):
+    first = accounts.create_first_facilitator(
+        email="Owner@Example.org", display_name="Owner", password=PASSWORD
+    )
+    assert first.role == UserRole.FACILITATOR and first.email == "owner@example.org"
+    with pytest.raises(InvalidState, match="already has its first account"):
+        accounts.create_first_facilitator(
+            email="late@example.org", display_name="Late", password=PASSWORD
+        )
+    assert db.session.scalars(sa.select(User.email)).all() == ["owner@example.org"]
+
+
+def test_two_people_submitting_the_first_run_page_at_once_make_one_account(app, ctx, monkeypatch):
+    """The first-run page is open until the first account exists. Two people submit it at
+    the same moment (two tabs, or someone racing the owner): the first is held between its
+    check and its new account (while its password is hashed) and the second comes meanwhile.
+    The second waits for the first, then finds it and is refused: one account, not two."""
+    held, go_on = threading.Event(), threading.Event()
+    hash_password = accounts.hash_password
+
+    def slow_hash(password: str) -> str:
+        if password == "the first's password":
+            held.set()
+            go_on.wait(10)
+        return hash_password(password)
+
+    monkeypatch.setattr(accounts, "hash_password", slow_hash)
+    outcomes: dict[str, object] = {}
+
+    def submit(email: str, password: str) -> None:
+        with app.app_context():
+            try:
+                user = accounts.create_first_facilitator(
+                    email=email, display_name="Someone", password=password
+                )
+                outcomes[email] = user.email
+            except DomainError as error:
+                outcomes[email] = error
+
+    first = threading.Thread(target=submit, args=("first@example.org", "the first's password"))
+    first.start()
+    assert held.wait(10)
+    second = threading.Thread(target=submit, args=("second@example.org", "a second password"))
+    second.start()
+    second.join(0.5)  # unguarded, it would have made its own account by now
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert outcomes["first@example.org"] == "first@example.org"
+    assert isinstance(outcomes["second@example.org"], InvalidState)
+    assert db.session.scalars(sa.select(User.email)).all() == ["first@example.org"]

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import NotAuthenticated, ValidationFailed
+from ..errors import InvalidState, NotAuthenticated, ValidationFailed
 from ..extensions import db
 from ..models import User, UserRole
 from ..text import clean_name
@@ -130,6 +130,37 @@ def change_password(user: User, current: str, new: str) -> User:
 def has_any_user() -> bool:
     """True once the first account exists (the first-run page closes then)."""
     return db.session.scalar(sa.select(User.id).limit(1)) is not None
+
+
+def create_first_facilitator(*, email: str, display_name: str, password: str) -> User:
+    """The first account of a new installation (the first-run page): a facilitator. Refused
+    once any account exists, also when two people submit the page at the same moment: the
+    check and the new account are made under the accounts' write lock, so the second waits
+    for the first and then finds it."""
+    _lock_accounts()
+    try:
+        if has_any_user():
+            raise InvalidState(
+                _("This installation already has its first account: log in instead.")
+            )
+        user = new_user(
+            email=email, display_name=display_name, password=password, role=UserRole.FACILITATOR
+        )
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return user
+
+
+def _lock_accounts() -> None:
+    """Take the write lock for new accounts until the transaction ends: the table's own lock
+    on PostgreSQL (other sessions still read it); on SQLite a no-op write takes the
+    database's write lock (readers carry on, as WAL lets them)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))
+    else:
+        db.session.execute(sa.update(User).where(sa.false()).values(id=User.id))
 
 
 def find_user(email: str) -> User | None:

@@ -12,7 +12,6 @@ from .. import throttles
 from ..errors import DomainError
 from ..forms import LoginForm, PasswordForm, SetupForm
 from ..identity import current_staff
-from ..models import UserRole
 from ..services import accounts
 from .shared import error_on_form
 
@@ -63,11 +62,10 @@ def setup():
     form = SetupForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(
+            user = accounts.create_first_facilitator(
                 email=form.email.data,
                 display_name=form.display_name.data,
                 password=form.password.data,
-                role=UserRole.FACILITATOR,
             )
         except DomainError as error:
             error_on_form(form, error, "email")
