@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import random
 import re
 import resource
 import shutil
@@ -66,10 +67,24 @@ def workshop_executable() -> Path:
     return executable
 
 
+# Servers listen on ports below the kernel's range for outgoing connections (32768 and up
+# on Linux), each test worker in a block of its own: a port the kernel hands out as free
+# (bind to port 0) comes from that range, and between its release and the server's bind any
+# of the thousands of connections the tests open could take it as its own source port.
+_PORTS_FROM, _PORTS_PER_WORKER = 20_000, 1_500
+
+
 def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = _PORTS_FROM + (int(worker) % 8 if worker.isdigit() else 0) * _PORTS_PER_WORKER
+    for port in random.sample(range(first, first + _PORTS_PER_WORKER), 50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (this worker's last server may still be closing)
+            return port
+    raise RuntimeError(f"no free port from {first} on")
 
 
 def _server_env(database: Path) -> dict[str, str]:
