@@ -381,9 +381,8 @@ coalescer = Coalescer()
 
 
 def room_screens(workshop_id: int) -> int:
-    """How many screens of a workshop are connected, on every process: each process's
-    publish reaches them all (through the message queue), so with several processes each
-    one's share of the sending grows with how many of them publish."""
+    """How many screens of a workshop are connected, on every process: a process's publish
+    reaches all of them (through the message queue), so a room's interval counts them all."""
     return (
         db.session.scalar(
             sa.select(sa.func.count())
