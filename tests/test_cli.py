@@ -112,3 +112,11 @@ def test_create_user_works_on_a_brand_new_database(tmp_path):
     assert result.exit_code == 0, result.output
     with fresh.app_context():
         assert accounts.authenticate("a@b.org", "a long password").display_name == "Ann"
+
+
+@pytest.mark.parametrize("port", ["-1", "70000", "http"])
+def test_serve_refuses_a_port_no_server_can_listen_on(app, port):
+    """A mistyped port is a usage error before anything starts, not gevent's traceback."""
+    result = app.test_cli_runner().invoke(args=["serve", "--port", port])
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--port'" in result.output

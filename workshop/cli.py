@@ -41,7 +41,7 @@ def register_commands(app: Flask) -> None:
 @click.option(
     "--port",
     default=lambda: int(os.environ.get("PORT", DEFAULT_PORT)),
-    type=int,
+    type=click.IntRange(1, 65535),
     show_default=str(DEFAULT_PORT),
 )
 @with_appcontext
