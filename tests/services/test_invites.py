@@ -2,15 +2,23 @@
 days long, revocable; accepting one gives a role in that workshop and no other."""
 
 import hashlib
+import threading
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, db_fingerprint, join, make_user, make_workshop
 from workshop import permissions, queries
-from workshop.errors import Forbidden, InvalidState, NotAuthenticated, NotFound, ValidationFailed
+from workshop.errors import (
+    DomainError,
+    Forbidden,
+    InvalidState,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
 from workshop.extensions import db
-from workshop.models import AuditAction, AuditEntry, StaffInvite, StaffRole, UserRole
+from workshop.models import AuditAction, AuditEntry, StaffInvite, StaffRole, User, UserRole
 from workshop.services import accounts, invites, workshops
 
 DAY = 24 * 60 * 60
@@ -201,3 +209,53 @@ def test_the_database_keeps_roles_to_facilitator_and_leadership(facilitator, wor
             sa.update(StaffInvite).where(StaffInvite.id == new.invite.id).values(role="owner")
         )
     db.session.rollback()
+
+
+def test_two_invites_for_one_email_accepted_at_once_make_one_account(
+    app, facilitator, workshop, monkeypatch
+):
+    """Lena is invited to two workshops and opens both links at once. The first acceptance is
+    held while her password is hashed and the second comes meanwhile: it waits for the first
+    (the accounts' write lock, which on PostgreSQL the two workshops' own locks do not give),
+    then finds her new account and asks her to log in. One account, no server error."""
+    other = make_workshop(facilitator, title="Another workshop")
+    first = invites.create_invite(facilitator, workshop.id, "lena@example.org", "leadership")
+    second = invites.create_invite(facilitator, other.id, "lena@example.org", "leadership")
+    held, go_on = threading.Event(), threading.Event()
+    hash_password = accounts.hash_password
+
+    def slow_hash(password: str) -> str:
+        if password == "the first tab's password":
+            held.set()
+            go_on.wait(10)
+        return hash_password(password)
+
+    monkeypatch.setattr(accounts, "hash_password", slow_hash)
+    outcomes: dict[str, object] = {}
+
+    def accept(token: str, password: str) -> None:
+        with app.app_context():
+            try:
+                outcomes[token] = invites.accept_invite(
+                    token, display_name="Lena", password=password
+                ).email
+            except DomainError as error:
+                outcomes[token] = error
+
+    tabs = [
+        threading.Thread(target=accept, args=(first.token, "the first tab's password")),
+        threading.Thread(target=accept, args=(second.token, "the second tab's password")),
+    ]
+    tabs[0].start()
+    assert held.wait(10)
+    tabs[1].start()
+    tabs[1].join(0.5)  # unguarded on PostgreSQL, it would be inserting her account now
+    go_on.set()
+    for tab in tabs:
+        tab.join(10)
+    assert outcomes[first.token] == "lena@example.org"
+    assert isinstance(outcomes[second.token], ValidationFailed)
+    assert db.session.scalars(sa.select(User.email).where(User.email.like("lena%"))).all() == [
+        "lena@example.org"
+    ]
+    assert invites.list_pending(facilitator, other.id) != []  # her second link still works

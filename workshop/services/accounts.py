@@ -42,7 +42,11 @@ def create_user(*, email: str, display_name: str, password: str, role: UserRole 
 
 def new_user(*, email: str, display_name: str, password: str, role: UserRole | str) -> User:
     """A checked new account, added to the current transaction (the caller commits): for
-    operations that create an account as one step of something larger (accepting an invite)."""
+    operations that create an account as one step of something larger (accepting an invite).
+    The accounts' write lock is held from the email check to the commit, so two operations
+    making an account for one email at once (two invites accepted together) never both pass
+    the check: the second waits, then finds the first's account."""
+    _lock_accounts()
     email = checked_email(email)
     display_name = clean_name(display_name)
     if not display_name or len(display_name) > 200:
@@ -137,7 +141,7 @@ def create_first_facilitator(*, email: str, display_name: str, password: str) ->
     once any account exists, also when two people submit the page at the same moment: the
     check and the new account are made under the accounts' write lock, so the second waits
     for the first and then finds it."""
-    _lock_accounts()
+    _lock_accounts()  # before the check (new_user takes it again, which changes nothing)
     try:
         if has_any_user():
             raise InvalidState(
