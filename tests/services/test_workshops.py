@@ -1,13 +1,15 @@
 import datetime as dt
+import threading
 
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
 from workshop import guards, join_codes, queries
 from workshop.errors import Forbidden, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.join_codes import JOIN_CODE_ALPHABET
-from workshop.models import DEFAULT_LEVELS, Phase, StaffRole, UserRole, utcnow
+from workshop.models import DEFAULT_LEVELS, Phase, StaffRole, UserRole, WorkshopStaff, utcnow
 from workshop.services import rounds, workshops
 from workshop.services.workshops import WorkshopSettings
 
@@ -149,3 +151,51 @@ def test_closed_expired_and_unknown_codes_get_the_same_answer(facilitator):
             queries.find_open_workshop(code)
         answers.append((refused.value.code, refused.value.message, refused.value.status))
     assert answers[0] == answers[1] == answers[2]
+
+
+def test_adding_the_same_person_twice_at_once_makes_one_membership(app, facilitator, workshop):
+    """A facilitator double-clicks "add" for a co-facilitator: the first request is held just
+    before it writes the membership, and the second comes meanwhile. The second waits for the
+    first (the workshop's lock), then finds the membership and sets its role: one row, no
+    error."""
+    co = make_user("co@example.org")
+    held, go_on = threading.Event(), threading.Event()
+
+    def hold_the_first(_mapper, _connection, _member) -> None:
+        if threading.current_thread().name == "first click":
+            held.set()
+            go_on.wait(10)
+
+    outcomes: dict[str, object] = {}
+
+    def click(role: StaffRole) -> None:
+        with app.app_context():
+            try:
+                member = workshops.add_staff(facilitator, workshop.id, co.email, role)
+                outcomes[threading.current_thread().name] = member.role
+            except Exception as error:  # any failure is the outcome the test reports
+                outcomes[threading.current_thread().name] = error
+
+    sa.event.listen(WorkshopStaff, "before_insert", hold_the_first)
+    try:
+        first = threading.Thread(target=click, args=(StaffRole.FACILITATOR,), name="first click")
+        second = threading.Thread(target=click, args=(StaffRole.LEADERSHIP,), name="second click")
+        first.start()
+        assert held.wait(10)
+        second.start()
+        second.join(0.5)  # unguarded, it would have written its own membership by now
+        go_on.set()
+        first.join(10)
+        second.join(10)
+    finally:
+        sa.event.remove(WorkshopStaff, "before_insert", hold_the_first)
+    assert outcomes == {
+        "first click": StaffRole.FACILITATOR,
+        "second click": StaffRole.LEADERSHIP,
+    }
+    roles = db.session.scalars(
+        sa.select(WorkshopStaff.role).where(
+            WorkshopStaff.workshop_id == workshop.id, WorkshopStaff.user_id == co.id
+        )
+    ).all()
+    assert roles == [StaffRole.LEADERSHIP]  # the later click's role, in one row

@@ -244,13 +244,15 @@ def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) 
         raise NotFound(_("No active account has that email. Create it first."), field="email")
     if role == StaffRole.FACILITATOR and not permissions.can_create_workshop(user):
         raise ValidationFailed(_("Leadership accounts can only follow a workshop."), field="role")
-    member = db.session.get(WorkshopStaff, (workshop.id, user.id))
-    if member is None:
-        member = WorkshopStaff(workshop_id=workshop.id, user_id=user.id, role=role)
-        db.session.add(member)
-    else:
-        member.role = role
-    db.session.commit()
+    # Under the workshop's lock: a double-submitted form (or two facilitators adding the same
+    # person) finds the first one's membership instead of inserting it a second time.
+    with workshop_change(workshop.id):
+        member = db.session.get(WorkshopStaff, (workshop.id, user.id))
+        if member is None:
+            member = WorkshopStaff(workshop_id=workshop.id, user_id=user.id, role=role)
+            db.session.add(member)
+        else:
+            member.role = role
     return member
 
 
