@@ -130,6 +130,23 @@ def test_joining_by_code_lands_in_the_room_and_survives_reloads(client, open_wor
     assert client.get(f"/j/{code}").headers["Location"].endswith(f"/w/{workshop_id}")
 
 
+def test_a_double_tapped_join_makes_one_person(app, open_workshop):
+    """Both taps' requests leave before the first answer comes, so neither carries the
+    participant's cookie; they carry the same form (its hidden key) and make one person, and
+    whichever answer the browser keeps, it is that person."""
+    workshop_id, code = open_workshop
+    page = app.test_client().get(f"/j/{code}").data.decode()
+    key = re.search(r'name="join_key" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"display_name": "Amira", "level": "Frontline", "join_key": key}
+    for tap in (app.test_client(), app.test_client()):  # neither has the other's cookie
+        assert tap.post(f"/j/{code}", data=form).headers["Location"].endswith(f"/w/{workshop_id}")
+        assert b"You are Amira (Frontline)" in tap.get(f"/w/{workshop_id}").data
+    with app.app_context():
+        assert queries.presence_counts(workshop_id)["joined"] == 1
+    fresh = app.test_client().get(f"/j/{code}").data.decode()
+    assert key not in fresh  # every form its own key
+
+
 def test_a_wrong_code_is_explained_on_the_form(client, open_workshop):
     response = client.post("/", data={"code": "ZZZZ-ZZZZ"})
     assert response.status_code == 200

@@ -144,6 +144,7 @@ class JoinForm(FlaskForm):
     display_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=60)])
     level = SelectField(_l("Your level"), validators=[DataRequired()])
     department = SelectField(_l("Your department"), validators=[Optional()], validate_choice=False)
+    join_key = HiddenField()
 
 
 class DocumentForm(FlaskForm):

@@ -439,6 +439,13 @@ class Participant(Base):
     level: Mapped[str] = mapped_column(sa.String(60))
     department: Mapped[str] = mapped_column(sa.String(80), default="")
     joined_at: Mapped[created_at]
+    # The random key of the join form this person sent: the same form sent again (a double
+    # tap on "Join", both taps before the first answer) is the same person, not a second one.
+    join_key: Mapped[str | None] = mapped_column(sa.String(64))
+
+    __table_args__ = (
+        sa.Index("ix_participants_workshop_id_join_key", "workshop_id", "join_key", unique=True),
+    )
 
 
 class ServerProcess(Base):

@@ -1,10 +1,12 @@
+import datetime as dt
+
 import pytest
 
 from tests.conftest import db_fingerprint, join, make_workshop
 from workshop import queries
 from workshop.errors import NotFound, ValidationFailed, WorkshopFull
 from workshop.extensions import db
-from workshop.models import Phase
+from workshop.models import Phase, Workshop, utcnow
 from workshop.services import participants, rounds, workshops
 
 
@@ -145,3 +147,49 @@ def test_a_save_without_a_cap_keeps_the_workshops(facilitator, workshop):
     db.session.commit()
     settings = workshops.WorkshopSettings(title="Another title", organisation="Harbour Health")
     assert workshops.update_workshop(facilitator, workshop.id, settings).max_participants == 40
+
+
+def _join_with(workshop: Workshop, name: str, key: str):
+    department = workshop.departments[0] if workshop.departments else ""
+    return participants.join_workshop(
+        workshop.join_code,
+        display_name=name,
+        level="Frontline",
+        department=department,
+        join_key=key,
+    )
+
+
+def test_a_join_form_sent_twice_makes_one_person(workshop):
+    """A double tap on "Join" sends the form twice before the first answer comes (so with no
+    participant cookie either time): the same form, the same person, counted once."""
+    key = participants.new_join_key()
+    first = _join_with(workshop, "Amira", key)
+    again = _join_with(workshop, "Amira", key)
+    assert again.id == first.id
+    assert queries.presence_counts(workshop.id)["joined"] == 1
+    another_form = _join_with(workshop, "Amira", participants.new_join_key())
+    assert another_form.id != first.id  # two people may share a name
+    assert queries.presence_counts(workshop.id)["joined"] == 2
+
+
+def test_an_old_join_form_or_other_answers_make_a_new_person(workshop):
+    """The key stands for one form for a short while only: other answers under it (a key
+    someone else got hold of) or the form sent again long after make a new person, who does
+    not take the key over."""
+    key = participants.new_join_key()
+    first = _join_with(workshop, "Amira", key)
+    other = _join_with(workshop, "Bram", key)
+    assert other.id != first.id and other.join_key is None
+    first.joined_at = utcnow() - participants.JOIN_KEY_LIFETIME - dt.timedelta(seconds=1)
+    db.session.commit()
+    later = _join_with(workshop, "Amira", key)
+    assert later.id not in (first.id, other.id) and later.join_key is None
+    assert queries.presence_counts(workshop.id)["joined"] == 3
+
+
+@pytest.mark.parametrize("key", ["", "short", "x" * 65, "spaces are not in a key!"])
+def test_a_join_key_that_no_form_makes_is_ignored(workshop, key):
+    person = _join_with(workshop, "Amira", key)
+    assert person.join_key is None
+    assert _join_with(workshop, "Amira", key).id != person.id

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import secrets
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -10,18 +14,30 @@ from .. import events
 from ..errors import ValidationFailed, WorkshopFull
 from ..extensions import db
 from ..guards import workshop_for_staff
-from ..models import Audience, Connection, Participant, User, Workshop
+from ..models import Audience, Connection, Participant, User, Workshop, utcnow
 from ..queries import find_open_workshop, list_participants, participant_count, staff_names
 from ..realtime import counter_change, workshop_change
 from ..text import clean_name, same_name
 
 MAX_NAME_LENGTH = 60
 
+# A join form's key (new_join_key): the same form sent again within this long, with the same
+# answers, is the person it made; later (a form kept open, sent again) it is a new person.
+_JOIN_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+JOIN_KEY_LIFETIME = dt.timedelta(minutes=2)
+
+
+def new_join_key() -> str:
+    """A random key for one join form, so that sending it twice makes one person."""
+    return secrets.token_urlsafe(16)
+
 
 def join_workshop(
-    join_code: str, *, display_name: str, level: str, department: str = ""
+    join_code: str, *, display_name: str, level: str, department: str = "", join_key: str = ""
 ) -> Participant:
-    """Add a person to the workshop a join code opens: no account, no email."""
+    """Add a person to the workshop a join code opens: no account, no email. A form sent
+    twice (``join_key``: a double tap on "Join" sends both before the first answer comes)
+    makes one person: the second gets the first's participant, under the workshop's lock."""
     workshop = find_open_workshop(join_code)
     display_name = clean_name(display_name)
     if not display_name:
@@ -42,7 +58,20 @@ def join_workshop(
         raise ValidationFailed(_("Pick your department from the list."), field="department")
     if len(department) > 80:
         raise ValidationFailed(_("Keep the department under 80 characters."), field="department")
+    key = join_key if _JOIN_KEY.fullmatch(join_key or "") else None
     with workshop_change(workshop.id) as change:
+        if key is not None:
+            earlier = db.session.scalar(
+                sa.select(Participant).where(
+                    Participant.workshop_id == workshop.id, Participant.join_key == key
+                )
+            )
+            if earlier is not None:
+                answers = (earlier.display_name, earlier.level, earlier.department)
+                recent = earlier.joined_at > utcnow() - JOIN_KEY_LIFETIME
+                if recent and answers == (display_name, level, department):
+                    return earlier  # the same form again: the same person
+                key = None  # an old form, or other answers: a new person
         # Counted under the workshop's lock, so two people taking the last place at once
         # cannot both get it. Someone who joined before comes back with their cookie and
         # never reaches this (see views/participant.py).
@@ -60,7 +89,11 @@ def join_workshop(
                 )
             )
         participant = Participant(
-            workshop_id=workshop.id, display_name=display_name, level=level, department=department
+            workshop_id=workshop.id,
+            display_name=display_name,
+            level=level,
+            department=department,
+            join_key=key,
         )
         db.session.add(participant)
         db.session.flush()

@@ -68,6 +68,7 @@ def join(code: str):
                 display_name=form.display_name.data,
                 level=form.level.data,
                 department=form.department.data or "",
+                join_key=form.join_key.data or "",
             )
         except DomainError as error:
             if not error_on_form(form, error, None):  # e.g. the workshop is full
@@ -76,6 +77,8 @@ def join(code: str):
         else:
             remember_participant(participant)
             return redirect(url_for("participant.room", workshop_id=workshop.id))
+    if not form.join_key.data:  # a form sent again after a refusal keeps its key
+        form.join_key.data = participants.new_join_key()
     return render_template("participant/join.html", form=form, workshop=workshop), status
 
 
