@@ -60,10 +60,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     - tests marked ``long`` open the shares, dealt out in turn, so they start at once and no
       worker is left running them all while the others idle;
-    - tests marked ``waits`` (servers, timers and sockets: mostly waiting, little CPU) all
-      open the first share, in their order, so a module of them stays whole and its
-      module-wide servers start once; while that worker waits the others keep the processors
-      busy;
+    - tests marked ``waits`` (servers, timers and sockets: mostly waiting, little CPU) open
+      the first two shares, a module at a time in turn, so a module of them stays whole and
+      its module-wide servers start once, and no one worker waits through all of them (about
+      60 s together, the length of the whole run); while they wait the others keep the
+      processors busy;
     - everything else keeps its order, so a module's own fixtures are made on one worker.
     """
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
@@ -72,7 +73,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     long = [item for item in items if item.get_closest_marker("long")]
     waits = [i for i in items if i.get_closest_marker("waits") and not i.get_closest_marker("long")]
     heads: list[list[pytest.Item]] = [long[first::workers] for first in range(workers)]
-    heads[0] = waits + heads[0]
+    modules: dict[Path, list[pytest.Item]] = {}
+    for item in waits:
+        modules.setdefault(item.path, []).append(item)
+    waiting: list[list[pytest.Item]] = [[] for _ in range(min(2, workers))]
+    for index, module in enumerate(modules.values()):
+        waiting[index % len(waiting)] += module
+    for worker, its_waits in enumerate(waiting):
+        heads[worker] = its_waits + heads[worker]
     placed = set(long) | set(waits)
     rest = iter([item for item in items if item not in placed])
     ordered: list[pytest.Item] = []
