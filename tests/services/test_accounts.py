@@ -1,10 +1,9 @@
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, make_user
-from workshop.errors import DomainError, InvalidState, NotAuthenticated, ValidationFailed
+from tests.races import Race
+from workshop.errors import InvalidState, NotAuthenticated, ValidationFailed
 from workshop.extensions import db
 from workshop.models import User, UserRole
 from workshop.services import accounts
@@ -61,37 +60,17 @@ def test_two_people_submitting_the_first_run_page_at_once_make_one_account(app, 
     the same moment (two tabs, or someone racing the owner): the first is held between its
     check and its new account (while its password is hashed) and the second comes meanwhile.
     The second waits for the first, then finds it and is refused: one account, not two."""
-    held, go_on = threading.Event(), threading.Event()
-    hash_password = accounts.hash_password
+    race = Race(app)
+    monkeypatch.setattr(accounts, "hash_password", race.holding(accounts.hash_password))
 
-    def slow_hash(password: str) -> str:
-        if password == "the first's password":
-            held.set()
-            go_on.wait(10)
-        return hash_password(password)
+    def submit(email: str):
+        return lambda: (
+            accounts.create_first_facilitator(
+                email=email, display_name="Someone", password=PASSWORD
+            ).email
+        )
 
-    monkeypatch.setattr(accounts, "hash_password", slow_hash)
-    outcomes: dict[str, object] = {}
-
-    def submit(email: str, password: str) -> None:
-        with app.app_context():
-            try:
-                user = accounts.create_first_facilitator(
-                    email=email, display_name="Someone", password=password
-                )
-                outcomes[email] = user.email
-            except DomainError as error:
-                outcomes[email] = error
-
-    first = threading.Thread(target=submit, args=("first@example.org", "the first's password"))
-    first.start()
-    assert held.wait(10)
-    second = threading.Thread(target=submit, args=("second@example.org", "a second password"))
-    second.start()
-    second.join(0.5)  # unguarded, it would have made its own account by now
-    go_on.set()
-    first.join(10)
-    second.join(10)
-    assert outcomes["first@example.org"] == "first@example.org"
-    assert isinstance(outcomes["second@example.org"], InvalidState)
+    first, second = race.run(submit("first@example.org"), submit("second@example.org"))
+    assert first == "first@example.org"
+    assert isinstance(second, InvalidState)
     assert db.session.scalars(sa.select(User.email)).all() == ["first@example.org"]

@@ -2,15 +2,14 @@
 days long, revocable; accepting one gives a role in that workshop and no other."""
 
 import hashlib
-import threading
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, db_fingerprint, join, make_user, make_workshop
+from tests.races import Race
 from workshop import permissions, queries
 from workshop.errors import (
-    DomainError,
     Forbidden,
     InvalidState,
     NotAuthenticated,
@@ -221,40 +220,15 @@ def test_two_invites_for_one_email_accepted_at_once_make_one_account(
     other = make_workshop(facilitator, title="Another workshop")
     first = invites.create_invite(facilitator, workshop.id, "lena@example.org", "leadership")
     second = invites.create_invite(facilitator, other.id, "lena@example.org", "leadership")
-    held, go_on = threading.Event(), threading.Event()
-    hash_password = accounts.hash_password
+    race = Race(app)
+    monkeypatch.setattr(accounts, "hash_password", race.holding(accounts.hash_password))
 
-    def slow_hash(password: str) -> str:
-        if password == "the first tab's password":
-            held.set()
-            go_on.wait(10)
-        return hash_password(password)
+    def accept(token: str):
+        return lambda: invites.accept_invite(token, display_name="Lena", password=PASSWORD).email
 
-    monkeypatch.setattr(accounts, "hash_password", slow_hash)
-    outcomes: dict[str, object] = {}
-
-    def accept(token: str, password: str) -> None:
-        with app.app_context():
-            try:
-                outcomes[token] = invites.accept_invite(
-                    token, display_name="Lena", password=password
-                ).email
-            except DomainError as error:
-                outcomes[token] = error
-
-    tabs = [
-        threading.Thread(target=accept, args=(first.token, "the first tab's password")),
-        threading.Thread(target=accept, args=(second.token, "the second tab's password")),
-    ]
-    tabs[0].start()
-    assert held.wait(10)
-    tabs[1].start()
-    tabs[1].join(0.5)  # unguarded on PostgreSQL, it would be inserting her account now
-    go_on.set()
-    for tab in tabs:
-        tab.join(10)
-    assert outcomes[first.token] == "lena@example.org"
-    assert isinstance(outcomes[second.token], ValidationFailed)
+    in_first_tab, in_second_tab = race.run(accept(first.token), accept(second.token))
+    assert in_first_tab == "lena@example.org"
+    assert isinstance(in_second_tab, ValidationFailed)
     assert db.session.scalars(sa.select(User.email).where(User.email.like("lena%"))).all() == [
         "lena@example.org"
     ]

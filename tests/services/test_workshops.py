@@ -1,10 +1,10 @@
 import datetime as dt
-import threading
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
+from tests.races import Race
 from workshop import guards, join_codes, queries
 from workshop.errors import Forbidden, NotFound, ValidationFailed
 from workshop.extensions import db
@@ -159,40 +159,20 @@ def test_adding_the_same_person_twice_at_once_makes_one_membership(app, facilita
     first (the workshop's lock), then finds the membership and sets its role: one row, no
     error."""
     co = make_user("co@example.org")
-    held, go_on = threading.Event(), threading.Event()
+    race = Race(app)
+
+    def click(role: StaffRole):
+        return lambda: workshops.add_staff(facilitator, workshop.id, co.email, role).role
 
     def hold_the_first(_mapper, _connection, _member) -> None:
-        if threading.current_thread().name == "first click":
-            held.set()
-            go_on.wait(10)
-
-    outcomes: dict[str, object] = {}
-
-    def click(role: StaffRole) -> None:
-        with app.app_context():
-            try:
-                member = workshops.add_staff(facilitator, workshop.id, co.email, role)
-                outcomes[threading.current_thread().name] = member.role
-            except Exception as error:  # any failure is the outcome the test reports
-                outcomes[threading.current_thread().name] = error
+        race.hold_here()
 
     sa.event.listen(WorkshopStaff, "before_insert", hold_the_first)
     try:
-        first = threading.Thread(target=click, args=(StaffRole.FACILITATOR,), name="first click")
-        second = threading.Thread(target=click, args=(StaffRole.LEADERSHIP,), name="second click")
-        first.start()
-        assert held.wait(10)
-        second.start()
-        second.join(0.5)  # unguarded, it would have written its own membership by now
-        go_on.set()
-        first.join(10)
-        second.join(10)
+        first, second = race.run(click(StaffRole.FACILITATOR), click(StaffRole.LEADERSHIP))
     finally:
         sa.event.remove(WorkshopStaff, "before_insert", hold_the_first)
-    assert outcomes == {
-        "first click": StaffRole.FACILITATOR,
-        "second click": StaffRole.LEADERSHIP,
-    }
+    assert (first, second) == (StaffRole.FACILITATOR, StaffRole.LEADERSHIP)
     roles = db.session.scalars(
         sa.select(WorkshopStaff.role).where(
             WorkshopStaff.workshop_id == workshop.id, WorkshopStaff.user_id == co.id
