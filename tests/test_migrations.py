@@ -156,6 +156,7 @@ def test_the_migrations_are_one_line_of_history_that_never_imports_the_models(ap
     assert sorted(p.name for p in versions.glob("*.py")) == [
         "0001_initial.py",
         "0002_participant_join_key.py",
+        "0003_room_path_indexes.py",
     ]
     for script in versions.glob("*.py"):
         assert "workshop.models" not in script.read_text()
@@ -200,6 +201,6 @@ def test_servers_started_at_once_on_a_fresh_database_all_come_up(fresh_database_
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-            assert context.get_current_heads() == ("0002",)
+            assert context.get_current_heads() == ("0003",)
     finally:
         engine.dispose()
