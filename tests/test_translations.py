@@ -218,6 +218,22 @@ def test_a_domain_error_over_http_comes_in_dutch(client):
     assert response.get_json()["error"]["message"].startswith("Er is geen open workshop")
 
 
+def test_a_form_field_left_empty_is_named_in_each_persons_language(app, client):
+    """WTForms' own messages follow the person asking (its catalogue is read once per
+    language and kept, not read again for every request), one language after the other."""
+    with app.app_context():
+        code = make_workshop(make_user("fran@example.org")).join_code
+    for headers, message, other in (
+        (DUTCH, "Dit veld is vereist.", "This field is required."),
+        (ENGLISH, "This field is required.", "Dit veld is vereist."),
+        (DUTCH, "Dit veld is vereist.", "This field is required."),
+    ):
+        page = client.post(
+            f"/j/{code}", data={"display_name": "", "level": "Frontline"}, headers=headers
+        ).get_data(as_text=True)
+        assert message in page and other not in page
+
+
 def _dutch_room(app):
     """A facilitator with an English browser and a participant with a Dutch one, connected
     to one workshop in the lobby."""

@@ -15,10 +15,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required, login_user
-from flask_wtf import FlaskForm
 
 from ..errors import DomainError, InvalidState
-from ..forms import AcceptInviteForm, InviteForm
+from ..forms import AcceptInviteForm, Form, InviteForm
 from ..guards import workshop_for_staff
 from ..identity import current_staff
 from ..models import StaffInvite
@@ -89,7 +88,7 @@ def manage(workshop_id: int):
         form=form,
         pending=pending,
         links=_links_of(pending),
-        revoke_form=FlaskForm(),
+        revoke_form=Form(),
     )
 
 
@@ -98,7 +97,7 @@ def manage(workshop_id: int):
 def revoke(workshop_id: int, invite_id: int):
     """Withdraw a pending invite: its link stops working at once."""
     me = staff_member()
-    if not FlaskForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     try:
         invite = invites.revoke_invite(me, workshop_id, invite_id)
@@ -126,7 +125,7 @@ def accept(token: str):
         return _gone(error)
     me = current_staff()
     existing = accounts.find_user(invite.email)
-    form = AcceptInviteForm() if existing is None and me is None else FlaskForm()
+    form = AcceptInviteForm() if existing is None and me is None else Form()
     status = 200
     if request.method == "POST" and form.validate_on_submit():
         try:

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Response, abort, render_template
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from .. import snapshots
 from ..errors import DomainError
+from ..forms import Form
 from ..identity import current_staff
 from ..models import Audience, Participant, User, Workshop
 from ..protocol import MAX_ID
@@ -26,7 +26,7 @@ def staff_member() -> User:
     return user
 
 
-def error_on_form(form: FlaskForm, error: DomainError, default: str | None) -> bool:
+def error_on_form(form: Form, error: DomainError, default: str | None) -> bool:
     """Show a service's refusal under the form field it names (``details["field"]``), or
     under ``default``; False when neither is a field of the form (the caller says it
     elsewhere)."""

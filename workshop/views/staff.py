@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
-from flask_wtf import FlaskForm
 
 from .. import audiences, exports, provenance, queries
 from ..catalogue import load_catalogue
@@ -30,6 +29,7 @@ from ..forms import (
     CatalogueForm,
     DocumentForm,
     DraftFromProposalsForm,
+    Form,
     PasteForm,
     StaffForm,
     TemplateForm,
@@ -477,7 +477,7 @@ def version(workshop_id: int, number: int):
         provenance=provenance.by_sentence(me, workshop.id, number),
         readiness=final.readiness(workshop) if latest and latest.number == number else None,
         me=me,
-        action_form=FlaskForm(),
+        action_form=Form(),
     )
 
 

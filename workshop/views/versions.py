@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from flask_wtf import FlaskForm
 
 from ..errors import DomainError
+from ..forms import Form
 from ..identity import current_staff
 from ..services import final, versions
 from .shared import form_number
@@ -24,7 +24,7 @@ def _run(workshop_id: int, number: int, action, done: str):
     me = current_staff()
     if me is None:
         abort(403)
-    if not FlaskForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     try:
         result = action(me)
