@@ -399,7 +399,19 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     expect(next_label(fran)).to_have_text("That was the last round on the agenda.")
     expect(fran.locator("#next-button")).to_be_hidden()
     check_screen(fran, "console-agenda-done", task=TASK)
+    # Closing is for good: the console asks once more, with Cancel first.
     fran.locator("#close-workshop").click()
+    closing = fran.locator("#close-dialog")
+    expect(closing).to_be_visible()
+    expect_focused(closing.get_by_role("button", name="Cancel"))
+    check_screen(fran, "console-close-dialog", task="#close-dialog")
+    fran.keyboard.press("Escape")  # changed her mind: nothing happens
+    expect(closing).to_be_hidden()
+    expect_focused(fran.locator("#close-workshop"))
+    expect(next_label(fran)).to_have_text("That was the last round on the agenda.")
+    fran.locator("#close-workshop").click()
+    closing.get_by_role("button", name="Close the workshop").click()
+    expect(closing).to_be_hidden(timeout=TIMEOUT)
     expect(next_label(fran)).to_have_text("The workshop is closed.", timeout=TIMEOUT)
     expect(fran.locator("#close-workshop")).to_be_hidden()
     expect(fran.locator('button[data-set-phase="closed"]')).to_have_attribute(

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import db_fingerprint, join
+from tests.races import Race
 from workshop import queries
 from workshop.errors import InvalidState
-from workshop.models import AuditAction, RoundKind, StaffRole, UserRole
+from workshop.models import AuditAction, Phase, RoundKind, StaffRole, UserRole
 from workshop.services import (
     agenda,
     amendments,
@@ -18,8 +19,12 @@ from workshop.services import (
     editing,
     final,
     measures,
+    moderation,
+    proposals,
     rounds,
+    stakeholders,
     versions,
+    votes,
     workshops,
 )
 
@@ -226,3 +231,128 @@ def _leader():
     from tests.conftest import make_user
 
     return make_user("lena@example.org", role=UserRole.LEADERSHIP, name="Lena")
+
+
+# ---- a hurried facilitator after the lock and after closing ------------------------------
+
+
+def test_deciding_what_a_locked_text_already_says_is_refused_too(facilitator, draft):
+    """An amendment whose words were written in by hand, and a duel the current wording
+    wins, add no version when decided: they were decided anyway, on a locked mission."""
+    workshop, people, keys = draft
+    start = queries.latest_version(workshop.id).body_md.index("We help")
+    suggestion = amendments.propose_amendment(
+        people[0], workshop.id, version_number=1, start=start, end=start + 7,
+        replacement="Together we help",
+    )  # fmt: skip
+    duel = duels.start_duel(
+        facilitator,
+        workshop.id,
+        clause_key=keys["How we work"],
+        options=["We listen first.", "We listen."],
+        seconds=300,
+    )
+    duels.vote_in_duel(people[1], duel.id, [duel.options[0].id])  # the current wording
+    editing.save_clause(
+        facilitator, workshop.id, keys["Purpose"], "Together we help people.", based_on=1
+    )
+    everyone_agrees(people, keys)
+    final.lock_version(facilitator, workshop.id, 2)
+    for what, attempt in {
+        "accepting the amendment": lambda: amendments.accept_amendment(facilitator, suggestion.id),
+        "closing the duel": lambda: duels.close_duel(facilitator, duel.id),
+    }.items():
+        before = db_fingerprint()
+        with pytest.raises(InvalidState) as refused:
+            attempt()
+        assert refused.value.code == "document_locked", what
+        assert db_fingerprint() == before, what
+
+
+@pytest.fixture
+def voted_and_locked(facilitator, workshop):
+    """Two proposals and a duplicate, a revealed dot vote, a draft from the winner, locked."""
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    amira, joost, pia = (join(workshop, name) for name in ("Amira", "Joost", "Pia"))
+    winner = proposals.submit_proposal(amira, workshop.id, "We help people live well.")
+    duplicate = proposals.submit_proposal(joost, workshop.id, "We help people to live well.")
+    other = proposals.submit_proposal(pia, workshop.id, "We care for our town.")
+    rounds.set_phase(facilitator, workshop.id, Phase.VOTE)
+    vote_round = queries.current_round(workshop.id)
+    votes.cast_ballot(pia, workshop.id, {"dots": {str(winner.id): 2, str(duplicate.id): 1}})
+    votes.cast_ballot(amira, workshop.id, {"dots": {str(winner.id): 3}})
+    votes.cast_ballot(joost, workshop.id, {"dots": {str(other.id): 2}})
+    votes.reveal_round(facilitator, vote_round.id)
+    version = versions.start_draft_from_proposals(
+        facilitator, workshop.id, [winner.id], based_on=None
+    )
+    for person in (amira, joost, pia):
+        consent.vote_on_clause(person, queries.clauses_of(version)[0].key, "agree")
+    final.lock_version(facilitator, workshop.id, version.number)
+    return workshop, (winner, duplicate, other)
+
+
+def _moderation(facilitator, cards):
+    winner, duplicate, other = cards
+    return {
+        "merging a duplicate into the winner (its author would be credited)": lambda: (
+            moderation.merge_proposals(facilitator, winner.id, duplicate.id)
+        ),
+        "hiding the winner (the vote's results would change)": lambda: moderation.hide_proposal(
+            facilitator, winner.id, "tidying up"
+        ),
+        "splitting a card that was voted on": lambda: moderation.split_proposal(
+            facilitator, other.id, ["We care.", "For our town."]
+        ),
+    }
+
+
+def test_moderation_that_would_rewrite_a_final_record_is_refused(facilitator, voted_and_locked):
+    workshop, cards = voted_and_locked
+    for what, attempt in _moderation(facilitator, cards).items():
+        before = db_fingerprint()
+        with pytest.raises(InvalidState) as refused:
+            attempt()
+        assert refused.value.code == "document_locked", what
+        assert db_fingerprint() == before, what
+    moderation.pin_proposal(facilitator, cards[0].id, True)  # changes no result nor credit
+
+
+def test_a_closed_workshop_stays_closed_and_its_record_as_it_was(facilitator, voted_and_locked):
+    """Closing forgets whose anonymous votes were whose: opened again, a round could take a
+    second vote from the same person, and moderation would rewrite what was agreed."""
+    workshop, cards = voted_and_locked
+    final.reopen(facilitator, workshop.id)  # the document is open again, the workshop not
+    rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
+    vote_round = next(r for r in queries.list_rounds(workshop.id) if r.kind == RoundKind.VOTE)
+    attempts = {
+        f"moving to {phase}": lambda phase=phase: rounds.set_phase(facilitator, workshop.id, phase)
+        for phase in (Phase.LOBBY, Phase.VALUES, Phase.PROPOSE, Phase.VOTE, Phase.DRAFT)
+    }
+    attempts["going back to the vote"] = lambda: rounds.start_round(facilitator, vote_round.id)
+    attempts.update(_moderation(facilitator, cards))
+    for what, attempt in attempts.items():
+        before = db_fingerprint()
+        with pytest.raises(InvalidState) as refused:
+            attempt()
+        assert refused.value.message == "The workshop is closed.", what
+        assert db_fingerprint() == before, what
+
+
+def test_a_stakeholder_tag_sent_while_the_lock_is_made_waits_and_is_refused(
+    app, facilitator, draft, monkeypatch
+):
+    """The tags are part of what was agreed. A tag that came while the lock was being made
+    was checked before the lock and written after it; it now waits for the lock and sees it."""
+    workshop, people, keys = draft
+    everyone_agrees(people, keys)
+    workshop_id, key = workshop.id, keys["Purpose"]
+    race = Race(app)
+    monkeypatch.setattr(final, "readiness", race.holding(final.readiness))
+    locked_at, tagged = race.run(
+        lambda: final.lock_version(facilitator, workshop_id, 1).final_at,
+        lambda: stakeholders.set_stakeholders(facilitator, workshop_id, key, ["clients"]),
+    )
+    assert locked_at is not None and not isinstance(locked_at, Exception), locked_at
+    assert isinstance(tagged, InvalidState) and tagged.code == "document_locked", tagged
+    assert stakeholders.tags_of(workshop_id) == {}

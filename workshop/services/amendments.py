@@ -231,6 +231,7 @@ def accept_amendment(actor: User, amendment_id: int, note: str = "") -> Document
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
             raise InvalidState(_("This amendment is already decided."))
+        ensure_open(workshop.id)  # final means final, even when the words are already there
         _close_voting(change, amendment)
         amendment.status = AmendmentStatus.ACCEPTED
         amendment.decided_note = one_line(note)[:500] or _("The draft already says this.")

@@ -218,6 +218,9 @@ def close_duel(actor: User, duel_id: int) -> Duel:
     duel, workshop = _duel_for_staff(actor, duel_id)
     with workshop_change(workshop.id) as change:
         _still_open(duel)
+        # Final means final: a duel left open when the mission was locked decides nothing,
+        # even when the words it would choose are already there (it can still be cancelled).
+        ensure_open(workshop.id)
         if not duel.ballots:
             raise InvalidState(
                 _("Nobody has voted in this duel yet: wait, or cancel it."), code="no_votes"

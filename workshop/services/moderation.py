@@ -19,6 +19,7 @@ from ..models import (
     AuditAction,
     Ballot,
     Comment,
+    Phase,
     Proposal,
     ProposalCredit,
     ProposalStatus,
@@ -31,6 +32,7 @@ from ..realtime import WorkshopChange, workshop_change
 from ..text import one_line
 from . import audit
 from .proposals import MAX_PROPOSAL_LENGTH, clean_body
+from .versions import ensure_open
 
 
 def _moderated(actor: User, proposal_id: int) -> tuple[Workshop, Proposal]:
@@ -39,6 +41,17 @@ def _moderated(actor: User, proposal_id: int) -> tuple[Workshop, Proposal]:
         raise NotFound(_("This proposal does not exist."))
     workshop = workshop_for_staff(actor, proposal.workshop_id, moderate=True)
     return workshop, proposal
+
+
+def _record_open(workshop: Workshop) -> None:
+    """Refuse moderation that changes what the room voted on or who is credited once the
+    record is final: a closed workshop, or a mission locked as final (reopen it first). A
+    hidden, restored, merged or split card changes the results of rounds already counted and
+    the people a version credits. Called under the workshop's lock."""
+    db.session.refresh(workshop)
+    if workshop.phase == Phase.CLOSED:
+        raise InvalidState(_("The workshop is closed."), code="phase_closed")
+    ensure_open(workshop.id)
 
 
 def _tell_authors(change: WorkshopChange, proposal: Proposal, payload: dict[str, Any]) -> None:
@@ -50,6 +63,7 @@ def approve_proposal(actor: User, proposal_id: int) -> Proposal:
     """Let a pre-moderated proposal through to everyone."""
     workshop, proposal = _moderated(actor, proposal_id)
     with workshop_change(workshop.id) as change:
+        _record_open(workshop)
         db.session.refresh(proposal)
         if proposal.status != ProposalStatus.PENDING:
             raise InvalidState(_("This proposal is not waiting for approval."))
@@ -74,6 +88,7 @@ def hide_proposal(actor: User, proposal_id: int, reason: str = "") -> Proposal:
     if len(reason) > 300:
         raise ValidationFailed(_("Keep the reason under 300 characters."), field="reason")
     with workshop_change(workshop.id) as change:
+        _record_open(workshop)
         db.session.refresh(proposal)
         if proposal.status in (ProposalStatus.HIDDEN, ProposalStatus.MERGED):
             raise InvalidState(_("This proposal is already hidden."))
@@ -98,6 +113,7 @@ def restore_proposal(actor: User, proposal_id: int) -> Proposal:
     """Bring a hidden proposal back."""
     workshop, proposal = _moderated(actor, proposal_id)
     with workshop_change(workshop.id) as change:
+        _record_open(workshop)
         db.session.refresh(proposal)
         if proposal.status != ProposalStatus.HIDDEN:
             raise InvalidState(_("This proposal is not hidden."))
@@ -147,6 +163,7 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
     if gone.workshop_id != workshop.id:
         raise NotFound(_("This proposal does not exist."))
     with workshop_change(workshop.id) as change:
+        _record_open(workshop)
         db.session.refresh(keep)
         db.session.refresh(gone)
         if keep.status != ProposalStatus.VISIBLE or gone.status not in (
@@ -219,6 +236,7 @@ def split_proposal(actor: User, proposal_id: int, parts: list[str]) -> list[Prop
     if len(cleaned) < 2:
         raise ValidationFailed(_("Split a proposal into at least two parts."), field="parts")
     with workshop_change(workshop.id) as change:
+        _record_open(workshop)
         db.session.refresh(original)
         if original.status != ProposalStatus.VISIBLE:
             raise InvalidState(_("Only visible proposals can be split."))

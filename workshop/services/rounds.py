@@ -245,7 +245,9 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
     running = current_round(workshop.id)
     if workshop.phase == phase and (kind is None or (running and running.kind == kind)):
         raise InvalidState(_("The workshop is already in this phase."))
-    if workshop.phase == Phase.CLOSED and kind is not None:
+    if workshop.phase == Phase.CLOSED:
+        # Closing forgot whose anonymous votes were whose and made them final: a workshop
+        # opened again could take a second vote from the same person. Closed is closed.
         raise InvalidState(_("The workshop is closed."))
     if kind is not None:
         settings = checked_settings(
@@ -263,6 +265,8 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
         return workshop
     with workshop_change(workshop.id) as change:
         db.session.refresh(workshop)
+        if workshop.phase == Phase.CLOSED:  # closed by someone else meanwhile
+            raise InvalidState(_("The workshop is closed."))
         now = clock.now()
         running = current_round(workshop.id)
         if running is not None:

@@ -36,13 +36,15 @@ def set_stakeholders(
 ) -> set[Stakeholder]:
     """Say whom one clause of the current draft speaks to (replacing what was said)."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    ensure_open(workshop.id)  # final means final: the tags are part of what was agreed
-    clause_in_draft(workshop.id, clause_key)
     try:
         chosen = {Stakeholder(s) for s in stakeholders}
     except ValueError:
         raise ValidationFailed(_("Pick groups from the list."), field="stakeholders") from None
     with workshop_change(workshop.id):
+        # Checked under the workshop's lock, so a lock committed meanwhile is seen: final
+        # means final, and the tags are part of what was agreed.
+        ensure_open(workshop.id)
+        clause_in_draft(workshop.id, clause_key)
         _replace(workshop.id, clause_key, chosen)
         audit.record(
             actor,

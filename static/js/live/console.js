@@ -154,7 +154,21 @@ export function createConsole({ command, getState }) {
       if (agendaDone && closeButton) closeButton.focus();
     });
   }
-  if (closeButton) closeButton.addEventListener("click", () => staff("phase.set", { phase: "closed" }));
+  // Closing is for good (anonymous votes become nobody's), so the console asks once more;
+  // Cancel has the focus first.
+  const closing = modal("close-dialog");
+  const closeWorkshop = (event) => {
+    $("#close-error").textContent = "";
+    closing.show(event.currentTarget, closing.dialog.querySelector("[data-close-dialog]"));
+  };
+  if (closing) {
+    $("#close-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const ack = await staff("phase.set", { phase: "closed" }, $("#close-error"));
+      if (ack.ok) closing.close();
+    });
+  }
+  if (closeButton && closing) closeButton.addEventListener("click", closeWorkshop);
   if (template) template.addEventListener("click", () => staff("agenda.template", {}));
   if (planMore) planMore.addEventListener("click", () => openRoundForm());
 
@@ -377,7 +391,8 @@ export function createConsole({ command, getState }) {
   }
   const phaseButtons = [...root.querySelectorAll("[data-set-phase]")];
   for (const phaseButton of phaseButtons) {
-    phaseButton.addEventListener("click", () => staff("phase.set", { phase: phaseButton.dataset.setPhase }));
+    const phase = phaseButton.dataset.setPhase;
+    phaseButton.addEventListener("click", (event) => (phase === "closed" ? closeWorkshop(event) : staff("phase.set", { phase })));
   }
 
   /** The tools of one agenda item (see round.js): start or go back, edit, move, remove. */
