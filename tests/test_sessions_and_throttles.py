@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, app_config, db_fingerprint, make_user, make_workshop
+from tests.conftest import (
+    PASSWORD,
+    app_config,
+    arrive,
+    db_fingerprint,
+    facilitated_workshop,
+    make_user,
+    make_workshop,
+)
 from tests.people import Person
 from workshop import create_app
 from workshop.extensions import db
@@ -54,22 +62,70 @@ def test_logging_out_ends_every_session_and_remember_me_token(app, fran):
     assert not logged_in(fresh)  # nor does the remember-me token alone
 
 
-def test_logging_out_also_ends_the_live_connection_a_tab_still_holds(app, fran):
-    """A socket keeps the session cookie it connected with; after a logout elsewhere its
-    next command is refused, not run as the account."""
+def _tab_on_a_workshop(app) -> tuple[Person, int]:
     with app.app_context():
         workshop_id = make_workshop(accounts.find_user("fran@example.org")).id
     tab = Person(app, workshop_id)
     assert login(tab.http).status_code == 302
     tab.connect()
     assert tab.send("state.sync", {})["ok"] is True
+    return tab, workshop_id
+
+
+def test_logging_out_also_ends_the_live_connection_a_tab_still_holds(app, fran):
+    """A socket keeps the session cookie it connected with; a logout elsewhere drops it, and
+    that cookie cannot connect again."""
+    tab, workshop_id = _tab_on_a_workshop(app)
     other = app.test_client()
     login(other)
     other.post("/logout")  # ends every session of the account
+    assert not tab.socket.is_connected()
+    tab.connect()
+    assert not tab.socket.is_connected()
+
+
+def test_a_socket_whose_login_ended_cannot_act_even_before_it_is_dropped(app, fran):
+    """Every command checks the login again: a socket whose login has ended but that has not
+    been dropped yet (its process has not heard) is refused, not run as the account."""
+    tab, workshop_id = _tab_on_a_workshop(app)
+    with app.app_context():  # the login ends, and nobody drops the socket
+        accounts.find_user("fran@example.org").session_token = "ended elsewhere"
+        db.session.commit()
     refused = tab.send("phase.set", {"phase": "propose"})
     assert refused["ok"] is False and refused["error"]["code"] == "not_authenticated", refused
     with app.app_context():
         assert db.session.get(Workshop, workshop_id).phase == "lobby"
+
+
+@pytest.mark.parametrize("ending", ["log out everywhere", "a new password"])
+def test_a_login_that_ends_takes_its_live_screens_with_it(app, ending):
+    """A console whose login ended elsewhere was refused every command but stayed in the
+    workshop's staff room, so it went on receiving staff news: a card waiting for approval,
+    with its author's name (found by an audit). Now the server drops it; the old cookie cannot
+    connect again, and the browser that set the new password can."""
+    console, code = facilitated_workshop(app)
+    premoderated = {"kind": "propose", "prompt": "Why?", "premoderation": True}
+    assert console.send("round.add", premoderated)["ok"] and console.send("round.next", {})["ok"]
+    amira = arrive(app, console.workshop_id, code, "Amira")
+    other = app.test_client()
+    assert login(other).status_code == 302
+    if ending == "log out everywhere":
+        other.post("/logout")
+    else:
+        new = {"current": PASSWORD, "password": "a brand new password"}
+        assert other.post("/account/password", data=new).status_code == 302
+    assert not console.socket.is_connected()
+    pending = amira.send("proposal.submit", {"body": "Words only staff may see yet"})
+    assert pending["ok"] and pending["status"] == "pending"
+    console.connect()  # the tab tries again, with the cookie it had
+    assert not console.socket.is_connected()
+    if ending == "a new password":
+        here = Person(app, console.workshop_id)
+        here.http = other  # the browser that changed it, with its new cookie
+        here.connect()
+        assert here.socket.is_connected()
+        snapshot = here.events("state.snapshot")[-1]
+        assert [p["status"] for p in snapshot["proposals"]] == ["pending"]
 
 
 def test_a_new_password_ends_every_other_session(app, fran):

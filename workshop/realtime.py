@@ -427,6 +427,21 @@ def send_snapshot(sid: str, snapshot: dict[str, Any]) -> None:
     socketio.emit("state.snapshot", snapshot, to=sid)
 
 
+def disconnect_account(user_id: int) -> int:
+    """Disconnect every screen of one staff account, on whichever process holds it: its
+    logins have ended (a new password, "log out everywhere"), and a socket would otherwise
+    stay in its rooms and go on receiving staff news, although every command it sends is
+    refused. A browser whose login still holds (the one that set the new password) connects
+    again at once with its new cookie (the client does after a server's disconnect); any other
+    is refused at the door. Returns how many screens were told."""
+    sids = db.session.scalars(sa.select(Connection.sid).where(Connection.user_id == user_id))
+    told = 0
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")  # through the queue when not ours
+        told += 1
+    return told
+
+
 def reconnect_local_screens() -> int:
     """Drop every socket this process holds, as a network blip would, so each screen
     connects again at once and is registered afresh, with a new snapshot. Dropped, not

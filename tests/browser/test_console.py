@@ -424,6 +424,26 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
     assert new_person.page_errors == [], new_person.page_errors
 
 
+def test_a_new_password_set_in_another_tab_keeps_this_console_live(live_server, new_person):
+    """A new password ends every login of the account, and the server drops their live
+    screens (an ended login's console went on receiving staff news). A console in another tab
+    of the same browser holds the new cookie: it connects again by itself and carries on; it
+    neither stays offline nor has its commands refused."""
+    fran, _workshop_id, _join_link = a_new_workshop_on_a_laptop(live_server, new_person)
+    settings = fran.context.new_page()
+    settings.goto("/account/password")
+    settings.get_by_label("Your current password").fill(live_server.facilitator_password)
+    settings.get_by_label("New password (at least 10 characters)").fill("a brand new password")
+    settings.get_by_role("button", name="Change password").click()
+    expect(settings.get_by_text("Your password is changed")).to_be_visible(timeout=TIMEOUT)
+    settings.close()
+    wait_until_live(fran)
+    fran.locator('[data-set-phase="propose"]').click()
+    expect(fran.locator('button[data-set-phase="propose"]')).to_have_attribute(
+        "aria-pressed", "true", timeout=TIMEOUT
+    )
+
+
 class SocketHeld:
     """A page whose socket's first requests wait until the test lets them go."""
 

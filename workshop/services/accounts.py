@@ -11,6 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import realtime
 from ..errors import InvalidState, NotAuthenticated, ValidationFailed
 from ..extensions import db
 from ..models import User, UserRole
@@ -112,9 +113,12 @@ def user_for_session(session_id: str) -> User | None:
 
 
 def end_every_session(user: User) -> None:
-    """Make every login cookie and remember-me token of this account worthless."""
+    """Make every login cookie and remember-me token of this account worthless, and drop the
+    live screens those logins hold (a screen still in a workshop's rooms would go on
+    receiving staff news)."""
     user.session_token = secrets.token_hex(16)
     db.session.commit()
+    realtime.disconnect_account(user.id)
 
 
 def change_password(user: User, current: str, new: str) -> User:

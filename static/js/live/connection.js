@@ -56,9 +56,13 @@ export function connect({ workshopId, projector, sink, unconfirmed }) {
       }
     }
   });
-  socket.on("disconnect", () => {
+  socket.on("disconnect", (reason) => {
     sink.status(false);
     awaitingSnapshot = true;
+    // The server ended this screen because its login ended (a new password, "log out
+    // everywhere"): connect again with the cookie this browser holds now. A login that still
+    // holds is back at once; one that ended is refused (connect_error), and stays out.
+    if (reason === "io server disconnect") socket.connect();
   });
   socket.on("connect_error", () => sink.status(false));
 
