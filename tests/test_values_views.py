@@ -74,6 +74,22 @@ def test_staff_of_another_workshop_cannot_see_the_heatmap(app, client):
     assert client.get(f"/w/{workshop_id}/rounds/{round_id}/heatmap.svg").status_code == 404
 
 
+def test_a_participant_who_is_also_logged_in_as_staff_elsewhere_still_sees_it(app, client):
+    """The browser's staff login came first even when its account had nothing to do with
+    this workshop, so the participant's own room lost its picture (found by an audit)."""
+    workshop_id, code, round_id = setup_round(app)
+    url = f"/w/{workshop_id}/rounds/{round_id}/heatmap.svg"
+    with app.app_context():
+        votes.reveal_round(db.session.get(User, 1), round_id)
+        make_user("other@example.org")
+    joined = {"display_name": "Viewer", "level": "Manager", "department": "IT"}
+    assert client.post(f"/j/{code}", data=joined).status_code == 302
+    assert client.get(url).status_code == 200
+    client.post("/login", data={"email": "other@example.org", "password": PASSWORD})
+    assert client.get(f"/w/{workshop_id}").status_code == 200  # the room still knows her
+    assert client.get(url).status_code == 200
+
+
 def test_the_facilitator_edits_the_catalogue_on_a_page(app, client):
     workshop_id, _, _ = setup_round(app)
     client.post("/login", data={"email": "fran@example.org", "password": PASSWORD})

@@ -101,7 +101,11 @@ def room(workshop_id: int):
 @bp.get("/w/<int:workshop_id>/rounds/<int:round_id>/heatmap.svg")
 def values_heatmap(workshop_id: int, round_id: int):
     """The values heatmap as a picture, for the room, the console, the projector and exports."""
-    viewer = current_staff() or current_participant(workshop_id)
+    # This workshop's staff first, then its participant: a browser may also hold a staff login
+    # of other workshops, which sees nothing here (404) but must not hide the participant.
+    staff, participant = current_staff(), current_participant(workshop_id)
+    follows = staff is not None and can_follow(staff, queries.get_workshop(workshop_id))
+    viewer = staff if staff is not None and (follows or participant is None) else participant
     if viewer is None:
         raise NotAuthenticated(_("Join this workshop first."))
     level = request.args.get("level", "")[:60]
