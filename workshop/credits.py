@@ -58,6 +58,10 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _WORD.finditer(text)]
 
 
+# Fewer words than this found elsewhere are not taken for moved words: "we are" may be new.
+MIN_MOVED_WORDS = 3
+
+
 def carry(
     old_text: str,
     old_credits: Sequence[str],
@@ -65,10 +69,14 @@ def carry(
     new_credit: str,
     *,
     sources: Sequence[tuple[str, str]] = (),
+    earlier: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> list[str]:
-    """The credits of ``new_text``'s words: words that match ``old_text`` keep theirs; new
-    words are credited to the first of ``sources`` (credit, text) whose text holds them in
-    order (proposals added to the draft), else to ``new_credit``."""
+    """The credits of ``new_text``'s words: words that match ``old_text`` in place keep
+    theirs; new words are credited to the first of ``sources`` (credit, text) whose text
+    holds them in order (proposals added to the draft); words moved rather than written (a
+    run of at least MIN_MOVED_WORDS found among the old words that left their place, or in one
+    of the ``earlier`` (text, credits), e.g. the latest version a restore was merged with) keep
+    the credit they had there; anything else is ``new_credit``'s."""
     old, new = words(old_text), words(new_text)
     if len(old_credits) != len(old):  # a version from before credits were kept
         old_credits = [new_credit] * len(old)
@@ -76,26 +84,58 @@ def carry(
     matcher = difflib.SequenceMatcher(
         None, [_same(w) for w in old], [_same(w) for w in new], autojunk=False
     )
+    fresh: list[int] = []  # new words with no old word in their place
+    left: list[int] = []  # old words with no place in the new text (gone, or moved)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             credits[j1:j2] = old_credits[i1:i2]
-        elif j2 > j1:
+            continue
+        left.extend(range(i1, i2))
+        if j2 > j1:
             credits[j1:j2] = _credit_new_run(new[j1:j2], new_credit, sources)
+            fresh.extend(range(j1, j2))
+    pools = [([old[i] for i in left], [old_credits[i] for i in left])]
+    pools += [(words(text), list(keys)) for text, keys in earlier if len(keys) == len(words(text))]
+    for pool_words, pool_credits in pools:
+        unclaimed = [j for j in fresh if credits[j] == new_credit]
+        _credit_moved(new, credits, unclaimed, pool_words, pool_credits)
     return credits
 
 
 def _credit_new_run(run: list[str], fallback: str, sources: Sequence[tuple[str, str]]) -> list[str]:
-    """Credit a run of new words to the sources whose words it takes, word by word."""
+    """Credit a run of new words to the sources whose words it takes, word by word; each
+    source is looked for among the words no earlier source took (a proposal whose words
+    also lie inside an earlier one's is found where it was put, not inside the other)."""
     credits = [fallback] * len(run)
     compared = [_same(w) for w in run]
     for credit, text in sources:
+        free = [i for i, taken in enumerate(credits) if taken == fallback]
         source = [_same(w) for w in words(text)]
-        matcher = difflib.SequenceMatcher(None, source, compared, autojunk=False)
+        matcher = difflib.SequenceMatcher(None, source, [compared[i] for i in free], autojunk=False)
         for block in matcher.get_matching_blocks():
             for offset in range(block.size):
-                if credits[block.b + offset] == fallback:
-                    credits[block.b + offset] = credit
+                credits[free[block.b + offset]] = credit
     return credits
+
+
+def _credit_moved(
+    new: list[str],
+    credits: list[str],
+    unclaimed: list[int],
+    pool_words: list[str],
+    pool_credits: list[str],
+) -> None:
+    """Give the unclaimed new words found, in runs of at least MIN_MOVED_WORDS, among the
+    pool's words the credit those words have there."""
+    if not unclaimed or not pool_words:
+        return
+    matcher = difflib.SequenceMatcher(
+        None, [_same(new[j]) for j in unclaimed], [_same(w) for w in pool_words], autojunk=False
+    )
+    for block in matcher.get_matching_blocks():
+        if block.size >= MIN_MOVED_WORDS:
+            for offset in range(block.size):
+                credits[unclaimed[block.a + offset]] = pool_credits[block.b + offset]
 
 
 def in_order(keys: Sequence[str]) -> list[str]:

@@ -11,11 +11,11 @@ import jsonschema
 import pypdf
 import pytest
 
-from tests.conftest import join, make_workshop
+from tests.conftest import join, make_user, make_workshop
 from workshop import exports, provenance, queries
 from workshop.errors import Conflict
 from workshop.models import Anonymity, Phase
-from workshop.services import amendments, duels, editing, proposals, rounds, versions
+from workshop.services import amendments, duels, editing, proposals, rounds, versions, workshops
 
 SCHEMA = json.loads(Path("docs/export-schema.json").read_text(encoding="utf-8"))
 
@@ -273,3 +273,99 @@ def test_every_surviving_word_is_credited_through_merges_conflicts_and_restores(
         "We gladly help people stay well at home.": [ORIGINAL, JOOST, AMIRA],
         "We listen.": [ORIGINAL],
     }
+
+
+# ---- credit a hurried facilitator's edits must not lose (found by an audit) ---------------
+
+
+def _two_ideas(facilitator, headings, first, second):
+    workshop = make_workshop(facilitator)
+    editing.start_from_template(facilitator, workshop.id, headings)
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    amira, joost = join(workshop, "Amira", "Frontline"), join(workshop, "Joost", "Team lead")
+    ideas = (
+        proposals.submit_proposal(amira, workshop.id, first),
+        proposals.submit_proposal(joost, workshop.id, second),
+    )
+    return workshop, amira, joost, ideas
+
+
+def people_of(version, heading):
+    origin = next(o for o in provenance.by_clause(version) if o["clause"] == heading)
+    return [p["name"] for p in origin["people"]]
+
+
+def test_a_winner_whose_words_lie_inside_another_winner_is_still_its_authors(facilitator):
+    """Joost's "We serve families." lies inside Amira's longer sentence too: it was looked
+    for there first, found already hers, and his own copy went to the facilitator."""
+    workshop, _amira, _joost, (big, small) = _two_ideas(
+        facilitator, ["Purpose"], "Together we serve families and schools.", "We serve families."
+    )
+    purpose = clause(queries.latest_version(workshop.id), "Purpose")
+    version = editing.fill_clause_from_proposals(
+        facilitator, workshop.id, purpose.key, [big.id, small.id]
+    )
+    assert version.word_credits[-3:] == [f"prop{small.id}"] * 3, version.word_credits
+    assert people_of(version, "Purpose") == ["Amira", "Joost"]
+
+
+def test_moved_sentences_and_swapped_clauses_keep_their_authors(facilitator):
+    """A moved block was a deletion and an insertion, and the insertion was the editor's."""
+    workshop, _amira, _joost, (first, second) = _two_ideas(
+        facilitator, ["Purpose", "How"], "We keep people well at home.", "We listen before we act."
+    )
+    keys = {c.heading: c.key for c in queries.clauses_of(queries.latest_version(workshop.id))}
+    editing.fill_clause_from_proposals(facilitator, workshop.id, keys["Purpose"], [first.id])
+    filled = editing.fill_clause_from_proposals(facilitator, workshop.id, keys["How"], [second.id])
+    swapped = "## How\n\nWe listen before we act.\n\n## Purpose\n\nWe keep people well at home."
+    moved = versions.save_version(facilitator, workshop.id, swapped, based_on=filled.number)
+    assert (people_of(moved, "How"), people_of(moved, "Purpose")) == (["Joost"], ["Amira"])
+    both = editing.fill_clause_from_proposals(
+        facilitator, workshop.id, keys["Purpose"], [second.id]
+    )
+    reordered = editing.save_clause(
+        facilitator,
+        workshop.id,
+        keys["Purpose"],
+        "We listen before we act. We keep people well at home. Always.",
+        based_on=both.number,
+    )
+    assert set(people_of(reordered, "Purpose")) == {"Joost", "Amira", "Fran Facilitator"}
+
+
+def test_a_restore_merged_with_a_later_edit_keeps_that_edit_its_writers(facilitator):
+    """The history page was opened at version 3; Joost then wrote "How" (version 4); the
+    restore of version 2 merged his words in, and credited them to whoever restored."""
+    workshop, _amira, joost, (idea, _other) = _two_ideas(
+        facilitator, ["Purpose", "How"], "We keep people well at home.", "We listen."
+    )
+    keys = {c.heading: c.key for c in queries.clauses_of(queries.latest_version(workshop.id))}
+    editing.fill_clause_from_proposals(facilitator, workshop.id, keys["Purpose"], [idea.id])
+    editing.save_clause(
+        facilitator, workshop.id, keys["Purpose"], "We keep people safe at home.", based_on=2
+    )
+    rounds.set_phase(facilitator, workshop.id, Phase.DRAFT)
+    editing.save_clause(joost, workshop.id, keys["How"], "We listen before we act.", based_on=3)
+    restored = versions.restore_version(facilitator, workshop.id, 2, based_on=3)
+    assert "We listen before we act." in restored.body_md
+    assert (people_of(restored, "How"), people_of(restored, "Purpose")) == (["Joost"], ["Amira"])
+
+
+def test_a_duels_winning_wording_is_credited_to_who_wrote_it_not_who_closed_it(facilitator):
+    workshop, amira, _joost, (idea, _other) = _two_ideas(
+        facilitator, ["Purpose"], "We keep people well at home.", "We listen."
+    )
+    make_user("cora@example.org", name="Cora Cofacilitator")
+    cora = workshops.add_staff(facilitator, workshop.id, "cora@example.org", "facilitator").user
+    key = clause(queries.latest_version(workshop.id), "Purpose").key
+    editing.fill_clause_from_proposals(facilitator, workshop.id, key, [idea.id])
+    duel = duels.start_duel(
+        cora,
+        workshop.id,
+        clause_key=key,
+        options=["Cora wrote every one of these words.", "Another of Cora's wordings."],
+        seconds=60,
+    )
+    duels.vote_in_duel(amira, duel.id, [duel.options[0].id])
+    duels.close_duel(facilitator, duel.id)  # Fran only closes it
+    assert people_of(queries.latest_version(workshop.id), "Purpose") == ["Cora Cofacilitator"]

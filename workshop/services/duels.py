@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from .. import clock, events, permissions, voters, voting
+from .. import clock, credits, events, permissions, voters, voting
 from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import taking_part, workshop_for_staff
@@ -264,6 +264,8 @@ def _apply_winner(
             note=_("Duel #%(id)s", id=duel.id),
             clause_key=duel.clause_key,
             duel_id=duel.id,
+            # The wordings are those of the staff member who started the duel, whoever closes it.
+            credit=credits.user_key(duel.created_by_id),
         )
         return apply_to_clause(change, workshop, latest, revision, based_on=duel.version_number)
     except Conflict:

@@ -363,6 +363,10 @@ def write_version(
             revision.body,
             revision.new_words_credit(),
             sources=revision.credit_sources,
+            # A restore merged with what was saved since: those words keep their writers.
+            earlier=((latest.body_md, latest.word_credits),)
+            if latest is not None and grew_from is not latest
+            else (),
         ),
         clause_key=revision.clause_key,
         amendment_id=revision.amendment_id,
