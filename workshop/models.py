@@ -752,6 +752,10 @@ class DocumentVersion(Base):
     # Locked as the final mission: set once, never cleared (a later change is a new version).
     final_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     final_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The consent it was locked on, as counted at that moment (final.frozen_readiness): the
+    # people present, the quorum, and each clause's answers; counts only, no names. Answers
+    # given after a reopen, and people who join later, change the draft's, never this.
+    final_readiness: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     editor_participant: Mapped[Participant | None] = relationship()

@@ -3,11 +3,13 @@ by any path until it is reopened, and that reopening is on record."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import db_fingerprint, join
 from tests.races import Race
-from workshop import queries
+from workshop import exports, queries
 from workshop.errors import InvalidState
 from workshop.models import AuditAction, Phase, RoundKind, StaffRole, UserRole
 from workshop.services import (
@@ -356,3 +358,28 @@ def test_a_stakeholder_tag_sent_while_the_lock_is_made_waits_and_is_refused(
     assert locked_at is not None and not isinstance(locked_at, Exception), locked_at
     assert isinstance(tagged, InvalidState) and tagged.code == "document_locked", tagged
     assert stakeholders.tags_of(workshop_id) == {}
+
+
+def _record_of_version_1(facilitator, workshop):
+    record = json.loads(exports.export_version(facilitator, workshop.id, 1, "json").content)
+    return record["clauses"], record["readiness"]
+
+
+def test_a_final_version_keeps_the_consent_it_was_locked_on(facilitator, draft):
+    """Its record counted the answers of now: an objection given after a reopen (the new
+    draft has the same words, so the answer counts for both) and people who joined after the
+    lock changed what the final version said it was agreed with."""
+    workshop, people, keys = draft
+    everyone_agrees(people, keys)
+    final.lock_version(facilitator, workshop.id, 1)
+    clauses_then, readiness_then = _record_of_version_1(facilitator, workshop)
+    assert readiness_then["ready"] is True and readiness_then["people_present"] == 3
+    assert [c["consent"]["agree"] for c in clauses_then] == [3, 3]
+    final.reopen(facilitator, workshop.id)  # version 2: the same words, open again
+    consent.vote_on_clause(people[0], keys["Purpose"], "object", "Too vague")
+    for name in ("Noor", "Sam", "Kees", "Lin"):
+        join(workshop, name)  # the room kept filling
+    assert _record_of_version_1(facilitator, workshop) == (clauses_then, readiness_then)
+    draft_now = final.readiness(workshop)  # the new draft sees the objection and the room
+    assert draft_now["present"] == 7 and not draft_now["ready"]
+    assert [p["kind"] for p in draft_now["problems"]][:1] == ["objection"]

@@ -75,6 +75,8 @@ def readiness(workshop: Workshop, version: DocumentVersion | None = None) -> dic
             "clauses": [],
             "problems": [],
         }
+    if version.final_at is not None and version.final_readiness:
+        return _as_locked(workshop, version, version.final_readiness)
     present = people_present(workshop.id)
     needed = math.ceil(len(present) * workshop.lock_quorum / 100)
     votes = clause_votes(workshop.id)
@@ -105,15 +107,66 @@ def readiness(workshop: Workshop, version: DocumentVersion | None = None) -> dic
         )
     return {
         "ready": not problems,
-        # Worth a look before the lock, but not in its way.
-        "warnings": measures.missing_measures(workshop.id, version)
-        + stakeholders.balance(workshop.id, version)["warnings"]
-        + representation.divisive_clauses(workshop, version),
+        "warnings": _warnings(workshop, version),
         "present": len(present),
         "quorum": workshop.lock_quorum,
         "needed": needed,
         "clauses": rows,
         "problems": problems,
+    }
+
+
+def _warnings(workshop: Workshop, version: DocumentVersion) -> list[dict[str, Any]]:
+    """Worth a look before the lock, but not in its way."""
+    return (
+        measures.missing_measures(workshop.id, version)
+        + stakeholders.balance(workshop.id, version)["warnings"]
+        + representation.divisive_clauses(workshop, version)
+    )
+
+
+def frozen_readiness(ready: dict[str, Any]) -> dict[str, Any]:
+    """What a lock keeps of the readiness it was granted on: the counts, no names (a version
+    that locks has no open objection and no problem to keep)."""
+    return {
+        "present": ready["present"],
+        "quorum": ready["quorum"],
+        "needed": ready["needed"],
+        "clauses": {
+            str(row["clause_key"]): {
+                "answers": row["answers"],
+                "current": row["current"],
+                "stale": row["stale"],
+            }
+            for row in ready["clauses"]
+        },
+    }
+
+
+def _as_locked(
+    workshop: Workshop, version: DocumentVersion, kept: dict[str, Any]
+) -> dict[str, Any]:
+    """A final version's readiness as it stood when it was locked."""
+    nothing = {"answers": {"agree": 0, "live_with": 0, "object": 0}, "current": 0, "stale": 0}
+    rows = [
+        {
+            "clause_key": clause.key,
+            "clause": clauses.label(clause),
+            "empty": not clause.body.strip(),
+            **kept["clauses"].get(str(clause.key), nothing),
+            "objections": [],
+            "problems": [],
+        }
+        for clause in clauses_of(version)
+    ]
+    return {
+        "ready": True,
+        "warnings": _warnings(workshop, version),
+        "present": kept["present"],
+        "quorum": kept["quorum"],
+        "needed": kept["needed"],
+        "clauses": rows,
+        "problems": [],
     }
 
 
@@ -215,6 +268,7 @@ def lock_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
             )
         version.final_at = clock.now()
         version.final_by_id = actor.id
+        version.final_readiness = frozen_readiness(ready)
         db.session.flush()
         audit.record(
             actor,
