@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import db_fingerprint, join
 from tests.races import Race
-from workshop import exports, queries
+from workshop import exports, provenance, queries
 from workshop.errors import InvalidState
 from workshop.models import AuditAction, Phase, RoundKind, StaffRole, UserRole
 from workshop.services import (
@@ -383,3 +383,26 @@ def test_a_final_version_keeps_the_consent_it_was_locked_on(facilitator, draft):
     draft_now = final.readiness(workshop)  # the new draft sees the objection and the room
     assert draft_now["present"] == 7 and not draft_now["ready"]
     assert [p["kind"] for p in draft_now["problems"]][:1] == ["objection"]
+
+
+def test_after_a_reopen_no_merge_adds_people_to_what_a_final_version_credits(
+    facilitator, voted_and_locked
+):
+    """A final version credits a card's authors as they stand: a duplicate merged into the
+    card after a reopen would have put its author's name on words they did not write."""
+    workshop, (winner, duplicate, _other) = voted_and_locked
+    final.reopen(facilitator, workshop.id)
+    credited = [p["name"] for o in provenance.by_clause(_version(workshop, 1)) for p in o["people"]]
+    assert credited == ["Amira"]
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        moderation.merge_proposals(facilitator, winner.id, duplicate.id)
+    assert "Version 1, which is final" in refused.value.message
+    assert db_fingerprint() == before
+    moderation.merge_proposals(facilitator, duplicate.id, winner.id)  # the other way round
+    after = [p["name"] for o in provenance.by_clause(_version(workshop, 1)) for p in o["people"]]
+    assert after == ["Amira"]
+
+
+def _version(workshop, number):
+    return queries.version_numbered(workshop.id, number)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import events
+from .. import credits, events
 from ..audiences import moderated_notice
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -19,6 +19,7 @@ from ..models import (
     AuditAction,
     Ballot,
     Comment,
+    DocumentVersion,
     Phase,
     Proposal,
     ProposalCredit,
@@ -171,6 +172,16 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
             ProposalStatus.PENDING,
         ):
             raise InvalidState(_("Only visible proposals can be merged."))
+        final = _final_version_with_words_of(keep)
+        if final is not None:
+            raise InvalidState(
+                _(
+                    "Version %(number)s, which is final, has words from this card: merging "
+                    "another card into it would credit that card's authors there too. Merge "
+                    "this card into the other one instead.",
+                    number=final.number,
+                )
+            )
         gone.status = ProposalStatus.MERGED
         gone.merged_into_id = keep.id
         credited = {c.participant_id for c in keep.credits}
@@ -193,6 +204,19 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
         _tell_authors(change, gone, moderated_notice(gone))
         events.results_changed(change, workshop.id)
     return keep
+
+
+def _final_version_with_words_of(proposal: Proposal) -> DocumentVersion | None:
+    """A final version whose words are credited to this card (the card's authors, as they
+    stand, are who that version credits for them), if there is one."""
+    key = credits.proposal_key(proposal.id)
+    finals = db.session.scalars(
+        sa.select(DocumentVersion).where(
+            DocumentVersion.workshop_id == proposal.workshop_id,
+            DocumentVersion.final_at.is_not(None),
+        )
+    )
+    return next((v for v in finals if key in v.word_credits), None)
 
 
 def _ballots_of(workshop_id: int) -> list[Ballot]:
