@@ -93,6 +93,25 @@ def test_an_empty_paste_is_refused_and_saves_nothing(app, client, workshop_id):
         assert queries.latest_version(workshop_id) is None
 
 
+def test_two_pastes_into_an_empty_draft_do_not_replace_each_other(app, workshop_id):
+    """Both facilitators opened the page before any draft existed. The second paste replaced
+    the first, which its sender never saw; now it is refused and handed back with its text,
+    based on the version that came first, for a second try (found by an audit)."""
+    fran, gil = (app.test_client() for _ in range(2))
+    for browser in (fran, gil):
+        login(browser)
+        browser.get(f"/workshops/{workshop_id}/document")  # no draft yet: based_on is empty
+    paste = f"/workshops/{workshop_id}/document/paste"
+    fran.post(paste, data={"text": "## Purpose\n\nFran's purpose.", "based_on": ""})
+    refused = gil.post(paste, data={"text": "## Purpose\n\nGil's careful wording.", "based_on": ""})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "careful wording" in page and 'name="based_on" type="hidden" value="1"' in page
+    with app.app_context():
+        latest = queries.latest_version(workshop_id)
+        assert latest.number == 1 and "Fran's purpose." in latest.body_md
+
+
 def test_chosen_proposals_go_into_the_chosen_clause(app, client, workshop_id):
     with app.app_context():
         owner = queries.get_workshop(workshop_id)

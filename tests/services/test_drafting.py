@@ -125,7 +125,7 @@ def test_a_pasted_mission_is_split_into_clauses(facilitator, workshop):
     ]
     assert version.note == "Pasted and split into 3 clauses"
     one_paragraph = editing.paste_document(
-        facilitator, workshop.id, "We serve. We care. We learn.", based_on=None
+        facilitator, workshop.id, "We serve. We care. We learn.", based_on=version.number
     )
     assert one_paragraph.number == 2  # pasted onto the latest version
     assert [c.body for c in queries.clauses_of(one_paragraph)] == [

@@ -93,11 +93,9 @@ def paste_document(
     """Take a whole existing mission and split it into clauses (by its headings, else its
     paragraphs, else its sentences), as the next version."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    revision = pasted_revision(actor, text)
-    if based_on is None:
-        latest = latest_version(workshop.id)
-        based_on = latest.number if latest else None
-    return save_text(workshop, revision, based_on=based_on)
+    # No base is the first version: a paste made while someone else's went in first is a
+    # conflict (with both texts), not a silent replacement of theirs.
+    return save_text(workshop, pasted_revision(actor, text), based_on=based_on)
 
 
 def pasted_revision(actor: User, text: str) -> Revision:

@@ -39,7 +39,7 @@ from ..forms import (
 from ..guards import workshop_for_staff
 from ..join_codes import format_join_code
 from ..levels import default_levels
-from ..models import Audience, Proposal, StaffRole, Workshop
+from ..models import Audience, DocumentVersion, Proposal, StaffRole, User, Workshop
 from ..permissions import can_create_workshop, can_moderate, staff_role
 from ..services import (
     agenda,
@@ -311,6 +311,21 @@ def edit_document(workshop_id: int):
         else:
             flash(_("Saved as version %(number)s.", number=version.number))
             return redirect(url_for("staff.history", workshop_id=workshop.id))
+    return _document_page(me, workshop, latest, form=form, conflict=conflict)
+
+
+def _document_page(
+    me: User,
+    workshop: Workshop,
+    latest: DocumentVersion | None,
+    *,
+    form: DocumentForm,
+    conflict: Conflict | None = None,
+    paste_form: PasteForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The draft's page: the editor, what can go into it, and the paste form (handed back
+    with its text when a paste was refused)."""
     by_round = winners.results_by_round(me, workshop.id)
     others = _proposals_of_no_vote(workshop.id, by_round)
     return render_template(
@@ -335,10 +350,10 @@ def edit_document(workshop_id: int):
         template_form=TemplateForm(
             headings="\n".join(h["heading"] for h in editing.template_headings())
         ),
-        paste_form=PasteForm(based_on=str(latest.number) if latest else ""),
+        paste_form=paste_form or PasteForm(based_on=str(latest.number) if latest else ""),
         clauses=audiences.clauses_payload(latest) if latest else [],
         hints={h["heading"]: h["hint"] for h in editing.template_headings()},
-    )
+    ), status
 
 
 @bp.post("/<int:workshop_id>/document/template")
@@ -374,15 +389,26 @@ def paste_document(workshop_id: int):
     try:
         version = editing.paste_document(me, workshop_id, form.text.data or "", based_on=based_on)
     except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash(
-            _(
-                "Version %(number)s: the text is split into %(n)s clauses.",
-                number=version.number,
-                n=len(queries.clauses_of(version)),
-            )
+        # Refused (the draft changed meanwhile, or the text does not split): the page again,
+        # the pasted text still in its form, based on the newest version for a second try.
+        workshop = workshop_for_staff(me, workshop_id, moderate=True)
+        latest = queries.latest_version(workshop.id)
+        form.text.errors = [error.message]
+        form.based_on.data = str(latest.number) if latest else ""
+        editor = DocumentForm(
+            body_md=latest.body_md if latest else "",
+            based_on=str(latest.number) if latest else "",
         )
+        return _document_page(
+            me, workshop, latest, form=editor, paste_form=form, status=error.status
+        )
+    flash(
+        _(
+            "Version %(number)s: the text is split into %(n)s clauses.",
+            number=version.number,
+            n=len(queries.clauses_of(version)),
+        )
+    )
     return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
 
 
