@@ -11,14 +11,17 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, join, make_user
+from tests.races import Race
 from workshop import events, queries
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import (
     Anonymity,
     Feedback,
+    MeasureStatus,
     MeasureSupport,
     MyPart,
+    Participant,
     Phase,
     RoundKind,
     StaffRole,
@@ -386,3 +389,29 @@ def test_a_measures_round_puts_the_room_in_the_draft_to_say_how_we_will_know(
         amira, workshop.id, drafted[0], what="Patients who feel known", target="80%"
     )
     assert measures.measures_by_clause(workshop.id)[0]["measures"][0]["id"] == measure.id
+
+
+def test_a_support_sent_while_the_measure_is_dropped_is_refused(
+    app, facilitator, workshop, monkeypatch
+):
+    """The measure was read before the workshop's lock: a support that came while it was
+    being dropped was written after the drop and acknowledged (found by an audit). And a
+    second tab's decision no longer flips the first without a word."""
+    editing.paste_document(facilitator, workshop.id, "## Purpose\n\nWe care.", based_on=None)
+    key = clauses_of(latest_version(workshop.id))[0].key
+    amira, joost = join(workshop, "Amira"), join(workshop, "Joost")
+    measure = measures.propose_measure(amira, workshop.id, key, what="Wait", target="5 days")
+    joost_id, fran_id, measure_id = joost.id, facilitator.id, measure.id
+    db.session.commit()
+    race = Race(app)
+    monkeypatch.setattr(measures, "taking_part", race.holding(measures.taking_part))
+    supported, decided = race.run(
+        lambda: measures.support_measure(db.session.get(Participant, joost_id), measure_id),
+        lambda: measures.decide_measure(db.session.get(User, fran_id), measure_id, False).status,
+    )
+    assert decided == MeasureStatus.DROPPED, decided
+    assert isinstance(supported, InvalidState) and supported.code == "decided", supported
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as again:
+        measures.decide_measure(facilitator, measure_id, agreed=True)
+    assert again.value.code == "decided" and db_fingerprint() == before

@@ -110,6 +110,7 @@ def support_measure(actor: Participant, measure_id: int, support: bool = True) -
     actor = taking_part(actor, workshop, permissions.can_vote, missing=missing)
     with workshop_change(workshop.id):
         ensure_open(workshop.id)
+        db.session.refresh(measure)  # decided meanwhile? (read before the lock)
         if measure.status != MeasureStatus.PROPOSED:
             raise InvalidState(_("This measure has been decided."), code="decided")
         supporter = _supporter(actor, workshop)
@@ -133,6 +134,9 @@ def decide_measure(actor: User, measure_id: int, agreed: bool) -> SuccessMeasure
     workshop = workshop_for_staff(actor, measure.workshop_id, moderate=True)
     with workshop_change(workshop.id):
         ensure_open(workshop.id)
+        db.session.refresh(measure)
+        if measure.status != MeasureStatus.PROPOSED:  # a second tab decided it meanwhile
+            raise InvalidState(_("This measure has been decided."), code="decided")
         measure.status = MeasureStatus.AGREED if agreed else MeasureStatus.DROPPED
         audit.record(
             actor,
