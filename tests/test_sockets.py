@@ -545,3 +545,20 @@ def test_numbers_too_large_for_any_table_inside_a_ballot_are_invalid(app, room, 
         assert fran.send("round.end", {"round_id": round_id["round_id"]})["ok"], method
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Ballot.id))) == 0
+
+
+def test_a_card_of_only_invisible_characters_is_empty(room):
+    """Zero-width spaces and a byte-order mark passed as wording and showed an empty card
+    (found by an audit); visible text keeps its joiners and direction marks as sent."""
+    fran, amira, _joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    for invisible in ("\u200b\u200b\ufeff", " \u200e\u2060 "):
+        refused = amira.send("proposal.submit", {"body": invisible})
+        assert not refused["ok"] and refused["error"]["code"] == "invalid", refused
+    family = "We care for every \U0001f468\u200d\U0001f469\u200d\U0001f467 and \u200fאחד."
+    kept = amira.send("proposal.submit", {"body": family})
+    assert kept["ok"], kept
+    with amira.app.app_context():
+        assert [
+            p.body_md for p in queries.list_proposals(amira.workshop_id, include_hidden=True)
+        ] == [family]

@@ -99,14 +99,25 @@ def without_controls(text: str, line_break: str = "\n") -> str:
 
 def normalise_text(value: str | None) -> str:
     """A user-typed text as it is stored: surrounding space stripped, every kind of line break
-    a newline, and no other control character."""
-    return without_controls(value or "").strip()
+    a newline, and no other control character; nothing at all when nothing shows."""
+    return _unless_invisible(without_controls(value or "").strip())
 
 
 def one_line(value: str | None) -> str:
     """A user-typed single-line text as it is stored (a title, a prompt, a reason, a note):
-    every run of spaces and line breaks one space, no other control character."""
-    return " ".join(without_controls(value or "", " ").split())
+    every run of spaces and line breaks one space, no other control character; nothing at
+    all when nothing shows."""
+    return _unless_invisible(" ".join(without_controls(value or "", " ").split()))
+
+
+def _unless_invisible(text: str) -> str:
+    """The text, or "" when it holds only spaces and format characters (zero-width spaces,
+    a byte-order mark, direction marks): an empty card or reason is refused as empty, not
+    stored as one that looks blank. Format characters inside visible text stay (an emoji's
+    joiners, a right-to-left mark)."""
+    if all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text):
+        return ""
+    return text
 
 
 def clean_name(value: str | None) -> str:

@@ -135,8 +135,8 @@ def decide_measure(actor: User, measure_id: int, agreed: bool) -> SuccessMeasure
     with workshop_change(workshop.id):
         ensure_open(workshop.id)
         db.session.refresh(measure)
-        if measure.status != MeasureStatus.PROPOSED:  # a second tab decided it meanwhile
-            raise InvalidState(_("This measure has been decided."), code="decided")
+        # A decision may be changed later (an agreed measure dropped from a newer draft); it
+        # is on record, and each version's export shows the decisions of its own time.
         measure.status = MeasureStatus.AGREED if agreed else MeasureStatus.DROPPED
         audit.record(
             actor,
