@@ -355,9 +355,14 @@ def assert_times_tell_nothing(scope: Scope, truth: list[str]) -> None:
 
 
 def what_they_say(scope: Scope) -> list[tuple]:
-    """The scope's rows as counted: every value but the times they carry, in key order."""
+    """The scope's rows as counted: every value but the times they carry and the voter hash
+    (the close gives each row a random one), in key order."""
     db.session.expire_all()
-    columns = [c for c in scope.model.__table__.columns if not c.name.endswith("_at")]
+    columns = [
+        c
+        for c in scope.model.__table__.columns
+        if not c.name.endswith("_at") and c.name != "voter_hash"
+    ]
     query = sa.select(*columns).where(scope.where).order_by(scope.model.id)
     return [tuple(row) for row in db.session.execute(query)]
 
@@ -511,3 +516,30 @@ def test_closing_the_workshop_deletes_every_key_left(facilitator, room_of):
     assert not db.session.scalars(
         sa.select(VoteKey.scope).where(VoteKey.workshop_id == workshop.id)
     ).all()
+
+
+def test_after_the_close_no_hash_ties_one_persons_rows_together(facilitator):
+    """The salt was gone, but every row kept its voter hash, so one person's rows in a scope
+    still shared one value: an answer that gives its writer away gave away all of theirs
+    (found by an audit). The close now gives each row a random hash."""
+    workshop = make_workshop(facilitator)
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    editing.paste_document(
+        facilitator, workshop.id, "## Purpose\n\nWe care.\n\n## Whom\n\nPatients.", based_on=None
+    )
+    first, second = (c.key for c in clauses_of(latest_version(workshop.id)))
+    people = [join(workshop, f"P{i}") for i in range(6)]
+    consent.vote_on_clause(people[0], first, "object", "As the only night-shift pharmacist, no")
+    consent.vote_on_clause(people[0], second, "object", "Too vague")
+    my_part.write_my_part(people[0], first, "I check every night prescription alone")
+    my_part.write_my_part(people[0], second, "I would rather not say")
+    for person in people[1:]:
+        for key in (first, second):
+            consent.vote_on_clause(person, key, "agree")
+            my_part.write_my_part(person, key, "I care")
+    rounds.set_phase(facilitator, workshop.id, Phase.CLOSED)
+    db.session.commit()
+    for model in (ClauseVote, MyPart):
+        hashes = db.session.scalars(sa.select(model.voter_hash)).all()
+        assert len(hashes) == 12 and len(set(hashes)) == 12, model  # no two rows share one

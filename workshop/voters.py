@@ -210,7 +210,9 @@ def _vote_rows(workshop_id: int, scope: str) -> tuple[Any, Any] | None:
 def reshuffle(workshop_id: int, scope: str) -> None:
     """Write a closing scope's fully anonymous rows again, in this transaction, in a random
     order: delete them and insert them back one by one, shuffled, with any time they carry
-    made one (the latest). A database lays rows and index entries out in the order they are
+    made one (the latest) and a random voter hash each (the salt is gone, so the hash needs
+    to find nobody again, and a shared one would group a person's rows). A database lays rows
+    and index entries out in the order they are
     written, so from now on where a vote lies (its place in a page of SQLite's file; its
     ``ctid``, and the transaction that wrote it, on PostgreSQL) says nothing of when it was
     cast. What each row says, and so every count, stays exactly as it was."""
@@ -230,6 +232,10 @@ def reshuffle(workshop_id: int, scope: str) -> None:
         for row in rows:  # when each was written would tell the order again
             if times:
                 row[column.name] = max(times)
+    for row in rows:
+        # A hash the salt can no longer make still ties one person's rows together (all the
+        # objections of one, all the sentences of another): each row gets a random one.
+        row["voter_hash"] = secrets.token_hex(32)
     db.session.execute(sa.delete(table).where(anonymous))
     for row in rows:  # one statement each: they are written in the shuffled order
         db.session.execute(sa.insert(table).values(**row))
