@@ -42,7 +42,12 @@ from .models import (
     VersionSource,
     Workshop,
 )
-from .privacy import duel_results_visible, effective_anonymity, shows_authors
+from .privacy import (
+    ROUND_SCOPED_KINDS,
+    duel_results_visible,
+    effective_anonymity,
+    shows_authors,
+)
 from .queries import (
     approved_and_vetoed,
     clause_votes,
@@ -227,7 +232,10 @@ def round_payload(round_: Round) -> dict[str, Any]:
         "revealed": round_.revealed_at is not None,
         "breakdown_by_level": round_.breakdown_by_level,
         "premoderation": round_.premoderation,
-        "anonymity": str(round_.anonymity) if round_.anonymity else None,
+        # Only where the round's own setting is in force (see privacy.ROUND_SCOPED_KINDS).
+        "anonymity": str(round_.anonymity)
+        if round_.anonymity and round_.kind in ROUND_SCOPED_KINDS
+        else None,
         "words": list(round_.words or []),
         "clause": round_.clause,
         "source_round_id": round_.source_round_id,

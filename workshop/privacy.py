@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .models import Anonymity, Duel, DuelStatus, Round, Workshop
+from .models import Anonymity, Duel, DuelStatus, Round, RoundKind, Workshop
 
 # Results and counts are never broken down for a group smaller than this, anywhere.
 MIN_GROUP_SIZE = 5
 
 
+# The kinds of round whose every input is kept per round (proposals and comments, ballots),
+# so a round of them may have an anonymity of its own. What the other kinds take (answers on
+# the draft's clauses, duel ballots, success measures, one's own part) is kept per workshop,
+# one person one row across rounds, so it follows the workshop's setting.
+ROUND_SCOPED_KINDS = frozenset(
+    {RoundKind.PROPOSE, RoundKind.VOTE, RoundKind.VALUES, RoundKind.VOCABULARY}
+)
+
+
 def effective_anonymity(workshop: Workshop, round_: Round | None) -> Anonymity:
-    """A round's own setting wins over the workshop's."""
-    if round_ is not None and round_.anonymity is not None:
+    """A round's own setting wins over the workshop's, for the kinds that may have one."""
+    if round_ is not None and round_.anonymity is not None and round_.kind in ROUND_SCOPED_KINDS:
         return round_.anonymity
     return workshop.anonymity
 

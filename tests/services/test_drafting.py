@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
 from workshop import audiences, queries
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from workshop.extensions import db
 from workshop.models import Anonymity, RoundKind, StaffRole, VersionSource
 from workshop.services import (
     agenda,
@@ -60,7 +61,12 @@ def body_of(workshop, heading: str) -> str:
     return next(c.body for c in queries.clauses_of(latest) if c.heading == heading)
 
 
-def refine_round(facilitator, workshop, **settings):
+def refine_round(facilitator, workshop, anonymity=None, **settings):
+    """A running refine round. It follows the workshop's anonymity (what it takes is kept
+    per workshop), so ``anonymity`` is set on the workshop, as its facilitator would."""
+    if anonymity is not None:
+        workshop.anonymity = anonymity
+        db.session.commit()
     round_ = agenda.add_round(
         facilitator, workshop.id, RoundSettings(RoundKind.REFINE, "Sharpen it", **settings)
     )

@@ -178,3 +178,40 @@ def test_the_facilitator_hands_over_to_a_co_facilitator(facilitator, workshop):
     assert workshop.lead_user_id == co.id
     round_ = agenda.add_round(co, workshop.id, RoundSettings(RoundKind.PROPOSE))
     assert round_.id
+
+
+def test_only_rounds_whose_inputs_are_kept_per_round_have_an_anonymity_of_their_own(
+    facilitator, workshop
+):
+    """A consent round marked fully anonymous told the room "nobody can link your answers
+    to you" while its answers, kept per workshop, were stored with each name (found by an
+    audit). Such kinds now follow the workshop; a round that still carries a setting of its
+    own (made before) shows the room the workshop's, which is the one in force."""
+    from workshop import audiences
+    from workshop.extensions import db
+    from workshop.models import Anonymity, ClauseVote
+    from workshop.services import consent, editing
+
+    for kind in (RoundKind.PROPOSE, RoundKind.VOTE, RoundKind.VALUES):
+        agenda.add_round(
+            facilitator, workshop.id, RoundSettings(kind, "", 300, anonymity=Anonymity.FULL)
+        )
+    for kind in (RoundKind.REFINE, RoundKind.CONSENT, RoundKind.MEASURES, RoundKind.FINALISE):
+        before = db_fingerprint()
+        with pytest.raises(ValidationFailed) as refused:
+            agenda.add_round(
+                facilitator, workshop.id, RoundSettings(kind, "", 300, anonymity=Anonymity.FULL)
+            )
+        assert refused.value.details["field"] == "anonymity", kind
+        assert db_fingerprint() == before, kind
+    editing.paste_document(facilitator, workshop.id, "## Purpose\n\nWe care.", based_on=None)
+    legacy = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.CONSENT, "", 300))
+    legacy.anonymity = Anonymity.FULL  # as a round made before this rule may be
+    db.session.commit()
+    rounds.start_round(facilitator, legacy.id)
+    assert audiences.round_payload(legacy)["anonymity"] is None  # the workshop's: named
+    amira = join(workshop, "Amira")
+    key = queries.clauses_of(queries.latest_version(workshop.id))[0].key
+    consent.vote_on_clause(amira, key, "agree")
+    answer = db.session.query(ClauseVote).one()
+    assert answer.participant_id == amira.id  # named, as the room was shown

@@ -15,6 +15,7 @@ from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import Anonymity, AuditAction, Round, RoundKind, User, Workshop
+from ..privacy import ROUND_SCOPED_KINDS
 from ..queries import list_rounds
 from ..realtime import workshop_change
 from ..text import one_line
@@ -168,6 +169,15 @@ def checked_settings(settings: RoundSettings) -> RoundSettings:
             anonymity = Anonymity(anonymity)
         except ValueError:
             raise ValidationFailed(_("Unknown anonymity setting."), field="anonymity") from None
+        if kind not in ROUND_SCOPED_KINDS:
+            raise ValidationFailed(
+                _(
+                    "This kind of round follows the workshop's anonymity: answers on the "
+                    "clauses, duels, measures and everyone's own part are kept under one "
+                    "setting for the whole workshop."
+                ),
+                field="anonymity",
+            )
     return dataclasses.replace(
         settings,
         kind=kind,

@@ -221,7 +221,8 @@ export function createConsole({ command, getState }) {
       clause: String(data.get("clause") || "").trim(),
       source_round_id: source && source !== "all" ? Number(source) : null,
       all_proposals: source === "all",
-      anonymity: data.get("anonymity") || null,
+      // Other kinds follow the workshop's anonymity (the field is hidden for them).
+      anonymity: ["propose", "vote", "values", "vocabulary"].includes(kind) ? data.get("anonymity") || null : null,
       blind: data.get("blind") === "on",
       premoderation: data.get("premoderation") === "on",
       breakdown_by_level: data.get("breakdown_by_level") === "on",
