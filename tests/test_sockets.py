@@ -562,3 +562,29 @@ def test_a_card_of_only_invisible_characters_is_empty(room):
         assert [
             p.body_md for p in queries.list_proposals(amira.workshop_id, include_hidden=True)
         ] == [family]
+
+
+def test_a_vote_resent_after_a_reconnect_never_counts_in_a_later_round(room):
+    """The phone's vote.set for round 1 was lost with its connection; meanwhile round 1
+    ended and a runoff started. The resend counted in the runoff, which she never saw (found
+    by an audit). It names its round now, and is refused; the same vote for the runoff
+    counts."""
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    ours = amira.send("proposal.submit", {"body": "We care", "op_id": "a1"})["proposal_id"]
+    joost.send("proposal.submit", {"body": "We listen", "op_id": "j1"})
+    fran.send("phase.set", {"phase": "vote"})
+    first = fran.send("state.sync", {})["snapshot"]["current_round_id"]
+    assert fran.send("round.end", {"round_id": first})["ok"]
+    runoff = fran.send(
+        "round.add",
+        {"kind": "vote", "method": "dot", "prompt": "Runoff", "all_proposals": True},
+    )["round_id"]
+    assert fran.send("round.start", {"round_id": runoff})["ok"]
+    amira.socket.disconnect()
+    amira.connect()
+    resent = amira.send("vote.set", {"proposal_id": ours, "dots": 2, "round_id": first})
+    assert not resent["ok"] and resent["error"]["code"] == "voting_closed", resent
+    assert amira.events("state.snapshot")[-1]["me"]["voted"] is False
+    meant = amira.send("vote.set", {"proposal_id": ours, "dots": 2, "round_id": runoff})
+    assert meant["ok"] and meant["me"]["round_id"] == runoff, meant

@@ -54,6 +54,9 @@ class SubmitProposal(Payload):
 class SetVote(Payload):
     proposal_id: Id
     dots: int = Field(ge=0, le=100)
+    # The round the person saw: a vote resent after a reconnect is refused, not counted in a
+    # round started meanwhile that they never saw.
+    round_id: Id | None = None
 
 
 class CastBallot(Payload):

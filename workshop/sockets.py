@@ -235,7 +235,11 @@ def register(socketio: SocketIO) -> None:
 
     @command("vote.set", p.SetVote)
     def vote(caller: Caller, data: p.SetVote) -> dict[str, Any]:
-        return {"me": votes.set_dots(caller.participant(), data.proposal_id, data.dots)}
+        return {
+            "me": votes.set_dots(
+                caller.participant(), data.proposal_id, data.dots, round_id=data.round_id
+            )
+        }
 
     @command("ballot.cast", p.CastBallot)
     def cast(caller: Caller, data: p.CastBallot) -> dict[str, Any]:

@@ -107,9 +107,13 @@ def cast_ballot(
     actor = taking_part(actor, workshop, permissions.can_vote, missing=_l("Voting is not here."))
     with workshop_change(workshop.id) as change:
         round_, known = current_ballot_round(workshop.id)
+        if round_id is not None and (round_ is None or round_.id != round_id):
+            # Sent for a round that is no longer the current one (a resend after a reconnect,
+            # say): never counted in another.
+            raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if proposal_id is not None and proposal_id not in known:
             _refuse_missing_proposal(proposal_id, workshop.id)
-        if round_ is None or not round_.takes_ballots or (round_id and round_.id != round_id):
+        if round_ is None or not round_.takes_ballots:
             raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if not is_open_for_input(round_):
             raise closed_for_input(round_, code="voting_closed")
@@ -159,8 +163,11 @@ def _refuse_missing_proposal(proposal_id: int, workshop_id: int) -> None:
         raise InvalidState(_("This proposal was hidden by the facilitator."), code="hidden")
 
 
-def set_dots(actor: Participant, proposal_id: int, dots: int) -> dict[str, Any]:
-    """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it."""
+def set_dots(
+    actor: Participant, proposal_id: int, dots: int, *, round_id: int | None = None
+) -> dict[str, Any]:
+    """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it (in round
+    ``round_id``, when given: refused if another round is the current one)."""
     if not isinstance(actor, Participant):  # staff follow the room; they are told so
         proposal = db.session.get(Proposal, proposal_id)
         if proposal is None:
@@ -175,6 +182,7 @@ def set_dots(actor: Participant, proposal_id: int, dots: int) -> dict[str, Any]:
         {"dots": {str(proposal_id): dots}},
         merge_dots=True,
         proposal_id=proposal_id,
+        round_id=round_id,
     )
 
 

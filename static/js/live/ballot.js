@@ -70,7 +70,9 @@ export function createBallot({ command, getState, dispatch, render }) {
   }
 
   async function setDots(proposalId, dots) {
-    const ack = await command("vote.set", { proposal_id: proposalId, dots });
+    // The round these dots are for: a resend after a reconnect never lands in a later one.
+    const round = voteRound(getState());
+    const ack = await command("vote.set", { proposal_id: proposalId, dots, round_id: round ? round.id : null });
     afterVote(ack);
     if (ack.ok) {
       const again = $(`#ballot [data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);
