@@ -43,6 +43,7 @@ from workshop.models import (
     Anonymity,
     Ballot,
     ClauseVote,
+    Connection,
     DuelBallot,
     MeasureSupport,
     MyPart,
@@ -63,6 +64,7 @@ from workshop.services import (
     editing,
     measures,
     my_part,
+    participants,
     proposals,
     rounds,
     tags,
@@ -543,3 +545,31 @@ def test_after_the_close_no_hash_ties_one_persons_rows_together(facilitator):
     for model in (ClauseVote, MyPart):
         hashes = db.session.scalars(sa.select(model.voter_hash)).all()
         assert len(hashes) == 12 and len(set(hashes)) == 12, model  # no two rows share one
+
+
+def test_a_fully_anonymous_editor_leaves_no_mark_of_the_clause_they_have_open(facilitator):
+    """The "is editing" mark lies on the screen's connection, which names its participant: a
+    copy of the file taken while they edited paired it with the clause's next version (which
+    names nobody; found by an audit). A fully anonymous editor's mark is not kept; staff's
+    and named participants' still are."""
+    workshop = make_workshop(facilitator)
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    editing.paste_document(facilitator, workshop.id, "## Purpose\n\nWe care.", based_on=None)
+    key = clauses_of(latest_version(workshop.id))[0].key
+    amira, joost = join(workshop, "Amira"), join(workshop, "Joost")
+    refine = add_round(facilitator, workshop.id, RoundSettings(RoundKind.REFINE))
+    rounds.start_round(facilitator, refine.id)
+    for sid, person in (("amira-tab", amira), ("joost-tab", joost)):
+        participants.connect(sid, workshop, person, server_id="")
+    participants.connect("fran-tab", workshop, facilitator, server_id="")
+    editing.set_editing("amira-tab", amira, key)
+    editing.set_editing("fran-tab", facilitator, key)
+    editing.save_clause(amira, workshop.id, key, "We care for all.", based_on=1)
+    db.session.commit()
+    marks = db.session.execute(
+        sa.select(Connection.sid, Connection.editing_clause_key).where(
+            Connection.editing_clause_key.is_not(None)
+        )
+    ).all()
+    assert marks == [("fran-tab", key)]

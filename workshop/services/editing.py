@@ -298,7 +298,11 @@ def with_span_replaced(
 
 
 def set_editing(sid: str, actor: Participant | User, clause_key: int | None) -> None:
-    """Mark (or clear) the clause this screen has open; everyone sees who is editing what."""
+    """Mark (or clear) the clause this screen has open; everyone sees who is editing what.
+
+    Not for a participant whose edits are fully anonymous: the mark lies on their connection,
+    which names them, and a copy of the database taken while they edit would pair it with the
+    clause's next version (which names nobody). Their screen's mark is not kept at all."""
     connection = db.session.get(Connection, sid)
     if connection is None:
         raise NotFound(_("This connection is not known; reload the page."))
@@ -307,6 +311,11 @@ def set_editing(sid: str, actor: Participant | User, clause_key: int | None) -> 
         ensure_open(workshop.id)  # nobody edits the final mission
         _may_edit(actor, workshop)
         clause_of_draft(workshop.id, clause_key)
+        fully_anonymous = (
+            effective_anonymity(workshop, current_round(workshop.id)) == Anonymity.FULL
+        )
+        if isinstance(actor, Participant) and fully_anonymous:
+            clause_key = None  # clears a mark made before, if any
     with workshop_change(workshop.id) as change:
         if connection.editing_clause_key == clause_key:
             return
