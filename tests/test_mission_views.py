@@ -79,8 +79,8 @@ def test_a_participant_writes_their_part_and_proposes_a_measure_the_facilitator_
     refused = amira.post(
         url, data={"action": "measure", "clause_key": purpose, "what": "x", "target": ""}
     )
-    assert refused.status_code == 302  # back to the page, with the reason shown
-    assert "Say what the target is." in amira.get(url).get_data(as_text=True)
+    assert refused.status_code == 400  # the page again, with the reason shown
+    assert "Say what the target is." in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(MyPart.sentence)) == "I greet."
         measure = db.session.scalar(sa.select(SuccessMeasure))
@@ -293,3 +293,34 @@ def test_the_next_revision_button_becomes_a_link_to_the_revision_it_started(app,
     assert link and link[1].endswith(f"/workshops/{new.id}")
     assert html.unescape(link[2]) == "Rewriting our mission: next revision"
     assert "Start the next revision from this version" not in page
+
+
+def test_a_refused_measure_or_part_comes_back_with_what_was_typed(app, client):
+    """A refusal was a flash and a redirect: everything typed was gone (found by an audit).
+    The page comes back with it, the refusal next to the form it is about."""
+    with app.app_context():
+        fran = make_user("fran@example.org")
+        workshop = make_workshop(fran)
+        editing.paste_document(fran, workshop.id, "## Purpose\n\nWe care.", based_on=None)
+        key = clauses_of(latest_version(workshop.id))[0].key
+        workshop_id, code = workshop.id, workshop.join_code
+    client.post(f"/j/{code}", data={"display_name": "Amira", "level": "Frontline"})
+    measure = {
+        "action": "measure",
+        "clause_key": str(key),
+        "what": "\u200b ",  # passes the browser's `required`, shows nothing
+        "baseline": "Twelve days from referral to first visit",
+        "target": "Five days from referral to first visit",
+        "owner_team": "Planning",
+    }
+    refused = client.post(f"/w/{workshop_id}/mission", data=measure)
+    assert refused.status_code == 400
+    page = html.unescape(refused.get_data(as_text=True))
+    assert 'role="alert"' in page and '<details class="add-measure" open>' in page
+    for typed in ("Twelve days from referral", "Five days from referral", "Planning"):
+        assert typed in page, typed
+    long_part = {"action": "my_part", "clause_key": str(key), "sentence": "I " * 400}
+    refused = client.post(f"/w/{workshop_id}/mission", data=long_part)
+    assert refused.status_code == 400 and 'aria-invalid="true"' in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MyPart)) == 0

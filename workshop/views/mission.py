@@ -8,6 +8,7 @@ Pages for the workshop's staff (``/workshops/<id>/mission``), for participants
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from .. import permissions, throttles
 from ..errors import DomainError, Forbidden, NotAuthenticated, ValidationFailed
 from ..guards import workshop_for_staff
 from ..identity import current_participant, current_staff
+from ..models import Participant, Workshop
 from ..queries import clauses_of, get_workshop, latest_version, next_revision_of
 from ..services import feedback, final, measures, my_part, representation, stakeholders
 from .shared import form_number, staff_member
@@ -175,13 +177,29 @@ def participant_page(workshop_id: int):
             else:
                 raise ValidationFailed(_("Unknown action."), field="action")
         except DomainError as error:
-            flash(error.message, "error")
+            if action not in ("my_part", "measure"):
+                flash(error.message, "error")
+            else:  # the page again, with what they typed and why it was refused, by its form
+                refused = {
+                    "action": action,
+                    "clause_key": clause_key,
+                    "values": request.form.to_dict(),
+                    "message": error.message,
+                }
+                return _participant_page(workshop, me, refused=refused), error.status
         return redirect(
             url_for("mission.participant_page", workshop_id=workshop.id) + f"#clause-{clause_key}"
         )
+    return _participant_page(workshop, me)
+
+
+def _participant_page(
+    workshop: Workshop, me: Participant, *, refused: dict[str, Any] | None = None
+) -> str:
     latest = latest_version(workshop.id)
     return render_template(
         "participant/mission.html",
+        refused=refused,
         workshop=workshop,
         participant=me,
         version=latest,
