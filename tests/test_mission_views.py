@@ -316,7 +316,8 @@ def test_a_refused_measure_or_part_comes_back_with_what_was_typed(app, client):
     refused = client.post(f"/w/{workshop_id}/mission", data=measure)
     assert refused.status_code == 400
     page = html.unescape(refused.get_data(as_text=True))
-    assert 'role="alert"' in page and '<details class="add-measure" open>' in page
+    assert 'class="flash flash-error error-summary" role="alert"' in page
+    assert f'<details class="add-measure" id="measure-{key}" open>' in page
     for typed in ("Twelve days from referral", "Five days from referral", "Planning"):
         assert typed in page, typed
     long_part = {"action": "my_part", "clause_key": str(key), "sentence": "I " * 400}

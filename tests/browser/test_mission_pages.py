@@ -49,8 +49,20 @@ def test_the_mission_pages_from_tags_to_feedback(live_server, new_person) -> Non
     expect(amira.get_by_text("Your part is saved.")).to_be_visible()
     purpose = amira.locator("article", has=amira.get_by_role("heading", name="Purpose"))
     purpose.get_by_text("Propose a success measure").click()
-    purpose.get_by_label("What is measured").fill("Patients who say they felt expected")
+    # A blank-looking "what" passes the browser's check; the server refuses it, and the page
+    # comes back with the rest of what she typed and the reason by the form.
+    purpose.get_by_label("What is measured").fill("\u200b")
+    purpose.get_by_label("Where we are now (baseline)").fill("62% in the spring survey")
     purpose.get_by_label("Target").fill("80%")
+    purpose.get_by_role("button", name="Propose", exact=True).click()
+    purpose = amira.locator("article", has=amira.get_by_role("heading", name="Purpose"))
+    expect(amira.get_by_role("alert")).to_contain_text("Back to what you typed")
+    expect(purpose.locator(".add-measure .error")).to_be_visible()
+    expect(purpose.get_by_label("Where we are now (baseline)")).to_have_value(
+        "62% in the spring survey"
+    )
+    check_screen(amira, "mission-measure-refused", task=".error-summary")
+    purpose.get_by_label("What is measured").fill("Patients who say they felt expected")
     purpose.get_by_role("button", name="Propose", exact=True).click()
     expect(amira.get_by_text("Your measure is proposed.")).to_be_visible()
     check_screen(amira, "mission-participant", task="#clause-1, article.card")
