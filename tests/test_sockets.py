@@ -588,3 +588,35 @@ def test_a_vote_resent_after_a_reconnect_never_counts_in_a_later_round(room):
     assert amira.events("state.snapshot")[-1]["me"]["voted"] is False
     meant = amira.send("vote.set", {"proposal_id": ours, "dots": 2, "round_id": runoff})
     assert meant["ok"] and meant["me"]["round_id"] == runoff, meant
+
+
+def test_a_vote_resent_from_one_tab_does_not_undo_a_later_change_from_another(app, room):
+    """Tab A's vote was committed but its acknowledgement lost; she then changed her mind in
+    tab B; tab A reconnected and sent its vote again, as the client does with a vote it
+    never heard back about, and undid tab B's (found by an audit). An operation applied
+    once is not applied again, for dots and for whole ballots alike."""
+    fran, amira, joost = room
+    fran.send("phase.set", {"phase": "propose"})
+    ours = amira.send("proposal.submit", {"body": "We care", "op_id": "a1"})["proposal_id"]
+    fran.send("phase.set", {"phase": "vote"})
+    phone = Person(app, amira.workshop_id)
+    phone.http = amira.http  # her second tab
+    phone.connect()
+    lost = {"proposal_id": ours, "dots": 2, "op_id": "tab-a-1"}
+    assert amira.send("vote.set", lost)["ok"]  # committed; say its answer never came
+    later = phone.send("vote.set", {"proposal_id": ours, "dots": 0, "op_id": "tab-b-1"})
+    assert later["ok"] and dots_on(later, ours) == 0
+    resent = amira.send("vote.set", lost)
+    assert resent["ok"] and dots_on(resent, ours) == 0, resent
+    again = {"proposal_id": ours, "dots": 1, "op_id": "tab-a-2"}  # a new choice counts
+    assert dots_on(amira.send("vote.set", again), ours) == 1
+    whole = {"ballot": {"dots": {str(ours): 3}}, "op_id": "tab-a-3"}
+    assert amira.send("ballot.cast", whole)["ok"]
+    joost_view = joost.send("state.sync", {})["snapshot"]["vote"]
+    assert joost_view["voters"] == 1
+    phone.send("ballot.cast", {"ballot": {"dots": {str(ours): 2}}, "op_id": "tab-b-2"})
+    assert dots_on(amira.send("ballot.cast", whole), ours) == 2
+
+
+def dots_on(ack: dict, proposal_id: int) -> int:
+    return ack["me"]["ballot"]["dots"].get(str(proposal_id), 0)

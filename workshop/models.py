@@ -603,6 +603,9 @@ class Ballot(VoteRow, Base):
     level: Mapped[str | None] = mapped_column(sa.String(60))
     department: Mapped[str | None] = mapped_column(sa.String(80))
     data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    # The operations that last changed it (votes.applied_op_key): a vote resent after its
+    # acknowledgement was lost is applied once, never over a later change from another tab.
+    op_keys: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
 
 class Comment(Base):

@@ -54,6 +54,7 @@ class SubmitProposal(Payload):
 class SetVote(Payload):
     proposal_id: Id
     dots: int = Field(ge=0, le=100)
+    op_id: str | None = Field(default=None, max_length=64)
     # The round the person saw: a vote resent after a reconnect is refused, not counted in a
     # round started meanwhile that they never saw.
     round_id: Id | None = None
@@ -62,6 +63,7 @@ class SetVote(Payload):
 class CastBallot(Payload):
     ballot: dict[str, Any]
     round_id: Id | None = None
+    op_id: str | None = Field(default=None, max_length=64)
 
 
 class RoundRef(Payload):

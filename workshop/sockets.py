@@ -237,7 +237,11 @@ def register(socketio: SocketIO) -> None:
     def vote(caller: Caller, data: p.SetVote) -> dict[str, Any]:
         return {
             "me": votes.set_dots(
-                caller.participant(), data.proposal_id, data.dots, round_id=data.round_id
+                caller.participant(),
+                data.proposal_id,
+                data.dots,
+                round_id=data.round_id,
+                op_id=data.op_id,
             )
         }
 
@@ -245,7 +249,11 @@ def register(socketio: SocketIO) -> None:
     def cast(caller: Caller, data: p.CastBallot) -> dict[str, Any]:
         return {
             "me": votes.cast_ballot(
-                caller.participant(), caller.workshop_id, data.ballot, round_id=data.round_id
+                caller.participant(),
+                caller.workshop_id,
+                data.ballot,
+                round_id=data.round_id,
+                op_id=data.op_id,
             )
         }
 

@@ -9,6 +9,7 @@ browser keeps, and a receipt records that the person voted.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -99,10 +100,13 @@ def cast_ballot(
     round_id: int | None = None,
     merge_dots: bool = False,
     proposal_id: int | None = None,
+    op_id: str | None = None,
 ) -> dict[str, Any]:
     """Cast or replace the participant's ballot in the current round; returns their own
     view of it. A fully anonymous ballot stores no participant, only a voter hash (see
-    voters.py), and nothing records who voted."""
+    voters.py), and nothing records who voted. An ``op_id`` already applied to this ballot
+    changes nothing (a resend after a lost acknowledgement, perhaps after the person changed
+    the vote again from another tab)."""
     workshop = get_workshop(workshop_id)
     actor = taking_part(actor, workshop, permissions.can_vote, missing=_l("Voting is not here."))
     with workshop_change(workshop.id) as change:
@@ -132,6 +136,9 @@ def cast_ballot(
         existing = db.session.scalar(
             sa.select(Ballot).where(Ballot.round_id == round_.id, voter.matches(Ballot))
         )
+        key = applied_op_key(voter.voter_hash, op_id)
+        if existing is not None and key is not None and key in (existing.op_keys or []):
+            return {"round_id": round_.id, "voted": True, "ballot": existing.data}
         if merge_dots and existing is not None:
             # Under the lock, so two tabs placing dots at once never overwrite each other.
             # Dots on proposals that are no longer candidates (hidden) go back to the voter.
@@ -146,11 +153,29 @@ def cast_ballot(
             db.session.add(existing)
         else:
             existing.data = data
+        if key is not None:
+            existing.op_keys = [*(existing.op_keys or []), key][-MAX_OP_KEYS:]
         db.session.flush()
         events.tally_soon(change, round_)
         mine = {"round_id": round_.id, "voted": True, "ballot": data}
         change.tell(actor.id, "ballot.mine", mine)  # their other tabs; nothing stored
     return mine
+
+
+# How many of a ballot's last operations it remembers: a resend comes within seconds, a few
+# changes later at most.
+MAX_OP_KEYS = 20
+
+
+def applied_op_key(voter_hash: str | None, op_id: str | None) -> str | None:
+    """How an operation is remembered on a ballot: as sent, on a named ballot; hashed with
+    the ballot's voter hash on a fully anonymous one, so the stored key is not the id the
+    browser sent."""
+    if not op_id:
+        return None
+    if voter_hash is None:
+        return op_id
+    return hashlib.sha256(f"{voter_hash}:{op_id}".encode()).hexdigest()
 
 
 def _refuse_missing_proposal(proposal_id: int, workshop_id: int) -> None:
@@ -164,7 +189,12 @@ def _refuse_missing_proposal(proposal_id: int, workshop_id: int) -> None:
 
 
 def set_dots(
-    actor: Participant, proposal_id: int, dots: int, *, round_id: int | None = None
+    actor: Participant,
+    proposal_id: int,
+    dots: int,
+    *,
+    round_id: int | None = None,
+    op_id: str | None = None,
 ) -> dict[str, Any]:
     """Dot voting one proposal at a time: put exactly ``dots`` of your dots on it (in round
     ``round_id``, when given: refused if another round is the current one)."""
@@ -183,6 +213,7 @@ def set_dots(
         merge_dots=True,
         proposal_id=proposal_id,
         round_id=round_id,
+        op_id=op_id,
     )
 
 

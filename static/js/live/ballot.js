@@ -13,6 +13,7 @@ import { el, fmt, keyed, needsRedraw, plural, setAttr, setText } from "./dom.js"
 import { inputOpen } from "./clock.js";
 import { currentRound, myBallot, voteRound } from "./state.js";
 import { proposalLabel } from "./names.js";
+import { newOpId } from "./connection.js";
 
 /** The ballot of one participant. ``ctx``: {command, getState, dispatch, render}. */
 export function createBallot({ command, getState, dispatch, render }) {
@@ -51,7 +52,8 @@ export function createBallot({ command, getState, dispatch, render }) {
       while (queued) {
         const next = queued;
         queued = null;
-        const ack = await command("ballot.cast", { ballot: next, round_id: voteRound(getState()).id });
+        // An operation id: resent after a lost acknowledgement, it is applied once.
+        const ack = await command("ballot.cast", { ballot: next, round_id: voteRound(getState()).id, op_id: newOpId() });
         if (!ack.ok || !queued) {
           // Refused (later choices build on the same refused ballot: dropped with it), or the
           // latest choice confirmed: my ballot is the server's again.
@@ -72,7 +74,7 @@ export function createBallot({ command, getState, dispatch, render }) {
   async function setDots(proposalId, dots) {
     // The round these dots are for: a resend after a reconnect never lands in a later one.
     const round = voteRound(getState());
-    const ack = await command("vote.set", { proposal_id: proposalId, dots, round_id: round ? round.id : null });
+    const ack = await command("vote.set", { proposal_id: proposalId, dots, round_id: round ? round.id : null, op_id: newOpId() });
     afterVote(ack);
     if (ack.ok) {
       const again = $(`#ballot [data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);

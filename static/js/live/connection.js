@@ -7,8 +7,8 @@
  */
 import { SEQUENCED_EVENTS, PERSONAL_MESSAGES } from "./state.js";
 
-// Commands that are safe to send twice: proposal.submit and comment.add carry an op_id the
-// server applies once; vote.set and ballot.cast are absolute.
+// Commands that are safe to send twice: each carries an op_id the server applies once
+// (vote.set and ballot.cast are also absolute and name their round).
 const RESENDABLE = new Set(["proposal.submit", "comment.add", "vote.set", "ballot.cast"]);
 const NO_ACK = { ok: false, error: { code: "no_ack", message: "" } };
 
