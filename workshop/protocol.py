@@ -66,6 +66,12 @@ class CastBallot(Payload):
     op_id: str | None = Field(default=None, max_length=64)
 
 
+class NextRound(Payload):
+    # The round the screen showed as current (0: none was): a second press of "Next" meant
+    # the same step and is refused once the room has moved on. Absent: not checked.
+    from_round_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+
+
 class RoundRef(Payload):
     round_id: Id
 

@@ -355,9 +355,12 @@ def register(socketio: SocketIO) -> None:
 
         command(f"round.{verb}", p.RoundRef)(round_action)
 
-    @command("round.next", p.Empty)
-    def next_round(caller: Caller, data: p.Empty) -> dict[str, Any]:
-        return {"round_id": rounds.start_next_round(caller.staff(), caller.workshop_id).id}
+    @command("round.next", p.NextRound)
+    def next_round(caller: Caller, data: p.NextRound) -> dict[str, Any]:
+        started = rounds.start_next_round(
+            caller.staff(), caller.workshop_id, from_round_id=data.from_round_id
+        )
+        return {"round_id": started.id}
 
     @command("round.place_winners", p.PlaceWinners)
     def place_winners(caller: Caller, data: p.PlaceWinners) -> dict[str, Any]:

@@ -215,3 +215,89 @@ def test_only_rounds_whose_inputs_are_kept_per_round_have_an_anonymity_of_their_
     consent.vote_on_clause(amira, key, "agree")
     answer = db.session.query(ClauseVote).one()
     assert answer.participant_id == amira.id  # named, as the room was shown
+
+
+# ---- two facilitators at once (found by an audit; each race replayed step by step) -------
+
+
+def test_two_presses_of_next_at_once_move_the_room_one_round(
+    app, facilitator, workshop, monkeypatch
+):
+    """Both meant "go to round two"; the second press, coming after the first, started
+    round three and round two ran for no time."""
+    from tests.races import Race
+    from workshop.extensions import db
+    from workshop.models import User
+
+    first, second, third = (
+        agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, p, 300))
+        for p in ("one", "two", "three")
+    )
+    rounds.start_round(facilitator, first.id)
+    fran_id, workshop_id, shown = facilitator.id, workshop.id, first.id
+    db.session.commit()
+    race = Race(app)
+    monkeypatch.setattr(rounds, "workshop_for_staff", race.holding(rounds.workshop_for_staff))
+
+    def press() -> int:
+        fran = db.session.get(User, fran_id)
+        return rounds.start_next_round(fran, workshop_id, from_round_id=shown).id
+
+    outcomes = race.run(press, press)
+    started = [o for o in outcomes if isinstance(o, int)]
+    refused = [o for o in outcomes if isinstance(o, InvalidState)]
+    assert started == [second.id] and len(refused) == 1, outcomes
+    db.session.expire_all()
+    assert queries.current_round(workshop_id).id == second.id
+    assert db.session.get(type(third), third.id).status == RoundStatus.PENDING
+
+
+def test_two_presses_of_a_phase_button_at_once_add_one_round(
+    app, facilitator, workshop, monkeypatch
+):
+    from tests.races import Race
+    from workshop.extensions import db
+    from workshop.models import User
+
+    fran_id, workshop_id = facilitator.id, workshop.id
+    db.session.commit()
+    race = Race(app)
+    monkeypatch.setattr(rounds, "checked_settings", race.holding(rounds.checked_settings))
+
+    def press() -> str:
+        return str(rounds.set_phase(db.session.get(User, fran_id), workshop_id, Phase.VOTE).phase)
+
+    outcomes = race.run(press, press)
+    assert sorted(map(str, outcomes)) == ["The workshop is already in this phase.", "vote"]
+    db.session.expire_all()
+    assert [r.kind for r in queries.list_rounds(workshop_id)] == [RoundKind.VOTE]
+
+
+def test_starting_a_round_a_colleague_removes_meanwhile_is_not_found(
+    app, facilitator, workshop, monkeypatch
+):
+    """It was a server error ("internal")."""
+    from tests.races import Race
+    from workshop.extensions import db
+    from workshop.models import User
+
+    planned = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "x"))
+    fran_id, round_id = facilitator.id, planned.id
+    db.session.commit()
+    race = Race(app)
+    monkeypatch.setattr(rounds, "workshop_change", race.holding(rounds.workshop_change))
+    started, removed = race.run(
+        lambda: rounds.start_round(db.session.get(User, fran_id), round_id),
+        lambda: agenda.remove_round(db.session.get(User, fran_id), round_id),
+    )
+    assert removed is None
+    assert isinstance(started, NotFound), repr(started)
+
+
+def test_a_started_rounds_kind_cannot_change_under_what_it_took(facilitator, workshop):
+    planned = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "x"))
+    rounds.start_round(facilitator, planned.id)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState):
+        agenda.update_round(facilitator, planned.id, RoundSettings(RoundKind.REFINE, "x"))
+    assert db_fingerprint() == before

@@ -310,6 +310,9 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
     _check_source(round_.workshop_id, settings)
     with workshop_change(round_.workshop_id) as change:
         db.session.refresh(round_)
+        if round_.started_at is not None and round_.kind != settings.kind:
+            # What was already given in it (ballots, proposals) is of the kind it had.
+            raise InvalidState(_("A round's kind cannot change once it has started."))
         if round_.started_at is not None and round_.method != settings.method:
             raise InvalidState(_("The voting method cannot change once the round has started."))
         if round_.started_at is not None and (

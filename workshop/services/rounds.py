@@ -13,10 +13,11 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import clock, events, voters
-from ..errors import InvalidState, ValidationFailed
+from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import (
@@ -54,7 +55,7 @@ def _acting_on(actor: User, round_id: int) -> Iterator[tuple[Workshop, Round, Wo
     afterwards. The caller records what it did in the audit log."""
     workshop, round_ = round_for_staff(actor, round_id)
     with workshop_change(workshop.id) as change:
-        db.session.refresh(round_)
+        _still_there(round_)
         db.session.refresh(workshop)
         yield workshop, round_, change
         db.session.flush()
@@ -65,10 +66,19 @@ def start_round(actor: User, round_id: int) -> Round:
     """Run a round now (ending the current one); going back to an earlier round reopens it."""
     workshop, round_ = round_for_staff(actor, round_id)
     with workshop_change(workshop.id) as change:
-        db.session.refresh(round_)
+        _still_there(round_)
         db.session.refresh(workshop)
         _start(actor, workshop, round_, change)
     return round_
+
+
+def _still_there(round_: Round) -> None:
+    """Read a round afresh under the workshop's lock: a co-facilitator may have removed it
+    between the check of who is asking and the lock (then: not found, not a server error)."""
+    try:
+        db.session.refresh(round_)
+    except sa.exc.InvalidRequestError:
+        raise NotFound(_("This round does not exist.")) from None
 
 
 def next_round_of(workshop_id: int) -> Round | None:
@@ -84,11 +94,20 @@ def next_round_of(workshop_id: int) -> Round | None:
     return candidates[0] if candidates else None
 
 
-def start_next_round(actor: User, workshop_id: int) -> Round:
-    """The facilitator's "Next": end the current round and start the next one of the agenda."""
+def start_next_round(actor: User, workshop_id: int, *, from_round_id: int | None = None) -> Round:
+    """The facilitator's "Next": end the current round and start the next one of the agenda.
+    ``from_round_id``: the round the screen showed as current (0: none was; None: not
+    checked). A second press, or a co-facilitator's at the same moment, meant the same step:
+    refused once the room has moved on, instead of skipping a round."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     with workshop_change(workshop.id) as change:
         db.session.refresh(workshop)
+        if from_round_id is not None:
+            current = current_round(workshop.id)
+            if (current.id if current else 0) != from_round_id:
+                raise InvalidState(
+                    _("The room has moved on already: look at the round that is on now.")
+                )
         upcoming = next_round_of(workshop.id)
         if upcoming is None:
             raise InvalidState(
@@ -227,6 +246,14 @@ def end_round(actor: User, round_id: int) -> Round:
     return round_
 
 
+def _refuse_same_phase(workshop: Workshop, phase: Phase, kind: RoundKind | None) -> None:
+    """Already there: in the phase and, for a phase that runs a round, with a round of that
+    kind current. Checked again under the lock: two presses at once add one round, not two."""
+    running = current_round(workshop.id)
+    if workshop.phase == phase and (kind is None or (running and running.kind == kind)):
+        raise InvalidState(_("The workshop is already in this phase."))
+
+
 def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
     """The console's shortcuts: lobby and closed end the current round; the others start
     an untimed round of that kind, so ad-hoc facilitation needs no agenda."""
@@ -242,9 +269,7 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
         Phase.VOTE: RoundKind.VOTE,
         Phase.DRAFT: RoundKind.REFINE,
     }.get(phase)
-    running = current_round(workshop.id)
-    if workshop.phase == phase and (kind is None or (running and running.kind == kind)):
-        raise InvalidState(_("The workshop is already in this phase."))
+    _refuse_same_phase(workshop, phase, kind)
     if workshop.phase == Phase.CLOSED:
         # Closing forgot whose anonymous votes were whose and made them final: a workshop
         # opened again could take a second vote from the same person. Closed is closed.
@@ -261,12 +286,14 @@ def set_phase(actor: User, workshop_id: int, phase: Phase | str) -> Workshop:
         with workshop_change(workshop.id) as change:
             # Added and started in one change: screens get the agenda once, then the phase.
             db.session.refresh(workshop)
+            _refuse_same_phase(workshop, phase, kind)  # a second press meanwhile
             _start(actor, workshop, append_round(actor, workshop.id, settings), change)
         return workshop
     with workshop_change(workshop.id) as change:
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:  # closed by someone else meanwhile
             raise InvalidState(_("The workshop is closed."))
+        _refuse_same_phase(workshop, phase, kind)
         now = clock.now()
         running = current_round(workshop.id)
         if running is not None:

@@ -146,7 +146,10 @@ export function createConsole({ command, getState }) {
   if (nextButton) {
     nextButton.addEventListener("click", async () => {
       nextButton.disabled = true;
-      const ack = await staff("round.next", {});
+      // The round this screen shows as current: a second press (or a co-facilitator's at the
+      // same moment) is refused once the room has moved on, instead of skipping a round.
+      const current = currentRound(getState());
+      const ack = await staff("round.next", { from_round_id: current ? current.id : 0 });
       nextButton.disabled = false;
       agendaDone = !ack.ok && ack.error.code === "agenda_done";
       if (agendaDone && errorNode) errorNode.textContent = "";
