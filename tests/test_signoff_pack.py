@@ -15,6 +15,7 @@ import pypdf
 import pytest
 
 from tests.conftest import PASSWORD, in_phase, join, make_user
+from workshop.exports.pack import signoff_pack
 from workshop.models import Anonymity, Phase, RoundKind, StaffRole, UserRole
 from workshop.queries import clauses_of, latest_version
 from workshop.services import (
@@ -253,3 +254,60 @@ def test_an_anonymous_workshops_pack_names_nobody_its_anonymity_hides(app, clien
     assert shown == []
     if named:
         assert WRITER in texts["record/record.json"]  # her proposal's author, for staff
+
+
+# ---- the pack of a version signed, after the work went on (found by an audit) ------------
+
+
+def _signed_by_two_levels(facilitator, workshop):
+    """Five at the front line and five managers agree to version 1 (a front-line proposal),
+    which is locked and signed off."""
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    front = [join(workshop, f"F{i}", "Frontline") for i in range(5)]
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    ours = proposals.submit_proposal(front[0], workshop.id, "We care for every patient")
+    versions.start_draft_from_proposals(facilitator, workshop.id, [ours.id], based_on=None)
+    managers = [join(workshop, f"M{i}", "Manager") for i in range(5)]
+    key = clauses_of(latest_version(workshop.id))[0].key
+    for person in front + managers:
+        consent.vote_on_clause(person, key, "agree")
+    final.lock_version(facilitator, workshop.id, 1)
+    final.sign_off(boss, workshop.id, 1, "Yes")
+    return boss, front + managers, managers, key
+
+
+def _pack_file(boss, workshop, name: str) -> str:
+    pack = zipfile.ZipFile(io.BytesIO(signoff_pack(boss, workshop.id, 1).content))
+    return pack.read(name).decode()
+
+
+def test_a_signed_versions_pack_keeps_the_consent_by_level_it_was_locked_on(facilitator, workshop):
+    """After a reopen the managers objected to the new draft (the same words), and version
+    1's pack showed their objections under the summary kept from the lock."""
+    boss, _everyone, managers, key = _signed_by_two_levels(facilitator, workshop)
+    results_then = _pack_file(boss, workshop, "results-by-clause.md")
+    assert "| Manager | 5 | 100% |" in results_then
+    final.reopen(facilitator, workshop.id, "one more look")
+    for person in managers:
+        consent.vote_on_clause(person, key, "object", "No")
+    assert _pack_file(boss, workshop, "results-by-clause.md") == results_then
+
+
+def test_a_signed_versions_pack_tells_whose_words_are_in_that_version(facilitator, workshop):
+    """A later final version's shares appeared in version 1's pack."""
+    boss, everyone, _managers, _key = _signed_by_two_levels(facilitator, workshop)
+
+    def frontline_share() -> str:
+        text = _pack_file(boss, workshop, "representation.md")
+        row = next(line for line in text.splitlines() if line.startswith("| Frontline |"))
+        return row.strip("| ").split(" | ")[-1]  # words in the final text
+
+    assert frontline_share() == "100%"
+    final.reopen(facilitator, workshop.id, "one more look")
+    versions.save_version(facilitator, workshop.id, "Staff wrote none of this now.", based_on=2)
+    clause = clauses_of(latest_version(workshop.id))[0]
+    for person in everyone:
+        consent.vote_on_clause(person, clause.key, "agree")
+    final.lock_version(facilitator, workshop.id, 3)
+    assert frontline_share() == "100%"

@@ -39,7 +39,7 @@ def signoff_pack(actor: User, workshop_id: int, number: int) -> Export:
         raise Forbidden(_("Leadership and facilitators of this workshop download the mission."))
     version = get_version(actor, workshop.id, number)
     context = export_context(actor, workshop, version)
-    picture = representation.representation(actor, workshop.id)
+    picture = representation.representation(actor, workshop.id, version=version)
     mission = f"mission-v{version.number}"
     files: dict[str, str | bytes] = {
         "README.md": _readme(workshop, version),

@@ -268,7 +268,13 @@ def lock_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
             )
         version.final_at = clock.now()
         version.final_by_id = actor.id
-        version.final_readiness = frozen_readiness(ready)
+        version.final_readiness = {
+            **frozen_readiness(ready),
+            # Consent by level as the sign-off pack shows it (pooled groups, counts only).
+            "agreement": representation.agreement(
+                workshop, list_participants(workshop.id), version
+            ),
+        }
         db.session.flush()
         audit.record(
             actor,

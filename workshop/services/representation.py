@@ -80,12 +80,17 @@ class Bucket:
     final_words: float = 0.0
 
 
-def representation(actor: User, workshop_id: int) -> dict[str, Any]:
-    """The whole picture for the workshop's staff (facilitators and leadership)."""
+def representation(
+    actor: User, workshop_id: int, *, version: DocumentVersion | None = None
+) -> dict[str, Any]:
+    """The whole picture for the workshop's staff (facilitators and leadership). For a
+    final ``version`` (its sign-off pack): whose words are in that version, and the consent
+    by level it was locked on, whatever was answered or locked since."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
     people = list_participants(workshop.id)
     draft = latest_version(workshop.id)
-    final = final_version(workshop.id)
+    locked = version if version is not None and version.final_at is not None else None
+    final = locked or final_version(workshop.id)
     word_owners = _word_owners(draft, final)
     proposers = _proposers(workshop.id)
     ballots = _named_ballots(workshop.id)
@@ -105,7 +110,10 @@ def representation(actor: User, workshop_id: int) -> dict[str, Any]:
         out[f"missing_{kind}s"] = [g for g in configured if g not in buckets]
     out["other_words"] = _other_words(word_owners)
     out["flags"] = _flags(out, draft_exists=draft is not None)
-    out["agreement"] = agreement(workshop, people, draft)
+    kept = (locked.final_readiness or {}) if locked is not None else {}
+    out["agreement"] = (
+        kept["agreement"] if "agreement" in kept else agreement(workshop, people, draft)
+    )
     return out
 
 
