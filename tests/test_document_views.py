@@ -3,6 +3,8 @@ a clause, and what leadership may not do there."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import make_user, make_workshop
@@ -158,3 +160,42 @@ def test_leadership_cannot_start_or_paste_the_document(app, client, workshop_id)
         assert response.status_code in (302, 403, 404)
     with app.app_context():
         assert queries.latest_version(workshop_id) is None
+
+
+def test_a_refused_draft_from_proposals_comes_back_with_its_ticks_and_note(
+    app, client, workshop_id
+):
+    """A colleague saved while the facilitator ticked proposals: the start is refused (the
+    draft moved on) and the page comes back with the same proposals ticked, the same place
+    and note, based on the newest version; before, it redirected and the ticks were lost."""
+    with app.app_context():
+        fran = queries.get_workshop(workshop_id).staff[0].user
+        editing.start_from_template(fran, workshop_id, ["Purpose", "How we work"])
+        rounds.set_phase(fran, workshop_id, Phase.PROPOSE)
+        amira = participants.join_workshop(
+            queries.get_workshop(workshop_id).join_code, display_name="Amira", level="Frontline"
+        )
+        ids = [
+            proposals.submit_proposal(amira, workshop_id, text).id
+            for text in ("We listen first.", "We keep our word.", "We share what we learn.")
+        ]
+        editing.paste_document(fran, workshop_id, "## Purpose\n\nA colleague's save.", based_on=1)
+    login(client)
+    refused = client.post(
+        f"/workshops/{workshop_id}/document/from-proposals",
+        data={
+            "proposal_ids": [str(ids[1]), str(ids[2])],
+            "clause_key": "",
+            "based_on": "1",
+            "note": "The room's two favourites",
+        },
+    )
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    ticked = set(re.findall(r'value="(\d+)" id="p\d+" checked', page))
+    assert ticked == {str(ids[1]), str(ids[2])}
+    assert "The room&#39;s two favourites" in page or "The room's two favourites" in page
+    assert 'role="alert"' in page and 'href="#from-proposals-title"' in page
+    assert re.search(r'<option value="" selected>', page)
+    with app.app_context():
+        assert queries.latest_version(workshop_id).number == 2

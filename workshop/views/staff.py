@@ -322,10 +322,13 @@ def _document_page(
     form: DocumentForm,
     conflict: Conflict | None = None,
     paste_form: PasteForm | None = None,
+    draft_form: DraftFromProposalsForm | None = None,
+    chosen: tuple[list[int], int | None] | None = None,
+    draft_error: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    """The draft's page: the editor, what can go into it, and the paste form (handed back
-    with its text when a paste was refused)."""
+    """The draft's page: the editor, what can go into it, and the paste and from-proposals
+    forms (handed back as they were sent, ticks included, when one was refused)."""
     by_round = winners.results_by_round(me, workshop.id)
     others = _proposals_of_no_vote(workshop.id, by_round)
     return render_template(
@@ -341,7 +344,11 @@ def _document_page(
         else None,
         by_round=by_round,
         others=others,
-        draft_form=DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
+        draft_form=draft_form
+        or DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
+        ticked=chosen[0] if chosen else None,
+        chosen_clause=chosen[1] if chosen else None,
+        draft_error=draft_error,
         wording=audiences.document_payload(workshop, latest, staff=True) if latest else None,
         marked=highlight(latest.body_md, queries.approved_and_vetoed(workshop.id))
         if latest
@@ -471,8 +478,25 @@ def draft_from_proposals(workshop_id: int):
                 note=form.note.data or "",
             )
     except DomainError as error:
-        flash(error.message, "error")
-        return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
+        # Refused (the draft moved on, a proposal went, the document is locked): the page
+        # again with the same ticks, place and note, based on the newest version.
+        workshop = workshop_for_staff(me, workshop_id, moderate=True)
+        latest = queries.latest_version(workshop.id)
+        form.based_on.data = str(latest.number) if latest else ""
+        editor = DocumentForm(
+            body_md=latest.body_md if latest else "",
+            based_on=str(latest.number) if latest else "",
+        )
+        return _document_page(
+            me,
+            workshop,
+            latest,
+            form=editor,
+            draft_form=form,
+            draft_error=error.message,
+            chosen=([c for c in chosen if c], clause_key),
+            status=error.status,
+        )
     flash(_("Draft version %(number)s started from the chosen proposals.", number=version.number))
     return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
 
