@@ -17,7 +17,7 @@ from .locales import LANGUAGE_NAMES, live_catalogue, select_locale
 from .message_queue import InOrderRedisManager
 from .server import ShallowJSON, UncompressedWebSockets, cap_websocket_messages
 from .static_files import modules_imported_by, serve_static_files
-from .text import render_markdown, safe_markdown
+from .text import markdown_literal, render_markdown, safe_markdown
 from .throttles import limiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.jinja_env.filters["markdown"] = lambda source: Markup(render_markdown(source))
     app.jinja_env.filters["safe_markdown"] = safe_markdown
+    app.jinja_env.filters["markdown_literal"] = markdown_literal
     views.register(app)
     sockets.register(socketio)
     register_commands(app)

@@ -43,6 +43,11 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 # reset each time. A conversion never yields to another greenlet, and the lock keeps threads
 # (the threading mode) from sharing it at once.
 _converter = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+# Raw HTML is text, not markup: "every patient <and their families>" keeps its words (as a
+# tag, the sanitiser dropped them with everything after), and no tag ever reaches nh3 from
+# the writer. Python-Markdown's documented way: take out the two processors that pass it.
+_converter.preprocessors.deregister("html_block")
+_converter.inlinePatterns.deregister("html")
 _converter_lock = threading.Lock()
 
 
@@ -63,11 +68,16 @@ def render_markdown(source: str) -> str:
     )
 
 
+# Explicit direction embeddings, overrides and isolates: one left open inside a quote turns
+# the rest of the sentence around it (who wrote it, what came after) right to left.
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 def plain_text(source: str | None) -> str:
     """What a reader sees of some Markdown, as one line of plain text (no ``##``, ``**`` or
-    tags), for quoting it inside a sentence."""
+    tags, no direction override left open), for quoting it inside a sentence."""
     shown = nh3.clean(render_markdown(source or ""), tags=set())
-    return " ".join(html.unescape(shown).split())
+    return " ".join(_BIDI_CONTROLS.sub("", html.unescape(shown)).split())
 
 
 def holds_nul(value: object) -> bool:
@@ -149,6 +159,30 @@ _PLAIN_LINK = re.compile(
     r"(?<!!)\\\[([^\[\]\\]*)\\\]\((https?://[^\s()<>\"\\]+|mailto:[^\s()<>\"\\]+)\)",
     re.IGNORECASE,
 )
+
+
+# What Markdown acts on inside a line: emphasis, code, links, tables, headings, strikes.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|])")
+# ... and at the start of a line (a list item, a table cell), what starts a list or a heading.
+_LINE_START = re.compile(r"^(\d+)([.)])|^([+#-])")
+
+
+def markdown_literal(text: str | None) -> str:
+    """Plain text (a name, a prompt, a comment, a measure) to stand in a Markdown file exactly
+    as written, on one line: every character Markdown would act on is escaped and line breaks
+    become spaces, so no one's words can become a heading, a table column, a link or
+    emphasis. :func:`safe_markdown` is for text that *is* Markdown (a clause)."""
+    line = " ".join((text or "").split())
+    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A strike (GitHub's ~~) as an entity: not every renderer takes a backslash before ~.
+    line = line.replace("~", "&#126;")
+    line = _MARKDOWN_PUNCTUATION.sub(r"\\\1", line)
+    return _LINE_START.sub(_escape_line_start, line)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    number, after_number, bullet = match.groups()
+    return f"{number}\\{after_number}" if number else f"\\{bullet}"
 
 
 def safe_markdown(source: str | None) -> str:

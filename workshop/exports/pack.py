@@ -22,7 +22,7 @@ from ..guards import workshop_for_staff
 from ..models import DocumentVersion, User, Workshop
 from ..services import representation
 from ..services.versions import diff_versions, get_version, list_versions
-from ..text import safe_markdown
+from ..text import markdown_literal, safe_markdown
 from . import Export, slugify
 from .context import export_context
 from .to_csv import tables
@@ -64,8 +64,9 @@ def signoff_pack(actor: User, workshop_id: int, number: int) -> Export:
 
 
 def _md(text: str) -> str:
-    """Anyone's words, safe to put in Markdown (see text.safe_markdown)."""
-    return safe_markdown(text or "")
+    """Anyone's plain words (a name, a reason, a prompt), shown in Markdown as written, on one
+    line (see text.markdown_literal)."""
+    return markdown_literal(text)
 
 
 def _readme(workshop: Workshop, version: DocumentVersion) -> str:
@@ -121,10 +122,15 @@ def _changes(actor: User, workshop: Workshop, version: DocumentVersion) -> str:
             )
             + "\n"
         )
+    # The pieces are the clauses' own Markdown, kept as Markdown (paragraphs, headings).
     marked = "".join(
-        _md(p.text)
+        safe_markdown(p.text)
         if p.op == "equal"
-        else (f"**[+ {_md(p.text)} +]**" if p.op == "insert" else f"~~[- {_md(p.text)} -]~~")
+        else (
+            f"**[+ {safe_markdown(p.text)} +]**"
+            if p.op == "insert"
+            else f"~~[- {safe_markdown(p.text)} -]~~"
+        )
         for p in pieces
     )
     legend = _(
