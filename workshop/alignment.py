@@ -91,7 +91,7 @@ def validate_values_ballot(
             raise ValidationFailed(
                 _("Pick at most %(n)s values for the culture.", n=pick_limit), field=kind
             )
-        if unknown := [key for key in chosen if key not in allowed]:
+        if unknown := [key for key in chosen if not isinstance(key, str) or key not in allowed]:
             raise ValidationFailed(_("Unknown value: %(key)s", key=unknown[0]), field=kind)
         culture[kind] = list(dict.fromkeys(chosen))
     return {"picks": picks, **culture}
@@ -101,12 +101,14 @@ def _pick_label(item: Mapping[str, Any], allowed: set[str]) -> tuple[str, str]:
     """The pick's label (own words lower-cased, so the same words group together) and the
     words as typed, kept for display."""
     value, custom = item.get("value"), item.get("custom")
+    if not isinstance(value or "", str) or not isinstance(custom or "", str):
+        raise ValidationFailed(_("This submission is not valid."), field="picks")
     if value and not custom:
         if value not in allowed:
             raise ValidationFailed(_("Unknown value: %(key)s", key=value), field="picks")
         return str(value), ""
     if custom and not value:
-        words = one_line(str(custom))
+        words = one_line(custom)
         if not words or len(words) > MAX_CUSTOM_LENGTH:
             raise ValidationFailed(
                 _("Write your own value in 1 to %(n)s characters.", n=MAX_CUSTOM_LENGTH),

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .models import Phase
 from .services.agenda import RoundSettings
-from .text import holds_nul
+from .text import holds_unstorable
 
 # Database ids and numbers people send back: positive, and no larger than the databases'
 # INTEGER columns hold (32 bits on PostgreSQL; SQLite's and JavaScript's go further), so an
@@ -29,9 +29,9 @@ class Payload(BaseModel):
 
     @field_validator("*")
     @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
-        if holds_nul(value):
-            raise ValueError("text cannot hold the character NUL (\\0)")
+    def _no_unstorable_characters(cls, value: Any) -> Any:
+        if holds_unstorable(value):
+            raise ValueError("text cannot hold the character NUL (\\0) or half a character")
         return value
 
 

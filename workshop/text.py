@@ -80,16 +80,21 @@ def plain_text(source: str | None) -> str:
     return " ".join(_BIDI_CONTROLS.sub("", html.unescape(shown)).split())
 
 
-def holds_nul(value: object) -> bool:
-    """Whether a value (or any string in it, keys included) holds a NUL character: nobody
-    types one, and PostgreSQL cannot store one in text, so it is refused where input arrives
-    rather than failing as a server error on the way into the database."""
+# NUL, and half of a UTF-16 pair (JSON can spell one: "\\ud800"), which no text encodes.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def holds_unstorable(value: object) -> bool:
+    """Whether a value (or any string in it, keys included) holds a character no text can
+    keep: NUL (nobody types one, and PostgreSQL cannot store one) or a lone surrogate (it
+    cannot be written as UTF-8, so every page and export showing it failed). Refused where
+    input arrives rather than failing as a server error later."""
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
-        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
+        return any(holds_unstorable(key) or holds_unstorable(item) for key, item in value.items())
     if isinstance(value, list | tuple):
-        return any(holds_nul(item) for item in value)
+        return any(holds_unstorable(item) for item in value)
     return False
 
 

@@ -14,7 +14,7 @@ from ..errors import DomainError
 from ..extensions import login_manager
 from ..protocol import MAX_ID
 from ..services.accounts import user_for_session
-from ..text import holds_nul
+from ..text import holds_unstorable
 from .headers import add_security_headers
 
 
@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
     """Attach every blueprint, the login loader and the error handlers."""
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(_refuse_nul_characters)
+    app.before_request(_refuse_bodies_other_than_forms)
     app.after_request(add_security_headers)
     from . import auth, health, invites, language, mission, participant, staff, versions
 
@@ -61,11 +62,27 @@ def _refuse_nul_characters() -> None:
         *request.args.keys(),
         *request.form.keys(),
     ]
-    if holds_nul(received):
+    if holds_unstorable(received):
         abort(
             400,
             description=_("Text cannot hold the character NUL (\\0): remove it and send again."),
         )
+
+
+# What an HTML form sends (and nothing: a button that posts no field).
+FORM_BODIES = {"", "application/x-www-form-urlencoded", "multipart/form-data"}
+
+
+def _refuse_bodies_other_than_forms() -> None:
+    """Every route that takes a body takes a form. Flask-WTF reads a JSON body as the form's
+    data when a request says it is JSON, and a number or a list where fields belong was a
+    server error; any other body is refused with a 415 that says what to send."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.mimetype in FORM_BODIES:
+        return
+    abort(
+        415,
+        description=_("This address takes a form, not %(kind)s.", kind=request.mimetype),
+    )
 
 
 def wants_json() -> bool:
