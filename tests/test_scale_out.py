@@ -435,3 +435,34 @@ def test_a_process_stopped_cleanly_tells_the_room_at_once(tmp_path) -> None:
         assert running.process(b).wait(timeout=WAIT) == 0
         assert online(staff) == 0
         wait_until(lambda: told_online(staff, 0), "the staff screen told that nobody is here")
+
+
+def test_a_vote_acknowledged_on_a_process_that_dies_reaches_the_screens_on_the_others(
+    tmp_path,
+) -> None:
+    """Room counters go out once per interval from the process that counted the vote. Killed
+    between the acknowledgement and that publish, it took the news with it: the vote was in
+    the database, but the screens on the other process (and the snapshot kept for the room's
+    number) showed the old count until something else changed. Once the others count it
+    dead, every room with a screen left has its counters sent again (found by an audit)."""
+    with deployment(tmp_path, heartbeat_seconds=0.5) as running:
+        # An interval long enough for the kill to land inside it every time.
+        running.env["LIVE_COALESCE_SECONDS"] = "1.5"
+        a, b = running.start(2)
+        fac, workshop_id, code = open_workshop(a)
+        staff = running.open(b, fac, workshop_id)
+        voter = running.open(a, join_over_http(a, code, "Voter"), workshop_id)
+        watcher = running.open(b, join_over_http(b, code, "Watcher"), workshop_id)
+        staff.call("phase.set", {"phase": "propose"})
+        card = voter.call("proposal.submit", {"body": "One card"})["proposal_id"]
+        staff.call("phase.set", {"phase": "vote"})
+        round_id = staff.call("state.sync", {})["snapshot"]["current_round_id"]
+        wait_until(lambda: watcher.voters(round_id) == 0, "the round's first count", every=0.1)
+
+        voter.call("vote.set", {"proposal_id": card, "dots": 1, "round_id": round_id})
+        running.process(a).kill()  # right after the acknowledgement
+        running.process(a).wait()
+
+        wait_until(lambda: watcher.voters(round_id) == 1, "the vote reaches the watcher")
+        snapshot = watcher.call("state.sync", {})["snapshot"]
+        assert snapshot["vote"]["voters"] == 1

@@ -17,13 +17,16 @@ from .database import rows_changed
 from .extensions import db
 from .models import (
     Amendment,
+    AmendmentStatus,
     Connection,
     DocumentVersion,
     Duel,
+    DuelStatus,
     Proposal,
     ProposalStatus,
     Round,
     RoundKind,
+    RoundStatus,
     Workshop,
 )
 from .realtime import WorkshopChange
@@ -278,3 +281,22 @@ def amendment_soon(change: WorkshopChange, amendment: Amendment) -> None:
             amendment_changed(later, current)
 
     change.soon(f"amendment:{amendment_id}", build)
+
+
+def counters_soon(change: WorkshopChange, workshop_id: int) -> None:
+    """Every counter a room's screens follow, again. A process that died may have held news
+    of them not yet published (votes committed and acknowledged there, their tally due a
+    moment later): the other processes' screens would keep the old counts, and the snapshot
+    kept for the room's present number with them, until something else changed."""
+    for round_ in queries.list_rounds(workshop_id):
+        if round_.takes_ballots and round_.status in (RoundStatus.RUNNING, RoundStatus.PAUSED):
+            tally_soon(change, round_)
+    for duel in queries.list_duels(workshop_id):
+        if duel.status == DuelStatus.OPEN:
+            duel_soon(change, duel)
+    for amendment in queries.list_amendments(workshop_id):
+        if amendment.status == AmendmentStatus.OPEN:
+            amendment_soon(change, amendment)
+    if (latest := queries.latest_version(workshop_id)) is not None:
+        for clause in queries.clauses_of(latest):
+            consent_soon(change, workshop_id, clause.key)

@@ -106,14 +106,16 @@ def stop_serving() -> list[int]:
     """This process stops (SIGTERM, Ctrl-C): forget the sockets it held and tell their rooms
     now, rather than leave the others to find it silent, with the people who left through it
     counted as here (and their "is editing" marks shown) meanwhile. Returns those rooms."""
-    rooms = _forget_processes([this_process()])
+    rooms = _forget_processes([this_process()], died=False)
     coalescer.flush()  # the news goes out before the process ends, not on the next tick
     return rooms
 
 
-def _forget_processes(process_ids: list[str]) -> list[int]:
+def _forget_processes(process_ids: list[str], *, died: bool = True) -> list[int]:
     """Forget these processes and the sockets they held; each room that had one hears it as
-    it would hear people leave. Returns those rooms."""
+    it would hear people leave. Returns those rooms. A process that ``died`` may also have
+    held counters not yet published (votes acknowledged a moment before): every room with a
+    screen left anywhere has its counters sent again."""
     held = Connection.server_id.in_(process_ids)
     rooms = sorted(
         set(db.session.scalars(sa.select(Connection.workshop_id).where(held).distinct()))
@@ -121,10 +123,16 @@ def _forget_processes(process_ids: list[str]) -> list[int]:
     db.session.execute(sa.delete(Connection).where(held))
     db.session.execute(sa.delete(ServerProcess).where(ServerProcess.id.in_(process_ids)))
     db.session.commit()
-    for workshop_id in rooms:
+    watched = (
+        set(db.session.scalars(sa.select(Connection.workshop_id).distinct())) if died else set()
+    )
+    for workshop_id in sorted(set(rooms) | watched):
         with counter_change(workshop_id) as change:
-            events.presence_soon(change, workshop_id)
-            events.editors_soon(change, workshop_id)
+            if workshop_id in rooms:
+                events.presence_soon(change, workshop_id)
+                events.editors_soon(change, workshop_id)
+            if workshop_id in watched:
+                events.counters_soon(change, workshop_id)
     return rooms
 
 
