@@ -15,8 +15,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import join, make_workshop, sqlite_only
+from workshop import voters
 from workshop.extensions import db
-from workshop.models import Anonymity, Base, Phase, RoundKind, VoteKey
+from workshop.models import Anonymity, Base, PendingErasure, Phase, RoundKind, VoteKey
 from workshop.queries import clauses_of, latest_version
 from workshop.services import (
     amendments,
@@ -31,6 +32,7 @@ from workshop.services import (
     votes,
 )
 from workshop.services.agenda import RoundSettings, add_round
+from workshop.services.servers import start_serving
 
 VOTERS = ["Ayesha Okafor", "Bram de Wit", "Chen Lu", "Dana Moss", "Eli Park", "Femke Visser"]
 LEVELS = ["Frontline", "Team lead", "Manager", "Frontline", "Director", "Specialist"]
@@ -185,6 +187,7 @@ def test_the_key_leaves_the_files_when_the_round_ends(facilitator, anonymous_vot
     files = [database_file(), Path(f"{database_file()}-wal")]
     content = b"".join(path.read_bytes() for path in files if path.exists())
     assert salt not in content
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingErasure)) == 0
 
 
 def test_a_whole_fully_anonymous_workshop_keeps_no_trace_of_who_did_what(facilitator):
@@ -273,3 +276,30 @@ def test_each_anonymous_vote_commits_nothing_that_names_its_voter(anonymous_vote
             if names_a_person(table, row, by_id)
         ]
         before = after
+
+
+@sqlite_only
+def test_a_crash_before_the_vacuum_leaves_the_key_only_until_the_next_start(
+    app, facilitator, anonymous_vote, monkeypatch
+):
+    """Ending the round deletes the key and commits; the vacuum that takes its bytes out of
+    the files comes after the commit. A server killed in between left the salt in the file
+    for good, to link every vote of the round. The tables still to vacuum are now written
+    down with the deletion, and the next start vacuums them."""
+    _workshop, people, cards, vote = anonymous_vote
+    for person in people:
+        votes.set_dots(person, cards[0], 1)
+    salt = db.session.scalar(sa.select(VoteKey.salt))
+    with monkeypatch.context() as crash:
+        crash.setattr(voters, "erase_deleted_keys", lambda: None)  # died after the commit
+        rounds.end_round(facilitator, vote.id)
+
+    def in_the_files() -> bool:
+        files = [database_file(), Path(f"{database_file()}-wal")]
+        return salt in b"".join(path.read_bytes() for path in files if path.exists())
+
+    assert in_the_files()  # what the crash left: the log's frames from when it was written
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingErasure)) > 0
+    start_serving(app)  # the server starts again
+    assert not in_the_files()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PendingErasure)) == 0

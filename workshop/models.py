@@ -450,6 +450,18 @@ class Participant(Base):
     )
 
 
+class PendingErasure(Base):
+    """A table whose old bytes must still leave the database files: written in the same
+    transaction that deleted fully anonymous votes' keys or wrote their rows again, deleted
+    once the table has been vacuumed. A server that crashed between the two (or a vacuum put
+    off by a busy database) finds it when it next starts, and vacuums then."""
+
+    __tablename__ = "pending_erasures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    table_name: Mapped[str] = mapped_column(sa.String(64))
+
+
 class ServerProcess(Base):
     """A running ``workshop serve`` process that shares the database with others (behind a
     message queue). It says it is alive every ``SERVER_HEARTBEAT_SECONDS``; one silent for

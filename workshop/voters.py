@@ -50,6 +50,7 @@ from .models import (
     MeasureSupport,
     MyPart,
     Participant,
+    PendingErasure,
     Proposal,
     SuccessMeasure,
     TagSupport,
@@ -162,7 +163,7 @@ def forget(workshop_id: int, scopes: Iterable[str] | None = None) -> bool:
         reshuffle(workshop_id, scope)
     if not rows_changed(db.session.execute(sa.delete(VoteKey).where(keys))):
         return False
-    _to_erase().add(VoteKey.__tablename__)
+    _erase_from_files(VoteKey.__tablename__)
     return True
 
 
@@ -171,11 +172,15 @@ def forget(workshop_id: int, scopes: Iterable[str] | None = None) -> bool:
 shuffler: random.Random = random.SystemRandom()
 
 
-def _to_erase() -> set[str]:
-    """The tables this session rewrote or deleted keys from, whose old bytes
-    ``erase_deleted_keys`` removes from the files after the commit."""
+def _erase_from_files(table_name: str) -> None:
+    """Note that a table's old bytes must leave the files once this change is committed: in
+    the session (``erase_deleted_keys`` runs after the commit) and in the database, in the
+    same transaction, so that a crash before the vacuum leaves the note for the next start
+    (``erase_pending``)."""
     tables: set[str] = db.session.info.setdefault("workshop.erase_from_files", set())
-    return tables
+    if table_name not in tables:
+        tables.add(table_name)
+        db.session.add(PendingErasure(table_name=table_name))
 
 
 def _vote_rows(workshop_id: int, scope: str) -> tuple[Any, Any] | None:
@@ -242,13 +247,22 @@ def reshuffle(workshop_id: int, scope: str) -> None:
     for instance in list(db.session.identity_map.values()):
         if isinstance(instance, model):
             db.session.expire(instance)
-    _to_erase().add(table.name)
+    _erase_from_files(table.name)
 
 
 def erase_deleted_keys() -> None:
-    """After ``forget`` deleted keys and rewrote rows, and the change is committed: make sure
-    the old bytes leave the files, where a deleted salt could still link votes and an old
-    layout could still tell their order.
+    """After ``forget`` deleted keys and rewrote rows, and the change is committed: the old
+    bytes leave the files now (``erase_pending``). Runs once per change, however many scopes
+    it closed."""
+    if db.session.info.pop("workshop.erase_from_files", None):
+        erase_pending()
+
+
+def erase_pending() -> None:
+    """Vacuum every table still noted as holding old bytes, where a deleted salt could still
+    link votes and an old layout could still tell their order, and cross each off once done.
+    Run after each close, and when a server starts (a crash may have come between a close's
+    commit and its vacuum).
 
     SQLite zeroes deleted cells (``secure_delete``, set on every connection), but a page
     rebuilt when its rows were spread over two may keep old cells' bytes in its unused
@@ -256,19 +270,23 @@ def erase_deleted_keys() -> None:
     write-ahead log is checkpointed and truncated. PostgreSQL keeps deleted rows, with the
     transaction that wrote each, until they are vacuumed, and a plain ``VACUUM`` leaves their
     bytes in the pages' free space: ``VACUUM FULL`` writes the tables it names afresh. Each
-    may be postponed by a busy database (see docs/privacy.md); a later close does it then.
-    Runs once per change, however many scopes it closed."""
-    tables = db.session.info.pop("workshop.erase_from_files", None)
-    if not tables:
+    may be put off by a busy database (see docs/privacy.md): the note stays, and a later
+    close or start does it then."""
+    notes = db.session.execute(sa.select(PendingErasure.id, PendingErasure.table_name)).all()
+    db.session.commit()  # no transaction of ours left open for the vacuum to wait on
+    if not notes:
         return
+    tables = {name for _id, name in notes}
     engine = db.engine
+    done: set[str] = set()
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             try:
                 connection.exec_driver_sql("VACUUM")
             except sa.exc.OperationalError as error:  # busy: the next close tries again
                 log.warning("VACUUM after closing anonymous votes failed: %s", error)
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                done = tables
     elif engine.dialect.name == "postgresql":
         # A connection of its own: VACUUM cannot run in a transaction, and a pooled one may
         # already be in one (pg8000 opens one for the pool's ping). A bounded wait for the
@@ -283,5 +301,14 @@ def erase_deleted_keys() -> None:
                     except sa.exc.DBAPIError as error:
                         log.warning("VACUUM FULL %s failed, a plain one instead: %s", table, error)
                         connection.exec_driver_sql(f'VACUUM "{table}"')
+                    else:
+                        done.add(table)
         finally:
             vacuum.dispose()
+    if done:
+        crossed_off = [note_id for note_id, name in notes if name in done]
+        db.session.execute(sa.delete(PendingErasure).where(PendingErasure.id.in_(crossed_off)))
+        db.session.commit()
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

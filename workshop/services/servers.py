@@ -17,7 +17,7 @@ import secrets
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from .. import clock, events
+from .. import clock, events, voters
 from ..database import rows_changed
 from ..extensions import db, socketio
 from ..models import Connection, ServerProcess
@@ -43,7 +43,9 @@ def this_process() -> str:
 def start_serving(app: Flask) -> None:
     """This process starts serving: alone, it forgets every socket; among several (a
     message queue is set), it registers, forgets the sockets of the dead, and keeps itself
-    known in the background."""
+    known in the background. Either way, old bytes of unlinked anonymous votes that a crash
+    left in the database files go first (``voters.erase_pending``)."""
+    voters.erase_pending()
     if not app.config["SOCKETIO_MESSAGE_QUEUE"]:
         forget_every_socket()
         return
