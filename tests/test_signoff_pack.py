@@ -13,8 +13,10 @@ import zipfile
 import docx
 import pypdf
 import pytest
+from flask_babel import force_locale
 
 from tests.conftest import PASSWORD, in_phase, join, make_user
+from workshop import exports
 from workshop.exports.pack import signoff_pack
 from workshop.models import Anonymity, Phase, RoundKind, StaffRole, UserRole
 from workshop.queries import clauses_of, latest_version
@@ -311,3 +313,57 @@ def test_a_signed_versions_pack_tells_whose_words_are_in_that_version(facilitato
         consent.vote_on_clause(person, clause.key, "agree")
     final.lock_version(facilitator, workshop.id, 3)
     assert frontline_share() == "100%"
+
+
+def test_every_export_of_a_final_version_says_what_it_said_at_the_lock(facilitator, workshop):
+    """After a reopen the room went on: a values round, a new proposal, a newcomer. Version
+    1's record (JSON, CSV, the pack's record and every document's values appendix) took all
+    of it in, as if the final mission had been agreed on it. Now it is the record kept at the
+    lock; only who has signed since, and when it is exported, are as now."""
+    boss, everyone, _managers, _key = _signed_by_two_levels(facilitator, workshop)
+
+    def record(language: str = "en") -> dict:
+        with force_locale(language):
+            data = json.loads(exports.export_version(boss, workshop.id, 1, "json").content)
+        return {k: v for k, v in data.items() if k != "exported_at"}
+
+    def html() -> str:
+        return exports.export_version(boss, workshop.id, 1, "html").content
+
+    at_lock, page_at_lock = record(), html()
+    dutch_at_lock = record("nl")
+    cleo = make_user("cleo@example.org", role=UserRole.LEADERSHIP, name="Cleo")
+    workshops.add_staff(facilitator, workshop.id, cleo.email, StaffRole.LEADERSHIP)
+    final.sign_off(cleo, workshop.id, 1, "Yes too")
+    final.reopen(facilitator, workshop.id, "one more look")
+    late = join(workshop, "Late Lou", "Director")
+    values = agenda.add_round(
+        facilitator, workshop.id, agenda.RoundSettings(RoundKind.VALUES, "What drives you?", 600)
+    )
+    rounds.start_round(facilitator, values.id)
+    for person in [*everyone[:5], late]:
+        votes.cast_ballot(person, workshop.id, {"picks": [{"custom": "Courage", "lived": 2}]})
+    votes.reveal_round(facilitator, values.id)
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    proposals.submit_proposal(late, workshop.id, "We put patients first")
+    now = record()
+    assert now["rounds"] == at_lock["rounds"] and now["proposals"] == at_lock["proposals"]
+    assert now["participation"] == at_lock["participation"]
+    assert now["values_appendix"] == at_lock["values_appendix"] == []
+    assert [s["name"] for s in now["document"]["signoffs"]] == ["Bo Boss", "Cleo"]
+
+    def without_signoffs(data: dict) -> dict:
+        return {
+            **data,
+            "document": {**data["document"], "signoffs": None},
+            "versions": [{**v, "signoffs": None} for v in data["versions"]],
+        }
+
+    assert without_signoffs(now) == without_signoffs(at_lock)
+    assert without_signoffs(record("nl")) == without_signoffs(dutch_at_lock)
+    assert "What drives you?" not in html() and "Courage" not in html()
+    assert html().count("<section") == page_at_lock.count("<section")
+    # The live record of the new draft has all of it.
+    current = json.loads(exports.export_version(boss, workshop.id, 2, "json").content)
+    assert [a["prompt"] for a in current["values_appendix"]] == ["What drives you?"]
+    assert current["participation"]["joined"] == at_lock["participation"]["joined"] + 1

@@ -771,6 +771,9 @@ class DocumentVersion(Base):
     # people present, the quorum, and each clause's answers; counts only, no names. Answers
     # given after a reopen, and people who join later, change the draft's, never this.
     final_readiness: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The workshop's record as it stood at the lock, per language (record.record_at_lock):
+    # what every export of this version says, whatever happens after a reopen.
+    final_record: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     editor_participant: Mapped[Participant | None] = relationship()

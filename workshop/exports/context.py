@@ -14,33 +14,24 @@ from markupsafe import Markup
 
 from .. import provenance
 from ..charts import heatmap_svg
-from ..models import DocumentVersion, RoundKind, User, VersionSource, Workshop
-from ..queries import clauses_of, list_rounds
+from ..models import DocumentVersion, User, VersionSource, Workshop
+from ..queries import clauses_of
+from ..record import record_of
 from ..services.final import readiness
-from ..tallies import round_results
 from ..text import plain_text, render_markdown, safe_markdown
-from .record import workshop_record
 
 
 def export_context(actor: User, workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
     """Everything every format shows: the text, where it came from, who wrote it, the record."""
-    agenda = [(round_, round_results(round_)) for round_ in list_rounds(workshop.id)]
-    values_rounds = [
-        (round_, results)
-        for round_, results in agenda
-        if round_.kind == RoundKind.VALUES and results is not None
-    ]
     origins = provenance.by_clause(version)
-    sentences = provenance.by_sentence(actor, workshop.id, version.number)
     status = ""
     if version.final_at is not None:
         status = _(
             "Final: locked as our agreed mission on %(date)s.",
             date=version.final_at.strftime("%Y-%m-%d"),
         )
-    record = workshop_record(
-        workshop, version, agenda, origins, readiness(workshop, version), sentences
-    )
+    # A final version's as it was locked; the others' as the workshop stands now.
+    record = record_of(actor, workshop, version, readiness(workshop, version))
     return {
         "status": status,
         # How we will know: one line per agreed success measure, under its clause.
@@ -81,18 +72,16 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
         "origins": [_story(origin) for origin in origins],
         "values_appendix": [
             {
-                "round_id": round_.id,
-                "prompt": round_.prompt,
-                "results": results,
+                **appendix,
                 "svg": Markup(
                     heatmap_svg(
-                        results,
+                        appendix["results"],
                         title=_("Personal values and the organisation's values"),
                         empty_text=_("Nobody has shared their values yet."),
                     )
                 ),
             }
-            for round_, results in values_rounds
+            for appendix in record["values_appendix"]
         ],
         "record": record,
     }

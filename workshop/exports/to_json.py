@@ -1,4 +1,4 @@
-"""JSON: the workshop's full record (see :mod:`exports.record`)."""
+"""JSON: the workshop's full record (see :mod:`workshop.record`)."""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ from ..queries import (
     next_revision_of,
 )
 from ..realtime import WorkshopChange, workshop_change
+from ..record import record_at_lock
 from ..text import normalise_text, one_line
 from . import audit, measures, representation, stakeholders
 from .versions import Revision, get_version, write_version
@@ -275,6 +276,10 @@ def lock_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
                 workshop, list_participants(workshop.id), version
             ),
         }
+        # What every export of this version will say, however the workshop goes on.
+        version.final_record = record_at_lock(
+            actor, workshop, version, readiness(workshop, version)
+        )
         db.session.flush()
         audit.record(
             actor,

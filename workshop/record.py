@@ -6,6 +6,10 @@ the same functions of :mod:`audiences` that build what staff see live (exports a
 staff, without the anonymous read-out): authors only where staff may see them, results only
 once they may be seen, duel counts only once a duel is decided, participation never for a
 group under five (small groups are pooled).
+
+A final version keeps the record it was locked with (``record_at_lock``), in every language
+the app speaks: a reopened draft, the rounds after it and the people who joined later change
+the live record, not what the final mission was agreed on.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import clock, provenance
-from ..audiences import (
+from . import clock, provenance
+from .audiences import (
     amendment_counts,
     amendment_mean,
     amendment_objections,
@@ -29,7 +34,8 @@ from ..audiences import (
     tag_payload,
     version_author,
 )
-from ..models import (
+from .locales import current_language, shipped_languages
+from .models import (
     Amendment,
     Comment,
     DocumentVersion,
@@ -37,11 +43,12 @@ from ..models import (
     Proposal,
     Round,
     RoundKind,
+    User,
     VersionSource,
     Workshop,
 )
-from ..privacy import MIN_GROUP_SIZE, effective_anonymity, pool_small_groups
-from ..queries import (
+from .privacy import MIN_GROUP_SIZE, effective_anonymity, pool_small_groups
+from .queries import (
     ballot_count_by_round,
     comments_of,
     history,
@@ -49,11 +56,12 @@ from ..queries import (
     list_duels,
     list_participants,
     list_proposals,
+    list_rounds,
     proposal_source,
     voter_count,
 )
-from ..services.measures import measures_by_clause
-from ..tallies import duel_winner_votes
+from .services.measures import measures_by_clause
+from .tallies import duel_winner_votes, round_results
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
@@ -162,6 +170,55 @@ def workshop_record(
             {"round_id": round_.id, "prompt": round_.prompt, "results": results}
             for round_, results in agenda
             if round_.kind == RoundKind.VALUES and results is not None
+        ],
+    }
+
+
+def current_record(
+    actor: User, workshop: Workshop, version: DocumentVersion, readiness: dict[str, Any]
+) -> dict[str, Any]:
+    """The record of ``version`` as the workshop stands now (``readiness``: the version's)."""
+    agenda = [(round_, round_results(round_)) for round_ in list_rounds(workshop.id)]
+    return workshop_record(
+        workshop,
+        version,
+        agenda,
+        provenance.by_clause(version),
+        readiness,
+        provenance.by_sentence(actor, workshop.id, version.number),
+    )
+
+
+def record_at_lock(
+    actor: User, workshop: Workshop, version: DocumentVersion, readiness: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """The record a version is locked with, once per language the app speaks (it holds the
+    server's words: labels, pooled groups' names)."""
+    out = {}
+    for language in shipped_languages():
+        with force_locale(language):
+            out[language] = current_record(actor, workshop, version, readiness)
+    return out
+
+
+def record_of(
+    actor: User, workshop: Workshop, version: DocumentVersion, readiness: dict[str, Any]
+) -> dict[str, Any]:
+    """The record to export for ``version``: a final one's as it was locked (who has signed
+    its versions since, their names, and when it is exported, as now); any other's as the
+    workshop stands now."""
+    kept = version.final_record if version.final_at is not None else None
+    if not kept:
+        return current_record(actor, workshop, version, readiness)
+    record = kept.get(current_language()) or next(iter(kept.values()))
+    now = {v.number: v for v in history(workshop.id, version.number)}
+    return {
+        **record,
+        "exported_at": iso(clock.now()),
+        "document": {**record["document"], "signoffs": _signoffs(version)},
+        "versions": [
+            {**row, "name": now[row["number"]].name, "signoffs": _signoffs(now[row["number"]])}
+            for row in record["versions"]
         ],
     }
 
