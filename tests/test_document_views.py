@@ -195,7 +195,14 @@ def test_a_refused_draft_from_proposals_comes_back_with_its_ticks_and_note(
     ticked = set(re.findall(r'value="(\d+)" id="p\d+" checked', page))
     assert ticked == {str(ids[1]), str(ids[2])}
     assert "The room&#39;s two favourites" in page or "The room's two favourites" in page
+    assert "Version 2 was saved meanwhile: the proposals you ticked are kept below." in page
     assert 'role="alert"' in page and 'href="#from-proposals-title"' in page
     assert re.search(r'<option value="" selected>', page)
+    # The editor is based on the newest version, its own note empty (not the refused form's).
+    editor = page[page.index('id="edit-title"') :]
+    assert 'name="based_on" type="hidden" value="2"' in editor
+    assert "The room" not in editor
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
     with app.app_context():
         assert queries.latest_version(workshop_id).number == 2

@@ -183,8 +183,9 @@ class DocumentForm(Form):
 
 
 class DraftFromProposalsForm(Form):
-    based_on = HiddenField()
-    note = StringField(_l("Note (optional)"), validators=[Length(max=500)])
+    # Ids of their own: the draft's page also holds the editor's based_on and note.
+    based_on = HiddenField(id="draft-based-on")
+    note = StringField(_l("Note (optional)"), validators=[Length(max=500)], id="draft-note")
 
 
 class TemplateForm(Form):
@@ -196,7 +197,7 @@ class TemplateForm(Form):
 
 
 class PasteForm(Form):
-    based_on = HiddenField()
+    based_on = HiddenField(id="paste-based-on")
     text = TextAreaField(
         _l("The whole mission text"),
         description=_l(

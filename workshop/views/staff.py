@@ -328,7 +328,9 @@ def _document_page(
     status: int = 200,
 ) -> tuple[str, int]:
     """The draft's page: the editor, what can go into it, and the paste and from-proposals
-    forms (handed back as they were sent, ticks included, when one was refused)."""
+    forms (handed back as they were sent, ticks included, when one was refused). The other
+    forms start afresh (``formdata=None``): Flask-WTF would fill them from the posted form,
+    another form's note and stale ``based_on`` included."""
     by_round = winners.results_by_round(me, workshop.id)
     others = _proposals_of_no_vote(workshop.id, by_round)
     return render_template(
@@ -345,7 +347,7 @@ def _document_page(
         by_round=by_round,
         others=others,
         draft_form=draft_form
-        or DraftFromProposalsForm(based_on=str(latest.number) if latest else ""),
+        or DraftFromProposalsForm(formdata=None, based_on=str(latest.number) if latest else ""),
         ticked=chosen[0] if chosen else None,
         chosen_clause=chosen[1] if chosen else None,
         draft_error=draft_error,
@@ -353,11 +355,12 @@ def _document_page(
         marked=highlight(latest.body_md, queries.approved_and_vetoed(workshop.id))
         if latest
         else [],
-        vocabulary_form=DraftFromProposalsForm(),
+        vocabulary_form=Form(formdata=None),  # its token only
         template_form=TemplateForm(
-            headings="\n".join(h["heading"] for h in editing.template_headings())
+            formdata=None, headings="\n".join(h["heading"] for h in editing.template_headings())
         ),
-        paste_form=paste_form or PasteForm(based_on=str(latest.number) if latest else ""),
+        paste_form=paste_form
+        or PasteForm(formdata=None, based_on=str(latest.number) if latest else ""),
         clauses=audiences.clauses_payload(latest) if latest else [],
         hints={h["heading"]: h["hint"] for h in editing.template_headings()},
     ), status
@@ -403,6 +406,7 @@ def paste_document(workshop_id: int):
         form.text.errors = [error.message]
         form.based_on.data = str(latest.number) if latest else ""
         editor = DocumentForm(
+            formdata=None,  # not the refused form's fields (its note, its stale based_on)
             body_md=latest.body_md if latest else "",
             based_on=str(latest.number) if latest else "",
         )
@@ -425,7 +429,7 @@ def vocabulary_round(workshop_id: int):
     """Put the values the draft misses to the room as candidate words."""
     me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=True)
-    if not DraftFromProposalsForm().validate_on_submit():
+    if not Form().validate_on_submit():
         abort(400)
     words = [{"word": word, "category": "what"} for word in request.form.getlist("words")]
     try:
@@ -484,6 +488,7 @@ def draft_from_proposals(workshop_id: int):
         latest = queries.latest_version(workshop.id)
         form.based_on.data = str(latest.number) if latest else ""
         editor = DocumentForm(
+            formdata=None,  # not the refused form's fields (its note, its stale based_on)
             body_md=latest.body_md if latest else "",
             based_on=str(latest.number) if latest else "",
         )
@@ -493,7 +498,13 @@ def draft_from_proposals(workshop_id: int):
             latest,
             form=editor,
             draft_form=form,
-            draft_error=error.message,
+            draft_error=_(
+                "Version %(number)s was saved meanwhile: the proposals you ticked are kept "
+                "below. Look at it, then make them the next version again.",
+                number=error.details["latest_number"],
+            )
+            if isinstance(error, Conflict)
+            else error.message,
             chosen=([c for c in chosen if c], clause_key),
             status=error.status,
         )
