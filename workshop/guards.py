@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 
 from . import permissions
 from .errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
-from .models import Audience, Participant, User, Workshop
+from .extensions import db
+from .models import Audience, Participant, Round, User, Workshop
 from .queries import clauses_of, connection_screen, get_workshop, latest_version
 
 
@@ -106,3 +108,12 @@ def may_send(audience: Audience, command: str) -> None:
     """Refuse a command this screen may not send (the projector only shows the room)."""
     if not permissions.can_send(audience, command):
         raise Forbidden(_("The projector only shows the room."))
+
+
+def round_still_there(round_: Round) -> None:
+    """Read a round afresh under the workshop's lock: a co-facilitator may have removed it
+    between the check of who is asking and the lock (then: not found, not a server error)."""
+    try:
+        db.session.refresh(round_)
+    except sa.exc.InvalidRequestError:
+        raise NotFound(_("This round does not exist.")) from None

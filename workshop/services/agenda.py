@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from .. import clauses, clock, events
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff
+from ..guards import round_still_there, workshop_for_staff
 from ..models import Anonymity, AuditAction, Round, RoundKind, User, Workshop
 from ..privacy import ROUND_SCOPED_KINDS
 from ..queries import list_rounds
@@ -309,7 +309,7 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
     settings = checked_settings(settings)
     _check_source(round_.workshop_id, settings)
     with workshop_change(round_.workshop_id) as change:
-        db.session.refresh(round_)
+        round_still_there(round_)
         if round_.started_at is not None and round_.kind != settings.kind:
             # What was already given in it (ballots, proposals) is of the kind it had.
             raise InvalidState(_("A round's kind cannot change once it has started."))
@@ -368,7 +368,7 @@ def remove_round(actor: User, round_id: int) -> None:
     """Take a round that has not started off the agenda."""
     round_ = round_for_staff(actor, round_id)[1]
     with workshop_change(round_.workshop_id) as change:
-        db.session.refresh(round_)
+        round_still_there(round_)
         if round_.started_at is not None:
             raise InvalidState(_("A round that has run stays on the agenda, with its results."))
         workshop_id = round_.workshop_id
@@ -390,6 +390,7 @@ def move_round(actor: User, round_id: int, position: int) -> None:
     """Put a round at another place in the agenda."""
     round_ = round_for_staff(actor, round_id)[1]
     with workshop_change(round_.workshop_id) as change:
+        round_still_there(round_)
         rounds = list_rounds(round_.workshop_id)
         if not 0 <= position < len(rounds):
             raise ValidationFailed(_("That position is outside the agenda."), field="position")

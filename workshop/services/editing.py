@@ -267,9 +267,10 @@ def fill_clause_from_proposals(
     """Add the chosen proposals' words to one clause (after what it says already), so the
     version records which proposals the clause's sentences came from."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    chosen = chosen_proposals(workshop, proposal_ids)
+    chosen_proposals(workshop, proposal_ids)
     note = checked_note(note)
     with workshop_change(workshop.id) as change:
+        chosen = chosen_proposals(workshop, proposal_ids)  # again: one hidden meanwhile
         latest, clause = clause_of_draft(workshop.id, clause_key)
         joiner = "\n\n" if clause.heading else " "
         words = [" ".join(p.body_md.split()) if not clause.heading else p.body_md for p in chosen]

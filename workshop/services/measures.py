@@ -83,9 +83,9 @@ def propose_measure(
         raise ValidationFailed(_("Say what will be measured."), field="what")
     if not fields["target"]:
         raise ValidationFailed(_("Say what the target is."), field="target")
-    clause_in_draft(workshop.id, clause_key)
     with workshop_change(workshop.id):
         ensure_open(workshop.id)
+        clause_in_draft(workshop.id, clause_key)  # under the lock: not one removed meanwhile
         supporter = _supporter(proposer, workshop) if proposer is not None else None
         author = proposer if workshop.anonymity != Anonymity.FULL else None  # kept if named
         measure = SuccessMeasure(

@@ -59,9 +59,9 @@ def write_my_part(actor: Participant, clause_key: int, sentence: str) -> MyPart 
             _("Keep it to one sentence, under %(n)s characters.", n=MAX_SENTENCE),
             field="sentence",
         )
-    clause_in_draft(workshop.id, clause_key)
     with workshop_change(workshop.id):
         db.session.refresh(workshop)
+        clause_in_draft(workshop.id, clause_key)  # under the lock: not one removed meanwhile
         writer = voters.voter(
             actor,
             voters.MY_PART_SCOPE,

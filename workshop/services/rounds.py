@@ -13,13 +13,12 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from .. import clock, events, voters
-from ..errors import InvalidState, NotFound, ValidationFailed
+from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff
+from ..guards import round_still_there, workshop_for_staff
 from ..models import (
     Anonymity,
     AuditAction,
@@ -55,7 +54,7 @@ def _acting_on(actor: User, round_id: int) -> Iterator[tuple[Workshop, Round, Wo
     afterwards. The caller records what it did in the audit log."""
     workshop, round_ = round_for_staff(actor, round_id)
     with workshop_change(workshop.id) as change:
-        _still_there(round_)
+        round_still_there(round_)
         db.session.refresh(workshop)
         yield workshop, round_, change
         db.session.flush()
@@ -66,19 +65,10 @@ def start_round(actor: User, round_id: int) -> Round:
     """Run a round now (ending the current one); going back to an earlier round reopens it."""
     workshop, round_ = round_for_staff(actor, round_id)
     with workshop_change(workshop.id) as change:
-        _still_there(round_)
+        round_still_there(round_)
         db.session.refresh(workshop)
         _start(actor, workshop, round_, change)
     return round_
-
-
-def _still_there(round_: Round) -> None:
-    """Read a round afresh under the workshop's lock: a co-facilitator may have removed it
-    between the check of who is asking and the lock (then: not found, not a server error)."""
-    try:
-        db.session.refresh(round_)
-    except sa.exc.InvalidRequestError:
-        raise NotFound(_("This round does not exist.")) from None
 
 
 def next_round_of(workshop_id: int) -> Round | None:

@@ -172,12 +172,14 @@ def clause_differences(actor: User, workshop_id: int, old: int, new: int) -> lis
 
 
 def chosen_proposals(workshop: Workshop, proposal_ids: list[int]) -> list[Proposal]:
-    """The proposals a facilitator picked for the draft, in the order picked."""
+    """The proposals a facilitator picked for the draft, in the order picked, as they are
+    now (read afresh: under the workshop's lock, a card hidden or merged meanwhile is refused,
+    not drafted from)."""
     if not proposal_ids:
         raise ValidationFailed(_("Choose at least one proposal to start from."), field="proposals")
+    query = sa.select(Proposal).where(Proposal.id.in_(proposal_ids))
     proposals = {
-        p.id: p
-        for p in db.session.scalars(sa.select(Proposal).where(Proposal.id.in_(proposal_ids)))
+        p.id: p for p in db.session.scalars(query.execution_options(populate_existing=True))
     }
     chosen: list[Proposal] = []
     for proposal_id in dict.fromkeys(proposal_ids):
@@ -202,7 +204,11 @@ def start_draft_from_proposals(
         proposals=tuple(chosen),
         credit_sources=tuple((credits.proposal_key(p.id), p.body_md) for p in chosen),
     )
-    return save_text(workshop, revision, based_on=based_on)
+
+    def still_chosen(_version: DocumentVersion, _change: WorkshopChange) -> None:
+        chosen_proposals(workshop, proposal_ids)  # hidden meanwhile: refused, all rolled back
+
+    return save_text(workshop, revision, based_on=based_on, on_saved=still_chosen)
 
 
 def save_version(
