@@ -1,5 +1,6 @@
 """The values heatmap as a picture: who may see it, when, and for which groups."""
 
+import re
 from xml.etree import ElementTree
 
 from tests.conftest import PASSWORD, make_user, make_workshop
@@ -138,3 +139,22 @@ def test_the_draft_editor_shows_missing_values_and_turns_them_into_a_vocabulary_
     with app.app_context():
         (vocabulary,) = [r for r in queries.list_rounds(workshop_id) if r.kind == "vocabulary"]
         assert [w["word"] for w in vocabulary.words] == ["Balance", "Growth"]
+
+
+def test_the_heatmap_leaves_room_for_long_slanted_column_labels():
+    """A Dutch label ("Hier niet vertegenwoordigd") rose above the picture's top edge and the
+    last one ran off its right edge: the header and the margin now grow with the labels."""
+    from workshop.charts import CHARACTER_WIDTH, LABEL_WIDTH, RISE, RUN, heatmap_svg
+
+    long = "Hier niet vertegenwoordigd"
+    results = {
+        "columns": [{"id": 1, "name": "Zorg"}, {"id": "none", "name": long}],
+        "rows": [{"value": "Eerlijkheid", "counts": {1: 2, "none": 3}}],
+    }
+    svg = heatmap_svg(results, title="t", empty_text="e")
+    width, height = (float(n) for n in re.search(r'viewBox="0 0 (\S+) (\S+)"', svg).groups())
+    label = re.search(r"translate\((\d+),(\d+)\) rotate\(-35\)\"[^>]*>" + long, svg)
+    x, baseline = float(label[1]), float(label[2])
+    assert baseline - len(long) * CHARACTER_WIDTH * RISE >= 0  # its top inside the picture
+    assert x + len(long) * CHARACTER_WIDTH * RUN <= width  # its end inside too
+    assert x > LABEL_WIDTH and height > baseline

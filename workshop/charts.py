@@ -13,8 +13,12 @@ from xml.sax.saxutils import escape
 CELL_WIDTH = 84
 CELL_HEIGHT = 30
 LABEL_WIDTH = 190
-HEADER_HEIGHT = 96
+HEADER_HEIGHT = 96  # at least: longer column labels get a taller header
 MAX_ROWS = 20
+# The column labels are slanted 35° up to the right; a character of the 13 px font is about
+# 7.8 px wide, so a label rises and runs this far per character.
+CHARACTER_WIDTH = 7.8
+RISE, RUN = 0.574, 0.819  # sin and cos of 35°
 
 
 def _shade(count: int, most: int) -> str:
@@ -30,9 +34,14 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     """Personal values (rows) against the organisation's values (columns), with counts."""
     columns = results.get("columns", [])
     rows = results.get("rows", [])[:MAX_ROWS]
-    # Room on the right for the last column's slanted label.
-    width = LABEL_WIDTH + CELL_WIDTH * max(len(columns), 1) + 110
-    height = HEADER_HEIGHT + CELL_HEIGHT * max(len(rows), 1) + 10
+    # Room above for the longest slanted label ("Hier niet vertegenwoordigd" was cut off at
+    # the top), and on the right for the last column's.
+    longest = max((len(c["name"]) for c in columns), default=0) * CHARACTER_WIDTH
+    header = max(HEADER_HEIGHT, round(longest * RISE) + 16)
+    last = len(columns[-1]["name"]) * CHARACTER_WIDTH if columns else 0
+    right = max(110, round(last * RUN - CELL_WIDTH / 2) + 12)
+    width = LABEL_WIDTH + CELL_WIDTH * max(len(columns), 1) + right
+    height = header + CELL_HEIGHT * max(len(rows), 1) + 10
     most = max((n for row in rows for n in row["counts"].values()), default=1)
     described = "; ".join(
         f"{row['value']}: "
@@ -48,15 +57,15 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     if not rows:
-        parts.append(f'<text x="10" y="{HEADER_HEIGHT}" fill="#5a6270">{escape(empty_text)}</text>')
+        parts.append(f'<text x="10" y="{header}" fill="#5a6270">{escape(empty_text)}</text>')
     for index, column in enumerate(columns):
         x = LABEL_WIDTH + index * CELL_WIDTH + CELL_WIDTH / 2
         parts.append(
-            f'<text transform="translate({x:.0f},{HEADER_HEIGHT - 8}) rotate(-35)" '
+            f'<text transform="translate({x:.0f},{header - 8}) rotate(-35)" '
             f'fill="#1b1f24">{escape(column["name"])}</text>'
         )
     for row_index, row in enumerate(rows):
-        y = HEADER_HEIGHT + row_index * CELL_HEIGHT
+        y = header + row_index * CELL_HEIGHT
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + 20}" text-anchor="end" fill="#1b1f24">'
             f"{escape(row['value'])}</text>"

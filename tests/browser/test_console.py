@@ -328,6 +328,7 @@ def test_a_facilitator_runs_the_workshop_from_the_top_of_the_console(
 
     # 10. A vote round without a clause: the refusal says why, and the clause is set from there.
     press_next(fran, "Who do we serve: our clients and our colleagues?")
+    expect(winner_line).to_be_hidden()  # placed, and the room moved on: no longer news
     agenda = fran.locator("#agenda")
     fran.locator("#agenda-fold > summary").click()
     serve_vote = agenda.locator("li").filter(has_text="Rank the wordings of who we serve")

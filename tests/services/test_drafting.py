@@ -651,9 +651,10 @@ def test_the_mission_cannot_be_locked_while_a_clause_objection_is_open(facilitat
     with pytest.raises(InvalidState) as refused:
         final.lock_version(facilitator, templated.id, 3)
     assert refused.value.code == "not_ready"
-    assert (
-        "Who we serve" in refused.value.message and "It forgets families" in refused.value.message
-    )
+    # How many, per clause; the reasons are listed with the clause where the lock is offered.
+    assert "Who we serve: 1 objection open" in refused.value.message
+    (row,) = [r for r in final.readiness(templated)["clauses"] if r["clause_key"] == serve]
+    assert [o["reason"] for o in row["objections"]] == ["It forgets families"]
     (problem,) = refused.value.details["problems"]
     assert (problem["clause_key"], problem["kind"]) == (serve, "objection")
     assert db_fingerprint() == before

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from .. import clauses, clock, events, permissions
 from ..errors import Forbidden, InvalidState, ValidationFailed
@@ -188,10 +189,10 @@ def _problems(row: dict[str, Any], needed: int) -> list[dict[str, Any]]:
         problems.append(
             {
                 "kind": "objection",
-                "message": _(
-                    "%(n)s objection(s) open: %(reasons)s",
-                    n=len(row["objections"]),
-                    reasons="; ".join(f"“{o['reason']}”" for o in row["objections"]),
+                # How many, not every reason: they are listed with the clause, and twenty of
+                # them in one refusal buried the page.
+                "message": ngettext(
+                    "%(num)s objection open", "%(num)s objections open", len(row["objections"])
                 ),
             }
         )

@@ -181,17 +181,19 @@ export function createBallot({ command, getState, dispatch, render }) {
 
   // -- the controls on a card ---------------------------------------------------------------
   const BUILD = {
+    // Each control is described by its card's words (``view.about``), so a screen reader
+    // says "Add a dot, button, We listen first", not the same words on every card.
     dot(view) {
       view.minus = el("button", { type: "button", text: "−", "aria-label": T.remove_dot, "data-vote": "minus",
-        onclick: () => setDots(view.proposal.id, view.mine - 1) });
+        "aria-describedby": view.about, onclick: () => setDots(view.proposal.id, view.mine - 1) });
       view.count = el("output", { class: "my-dots" });
       view.plus = el("button", { type: "button", text: "+", "aria-label": T.add_dot, "data-vote": "plus",
-        onclick: () => setDots(view.proposal.id, view.mine + 1) });
+        "aria-describedby": view.about, onclick: () => setDots(view.proposal.id, view.mine + 1) });
       return el("div", { class: "vote-controls", role: "group", "aria-label": T.your_dots },
         view.minus, view.count, view.plus);
     },
     approval(view, id) {
-      view.box = el("input", { type: "checkbox", id: `approve-${id}`, onchange: (event) => {
+      view.box = el("input", { type: "checkbox", id: `approve-${id}`, "aria-describedby": view.about, onchange: (event) => {
         const next = new Set((ballotNow().approved || []).map(String));
         if (event.target.checked) next.add(id); else next.delete(id);
         cast({ approved: [...next].map(Number) });
@@ -200,7 +202,8 @@ export function createBallot({ command, getState, dispatch, render }) {
     },
     score(view, id) {
       view.radios = [];
-      const group = el("fieldset", { class: "score-controls" }, el("legend", { text: T.score_label }));
+      const group = el("fieldset", { class: "score-controls", "aria-describedby": view.about },
+        el("legend", { text: T.score_label }));
       for (let n = 0; n <= 5; n += 1) {
         const input = el("input", { type: "radio", name: `score-${id}`, id: `score-${id}-${n}`, value: String(n),
           onchange: () => cast({ scores: { ...(ballotNow().scores || {}), [id]: n } }) });
@@ -210,14 +213,17 @@ export function createBallot({ command, getState, dispatch, render }) {
       return group;
     },
     ranked(view) {
-      view.rank = el("p", { class: "tag-rank" });
-      view.add = el("button", { type: "button", class: "small", text: T.add_to_ranking,
-        onclick: () => cast({ ranking: [...(ballotNow().ranking || []), view.proposal.id] }) });
+      view.rank = el("p", { class: "tag-rank", tabindex: "-1" }); // takes the focus from the button
+      view.add = el("button", { type: "button", class: "small", text: T.add_to_ranking, "aria-describedby": view.about,
+        onclick: () => {
+          view.focusRank = true; // the button goes once it is ranked: the focus moves to its place
+          cast({ ranking: [...(ballotNow().ranking || []), view.proposal.id] });
+        } });
       return null; // one of the two, chosen on every update
     },
     consent(view, id) {
       const form = el("form", { class: "consent-controls" });
-      const group = el("fieldset", {}, el("legend", { text: T.methods.consent }));
+      const group = el("fieldset", { "aria-describedby": view.about }, el("legend", { text: T.methods.consent }));
       view.fields = el("fieldset", { class: "task-fields" });
       view.choices = {};
       for (const choice of ["agree", "live_with", "object"]) {
@@ -266,6 +272,10 @@ export function createBallot({ command, getState, dispatch, render }) {
       if (order.includes(proposal.id)) setText(view.rank, `${T.my_ranking}: ${order.indexOf(proposal.id) + 1}`);
       view.add.disabled = closed;
       view.node = order.includes(proposal.id) ? view.rank : view.add;
+      if (view.focusRank && view.node === view.rank) {
+        view.focusRank = false;
+        requestAnimationFrame(() => { if (view.rank.isConnected) view.rank.focus(); });
+      }
     } else if (round.method === "consent") {
       const answer = (ballot.consent || {})[id] || {};
       if (mineChanged(answer)) {
@@ -277,9 +287,10 @@ export function createBallot({ command, getState, dispatch, render }) {
   }
 
   return {
-    /** The controls of one card: `update(proposal, round, state)`, then its `node` (or null). */
-    createCardBallot() {
-      const view = { node: null, builtFor: null };
+    /** The controls of one card (``about``: the id of the card's words, which describe them):
+     * `update(proposal, round, state)`, then its `node` (or null). */
+    createCardBallot(about) {
+      const view = { node: null, builtFor: null, about };
       view.update = (proposal, round, state) => {
         const builtFor = `${round.id}:${round.method}`;
         if (view.builtFor !== builtFor) {

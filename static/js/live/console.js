@@ -13,7 +13,7 @@
  */
 import { $, T, announce, root } from "./page.js";
 import { el, fmt, keyed, modal, needsRedraw, nextSerial, plainText, setText, syncChildren } from "./dom.js";
-import { currentRound, documentClauses, proposalById, voteRound } from "./state.js";
+import { currentRound, documentClauses, proposalById, taskRound, voteRound } from "./state.js";
 import { nextRound, roundSummary } from "./round.js";
 
 const isVisible = (p) => !p.status || p.status === "visible";
@@ -127,8 +127,16 @@ export function createConsole({ command, getState }) {
     const round = placeableRound(state);
     placing = round;
     if (!round) { syncChildren(winnerLine, []); winnerLine.hidden = true; return; }
+    const placed = winnerIsPlaced(state, round);
+    const latest = taskRound(state);
+    if (placed && latest && latest.id !== round.id) {
+      // Done, and the room has moved on: no news any more (an unplaced winner stays offered).
+      syncChildren(winnerLine, []);
+      winnerLine.hidden = true;
+      return;
+    }
     winnerLine.hidden = false;
-    if (winnerIsPlaced(state, round)) {
+    if (placed) {
       setText(placedText, fmt(T.winner_placed, { prompt: round.prompt || T.kinds.vote, clause: round.clause }));
       syncChildren(winnerLine, [placedText, draftLink]);
       return;

@@ -20,7 +20,7 @@
  */
 import { $, T, root } from "./page.js";
 import { el, fmt, keyed, needsRedraw, setAttr, setHTML, setText } from "./dom.js";
-import { clockText, secondsLeft } from "./clock.js";
+import { clockText, duelSecondsLeft, secondsLeft } from "./clock.js";
 import { currentRound, documentClauses, documentFinal } from "./state.js";
 import { clauseTitle } from "./names.js";
 import { createResults } from "./results.js";
@@ -304,8 +304,10 @@ export function createProjector({ getState }) {
           text: el("div", { class: "wall-clause-text" }),
           consent: el("p", { class: "wall-consent" }),
           editors: el("p", { class: "wall-editors" }),
+          duel: el("div", { class: "wall-duel" }),
         };
-        view.node = el("li", { class: "wall-clause" }, view.heading, view.text, view.consent, view.editors);
+        view.node = el("li", { class: "wall-clause" }, view.heading, view.text, view.consent, view.editors,
+          view.duel);
         return view;
       },
       update: (view, c, index) => {
@@ -318,6 +320,7 @@ export function createProjector({ getState }) {
         setText(view.editors, names.length
           ? fmt(names.length === 1 ? T.clause_editing.one : T.clause_editing.other, { names: names.join(", ") }) : "");
         view.editors.hidden = !names.length;
+        drawDuel(view.duel, openDuel(state, c.key));
       },
       empty: noDraft,
     });
@@ -325,6 +328,38 @@ export function createProjector({ getState }) {
     setText(signoffs, names.join(" · "));
     signoffs.hidden = !names.length;
   }
+
+  // A wording duel running on a clause: its wordings under it, with the time left (blind: no
+  // counts until it is decided, as on people's screens).
+  const openDuel = (state, key) => (state.duels || []).find((d) => d.clause_key === key && d.status === "open");
+  const duelTimers = new Map(); // the open duels' timer lines, ticked every second
+
+  function drawDuel(box, duel) {
+    box.hidden = !duel;
+    if (!needsRedraw(box, duel ? [duel.id, duel.options.map((o) => o.text), duel.ends_at] : null)) return;
+    for (const [node] of duelTimers) if (box.contains(node)) duelTimers.delete(node);
+    if (!duel) {
+      box.replaceChildren();
+      return;
+    }
+    const timerLine = el("span", { class: "wall-duel-timer" });
+    duelTimers.set(timerLine, duel);
+    box.replaceChildren(
+      el("p", { class: "wall-duel-title" }, el("span", { text: fmt(T.duel_title, { id: duel.id }) }), " · ", timerLine),
+      el("ol", { class: "wall-duel-options" }, ...duel.options.map((o) => el("li", { text: o.text }))),
+    );
+    tickDuels();
+  }
+
+  function tickDuels() {
+    const open = new Set(((getState() || {}).duels || []).filter((d) => d.status === "open").map((d) => d.id));
+    for (const [node, duel] of duelTimers) {
+      if (!open.has(duel.id)) { duelTimers.delete(node); continue; }
+      const left = duelSecondsLeft(duel);
+      setText(node, left > 0 ? fmt(T.time_left, { time: clockText(left) }) : T.duel_time_up);
+    }
+  }
+  window.setInterval(tickDuels, 1000);
 
   // -- fitting -----------------------------------------------------------------------------
   function fit() {

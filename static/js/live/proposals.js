@@ -20,6 +20,7 @@ import { taskOf } from "./task.js";
 const shuffleKey = (id) => Math.imul(id ^ 0x5bd1e995, 2654435761) >>> 0;
 
 const isVisible = (thing) => !thing.status || thing.status === "visible";
+let cardsMade = 0; // every card's body gets an id of its own
 
 /**
  * The cards of one list. ``ctx``: {command, staff, ballot (participants: createBallot's
@@ -90,9 +91,12 @@ function createCards({ command, staff, ballot = null, moderation = null, prefix 
 
   // -- a card --------------------------------------------------------------------------------
   function createCard(proposal) {
-    const view = { body: el("div", { class: "proposal-body" }), meta: el("p", { class: "meta" }) };
+    // An id of its own (a card can be on two lists): its vote controls name it as theirs.
+    cardsMade += 1;
+    const body = el("div", { class: "proposal-body", id: `card-body-${cardsMade}` });
+    const view = { body, meta: el("p", { class: "meta" }) };
     view.tags = createValueTags({ target: "proposal_id", command, staff });
-    view.ballot = ballot ? ballot.createCardBallot() : null;
+    view.ballot = ballot ? ballot.createCardBallot(body.id) : null;
     view.moderation = isFacilitator ? moderation.createModeration() : null;
     view.comments = isProjector ? null : createComments(proposal.id);
     view.node = el("li", { "data-proposal-id": String(proposal.id) });

@@ -6,6 +6,7 @@
  * live inside the sections they show or hide.
  */
 import { $, T, root } from "./page.js";
+import { currentRound } from "./state.js";
 import { el, fmt, keyed, setHTML, setText } from "./dom.js";
 
 export function setConnection(online) {
@@ -38,6 +39,14 @@ function drawBars(container, counts, order) {
   });
 }
 
+/** Whether the room works on the draft now (a refine, consent, finalise or measures round,
+ * or the draft phase between rounds): the console shows the draft before the proposals. */
+function draftTime(state) {
+  const round = currentRound(state);
+  if (round) return ["refine", "consent", "finalise", "measures"].includes(round.kind);
+  return state.workshop.phase === "draft";
+}
+
 export function createRoom() {
   const title = $("#workshop-title");
   const brief = $("#brief");
@@ -46,11 +55,24 @@ export function createRoom() {
   const presenceLines = [...root.querySelectorAll("[data-presence-line]")];
   const levels = $("#presence-levels");
   const departments = $("#presence-departments");
+  const draftCard = $(".console-side > .side-draft");
+  const proposalsCard = $(".console-side > .side-proposals");
+
+  /** The console's side column: the card the room works on now comes first, in the page's
+   * order itself (what a keyboard and a screen reader follow), moving the card the focus is
+   * not in. */
+  function putFirst(card) {
+    const other = card === draftCard ? proposalsCard : draftCard;
+    if (card.compareDocumentPosition(other) & Node.DOCUMENT_POSITION_FOLLOWING) return;
+    if (other.contains(document.activeElement)) card.parentNode.insertBefore(card, other);
+    else other.parentNode.insertBefore(other, card.nextSibling);
+  }
 
   return {
     update(state) {
       const phase = state.workshop.phase;
       root.dataset.phase = phase;
+      if (draftCard && proposalsCard) putFirst(draftTime(state) ? draftCard : proposalsCard);
       if (title) setText(title, state.workshop.title);
       if (brief) {
         setHTML(brief, state.workshop.brief_html);
