@@ -74,9 +74,24 @@ def people_of(keys: list[str]) -> list[dict[str, str]]:
 
 def _credits_in(version: DocumentVersion, start: int, end: int) -> list[str]:
     """The credit keys of the words between two offsets of a version's text."""
+    return _credits_within(version, [(start, end)])
+
+
+def text_credits(version: DocumentVersion) -> list[str]:
+    """The credit keys of the words of a version's clauses: not of their headings nor of the
+    Markdown around them ("##"), which are the document's shape (a template's, mostly the
+    facilitator's), not anyone's words in the mission. Who wrote how much of it counts these."""
+    return _credits_within(version, [clause.span for clause in clauses_of(version)])
+
+
+def _credits_within(version: DocumentVersion, parts: list[tuple[int, int]]) -> list[str]:
     spans = credits.word_spans(version.body_md)
     keys = version.word_credits if len(version.word_credits) == len(spans) else []
-    return [key for (s, e), key in zip(spans, keys, strict=False) if s >= start and e <= end]
+    return [
+        key
+        for (s, e), key in zip(spans, keys, strict=False)
+        if any(start <= s and e <= end for start, end in parts)
+    ]
 
 
 def contribution(version: DocumentVersion, within: str | None = None) -> dict[str, Any]:

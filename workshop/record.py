@@ -323,7 +323,7 @@ def _provenance_entry(version: DocumentVersion) -> dict[str, Any]:
         "clause_key": version.clause_key,
         "amendment_id": version.amendment_id,
         "duel_id": version.duel_id,
-        "people": provenance.people_of(list(version.word_credits)),
+        "people": provenance.people_of(provenance.text_credits(version)),
     }
 
 

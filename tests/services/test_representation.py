@@ -378,3 +378,18 @@ def test_a_clause_that_divides_the_levels_is_in_the_lock_readiness_list(
         warning
         in final.readiness(workshop, versions.get_version(facilitator, workshop.id, 1))["warnings"]
     )
+
+
+def test_the_documents_headings_are_nobodys_words(facilitator, workshop):
+    """Started from the template, the draft's headings ("## Purpose", credited to the
+    facilitator who started it) counted as a quarter of the words: the room's share looked
+    smaller than it was. Only the clauses' words count."""
+    front = [join(workshop, f"F{i}", "Frontline") for i in range(5)]
+    editing.start_from_template(facilitator, workshop.id, ["Purpose", "How we work"])
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    card = proposals.submit_proposal(front[0], workshop.id, "We care for every patient")
+    purpose = clauses_of(latest_version(workshop.id))[0].key
+    editing.fill_clause_from_proposals(facilitator, workshop.id, purpose, [card.id])
+    picture = representation.representation(facilitator, workshop.id)
+    assert by_group(picture["by_level"])["Frontline"]["draft_share"] == 1.0
+    assert picture["other_words"]["staff"]["draft_share"] == 0.0

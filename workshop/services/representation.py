@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import credits, events
+from .. import credits, events, provenance
 from ..extensions import db
 from ..guards import workshop_for_staff
 from ..models import (
@@ -182,7 +182,7 @@ def _word_owners(draft: DocumentVersion | None, final: DocumentVersion | None) -
     ):
         if version is None:
             continue
-        keys = version.word_credits
+        keys = provenance.text_credits(version)  # the clauses' words, not their headings
         setattr(owners, total, len(keys))
         proposal_authors = _proposal_authors(
             int(k[4:]) for k in keys if k.startswith("prop") and k[4:].isdigit()
