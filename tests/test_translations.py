@@ -3,6 +3,7 @@ the language they chose, else their workshop's, else their browser's, else Engli
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -93,6 +94,42 @@ def test_every_string_in_the_code_has_a_dutch_translation(fresh_template, dutch_
     assert not problems, "Refresh the Dutch catalogue (README, 'Translations'):\n" + "\n".join(
         problems
     )
+
+
+GETTEXT_NAMES = {"_", "_l", "N_", "gettext", "lazy_gettext", "ngettext"}
+
+
+def test_strings_inside_f_strings_have_a_dutch_translation_too(dutch_catalogue):
+    """pybabel's extractor does not look inside an f-string, so "# {_('Values appendix')}"
+    never reached the catalogue and the Dutch sign-off pack had English headings. Python's own
+    parser sees every call, wherever it is."""
+    dutch = {_key(m.id): m for m in dutch_catalogue if m.id}
+    problems = []
+    for path in sorted((ROOT / "workshop").rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in GETTEXT_NAMES
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                continue
+            found = next((m for k, m in dutch.items() if _first(k) == node.args[0].value), None)
+            strings = () if found is None else _strings(found.string)
+            if not strings or not all(s and s.strip() for s in strings):
+                problems.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.args[0].value!r}")
+    assert not problems, "Not in the Dutch catalogue:\n" + "\n".join(problems)
+
+
+def _first(key: str | tuple[str, ...]) -> str:
+    return key[0] if isinstance(key, tuple) else key
+
+
+def _strings(string: str | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(string) if isinstance(string, list | tuple) else (string,)
 
 
 def test_dutch_translations_keep_every_placeholder(dutch_catalogue):
