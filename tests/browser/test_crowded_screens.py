@@ -309,3 +309,31 @@ def test_wall_shows_a_running_wording_duel(live_server, new_person, people):
     expect(duel).to_contain_text("Each person we care for feels known.")
     expect(duel).to_contain_text(re.compile(r"Wording duel #\d+ · 4:5\d left"))
     check_screen(fran, "wall-duel", sizes=WALL_SIZES, no_scrolling=True)
+
+
+def test_the_differences_page_has_no_blank_space(live_server, new_person):
+    """The columns of a clause kept the template's own line breaks (white-space: pre-wrap on
+    the column, not the words): every card had blank lines above and below its text, and a
+    phone scrolled through 3,700 px for five one-line clauses."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, "Differences", "Harbour Health", "Care")
+    fran.goto(f"/workshops/{workshop_id}/document")
+    editor = fran.get_by_label("Mission text (Markdown)")
+    editor.fill("## Purpose\n\nWe help people.\n\n## How we work\n\nWe listen.")
+    fran.get_by_role("button", name="Save as a new version").click()
+    expect(fran.get_by_text("Saved as version 1.")).to_be_visible(timeout=TIMEOUT)
+    fran.goto(f"/workshops/{workshop_id}/document")
+    editor.fill("## Purpose\n\nWe help every patient.\n\n## How we work\n\nWe listen first.")
+    fran.get_by_role("button", name="Save as a new version").click()
+    expect(fran.get_by_text("Saved as version 2.")).to_be_visible(timeout=TIMEOUT)
+    fran.goto(f"/workshops/{workshop_id}/document/diff?from=1&to=2")
+    gaps = fran.locator(".diff-side").evaluate_all(
+        """(sides) => sides.map((side) => {
+             const words = side.querySelector(".diff").getBoundingClientRect();
+             const title = side.querySelector("h3").getBoundingClientRect();
+             return [words.top - title.bottom, side.getBoundingClientRect().bottom - words.bottom];
+           })"""
+    )
+    assert gaps and all(above < 30 and below < 30 for above, below in gaps), gaps
+    check_screen(fran, "differences", task=".diff-clause")
