@@ -460,6 +460,9 @@ class PendingErasure(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     table_name: Mapped[str] = mapped_column(sa.String(64))
+    # When the old rows were deleted: a transaction begun before then may still read them, and
+    # PostgreSQL's VACUUM FULL keeps what a running transaction may read.
+    created_at: Mapped[created_at]
 
 
 class ServerProcess(Base):
@@ -773,7 +776,7 @@ class DocumentVersion(Base):
     final_readiness: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # The workshop's record as it stood at the lock, per language (record.record_at_lock):
     # what every export of this version says, whatever happens after a reopen.
-    final_record: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    final_record: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     editor_participant: Mapped[Participant | None] = relationship()

@@ -32,7 +32,7 @@ import hmac
 import logging
 import random
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -260,55 +260,89 @@ def erase_deleted_keys() -> None:
 
 def erase_pending() -> None:
     """Vacuum every table still noted as holding old bytes, where a deleted salt could still
-    link votes and an old layout could still tell their order, and cross each off once done.
-    Run after each close, and when a server starts (a crash may have come between a close's
-    commit and its vacuum).
+    link votes and an old layout could still tell their order, and cross each off only once
+    its old bytes are surely gone. Run after each close, and when a server starts (a crash may
+    have come between a close's commit and its vacuum). Never raises: a busy database puts the
+    clean-up off (the notes stay, for the next close or start), it does not stop a server.
 
     SQLite zeroes deleted cells (``secure_delete``, set on every connection), but a page
     rebuilt when its rows were spread over two may keep old cells' bytes in its unused
     space: ``VACUUM`` builds the file afresh (rows in key order, nothing else), and the
-    write-ahead log is checkpointed and truncated. PostgreSQL keeps deleted rows, with the
-    transaction that wrote each, until they are vacuumed, and a plain ``VACUUM`` leaves their
-    bytes in the pages' free space: ``VACUUM FULL`` writes the tables it names afresh. Each
-    may be put off by a busy database (see docs/privacy.md): the note stays, and a later
-    close or start does it then."""
-    notes = db.session.execute(sa.select(PendingErasure.id, PendingErasure.table_name)).all()
-    db.session.commit()  # no transaction of ours left open for the vacuum to wait on
-    if not notes:
-        return
-    tables = {name for _id, name in notes}
-    engine = db.engine
-    done: set[str] = set()
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            try:
-                connection.exec_driver_sql("VACUUM")
-            except sa.exc.OperationalError as error:  # busy: the next close tries again
-                log.warning("VACUUM after closing anonymous votes failed: %s", error)
-            else:
-                done = tables
-    elif engine.dialect.name == "postgresql":
-        # A connection of its own: VACUUM cannot run in a transaction, and a pooled one may
-        # already be in one (pg8000 opens one for the pool's ping). A bounded wait for the
-        # table's lock, so a long transaction elsewhere cannot stall every voter behind it.
-        vacuum = sa.create_engine(engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    write-ahead log is checkpointed and truncated, which a reader still open on older pages
+    holds up (then the notes stay). PostgreSQL keeps deleted rows, with the transaction that
+    wrote each, until they are vacuumed, and a plain ``VACUUM`` leaves their bytes in the
+    pages' free space: ``VACUUM FULL`` writes the tables it names afresh, keeping any row a
+    transaction begun before the deletion may still read (then that note stays). See
+    docs/privacy.md."""
+    try:
+        notes = db.session.execute(
+            sa.select(PendingErasure.id, PendingErasure.table_name, PendingErasure.created_at)
+        ).all()
+        db.session.commit()  # no transaction of ours left open for the vacuum to wait on
+        if not notes:
+            return
+        if db.engine.dialect.name == "sqlite":
+            done = _vacuum_sqlite(notes)
+        elif db.engine.dialect.name == "postgresql":
+            done = _vacuum_postgresql(notes)
+        else:
+            done = []
+        if done:
+            db.session.execute(sa.delete(PendingErasure).where(PendingErasure.id.in_(done)))
+            db.session.commit()
+    except sa.exc.DBAPIError as error:
+        db.session.rollback()
+        log.warning("Erasing unlinked votes' old bytes put off: %s", error)
+
+
+def _vacuum_sqlite(notes: Sequence[Any]) -> list[int]:
+    """VACUUM, then checkpoint and truncate the log; the notes done, if both went through."""
+    with db.engine.connect() as connection:
         try:
-            with vacuum.connect() as connection:
-                connection.exec_driver_sql("SET lock_timeout = '3s'")
-                for table in sorted(tables):
-                    try:
-                        connection.exec_driver_sql(f'VACUUM FULL "{table}"')
-                    except sa.exc.DBAPIError as error:
-                        log.warning("VACUUM FULL %s failed, a plain one instead: %s", table, error)
-                        connection.exec_driver_sql(f'VACUUM "{table}"')
-                    else:
-                        done.add(table)
-        finally:
-            vacuum.dispose()
-    if done:
-        crossed_off = [note_id for note_id, name in notes if name in done]
-        db.session.execute(sa.delete(PendingErasure).where(PendingErasure.id.in_(crossed_off)))
-        db.session.commit()
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
+            connection.exec_driver_sql("VACUUM")
+        except sa.exc.OperationalError as error:  # busy: the next close tries again
+            log.warning("VACUUM after closing anonymous votes failed: %s", error)
             connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return []
+        busy = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    if busy is not None and busy[0]:  # a reader kept the log's old frames: not yet
+        return []
+    return [note_id for note_id, _table, _at in notes]
+
+
+def _vacuum_postgresql(notes: Sequence[Any]) -> list[int]:
+    """VACUUM FULL each noted table; a note is done when its table was rewritten and no
+    transaction begun before its rows were deleted was still running (it could still read
+    them, so the rewrite kept them)."""
+    # A connection of its own: VACUUM cannot run in a transaction, and a pooled one may
+    # already be in one (pg8000 opens one for the pool's ping). A bounded wait for the
+    # table's lock, so a long transaction elsewhere cannot stall every voter behind it.
+    vacuum = sa.create_engine(db.engine.url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    done: list[int] = []
+    try:
+        with vacuum.connect() as connection:
+            connection.exec_driver_sql("SET lock_timeout = '3s'")
+            oldest = connection.exec_driver_sql(
+                "SELECT min(xact_start) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).scalar()
+            for table in sorted({table for _id, table, _at in notes}):
+                try:
+                    connection.exec_driver_sql(f'VACUUM FULL "{table}"')
+                except sa.exc.DBAPIError as error:
+                    # Busy: a plain VACUUM at least takes the rows out of every query; the
+                    # note stays for a VACUUM FULL later.
+                    log.warning("VACUUM FULL %s put off: %s", table, error)
+                    try:
+                        connection.exec_driver_sql(f'VACUUM "{table}"')
+                    except sa.exc.DBAPIError as busy:
+                        log.warning("VACUUM %s put off too: %s", table, busy)
+                    continue
+                done += [
+                    note_id
+                    for note_id, name, deleted_at in notes
+                    if name == table and (oldest is None or oldest > deleted_at)
+                ]
+    finally:
+        vacuum.dispose()
+    return done

@@ -27,6 +27,7 @@ def upgrade() -> None:
         "pending_erasures",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("table_name", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pending_erasures")),
     )
 
