@@ -13,6 +13,7 @@ import zipfile
 
 import docx
 import markdown
+from flask_babel import force_locale
 
 from tests.conftest import in_phase, join, make_user, make_workshop
 from tests.test_exports import RenderedHtml, pdf_text
@@ -247,3 +248,29 @@ def test_plain_words_stand_in_markdown_as_written():
         shown = RenderedHtml(rendered)
         assert "".join(shown.texts).strip() == " ".join(text.split()), (text, rendered)
         assert re.fullmatch(r"<ul>\s*<li>[^<]*</li>\s*</ul>", rendered), (text, rendered)
+
+
+def test_averages_are_written_as_the_reader_writes_numbers(ctx):
+    """ "Integrity: 3.4 (5)" in a Dutch document, and "3.0" for three (found by an audit of
+    leadership's documents): now "3,4" in Dutch and "3" for three, in every format."""
+    fran, boss, workshop = _base(values=["Care", "Integrity"])
+    round_ = agenda.add_round(fran, workshop.id, RoundSettings(RoundKind.VALUES, "", 600))
+    rounds.start_round(fran, round_.id)
+    org = {v.name: str(v.id) for v in workshop.values}
+    for i in range(5):
+        person = join(workshop, f"P{i}", "Frontline")
+        picks = [
+            {"custom": "Speed", "maps_to": org["Integrity"], "lived": 3 + (i < 2)},
+            {"custom": "Warmth", "maps_to": org["Care"], "lived": 3},
+        ]
+        votes.cast_ballot(person, workshop.id, {"picks": picks})
+    votes.reveal_round(fran, round_.id)
+    editing.paste_document(fran, workshop.id, "## Purpose\n\nWe care.", based_on=None)
+    for language, integrity in (("en", "Integrity: 3.4 (5)"), ("nl", "Integrity: 3,4 (5)")):
+        with force_locale(language):
+            html = exports.export_version(boss, workshop.id, 1, "html").content
+            md = exports.export_version(boss, workshop.id, 1, "md").content
+            word = exports.export_version(boss, workshop.id, 1, "docx").content
+        paragraphs = [p.text for p in docx.Document(io.BytesIO(word)).paragraphs]
+        assert integrity in html and integrity in md and integrity in paragraphs, language
+        assert "Care: 3 (5)" in html and "Care: 3 (5)" in md and "Care: 3 (5)" in paragraphs

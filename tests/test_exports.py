@@ -27,6 +27,7 @@ import markdown
 import pypdf
 import pytest
 from docx.oxml.ns import qn
+from flask_babel import force_locale
 
 from tests.conftest import PASSWORD, built_once, in_phase, join, make_user, make_workshop
 from tests.services.test_values import PEOPLE as VALUE_PICKS
@@ -1368,12 +1369,12 @@ def test_agreed_success_measures_are_in_every_format_as_how_we_will_know(ctx):
         "html": html_text(export(wid, "html").content),
     }
     for fmt, text in texts.items():
-        assert "How we will know" in text, fmt
+        assert "Success measures" in text, fmt
         assert line in text, fmt
         assert "Smiles counted" not in text, fmt  # proposed, never agreed
     word = docx.Document(io.BytesIO(export(wid, "docx").content))
     headings = [p.text for p in word.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[headings.index("How we will know") + 1] == "Who we serve"
+    assert headings[headings.index("Success measures") + 1] == "Who we serve"
     assert any(p.text == line and p.style.name == "List Bullet" for p in word.paragraphs)
 
     assert record(wid)["success_measures"] == [
@@ -1421,3 +1422,20 @@ def test_an_earlier_versions_export_shows_only_the_measures_agreed_while_it_was_
     assert agreed_in(2) == ["Kept", "Late", "New"]
     text = export(wid, "md", 1).content
     assert "Kept: from — to More" in text and "Late" not in text and "New:" not in text
+
+
+def test_a_word_file_says_its_language_and_its_versions_dates(ctx):
+    """The Dutch Word file was marked US English (Word checked its spelling as English) and
+    dated 2013, the blank template's date (found by an audit of leadership's documents)."""
+    ids = scenario()
+    latest = queries.latest_version(ids["workshop"])
+    for language, tag in (("en", "en-GB"), ("nl", "nl-NL")):
+        with force_locale(language):
+            content = export(ids["workshop"], "docx").content
+        word = docx.Document(io.BytesIO(content))
+        assert word.core_properties.language == tag
+        assert word.core_properties.created.date() == latest.created_at.date()
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            styles = archive.read("word/styles.xml").decode()
+        defaults = styles.split("</w:docDefaults>")[0]
+        assert f'w:val="{tag}"' in defaults and 'w:val="en-US"' not in defaults

@@ -93,10 +93,10 @@ def test_a_participant_writes_their_part_and_proposes_a_measure_the_facilitator_
     )
     with app.app_context():
         assert db.session.get(SuccessMeasure, measure_id).status == MeasureStatus.AGREED
-    # Agreed measures reach the exports as "How we will know".
+    # Agreed measures reach the exports as "Success measures".
     markdown = client.get(f"/workshops/{workshop_id}/document/versions/1/export.md")
     text = markdown.get_data(as_text=True)
-    assert "## How we will know" in text
+    assert "## Success measures" in text
     assert "Patients who feel known: from 61% to 80% · Patient experience · review 2027-06-01" in (
         text
     )

@@ -128,7 +128,7 @@ def test_the_pack_holds_every_file_and_each_says_what_leadership_needs(app, clie
     assert "No values round was held." in pack.read("values-appendix.md").decode()
     how_we_will_know = pack.read("success-measures.md").decode()
     assert "- Wait for a first visit: from — to 5 days" in how_we_will_know
-    assert "## How we will know" in text  # and in the mission itself
+    assert "## Success measures" in text  # and in the mission itself
     table = pack.read("record/success_measures.csv").decode("utf-8-sig")
     assert list(csv.DictReader(io.StringIO(table)))[0]["what"] == "Wait for a first visit"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from markupsafe import Markup
 
 from .config import load_config
@@ -80,6 +80,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["markdown"] = lambda source: Markup(render_markdown(source))
     app.jinja_env.filters["safe_markdown"] = safe_markdown
     app.jinja_env.filters["markdown_literal"] = markdown_literal
+    # A number as the reader writes it: "2,92" in Dutch, "3" rather than "3.0".
+    app.jinja_env.filters["decimal"] = lambda number: format_decimal(number, format="#,##0.##")
     views.register(app)
     sockets.register(socketio)
     register_commands(app)

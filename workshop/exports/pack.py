@@ -298,7 +298,7 @@ def _values(record: dict[str, Any]) -> str:
 
 
 def _measures(context: dict[str, Any]) -> str:
-    lines = [f"# {_('How we will know')}", ""]
+    lines = [f"# {_('Success measures')}", ""]
     if not context["how_we_will_know"]:
         return "\n".join([*lines, _("No success measure has been agreed yet."), ""])
     for row in context["how_we_will_know"]:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
+from ..locales import current_language
 from ..models import Workshop
 from ..text import without_controls
 from .html_to_docx import HtmlToDocx
+
+# The language Word checks a document's spelling in, per language of the app (its English is
+# British: "organisation").
+WORD_LANGUAGES = {"en": "en-GB", "nl": "nl-NL"}
 
 
 def xml_safe(value: Any) -> Any:
@@ -31,6 +36,7 @@ def render_docx(context: dict[str, Any]) -> bytes:
     import docx
     from docx.enum.style import WD_STYLE_TYPE
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
     workshop: Workshop = context["workshop"]
@@ -44,6 +50,20 @@ def render_docx(context: dict[str, Any]) -> bytes:
     properties.title = context["title"]
     properties.author = properties.last_modified_by = xml_safe(workshop.organisation)
     properties.comments = ""
+    # The version's own dates, not the blank template's (2013); and the language Word checks
+    # the spelling in: the one it is written in (the template says US English).
+    version = context["version"]
+    properties.created = version.created_at
+    properties.modified = version.final_at or version.created_at
+    language = WORD_LANGUAGES.get(current_language(), "en-GB")
+    properties.language = language
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    tag = run_defaults.find(qn("w:lang"))
+    if tag is None:
+        tag = run_defaults.makeelement(qn("w:lang"), {})
+        run_defaults.append(tag)
+    tag.set(qn("w:val"), language)
     normal = document.styles["Normal"]
     normal.font.name = "Georgia"
     normal.font.size = Pt(11)
@@ -64,14 +84,16 @@ def render_docx(context: dict[str, Any]) -> bytes:
     meta(context["meta"])
     for line in filter(None, [context["status"], *context["signoffs"]]):
         document.add_paragraph().add_run(line).bold = True
+    # The title is Word's level 0; the clauses, the measures and the origins are each level 1
+    # (Word's navigation pane shows them side by side), their parts level 2.
     for clause in context["clauses"]:
         if clause["heading"]:
-            heading = document.add_heading(clause["heading"], level=2)
+            heading = document.add_heading(clause["heading"], level=1)
             heading.paragraph_format.keep_with_next = True
         HtmlToDocx(document, paragraph_style="Mission").feed(str(clause["html"]))
 
     if context["how_we_will_know"]:
-        document.add_heading(_("How we will know"), level=1)
+        document.add_heading(_("Success measures"), level=1)
         for row in context["how_we_will_know"]:
             document.add_heading(row["clause"], level=2).paragraph_format.keep_with_next = True
             for line in row["lines"]:
@@ -136,7 +158,9 @@ def render_docx(context: dict[str, Any]) -> bytes:
             document.add_heading(_("Stated, not lived (average rating, lowest first)"), level=2)
             for item in results["stated_not_lived"]:
                 document.add_paragraph(
-                    f"{item['org_value']}: {item['mean']} ({item['count']})", "List Bullet"
+                    f"{item['org_value']}: {format_decimal(item['mean'], format='#,##0.##')}"
+                    f" ({item['count']})",
+                    "List Bullet",
                 )
         meta(
             _(

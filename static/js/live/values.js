@@ -264,7 +264,7 @@ export function createValuesResults() {
         el("section", {}, el("h3", { text: T.gaps_missing }),
           list(results.not_represented, (i) => `${i.value} (${i.count})`)),
         el("section", {}, el("h3", { text: T.gaps_not_lived }),
-          list(results.stated_not_lived, (i) => `${i.org_value}: ${i.mean} (${i.count})`)),
+          list(results.stated_not_lived, (i) => `${i.org_value}: ${decimal(i.mean)} (${i.count})`)),
         el("section", { class: "shared-levels" }, el("h3", { text: T.shared_levels }), ...shared.filter(Boolean))),
       el("div", { class: "result-columns" },
         el("section", {}, el("h3", { text: T.culture_now }),
@@ -273,4 +273,9 @@ export function createValuesResults() {
           list(results.culture.desired, (i) => `${i.value} (${i.count})`)))].filter(Boolean));
     return node;
   };
+}
+
+/** A number as the page's language writes it ("2,92" in Dutch, "3" rather than "3.0"). */
+function decimal(number) {
+  return Number(number).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
 }
