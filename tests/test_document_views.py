@@ -11,7 +11,7 @@ from tests.conftest import make_user, make_workshop
 from tests.test_views import login
 from workshop import provenance, queries
 from workshop.models import Phase, StaffRole, UserRole
-from workshop.services import editing, participants, proposals, rounds, workshops
+from workshop.services import consent, editing, final, participants, proposals, rounds, workshops
 
 
 @pytest.fixture
@@ -206,3 +206,26 @@ def test_a_refused_draft_from_proposals_comes_back_with_its_ticks_and_note(
     assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
     with app.app_context():
         assert queries.latest_version(workshop_id).number == 2
+
+
+def test_the_page_leadership_signs_on_shows_what_was_agreed_at_the_lock(app, client, workshop_id):
+    """The sign-off page said only "Final": not when it was locked nor on what answers
+    (found by an audit of leadership's journey). It shows both, kept from the lock."""
+    with app.app_context():
+        fran = queries.get_workshop(workshop_id).staff[0].user
+        editing.paste_document(fran, workshop_id, "## Purpose\n\nWe help.", based_on=None)
+        workshop = queries.get_workshop(workshop_id)
+        people = [
+            participants.join_workshop(workshop.join_code, display_name=n, level="Frontline")
+            for n in ("Amira", "Joost")
+        ]
+        key = queries.clauses_of(queries.latest_version(workshop_id))[0].key
+        consent.vote_on_clause(people[0], key, "agree")
+        consent.vote_on_clause(people[1], key, "live_with")
+        final.lock_version(fran, workshop_id, 1)
+        final.reopen(fran, workshop_id, "one more look")
+        consent.vote_on_clause(people[1], key, "object", "Not yet")
+    login(client)
+    page = client.get(f"/workshops/{workshop_id}/document/versions/1").get_data(as_text=True)
+    assert "Locked on " in page
+    assert "1 agree · 1 can live with it · 0 object" in page  # as locked, not as answered since

@@ -87,6 +87,9 @@ def test_a_participant_writes_their_part_and_proposes_a_measure_the_facilitator_
         measure_id = measure.id
     page = client.get(f"/workshops/{workshop_id}/mission").get_data(as_text=True)
     assert "Patients who feel known" in page and "“I greet.”" in page
+    assert "review 1 June 2027" in page  # a date as people write it, not "2027-06-01"
+    dutch = amira.get(url, headers={"Accept-Language": "nl"}).get_data(as_text=True)
+    assert "1 juni 2027" in dutch
     client.post(
         f"/workshops/{workshop_id}/mission/measures/{measure_id}/decide",
         data={"decision": "agree"},

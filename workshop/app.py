@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from markupsafe import Markup
 
 from .config import load_config
@@ -82,6 +83,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["markdown_literal"] = markdown_literal
     # A number as the reader writes it: "2,92" in Dutch, "3" rather than "3.0".
     app.jinja_env.filters["decimal"] = lambda number: format_decimal(number, format="#,##0.##")
+    # An ISO date as the reader writes one: "1 March 2027", "1 maart 2027".
+    app.jinja_env.filters["long_date"] = lambda iso: format_date(
+        dt.date.fromisoformat(str(iso)), format="d MMMM y"
+    )
     views.register(app)
     sockets.register(socketio)
     register_commands(app)

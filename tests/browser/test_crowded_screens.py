@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import TIMEOUT, create_workshop, join, log_in, photograph, settle, wait_until_live
+from .helpers import (
+    TIMEOUT,
+    create_workshop,
+    join,
+    log_in,
+    photograph,
+    settle,
+    staff_command,
+    wait_until_live,
+)
 from .layout import WALL_SIZES, check_screen
 from .test_client_state import Person
 
@@ -337,3 +346,46 @@ def test_the_differences_page_has_no_blank_space(live_server, new_person):
     )
     assert gaps and all(above < 30 and below < 30 for above, below in gaps), gaps
     check_screen(fran, "differences", task=".diff-clause")
+
+
+def test_a_duel_left_open_at_the_lock_says_it_decides_nothing(live_server, new_person):
+    """Locked while a wording duel ran, the room still saw it open with its timer and a Vote
+    button that was refused, and the console offered to close it, which was refused too
+    (found by an audit): it now says it decides nothing, and only cancelling is offered."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, "Locked duel", "Harbour Health", "Care")
+    join_link = fran.locator("#join-link").get_attribute("href")
+    fran.goto(f"/workshops/{workshop_id}/document")
+    fran.get_by_label("Mission text (Markdown)").fill("## Purpose\n\nWe help every patient.")
+    fran.get_by_role("button", name="Save as a new version").click()
+    expect(fran.get_by_text("Saved as version 1.")).to_be_visible(timeout=TIMEOUT)
+    fran.goto(f"/workshops/{workshop_id}")
+    wait_until_live(fran)
+    staff_command(fran, workshop_id, "phase.set", {"phase": "draft"})
+    key = staff_command(fran, workshop_id, "state.sync")["snapshot"]["document"]["clauses"][0]
+    staff_command(
+        fran,
+        workshop_id,
+        "duel.start",
+        {"clause_key": key["key"], "seconds": 300,
+         "options": ["We help every patient.", "We care for every patient."]},
+    )  # fmt: skip
+    lock_page = fran.context.new_page()
+    lock_page.goto(f"/workshops/{workshop_id}/document/versions/1")
+    lock_page.get_by_role("button", name="Lock as the final mission").click()
+    expect(lock_page.get_by_text("Final: this is our agreed mission.")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    amira = new_person("Amira")
+    amira.set_viewport_size({"width": 390, "height": 844})
+    join(amira, join_link, "Amira", "Frontline")
+    duel = amira.locator("section.duel")
+    expect(duel).to_contain_text("it decides nothing now", timeout=TIMEOUT)
+    expect(duel.get_by_role("button", name="Vote")).to_have_count(0)
+    expect(duel).not_to_contain_text("left")
+    console = fran.locator("section.duel")
+    expect(console).to_contain_text("it decides nothing now", timeout=TIMEOUT)
+    expect(console.get_by_role("button", name="Cancel the duel")).to_be_visible()
+    expect(console.get_by_role("button", name="Close and apply the winner")).to_be_hidden()
+    check_screen(amira, "duel-left-open-at-the-lock", task="section.duel")

@@ -528,15 +528,20 @@ def version(workshop_id: int, number: int):
     me = staff_member()
     workshop = workshop_for_staff(me, workshop_id, moderate=False)
     latest = queries.latest_version(workshop.id)
+    shown = versions.get_version(me, workshop.id, number)
     return render_template(
         "staff/version.html",
         workshop=workshop,
-        version=versions.get_version(me, workshop.id, number),
+        version=shown,
         latest=latest,
         moderator=can_moderate(me, workshop),
         leadership=staff_role(me, workshop) == StaffRole.LEADERSHIP,
         provenance=provenance.by_sentence(me, workshop.id, number),
-        readiness=final.readiness(workshop) if latest and latest.number == number else None,
+        # The latest: whether it may be locked. A final one: the answers it was locked on,
+        # which is what leadership signs.
+        readiness=final.readiness(workshop, shown)
+        if shown.final_at is not None or (latest and latest.number == number)
+        else None,
         me=me,
         action_form=Form(),
     )

@@ -311,7 +311,11 @@ export function createBallot({ command, getState, dispatch, render }) {
       // Never promise a change that is no longer possible.
       const open = votingOpen(state, round);
       const voted = state.me && state.me.voted;
-      const mine = open ? (voted ? T.you_voted : T.not_voted) : (voted ? T.you_voted_closed : T.not_voted_closed);
+      // A fully anonymous round's ballots are nobody's once it ends: the server cannot tell
+      // this person voted, so the page must not say they did not.
+      const forgotten = !open && !voted && (round.anonymity || state.workshop.anonymity) === "full";
+      const mine = open ? (voted ? T.you_voted : T.not_voted)
+        : (voted ? T.you_voted_closed : (forgotten ? T.anonymous_closed : T.not_voted_closed));
       // My ballot, then the room's count on a line of its own.
       if (!status._mine) {
         status._mine = el("span");
@@ -320,7 +324,7 @@ export function createBallot({ command, getState, dispatch, render }) {
       }
       setText(status._mine, mine);
       setText(status._count, plural(T.voters, state.vote ? state.vote.voters : 0));
-      budget.hidden = round.method !== "dot";
+      budget.hidden = round.method !== "dot" || !open; // dots left mean nothing once it ended
       if (round.method === "dot") {
         setText(budget, fmt(T.dots_left, { left: dotsLeft(state, round), budget: round.dots_budget }));
       }

@@ -8,7 +8,7 @@
  * a clause removed while someone types in it stays on their screen with their words.
  */
 import { $, T, announce, isFacilitator, isParticipant } from "./page.js";
-import { diffNodes, el, fill, fmt, needsRedraw, nextSerial, setHTML, setText, syncChildren, withoutHeading } from "./dom.js";
+import { decimal, diffNodes, el, fill, fmt, needsRedraw, nextSerial, setHTML, setText, syncChildren, withoutHeading } from "./dom.js";
 import { closedReason, inputOpen } from "./clock.js";
 import { currentRound, documentFinal, taskRound } from "./state.js";
 import { clauseTitle } from "./names.js";
@@ -424,7 +424,7 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       { n: c.index, start: c.start, words: c.words, limit: c.limit }));
     if (budget.total.over) over.unshift(total);
     return el("div", { class: "budget-line" + (over.length ? " over" : "") },
-      el("p", { class: "meta", text: `${total} · ${fmt(T.sentence_length, { n: budget.average_sentence_words })}` }),
+      el("p", { class: "meta", text: `${total} · ${fmt(T.sentence_length, { n: decimal(budget.average_sentence_words, 1) })}` }),
       over.length ? el("p", { class: "error", role: "status", text: fmt(T.budget_over, { what: over.join("; ") }) }) : null);
   }
 

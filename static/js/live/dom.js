@@ -15,6 +15,11 @@ import { $, T } from "./page.js";
 export const fmt = (template, values) =>
   template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
 
+/** A number as the page's language writes it: "2,92" in Dutch, "3" rather than "3.0". */
+export function decimal(number, maximumFractionDigits = 2) {
+  return Number(number).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits });
+}
+
 /** "1 dot" / "2 dots": the right form of a {one, other} pair for a count. */
 export function plural(forms, n) {
   return fmt(n === 1 ? forms.one : forms.other, { n });

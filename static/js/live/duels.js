@@ -9,14 +9,23 @@
 import { T, announce, isFacilitator, isParticipant } from "./page.js";
 import { diffNodes, el, fill, fmt, nextSerial, needsRedraw, plural, setText, syncChildren } from "./dom.js";
 import { clockText, duelSecondsLeft } from "./clock.js";
+import { documentClauses, documentFinal } from "./state.js";
 
 const isOriginal = (duel, option) => option.text.trim() === duel.original.trim();
+const flat = (text) => String(text || "").replace(/\s+/g, " ").trim();
+
+/** Whether the clause still says the words the duel started from (it may have been saved
+ * since: then they are "the words when the duel started", not "now"). */
+function stillSays(state, duel) {
+  const clause = documentClauses(state).find((c) => c.key === duel.clause_key);
+  return !!clause && flat(clause.body).includes(flat(duel.original));
+}
 
 /** A duel's wording as a voter reads it: clean text, with what it changes one click away. */
 function wordingNodes(duel, option) {
   return [
     el("span", { class: "wording", text: option.text }),
-    isOriginal(duel, option) ? el("span", { class: "tag tag-neutral", text: T.duel_as_now }) : null,
+    isOriginal(duel, option) ? el("span", { class: "tag tag-neutral duel-as-now", text: T.duel_as_now }) : null,
     isOriginal(duel, option) ? null : el("details", { class: "wording-diff" },
       el("summary", { text: T.show_difference }), el("p", { class: "diff" }, ...diffNodes(option.diff))),
   ];
@@ -149,7 +158,7 @@ export function createDuels({ command, dispatch }) {
     if (isFacilitator) {
       dv.error = el("p", { class: "error", role: "alert" });
       dv.tools = el("div", { class: "button-row", role: "group", "aria-labelledby": dv.title.id },
-        el("button", { type: "button", class: "small primary", text: T.duel_close,
+        dv.closeButton = el("button", { type: "button", class: "small primary", text: T.duel_close,
           onclick: () => duelCommand(dv, "duel.close") }),
         el("button", { type: "button", class: "small", text: T.duel_cancel,
           onclick: () => duelCommand(dv, "duel.cancel") }));
@@ -161,7 +170,7 @@ export function createDuels({ command, dispatch }) {
 
   function updateTimer(dv) {
     const duel = dv.duel;
-    if (duel.status !== "open") {
+    if (duel.status !== "open" || dv.frozen) {
       setText(dv.timer, "");
       dv.timer.hidden = true;
       return;
@@ -181,7 +190,10 @@ export function createDuels({ command, dispatch }) {
 
   function updateDuel(dv, duel, state) {
     dv.duel = duel;
-    const open = duel.status === "open";
+    // Left open when the mission was locked, a duel decides nothing (only cancelling it is
+    // left): no vote, no timer, and it says why.
+    dv.frozen = duel.status === "open" && documentFinal(state);
+    const open = duel.status === "open" && !dv.frozen;
     dv.node.className = `duel status-${duel.status}`;
     setText(dv.meta, [T.duel_status[duel.status], T.duel_methods[duel.method],
       fmt(T.on_version, { n: duel.version_number })].join(" · "));
@@ -200,12 +212,18 @@ export function createDuels({ command, dispatch }) {
         }
       }
     }
-    setText(dv.originalLabel, open ? T.duel_now : T.duel_before);
-    setText(dv.mine, isParticipant && open ? (mine ? T.duel_voted : T.duel_not_voted) : "");
+    const now = stillSays(state, duel);
+    setText(dv.originalLabel, open ? (now ? T.duel_now : T.duel_at_start) : T.duel_before);
+    for (const tag of dv.node.querySelectorAll(".duel-as-now")) tag.hidden = !now;
+    setText(dv.mine, dv.frozen ? T.duel_frozen
+      : (isParticipant && open ? (mine ? T.duel_voted : T.duel_not_voted) : ""));
     dv.mine.hidden = !dv.mine.textContent;
     dv.mine.classList.toggle("voted", !!mine);
     setText(dv.voters, plural(T.voters, duel.results ? duel.results.voters : duel.voters));
-    if (dv.tools) dv.tools.hidden = !open;
+    if (dv.tools) {
+      dv.tools.hidden = duel.status !== "open"; // a frozen one can still be cancelled
+      dv.closeButton.hidden = dv.frozen;
+    }
     if (dv.wordings) dv.wordings.hidden = !open; // once decided, the results list them all
     if (needsRedraw(dv.results, [duel.status, duel.results, duel.winner_id, duel.version_made])) {
       fill(dv.results, ...duelResults(duel));

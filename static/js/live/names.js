@@ -1,16 +1,20 @@
 /**
- * How things are named on screen, derived from the state: a proposal as "#7 We care for…",
+ * How things are named on screen, derived from the state: a proposal as "We care for…" (staff:
+ * "#7 We care for…"),
  * a clause by its heading (or "Clause 2" when it has none). Results, ballots, amendments,
  * duels and announcements all name the same things, so they ask here and always agree.
  */
-import { T } from "./page.js";
+import { T, isProjector, isStaff } from "./page.js";
 import { fmt, plainText } from "./dom.js";
 import { documentClauses, proposalById } from "./state.js";
 
-/** "#7 We care for everyone": a proposal's number and the start of its words. */
+/** "#7 We care for everyone": a proposal's number (for staff, whose cards show it) and the
+ * start of its words. Participants and the wall see no numbers anywhere else, and in a
+ * ranking "#9" read as a place. */
 export function proposalLabel(state, id) {
   const proposal = proposalById(state, id);
-  return `#${id} ${proposal ? plainText(proposal.body_html, 60) : ""}`;
+  const words = proposal ? plainText(proposal.body_html, 60) : "";
+  return isStaff && !isProjector ? `#${id} ${words}` : words;
 }
 
 /** A clause's heading, or "Clause n" by its place in the document. */

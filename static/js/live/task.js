@@ -12,7 +12,7 @@
 import { $, T, announce, root } from "./page.js";
 import { fmt, setAttr, setText } from "./dom.js";
 import { closedReason } from "./clock.js";
-import { taskRound, voteRound } from "./state.js";
+import { documentFinal, taskRound, voteRound } from "./state.js";
 
 /** The kinds of round whose task each phase shows. */
 const PHASE_KINDS = {
@@ -126,6 +126,8 @@ export function createTask() {
       // (beside the other rounds they go on).
       showClosed(draftNote, null, ["refine", "consent"].includes(task.kind) ? closedText(task.kind, task.reason) : "");
       if (draftHint) {
+        // Once final, nothing invites an edit: the draft card says it is locked.
+        draftHint.hidden = documentFinal(state);
         setText(draftHint, { refine: T.task_refine, consent: T.task_consent, finalise: T.task_finalise,
           measures: T.task_measures }[task.kind] || defaultHint);
       }

@@ -8,7 +8,7 @@
  * never redrawn by live events; the results keep the filter and the picture they show.
  */
 import { $, T, catalogue, catalogueName, root, workshopId } from "./page.js";
-import { el, fill, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
+import { decimal, el, fill, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
 import { myBallot, voteRound } from "./state.js";
 
 /** The values form of a participant. ``ctx``: {command, getState, dispatch}. */
@@ -273,9 +273,4 @@ export function createValuesResults() {
           list(results.culture.desired, (i) => `${i.value} (${i.count})`)))].filter(Boolean));
     return node;
   };
-}
-
-/** A number as the page's language writes it ("2,92" in Dutch, "3" rather than "3.0"). */
-function decimal(number) {
-  return Number(number).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: 2 });
 }
