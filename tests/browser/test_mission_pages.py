@@ -46,8 +46,10 @@ def test_the_mission_pages_from_tags_to_feedback(live_server, new_person) -> Non
         "At the front desk I make every patient feel expected."
     )
     purpose.get_by_role("button", name="Save my part").click()
-    expect(amira.get_by_text("Your part is saved.")).to_be_visible()
     purpose = amira.locator("article", has=amira.get_by_role("heading", name="Purpose"))
+    # Said in the clause the page comes back to, where she is looking (not off-screen above).
+    expect(purpose.get_by_role("status")).to_have_text("Your part is saved.")
+    expect(purpose.get_by_role("status")).to_be_in_viewport()
     purpose.get_by_text("Propose a success measure").click()
     # A blank-looking "what" passes the browser's check; the server refuses it, and the page
     # comes back with the rest of what she typed and the reason by the form.
@@ -64,7 +66,9 @@ def test_the_mission_pages_from_tags_to_feedback(live_server, new_person) -> Non
     check_screen(amira, "mission-measure-refused", task=".error-summary")
     purpose.get_by_label("What is measured").fill("Patients who say they felt expected")
     purpose.get_by_role("button", name="Propose", exact=True).click()
-    expect(amira.get_by_text("Your measure is proposed.")).to_be_visible()
+    purpose = amira.locator("article", has=amira.get_by_role("heading", name="Purpose"))
+    expect(purpose.get_by_role("status")).to_have_text("Your measure is proposed.")
+    expect(purpose.get_by_role("status")).to_be_in_viewport()
     check_screen(amira, "mission-participant", task="#clause-1, article.card")
 
     fran.goto(f"/workshops/{workshop_id}/mission")

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from .. import permissions, throttles
@@ -165,12 +166,10 @@ def participant_page(workshop_id: int):
         try:
             if action == "my_part":
                 my_part.write_my_part(me, clause_key, request.form.get("sentence", ""))
-                flash(_("Your part is saved."))
             elif action == "measure":
                 measures.propose_measure(
                     me, workshop.id, clause_key, **_measure_fields(request.form)
                 )
-                flash(_("Your measure is proposed."))
             elif action in ("support", "unsupport"):
                 measure_id = form_number(request.form.get("measure_id"), what="measure_id") or 0
                 measures.support_measure(me, measure_id, support=action == "support")
@@ -187,19 +186,29 @@ def participant_page(workshop_id: int):
                     "message": error.message,
                 }
                 return _participant_page(workshop, me, refused=refused), error.status
+        # Back to the clause, which says it was saved: a message at the top of the page was
+        # off the screen the page scrolls to.
+        saved: dict[str, Any] = {"saved": action, "clause": clause_key} if action in SAVED else {}
         return redirect(
-            url_for("mission.participant_page", workshop_id=workshop.id) + f"#clause-{clause_key}"
+            url_for("mission.participant_page", workshop_id=workshop.id, **saved)
+            + f"#clause-{clause_key}"
         )
     return _participant_page(workshop, me)
+
+
+# What a clause says once a form of it was saved (the redirect's ``saved`` and ``clause``).
+SAVED = {"my_part": _l("Your part is saved."), "measure": _l("Your measure is proposed.")}
 
 
 def _participant_page(
     workshop: Workshop, me: Participant, *, refused: dict[str, Any] | None = None
 ) -> str:
     latest = latest_version(workshop.id)
+    saved = SAVED.get(request.args.get("saved", ""))
     return render_template(
         "participant/mission.html",
         refused=refused,
+        saved=(form_number(request.args.get("clause"), what="clause"), saved) if saved else None,
         workshop=workshop,
         participant=me,
         version=latest,
