@@ -366,6 +366,16 @@ def _document_page(
     ), status
 
 
+def _editor_on(latest: DocumentVersion | None) -> DocumentForm:
+    """The editor as it opens on the newest version, for a page handed back after another of
+    its forms was refused (not filled from that form's fields: its note, its stale based_on)."""
+    return DocumentForm(
+        formdata=None,
+        body_md=latest.body_md if latest else "",
+        based_on=str(latest.number) if latest else "",
+    )
+
+
 @bp.post("/<int:workshop_id>/document/template")
 @login_required
 def document_from_template(workshop_id: int):
@@ -405,13 +415,8 @@ def paste_document(workshop_id: int):
         latest = queries.latest_version(workshop.id)
         form.text.errors = [error.message]
         form.based_on.data = str(latest.number) if latest else ""
-        editor = DocumentForm(
-            formdata=None,  # not the refused form's fields (its note, its stale based_on)
-            body_md=latest.body_md if latest else "",
-            based_on=str(latest.number) if latest else "",
-        )
         return _document_page(
-            me, workshop, latest, form=editor, paste_form=form, status=error.status
+            me, workshop, latest, form=_editor_on(latest), paste_form=form, status=error.status
         )
     flash(
         _(
@@ -487,16 +492,11 @@ def draft_from_proposals(workshop_id: int):
         workshop = workshop_for_staff(me, workshop_id, moderate=True)
         latest = queries.latest_version(workshop.id)
         form.based_on.data = str(latest.number) if latest else ""
-        editor = DocumentForm(
-            formdata=None,  # not the refused form's fields (its note, its stale based_on)
-            body_md=latest.body_md if latest else "",
-            based_on=str(latest.number) if latest else "",
-        )
         return _document_page(
             me,
             workshop,
             latest,
-            form=editor,
+            form=_editor_on(latest),
             draft_form=form,
             draft_error=_(
                 "Version %(number)s was saved meanwhile: the proposals you ticked are kept "
