@@ -383,6 +383,8 @@ def test_a_duel_left_open_at_the_lock_says_it_decides_nothing(live_server, new_p
     duel = amira.locator("section.duel")
     expect(duel).to_contain_text("it decides nothing now", timeout=TIMEOUT)
     expect(duel.get_by_role("button", name="Vote")).to_have_count(0)
+    # Nor is an answer asked for on a final clause.
+    expect(amira.locator("#document")).not_to_contain_text("You have not answered")
     expect(duel).not_to_contain_text("left")
     console = fran.locator("section.duel")
     expect(console).to_contain_text("it decides nothing now", timeout=TIMEOUT)

@@ -334,8 +334,9 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
     }
     c.stale.hidden = !stale;
     view.node.classList.toggle("stale", stale);
+    // Once final, no answer is asked for: only one given is shown.
     setText(c.mine, mine && !stale ? fmt(T.your_answer, { choice: T[`consent_${mine.choice}`] })
-      : (stale ? "" : T.not_answered));
+      : (stale || documentFinal(state) ? "" : T.not_answered));
     for (const [choice, button] of Object.entries(c.buttons)) {
       button.setAttribute("aria-pressed", String(!!mine && !stale && mine.choice === choice));
     }
