@@ -175,15 +175,20 @@ def workshop_record(
 
 
 def current_record(
-    actor: User, workshop: Workshop, version: DocumentVersion, readiness: dict[str, Any]
+    actor: User,
+    workshop: Workshop,
+    version: DocumentVersion,
+    readiness: dict[str, Any],
+    origins: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The record of ``version`` as the workshop stands now (``readiness``: the version's)."""
+    """The record of ``version`` as the workshop stands now (``readiness``: the version's;
+    ``origins``: its ``provenance.by_clause``, when the caller has it already)."""
     agenda = [(round_, round_results(round_)) for round_ in list_rounds(workshop.id)]
     return workshop_record(
         workshop,
         version,
         agenda,
-        provenance.by_clause(version),
+        provenance.by_clause(version) if origins is None else origins,
         readiness,
         provenance.by_sentence(actor, workshop.id, version.number),
     )
@@ -202,14 +207,18 @@ def record_at_lock(
 
 
 def record_of(
-    actor: User, workshop: Workshop, version: DocumentVersion, readiness: dict[str, Any]
+    actor: User,
+    workshop: Workshop,
+    version: DocumentVersion,
+    readiness: dict[str, Any],
+    origins: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The record to export for ``version``: a final one's as it was locked (who has signed
     its versions since, their names, and when it is exported, as now); any other's as the
     workshop stands now."""
     kept = version.final_record if version.final_at is not None else None
     if not kept:
-        return current_record(actor, workshop, version, readiness)
+        return current_record(actor, workshop, version, readiness, origins)
     record = kept.get(current_language()) or next(iter(kept.values()))
     now = {v.number: v for v in history(workshop.id, version.number)}
     return {

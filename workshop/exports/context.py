@@ -31,7 +31,7 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
             date=version.final_at.strftime("%Y-%m-%d"),
         )
     # A final version's as it was locked; the others' as the workshop stands now.
-    record = record_of(actor, workshop, version, readiness(workshop, version))
+    record = record_of(actor, workshop, version, readiness(workshop, version), origins)
     return {
         "status": status,
         # How we will know: one line per agreed success measure, under its clause.
