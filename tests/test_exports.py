@@ -1,7 +1,7 @@
 """Leadership exports, each format read back by a real reader.
 
 PDF (pypdf), DOCX (python-docx), JSON (jsonschema against the published
-docs/export-schema.json, format version 4), CSV (a ZIP of named tables, each read
+docs/export-schema.json, format version 5), CSV (a ZIP of named tables, each read
 with the csv module), Markdown (rendered by Python-Markdown and parsed as HTML);
 and, across every format, no tally of a blind round before its reveal, no name
 anonymity hides and no group under five people on its own.
@@ -615,7 +615,7 @@ def test_the_docx_values_table_appears_once_the_values_round_is_revealed(app):
 def test_the_published_schema_is_a_valid_draft_2020_12_schema():
     assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    assert SCHEMA["properties"]["format_version"] == {"const": 4}
+    assert SCHEMA["properties"]["format_version"] == {"const": 5}
 
 
 def test_the_json_is_the_full_record_and_matches_the_published_schema(ctx):
@@ -664,7 +664,7 @@ def test_the_json_is_the_full_record_and_matches_the_published_schema(ctx):
     assert result.mimetype == "application/json"
     data = json.loads(result.content)
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
-    assert (data["format"], data["format_version"]) == ("mission-workshop-export", 4)
+    assert (data["format"], data["format_version"]) == ("mission-workshop-export", 5)
     assert data["exported_version"] == 5
     assert data["workshop"]["organisation"] == "Harbour Health"
     assert data["workshop"]["lock_quorum"] == 0

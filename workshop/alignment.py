@@ -235,7 +235,7 @@ def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]
             for label in order
         ],
         "not_represented": [
-            {"value": display(label, names), "count": count}
+            {"key": label, "value": display(label, names), "count": count}
             for label, count in sorted(
                 not_represented.items(), key=lambda item: (-item[1], display(item[0], names))
             )
@@ -248,7 +248,9 @@ def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]
             ),
             key=lambda item: (item["mean"], item["org_value"]),
         ),
-        "shared_across_levels": [display(label, names) for label in shared],
+        "shared_across_levels": [
+            {"key": label, "value": display(label, names)} for label in shared
+        ],
         # Levels left out of "shared across levels" because they are too small to show: the
         # screens say so instead of a bare "none yet".
         "levels_hidden": sum(1 for members in by_level.values() if members is None),
@@ -261,7 +263,7 @@ def values_results(workshop: Workshop, subs: list[Submission]) -> dict[str, Any]
         },
         "culture": {
             kind: [
-                {"value": display(label, names), "count": count}
+                {"key": label, "value": display(label, names), "count": count}
                 for label, count in Counter(
                     label for sub in subs for label in getattr(sub, kind)
                 ).most_common(10)

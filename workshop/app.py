@@ -14,7 +14,7 @@ from .config import load_config
 from .extensions import babel, csrf, db, login_manager, socketio
 from .https import serve_over_https
 from .identity import SocketAwareSessionInterface
-from .locales import LANGUAGE_NAMES, live_catalogue, select_locale
+from .locales import LANGUAGE_NAMES, live_catalogue, live_value_names, select_locale
 from .message_queue import InOrderRedisManager
 from .server import ShallowJSON, UncompressedWebSockets, cap_websocket_messages
 from .static_files import modules_imported_by, serve_static_files
@@ -75,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["live_catalogue"] = live_catalogue
+    app.jinja_env.globals["live_value_names"] = live_value_names
     app.jinja_env.globals["live_modules"] = modules_imported_by(
         Path(app.static_folder or ""), "js/live/main.js"
     )

@@ -264,8 +264,8 @@ def version_payload(
         "clauses": clauses_payload(version),
         "note": version.note,
         "source": str(version.source),
-        "source_label": source_label(version),
-        "author": version_author(version, staff=staff, readout=readout),
+        # None: a participant this audience may not know (each screen says so in its language).
+        "author": known_version_author(version, staff=staff, readout=readout),
         "created_at": iso(version.created_at),
     }
 
@@ -283,15 +283,23 @@ def source_label(version: DocumentVersion) -> str:
     return labels[VersionSource(version.source)]
 
 
-def version_author(version: DocumentVersion, *, staff: bool, readout: bool = False) -> str:
-    """Who saved a version, as this audience may know it: facilitators are always named; a
+def known_version_author(
+    version: DocumentVersion, *, staff: bool, readout: bool = False
+) -> str | None:
+    """Who saved a version, if this audience may know: facilitators are always named; a
     participant who saved a clause only where the anonymity they saved under allows."""
     if version.author is not None:
         return version.author.display_name
     person = version.editor_participant
     if person is not None and shows_authors(version.anonymity, staff=staff, readout=readout):
         return person.display_name
-    return _("A participant")
+    return None
+
+
+def version_author(version: DocumentVersion, *, staff: bool, readout: bool = False) -> str:
+    """Who saved a version, in words for a page or a file: "A participant" where this
+    audience may not know who."""
+    return known_version_author(version, staff=staff, readout=readout) or _("A participant")
 
 
 def clauses_payload(version: DocumentVersion) -> list[dict[str, Any]]:
@@ -524,17 +532,17 @@ def my_clause_votes(
 
 def editors(workshop: Workshop, *, staff: bool, rows: list[Any] | None = None) -> dict:
     """Who has which clause open, by clause key. Participants' names follow the anonymity
-    of the running round; facilitators are always named."""
+    of the running round (None for each one this audience may not know: screens say
+    "someone" in their own language); facilitators are always named."""
     rows = editing_rows(workshop.id) if rows is None else rows
     anonymity = effective_anonymity(workshop, current_round(workshop.id))
     named = shows_authors(anonymity, staff=staff, readout=workshop.readout_anonymous)
-    someone = _("Someone")
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[str | None]] = {}
     for key, participant_name, staff_name in rows:
-        name = staff_name or (participant_name if named else someone)
+        name = staff_name or (participant_name if named else None)
         names = out.setdefault(str(key), [])
-        if name not in names or name == someone:
-            names.append(name)
+        if name is None or name not in names:
+            names.append(name)  # None: someone this audience may not know, once per person
     return out
 
 

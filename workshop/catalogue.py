@@ -263,5 +263,9 @@ def workshop_catalogue(workshop: Any, language: str = DEFAULT_LANGUAGE) -> list[
 
 
 def value_names(workshop: Any, language: str = DEFAULT_LANGUAGE) -> dict[str, str]:
-    """Display names for every value key a workshop's people can pick."""
-    return {value.key: value.name for value in workshop_catalogue(workshop, language)}
+    """Display names for every value key a workshop's people can pick or have picked: a value
+    the workshop hid after people picked it is still named by its name, not its key."""
+    shipped = {
+        value.key: value.name for group in load_catalogue(language) for value in group.values
+    }
+    return shipped | {value.key: value.name for value in workshop_catalogue(workshop, language)}

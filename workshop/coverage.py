@@ -45,12 +45,13 @@ def coverage(shared: list[dict[str, Any]], tagged: Iterable[str], body_md: str) 
     from, or by naming the value), and which it misses."""
     tagged_keys = set(tagged)
     text = body_md.lower()
-    expressed: list[str] = []
-    missing: list[str] = []
+    expressed: list[dict[str, str]] = []
+    missing: list[dict[str, str]] = []
     for value in shared:
         in_words = any(
             re.search(rf"\b{re.escape(name)}\b", text)
             for name in _names_for(value["key"], value["name"])
         )
-        (expressed if value["key"] in tagged_keys or in_words else missing).append(value["name"])
+        named = {"key": value["key"], "name": value["name"]}  # screens name a key in their language
+        (expressed if value["key"] in tagged_keys or in_words else missing).append(named)
     return {"shared": shared, "expressed": expressed, "missing": missing}

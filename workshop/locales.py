@@ -22,6 +22,7 @@ from flask import current_app, g, has_request_context, request
 from flask_babel import force_locale, get_locale, refresh
 from markupsafe import Markup
 
+from .catalogue import value_names
 from .extensions import db
 from .join_codes import normalise_join_code
 from .models import Workshop
@@ -92,6 +93,12 @@ def live_catalogue() -> Markup:
         module: Any = current_app.jinja_env.get_template("_live.html").module
         catalogue = _LIVE_CATALOGUES[language] = Markup(module.i18n())
     return catalogue
+
+
+def live_value_names(workshop: Any) -> dict[str, str]:
+    """Every value's name in the reader's language, for the live client: the room's news names
+    values by key, so that each screen names them in its own language whoever caused it."""
+    return value_names(workshop, current_language())
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """The workshop's full record as data: the JSON export (schema in docs/export-schema.json,
-format version 4) and the tables of the CSV export.
+format version 5) and the tables of the CSV export.
 
 Everything is filtered by the rules that hold on every channel (:mod:`privacy`), through
 the same functions of :mod:`audiences` that build what staff see live (exports are for
@@ -65,7 +65,7 @@ from .tallies import duel_winner_votes, round_results
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
-JSON_FORMAT_VERSION = 4  # 4: a runoff count eliminates a list of proposals
+JSON_FORMAT_VERSION = 5  # 5: values results name each personal value with its key
 
 
 MEASURE_FIELDS = ("what", "baseline", "target", "owner_team", "review_on", "support")

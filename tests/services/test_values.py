@@ -103,8 +103,8 @@ def test_aggregations_match_the_hand_computed_fixture(facilitator, values_worksh
     assert rows["Balance"] == ({"none": 3}, 3)
     assert rows["Family"] == ({"none": 1}, 1)
     assert results["not_represented"] == [
-        {"value": "Balance", "count": 3},
-        {"value": "Family", "count": 1},
+        {"key": "balance", "value": "Balance", "count": 3},
+        {"key": "custom:family", "value": "Family", "count": 1},
     ]
     assert results["stated_not_lived"] == [
         {"org_value": "Care", "mean": 3.5, "count": 2},
@@ -122,10 +122,10 @@ def test_aggregations_match_the_hand_computed_fixture(facilitator, values_worksh
     assert results["shared_across_levels"] == []  # no level is large enough to compare ...
     assert results["levels_hidden"] == 2  # ... and the screens say why
     assert results["culture"]["current"] == [
-        {"value": "Integrity", "count": 2},
-        {"value": "Growth", "count": 1},
+        {"key": "integrity", "value": "Integrity", "count": 2},
+        {"key": "growth", "value": "Growth", "count": 1},
     ]
-    assert results["culture"]["desired"] == [{"value": "Balance", "count": 2}]
+    assert results["culture"]["desired"] == [{"key": "balance", "value": "Balance", "count": 2}]
 
 
 def test_people_change_their_values_and_only_the_latest_counts(facilitator, values_workshop):

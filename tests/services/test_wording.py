@@ -60,11 +60,12 @@ def test_coverage_shows_shared_values_expressed_and_missing(facilitator, room):
         facilitator, room.id, [proposal.id], based_on=None
     )
     covered = audiences.value_coverage(room, "We serve patients with Integrity.", [proposal])
-    assert covered["expressed"] == ["Integrity", "Growth"]  # by its words, and by a tag
-    assert covered["missing"] == ["Balance"]
+    names = {kind: [v["name"] for v in covered[kind]] for kind in ("expressed", "missing")}
+    assert names == {"expressed": ["Integrity", "Growth"], "missing": ["Balance"]}  # words, tag
+    assert [v["key"] for v in covered["expressed"]] == ["integrity", "growth"]
     assert version.number == 1
     dutch = audiences.value_coverage(room, "Wij werken met integriteit en balans.", [])
-    assert dutch["expressed"] == ["Integrity", "Balance"]
+    assert [v["name"] for v in dutch["expressed"]] == ["Integrity", "Balance"]
 
 
 def test_a_vocabulary_round_approves_and_vetoes_words(facilitator, room):

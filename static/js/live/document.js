@@ -7,7 +7,7 @@
  * redrawn, so an open editor, a half-typed objection or a duel choice survive every event;
  * a clause removed while someone types in it stays on their screen with their words.
  */
-import { $, T, announce, isFacilitator, isParticipant } from "./page.js";
+import { $, T, announce, isFacilitator, isParticipant, valueName } from "./page.js";
 import { decimal, diffNodes, el, fill, fmt, needsRedraw, nextSerial, setHTML, setText, syncChildren, withoutHeading } from "./dom.js";
 import { closedReason, inputOpen } from "./clock.js";
 import { currentRound, documentFinal, taskRound } from "./state.js";
@@ -79,7 +79,8 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       else fill(view.text, el("p", { class: "empty", text: T.clause_empty }));
     }
     // Who else has this clause open (my own entry is the editor on my screen).
-    const names = [...((state.editors || {})[String(clause.key)] || [])];
+    // null: someone this screen may not know, named in its own language.
+    const names = ((state.editors || {})[String(clause.key)] || []).map((name) => name ?? T.someone);
     if (editingKey === clause.key) {
       const own = names.indexOf((state.viewer && state.viewer.name) || "");
       const mine = own !== -1 ? own : names.indexOf(T.someone);
@@ -367,7 +368,7 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       !d.final && d.source === "reopen" ? el("p", { class: "notice", role: "status", text: fmt(T.reopened, { n: d.number - 1 }) }) : null,
       el("p", { class: "meta", text:
         fmt(T.version, { number: d.number }) + (d.name ? ` · ${d.name}` : "") + " · " +
-        fmt(T.by, { name: d.author }) + (d.note ? " · " + d.note : "") }));
+        fmt(T.by, { name: d.author ?? T.a_participant }) + (d.note ? " · " + d.note : "") }));
   }
 
   function updateSignoffs(state) {
@@ -446,10 +447,11 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       ? el("div", { class: `coverage-list ${cls}` }, el("h4", { text: title }),
         el("ul", {}, ...items.map((text) => el("li", { text }))))
       : null;
+    const named = (values) => values.map((v) => valueName(v.key, v.name));
     fill(coverage, budgetBlock(wording.budget), el("section", { class: "coverage" },
       el("h3", { text: T.coverage_title }),
-      list(T.coverage_expressed, wording.coverage.expressed, "ok"),
-      list(T.coverage_missing, wording.coverage.missing, "missing"),
+      list(T.coverage_expressed, named(wording.coverage.expressed), "ok"),
+      list(T.coverage_missing, named(wording.coverage.missing), "missing"),
       list(T.words_approved_used, words.approved_used, "ok"),
       list(T.words_approved_missing, words.approved_missing, "missing"),
       list(T.words_vetoed_used, words.vetoed_used, "vetoed")));

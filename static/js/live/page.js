@@ -31,8 +31,13 @@ export const workshopId = root ? Number(root.dataset.workshopId) : 0;
 
 /** The workshop's values catalogue (participant and console pages embed it). */
 export const catalogue = json("catalogue", []);
-export const catalogueName = Object.fromEntries(
-  catalogue.flatMap((group) => group.values.map((value) => [value.key, value.name])));
+/** Every value's name in this page's language (every live page embeds them): the room's news
+ * is sent alike to every screen, so it names values by key and each screen names them in its
+ * own language, whoever caused the news. */
+export const catalogueName = json("value-names", {});
+/** A value's name in this page's language; ``fallback`` (the server's words) for a value in
+ * someone's own words, which are the same in every language. */
+export const valueName = (key, fallback) => catalogueName[key] ?? fallback;
 
 /** Say something to screen readers (the polite live region #announcer). */
 export function announce(text) {

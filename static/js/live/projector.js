@@ -316,7 +316,7 @@ export function createProjector({ getState }) {
         else if (needsRedraw(view.text, "")) view.text.replaceChildren(el("p", { class: "wall-empty", text: T.clause_empty }));
         const answers = consent[String(c.key)];
         if (needsRedraw(view.consent, answers || null)) view.consent.replaceChildren(...consentChips(answers));
-        const names = stage === "refine" ? editors[String(c.key)] || [] : [];
+        const names = (stage === "refine" ? editors[String(c.key)] || [] : []).map((name) => name ?? T.someone);
         setText(view.editors, names.length
           ? fmt(names.length === 1 ? T.clause_editing.one : T.clause_editing.other, { names: names.join(", ") }) : "");
         view.editors.hidden = !names.length;

@@ -8,7 +8,7 @@
  * suggested tag carries "✓" (confirm it) besides "×" (remove it): moderation on the chip it
  * acts on, without a list of every value on every card.
  */
-import { T, catalogue, isFacilitator, isParticipant, isProjector, notice } from "./page.js";
+import { T, catalogue, isFacilitator, isParticipant, isProjector, notice, valueName } from "./page.js";
 import { el, fmt, keyed, setAttr, syncChildren } from "./dom.js";
 
 /**
@@ -52,11 +52,12 @@ export function createValueTags({ target, command, staff }) {
   function updateChip(chip, tag) {
     chip.tag = tag;
     chip.node.className = "chip" + (tag.confirmed ? " confirmed" : "");
-    const text = tag.confirmed ? tag.name : `${tag.name} (${fmt(T.tag_supporters, { n: tag.supporters })})`;
+    const name = valueName(tag.key, tag.name);
+    const text = tag.confirmed ? name : `${name} (${fmt(T.tag_supporters, { n: tag.supporters })})`;
     if (chip.text.data !== text) chip.text.data = text;
-    if (chip.support) setAttr(chip.support, "aria-label", fmt(T.tag_support, { name: tag.name }));
-    if (chip.confirm) setAttr(chip.confirm, "aria-label", fmt(T.tag_confirm, { name: tag.name }));
-    if (chip.untag) setAttr(chip.untag, "aria-label", fmt(T.untag, { name: tag.name }));
+    if (chip.support) setAttr(chip.support, "aria-label", fmt(T.tag_support, { name }));
+    if (chip.confirm) setAttr(chip.confirm, "aria-label", fmt(T.tag_confirm, { name }));
+    if (chip.untag) setAttr(chip.untag, "aria-label", fmt(T.untag, { name }));
     syncChildren(chip.node, [tag.confirmed || !taggable ? null : chip.support,
       tag.confirmed || !confirmable ? null : chip.confirm, chip.untag].filter(Boolean));
   }

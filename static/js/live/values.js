@@ -7,7 +7,7 @@
  * and the results say so). The form is the person's own work in progress: it is built once per round and
  * never redrawn by live events; the results keep the filter and the picture they show.
  */
-import { $, T, catalogue, catalogueName, root, workshopId } from "./page.js";
+import { $, T, catalogue, catalogueName, root, valueName, workshopId } from "./page.js";
 import { decimal, el, fill, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
 import { myBallot, voteRound } from "./state.js";
 
@@ -175,17 +175,19 @@ function valuesGrid(results) {
   if (!rows.length) return null;
   const most = Math.max(1, ...rows.flatMap((row) => Object.values(row.counts)));
   const columnClass = (id) => (id === "none" ? "col-none" : id === UNMAPPED_COLUMN ? "col-unmapped" : "");
+  // The two columns that are no stated value are named in this page's language.
+  const columnName = (c) => (c.id === "none" ? T.not_represented : c.id === UNMAPPED_COLUMN ? T.not_mapped : c.name);
   const table = el("table", { class: "values-grid" },
     el("caption", { text: T.values_grid }),
     el("thead", {}, el("tr", {}, el("th", { scope: "col", text: T.values_grid_value }),
       ...results.columns.map((c) => el("th", { scope: "col", class: columnClass(c.id),
-        "data-column": c.id, text: c.name })),
+        "data-column": c.id, text: columnName(c) })),
       el("th", { scope: "col", class: "col-total", text: T.values_total }))),
-    el("tbody", {}, ...rows.map((row) => el("tr", {}, el("th", { scope: "row", text: row.value }),
+    el("tbody", {}, ...rows.map((row) => el("tr", {}, el("th", { scope: "row", text: valueName(row.key, row.value) }),
       ...results.columns.map((c) => {
         const n = row.counts[c.id] || 0;
         const cell = el("td", { class: [columnClass(c.id), n ? "" : "zero"].filter(Boolean).join(" "),
-          "data-label": c.name, "data-column": c.id, text: String(n) });
+          "data-label": columnName(c), "data-column": c.id, text: String(n) });
         if (n) cell.style.setProperty("--share", String(n / most));
         return cell;
       }),
@@ -236,6 +238,7 @@ export function createValuesResults() {
     if (picture.getAttribute("src") !== src) picture.setAttribute("src", src);
 
     const pct = (x) => (x == null ? "–" : String(Math.round(x * 100)));
+    const countedValue = (i) => `${valueName(i.key, i.value)} (${i.count})`;
     const list = (items, textOf) => items.length
       ? el("ul", {}, ...items.map((i) => el("li", { text: textOf(i) })))
       : el("p", { class: "empty", text: T.none_yet });
@@ -253,7 +256,7 @@ export function createValuesResults() {
     fill(parts.levels, ...byLevel);
     const shown = levelFigures.length - hidden;
     const shared = results.shared_across_levels.length
-      ? [list(results.shared_across_levels, (i) => i), hiddenNote]
+      ? [list(results.shared_across_levels, (i) => valueName(i.key, i.value)), hiddenNote]
       : shown >= 2 ? [el("p", { class: "empty", text: T.shared_none }), hiddenNote]
         : [hiddenNote, el("p", { class: "empty", text: fmt(T.shared_needs_levels, { n: min }) })];
     const unmapped = results.columns.some((c) => c.id === UNMAPPED_COLUMN);
@@ -262,15 +265,15 @@ export function createValuesResults() {
       unmapped ? el("p", { class: "result-explain unmapped-note", text: T.unmapped_note }) : null,
       el("div", { class: "result-columns" },
         el("section", {}, el("h3", { text: T.gaps_missing }),
-          list(results.not_represented, (i) => `${i.value} (${i.count})`)),
+          list(results.not_represented, countedValue)),
         el("section", {}, el("h3", { text: T.gaps_not_lived }),
           list(results.stated_not_lived, (i) => `${i.org_value}: ${decimal(i.mean)} (${i.count})`)),
         el("section", { class: "shared-levels" }, el("h3", { text: T.shared_levels }), ...shared.filter(Boolean))),
       el("div", { class: "result-columns" },
         el("section", {}, el("h3", { text: T.culture_now }),
-          list(results.culture.current, (i) => `${i.value} (${i.count})`)),
+          list(results.culture.current, countedValue)),
         el("section", {}, el("h3", { text: T.culture_desired }),
-          list(results.culture.desired, (i) => `${i.value} (${i.count})`)))].filter(Boolean));
+          list(results.culture.desired, countedValue)))].filter(Boolean));
     return node;
   };
 }
