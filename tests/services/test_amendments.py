@@ -5,8 +5,16 @@ import pytest
 from tests.conftest import db_fingerprint, join, make_user, make_workshop
 from workshop import audiences
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from workshop.models import AmendmentStatus, VersionSource
-from workshop.services import amendments, tags, versions
+from workshop.extensions import db
+from workshop.models import (
+    AmendmentStatus,
+    AmendmentVote,
+    Anonymity,
+    RoundKind,
+    VersionSource,
+)
+from workshop.services import agenda, amendments, rounds, tags, versions
+from workshop.services.agenda import RoundSettings
 
 TEXT = "We serve our patients with care. We value our colleagues."
 
@@ -188,3 +196,35 @@ def test_an_amendment_is_shown_in_its_whole_sentence(facilitator, draft):
     assert shown["support"] == 0
     amendments.vote_on_amendment(amira, amendment.id, "agree")
     assert audiences.amendment_payload(amendment, staff=False)["support"] == 1
+
+
+@pytest.mark.parametrize(
+    ("workshop_mode", "round_mode"),
+    [(Anonymity.FULL, Anonymity.NAMED), (Anonymity.NAMED, Anonymity.FULL)],
+    ids=["full-workshop-named-round", "named-workshop-full-round"],
+)
+def test_an_amendment_follows_the_workshops_anonymity_whatever_round_runs(
+    facilitator, draft, workshop_mode, round_mode
+):
+    """An amendment is drafting input, kept per workshop like answers on clauses: a propose
+    round with a setting of its own, running meanwhile, must not name someone the fully
+    anonymous workshop promised not to (their suggestion was stored with their name, and
+    answers on it with the answerers'), nor make the named workshop's amendment unlinkable."""
+    draft.anonymity = workshop_mode
+    db.session.commit()
+    own = agenda.add_round(
+        facilitator,
+        draft.id,
+        RoundSettings(kind=RoundKind.PROPOSE, prompt="More ideas", anonymity=round_mode),
+    )
+    rounds.start_round(facilitator, own.id)
+    amira, joost = join(draft, "Amira"), join(draft, "Joost")
+    suggestion = suggest(amira, draft, "care", "kindness")
+    amendments.vote_on_amendment(joost, suggestion.id, "agree")
+    assert suggestion.anonymity == workshop_mode
+    (answer,) = db.session.query(AmendmentVote).all()
+    if workshop_mode == Anonymity.FULL:
+        assert suggestion.author_id is None
+        assert answer.participant_id is None
+    else:
+        assert suggestion.author_id == amira.id

@@ -32,10 +32,8 @@ from ..models import (
     VersionSource,
     Workshop,
 )
-from ..privacy import effective_anonymity
 from ..queries import (
     clauses_of,
-    current_round,
     get_workshop,
     latest_version,
     version_numbered,
@@ -110,7 +108,8 @@ def propose_amendment(
         db.session.refresh(workshop)
         if workshop.phase == Phase.CLOSED:
             raise InvalidState(_("The workshop is closed."), code="phase_closed")
-        anonymity = effective_anonymity(workshop, current_round(workshop.id))
+        # Drafting input, kept per workshop: the workshop's setting, whatever round runs.
+        anonymity = workshop.anonymity
         amendment = Amendment(
             workshop_id=workshop.id,
             version_number=version_number,
