@@ -134,7 +134,7 @@ CSV_TABLES = {
     ],
     "duels.csv": ["duel_id", "clause_key", "status", "option_id", "text", "votes", "winner"],
     "sentences.csv": ["sentence", "version", "source", "people"],
-    "participation.csv": ["by", "group", "members", "joined", "proposed"],
+    "participation.csv": ["by", "group", "members", "joined", "proposed", "voted"],
     "success_measures.csv": [
         "clause_key",
         "clause",
@@ -762,7 +762,13 @@ def test_the_json_is_the_full_record_and_matches_the_published_schema(ctx):
     participation = data["participation"]
     assert participation["joined"] == 2 and participation["min_group_size"] == 5
     assert participation["by_level"] == [
-        {"group": "Other levels", "members": ["Frontline", "Manager"], "joined": 2, "proposed": 2}
+        {
+            "group": "Other levels",
+            "members": ["Frontline", "Manager"],
+            "joined": 2,
+            "proposed": 2,
+            "voted": 2,  # both cast dots in the vote above
+        }
     ]
     assert participation["by_department"] == []
     # Never raw ballots or who voted.
@@ -825,7 +831,7 @@ def test_the_schema_refuses_what_the_record_must_never_hold(ctx):
     assert refused(lambda d: d["duels"][open_duel].update(winner_votes=1))
     assert refused(
         lambda d: d["participation"]["by_level"].append(
-            {"group": "Manager", "members": [], "joined": 2, "proposed": 0}
+            {"group": "Manager", "members": [], "joined": 2, "proposed": 0, "voted": 0}
         )
     )
 
@@ -843,8 +849,14 @@ def test_participation_by_level_never_shows_a_small_group(ctx):
     jsonschema.Draft202012Validator(SCHEMA).validate(data)
     # The director is pooled, and so is the smallest shown group, or 14 - 7 - 6 gives them away.
     assert data["participation"]["by_level"] == [
-        {"group": "Specialist", "members": [], "joined": 7, "proposed": 0},
-        {"group": "Other levels", "members": ["Frontline", "Director"], "joined": 7, "proposed": 0},
+        {"group": "Specialist", "members": [], "joined": 7, "proposed": 0, "voted": 0},
+        {
+            "group": "Other levels",
+            "members": ["Frontline", "Director"],
+            "joined": 7,
+            "proposed": 0,
+            "voted": 0,
+        },
     ]
     assert data["participation"]["joined"] == 14
 
@@ -869,12 +881,24 @@ def test_no_group_under_five_is_shown_or_worked_out_in_the_json_or_the_csv(ctx):
     # Frontline people), or 15 - 7 - 6 = 2 would give the Managers away; nobody joined
     # as a Director, so Director is nowhere.
     assert participation["by_level"] == [
-        {"group": "Specialist", "members": [], "joined": 7, "proposed": 0},
-        {"group": "Other levels", "members": ["Frontline", "Manager"], "joined": 8, "proposed": 0},
+        {"group": "Specialist", "members": [], "joined": 7, "proposed": 0, "voted": 0},
+        {
+            "group": "Other levels",
+            "members": ["Frontline", "Manager"],
+            "joined": 8,
+            "proposed": 0,
+            "voted": 0,
+        },
     ]
     assert participation["by_department"] == [
-        {"group": "IT", "members": [], "joined": 7, "proposed": 0},
-        {"group": "Other departments", "members": ["Care", "Finance"], "joined": 8, "proposed": 0},
+        {"group": "IT", "members": [], "joined": 7, "proposed": 0, "voted": 0},
+        {
+            "group": "Other departments",
+            "members": ["Care", "Finance"],
+            "joined": 8,
+            "proposed": 0,
+            "voted": 0,
+        },
     ]
     from_csv = csv_rows(csv_content, "participation.csv")
     for by, small, pool_name in (
@@ -890,6 +914,7 @@ def test_no_group_under_five_is_shown_or_worked_out_in_the_json_or_the_csv(ctx):
                 "members": "; ".join(r["members"]),
                 "joined": str(r["joined"]),
                 "proposed": str(r["proposed"]),
+                "voted": str(r["voted"]),
             }
             for r in rows
         ]

@@ -26,6 +26,7 @@ from workshop.services import (
     final,
     measures,
     proposals,
+    representation,
     rounds,
     versions,
     votes,
@@ -367,3 +368,22 @@ def test_every_export_of_a_final_version_says_what_it_said_at_the_lock(facilitat
     current = json.loads(exports.export_version(boss, workshop.id, 2, "json").content)
     assert [a["prompt"] for a in current["values_appendix"]] == ["What drives you?"]
     assert current["participation"]["joined"] == at_lock["participation"]["joined"] + 1
+
+
+def test_a_final_versions_pack_counts_who_took_part_as_at_the_lock(facilitator, workshop):
+    """After a reopen five more people joined and one proposed and voted: version 1's
+    representation.md counted them, while its record.json (kept at the lock) did not, so
+    one ZIP gave two answers to "who took part". Both now say what they said at the lock."""
+    boss, _everyone, _managers, _key = _signed_by_two_levels(facilitator, workshop)
+    table_then = _pack_file(boss, workshop, "representation.md")
+    assert "| Frontline | 5 | 1 |" in table_then
+    final.reopen(facilitator, workshop.id, "More voices")
+    late = [join(workshop, f"S{i}", "Specialist") for i in range(5)]
+    proposals.submit_proposal(late[0], workshop.id, "Colleagues first")
+    assert _pack_file(boss, workshop, "representation.md") == table_then
+    record = json.loads(_pack_file(boss, workshop, "record/record.json"))
+    assert record["participation"]["joined"] == 10
+    assert "| Specialist |" not in table_then  # nobody from it had joined then
+    # The page leadership follows live counts the room as it is now.
+    now = representation.representation(boss, workshop.id)
+    assert {row["group"]: row["joined"] for row in now["by_level"]}["Specialist"] == 5

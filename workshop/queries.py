@@ -53,7 +53,7 @@ from .models import (
     WorkshopStaff,
     utcnow,
 )
-from .privacy import effective_anonymity, results_visible
+from .privacy import effective_anonymity, results_visible, shows_authors
 from .vocabulary import vocabulary_results
 from .voters import (
     CONSENT_SCOPE,
@@ -495,6 +495,32 @@ def voter_count(round_id: int) -> int:
             sa.select(sa.func.count()).select_from(Ballot).where(Ballot.round_id == round_id)
         )
         or 0
+    )
+
+
+def known_proposers(workshop_id: int) -> set[int]:
+    """Who proposed something, where staff may know it (never in fully anonymous mode): every
+    card they wrote or share the credit of after a merge, hidden ones too (they proposed; a
+    card hidden after the draft took its words is theirs as well). One definition for the
+    "who took part" page, the sign-off pack and the record."""
+    rows = db.session.execute(
+        sa.select(ProposalCredit.participant_id, Proposal.anonymity)
+        .join(Proposal, Proposal.id == ProposalCredit.proposal_id)
+        .where(Proposal.workshop_id == workshop_id)
+    ).all()
+    return {pid for pid, anonymity in rows if shows_authors(anonymity, staff=True, readout=False)}
+
+
+def known_voters(workshop_id: int) -> set[int]:
+    """Who cast a ballot in any round, where it is known (fully anonymous ballots are
+    nobody's)."""
+    return set(
+        db.session.scalars(
+            sa.select(Ballot.participant_id)
+            .join(Round, Round.id == Ballot.round_id)
+            .where(Round.workshop_id == workshop_id, Ballot.participant_id.is_not(None))
+            .distinct()
+        )
     )
 
 

@@ -29,7 +29,6 @@ from .audiences import (
     duel_winner,
     iso,
     named_author,
-    proposal_authors,
     source_label,
     tag_payload,
     version_author,
@@ -52,6 +51,8 @@ from .queries import (
     ballot_count_by_round,
     comments_of,
     history,
+    known_proposers,
+    known_voters,
     list_amendments,
     list_duels,
     list_participants,
@@ -65,7 +66,7 @@ from .tallies import duel_winner_votes, round_results
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
 JSON_FORMAT = "mission-workshop-export"
-JSON_FORMAT_VERSION = 5  # 5: values results name each personal value with its key
+JSON_FORMAT_VERSION = 5  # 5: values results name each value by its key; who voted per group
 
 
 MEASURE_FIELDS = ("what", "baseline", "target", "owner_team", "review_on", "support")
@@ -395,7 +396,7 @@ def participation(
     pooled with others ("Other levels"), so a small organisation still sees a picture and no
     small group can be picked out."""
     people = list_participants(workshop.id)
-    proposers = _proposers(proposals)
+    proposers, voters = known_proposers(workshop.id), known_voters(workshop.id)
 
     def grouped(attribute: str, other: str) -> list[dict[str, Any]]:
         sizes = collections.Counter(getattr(p, attribute) or "" for p in people)
@@ -407,10 +408,12 @@ def participation(
             if not group:
                 continue
             row = rows.setdefault(
-                buckets[group], {"group": buckets[group], "members": [], "joined": 0, "proposed": 0}
+                buckets[group],
+                {"group": buckets[group], "members": [], "joined": 0, "proposed": 0, "voted": 0},
             )
             row["joined"] += 1
             row["proposed"] += person.id in proposers
+            row["voted"] += person.id in voters
             if buckets[group] != group and group not in row["members"]:
                 row["members"].append(group)
         return sorted(rows.values(), key=lambda r: (r["group"] == other, -r["joined"]))
@@ -424,8 +427,3 @@ def participation(
         "comments": sum(len(c) for c in comments.values()),
         "voters_by_round": ballot_count_by_round(workshop.id),
     }
-
-
-def _proposers(proposals: list[Proposal]) -> set[int]:
-    """Who proposed something (where it is known: never in fully anonymous mode)."""
-    return {person.id for p in proposals for person in proposal_authors(p, staff=True)}

@@ -17,9 +17,15 @@ proposals: 9 words, 5/9 = 0.556 Care, 4/9 = 0.444 Other departments, none Operat
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import zipfile
+
 import pytest
 
 from tests.conftest import in_phase, join, make_user, make_workshop
+from workshop import exports
 from workshop.errors import Forbidden, NotFound
 from workshop.extensions import db
 from workshop.models import Phase, Round, RoundKind, UserRole
@@ -29,6 +35,7 @@ from workshop.services import (
     consent,
     editing,
     final,
+    moderation,
     proposals,
     representation,
     rounds,
@@ -393,3 +400,40 @@ def test_the_documents_headings_are_nobodys_words(facilitator, workshop):
     picture = representation.representation(facilitator, workshop.id)
     assert by_group(picture["by_level"])["Frontline"]["draft_share"] == 1.0
     assert picture["other_words"]["staff"]["draft_share"] == 0.0
+
+
+def test_the_page_and_every_export_agree_on_who_proposed_and_voted(facilitator):
+    """One person's only card was hidden as off topic, another's after the draft took its
+    words: the "who took part" page counted neither as having proposed (and flagged a level
+    whose words are the whole draft), while the JSON and CSV record counted both. They
+    proposed; every place now says so, and says who voted as well."""
+    workshop = make_workshop(facilitator)
+    rounds.set_phase(facilitator, workshop.id, "propose")
+    people = [join(workshop, f"Front {i}", "Frontline") for i in range(6)]
+    cards = [
+        proposals.submit_proposal(p, workshop.id, f"We care, idea {i}.")
+        for i, p in enumerate(people[:3])
+    ]
+    moderation.hide_proposal(facilitator, cards[0].id, "Off topic")
+    vote = agenda.add_round(facilitator, workshop.id, agenda.RoundSettings(RoundKind.VOTE))
+    rounds.start_round(facilitator, vote.id)
+    for person in people[3:5]:
+        votes.set_dots(person, cards[1].id, 1)
+    rounds.set_phase(facilitator, workshop.id, "draft")
+    versions.start_draft_from_proposals(facilitator, workshop.id, [cards[2].id], based_on=None)
+    moderation.hide_proposal(facilitator, cards[2].id, "In the draft already")
+
+    page = by_group(representation.representation(facilitator, workshop.id)["by_level"])
+    record = json.loads(exports.export_version(facilitator, workshop.id, 1, "json").content)
+    in_json = by_group(record["participation"]["by_level"])
+    with zipfile.ZipFile(
+        io.BytesIO(exports.export_version(facilitator, workshop.id, 1, "csv").content)
+    ) as tables:
+        text = tables.read("participation.csv").decode("utf-8-sig")
+    in_csv = {
+        row["group"]: row for row in csv.DictReader(io.StringIO(text)) if row["by"] == "level"
+    }
+    counts = {"joined": 6, "proposed": 3, "voted": 2}
+    assert {k: page["Frontline"][k] for k in counts} == counts
+    assert {k: in_json["Frontline"][k] for k in counts} == counts
+    assert {k: int(in_csv["Frontline"][k]) for k in counts} == counts

@@ -194,7 +194,7 @@ def tables(record: dict[str, Any]) -> dict[str, str]:
             ),
         ),
         "participation.csv": _table(
-            ["by", "group", "members", "joined", "proposed"],
+            ["by", "group", "members", "joined", "proposed", "voted"],
             (
                 {"by": by, **row, "members": "; ".join(row["members"])}
                 for by in ("level", "department")

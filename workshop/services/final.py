@@ -276,6 +276,8 @@ def lock_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
             "agreement": representation.agreement(
                 workshop, list_participants(workshop.id), version
             ),
+            # Who had joined, proposed and voted: the pack's "who took part" as at the lock.
+            "taking_part": representation.taking_part(workshop.id),
         }
         # What every export of this version will say, however the workshop goes on.
         version.final_record = record_at_lock(

@@ -41,7 +41,6 @@ from ..models import (
     Participant,
     Proposal,
     ProposalCredit,
-    ProposalStatus,
     Round,
     RoundKind,
     RoundStatus,
@@ -55,7 +54,15 @@ from ..privacy import (
     shows_authors,
     suppress_small_groups,
 )
-from ..queries import clauses_of, final_version, latest_version, list_participants, list_rounds
+from ..queries import (
+    clauses_of,
+    final_version,
+    known_proposers,
+    known_voters,
+    latest_version,
+    list_participants,
+    list_rounds,
+)
 from ..realtime import workshop_change
 from ..tallies import round_results
 from ..voting import ConsentChoice, Method
@@ -80,20 +87,43 @@ class Bucket:
     final_words: float = 0.0
 
 
+@dataclasses.dataclass(frozen=True)
+class Member:
+    """Someone who joined, as the picture counts them: by their groups only."""
+
+    id: int
+    level: str
+    department: str
+
+
+def taking_part(workshop_id: int) -> dict[str, Any]:
+    """Who had joined (with their groups), proposed and voted: kept with a version when it is
+    locked, so that its sign-off pack says who took part then, however the workshop goes on
+    (the record is kept the same way)."""
+    return {
+        "people": [[p.id, p.level, p.department] for p in list_participants(workshop_id)],
+        "proposers": sorted(known_proposers(workshop_id)),
+        "voters": sorted(known_voters(workshop_id)),
+    }
+
+
 def representation(
     actor: User, workshop_id: int, *, version: DocumentVersion | None = None
 ) -> dict[str, Any]:
     """The whole picture for the workshop's staff (facilitators and leadership). For a
-    final ``version`` (its sign-off pack): whose words are in that version, and the consent
-    by level it was locked on, whatever was answered or locked since."""
+    final ``version`` (its sign-off pack): the picture as it was locked (who had joined,
+    proposed and voted, whose words are in it, and the consent by level), whatever was
+    answered or locked since."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
-    people = list_participants(workshop.id)
-    draft = latest_version(workshop.id)
     locked = version if version is not None and version.final_at is not None else None
+    kept = (locked.final_readiness or {}) if locked is not None else {}
+    facts = kept.get("taking_part") or taking_part(workshop.id)
+    people = [Member(*row) for row in facts["people"]]
+    proposers, voters = set(facts["proposers"]), set(facts["voters"])
+    # At its lock, the version was the draft (only the latest version can be locked).
+    draft = locked if "taking_part" in kept else latest_version(workshop.id)
     final = locked or final_version(workshop.id)
     word_owners = _word_owners(draft, final)
-    proposers = _proposers(workshop.id)
-    ballots = _named_ballots(workshop.id)
     out: dict[str, Any] = {
         "min_group_size": MIN_GROUP_SIZE,
         "joined": len(people),
@@ -105,14 +135,15 @@ def representation(
         ("department", "department", _("Other departments"), workshop.departments),
     ):
         buckets = _buckets(people, attribute, other)
-        rows = _rows(people, buckets, attribute, proposers, ballots, word_owners)
+        rows = _rows(people, buckets, attribute, proposers, voters, word_owners)
         out[f"by_{kind}"] = rows
         out[f"missing_{kind}s"] = [g for g in configured if g not in buckets]
     out["other_words"] = _other_words(word_owners)
     out["flags"] = _flags(out, draft_exists=draft is not None)
-    kept = (locked.final_readiness or {}) if locked is not None else {}
     out["agreement"] = (
-        kept["agreement"] if "agreement" in kept else agreement(workshop, people, draft)
+        kept["agreement"]
+        if "agreement" in kept
+        else agreement(workshop, list_participants(workshop.id), draft)
     )
     return out
 
@@ -120,14 +151,14 @@ def representation(
 # ---- who is in which bucket ---------------------------------------------------------------
 
 
-def _buckets(people: list[Participant], attribute: str, other: str) -> dict[str, str]:
+def _buckets(people: list[Member], attribute: str, other: str) -> dict[str, str]:
     """Each group's bucket: itself when big enough, else the pool (see the module's docstring)."""
     sizes = collections.Counter(getattr(p, attribute) or "" for p in people)
     sizes.pop("", None)
     return pool_small_groups(sizes, other=other)
 
 
-def _bucket_of(person: Participant | None, attribute: str, buckets: dict[str, str]) -> str | None:
+def _bucket_of(person: Member | None, attribute: str, buckets: dict[str, str]) -> str | None:
     if person is None:
         return None
     group = getattr(person, attribute) or ""
@@ -135,30 +166,6 @@ def _bucket_of(person: Participant | None, attribute: str, buckets: dict[str, st
 
 
 # ---- what people did --------------------------------------------------------------------
-
-
-def _proposers(workshop_id: int) -> set[int]:
-    """Who proposed something that was not hidden (where it is known: not when anonymous)."""
-    rows = db.session.execute(
-        sa.select(ProposalCredit.participant_id, Proposal.anonymity)
-        .join(Proposal, Proposal.id == ProposalCredit.proposal_id)
-        .where(Proposal.workshop_id == workshop_id, Proposal.status != ProposalStatus.HIDDEN)
-    ).all()
-    return {pid for pid, anonymity in rows if shows_authors(anonymity, staff=True, readout=False)}
-
-
-def _named_ballots(workshop_id: int) -> dict[int, set[int]]:
-    """Per round, who cast a ballot (fully anonymous ballots are nobody's)."""
-    rows = db.session.execute(
-        sa.select(Ballot.round_id, Ballot.participant_id)
-        .join(Round, Round.id == Ballot.round_id)
-        .where(Round.workshop_id == workshop_id, Ballot.participant_id.is_not(None))
-    ).all()
-    out: dict[int, set[int]] = collections.defaultdict(set)
-    for round_id, participant_id in rows:
-        if participant_id is not None:  # as the query says; its type cannot
-            out[round_id].add(participant_id)
-    return out
 
 
 @dataclasses.dataclass
@@ -232,15 +239,14 @@ def _other_kind(key: str) -> str:
 
 
 def _rows(
-    people: list[Participant],
+    people: list[Member],
     buckets: dict[str, str],
     attribute: str,
     proposers: set[int],
-    ballots: dict[int, set[int]],
+    voters: set[int],
     words: WordOwners,
 ) -> list[dict[str, Any]]:
     rows: dict[str, Bucket] = {}
-    voters = set().union(*ballots.values()) if ballots else set()
     for person in people:
         name = _bucket_of(person, attribute, buckets)
         if name is None:
