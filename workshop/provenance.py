@@ -42,10 +42,21 @@ def proposal_people(proposal: Proposal) -> list[dict[str, str]]:
     return [person(p) for p in proposal_authors(proposal, staff=True)]
 
 
+def existing_mission() -> dict[str, str]:
+    """The words a facilitator pasted, as the record names them: no level, unlike anyone who
+    joined (a participant always has one), so a participant who chose that name is still a
+    person (see :func:`is_existing_mission`)."""
+    return {"name": _("the existing mission"), "level": "", "department": ""}
+
+
+def is_existing_mission(someone: dict[str, str]) -> bool:
+    return someone == existing_mission()
+
+
 def who(key: str) -> list[dict[str, str]]:
     """The people a word's credit key stands for, as staff may see them."""
     if key == credits.ORIGINAL:
-        return [{"name": _("the existing mission"), "level": "", "department": ""}]
+        return [existing_mission()]
     if key == credits.ANONYMOUS:
         return [{"name": _("a participant (anonymous)"), "level": "", "department": ""}]
     if key.startswith("prop"):
@@ -171,20 +182,31 @@ def label(item: dict[str, Any]) -> str:
 
 def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
     """For each clause of a version: the changes that shaped its words (oldest first), who
-    wrote the words it has now, and how its words divide among levels."""
+    wrote the words it has now, and how its words divide among levels.
+
+    The changes are those its key went through, and those that first brought in each sentence
+    it holds now, wherever that was: words that came into it from another clause (two clauses
+    joined, one split in two) keep the proposal they came from."""
     changes: dict[int, list[tuple[DocumentVersion, str]]] = {}
     before: dict[int, str] = {}
+    first_seen: dict[str, DocumentVersion] = {}
     for earlier in history(version.workshop_id, version.number):
         for clause in clauses_of(earlier):
             if clause.body and before.get(clause.key) != clause.body:
                 changes.setdefault(clause.key, []).append((earlier, clause.body))
             before[clause.key] = clause.body
+            for sentence in sentences(clause.body):
+                first_seen.setdefault(sentence, earlier)
     out = []
     for clause in clauses_of(version):
         if not clause.body:
             continue
         start, end = clause.span
         keys = _credits_in(version, start, end)
+        shaped = {v.number: (v, body) for v, body in changes.get(clause.key, [])}
+        for sentence in sentences(clause.body):
+            origin = first_seen[sentence]
+            shaped.setdefault(origin.number, (origin, clause.body))
         out.append(
             {
                 "clause_key": clause.key,
@@ -192,7 +214,7 @@ def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
                 "body_md": clause.body,
                 "contributions": [
                     contribution(v, within=body)
-                    for v, body in changes.get(clause.key, [])
+                    for _number, (v, body) in sorted(shaped.items())
                     if v.source != VersionSource.REOPEN
                 ],
                 "people": people_of(keys),

@@ -369,3 +369,58 @@ def test_a_duels_winning_wording_is_credited_to_who_wrote_it_not_who_closed_it(f
     duels.vote_in_duel(amira, duel.id, [duel.options[0].id])
     duels.close_duel(facilitator, duel.id)  # Fran only closes it
     assert people_of(queries.latest_version(workshop.id), "Purpose") == ["Cora Cofacilitator"]
+
+
+def came_from(facilitator, workshop, number: int, heading: str) -> str:
+    """The "Came from:" line leadership reads under one clause in the Markdown export."""
+    markdown = exports.export_version(facilitator, workshop.id, number, "md").content
+    story = markdown.split("Where the words came from")[1].split(f"{heading}\n")[1]
+    return next(line for line in story.splitlines() if line.startswith("Came from:"))
+
+
+def test_words_that_moved_between_clauses_still_say_which_proposal_they_came_from(facilitator):
+    """Joost's proposal filled "How we work"; the facilitator then joined it into Purpose, and
+    later split a sentence off into a clause of its own. The version page traced each
+    sentence to its proposal, but every export's "Came from" followed a clause's key only:
+    Joost's proposal, and then Amira's, vanished from the story their words are in."""
+    workshop = make_workshop(facilitator)
+    editing.start_from_template(facilitator, workshop.id, ["Purpose", "How we work"])
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    amira, joost = join(workshop, "Amira", "Frontline"), join(workshop, "Joost", "Team lead")
+    a = proposals.submit_proposal(amira, workshop.id, "We keep people well at home.")
+    j = proposals.submit_proposal(joost, workshop.id, "We listen before we act.")
+    first = queries.latest_version(workshop.id)
+    editing.fill_clause_from_proposals(
+        facilitator, workshop.id, clause(first, "Purpose").key, [a.id]
+    )
+    editing.fill_clause_from_proposals(
+        facilitator, workshop.id, clause(first, "How we work").key, [j.id]
+    )
+    joined = queries.latest_version(workshop.id).body_md.replace("\n\n## How we work\n\n", " ")
+    versions.save_version(facilitator, workshop.id, joined, based_on=3)  # v4: one clause
+    line = came_from(facilitator, workshop, 4, "Purpose")
+    assert f"Proposal #{a.id}" in line and f"Proposal #{j.id}" in line, line
+    (origin,) = provenance.by_clause(queries.latest_version(workshop.id))
+    assert [p["name"] for p in origin["people"]] == ["Amira", "Joost"]
+
+    split = "## Purpose\n\nWe listen before we act.\n\n## At home\n\nWe keep people well at home."
+    versions.save_version(facilitator, workshop.id, split, based_on=4)  # v5: split off
+    line = came_from(facilitator, workshop, 5, "At home")
+    assert f"Proposal #{a.id}" in line, line
+    assert f"Proposal #{j.id}" not in line, line  # only what its own words came from
+
+
+def test_a_participant_who_chose_the_name_the_existing_mission_is_credited_as_a_person(
+    facilitator,
+):
+    """Any name may be chosen when joining: someone who joined as "the existing mission"
+    had their words told as pasted ("Came from: the existing mission", and no "Words by")."""
+    workshop = make_workshop(facilitator)
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    writer = join(workshop, "the existing mission", "Frontline")
+    idea = proposals.submit_proposal(writer, workshop.id, "We keep people well at home.")
+    versions.start_draft_from_proposals(facilitator, workshop.id, [idea.id], based_on=None)
+    markdown = exports.export_version(facilitator, workshop.id, 1, "md").content
+    story = markdown.split("Where the words came from")[1]
+    assert "Came from: the existing mission" not in story
+    assert "Words by: the existing mission (Frontline)" in story, story

@@ -131,7 +131,7 @@ def _story(origin: dict[str, Any]) -> dict[str, Any]:
             sources.append(_edited_in(edits))
             edits.clear()
 
-    if any(p["name"] == _("the existing mission") for p in origin["people"]):
+    if any(provenance.is_existing_mission(p) for p in origin["people"]):
         sources.append(_("the existing mission"))
     for item in origin["contributions"]:
         plain_edit = not (item["proposals"] or item["amendment"] or item["duel"])
@@ -158,7 +158,7 @@ def _story(origin: dict[str, Any]) -> dict[str, Any]:
         else:
             sources.append(item["label"])
     end_of_edits()
-    people = [p for p in origin["people"] if p["name"] != _("the existing mission")]
+    people = [p for p in origin["people"] if not provenance.is_existing_mission(p)]
     return {
         "clause": origin["clause"],
         "sources": list(dict.fromkeys(sources)),
