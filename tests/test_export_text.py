@@ -6,6 +6,7 @@ stays on the PDF's page. Found by an audit of the exports; each test tries the a
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import subprocess
@@ -13,16 +14,19 @@ import zipfile
 
 import docx
 import markdown
+import sqlalchemy as sa
 from flask_babel import force_locale
 
 from tests.conftest import in_phase, join, make_user, make_workshop
 from tests.test_exports import RenderedHtml, pdf_text
 from workshop import exports, queries
 from workshop.exports.pack import signoff_pack
-from workshop.models import Phase, RoundKind, StaffRole, UserRole
+from workshop.extensions import db
+from workshop.models import ClauseVote, Phase, RoundKind, StaffRole, UserRole
 from workshop.services import (
     agenda,
     amendments,
+    consent,
     editing,
     final,
     measures,
@@ -274,3 +278,58 @@ def test_averages_are_written_as_the_reader_writes_numbers(ctx):
         paragraphs = [p.text for p in docx.Document(io.BytesIO(word)).paragraphs]
         assert integrity in html and integrity in md and integrity in paragraphs, language
         assert "Care: 3 (5)" in html and "Care: 3 (5)" in md and "Care: 3 (5)" in paragraphs
+
+
+OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def test_a_direction_override_is_refused_on_arrival_and_never_turns_a_credit_line(ctx):
+    """An override left open in an accepted amendment reversed its author in the "Came from"
+    line of the HTML, PDF and Markdown exports, and one in an objection reversed the
+    objector's name in the sign-off pack. Overrides are taken out of what people type now,
+    and the exports take them out of words stored before."""
+    fran, boss, workshop = _base()
+    in_phase(fran, workshop, Phase.PROPOSE)
+    amira, joost = join(workshop, "Amira", "Frontline"), join(workshop, "Joost", "Manager")
+    first = proposals.submit_proposal(amira, workshop.id, "We care for every patient")
+    in_phase(fran, workshop, Phase.DRAFT)
+    versions.start_draft_from_proposals(fran, workshop.id, [first.id], based_on=None)
+    start = queries.latest_version(workshop.id).body_md.index("every")
+    typed = amendments.propose_amendment(
+        joost, workshop.id, version_number=1, start=start, end=start + 5, replacement="each\u202e"
+    )
+    assert typed.replacement == "each"  # refused on arrival
+    typed.replacement = "each\u2067"  # ... as words stored before were not
+    amendments.accept_amendment(fran, typed.id, "ok")
+    (clause,) = queries.clauses_of(queries.latest_version(workshop.id))
+    answer = consent.vote_on_clause(amira, clause.key, "object", "not us\u202e")
+    stored = db.session.scalar(sa.select(ClauseVote).where(ClauseVote.participant_id == amira.id))
+    assert stored is not None and stored.reason == "not us", answer
+    stored.reason = "not us\u202e"  # stored before
+    for kind in ("html", "md"):
+        text = exports.export_version(boss, workshop.id, 2, kind).content
+        line = next(x for x in text.splitlines() if "Came from:" in x)
+        assert "Joost" in line and not OVERRIDES.search(line), (kind, line)
+    with zipfile.ZipFile(io.BytesIO(signoff_pack(boss, workshop.id, 2).content)) as pack:
+        objections = pack.read("minority-objections.md").decode()
+    line = next(x for x in objections.splitlines() if "not us" in x)
+    assert "Amira" in line and not OVERRIDES.search(line), line
+
+
+def test_csv_cells_stay_text_in_a_spreadsheet_that_splits_lines_on_semicolons(ctx):
+    """Excel set to Dutch, German or French reads a .csv with ";" between cells: a proposal
+    "We care;=1+1;" became a cell "=1+1", which Excel runs. Every cell is quoted now."""
+    fran, boss, workshop = _base()
+    in_phase(fran, workshop, Phase.PROPOSE)
+    amira = join(workshop, "Amira;=2+2;")
+    proposals.submit_proposal(amira, workshop.id, "We care;=1+1;")
+    proposals.submit_proposal(amira, workshop.id, "We listen;=cmd|' /C calc'!A0;")
+    editing.paste_document(fran, workshop.id, "We help.", based_on=None)
+    content = exports.export_version(boss, workshop.id, 1, "csv").content
+    formulas = []
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        for name in archive.namelist():
+            text = archive.read(name).decode("utf-8-sig")
+            for row in csv.reader(io.StringIO(text, newline=""), delimiter=";"):
+                formulas += [(name, c) for c in row if c[:1] in ("=", "+", "-", "@")]
+    assert formulas == []

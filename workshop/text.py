@@ -102,14 +102,23 @@ def holds_unstorable(value: object) -> bool:
 # paragraph as a vertical tab or a form feed; Windows ends lines with a carriage return too.
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 # Other control characters and non-characters: invisible on every screen, and not allowed in
-# XML (so in Word files).
-_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff]")
+# XML (so in Word files); and the direction embeddings, overrides and isolates, which nobody
+# types and which, left open, turn every word after them around wherever the text is quoted
+# (the name after a quoted objection, the rest of a "Came from" line). The direction marks
+# that do belong in right-to-left writing (U+200E, U+200F, U+061C) stay.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 
 
 def without_controls(text: str, line_break: str = "\n") -> str:
     """``text`` with every kind of line break made ``line_break`` and every other control
-    character taken out (a tab and a newline stay)."""
+    character (and direction override) taken out (a tab and a newline stay)."""
     return _CONTROLS.sub("", _LINE_BREAKS.sub(line_break, text))
+
+
+def without_direction_controls(text: str) -> str:
+    """``text`` without direction embeddings, overrides or isolates: for quoting words stored
+    before they were refused on arrival."""
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def normalise_text(value: str | None) -> str:
@@ -177,7 +186,7 @@ def markdown_literal(text: str | None) -> str:
     as written, on one line: every character Markdown would act on is escaped and line breaks
     become spaces, so no one's words can become a heading, a table column, a link or
     emphasis. :func:`safe_markdown` is for text that *is* Markdown (a clause)."""
-    line = " ".join((text or "").split())
+    line = " ".join(without_direction_controls(text or "").split())
     line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     # A strike (GitHub's ~~) as an entity: not every renderer takes a backslash before ~.
     line = line.replace("~", "&#126;")

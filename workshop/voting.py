@@ -32,6 +32,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .text import normalise_text
+
 __all__ = [
     "AMENDMENT_ANSWERS",
     "MAX_REASON_LENGTH",
@@ -335,9 +337,10 @@ def validate_consent(choice: str, reason: str) -> tuple[ConsentChoice, str]:
     """Check one consent ballot; an objection must say why.
 
     Consent decides on "no open objection", so an objection is only useful if the group can
-    hear and address it: a bare "object" cannot be resolved. The reason is stripped of
-    surrounding whitespace and may be at most :data:`MAX_REASON_LENGTH` characters for any
-    choice (a "live with" may carry a concern, an "agree" a comment).
+    hear and address it: a bare "object" cannot be resolved. The reason is stored as typed
+    text is (:func:`text.normalise_text`: no surrounding space, no control characters) and
+    may be at most :data:`MAX_REASON_LENGTH` characters for any choice (a "live with" may
+    carry a concern, an "agree" a comment).
     """
     try:
         consent = ConsentChoice(choice)
@@ -346,7 +349,7 @@ def validate_consent(choice: str, reason: str) -> tuple[ConsentChoice, str]:
         raise BallotError(f"Choose one of: {options}.", "unknown_choice") from None
     if not isinstance(reason, str):
         raise BallotError("The reason must be text.", "not_text")
-    reason = reason.strip()
+    reason = normalise_text(reason)  # as every typed text is stored: no control characters
     if len(reason) > MAX_REASON_LENGTH:
         raise BallotError(
             f"Keep the reason to {MAX_REASON_LENGTH} characters (it has {len(reason)}).",

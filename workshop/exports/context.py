@@ -18,7 +18,7 @@ from ..models import DocumentVersion, User, VersionSource, Workshop
 from ..queries import clauses_of
 from ..record import record_of
 from ..services.final import readiness
-from ..text import plain_text, render_markdown, safe_markdown
+from ..text import plain_text, render_markdown, safe_markdown, without_direction_controls
 
 
 def export_context(actor: User, workshop: Workshop, version: DocumentVersion) -> dict[str, Any]:
@@ -150,8 +150,8 @@ def _story(origin: dict[str, Any]) -> dict[str, Any]:
                 _(
                     "Amendment #%(id)s: “%(new)s” instead of “%(old)s”",
                     id=change["id"],
-                    new=change["replacement"],
-                    old=change["original"],
+                    new=without_direction_controls(change["replacement"]),
+                    old=without_direction_controls(change["original"]),
                 )
                 + "".join(f" ({_about(p)})" for p in change["people"])
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -46,9 +47,18 @@ CSV_COLUMNS = [
 _TEXT_COLUMNS = ("prompt", "proposal_text", "item")
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Excel set to Dutch, German or French opens a .csv by splitting each line on ";", quotes or
+# not: "We care;=1+1" then gives a cell "=1+1", which it runs.
+_FORMULA_AFTER_SEMICOLON = re.compile(r";(?=[=+\-@\t\r])")
+
+
 def _cell_text(value: str) -> str:
-    """Text people wrote, safe to open in a spreadsheet (no formulas from =, +, -, @)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    """Text people wrote, safe to open in a spreadsheet: no formula from =, +, -, @ at its
+    start, nor after a ";" where a spreadsheet splitting on ";" would start a cell (a "'"
+    goes before it, as spreadsheets themselves mark text)."""
+    value = _FORMULA_AFTER_SEMICOLON.sub(";'", value)
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
 
 
 def _table(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
