@@ -145,6 +145,38 @@ def test_chosen_proposals_go_into_the_chosen_clause(app, client, workshop_id):
         assert trace[-1]["proposals"][0]["people"][0]["name"] == "Amira"
 
 
+def test_the_same_proposals_sent_twice_to_a_clause_go_in_once(app, client, workshop_id):
+    """A double click on "Add to this clause" (or Back and send again) put the same words in
+    twice: the clause read "We listen before we act. We listen before we act." The second
+    is refused, and the page says why."""
+    with app.app_context():
+        fran = queries.get_workshop(workshop_id).staff[0].user
+        editing.start_from_template(fran, workshop_id, ["Purpose", "How we work"])
+        rounds.set_phase(fran, workshop_id, Phase.PROPOSE)
+        amira = participants.join_workshop(
+            queries.get_workshop(workshop_id).join_code, display_name="Amira", level="Frontline"
+        )
+        ids = [
+            proposals.submit_proposal(amira, workshop_id, text).id
+            for text in ("We listen before we act.", "We keep our word.")
+        ]
+        how_key = queries.clauses_of(queries.latest_version(workshop_id))[1].key
+    login(client)
+    url = f"/workshops/{workshop_id}/document/from-proposals"
+    form = {"proposal_ids": [str(ids[0])], "clause_key": str(how_key), "based_on": "1"}
+    assert client.post(url, data=form).status_code == 302
+    again = client.post(url, data=form)
+    assert again.status_code == 409
+    assert "This clause holds the words of these proposals already." in again.get_data(as_text=True)
+    # Both ticked, one of them in already: only the other one goes in.
+    both = {**form, "proposal_ids": [str(i) for i in ids], "based_on": "2"}
+    assert client.post(url, data=both).status_code == 302
+    with app.app_context():
+        latest = queries.latest_version(workshop_id)
+        assert latest.number == 3
+        assert queries.clauses_of(latest)[1].body == "We listen before we act.\n\nWe keep our word."
+
+
 def test_leadership_cannot_start_or_paste_the_document(app, client, workshop_id):
     with app.app_context():
         lead = make_user("lena@example.org", role=UserRole.LEADERSHIP)

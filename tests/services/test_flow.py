@@ -181,6 +181,11 @@ def test_the_winner_goes_to_its_clause_of_the_draft(facilitator, workshop, two_c
     assert by_heading["Purpose"] == "B"
     assert by_heading["Who we serve"] == ""
     assert [p.id for p in version.source_proposals] == [b]
+    # Pressed again (a second facilitator, a stale tab): the words go in once.
+    with pytest.raises(InvalidState) as again:
+        winners.place_winners(facilitator, vote_purpose.id)
+    assert again.value.code == "unchanged"
+    assert queries.latest_version(workshop.id).number == version.number
     # A round about a clause the draft does not have says so.
     rounds.start_round(facilitator, vote_serve.id)
     votes.cast_ballot(people[2], workshop.id, {"ranking": two_clauses["serve"][:1]})

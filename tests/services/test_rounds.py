@@ -103,6 +103,38 @@ def test_the_timer_runs_pauses_resumes_and_extends_on_the_server_clock(
     assert abs((round_.ends_at - clock.now()).total_seconds() - 260) < 1
 
 
+def test_changing_a_running_rounds_minutes_moves_every_screens_countdown(
+    facilitator, workshop, clock
+):
+    """Fran set a running 10-minute round to 2 minutes and was told "Round saved", while every
+    screen went on counting down the 10. The countdown moves by the change now: while it
+    runs, while it is paused, down to "time is up" at the least, and off with the timer."""
+    round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 600))
+    rounds.start_round(facilitator, round_.id)
+    started = round_.started_at
+    clock.advance(30)
+    agenda.change_round(facilitator, round_.id, {"duration_seconds": 120})
+    assert round_.ends_at == started + dt.timedelta(seconds=120)
+    agenda.change_round(facilitator, round_.id, {"duration_seconds": 300})  # longer again
+    assert round_.ends_at == started + dt.timedelta(seconds=300)
+    clock.advance(100)
+    rounds.pause_round(facilitator, round_.id)
+    assert round_.remaining_seconds == 170
+    agenda.change_round(facilitator, round_.id, {"duration_seconds": 240})
+    assert round_.remaining_seconds == 110
+    rounds.resume_round(facilitator, round_.id)
+    agenda.change_round(facilitator, round_.id, {"duration_seconds": 60})  # under time spent
+    assert abs((round_.ends_at - clock.now()).total_seconds()) < 1  # time is up, not earlier
+    amira = join(workshop)
+    with pytest.raises(InvalidState, match="Time is up"):
+        proposals.submit_proposal(amira, workshop.id, "Too late")
+    agenda.change_round(facilitator, round_.id, {"duration_seconds": 0})  # no timer
+    assert (round_.ends_at, round_.remaining_seconds) == (None, None)
+    proposals.submit_proposal(amira, workshop.id, "No clock now")
+    agenda.change_round(facilitator, round_.id, {"duration_seconds": 180})  # a timer again
+    assert abs((round_.ends_at - clock.now()).total_seconds() - 180) < 1
+
+
 def test_input_closes_when_time_is_up_and_reopens_with_extra_time(facilitator, workshop, clock):
     round_ = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "", 60))
     rounds.start_round(facilitator, round_.id)

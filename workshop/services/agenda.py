@@ -6,6 +6,7 @@ Running them (start, pause, extend, end) is :mod:`services.rounds`.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
@@ -14,7 +15,7 @@ from .. import clauses, clock, events
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import round_still_there, workshop_for_staff
-from ..models import Anonymity, AuditAction, Round, RoundKind, User, Workshop
+from ..models import Anonymity, AuditAction, Round, RoundKind, RoundStatus, User, Workshop
 from ..privacy import ROUND_SCOPED_KINDS
 from ..queries import list_rounds
 from ..realtime import workshop_change
@@ -303,6 +304,28 @@ def settings_of(round_id: int, **changes: Any) -> RoundSettings:
     return dataclasses.replace(current, **changes)
 
 
+def _move_countdown(round_: Round, seconds: int) -> None:
+    """A round under way whose length changed by ``seconds``: its countdown moves by as much
+    on every screen (a running round's end, a paused one's time left), down to "time is up"
+    at the least; a round whose timer is taken off has none, and one that gets a timer counts
+    its length down from now. Before, the settings said 2 minutes while every screen still
+    counted down the 10 it started with."""
+    if round_.status not in (RoundStatus.RUNNING, RoundStatus.PAUSED):
+        return  # a round not started takes its length when it starts; an ended one has none
+    now = clock.now()
+    if round_.duration_seconds == 0:
+        round_.ends_at, round_.remaining_seconds = None, None
+    elif round_.status == RoundStatus.PAUSED:
+        left = round_.remaining_seconds
+        round_.remaining_seconds = (
+            round_.duration_seconds if left is None else max(0, left + seconds)
+        )
+    elif round_.ends_at is None:
+        round_.ends_at = now + dt.timedelta(seconds=round_.duration_seconds)
+    else:
+        round_.ends_at = max(now, round_.ends_at + dt.timedelta(seconds=seconds))
+
+
 def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
     """Change a round's prompt, timing or voting settings (not its results)."""
     round_ = round_for_staff(actor, round_id)[1]
@@ -332,7 +355,10 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
             and round_.revealed_at is None
             and not settings.blind
         )
+        lengthened = settings.duration_seconds - round_.duration_seconds
         _apply(round_, settings)
+        if lengthened:
+            _move_countdown(round_, lengthened)
         if round_.revealed_at is not None or reveals:
             round_.blind = True  # revealed stays revealed; results_visible reads revealed_at
         if reveals:

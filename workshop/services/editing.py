@@ -265,13 +265,22 @@ def fill_clause_from_proposals(
     actor: User, workshop_id: int, clause_key: int, proposal_ids: list[int], *, note: str = ""
 ) -> DocumentVersion:
     """Add the chosen proposals' words to one clause (after what it says already), so the
-    version records which proposals the clause's sentences came from."""
+    version records which proposals the clause's sentences came from. Words the clause holds
+    already are not added again: a form sent twice (a double click, Back and send, two
+    facilitators placing the same winner) adds them once, and the second is refused as
+    ``unchanged``."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     chosen_proposals(workshop, proposal_ids)
     note = checked_note(note)
     with workshop_change(workshop.id) as change:
         chosen = chosen_proposals(workshop, proposal_ids)  # again: one hidden meanwhile
         latest, clause = clause_of_draft(workshop.id, clause_key)
+        held = " ".join(clause.body.split())
+        chosen = [p for p in chosen if " ".join(p.body_md.split()) not in held]
+        if not chosen:
+            raise InvalidState(
+                _("This clause holds the words of these proposals already."), code="unchanged"
+            )
         joiner = "\n\n" if clause.heading else " "
         words = [" ".join(p.body_md.split()) if not clause.heading else p.body_md for p in chosen]
         body = checked_clause_body(clause.heading, joiner.join([clause.body, *words]).strip())
