@@ -771,9 +771,12 @@ class DocumentVersion(Base):
     final_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     final_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # The consent it was locked on, as counted at that moment (final.frozen_readiness): the
-    # people present, the quorum, and each clause's answers; counts only, no names. Answers
-    # given after a reopen, and people who join later, change the draft's, never this.
-    final_readiness: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # people present, the quorum, and each clause's answers, counts only; the consent by level;
+    # and who had joined (their groups), proposed and voted then, by participant id (never
+    # known of fully anonymous work), no names. Answers given after a reopen, and people who
+    # join later, change the draft's, never this. Loaded when asked for (it grows with the
+    # room, and the latest version is read on every screen's snapshot).
+    final_readiness: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
     # The workshop's record as it stood at the lock, per language (record.record_at_lock):
     # what every export of this version says, whatever happens after a reopen.
     final_record: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, deferred=True)
