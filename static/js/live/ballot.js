@@ -9,7 +9,7 @@
  * my ballot, but are disabled, and the status line no longer says I can change it.
  */
 import { $, T } from "./page.js";
-import { el, fmt, keyed, needsRedraw, plural, setAttr, setText } from "./dom.js";
+import { el, firstUsable, fmt, keepFocusNear, keyed, needsRedraw, plural, setAttr, setText } from "./dom.js";
 import { inputOpen } from "./clock.js";
 import { currentRound, myBallot, voteRound } from "./state.js";
 import { proposalLabel } from "./names.js";
@@ -75,10 +75,16 @@ export function createBallot({ command, getState, dispatch, render }) {
     // The round these dots are for: a resend after a reconnect never lands in a later one.
     const round = voteRound(getState());
     const ack = await command("vote.set", { proposal_id: proposalId, dots, round_id: round ? round.id : null, op_id: newOpId() });
+    const card = $(`#ballot [data-proposal-id="${proposalId}"]`);
+    const pressed = card && card.querySelector(`[data-vote="${dots > 0 ? "plus" : "minus"}"]`);
+    const hadFocus = pressed && document.activeElement === pressed;
     afterVote(ack);
-    if (ack.ok) {
-      const again = $(`#ballot [data-proposal-id="${proposalId}"] [data-vote="${dots > 0 ? "plus" : "minus"}"]`);
-      if (again && !again.disabled) again.focus();
+    if (ack.ok && card) {
+      // The button pressed keeps the focus; once it is disabled (the last dot spent, none
+      // left to take back), the other one of the card takes it.
+      const other = card.querySelector(`[data-vote="${dots > 0 ? "minus" : "plus"}"]`);
+      const target = firstUsable([pressed, other]);
+      if (target && (hadFocus || document.activeElement === document.body)) target.focus();
     }
   }
 
@@ -117,10 +123,16 @@ export function createBallot({ command, getState, dispatch, render }) {
       if (to !== null) next.splice(to, 0, id);
       cast({ ranking: next });
     };
+    // The focused tool of an item (which item, which tool, where): pressed, it may be disabled
+    // (↑ at the top, ↓ at the bottom) or go with its item (Remove); the focus then stays near.
+    const active = document.activeElement;
+    const focused = [...(ranking.list._views || new Map()).values()]
+      .flatMap((view) => ["up", "down", "remove"].map((tool) => ({ view, tool })))
+      .find(({ view, tool }) => view[tool] === active);
     keyed(ranking.list, order, {
       key: (id) => id,
       create: (id) => {
-        const view = { text: el("span") };
+        const view = { text: el("span"), proposalId: id };
         view.up = el("button", { type: "button", class: "small", text: "↑", onclick: () => move(id, view.index - 1) });
         view.down = el("button", { type: "button", class: "small", text: "↓", onclick: () => move(id, view.index + 1) });
         view.remove = el("button", { type: "button", class: "small", text: T.remove, onclick: () => move(id, null) });
@@ -144,6 +156,22 @@ export function createBallot({ command, getState, dispatch, render }) {
         || rankingPanel.children.length !== 2) {
       rankingPanel.replaceChildren(...wanted);
     }
+    if (focused) refocusRanking(focused, order);
+  }
+
+  /** After a move or a removal in my ranking: the same tool of the same item if it can still
+   * be pressed, else another tool of that item; for an item removed, the same tool of the
+   * item now in its place, else of the one before (a ranking is never emptied: the server
+   * refuses an empty one, and the last item stays with its focus). */
+  function refocusRanking({ view, tool }, order) {
+    const views = ranking.list._views;
+    const was = view[tool];
+    if (views.get(view.proposalId) === view) {
+      keepFocusNear(was, [view.up, view.down, view.remove]);
+      return;
+    }
+    const near = [order[view.index], order[view.index - 1]].map((id) => views.get(id)).filter(Boolean);
+    keepFocusNear(was, near.flatMap((other) => [other[tool], other.remove]));
   }
 
   function updateVocabulary(state, round) {

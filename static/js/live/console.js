@@ -429,8 +429,11 @@ export function createConsole({ command, getState }) {
       view.index = index;
       const current = round.id === state.current_round_id;
       setText(view.start, round.status === "ended" ? T.go_back : T.start);
+      // The tool pressed may go (↑ once at the top, Start once it is the current round): the
+      // tool now in its place takes the focus, so the facilitator stays on this item.
       syncChildren(view.tools, [current ? null : view.start, view.edit, index > 0 ? view.up : null,
-        index < count - 1 ? view.down : null, round.started_at ? null : view.remove].filter(Boolean));
+        index < count - 1 ? view.down : null, round.started_at ? null : view.remove].filter(Boolean),
+      { refocus: true });
     },
   };
 

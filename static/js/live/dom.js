@@ -65,11 +65,30 @@ export function needsRedraw(node, data) {
   return true;
 }
 
+/** The first of ``nodes`` a person can act on now: on the page, shown and not disabled. */
+export const firstUsable = (nodes) =>
+  nodes.find((node) => node && node.isConnected && !node.disabled && !node.closest("[hidden]")) || null;
+
+/** When ``had`` had the focus and is now disabled or gone, give the focus to the first of
+ * ``fallbacks`` that is usable: a keyboard or screen-reader user's place is then next to
+ * where it was, not dropped on <body> (where the next Tab starts from the top). */
+export function keepFocusNear(had, fallbacks) {
+  if (!had || (had.isConnected && !had.disabled)) return;
+  const now = document.activeElement;
+  if (now && now !== document.body && now !== had) return; // the person went elsewhere meanwhile
+  const target = firstUsable(fallbacks);
+  if (target) target.focus({ preventScroll: true });
+}
+
 /** Put exactly ``wanted`` in ``parent``, in order, moving as little as possible (a moved
- * node would lose the focus of a field inside it, so the focus is given back). */
-export function syncChildren(parent, wanted) {
+ * node would lose the focus of a field inside it, so the focus is given back). With
+ * ``refocus``, a focused child that is no longer wanted passes the focus to the child now in
+ * its place (else the one before it), as a row of tools where the one pressed goes away. */
+export function syncChildren(parent, wanted, { refocus = false } = {}) {
   const active = document.activeElement;
   const keep = new Set(wanted);
+  const at = refocus && active && active.parentElement === parent && !keep.has(active)
+    ? [...parent.children].filter((child) => keep.has(child) || child === active).indexOf(active) : -1;
   for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
   wanted.forEach((child, i) => {
     if (parent.children[i] !== child) parent.insertBefore(child, parent.children[i] || null);
@@ -77,6 +96,7 @@ export function syncChildren(parent, wanted) {
   if (active && active !== document.activeElement && parent.contains(active)) {
     active.focus({ preventScroll: true });
   }
+  if (at !== -1) keepFocusNear(active, [parent.children[at], ...[...parent.children].slice(0, at).reverse()]);
 }
 
 /**

@@ -182,15 +182,28 @@ export function createAgenda({ tools = null } = {}) {
   let planning = null; // no round has run yet: the agenda editor is open while that holds
   if (!list) return { update() {} };
   const empty = el("li", { class: "empty", text: T.no_agenda });
+  let foldLater = false;
+  if (fold) {
+    fold.addEventListener("focusout", (event) => {
+      // Only for a move to another control (not the window losing the focus).
+      if (foldLater && event.relatedTarget && !fold.contains(event.relatedTarget)) {
+        foldLater = false;
+        fold.open = false;
+      }
+    });
+  }
   return {
     update(state) {
       if (steps) drawSteps(steps, nextLabel, state);
       // While the agenda is being planned its editor is open; once the first round has
       // started the steps above take over and it folds away (a person may open it again).
+      // When the facilitator started it from the agenda, folding it at once would drop their
+      // focus: it folds once they move on to something else.
       const nowPlanning = !state.rounds.some((r) => r.started_at);
       if (fold && nowPlanning !== planning) {
         planning = nowPlanning;
-        fold.open = planning;
+        foldLater = !planning && fold.contains(document.activeElement);
+        if (!foldLater) fold.open = planning;
       }
       keyed(list, state.rounds, {
         key: (round) => round.id,

@@ -8,7 +8,7 @@
  * never redrawn by live events; the results keep the filter and the picture they show.
  */
 import { $, T, catalogue, catalogueName, root, valueName, workshopId } from "./page.js";
-import { decimal, el, fill, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
+import { decimal, el, fill, firstUsable, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
 import { myBallot, voteRound } from "./state.js";
 
 /** The values form of a participant. ``ctx``: {command, getState, dispatch}. */
@@ -67,10 +67,16 @@ export function createValuesForm({ command, getState, dispatch }) {
     const view = { pick };
     view.name = el("strong");
     view.remove = el("button", { type: "button", class: "small", text: T.remove, onclick: () => {
+      const at = picked.indexOf(view.pick);
       picked = picked.filter((p) => p !== view.pick);
       const box = view.pick.value && root.querySelector(`[data-value-key="${view.pick.value}"]`);
       if (box) box.checked = false;
-      drawPicked();
+      const views = drawPicked();
+      // The button goes with its pick: the focus moves to the Remove of the pick now in its
+      // place (or the one before), else back to where the value was chosen.
+      const near = [picked[at], picked[at - 1]].map((p) => p && views.get(p.uid)).filter(Boolean);
+      const target = firstUsable([...near.map((v) => v.remove), box, $("#own-value")]);
+      if (target) target.focus();
     } });
     view.mapsLabel = el("label", { text: T.maps_to });
     view.select = el("select", { onchange: (e) => { view.pick.maps_to = e.target.value; } },
@@ -112,7 +118,7 @@ export function createValuesForm({ command, getState, dispatch }) {
     root.querySelectorAll("[data-value-key]").forEach((box) => {
       box.disabled = !box.checked && picked.length >= round.pick_limit;
     });
-    keyed($("#values-picked"), picked, { key: (p) => p.uid, create: createPick, update: updatePick });
+    return keyed($("#values-picked"), picked, { key: (p) => p.uid, create: createPick, update: updatePick });
   }
 
   $("#add-own-value").addEventListener("click", () => {
