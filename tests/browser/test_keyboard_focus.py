@@ -1,7 +1,7 @@
 """A keyboard or screen-reader user never loses their place: when the control they pressed is
 disabled or goes away (the last dot spent, an item at the top of a ranking, a pick removed, an
 agenda item started), the focus moves to a control next to it, not to <body>, where the next
-Tab starts again from the top of the page."""
+Tab starts again from the top of the page. And the focus ring stands out from the page."""
 
 from __future__ import annotations
 
@@ -173,3 +173,53 @@ def test_start_and_move_up_in_the_agenda_keep_the_facilitators_focus_on_that_ite
     expect(fran.locator("#round-prompt")).to_have_text("Second round")
     expect_focused(items.first.get_by_role("button", name="Edit"))
     check_screen(fran, "keyboard-agenda-after-start")
+
+
+# The contrast of a focused element's rings with what is around them (WCAG 1.4.11): each
+# ring's colour against the background behind the element, the outline's against the
+# inner ring, as {ring: ratio}.
+RINGS = """(e) => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => [r, g, b]
+    .map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (x, y) => { const [a, b] = [lum(rgb(x)), lum(rgb(y))].sort((m, n) => n - m);
+    return Math.round(((a + 0.05) / (b + 0.05)) * 100) / 100; };
+  const style = getComputedStyle(e);
+  let back = e.parentElement;
+  while (back && (rgb(getComputedStyle(back).backgroundColor)[3] === 0)) back = back.parentElement;
+  const bg = back ? getComputedStyle(back).backgroundColor : 'rgb(255, 255, 255)';
+  const shadow = style.boxShadow.match(/rgba?\\([^)]*\\)/);  // none: no inner ring
+  const inner = shadow ? shadow[0] : null;
+  return {outline: ratio(style.outlineColor, bg), inner: inner ? ratio(inner, bg) : 0,
+          between: inner ? ratio(style.outlineColor, inner) : 0,
+          shadow: style.boxShadow, background: bg};
+}"""
+
+
+def test_the_focus_ring_stands_out_on_a_white_card_and_on_the_page(live_server, new_person):
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    create_workshop(fran, "Focus ring", "Harbour Health", "Care")
+    link = fran.locator("#join-link").get_attribute("href")
+    visitor = new_person("Visitor")
+    visitor.set_viewport_size({"width": 390, "height": 844})
+    visitor.goto(link)
+    name = visitor.get_by_label("Your name")
+    join_button = visitor.get_by_role("button", name="Join", exact=True)
+    problems = []
+    for what, control in (("the name field", name), ("the Join button", join_button)):
+        control.focus()
+        visitor.keyboard.press("Shift+Tab")  # the keyboard's focus, which shows the ring
+        visitor.keyboard.press("Tab")
+        expect_focused(control)
+        rings = control.evaluate(RINGS)
+        if max(rings["outline"], rings["inner"]) < 3:
+            problems.append(
+                f"{what}: no ring of the focus indicator has 3:1 against its background: {rings}"
+            )
+        if rings["between"] < 3:
+            problems.append(f"{what}: the outline and the inner ring do not stand apart: {rings}")
+    name.focus()
+    check_screen(visitor, "keyboard-focus-ring-join", task="form")
+    assert not problems, "\n".join(problems)
