@@ -69,10 +69,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from . import sockets, views
     from .cli import register_commands
+    from .forms import fields_in_error, first_in_error
     from .services.servers import new_process_id
 
     new_process_id(app)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["fields_in_error"] = fields_in_error
+    app.jinja_env.globals["first_in_error"] = first_in_error
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["live_catalogue"] = live_catalogue
     app.jinja_env.globals["live_value_names"] = live_value_names

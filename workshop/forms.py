@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    Field,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -40,6 +41,21 @@ class Form(FlaskForm):
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> NullTranslations:
             return wtforms_catalogue(str(get_locale() or "en"))
+
+
+def fields_in_error(form: FlaskForm) -> list[Field]:
+    """The fields a person filled in that were refused, in the form's order (the hidden CSRF
+    field is not one: its refusal is not something they typed)."""
+    return [f for f in form if f.errors and getattr(f.widget, "input_type", None) != "hidden"]
+
+
+def first_in_error(field: Field) -> bool:
+    """The field is the first refused one of its form: it takes the focus when the page comes
+    back, so a keyboard or screen-reader user starts where the problem is."""
+    form = getattr(field, "_form", None)  # WTForms binds each field to its form
+    if not field.errors:
+        return False
+    return form is None or next(iter(fields_in_error(form)), None) is field
 
 
 class LoginForm(Form):

@@ -66,6 +66,14 @@ function start() {
     } else if (name === "round.updated") {
       noteRounds([e.round]);
     } else if (name === "round.tallied") {
+      // The results of the round that took ballots appear (it was revealed) without anything
+      // else on the page moving: say so, once. A round that shows its results from the start
+      // is not announced (its start is, as a new phase), nor is every later ballot.
+      const same = before.vote && before.vote.round_id === e.round_id;
+      if (e.results && same && !before.vote.results) {
+        const round = after.rounds.find((r) => r.id === e.round_id);
+        announce(fmt(T.results_shown, { round: (round && round.prompt) || T.results }));
+      }
       // Another round that takes ballots took over (perhaps one reopened where I voted):
       // the reducer said I have not voted in it; ask the server for my ballot there.
       if (isParticipantState(before) && (!before.me || before.me.round_id !== e.round_id)) {

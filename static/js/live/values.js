@@ -85,7 +85,9 @@ export function createValuesForm({ command, getState, dispatch }) {
         selected: String(pick.maps_to) === String(v.id) })),
       el("option", { value: NONE, text: T.not_represented, selected: pick.maps_to === NONE }));
     view.lived = [];
+    // Both are described by the pick's name ("maps to, Honesty"), as a card's controls are.
     const rating = el("fieldset", { class: "score-controls" }, el("legend", { text: T.lived }));
+    view.rating = rating;
     for (let n = 1; n <= 5; n += 1) {
       const input = el("input", { type: "radio", value: String(n), checked: pick.lived === n,
         onchange: () => { view.pick.lived = n; } });
@@ -103,6 +105,9 @@ export function createValuesForm({ command, getState, dispatch }) {
     const name = pick.value ? (catalogueName[pick.value] || pick.value) : pick.custom;
     const id = `pick-${index}`;
     setText(view.name, name);
+    setAttr(view.name, "id", `${id}-name`);
+    setAttr(view.select, "aria-describedby", `${id}-name`);
+    setAttr(view.rating, "aria-describedby", `${id}-name`);
     setAttr(view.remove, "aria-label", `${T.remove}: ${name}`);
     setAttr(view.select, "id", `${id}-maps`);
     setAttr(view.mapsLabel, "for", `${id}-maps`);
