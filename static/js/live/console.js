@@ -207,7 +207,7 @@ export function createConsole({ command, getState }) {
   const kindInput = $("#round-kind-input");
   const sourceInput = $("#round-source-input");
   const clauseOptions = $("#clause-options");
-  let editing = null; // {id, opener} while a round is being edited
+  let editing = null; // {id, opener, was} while a round is being edited (was: as opened)
   const sourceOptions = new Map(); // round id -> <option>
   const clauseNodes = new Map(); // heading (lower case) -> <option>
   const templateClauses = clauseOptions ? [...clauseOptions.options].map((o) => o.value) : [];
@@ -257,7 +257,9 @@ export function createConsole({ command, getState }) {
     showSettingsFor(round.kind);
   }
 
-  /** What changed between a round and the form: round.update changes only what it is sent. */
+  /** What the facilitator changed in the form, from ``round`` as it was when the form was
+   * opened: round.update changes only what it is sent, so a setting they did not touch keeps
+   * whatever a co-facilitator made of it meanwhile. */
   function changesTo(round, settings) {
     const now = {
       kind: round.kind, prompt: round.prompt || "", minutes: round.duration_seconds / 60,
@@ -288,24 +290,38 @@ export function createConsole({ command, getState }) {
     formFold.scrollIntoView({ block: "start", behavior: "smooth" });
   }
 
-  function stopEditing({ focus = false } = {}) {
-    const opener = editing && editing.opener;
+  /** Back to adding a round: the form as it was opened for that (``keep``: with what is typed). */
+  function addMode({ keep = false } = {}) {
     editing = null;
-    form.reset();
+    if (!keep) form.reset();
     showSettingsFor(kindInput.value);
     setText(formTitle, formTitle.dataset.addLabel);
     setText(submit, T.add_the_round);
     editingNote.hidden = true;
-    cancel.hidden = true;
+    setText(cancel, keep ? T.clear_round_form : cancel.dataset.label);
+    cancel.hidden = !keep;
     formError.textContent = "";
+  }
+
+  function stopEditing({ focus = false } = {}) {
+    const opener = editing && editing.opener;
+    addMode();
     if (focus && opener && opener.isConnected) opener.focus();
+  }
+
+  /** The round being edited was removed (by a co-facilitator): what was typed stays, in a
+   * form that now adds a round, and the facilitator is told why and what they can do. */
+  function editedRoundRemoved() {
+    addMode({ keep: true });
+    formError.textContent = T.round_removed_meanwhile;
   }
 
   /** Open the form on one round's settings; saving sends only what changed. */
   function editRound(round, opener) {
     if (!form) return;
-    editing = { id: round.id, opener };
+    editing = { id: round.id, opener, was: round };
     fillForm(round);
+    setText(cancel, cancel.dataset.label);
     setText(editingNote, fmt(T.editing_round, { n: round.position + 1, what: roundSummary(round) }));
     editingNote.hidden = false;
     setText(formTitle, fmt(T.editing_round, { n: round.position + 1, what: T.kinds[round.kind] }));
@@ -318,6 +334,7 @@ export function createConsole({ command, getState }) {
 
   if (form) {
     formTitle.dataset.addLabel = formTitle.textContent;
+    cancel.dataset.label = cancel.textContent;
     showSettingsFor(kindInput.value);
     kindInput.addEventListener("change", () => showSettingsFor(kindInput.value));
     form.addEventListener("reset", () => window.setTimeout(() => showSettingsFor(kindInput.value), 0));
@@ -327,8 +344,8 @@ export function createConsole({ command, getState }) {
       const settings = formSettings();
       if (editing && editing.id) {
         const round = getState().rounds.find((r) => r.id === editing.id);
-        if (!round) { stopEditing(); return; }
-        const changes = changesTo(round, settings);
+        if (!round) { editedRoundRemoved(); return; }
+        const changes = changesTo(editing.was, settings);
         if (Object.keys(changes).length) {
           const ack = await staff("round.update", { round_id: round.id, ...changes }, formError);
           if (!ack.ok) return;
@@ -343,10 +360,7 @@ export function createConsole({ command, getState }) {
         return;
       }
       const ack = await staff("round.add", settings, formError);
-      if (ack.ok) {
-        form.reset();
-        showSettingsFor(kindInput.value);
-      }
+      if (ack.ok) addMode();
     });
   }
 
@@ -650,7 +664,7 @@ export function createConsole({ command, getState }) {
       updateNext(state);
       updateSources(state);
       updateClauseOptions(state);
-      if (editing && editing.id && !state.rounds.some((r) => r.id === editing.id)) stopEditing();
+      if (editing && editing.id && !state.rounds.some((r) => r.id === editing.id)) editedRoundRemoved();
       if (merging && merging.open) merging.refresh(state);
     },
   };
