@@ -31,6 +31,7 @@ from .helpers import (
     voters,
     wait_until_live,
 )
+from .layout import check_screen
 from .test_accessibility import violations
 
 pytestmark = pytest.mark.browser
@@ -224,6 +225,8 @@ def test_clauses_are_co_edited_amended_duelled_locked_and_signed_off(live_server
         expect(duel.locator("del")).to_contain_text("clear")
         expect(duel.locator("ins")).to_contain_text("easy")
     assert not violations(joost), violations(joost)  # clauses, a stale-free consent, a duel
+    clause(joost, "How we work").locator(".duel").scroll_into_view_if_needed()
+    check_screen(joost, "clause-duel-open")
 
     for page in (amira, joost):
         duel = clause(page, "How we work").locator(".duel")

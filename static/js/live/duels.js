@@ -111,7 +111,7 @@ export function createDuels({ command, dispatch }) {
       choices = el("fieldset", { class: "duel-options" }, el("legend", { text: T.duel_choose }),
         ...duel.options.map((option) => {
           const inputId = `${id}-option-${option.id}`;
-          return el("div", { class: "duel-option" },
+          return el("div", { class: "duel-option duel-choice" },
             el("input", { type: "radio", name: `${id}-choice`, id: inputId, value: String(option.id) }),
             el("label", { for: inputId, class: "wording", text: option.text }),
             ...wordingNodes(duel, option).slice(1));
