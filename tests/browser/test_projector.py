@@ -417,6 +417,32 @@ def run_the_workshop(
     wall_check(wall, "projector-refine")
     amira.call("clause.editing", {"clause_key": None})
 
+    # A change suggested to a clause is under it on the wall, in its sentence, with the
+    # answers so far (and no author: the workshop is anonymous to peers).
+    version = fran.call("state.sync")["snapshot"]["document"]
+    start = version["body_md"].index("every person")
+    suggested = amira.call(
+        "amendment.propose",
+        {
+            "version_number": version["number"],
+            "start": start,
+            "end": start + len("every person"),
+            "replacement": "everyone",
+            "reason": "Shorter",
+        },
+    )["amendment_id"]
+    joost.call("amendment.vote", {"amendment_id": suggested, "choice": "agree"})
+    suggestion = wall_clause(wall, "Purpose").locator(".wall-amendments")
+    expect(suggestion).to_contain_text(f"Amendment #{suggested}", timeout=TIMEOUT)
+    expect(suggestion.locator("del")).to_contain_text("every person")
+    expect(suggestion.locator("ins")).to_contain_text("everyone")
+    expect(suggestion).to_contain_text("1 agree · 0 can live with it · 0 object", timeout=TIMEOUT)
+    expect(wall_clause(wall, "Who we serve").locator(".wall-amendments")).to_be_hidden()
+    expect(wall_clause(wall, "Purpose")).not_to_contain_text("null")
+    wall_check(wall, "projector-refine-amendment")
+    fran.call("amendment.reject", {"amendment_id": suggested, "note": "Kept as it is"})
+    expect(suggestion).to_be_hidden(timeout=TIMEOUT)
+
     # 5. Consent: the counts per clause, live.
     fran.call("round.start", {"round_id": rounds[CONSENT_PROMPT]})
     expect(wall.locator("#live")).to_have_attribute("data-stage", "consent", timeout=TIMEOUT)

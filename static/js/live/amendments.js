@@ -28,7 +28,7 @@ function amendChoiceText(method, choice) {
 }
 
 /** The counts in the words of the amendment's method; a score also gets its average. */
-function amendCounts(a, method) {
+export function amendCounts(a, method) {
   const counts = a.counts || {};
   if (method === "approval") return fmt(T.amend_counts_approval, { yes: counts.yes || 0, no: counts.no || 0 });
   if (method === "score") {

@@ -19,7 +19,8 @@
  * resize, and the longest run of items that fits is kept (a binary search, a few layouts).
  */
 import { $, T, root } from "./page.js";
-import { el, fmt, keyed, needsRedraw, setAttr, setHTML, setText } from "./dom.js";
+import { diffNodes, el, fmt, keyed, needsRedraw, setAttr, setHTML, setText } from "./dom.js";
+import { amendCounts } from "./amendments.js";
 import { clockText, duelSecondsLeft, secondsLeft } from "./clock.js";
 import { currentRound, documentClauses, documentFinal } from "./state.js";
 import { clauseTitle } from "./names.js";
@@ -304,10 +305,11 @@ export function createProjector({ getState }) {
           text: el("div", { class: "wall-clause-text" }),
           consent: el("p", { class: "wall-consent" }),
           editors: el("p", { class: "wall-editors" }),
+          amendments: el("ul", { class: "wall-amendments" }),
           duel: el("div", { class: "wall-duel" }),
         };
         view.node = el("li", { class: "wall-clause" }, view.heading, view.text, view.consent, view.editors,
-          view.duel);
+          view.amendments, view.duel);
         return view;
       },
       update: (view, c, index) => {
@@ -320,6 +322,7 @@ export function createProjector({ getState }) {
         setText(view.editors, names.length
           ? fmt(names.length === 1 ? T.clause_editing.one : T.clause_editing.other, { names: names.join(", ") }) : "");
         view.editors.hidden = !names.length;
+        drawAmendments(view.amendments, openAmendments(state, c.key));
         drawDuel(view.duel, openDuel(state, c.key));
       },
       empty: noDraft,
@@ -327,6 +330,24 @@ export function createProjector({ getState }) {
     const names = final && doc ? (doc.signoffs || []).map((s) => fmt(T.signed_off, { name: s.name })) : [];
     setText(signoffs, names.join(" · "));
     signoffs.hidden = !names.length;
+  }
+
+  // Changes suggested to a clause and open for answers: each in its sentence, with the
+  // answers so far (as people's screens show them), the newest few; the rest counted.
+  const WALL_AMENDMENTS = 3;
+  const openAmendments = (state, key) => (state.amendments || [])
+    .filter((a) => a.clause_key === key && a.status === "open");
+
+  function drawAmendments(box, items) {
+    box.hidden = !items.length;
+    const shown = items.slice(-WALL_AMENDMENTS);
+    if (!needsRedraw(box, items.length ? [items.length, shown.map((a) => [a.id, a.counts, a.mean])] : null)) return;
+    box.replaceChildren(...[...shown.map((a) => el("li", {},
+      el("p", { class: "wall-amendment-text diff" }, el("span", { class: "wall-amendment-label", text: fmt(T.amendment_title, { id: a.id }) }),
+        " ", ...diffNodes(a.in_context)),
+      el("p", { class: "wall-amendment-counts", text: amendCounts(a, a.method) }))),
+      items.length > shown.length ? el("li", { class: "wall-amendment-more", text: fmt(T.wall_more, { n: items.length - shown.length }) }) : null]
+      .filter(Boolean));
   }
 
   // A wording duel running on a clause: its wordings under it, with the time left (blind: no
