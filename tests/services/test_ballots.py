@@ -267,3 +267,29 @@ def test_turning_blind_off_before_the_reveal_is_the_reveal(facilitator, workshop
     actions = [e.action for e in audit.list_entries(facilitator, workshop.id)]
     assert actions.count(AuditAction.ROUND_REVEAL) == 1
     assert snapshots.build_snapshot(workshop.id, join(workshop, "Joost"))["vote"]["results"]
+
+
+@pytest.mark.parametrize("mode", [Anonymity.NAMED, Anonymity.FULL], ids=str)
+def test_a_vote_whose_answer_was_lost_is_told_as_counted_after_the_round_ended(
+    facilitator, workshop, cards, mode
+):
+    """A phone placed a dot, lost the answer with its connection, and the round ended before
+    it came back: the resend was refused ("Voting is not open right now") although the dot
+    had counted. An operation applied before is answered as applied; anything new is still
+    refused, and a fully anonymous round that closed can no longer tell whose it was."""
+    round_ = vote_round(facilitator, workshop, "dot", anonymity=mode)
+    amira = join(workshop, "Amira")
+    placed = votes.set_dots(amira, cards[0], 1, round_id=round_.id, op_id="tap-1")
+    rounds.end_round(facilitator, round_.id)
+
+    def resend(op_id: str) -> dict:
+        return votes.set_dots(amira, cards[0], 1, round_id=round_.id, op_id=op_id)
+
+    if mode == Anonymity.NAMED:
+        assert resend("tap-1") == placed
+    else:  # its key went with the round: nobody can say whose ballot it was
+        with pytest.raises(InvalidState):
+            resend("tap-1")
+    with pytest.raises(InvalidState) as refused:
+        resend("tap-2")  # a new tap after the end
+    assert refused.value.code == "voting_closed"

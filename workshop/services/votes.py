@@ -114,12 +114,17 @@ def cast_ballot(
         if round_id is not None and (round_ is None or round_.id != round_id):
             # Sent for a round that is no longer the current one (a resend after a reconnect,
             # say): never counted in another.
+            earlier = db.session.get(Round, round_id)
+            if (mine := _applied_before(actor, earlier, workshop.id, op_id)) is not None:
+                return mine
             raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if proposal_id is not None and proposal_id not in known:
             _refuse_missing_proposal(proposal_id, workshop.id)
         if round_ is None or not round_.takes_ballots:
             raise InvalidState(_("Voting is not open right now."), code="voting_closed")
         if not is_open_for_input(round_):
+            if (mine := _applied_before(actor, round_, workshop.id, op_id)) is not None:
+                return mine
             raise closed_for_input(round_, code="voting_closed")
         if merge_dots and round_.method != voting.Method.DOT:
             raise InvalidState(
@@ -160,6 +165,28 @@ def cast_ballot(
         mine = {"round_id": round_.id, "voted": True, "ballot": data}
         change.tell(actor.id, "ballot.mine", mine)  # their other tabs; nothing stored
     return mine
+
+
+def _applied_before(
+    actor: Participant, round_: Round | None, workshop_id: int, op_id: str | None
+) -> dict[str, Any] | None:
+    """The ballot as it is, when this operation was applied before its round closed: its
+    acknowledgement was lost with the connection, and the resend comes after the round
+    ended. Answered as applied (it counted), not refused as "voting is not open", which told
+    the person their vote was lost while it was counted. Only on the way to a refusal, so a
+    vote in an open round costs nothing more."""
+    if op_id is None or round_ is None or round_.workshop_id != workshop_id:
+        return None
+    voter = ballot_voter(round_, actor)
+    if voter is None:  # fully anonymous and closed: nobody can tell whose ballot it was
+        return None
+    key = applied_op_key(voter.voter_hash, op_id)
+    existing = db.session.scalar(
+        sa.select(Ballot).where(Ballot.round_id == round_.id, voter.matches(Ballot))
+    )
+    if existing is None or key not in (existing.op_keys or []):
+        return None
+    return {"round_id": round_.id, "voted": True, "ballot": existing.data}
 
 
 # How many of a ballot's last operations it remembers: a resend comes within seconds, a few
