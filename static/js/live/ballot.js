@@ -40,6 +40,9 @@ export function createBallot({ command, getState, dispatch, render }) {
   let draft = null;
   let queued = null;
   let sending = false;
+  // Reasons typed in consent answers the server refused (the round ended while the line was
+  // down), by proposal id: they stay in their box, not replaced by the answer the server has.
+  const refusedReasons = {};
   const ballotNow = () => draft || myBallot(getState());
   const shownBallot = (state) => draft || myBallot(state);
 
@@ -57,6 +60,10 @@ export function createBallot({ command, getState, dispatch, render }) {
         if (!ack.ok || !queued) {
           // Refused (later choices build on the same refused ballot: dropped with it), or the
           // latest choice confirmed: my ballot is the server's again.
+          for (const [id, answer] of Object.entries(next.consent || {})) {
+            if (ack.ok || !answer.reason) delete refusedReasons[id];
+            else refusedReasons[id] = answer.reason;
+          }
           draft = null;
           queued = null;
           afterVote(ack);
@@ -212,11 +219,23 @@ export function createBallot({ command, getState, dispatch, render }) {
     // Each control is described by its card's words (``view.about``), so a screen reader
     // says "Add a dot, button, We listen first", not the same words on every card.
     dot(view) {
+      // Each tap builds on the taps still on their way (three taps on a slow or dead line
+      // are three dots, not three times "one dot"), and shows at once.
+      const tap = (step) => {
+        view.pending = Math.max(0, (view.pending ?? view.mine) + step);
+        view.inFlight = (view.inFlight || 0) + 1;
+        setText(view.count, String(view.pending));
+        setDots(view.proposal.id, view.pending).finally(() => {
+          view.inFlight -= 1;
+          if (!view.inFlight) view.pending = null;
+          render();
+        });
+      };
       view.minus = el("button", { type: "button", text: "−", "aria-label": T.remove_dot, "data-vote": "minus",
-        "aria-describedby": view.about, onclick: () => setDots(view.proposal.id, view.mine - 1) });
+        "aria-describedby": view.about, onclick: () => tap(-1) });
       view.count = el("output", { class: "my-dots" });
       view.plus = el("button", { type: "button", text: "+", "aria-label": T.add_dot, "data-vote": "plus",
-        "aria-describedby": view.about, onclick: () => setDots(view.proposal.id, view.mine + 1) });
+        "aria-describedby": view.about, onclick: () => tap(1) });
       return el("div", { class: "vote-controls", role: "group", "aria-label": T.your_dots },
         view.minus, view.count, view.plus);
     },
@@ -283,10 +302,11 @@ export function createBallot({ command, getState, dispatch, render }) {
     view.proposal = proposal;
     if (round.method === "dot") {
       view.mine = (ballot.dots || {})[id] || 0;
-      const capped = round.dots_cap != null && view.mine >= round.dots_cap;
-      setText(view.count, String(view.mine));
-      view.minus.disabled = closed || view.mine === 0;
-      view.plus.disabled = closed || dotsLeft(state, round) === 0 || capped;
+      const shown = view.pending ?? view.mine;
+      const capped = round.dots_cap != null && shown >= round.dots_cap;
+      setText(view.count, String(shown));
+      view.minus.disabled = closed || shown === 0;
+      view.plus.disabled = closed || dotsLeft(state, round) - (shown - view.mine) <= 0 || capped;
     } else if (round.method === "approval") {
       const approved = (ballot.approved || []).map(String).includes(id);
       if (mineChanged([refusals, approved])) view.box.checked = approved;
@@ -306,9 +326,9 @@ export function createBallot({ command, getState, dispatch, render }) {
       }
     } else if (round.method === "consent") {
       const answer = (ballot.consent || {})[id] || {};
-      if (mineChanged(answer)) {
+      if (mineChanged([answer, refusedReasons[id] || ""])) {
         for (const [choice, input] of Object.entries(view.choices)) input.checked = answer.choice === choice;
-        view.reason.value = answer.reason || "";
+        view.reason.value = refusedReasons[id] || answer.reason || "";
       }
       view.fields.disabled = closed;
     }

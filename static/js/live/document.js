@@ -171,9 +171,20 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
     editor.save.disabled = !!why;
     setText(editor.why, why);
     if (view.removed) return;
+    if (editor.sent != null && sameWords(view.clause.body, editor.sent)) {
+      // A save whose answer was lost with the connection: the clause holds what this editor
+      // sent, so it landed (nobody else changed it). It is the text the editor is now on.
+      editor.sent = null;
+      editor.original = view.clause.body;
+      editor.basedOn = state.document.number;
+      editor.error.textContent = fmt(T.clause_saved, { number: state.document.number });
+    }
     setText(editor.changedNote, view.clause.body !== editor.original
       ? fmt(T.clause_changed_meanwhile, { number: state.document.number }) : "");
   }
+
+  /** Two texts with the same words (the server trims what it stores). */
+  const sameWords = (a, b) => a.split(/\s+/).join(" ").trim() === b.split(/\s+/).join(" ").trim();
 
   function closeEditor(view, ask) {
     const editor = view.editor;
@@ -208,7 +219,10 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
     } else if (ack.error.code === "conflict" && ack.error.details) {
       showConflict(view, ack.error);
     } else {
+      // Unconfirmed: it may have landed; the next draw of the clause tells (updateEditorNotes).
+      editor.sent = ack.error.code === "unconfirmed" ? editor.textarea.value : null;
       editor.error.textContent = ack.error.message;
+      render();
     }
   }
 

@@ -10,6 +10,7 @@
 import { $, T, catalogue, catalogueName, root, valueName, workshopId } from "./page.js";
 import { decimal, el, fill, firstUsable, fmt, keyed, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
 import { myBallot, voteRound } from "./state.js";
+import { newOpId } from "./connection.js";
 
 /** The values form of a participant. ``ctx``: {command, getState, dispatch}. */
 export function createValuesForm({ command, getState, dispatch }) {
@@ -142,7 +143,9 @@ export function createValuesForm({ command, getState, dispatch }) {
       current: [...form.querySelectorAll("input[name=current]:checked")].map((i) => i.value),
       desired: [...form.querySelectorAll("input[name=desired]:checked")].map((i) => i.value),
     };
-    const ack = await command("ballot.cast", { ballot, round_id: voteRound(getState()).id });
+    // An operation id: resent after a lost answer, it is applied once, and told as counted
+    // even when the round ended before the resend.
+    const ack = await command("ballot.cast", { ballot, round_id: voteRound(getState()).id, op_id: newOpId() });
     const error = $("#values-error");
     if (ack.ok) {
       error.textContent = "";
