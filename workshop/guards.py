@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 
 from . import permissions
-from .errors import Forbidden, NotAuthenticated, NotFound, ValidationFailed
+from .errors import Forbidden, InvalidState, NotAuthenticated, NotFound, ValidationFailed
 from .extensions import db
-from .models import Audience, Participant, Round, User, Workshop
+from .models import Audience, Participant, Phase, Round, User, Workshop
 from .queries import clauses_of, connection_screen, get_workshop, latest_version
 
 
@@ -117,3 +117,12 @@ def round_still_there(round_: Round) -> None:
         db.session.refresh(round_)
     except sa.exc.InvalidRequestError:
         raise NotFound(_("This round does not exist.")) from None
+
+
+def workshop_not_closed(workshop: Workshop) -> None:
+    """Read a workshop's phase afresh under its lock and refuse input once it is closed:
+    closing forgot whose fully anonymous answers were whose, so a new answer could count a
+    person twice, and the record it closed on is final."""
+    db.session.refresh(workshop)
+    if workshop.phase == Phase.CLOSED:
+        raise InvalidState(_("The workshop is closed."), code="phase_closed")

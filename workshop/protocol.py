@@ -167,6 +167,7 @@ class StartDuel(Payload):
     method: str = Field(default="choose_one", max_length=20)
     start: Offset | None = None
     end: Offset | None = None
+    version_number: Id | None = None  # the version the span and wordings were chosen on
 
 
 class VoteDuel(Payload):

@@ -433,6 +433,7 @@ def register(socketio: SocketIO) -> None:
             method=data.method,
             start=data.start,
             end=data.end,
+            version_number=data.version_number,
         )
         return {"duel_id": duel.id}
 

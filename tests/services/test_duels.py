@@ -11,8 +11,16 @@ from tests.conftest import db_fingerprint, join, make_user, make_workshop
 from workshop import audiences, exports, provenance, queries, snapshots
 from workshop.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
-from workshop.models import DocumentVersion, DuelOption, DuelStatus, VersionSource, utcnow
-from workshop.services import duels, editing
+from workshop.models import (
+    Anonymity,
+    DocumentVersion,
+    DuelOption,
+    DuelStatus,
+    StaffRole,
+    VersionSource,
+    utcnow,
+)
+from workshop.services import amendments, duels, editing, rounds, workshops
 
 TEXT = (
     "## Purpose\n\nWe help every patient feel known.\n\n"
@@ -411,3 +419,74 @@ def test_a_winner_already_written_into_the_clause_is_decided_without_a_new_versi
     assert closed.status == DuelStatus.DECIDED and closed.winner_id == kindness
     assert closed.version_made is None and versions(draft) == 2
     assert body_of(draft, "How we work") == "We listen first and we act with kindness."
+
+
+# --- a hurried or stale facilitator -----------------------------------------------------------
+
+
+def test_a_duel_chosen_on_words_a_colleague_changed_meanwhile_is_refused(facilitator, draft):
+    """Fran chose "patient" (its place in version 1) while Cora's save of the clause landed:
+    the duel ran on "elp eve" at the old place, and keeping the current word wrote "we
+    hpatientry"; a duel over the whole clause put back the words Cora had changed. The duel
+    says the version it was chosen on, and a changed clause is refused."""
+    cora = make_user("cora@example.org")
+    workshops.add_staff(facilitator, draft.id, cora.email, StaffRole.FACILITATOR)
+    at = TEXT.index("patient")
+    purpose = key_of(draft, "Purpose")
+    editing.save_clause(cora, draft.id, purpose, "Together, we help every patient.", based_on=1)
+    before = db_fingerprint()
+    for span in ({"start": at, "end": at + len("patient")}, {}):
+        with pytest.raises(InvalidState) as refused:
+            start(facilitator, draft, ["patient", "person"], version_number=1, **span)
+        assert refused.value.code == "conflict"
+    assert db_fingerprint() == before
+    assert body_of(draft, "Purpose") == "Together, we help every patient."
+
+
+def test_a_duel_chosen_before_another_clause_changed_moves_with_its_words(facilitator, draft):
+    """A colleague lengthened the clause before it: the same words, at a new place."""
+    how = key_of(draft, "How we work")
+    first = TEXT.index("act with care")
+    editing.save_clause(
+        facilitator,
+        draft.id,
+        key_of(draft, "Purpose"),
+        "We help every patient feel known, always.",
+        based_on=1,
+    )
+    duel = start(
+        facilitator,
+        draft,
+        ["act with care", "act with kindness"],
+        heading="How we work",
+        version_number=1,
+        start=first,
+        end=first + len("act with care"),
+    )
+    assert duel.original == "act with care" and duel.version_number == 2
+    assert duel.clause_key == how
+
+
+def test_nobody_answers_a_duel_or_an_amendment_once_the_workshop_is_closed(facilitator, draft):
+    """Closing forgets whose fully anonymous answers were whose: an answer sent after the
+    close (a resend, a late tap) was stored under a new key, counting the person twice."""
+    draft.anonymity = Anonymity.FULL
+    db.session.commit()
+    amira = join(draft, "Amira")
+    duel = start(facilitator, draft, [PURPOSE, "We help every patient feel seen."], seconds=300)
+    duels.vote_in_duel(amira, duel.id, [duel.options[1].id])
+    at = TEXT.index("known")
+    suggestion = amendments.propose_amendment(
+        amira, draft.id, version_number=1, start=at, end=at + len("known"), replacement="seen"
+    )
+    amendments.vote_on_amendment(amira, suggestion.id, "agree")
+    rounds.set_phase(facilitator, draft.id, "closed")
+    for late in (
+        lambda: duels.vote_in_duel(amira, duel.id, [duel.options[1].id]),
+        lambda: amendments.vote_on_amendment(amira, suggestion.id, "agree"),
+    ):
+        with pytest.raises(InvalidState) as refused:
+            late()
+        assert refused.value.code == "phase_closed"
+    db.session.expire_all()
+    assert (len(duel.ballots), len(suggestion.votes)) == (1, 1)

@@ -18,7 +18,7 @@ from .. import credits, events, permissions, voters, voting
 from ..clauses import Clause
 from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import taking_part, workshop_for_staff
+from ..guards import taking_part, workshop_for_staff, workshop_not_closed
 from ..models import (
     Amendment,
     AmendmentStatus,
@@ -27,7 +27,6 @@ from ..models import (
     AuditAction,
     DocumentVersion,
     Participant,
-    Phase,
     User,
     VersionSource,
     Workshop,
@@ -105,9 +104,7 @@ def propose_amendment(
     reason = one_line(reason)[:500]
     with workshop_change(workshop.id) as change:
         ensure_open(workshop.id)  # the final mission does not change
-        db.session.refresh(workshop)
-        if workshop.phase == Phase.CLOSED:
-            raise InvalidState(_("The workshop is closed."), code="phase_closed")
+        workshop_not_closed(workshop)
         # Drafting input, kept per workshop: the workshop's setting, whatever round runs.
         anonymity = workshop.anonymity
         amendment = Amendment(
@@ -156,6 +153,7 @@ def vote_on_amendment(
     checked_choice, checked_reason = _checked_answer(amendment.method, choice, reason)
     with workshop_change(amendment.workshop_id) as change:
         ensure_open(amendment.workshop_id)  # the final mission does not change
+        workshop_not_closed(get_workshop(amendment.workshop_id))  # its keys are gone
         db.session.refresh(amendment)
         if amendment.status != AmendmentStatus.OPEN:
             raise InvalidState(_("This amendment is already decided."), code="voting_closed")

@@ -15,10 +15,10 @@ from flask_babel import lazy_gettext as _l
 
 from .. import events, permissions, voters, voting
 from ..audiences import my_clause_vote
-from ..errors import Forbidden, InvalidState, ValidationFailed
+from ..errors import Forbidden, ValidationFailed
 from ..extensions import db
-from ..guards import taking_part
-from ..models import ClauseVote, Participant, Phase, RoundKind
+from ..guards import taking_part, workshop_not_closed
+from ..models import ClauseVote, Participant, RoundKind
 from ..queries import clause_of_draft, closed_for_input, get_workshop, is_open_for_input, task_round
 from ..realtime import workshop_change
 from .versions import ensure_open
@@ -44,9 +44,7 @@ def vote_on_clause(
         raise ValidationFailed(str(error), field="choice") from None
     with workshop_change(workshop.id) as change:
         ensure_open(workshop.id)  # the final mission does not change
-        db.session.refresh(workshop)
-        if workshop.phase == Phase.CLOSED:
-            raise InvalidState(_("The workshop is closed."), code="phase_closed")
+        workshop_not_closed(workshop)
         round_ = task_round(workshop.id)
         consent_round = round_ is not None and round_.kind == RoundKind.CONSENT
         if consent_round and not is_open_for_input(round_):

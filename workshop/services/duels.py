@@ -13,9 +13,10 @@ from typing import Any
 from flask_babel import gettext as _
 
 from .. import clock, credits, events, permissions, voters, voting
+from ..clauses import Clause
 from ..errors import Conflict, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import taking_part, workshop_for_staff
+from ..guards import taking_part, workshop_for_staff, workshop_not_closed
 from ..models import (
     AuditAction,
     DocumentVersion,
@@ -24,12 +25,12 @@ from ..models import (
     DuelOption,
     DuelStatus,
     Participant,
-    Phase,
     User,
     VersionSource,
     Workshop,
 )
 from ..queries import (
+    clause_in,
     clause_of_draft,
     get_workshop,
     latest_version,
@@ -83,9 +84,13 @@ def start_duel(
     method: str = voting.DuelMethod.CHOOSE_ONE,
     start: int | None = None,
     end: int | None = None,
+    version_number: int | None = None,
 ) -> Duel:
     """Put 2–5 wordings of a clause (or of the words ``start``–``end`` of the latest version,
-    inside that clause) to a timed blind vote."""
+    inside that clause) to a timed blind vote. ``version_number``: the version the span and
+    the wordings were chosen on; if a colleague changed the clause since, the duel is
+    refused (``conflict``) rather than run on words and places that are no longer there (a
+    winner then wrote "we hpatientry", or put back the words the colleague had changed)."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
     try:
         method = voting.DuelMethod(method)
@@ -98,11 +103,11 @@ def start_duel(
     wordings = _clean_options(options)
     with workshop_change(workshop.id) as change:
         ensure_open(workshop.id)  # the final mission does not change
-        db.session.refresh(workshop)
-        if workshop.phase == Phase.CLOSED:
-            raise InvalidState(_("The workshop is closed."), code="phase_closed")
+        workshop_not_closed(workshop)
         latest, clause = clause_of_draft(workshop.id, clause_key)
         body_start, body_end = clause.span
+        if version_number is not None and version_number != latest.number:
+            start, end = _moved_to_latest(latest, version_number, clause, start, end)
         if start is None or end is None:
             start, end = body_start, body_end
         if not (body_start <= start < end <= body_end):
@@ -144,6 +149,28 @@ def start_duel(
     return duel
 
 
+def _moved_to_latest(
+    latest: DocumentVersion, seen: int, clause: Clause, start: int | None, end: int | None
+) -> tuple[int | None, int | None]:
+    """Offsets chosen on version ``seen``, in the latest version: the same words, moved by
+    whatever other clauses gained or lost; refused when this clause changed since."""
+    earlier = version_numbered(latest.workshop_id, seen)
+    then = clause_in(earlier, clause.key) if earlier is not None else None
+    if then is None or then.body != clause.body:
+        raise InvalidState(
+            _(
+                "This clause changed since you chose the wordings (it is version %(number)s "
+                "now): look at it again and start the duel on what it says.",
+                number=latest.number,
+            ),
+            code="conflict",
+        )
+    if start is None or end is None:
+        return start, end
+    shift = clause.span[0] - then.span[0]
+    return start + shift, end + shift
+
+
 def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[str, Any]:
     """Choose one wording, or rank them; a new answer replaces the last until time is up."""
     missing = _("This duel does not exist.")
@@ -164,6 +191,7 @@ def vote_in_duel(actor: Participant, duel_id: int, ranking: list[int]) -> dict[s
         raise ValidationFailed(_("Rank at least one wording."), field="ranking")
     with workshop_change(duel.workshop_id) as change:
         ensure_open(duel.workshop_id)  # the final mission does not change
+        workshop_not_closed(get_workshop(duel.workshop_id))  # its keys are gone: no new ones
         _still_open(duel)
         if clock.now() >= duel.ends_at:
             raise InvalidState(_("Time is up for this duel."), code="voting_closed")

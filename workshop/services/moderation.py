@@ -14,13 +14,12 @@ from .. import credits, events
 from ..audiences import moderated_notice
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff
+from ..guards import workshop_for_staff, workshop_not_closed
 from ..models import (
     AuditAction,
     Ballot,
     Comment,
     DocumentVersion,
-    Phase,
     Proposal,
     ProposalCredit,
     ProposalStatus,
@@ -49,9 +48,7 @@ def _record_open(workshop: Workshop) -> None:
     record is final: a closed workshop, or a mission locked as final (reopen it first). A
     hidden, restored, merged or split card changes the results of rounds already counted and
     the people a version credits. Called under the workshop's lock."""
-    db.session.refresh(workshop)
-    if workshop.phase == Phase.CLOSED:
-        raise InvalidState(_("The workshop is closed."), code="phase_closed")
+    workshop_not_closed(workshop)
     ensure_open(workshop.id)
 
 

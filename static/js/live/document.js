@@ -69,6 +69,7 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
 
   function updateClause(view, clause, index, state) {
     view.clause = clause;
+    view.version = state.document.number; // the version this clause's words (and offsets) are in
     if (view.followDuelWording) view.followDuelWording();
     view.removed = false;
     view.node.classList.remove("removed");

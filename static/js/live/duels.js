@@ -326,6 +326,9 @@ export function createDuels({ command, dispatch }) {
         options: [...list.querySelectorAll("textarea")].map((t) => t.value),
         seconds: Number(seconds.value),
         method: method.value,
+        // The version on this screen: a colleague's save of the clause meanwhile is refused,
+        // not duelled on words and places that are no longer there.
+        version_number: view.version,
       };
       const words = span.value.trim();
       if (words && view.clause) {
