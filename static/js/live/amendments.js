@@ -8,7 +8,7 @@
  * page (templates/_amendments.html), never with the browser's prompt().
  */
 import { $, T, isFacilitator, isParticipant, announce, notice } from "./page.js";
-import { diffNodes, el, fmt, keyed, modal, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
+import { diffNodes, el, fmt, keepFocusNear, keyed, modal, needsRedraw, setAttr, setText, syncChildren } from "./dom.js";
 import { documentClauses, documentFinal } from "./state.js";
 import { clauseName, clauseOrder, clauseTitle } from "./names.js";
 import { suggestingNow } from "./task.js";
@@ -135,7 +135,7 @@ export function createAmendments({ command, staff, getState }) {
     const view = {
       diff: el("p", { class: "diff" }),
       reason: el("p"),
-      meta: el("p", { class: "meta" }),
+      meta: el("p", { class: "meta", tabindex: "-1" }), // takes the focus from Accept/Reject
       counts: el("p", { class: "meta amend-counts" }),
       objections: el("ul", { class: "meta" }),
       decided: el("p", { class: "meta" }),
@@ -143,7 +143,8 @@ export function createAmendments({ command, staff, getState }) {
       tags: createValueTags({ target: "amendment_id", command, staff }),
     };
     if (isFacilitator) {
-      view.decide = el("div", { class: "moderation", role: "group" },
+      // Named by its amendment, so "Accept" says which of several open changes it accepts.
+      view.decide = el("div", { class: "moderation", role: "group", "aria-label": fmt(T.amendment_title, { id: a.id }) },
         el("button", { type: "button", class: "small", text: T.accept,
           onclick: () => staff("amendment.accept", { amendment_id: a.id }) }),
         el("button", { type: "button", class: "small", text: T.reject,
@@ -188,10 +189,13 @@ export function createAmendments({ command, staff, getState }) {
     if (isParticipant && answer != null) {
       setText(view.mine, fmt(T.your_answer, { choice: amendChoiceText(method, answer) }));
     }
+    const deciding = view.decide && view.decide.contains(document.activeElement) ? document.activeElement : null;
     syncChildren(view.node, [view.diff, a.reason ? view.reason : null, view.meta, view.counts,
       objections.length ? view.objections : null, a.decided_note ? view.decided : null, view.tags.node,
       isParticipant && open ? view.controls : null, isParticipant && answer != null ? view.mine : null,
       view.decide && open ? view.decide : null].filter(Boolean));
+    // Decided: Accept and Reject go, and the keyboard's place is the line saying what it is now.
+    if (deciding) keepFocusNear(deciding, [view.meta]);
   }
 
   // -- suggesting a change ----------------------------------------------------------------------

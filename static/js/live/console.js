@@ -626,7 +626,9 @@ export function createConsole({ command, getState }) {
       if (status === "pending") wanted.push(view.approve, view.hide, view.merge);
       else if (status === "hidden") wanted.push(view.restore);
       else if (status === "visible") wanted.push(view.hide, view.pin, view.merge, view.split);
-      syncChildren(view.node, wanted);
+      // The button pressed may go ("Show again", "Approve"): the one now in its place takes the
+      // focus, so a keyboard stays on this card.
+      syncChildren(view.node, wanted, { refocus: true });
     };
     return view;
   }

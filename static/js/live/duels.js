@@ -31,9 +31,11 @@ function wordingNodes(duel, option) {
   ];
 }
 
+/** A wording as its controls name it: its own words, as the list shows them (not "Wording 2",
+ * which is its place when the duel began and nowhere on the screen once it is moved). */
 const optionText = (duel, optionId) => {
-  const index = duel.options.findIndex((o) => o.id === optionId);
-  return index === -1 ? "" : fmt(T.duel_wording, { n: index + 1 });
+  const option = duel.options.find((o) => o.id === optionId);
+  return option ? option.text : "";
 };
 
 function duelResults(duel) {
@@ -60,6 +62,7 @@ function duelResults(duel) {
 /** ``ctx``: {command, dispatch}. */
 export function createDuels({ command, dispatch }) {
   const duelViews = new Map(); // duel id -> view
+  let focusOnStart = null; // the duel this screen just started: its heading takes the focus
 
   async function duelCommand(dv, name) {
     const ack = await command(name, { duel_id: dv.id });
@@ -143,7 +146,7 @@ export function createDuels({ command, dispatch }) {
   function buildDuel(duel) {
     const id = `duel-${duel.id}`;
     const dv = { id: duel.id, duel, draft: duel.options.map((o) => o.id), syncedMine: undefined };
-    dv.title = el("h4", { id: `${id}-title`, text: fmt(T.duel_title, { id: duel.id }) });
+    dv.title = el("h4", { id: `${id}-title`, tabindex: "-1", text: fmt(T.duel_title, { id: duel.id }) });
     dv.meta = el("p", { class: "meta" });
     dv.timer = el("p", { class: "timer duel-timer", role: "timer", "aria-live": "off" });
     dv.originalLabel = el("span", { class: "meta" });
@@ -243,6 +246,12 @@ export function createDuels({ command, dispatch }) {
       updateDuel(dv, duel, state);
       return dv.node;
     }));
+    // The start form goes once the duel runs: the keyboard's place is the new duel, not <body>.
+    const started = focusOnStart != null && duelViews.get(focusOnStart);
+    if (started && started.node.isConnected) {
+      focusOnStart = null;
+      started.title.focus();
+    }
   }
 
   /** The facilitator's form to start a duel on the clause of ``view`` (a clause view). */
@@ -339,7 +348,13 @@ export function createDuels({ command, dispatch }) {
       }
       const ack = await command("duel.start", payload);
       if (ack.ok) {
+        const started = form.contains(document.activeElement) ? duelViews.get(ack.duel_id) : null;
+        if (form.contains(document.activeElement)) focusOnStart = ack.duel_id;
         details.open = false;
+        if (started && started.node.isConnected) { // its event came before this answer
+          focusOnStart = null;
+          started.title.focus();
+        }
         reset();
         announce(T.duel_started_ok);
       } else {
