@@ -18,6 +18,7 @@ from workshop.services import (
     editing,
     final,
     participants,
+    proposals,
     rounds,
     versions,
     workshops,
@@ -803,3 +804,21 @@ def test_who_saved_a_clause_reaches_only_whom_the_mode_allows(
     assert (for_peers["author"] == "Amira") is peers_see_name
     assert (for_staff["author"] == "Amira") is (mode != Anonymity.FULL)
     assert "Amira" not in str(for_peers) or peers_see_name
+
+
+def test_a_proposal_whose_words_lie_inside_another_sentence_still_goes_in(facilitator, workshop):
+    """The check that keeps a form sent twice from adding words twice looked for the card's
+    words anywhere in the clause: "Patients first" was refused (or silently left out) beside
+    "Patients first and always, at home.", and Joost was never credited. Whole sentences."""
+    editing.start_from_template(facilitator, workshop.id, ["Purpose"])
+    rounds.set_phase(facilitator, workshop.id, "propose")
+    amira, joost = join(workshop, "Amira"), join(workshop, "Joost")
+    first = proposals.submit_proposal(amira, workshop.id, "Patients first and always, at home.")
+    second = proposals.submit_proposal(joost, workshop.id, "Patients first")
+    key = queries.clauses_of(queries.latest_version(workshop.id))[0].key
+    editing.fill_clause_from_proposals(facilitator, workshop.id, key, [first.id])
+    version = editing.fill_clause_from_proposals(facilitator, workshop.id, key, [second.id])
+    assert [p.id for p in version.source_proposals] == [second.id]
+    assert queries.clauses_of(version)[0].body.endswith("Patients first")
+    with pytest.raises(InvalidState):  # and the same card again is still refused
+        editing.fill_clause_from_proposals(facilitator, workshop.id, key, [second.id])

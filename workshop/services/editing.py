@@ -14,6 +14,7 @@ import dataclasses
 from flask_babel import gettext as _
 
 from .. import clauses, clock, credits, events, permissions
+from ..diffs import sentences
 from ..errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from ..extensions import db
 from ..guards import workshop_for_staff
@@ -275,8 +276,10 @@ def fill_clause_from_proposals(
     with workshop_change(workshop.id) as change:
         chosen = chosen_proposals(workshop, proposal_ids)  # again: one hidden meanwhile
         latest, clause = clause_of_draft(workshop.id, clause_key)
-        held = " ".join(clause.body.split())
-        chosen = [p for p in chosen if " ".join(p.body_md.split()) not in held]
+        # Held already: every sentence of it is a sentence of the clause (not words inside one:
+        # "Patients first" is its own proposal beside "Patients first and always").
+        held = set(sentences(clause.body))
+        chosen = [p for p in chosen if not set(sentences(p.body_md)) <= held]
         if not chosen:
             raise InvalidState(
                 _("This clause holds the words of these proposals already."), code="unchanged"
