@@ -12,6 +12,7 @@ with ``staff=True``): never in fully anonymous mode.
 
 from __future__ import annotations
 
+import bisect
 import collections
 from typing import Any
 
@@ -186,17 +187,21 @@ def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
 
     The changes are those its key went through, and those that first brought in each sentence
     it holds now, wherever that was: words that came into it from another clause (two clauses
-    joined, one split in two) keep the proposal they came from."""
+    joined, one split in two) keep the proposal they came from. A sentence is traced by its
+    words and by whom they are credited to, so the same words written again later by someone
+    else are theirs, not the card they were once taken from."""
     changes: dict[int, list[tuple[DocumentVersion, str]]] = {}
     before: dict[int, str] = {}
-    first_seen: dict[str, DocumentVersion] = {}
-    for earlier in history(version.workshop_id, version.number):
+    versions = history(version.workshop_id, version.number)
+    for earlier in versions:
         for clause in clauses_of(earlier):
             if clause.body and before.get(clause.key) != clause.body:
                 changes.setdefault(clause.key, []).append((earlier, clause.body))
             before[clause.key] = clause.body
-            for sentence in sentences(clause.body):
-                first_seen.setdefault(sentence, earlier)
+    first_seen = _first_seen(versions)
+    held = collections.defaultdict(list)
+    for clause_key, sentence, credited in _credited_sentences(version):
+        held[clause_key].append((sentence, credited))
     out = []
     for clause in clauses_of(version):
         if not clause.body:
@@ -204,8 +209,8 @@ def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
         start, end = clause.span
         keys = _credits_in(version, start, end)
         shaped = {v.number: (v, body) for v, body in changes.get(clause.key, [])}
-        for sentence in sentences(clause.body):
-            origin = first_seen[sentence]
+        for sentence, credited in held[clause.key]:
+            origin = first_seen[(sentence, credited)]
             shaped.setdefault(origin.number, (origin, clause.body))
         out.append(
             {
@@ -222,6 +227,41 @@ def by_clause(version: DocumentVersion) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _credited_sentences(version: DocumentVersion) -> list[tuple[int, str, tuple[str, ...]]]:
+    """Each clause's sentences in a version (clause key, sentence, the credit keys of its
+    words): headings are labels, not sentences."""
+    spans = credits.word_spans(version.body_md)
+    if len(version.word_credits) != len(spans):  # credits not kept: traced by words alone
+        spans = []
+    keys = version.word_credits
+    starts = [s for s, _e in spans]
+    out = []
+    for clause in clauses_of(version):
+        offset, cursor = clause.span[0], 0
+        for sentence in sentences(clause.body):
+            begin, finish = _locate(clause.body, sentence, cursor)
+            cursor = finish
+            first = bisect.bisect_left(starts, offset + begin)
+            credited = set()
+            for (_start, e), key in zip(spans[first:], keys[first:], strict=False):
+                if e > offset + finish:
+                    break
+                credited.add(key)
+            out.append((clause.key, sentence, tuple(sorted(credited))))
+    return out
+
+
+def _first_seen(
+    versions: list[DocumentVersion],
+) -> dict[tuple[str, tuple[str, ...]], DocumentVersion]:
+    """The version that first held each sentence, as written by whom it is credited to."""
+    seen: dict[tuple[str, tuple[str, ...]], DocumentVersion] = {}
+    for earlier in versions:
+        for _clause_key, sentence, keys in _credited_sentences(earlier):
+            seen.setdefault((sentence, keys), earlier)
+    return seen
 
 
 def _shares(keys: list[str]) -> list[dict[str, Any]]:
@@ -245,14 +285,7 @@ def by_sentence(actor: User, workshop_id: int, number: int) -> list[dict[str, An
     if not versions or versions[-1].number != number:
         raise NotFound(_("There is no version %(number)s of this document.", number=number))
     version = versions[-1]
-
-    def said(text: str) -> list[str]:  # headings are labels, not sentences
-        return [s for part in clauses.parse(text) for s in sentences(part.body)]
-
-    first_seen: dict[str, DocumentVersion] = {}
-    for earlier in versions:
-        for sentence in said(earlier.body_md):
-            first_seen.setdefault(sentence, earlier)
+    first_seen = _first_seen(versions)
     rows = []
     for clause in clauses_of(version):
         start, _end = clause.span
@@ -261,9 +294,13 @@ def by_sentence(actor: User, workshop_id: int, number: int) -> list[dict[str, An
             position = _locate(clause.body, sentence, cursor)
             cursor = position[1]
             keys = _credits_in(version, start + position[0], start + position[1])
-            origin = contribution(first_seen[sentence], within=sentence)
+            origin = contribution(first_seen[(sentence, _key_set(keys))], within=sentence)
             rows.append({"sentence": sentence, **origin, "people": people_of(keys)})
     return rows
+
+
+def _key_set(keys: list[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(keys)))
 
 
 def _locate(text: str, sentence: str, cursor: int) -> tuple[int, int]:

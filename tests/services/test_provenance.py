@@ -424,3 +424,27 @@ def test_a_participant_who_chose_the_name_the_existing_mission_is_credited_as_a_
     story = markdown.split("Where the words came from")[1]
     assert "Came from: the existing mission" not in story
     assert "Words by: the existing mission (Frontline)" in story, story
+
+
+def test_words_written_anew_are_not_traced_to_a_card_they_were_once_taken_from(facilitator):
+    """Pia's card "We listen." went into Purpose and was edited away; later Joost wrote "We
+    listen." in How. Tracing sentences by their words alone told every export that How's words
+    came from Pia's card. A sentence is traced by its words and by whom they are credited to,
+    on the version page and in the exports alike."""
+    workshop = make_workshop(facilitator)
+    editing.start_from_template(facilitator, workshop.id, ["Purpose", "How"])
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    pia, joost = join(workshop, "Pia", "Manager"), join(workshop, "Joost", "Team lead")
+    card = proposals.submit_proposal(pia, workshop.id, "We listen.")
+    keys = {c.heading: c.key for c in queries.clauses_of(queries.latest_version(workshop.id))}
+    v2 = editing.fill_clause_from_proposals(facilitator, workshop.id, keys["Purpose"], [card.id])
+    editing.save_clause(facilitator, workshop.id, keys["Purpose"], "We heal.", based_on=v2.number)
+    rounds.set_phase(facilitator, workshop.id, Phase.DRAFT)  # a refine round runs
+    v4 = editing.save_clause(joost, workshop.id, keys["How"], "We listen.", based_on=3)
+    how = next(o for o in provenance.by_clause(v4) if o["clause"] == "How")
+    assert [p["name"] for p in how["people"]] == ["Joost"]
+    traced = [p["name"] for c in how["contributions"] for x in c["proposals"] for p in x["people"]]
+    assert traced == []
+    (row,) = [r for r in provenance.by_sentence(facilitator, workshop.id, 4) if r["version"] == 4]
+    assert row["sentence"] == "We listen." and row["proposals"] == []
+    assert f"Proposal #{card.id}" not in came_from(facilitator, workshop, 4, "How")
