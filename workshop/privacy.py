@@ -8,7 +8,7 @@ a decision out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from .models import Anonymity, Duel, DuelStatus, Round, RoundKind, Workshop
 
@@ -77,13 +77,25 @@ def duel_results_visible(duel: Duel) -> bool:
     return duel.status == DuelStatus.DECIDED
 
 
-def pool_small_groups(sizes: Mapping[str, int], *, other: str) -> dict[str, str]:
+def pool_small_groups(
+    sizes: Mapping[str, int], *, other: str, keep_pooled: Collection[str] = ()
+) -> dict[str, str]:
     """Which bucket each group is counted in: a group of at least MIN_GROUP_SIZE is its own;
     smaller ones share ``other``. When that pool is still too small, the smallest groups
     shown join it until it is not, so no small group is ever shown alone or can be worked
-    out by subtracting the others from the total."""
-    big = sorted((size, group) for group, size in sizes.items() if size >= MIN_GROUP_SIZE)
-    pool = {group for group, size in sizes.items() if 0 < size < MIN_GROUP_SIZE}
+    out by subtracting the others from the total. ``keep_pooled``: groups pooled in a picture
+    kept earlier (a locked version's) stay pooled, so comparing the two pictures cannot
+    single out a small group either (pools drawn afresh would differ, and subtract)."""
+    big = sorted(
+        (size, group)
+        for group, size in sizes.items()
+        if size >= MIN_GROUP_SIZE and group not in keep_pooled
+    )
+    pool = {
+        group
+        for group, size in sizes.items()
+        if size > 0 and (size < MIN_GROUP_SIZE or group in keep_pooled)
+    }
     while pool and sum(sizes[g] for g in pool) < MIN_GROUP_SIZE and big:
         pool.add(big.pop(0)[1])
     return {group: (other if group in pool else group) for group in sizes if sizes[group] > 0}

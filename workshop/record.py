@@ -14,7 +14,6 @@ the live record, not what the final mission was agreed on.
 
 from __future__ import annotations
 
-import collections
 from typing import Any
 
 from flask_babel import force_locale
@@ -46,7 +45,7 @@ from .models import (
     VersionSource,
     Workshop,
 )
-from .privacy import MIN_GROUP_SIZE, effective_anonymity, pool_small_groups
+from .privacy import MIN_GROUP_SIZE, effective_anonymity
 from .queries import (
     ballot_count_by_round,
     comments_of,
@@ -62,6 +61,7 @@ from .queries import (
     voter_count,
 )
 from .services.measures import measures_by_clause
+from .services.representation import grouping, pooled_at_locks
 from .tallies import duel_winner_votes, round_results
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
@@ -397,24 +397,22 @@ def participation(
     small group can be picked out."""
     people = list_participants(workshop.id)
     proposers, voters = known_proposers(workshop.id), known_voters(workshop.id)
+    keep = pooled_at_locks(workshop.id)  # as the "who took part" page pools them
 
     def grouped(attribute: str, other: str) -> list[dict[str, Any]]:
-        sizes = collections.Counter(getattr(p, attribute) or "" for p in people)
-        sizes.pop("", None)
-        buckets = pool_small_groups(sizes, other=other)
+        groups = grouping(people, attribute, other, keep[attribute])
         rows: dict[str, dict[str, Any]] = {}
         for person in people:
-            group = getattr(person, attribute)
-            if not group:
+            bucket, group = groups.bucket_of(person), groups.group_of(person)
+            if bucket is None:
                 continue
             row = rows.setdefault(
-                buckets[group],
-                {"group": buckets[group], "members": [], "joined": 0, "proposed": 0, "voted": 0},
+                bucket, {"group": bucket, "members": [], "joined": 0, "proposed": 0, "voted": 0}
             )
             row["joined"] += 1
             row["proposed"] += person.id in proposers
             row["voted"] += person.id in voters
-            if buckets[group] != group and group not in row["members"]:
+            if bucket != group and group not in row["members"]:
                 row["members"].append(group)
         return sorted(rows.values(), key=lambda r: (r["group"] == other, -r["joined"]))
 

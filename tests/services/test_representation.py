@@ -437,3 +437,64 @@ def test_the_page_and_every_export_agree_on_who_proposed_and_voted(facilitator):
     assert {k: page["Frontline"][k] for k in counts} == counts
     assert {k: in_json["Frontline"][k] for k in counts} == counts
     assert {k: int(in_csv["Frontline"][k]) for k in counts} == counts
+
+
+def _locked_room_with_small_levels(facilitator):
+    """Six at the front line, five managers, three directors and two team leads; both team
+    leads and a manager vote; version 1 is locked. Then three more directors join."""
+    workshop = make_workshop(facilitator)
+    room = {"Frontline": 6, "Manager": 5, "Director": 3, "Team lead": 2}
+    people = {lvl: [join(workshop, f"{lvl} {i}", lvl) for i in range(n)] for lvl, n in room.items()}
+    rounds.set_phase(facilitator, workshop.id, "propose")
+    card = proposals.submit_proposal(people["Frontline"][0], workshop.id, "We care for all")
+    rounds.set_phase(facilitator, workshop.id, "vote")
+    for voter in (*people["Team lead"], people["Manager"][0]):
+        votes.set_dots(voter, card.id, 1)
+    v1 = versions.start_draft_from_proposals(facilitator, workshop.id, [card.id], based_on=None)
+    final.set_quorum(facilitator, workshop.id, 0)
+    final.lock_version(facilitator, workshop.id, v1.number)
+    for i in range(3, 6):
+        join(workshop, f"Director {i}", "Director")
+    return workshop, v1
+
+
+def test_a_small_level_cannot_be_worked_out_by_comparing_a_locked_picture_with_now(facilitator):
+    """Pools drawn afresh after three directors joined put the two team leads with the
+    managers, whom the locked version's pack showed alone: subtracting the manager row kept
+    at the lock from "Other levels" now told that both team leads had voted (found by a
+    review). A group pooled in a kept picture stays pooled in every later one."""
+    workshop, v1 = _locked_room_with_small_levels(facilitator)
+    then = by_group(representation.representation(facilitator, workshop.id, version=v1)["by_level"])
+    now = by_group(representation.representation(facilitator, workshop.id)["by_level"])
+    assert then["Other levels"]["members"] == ["Director", "Team lead"]
+    assert now["Other levels"]["members"] == ["Director", "Team lead"]  # still together
+    assert set(now) == {"Frontline", "Manager", "Other levels"}
+    final.reopen(facilitator, workshop.id, "More voices")
+    later = json.loads(exports.export_version(facilitator, workshop.id, 2, "json").content)
+    pools = [r for r in later["participation"]["by_level"] if r["members"]]
+    assert [r["members"] for r in pools] == [["Director", "Team lead"]]
+
+
+def test_people_without_a_department_are_a_group_not_the_difference(facilitator):
+    """Someone who joined before departments were set had none: every department total left
+    them out while every level total counted them, so the difference told what one person
+    did. They are a group of their own ("No department"), pooled like any other."""
+    workshop = make_workshop(facilitator)
+    solo = join(workshop, "Solo", "Frontline")  # joined before departments were set
+    workshop.departments = ["Care"]
+    db.session.commit()
+    others = [join(workshop, f"Care {i}", "Frontline", "Care") for i in range(5)]
+    rounds.set_phase(facilitator, workshop.id, "propose")
+    card = proposals.submit_proposal(others[0], workshop.id, "We care for all")
+    rounds.set_phase(facilitator, workshop.id, "vote")
+    votes.set_dots(solo, card.id, 1)
+    versions.start_draft_from_proposals(facilitator, workshop.id, [card.id], based_on=None)
+    record = json.loads(exports.export_version(facilitator, workshop.id, 1, "json").content)
+    page = representation.representation(facilitator, workshop.id)
+    for rows in (record["participation"], page):
+        for kind in ("joined", "proposed", "voted"):
+            assert sum(r[kind] for r in rows["by_level"]) == sum(
+                r[kind] for r in rows["by_department"]
+            ), kind
+        (pool,) = [r for r in rows["by_department"] if r["members"]]
+        assert set(pool["members"]) == {"Care", "No department"}

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,8 +70,6 @@ from . import audit
 
 # A clause whose consent differs this much between two levels is flagged before the lock.
 SPREAD_WARNING = 0.4
-
-Grouping = Callable[[Participant], str]
 
 
 @dataclasses.dataclass
@@ -130,14 +128,15 @@ def representation(
         "draft_version": draft.number if draft else None,
         "final_version": final.number if final else None,
     }
+    keep = pooled_at_locks(workshop.id, before=locked.number if locked is not None else None)
     for kind, attribute, other, configured in (
         ("level", "level", _("Other levels"), workshop.levels),
         ("department", "department", _("Other departments"), workshop.departments),
     ):
-        buckets = _buckets(people, attribute, other)
-        rows = _rows(people, buckets, attribute, proposers, voters, word_owners)
+        groups = grouping(people, attribute, other, keep[attribute])
+        rows = _rows(people, groups, proposers, voters, word_owners)
         out[f"by_{kind}"] = rows
-        out[f"missing_{kind}s"] = [g for g in configured if g not in buckets]
+        out[f"missing_{kind}s"] = [g for g in configured if g not in groups.buckets]
     out["other_words"] = _other_words(word_owners)
     out["flags"] = _flags(out, draft_exists=draft is not None)
     out["agreement"] = (
@@ -151,18 +150,61 @@ def representation(
 # ---- who is in which bucket ---------------------------------------------------------------
 
 
-def _buckets(people: list[Member], attribute: str, other: str) -> dict[str, str]:
-    """Each group's bucket: itself when big enough, else the pool (see the module's docstring)."""
-    sizes = collections.Counter(getattr(p, attribute) or "" for p in people)
+@dataclasses.dataclass
+class Grouping:
+    """People by level or by department, as every picture of who took part counts them."""
+
+    attribute: str
+    unnamed: str  # the group of people with no department, when others have one
+    buckets: dict[str, str]  # group -> its bucket (itself, or the pool)
+
+    def group_of(self, person: Any) -> str:
+        return getattr(person, self.attribute) or self.unnamed
+
+    def bucket_of(self, person: Any) -> str | None:
+        return self.buckets.get(self.group_of(person))
+
+
+def grouping(
+    people: list[Any], attribute: str, other: str, keep_pooled: Collection[str] = ()
+) -> Grouping:
+    """Each group's bucket: itself when big enough, else the pool (see the module's
+    docstring). People with no department are a group of their own as soon as anyone has
+    one: left out, they were the difference between the levels' totals and the
+    departments', however few they were."""
+    unnamed = ""
+    if attribute == "department" and any(getattr(p, attribute) for p in people):
+        unnamed = _("No department")
+    sizes = collections.Counter(getattr(p, attribute) or unnamed for p in people)
     sizes.pop("", None)
-    return pool_small_groups(sizes, other=other)
+    buckets = pool_small_groups(sizes, other=other, keep_pooled=keep_pooled)
+    return Grouping(attribute, unnamed, buckets)
 
 
-def _bucket_of(person: Member | None, attribute: str, buckets: dict[str, str]) -> str | None:
-    if person is None:
-        return None
-    group = getattr(person, attribute) or ""
-    return buckets.get(group)
+def pooled_at_locks(workshop_id: int, before: int | None = None) -> dict[str, set[str]]:
+    """The groups pooled, by "level" and "department", in the pictures kept with locked
+    versions (before version ``before``, when given): they stay pooled in every picture
+    drawn after, so comparing a kept picture with a later one singles out no small group."""
+    kept: dict[str, set[str]] = {"level": set(), "department": set()}
+    locked = db.session.scalars(
+        sa.select(DocumentVersion)
+        .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.final_at.is_not(None))
+        .order_by(DocumentVersion.number)
+    )
+    for version in locked:
+        if before is not None and version.number >= before:
+            break
+        facts = (version.final_readiness or {}).get("taking_part")
+        if not facts:
+            continue
+        people = [Member(*row) for row in facts["people"]]
+        for attribute, other in (
+            ("level", _("Other levels")),
+            ("department", _("Other departments")),
+        ):
+            pooled = grouping(people, attribute, other, kept[attribute]).buckets
+            kept[attribute] |= {group for group, bucket in pooled.items() if bucket == other}
+    return kept
 
 
 # ---- what people did --------------------------------------------------------------------
@@ -240,19 +282,18 @@ def _other_kind(key: str) -> str:
 
 def _rows(
     people: list[Member],
-    buckets: dict[str, str],
-    attribute: str,
+    groups: Grouping,
     proposers: set[int],
     voters: set[int],
     words: WordOwners,
 ) -> list[dict[str, Any]]:
     rows: dict[str, Bucket] = {}
     for person in people:
-        name = _bucket_of(person, attribute, buckets)
+        name = groups.bucket_of(person)
         if name is None:
             continue
         row = rows.setdefault(name, Bucket(name))
-        group = getattr(person, attribute)
+        group = groups.group_of(person)
         if name != group and group not in row.members:
             row.members.append(group)
         row.joined += 1
