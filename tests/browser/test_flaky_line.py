@@ -283,3 +283,33 @@ def test_a_proposal_whose_answer_was_lost_is_not_doubled(live_server, new_person
     assert len(truth(live_server, amira, workshop_id, people)["proposals"]) == 1
     expect(amira.locator("#proposals li.proposal")).to_have_count(1)
     expect(amira.locator("#proposal-error")).to_have_text("")
+
+
+def test_taps_on_a_dead_line_stay_within_the_budget_and_can_be_taken_back(
+    live_server, new_person, people
+):
+    """A tap only changed the count: a fourth tap showed 4 dots of a budget of 3, which the
+    server would refuse, and "−" stayed disabled under a dot the screen showed (found by a
+    review). The buttons and the dots left follow every tap."""
+    workshop_id, join_link, fac = setup(live_server, new_person, people, "Dots budget")
+    joost = with_author(live_server, join_link, workshop_id, people)
+    _round_id, ids = vote_round(fac, joost, "dot", ["We serve our town."])  # a budget of 3
+    amira, line = phone(new_person, join_link)
+    card = ballot_item(amira, "We serve our town.")
+    plus, minus = card.locator("[data-vote=plus]"), card.locator("[data-vote=minus]")
+    expect(plus).to_be_enabled(timeout=TIMEOUT)
+    line.cut()
+    plus.click()
+    expect(minus).to_be_enabled()
+    plus.click()
+    plus.click()
+    expect(card.locator("output.my-dots")).to_have_text("3")
+    expect(plus).to_be_disabled()
+    minus.click()
+    expect(card.locator("output.my-dots")).to_have_text("2")
+    line.restore()
+    expect(card.locator("output.my-dots")).to_have_text("2", timeout=TIMEOUT)
+    amira.wait_for_timeout(1000)
+    assert truth(live_server, amira, workshop_id, people)["me"]["ballot"]["dots"] == {
+        str(ids[0]): 2
+    }

@@ -822,3 +822,16 @@ def test_a_proposal_whose_words_lie_inside_another_sentence_still_goes_in(facili
     assert queries.clauses_of(version)[0].body.endswith("Patients first")
     with pytest.raises(InvalidState):  # and the same card again is still refused
         editing.fill_clause_from_proposals(facilitator, workshop.id, key, [second.id])
+
+
+def test_a_card_placed_again_after_its_full_stop_was_tidied_is_not_added_twice(
+    facilitator, workshop
+):
+    editing.start_from_template(facilitator, workshop.id, ["Purpose"])
+    rounds.set_phase(facilitator, workshop.id, "propose")
+    card = proposals.submit_proposal(join(workshop, "Joost"), workshop.id, "patients first")
+    key = queries.clauses_of(queries.latest_version(workshop.id))[0].key
+    placed = editing.fill_clause_from_proposals(facilitator, workshop.id, key, [card.id])
+    editing.save_clause(facilitator, workshop.id, key, "Patients first.", based_on=placed.number)
+    with pytest.raises(InvalidState):
+        editing.fill_clause_from_proposals(facilitator, workshop.id, key, [card.id])

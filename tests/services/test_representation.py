@@ -498,3 +498,33 @@ def test_people_without_a_department_are_a_group_not_the_difference(facilitator)
             ), kind
         (pool,) = [r for r in rows["by_department"] if r["members"]]
         assert set(pool["members"]) == {"Care", "No department"}
+
+
+def test_consent_by_level_pooled_at_a_lock_stays_pooled_on_the_page(facilitator):
+    """The pack keeps each clause's consent by level from the lock; the page pooled the
+    answers afresh, so once more managers answered, the page's pool held the two directors
+    alone beside the managers, and the page minus the pack told that both directors objected
+    (found by a review). Levels pooled in a kept picture stay pooled, clause by clause."""
+    workshop = make_workshop(facilitator)
+    room = {"Frontline": 5, "Manager": 3, "Director": 2}
+    people = {lvl: [join(workshop, f"{lvl} {i}", lvl) for i in range(n)] for lvl, n in room.items()}
+    rounds.set_phase(facilitator, workshop.id, "propose")
+    card = proposals.submit_proposal(people["Frontline"][0], workshop.id, "We care for all")
+    rounds.set_phase(facilitator, workshop.id, "draft")
+    v1 = versions.start_draft_from_proposals(facilitator, workshop.id, [card.id], based_on=None)
+    key = clauses_of(v1)[0].key
+    for group in people.values():
+        for person in group:
+            consent.vote_on_clause(person, key, "agree")
+    final.set_quorum(facilitator, workshop.id, 0)
+    final.lock_version(facilitator, workshop.id, v1.number)
+    (then,) = representation.representation(facilitator, workshop.id, version=v1)["agreement"]
+    assert set(then["consent_by_level"]) == {"Frontline", "Other levels"}
+    final.reopen(facilitator, workshop.id, "More voices")
+    for i in range(3, 5):
+        consent.vote_on_clause(join(workshop, f"Manager {i}", "Manager"), key, "agree")
+    for director in people["Director"]:
+        consent.vote_on_clause(director, key, "object", "Not for us")
+    (now,) = representation.representation(facilitator, workshop.id)["agreement"]
+    assert "Manager" not in now["consent_by_level"]  # still pooled with the directors
+    assert set(now["pooled_levels"]) >= {"Director", "Manager"}

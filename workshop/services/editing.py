@@ -277,9 +277,10 @@ def fill_clause_from_proposals(
         chosen = chosen_proposals(workshop, proposal_ids)  # again: one hidden meanwhile
         latest, clause = clause_of_draft(workshop.id, clause_key)
         # Held already: every sentence of it is a sentence of the clause (not words inside one:
-        # "Patients first" is its own proposal beside "Patients first and always").
-        held = set(sentences(clause.body))
-        chosen = [p for p in chosen if not set(sentences(p.body_md)) <= held]
+        # "Patients first" is its own proposal beside "Patients first and always"), its
+        # capitals and end punctuation aside (a full stop added since changes nothing).
+        held = _sentences_as_said(clause.body)
+        chosen = [p for p in chosen if not _sentences_as_said(p.body_md) <= held]
         if not chosen:
             raise InvalidState(
                 _("This clause holds the words of these proposals already."), code="unchanged"
@@ -297,6 +298,11 @@ def fill_clause_from_proposals(
             credit_sources=tuple((credits.proposal_key(p.id), p.body_md) for p in chosen),
         )
         return apply_to_clause(change, workshop, latest, revision, based_on=latest.number)
+
+
+def _sentences_as_said(text: str) -> set[str]:
+    """A text's sentences, without their capitals or the punctuation around them."""
+    return {sentence.strip(" .,;:!?…").casefold() for sentence in sentences(text)}
 
 
 def with_span_replaced(

@@ -274,7 +274,10 @@ def lock_version(actor: User, workshop_id: int, number: int) -> DocumentVersion:
             **frozen_readiness(ready),
             # Consent by level as the sign-off pack shows it (pooled groups, counts only).
             "agreement": representation.agreement(
-                workshop, list_participants(workshop.id), version
+                workshop,
+                list_participants(workshop.id),
+                version,
+                representation.pooled_at_locks(workshop.id)["consent"],
             ),
             # Who had joined, proposed and voted: the pack's "who took part" as at the lock.
             "taking_part": representation.taking_part(workshop.id),

@@ -142,7 +142,7 @@ def representation(
     out["agreement"] = (
         kept["agreement"]
         if "agreement" in kept
-        else agreement(workshop, list_participants(workshop.id), draft)
+        else agreement(workshop, list_participants(workshop.id), draft, keep["consent"])
     )
     return out
 
@@ -181,11 +181,12 @@ def grouping(
     return Grouping(attribute, unnamed, buckets)
 
 
-def pooled_at_locks(workshop_id: int, before: int | None = None) -> dict[str, set[str]]:
+def pooled_at_locks(workshop_id: int, before: int | None = None) -> dict[str, Any]:
     """The groups pooled, by "level" and "department", in the pictures kept with locked
-    versions (before version ``before``, when given): they stay pooled in every picture
-    drawn after, so comparing a kept picture with a later one singles out no small group."""
-    kept: dict[str, set[str]] = {"level": set(), "department": set()}
+    versions (before version ``before``, when given), and the levels pooled in their consent
+    per clause ("consent": {clause key: levels}): they stay pooled in every picture drawn
+    after, so comparing a kept picture with a later one singles out no small group."""
+    kept: dict[str, Any] = {"level": set(), "department": set(), "consent": {}}
     locked = db.session.scalars(
         sa.select(DocumentVersion)
         .where(DocumentVersion.workshop_id == workshop_id, DocumentVersion.final_at.is_not(None))
@@ -194,6 +195,9 @@ def pooled_at_locks(workshop_id: int, before: int | None = None) -> dict[str, se
     for version in locked:
         if before is not None and version.number >= before:
             break
+        for clause in (version.final_readiness or {}).get("agreement", []):
+            pooled = kept["consent"].setdefault(clause["clause_key"], set())
+            pooled |= set(clause.get("pooled_levels", []))
         facts = (version.final_readiness or {}).get("taking_part")
         if not facts:
             continue
@@ -351,11 +355,17 @@ def _flags(picture: dict[str, Any], *, draft_exists: bool) -> list[str]:
 
 
 def agreement(
-    workshop: Workshop, people: list[Participant], draft: DocumentVersion | None
+    workshop: Workshop,
+    people: list[Participant],
+    draft: DocumentVersion | None,
+    keep_pooled: dict[int, set[str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Per clause of the current draft: consent by level, and support for the winner of each
     vote held on that clause by level, each with its spread (the highest level's share
-    minus the lowest's; large when one level likes what another rejects)."""
+    minus the lowest's; large when one level likes what another rejects). ``keep_pooled``:
+    per clause key, the levels pooled in the consent a locked version keeps; they stay pooled
+    (``pooled_levels`` says which were), so page and pack cannot be subtracted."""
+    keep_pooled = keep_pooled or {}
     if draft is None:
         return []
     level_of = {p.id: p.level for p in people if p.level}
@@ -377,7 +387,11 @@ def agreement(
             level = level_of.get(vote.participant_id or 0)
             if vote.clause_key == clause.key and vote.voted_text == clause.markdown and level:
                 by_level[level].append(vote.choice)
-        answers = _pooled(by_level, pool_small_groups(_sizes(by_level), other=_("Other levels")))
+        other = _("Other levels")
+        buckets = pool_small_groups(
+            _sizes(by_level), other=other, keep_pooled=keep_pooled.get(clause.key, ())
+        )
+        answers = _pooled(by_level, buckets)
         consent = {
             level: {
                 "answers": len(choices),
@@ -394,6 +408,7 @@ def agreement(
                 "title": title,
                 "consent_by_level": consent,
                 "consent_spread": _spread([c["consent_share"] for c in consent.values()]),
+                "pooled_levels": sorted(level for level, b in buckets.items() if b == other),
                 "votes": [
                     v
                     for r in rounds
@@ -543,7 +558,8 @@ def divisive_clauses(workshop: Workshop, version: DocumentVersion | None = None)
     (see :func:`spread_warnings`): for the lock readiness list, which has no actor."""
     version = version or latest_version(workshop.id)
     people = list_participants(workshop.id)
-    return spread_warnings({"agreement": agreement(workshop, people, version)})
+    keep = pooled_at_locks(workshop.id)["consent"]
+    return spread_warnings({"agreement": agreement(workshop, people, version, keep)})
 
 
 def notices(actor: User, workshop_id: int) -> list[str]:

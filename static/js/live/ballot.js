@@ -101,11 +101,15 @@ export function createBallot({ command, getState, dispatch, render }) {
     return !!current && current.id === round.id && inputOpen(current);
   }
 
+  // The dot controls of every card: their taps still on the way count as spent.
+  const dotViews = new Set();
+  const pendingDots = () => [...dotViews].reduce((sum, v) => sum + (v.pending != null ? v.pending - v.mine : 0), 0);
+
   function dotsLeft(state, round) {
     const visible = new Set(state.proposals.map((p) => String(p.id)));
     const dots = myBallot(state).dots || {};
     const spent = Object.entries(dots).reduce((sum, [id, n]) => sum + (visible.has(id) ? n : 0), 0);
-    return Math.max(round.dots_budget - spent, 0);
+    return Math.max(round.dots_budget - spent - pendingDots(), 0);
   }
 
   // -- the panel ---------------------------------------------------------------------------
@@ -221,11 +225,22 @@ export function createBallot({ command, getState, dispatch, render }) {
     dot(view) {
       // Each tap builds on the taps still on their way (three taps on a slow or dead line
       // are three dots, not three times "one dot"), and shows at once.
+      // A tap past the budget or the cap, or below none, sends nothing.
+      dotViews.add(view);
       const tap = (step) => {
-        view.pending = Math.max(0, (view.pending ?? view.mine) + step);
+        const state = getState();
+        const round = voteRound(state);
+        const current = view.pending ?? view.mine;
+        const next = Math.max(0, current + step);
+        if (!round || next === current) return;
+        if (step > 0 && (dotsLeft(state, round) <= 0 || (round.dots_cap != null && next > round.dots_cap))) return;
+        view.pending = next;
         view.inFlight = (view.inFlight || 0) + 1;
-        setText(view.count, String(view.pending));
-        setDots(view.proposal.id, view.pending).finally(() => {
+        const pressed = step > 0 ? view.plus : view.minus;
+        const focused = document.activeElement === pressed;
+        render(); // the count, both buttons and the dots left follow at once
+        if (focused) keepFocusNear(pressed, [pressed, step > 0 ? view.minus : view.plus]);
+        setDots(view.proposal.id, next).finally(() => {
           view.inFlight -= 1;
           if (!view.inFlight) view.pending = null;
           render();
@@ -306,7 +321,7 @@ export function createBallot({ command, getState, dispatch, render }) {
       const capped = round.dots_cap != null && shown >= round.dots_cap;
       setText(view.count, String(shown));
       view.minus.disabled = closed || shown === 0;
-      view.plus.disabled = closed || dotsLeft(state, round) - (shown - view.mine) <= 0 || capped;
+      view.plus.disabled = closed || dotsLeft(state, round) === 0 || capped;
     } else if (round.method === "approval") {
       const approved = (ballot.approved || []).map(String).includes(id);
       if (mineChanged([refusals, approved])) view.box.checked = approved;
