@@ -17,9 +17,9 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import TIMEOUT, ballot_item, create_workshop, join, log_in
+from .helpers import TIMEOUT, ballot_item, join
 from .layout import check_screen
-from .test_client_state import Person, console_link, save_document
+from .test_client_state import Person, save_document, workshop_with_an_author
 
 pytestmark = pytest.mark.browser
 
@@ -94,18 +94,6 @@ def op() -> str:
     return uuid.uuid4().hex
 
 
-def setup(live_server, new_person, people, title: str):
-    fran = new_person("Fran")
-    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(fran, title, "Harbour Health", "Care")
-    join_link = console_link(fran)
-    fac = Person.logged_in(
-        live_server.url, live_server.facilitator_email, live_server.facilitator_password
-    )
-    people.append(fac.connect(workshop_id))
-    return workshop_id, join_link, fac
-
-
 def phone(new_person, join_link: str, name: str = "Amira") -> tuple[Page, Line]:
     page = new_person(name)
     line = Line(page)
@@ -134,19 +122,14 @@ def vote_round(fac: Person, author: Person, method: str, wordings: list[str]):
     return vote["round_id"], ids
 
 
-def with_author(live_server, join_link: str, workshop_id: int, people: list) -> Person:
-    joost = Person.joined(live_server.url, join_link, "Joost", "Team lead")
-    people.append(joost.connect(workshop_id))
-    return joost
-
-
 def test_an_objection_typed_on_a_dead_line_keeps_its_words_when_refused(
     live_server, new_person, people
 ):
     """She objected with a reason while the line was down, and the round ended before it came
     back: told it was refused, she found the reason box empty, her words gone."""
-    workshop_id, join_link, fac = setup(live_server, new_person, people, "Consent")
-    joost = with_author(live_server, join_link, workshop_id, people)
+    workshop_id, join_link, fac, joost = workshop_with_an_author(
+        live_server, new_person, people, "Consent"
+    )
     round_id, ids = vote_round(fac, joost, "consent", ["We serve our town."])
     amira, line = phone(new_person, join_link)
     pid = ids[0]
@@ -169,8 +152,9 @@ def test_a_dot_that_counted_is_not_told_as_refused_after_the_round_ended(
 ):
     """The dot reached the server, its answer did not, and the round ended before the line
     came back: the page showed the dot and "Voting is not open right now" under it."""
-    workshop_id, join_link, fac = setup(live_server, new_person, people, "Dots")
-    joost = with_author(live_server, join_link, workshop_id, people)
+    workshop_id, join_link, fac, joost = workshop_with_an_author(
+        live_server, new_person, people, "Dots"
+    )
     round_id, ids = vote_round(fac, joost, "dot", ["We serve our town."])
     amira, line = phone(new_person, join_link)
     card = ballot_item(amira, "We serve our town.")
@@ -192,8 +176,9 @@ def test_a_dot_that_counted_is_not_told_as_refused_after_the_round_ended(
 def test_three_taps_on_a_dead_line_are_three_dots(live_server, new_person, people):
     """Each tap sent "one dot here" (the confirmed count plus one): three taps on a dead line
     placed one dot, and nothing said so."""
-    workshop_id, join_link, fac = setup(live_server, new_person, people, "Three dots")
-    joost = with_author(live_server, join_link, workshop_id, people)
+    workshop_id, join_link, fac, joost = workshop_with_an_author(
+        live_server, new_person, people, "Three dots"
+    )
     _round_id, ids = vote_round(fac, joost, "dot", ["We serve our town."])
     amira, line = phone(new_person, join_link)
     card = ballot_item(amira, "We serve our town.")
@@ -215,7 +200,9 @@ def test_values_that_counted_are_not_told_as_refused_after_the_round_ended(
 ):
     """The values form sent no operation id: a resend after the round ended was refused, and
     the page said both "your values are in" and "Voting is not open right now"."""
-    workshop_id, join_link, fac = setup(live_server, new_person, people, "Values lost")
+    workshop_id, join_link, fac, _joost = workshop_with_an_author(
+        live_server, new_person, people, "Values lost"
+    )
     r = fac.call("round.add", {"kind": "values", "prompt": "Values", "minutes": 30})
     fac.call("round.start", {"round_id": r["round_id"]})
     amira, line = phone(new_person, join_link)
@@ -248,7 +235,9 @@ def test_my_own_save_whose_answer_was_lost_is_not_told_as_someone_elses(
 ):
     """Her clause save landed, its answer did not: the editor then said "Someone saved this
     clause while you were editing", though nobody else had. It says her save is in."""
-    workshop_id, join_link, fac = setup(live_server, new_person, people, "Clause ack lost")
+    workshop_id, join_link, fac, _joost = workshop_with_an_author(
+        live_server, new_person, people, "Clause ack lost"
+    )
     save_document(fac, workshop_id, DRAFT)
     r = fac.call("round.add", {"kind": "refine", "prompt": "Sharpen", "minutes": 0})
     fac.call("round.start", {"round_id": r["round_id"]})
@@ -268,7 +257,9 @@ def test_my_own_save_whose_answer_was_lost_is_not_told_as_someone_elses(
 
 
 def test_a_proposal_whose_answer_was_lost_is_not_doubled(live_server, new_person, people):
-    workshop_id, join_link, fac = setup(live_server, new_person, people, "Lost ack")
+    workshop_id, join_link, fac, _joost = workshop_with_an_author(
+        live_server, new_person, people, "Lost ack"
+    )
     r = fac.call("round.add", {"kind": "propose", "prompt": "Who?", "minutes": 30})
     fac.call("round.start", {"round_id": r["round_id"]})
     amira, line = phone(new_person, join_link)
@@ -291,8 +282,9 @@ def test_taps_on_a_dead_line_stay_within_the_budget_and_can_be_taken_back(
     """A tap only changed the count: a fourth tap showed 4 dots of a budget of 3, which the
     server would refuse, and "−" stayed disabled under a dot the screen showed (found by a
     review). The buttons and the dots left follow every tap."""
-    workshop_id, join_link, fac = setup(live_server, new_person, people, "Dots budget")
-    joost = with_author(live_server, join_link, workshop_id, people)
+    workshop_id, join_link, fac, joost = workshop_with_an_author(
+        live_server, new_person, people, "Dots budget"
+    )
     _round_id, ids = vote_round(fac, joost, "dot", ["We serve our town."])  # a budget of 3
     amira, line = phone(new_person, join_link)
     card = ballot_item(amira, "We serve our town.")
