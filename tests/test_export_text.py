@@ -324,6 +324,7 @@ def test_csv_cells_stay_text_in_a_spreadsheet_that_splits_lines_on_semicolons(ct
     amira = join(workshop, "Amira;=2+2;")
     proposals.submit_proposal(amira, workshop.id, "We care;=1+1;")
     proposals.submit_proposal(amira, workshop.id, "We listen;=cmd|' /C calc'!A0;")
+    proposals.submit_proposal(amira, workshop.id, "We care\n=1+1;")  # a new row, there
     editing.paste_document(fran, workshop.id, "We help.", based_on=None)
     content = exports.export_version(boss, workshop.id, 1, "csv").content
     formulas = []

@@ -49,15 +49,16 @@ _TEXT_COLUMNS = ("prompt", "proposal_text", "item")
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Excel set to Dutch, German or French opens a .csv by splitting each line on ";", quotes or
-# not: "We care;=1+1" then gives a cell "=1+1", which it runs.
-_FORMULA_AFTER_SEMICOLON = re.compile(r";(?=[=+\-@\t\r])")
+# not: "We care;=1+1" then gives a cell "=1+1", which it runs; and a line break inside a cell
+# starts a new row there, so "We care\n=1+1" does too (a Markdown list's "- " stays as it is).
+_FORMULA_AFTER_A_BREAK = re.compile(r"(;|\r\n|\n|\r)(?=[=+@\t]|-(?! ))")
 
 
 def _cell_text(value: str) -> str:
     """Text people wrote, safe to open in a spreadsheet: no formula from =, +, -, @ at its
-    start, nor after a ";" where a spreadsheet splitting on ";" would start a cell (a "'"
-    goes before it, as spreadsheets themselves mark text)."""
-    value = _FORMULA_AFTER_SEMICOLON.sub(";'", value)
+    start, nor after a ";" or a line break, where a spreadsheet splitting on ";" would start a
+    cell (a "'" goes before it, as spreadsheets themselves mark text)."""
+    value = _FORMULA_AFTER_A_BREAK.sub(r"\1'", value)
     return "'" + value if value[:1] in _FORMULA_STARTS else value
 
 
