@@ -387,3 +387,23 @@ def test_a_final_versions_pack_counts_who_took_part_as_at_the_lock(facilitator, 
     # The page leadership follows live counts the room as it is now.
     now = representation.representation(boss, workshop.id)
     assert {row["group"]: row["joined"] for row in now["by_level"]}["Specialist"] == 5
+
+
+def test_a_pack_in_dutch_names_the_pool_its_version_kept_in_dutch(facilitator, workshop):
+    """The consent by level kept at the lock held its pool under the words of whoever locked
+    it: a Dutch pack of a version locked in English said "Other levels" (found by an audit)."""
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+    workshops.add_staff(facilitator, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    people = [join(workshop, f"F{i}", "Frontline") for i in range(5)]
+    people += [join(workshop, f"M{i}", "Manager") for i in range(2)]
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    ours = proposals.submit_proposal(people[0], workshop.id, "We care for every patient")
+    versions.start_draft_from_proposals(facilitator, workshop.id, [ours.id], based_on=None)
+    key = clauses_of(latest_version(workshop.id))[0].key
+    for person in people:
+        consent.vote_on_clause(person, key, "agree")
+    final.lock_version(facilitator, workshop.id, 1)  # in English
+    with force_locale("nl"):
+        dutch = _pack_file(boss, workshop, "results-by-clause.md")
+    assert "Overige niveaus" in dutch and "Other levels" not in dutch
+    assert "Other levels" in _pack_file(boss, workshop, "results-by-clause.md")

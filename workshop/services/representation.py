@@ -140,7 +140,7 @@ def representation(
     out["other_words"] = _other_words(word_owners)
     out["flags"] = _flags(out, draft_exists=draft is not None)
     out["agreement"] = (
-        kept["agreement"]
+        _in_this_language(kept["agreement"], {*workshop.levels, *(m.level for m in people)})
         if "agreement" in kept
         else agreement(workshop, list_participants(workshop.id), draft, keep["consent"])
     )
@@ -418,6 +418,27 @@ def agreement(
             }
         )
     return out
+
+
+def _in_this_language(kept: list[dict[str, Any]], levels: set[str]) -> list[dict[str, Any]]:
+    """A kept consent by level, its pool named in the reader's language: it was kept under
+    the words of whoever locked the version ("Other levels" in a Dutch pack otherwise)."""
+    other = _("Other levels")
+
+    def named(by_level: dict[str, Any]) -> dict[str, Any]:
+        return {(level if level in levels else other): row for level, row in by_level.items()}
+
+    return [
+        {
+            **clause,
+            "consent_by_level": named(clause["consent_by_level"]),
+            "votes": [
+                {**vote, "support_by_level": named(vote["support_by_level"])}
+                for vote in clause.get("votes", [])
+            ],
+        }
+        for clause in kept
+    ]
 
 
 def _same_clause(round_clause: str, heading: str) -> bool:
