@@ -18,6 +18,7 @@ from flask_babel import force_locale
 from tests.conftest import PASSWORD, in_phase, join, make_user
 from workshop import exports
 from workshop.exports.pack import signoff_pack
+from workshop.extensions import db
 from workshop.models import Anonymity, Phase, RoundKind, StaffRole, UserRole
 from workshop.queries import clauses_of, latest_version
 from workshop.services import (
@@ -407,3 +408,24 @@ def test_a_pack_in_dutch_names_the_pool_its_version_kept_in_dutch(facilitator, w
         dutch = _pack_file(boss, workshop, "results-by-clause.md")
     assert "Overige niveaus" in dutch and "Other levels" not in dutch
     assert "Other levels" in _pack_file(boss, workshop, "results-by-clause.md")
+
+
+def test_a_version_locked_before_packs_kept_who_took_part_counts_the_room_as_then(
+    facilitator, workshop
+):
+    """A version locked before its pack kept who took part (final_readiness without
+    taking_part) counted the room as it is now in representation.md, while its record.json
+    said the lock's (found by an audit). It is worked out for the moment of the lock."""
+    boss, everyone, _managers, _key = _signed_by_two_levels(facilitator, workshop)
+    version = latest_version(workshop.id)
+    version.final_readiness = {
+        k: v for k, v in version.final_readiness.items() if k != "taking_part"
+    }
+    db.session.commit()
+    final.reopen(facilitator, workshop.id, "More voices")
+    for i in range(5):
+        join(workshop, f"S{i}", "Specialist")
+    table = _pack_file(boss, workshop, "representation.md")
+    record = json.loads(_pack_file(boss, workshop, "record/record.json"))
+    assert record["participation"]["joined"] == len(everyone) == 10
+    assert "| Specialist |" not in table and "| Frontline | 5 | 1 |" in table

@@ -498,30 +498,34 @@ def voter_count(round_id: int) -> int:
     )
 
 
-def known_proposers(workshop_id: int) -> set[int]:
+def known_proposers(workshop_id: int, until: dt.datetime | None = None) -> set[int]:
     """Who proposed something, where staff may know it (never in fully anonymous mode): every
     card they wrote or share the credit of after a merge, hidden ones too (they proposed; a
     card hidden after the draft took its words is theirs as well). One definition for the
     "who took part" page, the sign-off pack and the record."""
-    rows = db.session.execute(
+    query = (
         sa.select(ProposalCredit.participant_id, Proposal.anonymity)
         .join(Proposal, Proposal.id == ProposalCredit.proposal_id)
         .where(Proposal.workshop_id == workshop_id)
-    ).all()
+    )
+    if until is not None:  # as it stood then (``until``: a moment, such as a lock)
+        query = query.where(Proposal.created_at <= until)
+    rows = db.session.execute(query).all()
     return {pid for pid, anonymity in rows if shows_authors(anonymity, staff=True, readout=False)}
 
 
-def known_voters(workshop_id: int) -> set[int]:
+def known_voters(workshop_id: int, until: dt.datetime | None = None) -> set[int]:
     """Who cast a ballot in any round, where it is known (fully anonymous ballots are
-    nobody's)."""
-    return set(
-        db.session.scalars(
-            sa.select(Ballot.participant_id)
-            .join(Round, Round.id == Ballot.round_id)
-            .where(Round.workshop_id == workshop_id, Ballot.participant_id.is_not(None))
-            .distinct()
-        )
+    nobody's); with ``until``, in the rounds started by then (a ballot keeps no time)."""
+    query = (
+        sa.select(Ballot.participant_id)
+        .join(Round, Round.id == Ballot.round_id)
+        .where(Round.workshop_id == workshop_id, Ballot.participant_id.is_not(None))
+        .distinct()
     )
+    if until is not None:
+        query = query.where(Round.started_at <= until)
+    return set(db.session.scalars(query))
 
 
 def ballot_count_by_round(workshop_id: int) -> dict[str, int]:

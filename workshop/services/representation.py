@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import datetime as dt
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -94,14 +95,19 @@ class Member:
     department: str
 
 
-def taking_part(workshop_id: int) -> dict[str, Any]:
+def taking_part(workshop_id: int, until: dt.datetime | None = None) -> dict[str, Any]:
     """Who had joined (with their groups), proposed and voted: kept with a version when it is
     locked, so that its sign-off pack says who took part then, however the workshop goes on
-    (the record is kept the same way)."""
+    (the record is kept the same way). ``until``: as near as the database can tell it for an
+    earlier moment (a version locked before this was kept: who had joined and proposed by
+    then, and voted in the rounds started by then)."""
+    people = list_participants(workshop_id)
+    if until is not None:
+        people = [p for p in people if p.joined_at <= until]
     return {
-        "people": [[p.id, p.level, p.department] for p in list_participants(workshop_id)],
-        "proposers": sorted(known_proposers(workshop_id)),
-        "voters": sorted(known_voters(workshop_id)),
+        "people": [[p.id, p.level, p.department] for p in people],
+        "proposers": sorted(known_proposers(workshop_id, until)),
+        "voters": sorted(known_voters(workshop_id, until)),
     }
 
 
@@ -115,11 +121,13 @@ def representation(
     workshop = workshop_for_staff(actor, workshop_id, moderate=False)
     locked = version if version is not None and version.final_at is not None else None
     kept = (locked.final_readiness or {}) if locked is not None else {}
-    facts = kept.get("taking_part") or taking_part(workshop.id)
+    facts = kept.get("taking_part") or taking_part(
+        workshop.id, locked.final_at if locked is not None else None
+    )
     people = [Member(*row) for row in facts["people"]]
     proposers, voters = set(facts["proposers"]), set(facts["voters"])
     # At its lock, the version was the draft (only the latest version can be locked).
-    draft = locked if "taking_part" in kept else latest_version(workshop.id)
+    draft = locked or latest_version(workshop.id)
     final = locked or final_version(workshop.id)
     word_owners = _word_owners(draft, final)
     out: dict[str, Any] = {
