@@ -154,6 +154,22 @@ def join(page: Page, join_link: str, name: str, level: str) -> int:
     return int(page.url.rsplit("/", 1)[1])
 
 
+def fran_and_amira(
+    live_server, new_person, title: str, values: str = "Care"
+) -> tuple[Page, int, Page]:
+    """Fran logs in and creates a workshop (her console live), and Amira joins it from her own
+    browser: Fran's page, the workshop's id and Amira's page."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    workshop_id = create_workshop(fran, title, "Harbour Health", values)
+    link = fran.locator("#join-link").get_attribute("href")
+    assert link is not None
+    wait_until_live(fran)
+    amira = new_person("Amira")
+    join(amira, link, "Amira", "Frontline")
+    return fran, workshop_id, amira
+
+
 def proposal(page: Page, wording: str) -> Locator:
     """The proposal card with this wording."""
     return page.locator("#proposals li.proposal").filter(has_text=wording)

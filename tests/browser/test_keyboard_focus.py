@@ -12,7 +12,7 @@ from .helpers import (
     ballot_item,
     create_workshop,
     expect_focused,
-    join,
+    fran_and_amira,
     log_in,
     send_proposal,
     staff_command,
@@ -28,13 +28,7 @@ WORDINGS = ["We serve with care.", "We act with integrity.", "We listen first."]
 def a_room_voting(live_server, new_person, method: str, **settings) -> tuple[Page, int, Page]:
     """Fran's console, the workshop's id, and Amira on the ballot of a vote on three
     wordings she proposed."""
-    fran = new_person("Fran")
-    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(fran, "Keyboard", "Harbour Health", "Care")
-    link = fran.locator("#join-link").get_attribute("href")
-    wait_until_live(fran)
-    amira = new_person("Amira")
-    join(amira, link, "Amira", "Frontline")
+    fran, workshop_id, amira = fran_and_amira(live_server, new_person, "Keyboard")
     for kind, prompt, more in (
         ("propose", "Propose", {}),
         ("vote", "Vote", {"method": method, "all_proposals": True, **settings}),
@@ -116,13 +110,7 @@ def test_removing_from_my_ranking_moves_the_focus_to_the_next_item_or_the_one_be
 
 
 def a_values_round(live_server, new_person) -> Page:
-    fran = new_person("Fran")
-    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(fran, "Values", "Harbour Health", "Care\nIntegrity")
-    link = fran.locator("#join-link").get_attribute("href")
-    wait_until_live(fran)
-    amira = new_person("Amira")
-    join(amira, link, "Amira", "Frontline")
+    fran, workshop_id, amira = fran_and_amira(live_server, new_person, "Values", "Care\nIntegrity")
     round_id = staff_command(
         fran, workshop_id, "round.add", {"kind": "values", "prompt": "Your values", "minutes": 10}
     )["round_id"]

@@ -14,6 +14,7 @@ from .helpers import (
     TIMEOUT,
     create_workshop,
     expect_focused,
+    fran_and_amira,
     join,
     log_in,
     proposal,
@@ -78,13 +79,7 @@ def test_accept_and_reject_say_which_change_they_act_on(live_server, new_person)
 
 
 def test_restoring_a_hidden_proposal_keeps_the_focus_on_its_card(live_server, new_person):
-    fran = new_person("Fran")
-    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
-    workshop_id = create_workshop(fran, "Restore", "Harbour Health", "Care")
-    link = fran.locator("#join-link").get_attribute("href")
-    wait_until_live(fran)
-    amira = new_person("Amira")
-    join(amira, link, "Amira", "Frontline")
+    fran, workshop_id, amira = fran_and_amira(live_server, new_person, "Restore")
     round_id = staff_command(
         fran, workshop_id, "round.add", {"kind": "propose", "prompt": "Propose", "minutes": 10}
     )["round_id"]
