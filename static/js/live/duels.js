@@ -346,15 +346,15 @@ export function createDuels({ command, dispatch }) {
         payload.start = view.clause.body_start + at;
         payload.end = payload.start + words.length;
       }
+      // Asked now: the duel's own news may come before this answer and hide the form with
+      // its focused button, and the focus is then already gone.
+      const keyboardHere = form.contains(document.activeElement);
       const ack = await command("duel.start", payload);
       if (ack.ok) {
-        const started = form.contains(document.activeElement) ? duelViews.get(ack.duel_id) : null;
-        if (form.contains(document.activeElement)) focusOnStart = ack.duel_id;
         details.open = false;
-        if (started && started.node.isConnected) { // its event came before this answer
-          focusOnStart = null;
-          started.title.focus();
-        }
+        const started = keyboardHere ? duelViews.get(ack.duel_id) : null;
+        if (started && started.node.isConnected) started.title.focus(); // its news came first
+        else if (keyboardHere) focusOnStart = ack.duel_id; // taken when its news comes
         reset();
         announce(T.duel_started_ok);
       } else {
