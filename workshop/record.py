@@ -61,7 +61,7 @@ from .queries import (
     voter_count,
 )
 from .services.measures import measures_by_clause
-from .services.representation import grouping, pooled_at_locks
+from .services.representation import group_rows, grouping, pooled_at_locks
 from .tallies import duel_winner_votes, round_results
 
 # The JSON export's shape, published as docs/export-schema.json; bump on breaking changes.
@@ -401,20 +401,7 @@ def participation(
 
     def grouped(attribute: str, other: str) -> list[dict[str, Any]]:
         groups = grouping(people, attribute, other, keep[attribute])
-        rows: dict[str, dict[str, Any]] = {}
-        for person in people:
-            bucket, group = groups.bucket_of(person), groups.group_of(person)
-            if bucket is None:
-                continue
-            row = rows.setdefault(
-                bucket, {"group": bucket, "members": [], "joined": 0, "proposed": 0, "voted": 0}
-            )
-            row["joined"] += 1
-            row["proposed"] += person.id in proposers
-            row["voted"] += person.id in voters
-            if bucket != group and group not in row["members"]:
-                row["members"].append(group)
-        return sorted(rows.values(), key=lambda r: (r["group"] == other, -r["joined"]))
+        return group_rows(people, groups, proposers, voters)
 
     return {
         "joined": len(people),

@@ -142,7 +142,7 @@ def representation(
         ("department", "department", _("Other departments"), workshop.departments),
     ):
         groups = grouping(people, attribute, other, keep[attribute])
-        rows = _rows(people, groups, proposers, voters, word_owners)
+        rows = group_rows(people, groups, proposers, voters, word_owners)
         out[f"by_{kind}"] = rows
         out[f"missing_{kind}s"] = [g for g in configured if g not in groups.buckets]
     out["other_words"] = _other_words(word_owners)
@@ -292,13 +292,16 @@ def _other_kind(key: str) -> str:
     return "anonymous"
 
 
-def _rows(
-    people: list[Member],
+def group_rows(
+    people: list[Any],
     groups: Grouping,
-    proposers: set[int],
-    voters: set[int],
-    words: WordOwners,
+    proposers: Collection[int],
+    voters: Collection[int],
+    words: WordOwners | None = None,
 ) -> list[dict[str, Any]]:
+    """One row per bucket: who joined, proposed and voted (and, given ``words``, the share
+    of each version's words). The "who took part" page, the sign-off pack and the record
+    all count with this, so they can never disagree on a group's numbers."""
     rows: dict[str, Bucket] = {}
     for person in people:
         name = groups.bucket_of(person)
@@ -311,21 +314,22 @@ def _rows(
         row.joined += 1
         row.proposed += person.id in proposers
         row.voted += person.id in voters
-        row.draft_words += words.draft.get(person.id, 0.0)
-        row.final_words += words.final.get(person.id, 0.0)
+        if words is not None:
+            row.draft_words += words.draft.get(person.id, 0.0)
+            row.final_words += words.final.get(person.id, 0.0)
     out = []
     for row in rows.values():
-        out.append(
-            {
-                "group": row.name,
-                "members": sorted(row.members),
-                "joined": row.joined,
-                "proposed": row.proposed,
-                "voted": row.voted,
-                "draft_share": _share(row.draft_words, words.draft_total),
-                "final_share": _share(row.final_words, words.final_total),
-            }
-        )
+        counted: dict[str, Any] = {
+            "group": row.name,
+            "members": sorted(row.members),
+            "joined": row.joined,
+            "proposed": row.proposed,
+            "voted": row.voted,
+        }
+        if words is not None:
+            counted["draft_share"] = _share(row.draft_words, words.draft_total)
+            counted["final_share"] = _share(row.final_words, words.final_total)
+        out.append(counted)
     pooled = {_("Other levels"), _("Other departments")}
     return sorted(out, key=lambda r: (r["group"] in pooled, -r["joined"], r["group"]))
 
