@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 
@@ -24,13 +25,38 @@ def _secret_key(instance_path: Path) -> str:
     if from_env:
         return from_env
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
+    kept = key_file.read_text().strip() if key_file.exists() else ""
+    if kept:
+        _make_private(key_file)  # an older version wrote it first and made it private after
+        return kept
+    # None yet, or an empty file an older version left when it was killed mid-write: make
+    # one, written whole and private in a file of its own before it takes the key's name.
     instance_path.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    handle, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key-")  # 0600
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(key)
+            out.flush()
+            os.fsync(out.fileno())
+        if key_file.exists():
+            os.replace(temporary, key_file)  # the empty one goes
+        else:
+            try:
+                os.link(temporary, key_file)  # never over a key another process just made
+            except FileExistsError:
+                return key_file.read_text().strip()
+    finally:
+        Path(temporary).unlink(missing_ok=True)
     return key
+
+
+def _make_private(key_file: Path) -> None:
+    try:
+        if key_file.stat().st_mode & 0o077:
+            key_file.chmod(0o600)
+    except OSError:  # not ours to change (a read-only mount): it is used as it is
+        pass
 
 
 def load_config(instance_path: Path) -> dict[str, object]:
