@@ -66,6 +66,17 @@ def template_headings() -> list[dict[str, str]]:
 def start_from_template(actor: User, workshop_id: int, headings: list[str]) -> DocumentVersion:
     """Version 1 of the document: the template's (edited) headings, every clause still empty."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    revision = template_revision(actor, headings)
+    if latest_version(workshop.id) is not None:
+        raise InvalidState(
+            _("The draft has already started: edit its clauses, or paste a new text."),
+            code="draft_started",
+        )
+    return save_text(workshop, revision, based_on=None)
+
+
+def template_revision(actor: User, headings: list[str]) -> Revision:
+    """The first version's text: one empty clause per heading."""
     cleaned = [one_line(h) for h in headings if h and h.strip()]
     if not cleaned:
         raise ValidationFailed(_("Give the document at least one clause."), field="headings")
@@ -78,14 +89,8 @@ def start_from_template(actor: User, workshop_id: int, headings: list[str]) -> D
             ),
             field="headings",
         )
-    if latest_version(workshop.id) is not None:
-        raise InvalidState(
-            _("The draft has already started: edit its clauses, or paste a new text."),
-            code="draft_started",
-        )
     body = clauses.assemble([clauses.Part(h, "") for h in cleaned])
-    revision = Revision(body, VersionSource.EDIT, actor, note=_("Started from the template"))
-    return save_text(workshop, revision, based_on=None)
+    return Revision(body, VersionSource.EDIT, actor, note=_("Started from the template"))
 
 
 def paste_document(
@@ -274,30 +279,43 @@ def fill_clause_from_proposals(
     chosen_proposals(workshop, proposal_ids)
     note = checked_note(note)
     with workshop_change(workshop.id) as change:
-        chosen = chosen_proposals(workshop, proposal_ids)  # again: one hidden meanwhile
-        latest, clause = clause_of_draft(workshop.id, clause_key)
-        # Held already: every sentence of it is a sentence of the clause (not words inside one:
-        # "Patients first" is its own proposal beside "Patients first and always"), its
-        # capitals and end punctuation aside (a full stop added since changes nothing).
-        held = _sentences_as_said(clause.body)
-        chosen = [p for p in chosen if not _sentences_as_said(p.body_md) <= held]
-        if not chosen:
-            raise InvalidState(
-                _("This clause holds the words of these proposals already."), code="unchanged"
-            )
-        joiner = "\n\n" if clause.heading else " "
-        words = [" ".join(p.body_md.split()) if not clause.heading else p.body_md for p in chosen]
-        body = checked_clause_body(clause.heading, joiner.join([clause.body, *words]).strip())
-        revision = Revision(
-            body,
-            VersionSource.PROPOSAL,
-            actor,
-            note=note or _("Proposals added to “%(clause)s”", clause=clauses.label(clause)),
-            clause_key=clause_key,
-            proposals=tuple(chosen),
-            credit_sources=tuple((credits.proposal_key(p.id), p.body_md) for p in chosen),
+        return fill_clause(change, actor, workshop, clause_key, proposal_ids, note=note)
+
+
+def fill_clause(
+    change: WorkshopChange,
+    actor: User,
+    workshop: Workshop,
+    clause_key: int,
+    proposal_ids: list[int],
+    *,
+    note: str,
+) -> DocumentVersion:
+    """``fill_clause_from_proposals`` in the caller's change (the workshop's lock held)."""
+    chosen = chosen_proposals(workshop, proposal_ids)  # again: one hidden meanwhile
+    latest, clause = clause_of_draft(workshop.id, clause_key)
+    # Held already: every sentence of it is a sentence of the clause (not words inside one:
+    # "Patients first" is its own proposal beside "Patients first and always"), its
+    # capitals and end punctuation aside (a full stop added since changes nothing).
+    held = _sentences_as_said(clause.body)
+    chosen = [p for p in chosen if not _sentences_as_said(p.body_md) <= held]
+    if not chosen:
+        raise InvalidState(
+            _("This clause holds the words of these proposals already."), code="unchanged"
         )
-        return apply_to_clause(change, workshop, latest, revision, based_on=latest.number)
+    joiner = "\n\n" if clause.heading else " "
+    words = [" ".join(p.body_md.split()) if not clause.heading else p.body_md for p in chosen]
+    body = checked_clause_body(clause.heading, joiner.join([clause.body, *words]).strip())
+    revision = Revision(
+        body,
+        VersionSource.PROPOSAL,
+        actor,
+        note=note or _("Proposals added to “%(clause)s”", clause=clauses.label(clause)),
+        clause_key=clause_key,
+        proposals=tuple(chosen),
+        credit_sources=tuple((credits.proposal_key(p.id), p.body_md) for p in chosen),
+    )
+    return apply_to_clause(change, workshop, latest, revision, based_on=latest.number)
 
 
 def _sentences_as_said(text: str) -> set[str]:

@@ -18,9 +18,11 @@ from ..guards import workshop_for_staff
 from ..models import DocumentVersion, Proposal, Round, RoundKind, User
 from ..privacy import results_visible
 from ..queries import candidates, clauses_of, latest_version, list_rounds
+from ..realtime import workshop_change
 from ..tallies import round_results
 from . import editing
 from .agenda import round_for_staff
+from .versions import write_version
 
 
 def ranked_candidates(round_: Round) -> list[tuple[Proposal, int | None]]:
@@ -68,36 +70,39 @@ def place_winners(actor: User, round_id: int, count: int = 1) -> DocumentVersion
             _("Say which clause this round is about (in its settings) to place its winners."),
             field="clause",
         )
-    ranked = [p for p, place in ranked_candidates(round_) if place is not None][:count]
-    if not ranked:
-        raise InvalidState(_("Nobody voted for any proposal in this round."))
-    if latest_version(workshop.id) is None:
-        headings = [_(heading) for heading, _hint in clauses.DEFAULT_TEMPLATE]
-        if not any(_same(h, round_.clause) for h in headings):
-            headings.append(round_.clause)
-        editing.start_from_template(actor, workshop.id, headings)
-    latest = latest_version(workshop.id)
-    assert latest is not None
-    target = next((c for c in clauses_of(latest) if _same(c.heading or "", round_.clause)), None)
-    if target is None:
-        raise ValidationFailed(
-            _(
-                "The draft has no clause “%(clause)s”: add it, or change the round's clause.",
-                clause=round_.clause,
-            ),
-            field="clause",
-        )
-    return editing.fill_clause_from_proposals(
-        actor,
-        workshop.id,
-        target.key,
-        [p.id for p in ranked],
-        note=_(
-            "Winner of “%(prompt)s” added to “%(clause)s”",
-            prompt=round_.prompt or _("the vote"),
-            clause=round_.clause,
-        ),
+    note = _(
+        "Winner of “%(prompt)s” added to “%(clause)s”",
+        prompt=round_.prompt or _("the vote"),
+        clause=round_.clause,
     )
+    # One change: with no draft yet, the template's version and the winners' are stored
+    # together, so a refusal or a crash part-way leaves no draft nobody asked for.
+    with workshop_change(workshop.id) as change:
+        ranked = [p for p, place in ranked_candidates(round_) if place is not None][:count]
+        if not ranked:
+            raise InvalidState(_("Nobody voted for any proposal in this round."))
+        latest = latest_version(workshop.id)
+        if latest is None:
+            headings = [_(heading) for heading, _hint in clauses.DEFAULT_TEMPLATE]
+            if not any(_same(h, round_.clause) for h in headings):
+                headings.append(round_.clause)
+            latest = write_version(
+                change, workshop, None, editing.template_revision(actor, headings)
+            )
+        target = next(
+            (c for c in clauses_of(latest) if _same(c.heading or "", round_.clause)), None
+        )
+        if target is None:
+            raise ValidationFailed(
+                _(
+                    "The draft has no clause “%(clause)s”: add it, or change the round's clause.",
+                    clause=round_.clause,
+                ),
+                field="clause",
+            )
+        return editing.fill_clause(
+            change, actor, workshop, target.key, [p.id for p in ranked], note=note
+        )
 
 
 def _same(a: str, b: str) -> bool:

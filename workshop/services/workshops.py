@@ -235,6 +235,14 @@ def _replace_values(workshop: Workshop, names: list[str]) -> None:
 def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) -> WorkshopStaff:
     """Give an existing account a facilitator or leadership role in this workshop."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
+    role, user = _staff_account(email, role)
+    # Under the workshop's lock: a double-submitted form (or two facilitators adding the same
+    # person) finds the first one's membership instead of inserting it a second time.
+    with workshop_change(workshop.id):
+        return _membership(workshop, user, role)
+
+
+def _staff_account(email: str, role: StaffRole | str) -> tuple[StaffRole, User]:
     try:
         role = StaffRole(role)
     except ValueError:
@@ -244,23 +252,27 @@ def add_staff(actor: User, workshop_id: int, email: str, role: StaffRole | str) 
         raise NotFound(_("No active account has that email. Create it first."), field="email")
     if role == StaffRole.FACILITATOR and not permissions.can_create_workshop(user):
         raise ValidationFailed(_("Leadership accounts can only follow a workshop."), field="role")
-    # Under the workshop's lock: a double-submitted form (or two facilitators adding the same
-    # person) finds the first one's membership instead of inserting it a second time.
-    with workshop_change(workshop.id):
-        member = db.session.get(WorkshopStaff, (workshop.id, user.id))
-        if member is None:
-            member = WorkshopStaff(workshop_id=workshop.id, user_id=user.id, role=role)
-            db.session.add(member)
-        else:
-            member.role = role
+    return role, user
+
+
+def _membership(workshop: Workshop, user: User, role: StaffRole) -> WorkshopStaff:
+    """``user``'s role in ``workshop``, made or changed (in the caller's change)."""
+    member = db.session.get(WorkshopStaff, (workshop.id, user.id))
+    if member is None:
+        member = WorkshopStaff(workshop_id=workshop.id, user_id=user.id, role=role)
+        db.session.add(member)
+    else:
+        member.role = role
     return member
 
 
 def hand_over(actor: User, workshop_id: int, email: str) -> Workshop:
-    """Make another facilitator the lead (added as co-facilitator if needed)."""
+    """Make another facilitator the lead (added as co-facilitator if needed), in one change:
+    a crash part-way leaves the lead where it was and nobody added."""
     workshop = workshop_for_staff(actor, workshop_id, moderate=True)
-    member = add_staff(actor, workshop.id, email, StaffRole.FACILITATOR)
+    role, user = _staff_account(email, StaffRole.FACILITATOR)
     with workshop_change(workshop.id) as change:
+        member = _membership(workshop, user, role)
         workshop.lead_user_id = member.user_id
         db.session.flush()
         audit.record(
@@ -268,7 +280,7 @@ def hand_over(actor: User, workshop_id: int, email: str) -> Workshop:
             workshop.id,
             AuditAction.WORKSHOP_HANDOVER,
             audit.N_("Handed over to %(name)s"),
-            name=member.user.display_name,
+            name=user.display_name,
         )
         events.workshop_updated(change, workshop)
     return workshop
