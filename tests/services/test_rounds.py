@@ -5,7 +5,7 @@ import pytest
 from tests.conftest import db_fingerprint, join, make_user
 from workshop import clauses, queries
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from workshop.models import Phase, RoundKind, RoundStatus, StaffRole, UserRole
+from workshop.models import Phase, Round, RoundKind, RoundStatus, StaffRole, UserRole
 from workshop.services import agenda, audit, proposals, rounds, workshops
 from workshop.services.agenda import RoundSettings
 
@@ -326,10 +326,41 @@ def test_starting_a_round_a_colleague_removes_meanwhile_is_not_found(
     assert isinstance(started, NotFound), repr(started)
 
 
+def test_a_colleagues_prompt_edit_at_the_same_moment_keeps_a_shortened_timer(
+    app, facilitator, workshop, monkeypatch
+):
+    """Fran cut a running 10-minute round to 2 while Carl fixed a typo in its prompt: both
+    were told "saved", and the round was back at 10 minutes on every screen (Carl's edit
+    wrote back the minutes it had read before the lock). Each keeps what the other changed."""
+    from tests.races import Race
+    from workshop.extensions import db
+    from workshop.models import User
+
+    running = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "x", 600))
+    rounds.start_round(facilitator, running.id)
+    fran_id, round_id, started = facilitator.id, running.id, running.started_at
+    db.session.commit()
+    race = Race(app)
+    monkeypatch.setattr(agenda, "workshop_change", race.holding(agenda.workshop_change))
+    prompt, minutes = race.run(
+        lambda: agenda.change_round(
+            db.session.get(User, fran_id), round_id, {"prompt": "Who do we serve?"}
+        ),
+        lambda: agenda.change_round(
+            db.session.get(User, fran_id), round_id, {"duration_seconds": 120}
+        ),
+    )
+    assert not isinstance(prompt, Exception) and not isinstance(minutes, Exception)
+    db.session.expire_all()
+    after = db.session.get(Round, round_id)
+    assert after.prompt == "Who do we serve?"
+    assert (after.duration_seconds, after.ends_at) == (120, started + dt.timedelta(seconds=120))
+
+
 def test_a_started_rounds_kind_cannot_change_under_what_it_took(facilitator, workshop):
     planned = agenda.add_round(facilitator, workshop.id, RoundSettings(RoundKind.PROPOSE, "x"))
     rounds.start_round(facilitator, planned.id)
     before = db_fingerprint()
     with pytest.raises(InvalidState):
-        agenda.update_round(facilitator, planned.id, RoundSettings(RoundKind.REFINE, "x"))
+        agenda.change_round(facilitator, planned.id, {"kind": RoundKind.REFINE})
     assert db_fingerprint() == before

@@ -326,13 +326,16 @@ def _move_countdown(round_: Round, seconds: int) -> None:
         round_.ends_at = max(now, round_.ends_at + dt.timedelta(seconds=seconds))
 
 
-def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
-    """Change a round's prompt, timing or voting settings (not its results)."""
+def change_round(actor: User, round_id: int, changes: dict[str, Any]) -> Round:
+    """Change some of a round's settings (its prompt, timing or voting settings, not its
+    results); the others keep the values they have when the change takes the lock, so a
+    colleague's change to another setting made meanwhile is kept, not written back over."""
     round_ = round_for_staff(actor, round_id)[1]
-    settings = checked_settings(settings)
+    settings = checked_settings(settings_of(round_id, **changes))  # refused before the lock
     _check_source(round_.workshop_id, settings)
     with workshop_change(round_.workshop_id) as change:
         round_still_there(round_)
+        settings = checked_settings(settings_of(round_id, **changes))
         if round_.started_at is not None and round_.kind != settings.kind:
             # What was already given in it (ballots, proposals) is of the kind it had.
             raise InvalidState(_("A round's kind cannot change once it has started."))
@@ -383,11 +386,6 @@ def update_round(actor: User, round_id: int, settings: RoundSettings) -> Round:
         if reveals:
             events.vote_state(change, round_)
     return round_
-
-
-def change_round(actor: User, round_id: int, changes: dict[str, Any]) -> Round:
-    """Change some of a round's settings; the others keep their current values."""
-    return update_round(actor, round_id, settings_of(round_id, **changes))
 
 
 def remove_round(actor: User, round_id: int) -> None:
