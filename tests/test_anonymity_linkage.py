@@ -56,7 +56,7 @@ from workshop.models import (
     VoteKey,
     Workshop,
 )
-from workshop.queries import clauses_of, latest_version
+from workshop.queries import clauses_of, latest_version, participant_clause_votes
 from workshop.services import (
     amendments,
     consent,
@@ -252,6 +252,22 @@ def scope_ids(scope: Scope) -> set[str]:
     return set(db.session.scalars(sa.select(scope.model.id).where(scope.where)))
 
 
+@pytest.fixture
+def follow_rows(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], str]:
+    """A row's key before the close -> its key after. The close gives every row a new key
+    (an earlier copy of the files would match rows by it); the test, unlike an attacker,
+    follows each row to its new key to ask whether where it lies betrays when it was cast."""
+    followed: dict[str, dict[str, Any]] = {}
+    real_shuffle = voters.shuffler.shuffle
+
+    def shuffle(rows: list[dict[str, Any]]) -> None:
+        real_shuffle(rows)
+        followed.update((row["id"], row) for row in rows)  # these rows get their new keys
+
+    monkeypatch.setattr(voters.shuffler, "shuffle", shuffle)
+    return lambda old: followed[old]["id"]
+
+
 def vote_in_turn(scope: Scope, people: list[Participant]) -> list[str]:
     """Everyone votes once, one after the other; the ids of their rows in voting order (what
     the attacker tries to recover: the room saw who voted when)."""
@@ -345,6 +361,26 @@ def assert_no_better_than_chance(orders: list[list[str]], truth: list[str]) -> N
         assert abs(rho) < CHANCE_BOUND, (rho, len(order))
 
 
+ITEMS = {
+    voters.CONSENT_SCOPE: ClauseVote.clause_key,
+    voters.TAGS_SCOPE: TagSupport.tag_id,
+    voters.MEASURES_SCOPE: MeasureSupport.measure_id,
+    voters.MY_PART_SCOPE: MyPart.clause_key,
+}
+
+
+def findable(scope: Scope, workshop: Workshop, people: list[Participant]) -> int:
+    """How many of the scope's rows the server can still tell the author of."""
+    rows = db.session.execute(sa.select(scope.model).where(scope.where)).scalars().all()
+    if scope.name in ITEMS:
+        items = set(db.session.scalars(sa.select(ITEMS[scope.name]).where(scope.where)))
+        hashes = voters.hashes_of(people, workshop.id, scope.name, items)
+    else:
+        found = (voters.voter(p, scope.name, Anonymity.FULL, create=False) for p in people)
+        hashes = {v.voter_hash: 0 for v in found if v is not None and v.voter_hash}
+    return sum(row.voter_hash in hashes for row in rows)
+
+
 def assert_times_tell_nothing(scope: Scope, truth: list[str]) -> None:
     """No time a row carries (when a sentence was written, say) orders the scope's rows."""
     db.session.expire_all()
@@ -357,36 +393,42 @@ def assert_times_tell_nothing(scope: Scope, truth: list[str]) -> None:
 
 
 def what_they_say(scope: Scope) -> list[tuple]:
-    """The scope's rows as counted: every value but the times they carry and the voter hash
-    (the close gives each row a random one), in key order."""
+    """The scope's rows as counted: every value but the times they carry, the voter hash and
+    the row's key (the close gives each row a random one of each), in order of what they say."""
     db.session.expire_all()
     columns = [
         c
         for c in scope.model.__table__.columns
-        if not c.name.endswith("_at") and c.name != "voter_hash"
+        if not c.name.endswith("_at") and c.name not in ("voter_hash", "id")
     ]
-    query = sa.select(*columns).where(scope.where).order_by(scope.model.id)
-    return [tuple(row) for row in db.session.execute(query)]
+    query = sa.select(*columns).where(scope.where)
+    return sorted((tuple(row) for row in db.session.execute(query)), key=repr)
 
 
 @sqlite_only
-def test_row_order_in_the_files_says_nothing_once_the_scope_closes(room_of, kind, tmp_path):
+def test_row_order_in_the_files_says_nothing_once_the_scope_closes(
+    room_of, kind, tmp_path, follow_rows
+):
     """The raw-bytes attack: each row found in the pages of the file (and the log's frames)
     by its id, rows ordered by where they lie; after the close no such order is the order
     the votes were cast in, or close to it."""
     _workshop, people, scope = room_of(kind)
-    truth = vote_in_turn(scope, people)
+    cast = vote_in_turn(scope, people)
     before = what_they_say(scope)
     scope.close()
     assert db.session.scalar(sa.select(VoteKey).where(VoteKey.scope == scope.name)) is None
     assert what_they_say(scope) == before, "every vote stays as it was, and counts"
+    truth = [follow_rows(key) for key in cast]
+    assert not set(cast) & scope_ids(scope), "no row keeps its key through the close"
     copy = copy_files(tmp_path)
     assert_no_better_than_chance(orders_in_files(copy, truth), truth)
     assert_times_tell_nothing(scope, truth)
 
 
 @sqlite_only
-def test_the_shuffle_alone_hides_the_order_when_the_file_cannot_be_rebuilt(room_of, kind, tmp_path):
+def test_the_shuffle_alone_hides_the_order_when_the_file_cannot_be_rebuilt(
+    room_of, kind, tmp_path, follow_rows
+):
     """VACUUM may find the database busy and give up: the rows were already written again
     in a random order when the scope closed, so the order still says nothing."""
     failed = []
@@ -397,27 +439,29 @@ def test_the_shuffle_alone_hides_the_order_when_the_file_cannot_be_rebuilt(room_
             raise sa.exc.OperationalError(statement, (), Exception("database is locked"))
 
     _workshop, people, scope = room_of(kind)
-    truth = vote_in_turn(scope, people)
+    cast = vote_in_turn(scope, people)
     sa.event.listen(db.engine, "before_cursor_execute", busy)
     try:
         scope.close()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", busy)
     assert failed, "the close tried to rebuild the file"
+    truth = [follow_rows(key) for key in cast]
     copy = copy_files(tmp_path)
     assert_no_better_than_chance(orders_in_files(copy, truth), truth)
 
 
 @postgresql_only
-def test_row_order_in_the_table_says_nothing_once_the_scope_closes(room_of, kind):
+def test_row_order_in_the_table_says_nothing_once_the_scope_closes(room_of, kind, follow_rows):
     """What PostgreSQL shows of where rows lie: each row's ``ctid`` (its place in the table's
     pages, the order a dump or a sequential scan reads them in) and ``xmin`` (the transaction
     that wrote it)."""
     _workshop, people, scope = room_of(kind)
-    truth = vote_in_turn(scope, people)
+    cast = vote_in_turn(scope, people)
     before = what_they_say(scope)
     scope.close()
     db.session.commit()
+    truth = [follow_rows(key) for key in cast]
     table = scope.model.__tablename__
     rows = db.session.execute(
         sa.text(f"SELECT id, xmin::text AS xmin FROM {table} ORDER BY ctid")
@@ -487,10 +531,10 @@ def test_the_key_goes_when_the_scope_closes(room_of, kind, tmp_path):
     keys = sa.select(VoteKey.salt).where(VoteKey.workshop_id == workshop.id)
     salt = db.session.scalar(keys.where(VoteKey.scope == scope.name))
     assert salt is not None
-    assert voters.hashes_of(people, workshop.id, scope.name)
+    assert findable(scope, workshop, people) == len(people)
     scope.close()
     db.session.commit()
-    assert voters.hashes_of(people, workshop.id, scope.name) == {}
+    assert findable(scope, workshop, people) == 0
     assert len(scope_ids(scope)) == len(people), "the votes stay, counted"
     remaining = db.session.scalars(
         sa.select(VoteKey.scope).where(VoteKey.workshop_id == workshop.id)
@@ -573,3 +617,82 @@ def test_a_fully_anonymous_editor_leaves_no_mark_of_the_clause_they_have_open(fa
         )
     ).all()
     assert marks == [("fran-tab", key)]
+
+
+def raw_rows(model: Any) -> list[dict[str, Any]]:
+    """What a copy of the database file holds of a table (no secret key, no salt)."""
+    db.session.commit()
+    return [dict(row._mapping) for row in db.session.execute(sa.select(model.__table__))]
+
+
+def test_while_the_workshop_is_open_no_two_answers_of_one_person_share_a_hash(facilitator):
+    """A nightly backup between two workshop days, while consent, "my part", tag and measure
+    supports are open: every answer of one person carried the same voter hash on every
+    clause, tag and measure, so the objection that gave its writer away ("the only
+    night-shift pharmacist") gave away all of theirs (found by an audit). Each row's hash
+    is made with its item now; the person still finds and changes their own."""
+    workshop = make_workshop(facilitator)
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    editing.paste_document(
+        facilitator, workshop.id, "## Purpose\n\nWe care.\n\n## Whom\n\nPatients.", based_on=None
+    )
+    first, second = (c.key for c in clauses_of(latest_version(workshop.id)))
+    people = [join(workshop, f"P{i}") for i in range(4)]
+    pharmacist = people[0]
+    rounds.set_phase(facilitator, workshop.id, Phase.PROPOSE)
+    cards = [
+        proposals.submit_proposal(people[3], workshop.id, text).id
+        for text in ("We care for patients", "We keep costs down")
+    ]
+    for card in cards:
+        tags.tag_proposal(pharmacist, card, "care")
+    rounds.start_round(
+        facilitator, add_round(facilitator, workshop.id, RoundSettings(RoundKind.REFINE)).id
+    )
+    both = [
+        measures.propose_measure(pharmacist, workshop.id, first, what="Heard", target="9 in 10"),
+        measures.propose_measure(people[1], workshop.id, second, what="Costs", target="-5%"),
+    ]
+    measures.support_measure(pharmacist, both[1].id)
+    consent.vote_on_clause(pharmacist, first, "object", "As the only night-shift pharmacist, no")
+    consent.vote_on_clause(pharmacist, second, "object", "Leadership never listens to us")
+    my_part.write_my_part(pharmacist, first, "I check every night prescription alone")
+    my_part.write_my_part(pharmacist, second, "I would rather not say")
+    for person in people[1:3]:
+        for key in (first, second):
+            consent.vote_on_clause(person, key, "agree")
+            my_part.write_my_part(person, key, "I care")
+
+    for model in (ClauseVote, MyPart, TagSupport, MeasureSupport):
+        hashes = [row["voter_hash"] for row in raw_rows(model)]
+        assert len(hashes) == len(set(hashes)), model.__tablename__
+
+    # The server still tells each person their own, and a second answer changes the first.
+    assert {v.clause_key: v.choice for v in participant_clause_votes(pharmacist)} == {
+        first: "object",
+        second: "object",
+    }
+    consent.vote_on_clause(pharmacist, second, "agree")
+    assert len(raw_rows(ClauseVote)) == 6
+    assert my_part.my_parts(pharmacist) == {
+        first: "I check every night prescription alone",
+        second: "I would rather not say",
+    }
+    assert measures.supported_by(pharmacist) == {both[0].id, both[1].id}
+    assert measures.support_measure(pharmacist, both[1].id, support=False) == 1
+    tags.tag_proposal(pharmacist, cards[0], "care")  # supporting again adds nothing
+    assert len(raw_rows(TagSupport)) == 2
+
+
+def test_no_row_keeps_its_key_through_the_close(room_of, kind):
+    """A copy taken before the close matched the closed file row for row by its key, so
+    whatever it told (which rows shared a hash, the order they came in) carried over to the
+    answers as they closed, changes made after the copy included (found by an audit)."""
+    _workshop, people, scope = room_of(kind, 4)
+    vote_in_turn(scope, people)
+    backup = {row["id"] for row in raw_rows(scope.model)}
+    scope.close()
+    after = {row["id"] for row in raw_rows(scope.model)}
+    assert len(after) == len(backup)
+    assert not backup & after

@@ -161,6 +161,7 @@ def test_the_migrations_are_one_line_of_history_that_never_imports_the_models(ap
         "0005_ballot_op_keys.py",
         "0006_pending_erasures.py",
         "0007_final_record.py",
+        "0008_itemised_voter_hashes.py",
     ]
     for script in versions.glob("*.py"):
         assert "workshop.models" not in script.read_text()
@@ -205,6 +206,56 @@ def test_servers_started_at_once_on_a_fresh_database_all_come_up(fresh_database_
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-            assert context.get_current_heads() == ("0007",)
+            assert context.get_current_heads() == ("0008",)
     finally:
         engine.dispose()
+
+
+def test_an_open_workshops_anonymous_answers_are_still_its_peoples_after_the_upgrade(app, ctx):
+    """0008 gives each fully anonymous answer on a clause, tag or measure a hash made with its
+    item. A workshop under way at the upgrade keeps its answers: each person still finds and
+    changes their own, and no two of one person's rows share a hash any more."""
+    from alembic import command
+
+    from workshop.migrate import alembic_config, upgrade_database
+    from workshop.models import Anonymity, ClauseVote, MyPart
+    from workshop.queries import clauses_of, latest_version, participant_clause_votes
+    from workshop.services import consent, editing, my_part
+
+    owner = make_user("fran@example.org")
+    workshop = make_workshop(owner)
+    workshop.anonymity = Anonymity.FULL
+    db.session.commit()
+    editing.paste_document(owner, workshop.id, "## A\n\nWe care.\n\n## B\n\nWe ask.", based_on=None)
+    first, second = (c.key for c in clauses_of(latest_version(workshop.id)))
+    amira, bo = join(workshop, "Amira"), join(workshop, "Bo")
+    for person, choice in ((amira, "object"), (bo, "agree")):
+        for key in (first, second):
+            consent.vote_on_clause(person, key, choice, "No" if choice == "object" else "")
+            my_part.write_my_part(person, key, f"{person.display_name} helps")
+    db.session.commit()
+
+    def hashes(model) -> list[str]:
+        return list(db.session.scalars(sa.select(model.voter_hash)))
+
+    def migrate(step, revision: str) -> None:
+        db.session.close()
+        config = alembic_config()
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    migrate(command.downgrade, "0007")  # the hashes as the older version made them
+    for model in (ClauseVote, MyPart):
+        assert len(set(hashes(model))) == 2, "one hash per person, as before"
+    upgrade_database(app)
+    for model in (ClauseVote, MyPart):
+        assert len(set(hashes(model))) == 4, "one hash per answer"
+    amira = db.session.merge(amira)
+    assert {v.clause_key: v.choice for v in participant_clause_votes(amira)} == {
+        first: "object",
+        second: "object",
+    }
+    consent.vote_on_clause(amira, second, "agree")  # changes hers, adds none
+    assert len(hashes(ClauseVote)) == 4
+    assert my_part.my_parts(amira) == {first: "Amira helps", second: "Amira helps"}

@@ -172,7 +172,8 @@ def stale_clause_votes(
     anonymous = {}
     if any(vote.voter_hash for vote in stale):  # fully anonymous: only the server can tell
         people = queries.list_participants(workshop.id)
-        anonymous = voters.hashes_of(people, workshop.id, voters.CONSENT_SCOPE)
+        keys = {vote.clause_key for vote in stale}
+        anonymous = voters.hashes_of(people, workshop.id, voters.CONSENT_SCOPE, keys)
     for vote in stale:
         participant_id = vote.participant_id or anonymous.get(vote.voter_hash or "")
         if participant_id is None:

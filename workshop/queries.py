@@ -62,6 +62,7 @@ from .voters import (
     duel_scope,
     round_scope,
     voter,
+    voter_on_items,
 )
 
 # ---- workshops and people ------------------------------------------------------------
@@ -641,7 +642,14 @@ def clause_votes(workshop_id: int, clause_key: int | None = None) -> list[Clause
 def participant_clause_votes(participant: Participant) -> list[ClauseVote]:
     """One person's consent answers, on every clause (while the server can still tell)."""
     workshop = get_workshop(participant.workshop_id)
-    mine = voter(participant, CONSENT_SCOPE, workshop.anonymity, create=False)
+    answered = (
+        sa.select(ClauseVote.clause_key)
+        .where(ClauseVote.workshop_id == participant.workshop_id)
+        .distinct()
+    )
+    mine = voter_on_items(
+        participant, CONSENT_SCOPE, workshop.anonymity, db.session.scalars(answered)
+    )
     if mine is None:
         return []
     return list(

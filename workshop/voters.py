@@ -56,6 +56,7 @@ from .models import (
     TagSupport,
     ValueTag,
     VoteKey,
+    random_key,
 )
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,12 @@ MEASURES_SCOPE = "measures"
 MY_PART_SCOPE = "my_part"
 # Operation ids of fully anonymous proposals and comments (resends find only their own).
 OPS_SCOPE = "ops"
+# Scopes open for the whole workshop in which one person has a row per item (per clause,
+# tag or measure): each row's hash is made with its item too, so that no two rows of one
+# person share a value while the scope is open. A copy of the files taken meanwhile (a
+# nightly backup) would otherwise group all of one person's objections, sentences and
+# supports, and one that gives its writer away would give away all the others.
+ITEMISED_SCOPES = frozenset({CONSENT_SCOPE, TAGS_SCOPE, MEASURES_SCOPE, MY_PART_SCOPE})
 
 
 def round_scope(round_id: int) -> str:
@@ -83,25 +90,32 @@ def duel_scope(duel_id: int) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Voter:
-    """A vote's author as a row stores it: exactly one of the two is set."""
+    """A vote's author as a row stores it: by participant, or by voter hash (one for a new
+    row; for finding one's rows across the items of an itemised scope, each item's)."""
 
     participant_id: int | None = None
     voter_hash: str | None = None
+    item_hashes: frozenset[str] = frozenset()
 
     def fields(self) -> dict[str, Any]:
         """The columns to store with a new vote."""
+        assert self.participant_id is not None or self.voter_hash is not None
         return {"participant_id": self.participant_id, "voter_hash": self.voter_hash}
 
     def matches(self, model: Any) -> Any:
         """A SQL condition selecting this voter's rows of a vote table."""
         if self.participant_id is not None:
             return model.participant_id == self.participant_id
+        if self.voter_hash is None:
+            return model.voter_hash.in_(sorted(self.item_hashes))
         return model.voter_hash == self.voter_hash
 
     def owns(self, row: Any) -> bool:
         """Whether a loaded vote row is this voter's."""
         if self.participant_id is not None:
             return bool(row.participant_id == self.participant_id)
+        if self.voter_hash is None:
+            return row.voter_hash in self.item_hashes
         return bool(row.voter_hash == self.voter_hash)
 
 
@@ -121,31 +135,58 @@ def _key(salt: bytes) -> bytes:
     return hmac.new(secret, b"voter-key:" + salt, hashlib.sha256).digest()
 
 
-def _hash(key: bytes, participant_id: int) -> str:
-    return hmac.new(key, str(participant_id).encode(), hashlib.sha256).hexdigest()
+def _hash(key: bytes, participant_id: int, item: int | None = None) -> str:
+    said = str(participant_id) if item is None else f"{participant_id}:{item}"
+    return hmac.new(key, said.encode(), hashlib.sha256).hexdigest()
 
 
 def voter(
-    participant: Participant, scope: str, anonymity: Anonymity, *, create: bool = True
+    participant: Participant,
+    scope: str,
+    anonymity: Anonymity,
+    *,
+    create: bool = True,
+    item: int | None = None,
 ) -> Voter | None:
-    """How a participant's vote in a scope is stored. None when the scope is fully anonymous
-    and its key is gone (voting in it closed) or, with ``create=False``, not made yet."""
+    """How a participant's vote in a scope is stored (in an itemised scope, on ``item``: the
+    clause key, tag or measure id). None when the scope is fully anonymous and its key is
+    gone (voting in it closed) or, with ``create=False``, not made yet."""
     if anonymity != Anonymity.FULL:
         return Voter(participant_id=participant.id)
+    assert (scope in ITEMISED_SCOPES) == (item is not None), f"{scope} with item {item}"
     salt = _salt(participant.workshop_id, scope, create=create)
     if salt is None:
         return None
-    return Voter(voter_hash=_hash(_key(salt), participant.id))
+    return Voter(voter_hash=_hash(_key(salt), participant.id, item))
 
 
-def hashes_of(participants: Iterable[Participant], workshop_id: int, scope: str) -> dict[str, int]:
-    """Voter hash -> participant id, for telling people about their own anonymous votes
-    while the scope is open (empty once its key is gone)."""
+def voter_on_items(
+    participant: Participant, scope: str, anonymity: Anonymity, items: Iterable[int]
+) -> Voter | None:
+    """A participant's rows on any of these items of an itemised scope (to show them their
+    own answers). None when the scope is fully anonymous and its key is gone or not made."""
+    assert scope in ITEMISED_SCOPES, scope
+    if anonymity != Anonymity.FULL:
+        return Voter(participant_id=participant.id)
+    salt = _salt(participant.workshop_id, scope, create=False)
+    if salt is None:
+        return None
+    key = _key(salt)
+    return Voter(item_hashes=frozenset(_hash(key, participant.id, item) for item in items))
+
+
+def hashes_of(
+    participants: Iterable[Participant], workshop_id: int, scope: str, items: Iterable[int]
+) -> dict[str, int]:
+    """Voter hash -> participant id on these items of an itemised scope, for telling people
+    about their own anonymous answers while the scope is open (empty once its key is gone)."""
+    assert scope in ITEMISED_SCOPES, scope
     salt = _salt(workshop_id, scope, create=False)
     if salt is None:
         return {}
     key = _key(salt)
-    return {_hash(key, p.id): p.id for p in participants}
+    items = list(items)
+    return {_hash(key, p.id, item): p.id for p in participants for item in items}
 
 
 def forget(workshop_id: int, scopes: Iterable[str] | None = None) -> bool:
@@ -241,6 +282,10 @@ def reshuffle(workshop_id: int, scope: str) -> None:
         # A hash the salt can no longer make still ties one person's rows together (all the
         # objections of one, all the sentences of another): each row gets a random one.
         row["voter_hash"] = secrets.token_hex(32)
+        # And a new key: an earlier copy of the files would match each row by it, carrying
+        # whatever that copy told (which rows shared a hash, the order they came in) over
+        # to the answers as they closed.
+        row["id"] = random_key()
     db.session.execute(sa.delete(table).where(anonymous))
     for row in rows:  # one statement each: they are written in the shuffled order
         db.session.execute(sa.insert(table).values(**row))

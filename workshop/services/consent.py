@@ -50,7 +50,7 @@ def vote_on_clause(
         if consent_round and not is_open_for_input(round_):
             raise closed_for_input(round_, code="voting_closed")
         latest, clause = clause_of_draft(workshop.id, clause_key)
-        voter = voters.voter(actor, voters.CONSENT_SCOPE, workshop.anonymity)
+        voter = voters.voter(actor, voters.CONSENT_SCOPE, workshop.anonymity, item=clause_key)
         assert voter is not None, "consent's key exists or is made while the workshop is open"
         vote = db.session.scalar(
             sa.select(ClauseVote).where(

@@ -86,7 +86,6 @@ def propose_measure(
     with workshop_change(workshop.id):
         ensure_open(workshop.id)
         clause_in_draft(workshop.id, clause_key)  # under the lock: not one removed meanwhile
-        supporter = _supporter(proposer, workshop) if proposer is not None else None
         author = proposer if workshop.anonymity != Anonymity.FULL else None  # kept if named
         measure = SuccessMeasure(
             workshop_id=workshop.id,
@@ -97,7 +96,8 @@ def propose_measure(
         )
         db.session.add(measure)
         db.session.flush()
-        if supporter is not None:  # proposing is supporting
+        if proposer is not None:  # proposing is supporting
+            supporter = _supporter(proposer, workshop, measure.id)
             db.session.add(MeasureSupport(measure_id=measure.id, **supporter.fields()))
     return measure
 
@@ -113,7 +113,7 @@ def support_measure(actor: Participant, measure_id: int, support: bool = True) -
         db.session.refresh(measure)  # decided meanwhile? (read before the lock)
         if measure.status != MeasureStatus.PROPOSED:
             raise InvalidState(_("This measure has been decided."), code="decided")
-        supporter = _supporter(actor, workshop)
+        supporter = _supporter(actor, workshop, measure.id)
         mine = db.session.scalar(
             sa.select(MeasureSupport).where(
                 MeasureSupport.measure_id == measure.id, supporter.matches(MeasureSupport)
@@ -252,7 +252,10 @@ def supported_by(participant: Participant) -> set[int]:
     """The measures this participant supports (fully anonymous: while the workshop is open,
     found by their voter hash; afterwards nobody can tell)."""
     workshop = get_workshop(participant.workshop_id)
-    supporter = voters.voter(participant, voters.MEASURES_SCOPE, workshop.anonymity, create=False)
+    measures = sa.select(SuccessMeasure.id).where(SuccessMeasure.workshop_id == workshop.id)
+    supporter = voters.voter_on_items(
+        participant, voters.MEASURES_SCOPE, workshop.anonymity, db.session.scalars(measures)
+    )
     if supporter is None:
         return set()
     return set(
@@ -286,7 +289,7 @@ def _payload(measure: SuccessMeasure, support: int, status: MeasureStatus) -> di
     }
 
 
-def _supporter(participant: Participant, workshop: Workshop) -> voters.Voter:
+def _supporter(participant: Participant, workshop: Workshop, measure_id: int) -> voters.Voter:
     """How this participant's support is stored: by participant, or (fully anonymous) by a
     voter hash. Once the workshop has closed its key is gone, and a new one would let the
     same person support twice: refused."""
@@ -296,6 +299,7 @@ def _supporter(participant: Participant, workshop: Workshop) -> voters.Voter:
         voters.MEASURES_SCOPE,
         workshop.anonymity,
         create=workshop.phase != Phase.CLOSED,
+        item=measure_id,
     )
     if supporter is None:
         raise InvalidState(_("The workshop is closed."), code="phase_closed")

@@ -34,7 +34,10 @@ def my_parts(participant: Participant) -> dict[int, str]:
     """A participant's sentences, by clause key (fully anonymous: none once the workshop has
     closed, since nobody can tell which are theirs)."""
     workshop = get_workshop(participant.workshop_id)
-    writer = voters.voter(participant, voters.MY_PART_SCOPE, workshop.anonymity, create=False)
+    written = sa.select(MyPart.clause_key).where(MyPart.workshop_id == workshop.id).distinct()
+    writer = voters.voter_on_items(
+        participant, voters.MY_PART_SCOPE, workshop.anonymity, db.session.scalars(written)
+    )
     if writer is None:
         return {}
     return {
@@ -67,6 +70,7 @@ def write_my_part(actor: Participant, clause_key: int, sentence: str) -> MyPart 
             voters.MY_PART_SCOPE,
             workshop.anonymity,
             create=workshop.phase != Phase.CLOSED,
+            item=clause_key,
         )
         if writer is None:  # its key is gone: a new one would give this person a second part
             raise InvalidState(_("The workshop is closed."), code="phase_closed")

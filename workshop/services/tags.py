@@ -135,7 +135,8 @@ def _tag(
         elif isinstance(actor, Participant):
             if workshop.phase == Phase.CLOSED:  # its keys are gone: support could count twice
                 raise InvalidState(_("The workshop is closed."), code="phase_closed")
-            supporter = voters.voter(actor, voters.TAGS_SCOPE, anonymity)
+            db.session.flush()  # a new tag's id: its supports are hashed with it
+            supporter = voters.voter(actor, voters.TAGS_SCOPE, anonymity, item=tag.id)
             assert supporter is not None, "an open workshop's tag key exists or is made"
             if not any(supporter.owns(s) for s in tag.supporters):
                 tag.supporters.append(TagSupport(**supporter.fields()))
