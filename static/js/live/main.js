@@ -166,6 +166,11 @@ function start() {
     status: setConnection,
   };
   connection = connect({ workshopId, projector: isProjector, unconfirmed: T.unconfirmed, sink });
+  // Back from sleep or another tab: the countdowns' clock may have stood still meanwhile
+  // (clock.js), and the server's time comes with a fresh snapshot.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && connection.connected) connection.resync();
+  });
   // A page served with its snapshot (the room, the console) draws it at once, so nothing moves
   // when the socket connects; the socket's own snapshot then replaces it (connection.js holds
   // events back until that one, as always, and keeps any command given meanwhile).

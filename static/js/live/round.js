@@ -65,7 +65,7 @@ function progressText(state, round) {
   return "";
 }
 
-/** The round card and its timer. ``timeUp`` is called once when a round's time runs out. */
+/** The round card and its timer. ``timeUp`` is called each time a round's time runs out. */
 export function createRoundCard({ getState, timeUp }) {
   const kindNode = $("#round-kind");
   const promptNode = $("#round-prompt");
@@ -88,9 +88,10 @@ export function createRoundCard({ getState, timeUp }) {
       return;
     }
     setText(timer, left === 0 ? T.time_up : fmt(T.time_left, { time: clockText(left) }));
+    // Once per deadline, not per round: time added after it ran out runs out again.
     const seen = announced[round.id] || (announced[round.id] = {});
-    if (left === 0 && !seen.up) { seen.up = true; announce(T.time_up); timeUp(); }
-    else if (left <= 60 && left > 55 && !seen.minute) { seen.minute = true; announce(T.one_minute); }
+    if (left === 0 && seen.up !== round.ends_at) { seen.up = round.ends_at; announce(T.time_up); timeUp(); }
+    else if (left <= 60 && left > 55 && seen.minute !== round.ends_at) { seen.minute = round.ends_at; announce(T.one_minute); }
   }
   window.setInterval(tick, 1000);
 
@@ -110,9 +111,10 @@ export function createRoundCard({ getState, timeUp }) {
       } else {
         setText(kindNode, kindLine(state, round));
         setText(promptNode, round.prompt || T.kinds[round.kind]);
-        if (!announced[round.id]) {
+        // Once per start: a round ended and started again is news again.
+        if (!announced[round.id] || announced[round.id].started !== round.started_at) {
           const first = Object.keys(announced).length === 0;
-          announced[round.id] = { started: true };
+          announced[round.id] = { started: round.started_at };
           announce(fmt(T.round_started, { prompt: round.prompt || T.kinds[round.kind] }));
           if (!first && isParticipant) bringToRound();
         }
