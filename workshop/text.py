@@ -36,7 +36,16 @@ _ALLOWED_TAGS = {
     "sup",
     "sub",
 }
-_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+# A numbered paragraph keeps its number: "2. We respect…" on its own (a clause of a pasted
+# mission) is a list that starts at 2, and "2030. The year…" one that starts at 2030.
+_ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    """A list's start only as a number (Python-Markdown writes no other)."""
+    if tag == "ol" and attribute == "start":
+        return value if value.isascii() and value.isdigit() else None
+    return value
 
 
 # Making a converter loads its extensions, which costs as much as a conversion: one is reused,
@@ -63,6 +72,7 @@ def render_markdown(source: str) -> str:
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=_attribute_filter,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
@@ -75,9 +85,35 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 def plain_text(source: str | None) -> str:
     """What a reader sees of some Markdown, as one line of plain text (no ``##``, ``**`` or
-    tags, no direction override left open), for quoting it inside a sentence."""
-    shown = nh3.clean(render_markdown(source or ""), tags=set())
+    tags, no direction override left open), for quoting it inside a sentence. A numbered
+    item keeps its number ("2030. The year…"), as the reader sees it."""
+    shown = nh3.clean(_numbered(render_markdown(source or "")), tags=set())
     return " ".join(_BIDI_CONTROLS.sub("", html.unescape(shown)).split())
+
+
+_LIST_TAGS = re.compile(r'<ol(?: start="(\d+)")?>|<ul>|</ol>|</ul>|<li>')
+
+
+def _numbered(safe_html: str) -> str:
+    """Safe HTML with each item of a numbered list starting with its number as text, for
+    taking the tags away."""
+    counters: list[int | None] = []  # the next number of each open list; None for bullets
+
+    def number(match: re.Match[str]) -> str:
+        tag = match.group(0)
+        if tag.startswith("<ol"):
+            counters.append(int(match.group(1) or 1))
+        elif tag == "<ul>":
+            counters.append(None)
+        elif tag.startswith("</"):
+            if counters:
+                counters.pop()
+        elif counters and counters[-1] is not None:
+            counters[-1] += 1
+            return f"{tag}{counters[-1] - 1}. "
+        return tag
+
+    return _LIST_TAGS.sub(number, safe_html)
 
 
 # NUL, and half of a UTF-16 pair (JSON can spell one: "\\ud800"), which no text encodes.

@@ -65,15 +65,22 @@ class HtmlToDocx(html.parser.HTMLParser):
         if tag in ("ul", "ol"):
             self.paragraph = None
             self.lists.append("List Number" if tag == "ol" else "List Bullet")
-            self.counters.append(0)
+            start = dict(attrs).get("start") or "1"  # "2. We respect…" alone starts at 2
+            self.counters.append(int(start) - 1 if start.isdigit() else 0)
         elif tag == "li":
             depth = min(len(self.lists), 3)
             kind = self.lists[-1] if self.lists else "List Bullet"
-            self._open(kind if depth <= 1 else f"{kind} {depth}")
-            if self.single:
+            # Word's own numbers run on through the whole document and start at 1, not at
+            # 2030: an item's number is written as text, in a list paragraph without them.
+            style = "List Continue" if kind == "List Number" else kind
+            self._open(style if depth <= 1 else f"{style} {depth}")
+            if self.counters:
                 self.counters[-1] += 1
-                mark = f"{self.counters[-1]}." if kind == "List Number" else "–"
-                self.paragraph.add_run("   " * depth + mark + " ")
+            number = f"{self.counters[-1]}." if self.counters and kind == "List Number" else ""
+            if self.single:
+                self.paragraph.add_run("   " * depth + (number or "–") + " ")
+            elif number:
+                self.paragraph.add_run(number + " ")
         elif tag == "p":
             if self.paragraph is None:  # a <p> inside an <li> continues the item
                 self._open()

@@ -22,8 +22,11 @@ def _typeset(html: str) -> bytes:
     """The PDF of one printable page, kept for the next download of the same page: typesetting
     takes a quarter of a second or more, and the same version is downloaded again (by each
     member of leadership, in the sign-off pack) while nothing in it has changed. The page
-    holds everything the PDF shows, so the same page makes the same PDF."""
-    return _weasyprint().HTML(string=html, url_fetcher=_refuse_fetch).write_pdf()
+    holds everything the PDF shows, so the same page makes the same PDF. With HTML's
+    presentational hints, as a browser shows them: a list's ``start`` numbers "2. We
+    respect…" 2, not 1 (the page has no other attribute they read)."""
+    html_document = _weasyprint().HTML(string=html, url_fetcher=_refuse_fetch)
+    return html_document.write_pdf(presentational_hints=True)
 
 
 def _weasyprint() -> Any:

@@ -1,0 +1,93 @@
+"""Every export says what the mission says: a numbered paragraph keeps its number, every
+personal value is in the heatmap and none is cut off, a heading keeps its last character and
+reads as the same words everywhere, a link's address is given once, a final version keeps the
+organisation's name it was locked under, and the sign-off pack's list of changes reads
+clearly when a whole clause was added. Found by an audit of the exports."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+
+import docx
+
+from tests.conftest import in_phase, join, make_user, make_workshop
+from workshop import exports
+from workshop.models import Phase, StaffRole, UserRole
+from workshop.services import editing, proposals, versions, workshops
+
+
+def _base(**kw):
+    fran = make_user("fran@example.org", name="Fran Facilitator")
+    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
+    workshop = make_workshop(fran, **kw)
+    workshops.add_staff(fran, workshop.id, boss.email, StaffRole.LEADERSHIP)
+    return fran, boss, workshop
+
+
+def _pdf_lines(pdf: bytes, tmp_path) -> list[str]:
+    """The PDF's lines in reading order, list numbers in place (pdftotext)."""
+    path = tmp_path / "mission.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return [" ".join(line.split()) for line in out.splitlines() if line.strip()]
+
+
+def _word_paragraphs(content: str | bytes) -> list[str]:
+    assert isinstance(content, bytes)
+    return [p.text for p in docx.Document(io.BytesIO(content)).paragraphs]
+
+
+# ---- numbered paragraphs ---------------------------------------------------------------
+NUMBERED = (
+    "1. We serve every patient.\n\n2. We respect each colleague.\n\n"
+    "2030. The year we are carbon neutral."
+)
+
+
+def test_a_pasted_numbered_mission_keeps_its_numbers_in_the_page_pdf_and_word(ctx, tmp_path):
+    """Each paragraph of a pasted mission is a clause of its own: the second printed as
+    "1. We respect…" and "2030. The year…" as "1. The year…" (the year lost)."""
+    fran, boss, workshop = _base()
+    editing.paste_document(fran, workshop.id, NUMBERED, based_on=None)
+    html = exports.export_version(boss, workshop.id, 1, "html").content
+    assert '<ol start="2">' in html and '<ol start="2030">' in html
+    pdf = _pdf_lines(exports.export_version(boss, workshop.id, 1, "pdf").content, tmp_path)
+    mission = pdf[: pdf.index("Where the words came from")]
+    assert mission[-3:] == [
+        "1. We serve every patient.",
+        "2. We respect each colleague.",
+        "2030. The year we are carbon neutral.",
+    ]
+    word = _word_paragraphs(exports.export_version(boss, workshop.id, 1, "docx").content)
+    assert "2. We respect each colleague." in word
+    assert "2030. The year we are carbon neutral." in word
+
+
+def test_a_numbered_list_in_word_counts_from_one_in_each_clause(ctx):
+    """Word's own numbering ran on through the document: a second clause's list went on
+    from the first's."""
+    fran, boss, workshop = _base()
+    editing.paste_document(
+        fran,
+        workshop.id,
+        "## Purpose\n\n1. Care\n2. Courage\n\n## How we work\n\n1. Listen\n2. Act",
+        based_on=None,
+    )
+    word = _word_paragraphs(exports.export_version(boss, workshop.id, 1, "docx").content)
+    assert word[word.index("Purpose") + 1 :][:2] == ["1. Care", "2. Courage"]
+    assert word[word.index("How we work") + 1 :][:2] == ["1. Listen", "2. Act"]
+
+
+def test_a_quoted_numbered_proposal_keeps_its_number_in_came_from(ctx):
+    fran, boss, workshop = _base()
+    in_phase(fran, workshop, Phase.PROPOSE)
+    card = proposals.submit_proposal(
+        join(workshop, "Amira", "Frontline"), workshop.id, "2030. The year we are carbon neutral."
+    )
+    in_phase(fran, workshop, Phase.DRAFT)
+    versions.start_draft_from_proposals(fran, workshop.id, [card.id], based_on=None)
+    md = exports.export_version(boss, workshop.id, 1, "md").content
+    assert f"Proposal #{card.id} (“2030. The year we are carbon neutral.”)" in md, md
