@@ -7,14 +7,16 @@ clearly when a whole clause was added. Found by an audit of the exports."""
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import docx
 
 from tests.conftest import in_phase, join, make_user, make_workshop
 from workshop import exports
-from workshop.models import Phase, StaffRole, UserRole
-from workshop.services import editing, proposals, versions, workshops
+from workshop.models import Phase, RoundKind, StaffRole, UserRole
+from workshop.services import agenda, editing, proposals, rounds, versions, votes, workshops
+from workshop.services.agenda import RoundSettings
 
 
 def _base(**kw):
@@ -91,3 +93,46 @@ def test_a_quoted_numbered_proposal_keeps_its_number_in_came_from(ctx):
     versions.start_draft_from_proposals(fran, workshop.id, [card.id], based_on=None)
     md = exports.export_version(boss, workshop.id, 1, "md").content
     assert f"Proposal #{card.id} (“2030. The year we are carbon neutral.”)" in md, md
+
+
+# ---- the values heatmap ----------------------------------------------------------------
+def _values_workshop(values: list[str]):
+    """Six people share the ``values`` (five each, all mapped to Care); the round is revealed
+    and there is a mission to export."""
+    fran, boss, workshop = _base()
+    round_ = agenda.add_round(fran, workshop.id, RoundSettings(RoundKind.VALUES, "", 600))
+    rounds.start_round(fran, round_.id)
+    care = str(workshop.values[0].id)
+    for i in range(6):
+        picks = [
+            {"custom": name, "maps_to": care, "lived": 3} for name in values[i * 5 : i * 5 + 5]
+        ]
+        votes.cast_ballot(join(workshop, f"P{i}", "Frontline"), workshop.id, {"picks": picks})
+    votes.reveal_round(fran, round_.id)
+    editing.paste_document(fran, workshop.id, "## Purpose\n\nWe care.", based_on=None)
+    return boss, workshop
+
+
+def _pdf_words(pdf: bytes, tmp_path) -> list[tuple[float, str]]:
+    """Each word of the PDF with the x where it starts (pdftotext)."""
+    path = tmp_path / "mission.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    word = r'<word xMin="([\d.-]+)" yMin="[\d.-]+" xMax="[\d.-]+" yMax="[\d.-]+">(.*?)</word>'
+    return [(float(x), text) for x, text in re.findall(word, out)]
+
+
+def test_a_forty_character_personal_value_is_shown_whole_in_the_pdf(ctx, tmp_path):
+    """The heatmap's labels had a fixed width: a long personal value (40 characters are
+    allowed) ran off the picture's left edge, and the PDF showed "r 00 and shared…"."""
+    long = "Value number 00 and shared responsibility"[:40]
+    capitals = "SHARED RESPONSIBILITY FOR EVERY PATIENT"
+    others = [f"Value number {n:02d}" for n in range(1, 29)]
+    boss, workshop = _values_workshop([long, capitals, *others])
+    pdf = exports.export_version(boss, workshop.id, 1, "pdf").content
+    words = _pdf_words(pdf, tmp_path)
+    margin = next(x for x, text in words if text == "Appendix:")  # the page's left margin
+    labels = [(x, text) for x, text in words if text in ("Value", "SHARED")]
+    assert len(labels) >= 2 and all(x >= margin - 1 for x, _text in labels), (margin, labels)

@@ -7,12 +7,14 @@ cells), with no chart library and no CDN.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from xml.sax.saxutils import escape
 
 CELL_WIDTH = 84
 CELL_HEIGHT = 30
-LABEL_WIDTH = 190
+LABEL_WIDTH = 190  # at least: a longer personal value gets a wider label column
+LABEL_MARGIN = 8
 HEADER_HEIGHT = 96  # at least: longer column labels get a taller header
 MAX_ROWS = 20
 # The column labels are slanted 35° up to the right; a character of the 13 px font is about
@@ -30,6 +32,20 @@ def _shade(count: int, most: int) -> str:
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 
+def _text_width(text: str) -> float:
+    """About how wide a text is in the 13 px font, erring wide: capitals (a value typed in
+    capitals) take more than the average, M and W (and Chinese or Japanese) a full em."""
+    width = 0.0
+    for ch in text:
+        if unicodedata.east_asian_width(ch) in "WF" or ch in "MWmw":
+            width += 13
+        elif ch.isupper():
+            width += 10
+        else:
+            width += CHARACTER_WIDTH
+    return width
+
+
 def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     """Personal values (rows) against the organisation's values (columns), with counts."""
     columns = results.get("columns", [])
@@ -40,7 +56,11 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     header = max(HEADER_HEIGHT, round(longest * RISE) + 16)
     last = len(columns[-1]["name"]) * CHARACTER_WIDTH if columns else 0
     right = max(110, round(last * RUN - CELL_WIDTH / 2) + 12)
-    width = LABEL_WIDTH + CELL_WIDTH * max(len(columns), 1) + right
+    # Room on the left for the longest personal value (one of 40 characters ran off the
+    # picture's left edge, so the PDF showed "r 00 and shared responsibility").
+    widest = max((_text_width(row["value"]) for row in rows), default=0)
+    label_width = max(LABEL_WIDTH, round(widest) + 2 * LABEL_MARGIN)
+    width = label_width + CELL_WIDTH * max(len(columns), 1) + right
     height = header + CELL_HEIGHT * max(len(rows), 1) + 10
     most = max((n for row in rows for n in row["counts"].values()), default=1)
     described = "; ".join(
@@ -59,7 +79,7 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     if not rows:
         parts.append(f'<text x="10" y="{header}" fill="#5a6270">{escape(empty_text)}</text>')
     for index, column in enumerate(columns):
-        x = LABEL_WIDTH + index * CELL_WIDTH + CELL_WIDTH / 2
+        x = label_width + index * CELL_WIDTH + CELL_WIDTH / 2
         parts.append(
             f'<text transform="translate({x:.0f},{header - 8}) rotate(-35)" '
             f'fill="#1b1f24">{escape(column["name"])}</text>'
@@ -67,12 +87,13 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     for row_index, row in enumerate(rows):
         y = header + row_index * CELL_HEIGHT
         parts.append(
-            f'<text x="{LABEL_WIDTH - 8}" y="{y + 20}" text-anchor="end" fill="#1b1f24">'
+            f'<text x="{label_width - LABEL_MARGIN}" y="{y + 20}" text-anchor="end" '
+            'fill="#1b1f24">'
             f"{escape(row['value'])}</text>"
         )
         for col_index, column in enumerate(columns):
             count = row["counts"].get(column["id"], 0)
-            x = LABEL_WIDTH + col_index * CELL_WIDTH
+            x = label_width + col_index * CELL_WIDTH
             fill = _shade(count, most)
             ink = "#ffffff" if count and count / most > 0.55 else "#1b1f24"
             parts.append(
