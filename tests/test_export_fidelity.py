@@ -13,6 +13,7 @@ import subprocess
 import docx
 
 from tests.conftest import in_phase, join, make_user, make_workshop
+from tests.test_exports import pdf_text
 from workshop import exports
 from workshop.models import Phase, RoundKind, StaffRole, UserRole
 from workshop.services import agenda, editing, proposals, rounds, versions, votes, workshops
@@ -111,6 +112,17 @@ def _values_workshop(values: list[str]):
     votes.reveal_round(fran, round_.id)
     editing.paste_document(fran, workshop.id, "## Purpose\n\nWe care.", based_on=None)
     return boss, workshop
+
+
+def test_every_personal_value_of_the_markdown_table_is_in_the_pdf(ctx):
+    """The PDF's heatmap stopped at the 20th personal value; the Markdown and Word tables
+    have them all, so leadership signing the PDF did not see a third of them."""
+    boss, workshop = _values_workshop([f"Value number {n:02d}" for n in range(30)])
+    md = exports.export_version(boss, workshop.id, 1, "md").content
+    in_md = set(re.findall(r"Value number \d\d", md))
+    assert len(in_md) == 30
+    pdf = pdf_text(exports.export_version(boss, workshop.id, 1, "pdf").content)
+    assert set(re.findall(r"Value number \d\d", pdf)) == in_md
 
 
 def _pdf_words(pdf: bytes, tmp_path) -> list[tuple[float, str]]:

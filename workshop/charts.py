@@ -47,9 +47,37 @@ def _text_width(text: str) -> float:
 
 
 def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
-    """Personal values (rows) against the organisation's values (columns), with counts."""
+    """Personal values (rows) against the organisation's values (columns), with counts: the
+    first :data:`MAX_ROWS`, as many as the room reads on a projector."""
+    rows = results.get("rows", [])
+    return _heatmap(results, rows[:MAX_ROWS], rows[:MAX_ROWS], title=title, empty_text=empty_text)
+
+
+def heatmap_svgs(results: dict[str, Any], *, title: str, empty_text: str) -> list[str]:
+    """The whole heatmap for a document, as pictures of :data:`MAX_ROWS` rows each: every
+    personal value is in it (the PDF left out each one past the 20th, which the Markdown and
+    Word tables have), and each picture fits on a printed page. The pictures share their
+    label width and shades, so they read as one table."""
+    rows = results.get("rows", [])
+    parts = [rows[start : start + MAX_ROWS] for start in range(0, len(rows), MAX_ROWS)]
+    return [
+        _heatmap(results, part, rows, title=title, empty_text=empty_text, ids=f"-{n}" if n else "")
+        for n, part in enumerate(parts or [[]])
+    ]
+
+
+def _heatmap(
+    results: dict[str, Any],
+    rows: list[dict[str, Any]],
+    every_row: list[dict[str, Any]],
+    *,
+    title: str,
+    empty_text: str,
+    ids: str = "",
+) -> str:
+    """The heatmap of ``rows``, its label width and shades those of ``every_row``; ``ids``
+    tells apart the titles of several pictures on one page."""
     columns = results.get("columns", [])
-    rows = results.get("rows", [])[:MAX_ROWS]
     # Room above for the longest slanted label ("Hier niet vertegenwoordigd" was cut off at
     # the top), and on the right for the last column's.
     longest = max((len(c["name"]) for c in columns), default=0) * CHARACTER_WIDTH
@@ -58,11 +86,11 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     right = max(110, round(last * RUN - CELL_WIDTH / 2) + 12)
     # Room on the left for the longest personal value (one of 40 characters ran off the
     # picture's left edge, so the PDF showed "r 00 and shared responsibility").
-    widest = max((_text_width(row["value"]) for row in rows), default=0)
+    widest = max((_text_width(row["value"]) for row in every_row), default=0)
     label_width = max(LABEL_WIDTH, round(widest) + 2 * LABEL_MARGIN)
     width = label_width + CELL_WIDTH * max(len(columns), 1) + right
     height = header + CELL_HEIGHT * max(len(rows), 1) + 10
-    most = max((n for row in rows for n in row["counts"].values()), default=1)
+    most = max((n for row in every_row for n in row["counts"].values()), default=1)
     described = "; ".join(
         f"{row['value']}: "
         + ", ".join(f"{c['name']} {row['counts'].get(c['id'], 0)}" for c in columns)
@@ -70,10 +98,11 @@ def heatmap_svg(results: dict[str, Any], *, title: str, empty_text: str) -> str:
     )
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-labelledby="hm-title hm-desc" '
+        f'width="{width}" height="{height}" role="img" '
+        f'aria-labelledby="hm-title{ids} hm-desc{ids}" '
         'font-family="DejaVu Sans, Arial, sans-serif" font-size="13">',
-        f'<title id="hm-title">{escape(title)}</title>',
-        f'<desc id="hm-desc">{escape(described or empty_text)}</desc>',
+        f'<title id="hm-title{ids}">{escape(title)}</title>',
+        f'<desc id="hm-desc{ids}">{escape(described or empty_text)}</desc>',
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
     ]
     if not rows:

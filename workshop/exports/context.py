@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from .. import provenance
-from ..charts import heatmap_svg
+from ..charts import heatmap_svgs
 from ..models import DocumentVersion, User, VersionSource, Workshop
 from ..queries import clauses_of
 from ..record import record_of
@@ -73,13 +73,15 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
         "values_appendix": [
             {
                 **appendix,
-                "svg": Markup(
-                    heatmap_svg(
+                # Every personal value, a picture per page's worth.
+                "svgs": [
+                    Markup(svg)
+                    for svg in heatmap_svgs(
                         appendix["results"],
                         title=_("Personal values and the organisation's values"),
                         empty_text=_("Nobody has shared their values yet."),
                     )
-                ),
+                ],
             }
             for appendix in record["values_appendix"]
         ],
