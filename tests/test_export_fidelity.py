@@ -148,3 +148,20 @@ def test_a_forty_character_personal_value_is_shown_whole_in_the_pdf(ctx, tmp_pat
     margin = next(x for x, text in words if text == "Appendix:")  # the page's left margin
     labels = [(x, text) for x, text in words if text in ("Value", "SHARED")]
     assert len(labels) >= 2 and all(x >= margin - 1 for x, _text in labels), (margin, labels)
+
+
+# ---- links -----------------------------------------------------------------------------
+def test_the_word_file_gives_a_links_address_once(ctx):
+    """The address followed each formatted part of a link's words: three times here."""
+    fran, boss, workshop = _base()
+    editing.paste_document(
+        fran,
+        workshop.id,
+        "## Purpose\n\nRead [our **annual** report](https://example.org/report) first, "
+        "at <https://example.org/report>.",
+        based_on=None,
+    )
+    word = _word_paragraphs(exports.export_version(boss, workshop.id, 1, "docx").content)
+    assert (
+        "Read our annual report <https://example.org/report> first, at https://example.org/report."
+    ) in word, word

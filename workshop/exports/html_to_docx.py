@@ -41,6 +41,7 @@ class HtmlToDocx(html.parser.HTMLParser):
         self.paragraph: Any = None
         self.last: Any = None
         self.href: str | None = None
+        self.link_text = ""  # the words of the link being read
         self.into = into
 
     def _open(self, style: str | None = None, heading: int | None = None) -> None:
@@ -94,6 +95,7 @@ class HtmlToDocx(html.parser.HTMLParser):
             self.marks[tag] += 1
         elif tag == "a":
             self.href = dict(attrs).get("href")
+            self.link_text = ""
         elif tag == "br" and self.paragraph is not None:
             self.paragraph.add_run().add_break()
         elif tag == "hr":
@@ -114,6 +116,10 @@ class HtmlToDocx(html.parser.HTMLParser):
         elif tag in self.MARKS or tag == "code":
             self.marks[tag] = max(self.marks[tag] - 1, 0)
         elif tag == "a":
+            # The address once, after all of the link's words (given after each of its bold
+            # or italic parts, it stood there three times), unless they are the address.
+            if self.href and self.paragraph is not None and self.href != self.link_text.strip():
+                self.paragraph.add_run(f" <{self.href}>")
             self.href = None
 
     def handle_data(self, data: str) -> None:
@@ -134,5 +140,5 @@ class HtmlToDocx(html.parser.HTMLParser):
             run.font.strike = True
         if self.marks["code"]:
             run.font.name = "Courier New"
-        if self.href and self.href != data.strip():
-            self.paragraph.add_run(f" <{self.href}>")
+        if self.href:
+            self.link_text += data
