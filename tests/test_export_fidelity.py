@@ -6,11 +6,13 @@ clearly when a whole clause was added. Found by an audit of the exports."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import subprocess
 
 import docx
+import markdown
 
 from tests.conftest import in_phase, join, make_user, make_workshop
 from tests.test_exports import pdf_text
@@ -165,3 +167,23 @@ def test_the_word_file_gives_a_links_address_once(ctx):
     assert (
         "Read our annual report <https://example.org/report> first, at https://example.org/report."
     ) in word, word
+
+
+# ---- clause headings -------------------------------------------------------------------
+def _md_heading(md: str) -> str:
+    """The text of the Markdown file's first clause heading, as a reader of it sees it."""
+    rendered = markdown.markdown(md)
+    return html.unescape(re.sub(r"<[^>]+>", "", re.findall(r"<h2>(.*?)</h2>", rendered)[0]))
+
+
+def test_a_clause_heading_reads_the_same_in_markdown_pdf_and_word(ctx):
+    """A heading is plain words in the PDF and Word ("CARE *AND* RESPECT"); the Markdown
+    file made "*and*" italic, so one text read differently by format."""
+    fran, boss, workshop = _base()
+    editing.paste_document(fran, workshop.id, "## Care *and* respect\n\nWe care.", based_on=None)
+    md = exports.export_version(boss, workshop.id, 1, "md").content
+    assert _md_heading(md) == "Care *and* respect", md
+    pdf = pdf_text(exports.export_version(boss, workshop.id, 1, "pdf").content)
+    assert "CARE *AND* RESPECT" in pdf
+    word = _word_paragraphs(exports.export_version(boss, workshop.id, 1, "docx").content)
+    assert "Care *and* respect" in word

@@ -64,7 +64,6 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
                 "heading": clause.heading,
                 "html": Markup(render_markdown(clause.body)),
                 "markdown": safe_markdown(clause.body),
-                "heading_markdown": safe_markdown(clause.heading),
             }
             for clause in clauses_of(version)
         ],
