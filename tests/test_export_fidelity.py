@@ -187,3 +187,18 @@ def test_a_clause_heading_reads_the_same_in_markdown_pdf_and_word(ctx):
     assert "CARE *AND* RESPECT" in pdf
     word = _word_paragraphs(exports.export_version(boss, workshop.id, 1, "docx").content)
     assert "Care *and* respect" in word
+
+
+def test_a_heading_ending_in_a_hash_keeps_it_in_every_format(ctx):
+    """ "## We build in C#" became "We build in C": every "#" at a heading's end was taken
+    for a closing mark, which it is only after a space ("## Why ##")."""
+    fran, boss, workshop = _base()
+    editing.paste_document(
+        fran, workshop.id, "## We build in C#\n\nWith care.\n\n## Why ##\n\nBecause.", based_on=None
+    )
+    md = exports.export_version(boss, workshop.id, 1, "md").content
+    assert _md_heading(md) == "We build in C#", md
+    pdf = pdf_text(exports.export_version(boss, workshop.id, 1, "pdf").content)
+    assert "WE BUILD IN C# With care. WHY Because." in pdf
+    word = _word_paragraphs(exports.export_version(boss, workshop.id, 1, "docx").content)
+    assert word[2:6] == ["We build in C#", "With care.", "Why", "Because."]

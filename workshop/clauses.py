@@ -17,7 +17,9 @@ import dataclasses
 import difflib
 import re
 
-_HEADING = re.compile(r"^#{1,3}[ \t]+(\S.*?)[ \t#]*$")
+# A closing run of "#" is dropped only after a space, as CommonMark has it: "## We build
+# in C#" keeps its "#", "## Purpose ##" has none.
+_HEADING = re.compile(r"^#{1,3}[ \t]+(\S.*?)(?:[ \t]+#+)?[ \t]*$")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -185,7 +187,7 @@ def _similarity(old: Part, new: Part) -> float:
     return difflib.SequenceMatcher(None, old.markdown, new.markdown, autojunk=False).ratio()
 
 
-_TITLE = re.compile(r"\A[ \t]*#[ \t]+(\S[^\n]*?)[ \t#]*(?:\n|\Z)")
+_TITLE = re.compile(r"\A[ \t]*#[ \t]+(\S[^\n]*?)(?:[ \t]+#+)?[ \t]*(?:\n|\Z)")
 
 
 def title_and_rest(text: str) -> tuple[str | None, str]:

@@ -215,6 +215,8 @@ _PLAIN_LINK = re.compile(
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|])")
 # ... and at the start of a line (a list item, a table cell), what starts a list or a heading.
 _LINE_START = re.compile(r"^(\d+)([.)])|^([+#-])")
+# ... and at its end, a "#" that Python-Markdown drops from a heading ("## We build in C#").
+_LINE_END = re.compile(r"#$")
 
 
 def markdown_literal(text: str | None) -> str:
@@ -227,6 +229,7 @@ def markdown_literal(text: str | None) -> str:
     # A strike (GitHub's ~~) as an entity: not every renderer takes a backslash before ~.
     line = line.replace("~", "&#126;")
     line = _MARKDOWN_PUNCTUATION.sub(r"\\\1", line)
+    line = _LINE_END.sub(r"\\#", line)
     return _LINE_START.sub(_escape_line_start, line)
 
 
