@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import subprocess
+import zipfile
 
 import docx
 import markdown
@@ -17,8 +19,18 @@ import markdown
 from tests.conftest import in_phase, join, make_user, make_workshop
 from tests.test_exports import pdf_text
 from workshop import exports
+from workshop.exports.pack import signoff_pack
 from workshop.models import Phase, RoundKind, StaffRole, UserRole
-from workshop.services import agenda, editing, proposals, rounds, versions, votes, workshops
+from workshop.services import (
+    agenda,
+    editing,
+    final,
+    proposals,
+    rounds,
+    versions,
+    votes,
+    workshops,
+)
 from workshop.services.agenda import RoundSettings
 
 
@@ -202,3 +214,41 @@ def test_a_heading_ending_in_a_hash_keeps_it_in_every_format(ctx):
     assert "WE BUILD IN C# With care. WHY Because." in pdf
     word = _word_paragraphs(exports.export_version(boss, workshop.id, 1, "docx").content)
     assert word[2:6] == ["We build in C#", "With care.", "Why", "Because."]
+
+
+# ---- final means final -----------------------------------------------------------------
+def test_a_final_version_keeps_the_organisations_name_it_was_locked_under(ctx):
+    """Renamed after a reopen, the organisation's new name stood in final version 1's title,
+    Word properties and filenames, and in its sign-off pack, while its record (JSON) kept
+    the name it was locked under."""
+    fran, boss, workshop = _base()
+    final.set_quorum(fran, workshop.id, 0)
+    editing.paste_document(fran, workshop.id, "## Purpose\n\nWe care.", based_on=None)
+    final.lock_version(fran, workshop.id, 1)
+    final.sign_off(boss, workshop.id, 1, "We stand behind this.")
+    final.reopen(fran, workshop.id, "A new name")
+    renamed = workshops.WorkshopSettings(
+        title="Our new mission", organisation="Harbour Care Group", values=["Care", "Integrity"]
+    )
+    workshops.update_workshop(fran, workshop.id, renamed)
+
+    def export(fmt: str) -> exports.Export:
+        return exports.export_version(boss, workshop.id, 1, fmt)
+
+    record = json.loads(export("json").content)
+    assert record["workshop"]["organisation"] == "Harbour Health"  # as locked
+    md = export("md")
+    assert md.filename == "harbour-health-mission-v1.md"
+    assert md.content.startswith("# Harbour Health: our mission\n\n*Harbour Health · Version 1")
+    assert "Harbour Care Group" not in pdf_text(export("pdf").content)
+    word = docx.Document(io.BytesIO(export("docx").content))
+    assert word.paragraphs[0].text == "Harbour Health: our mission"
+    assert word.core_properties.author == "Harbour Health"
+    pack = signoff_pack(boss, workshop.id, 1)
+    assert pack.filename == "harbour-health-sign-off-pack-v1.zip"
+    with zipfile.ZipFile(io.BytesIO(pack.content)) as archive:
+        readme = archive.read("README.md").decode()
+    assert readme.startswith("# Sign-off pack: Rewriting our mission\n\nHarbour Health · ")
+    # The draft the work goes on in has the new name.
+    draft = exports.export_version(boss, workshop.id, 2, "md")
+    assert draft.content.startswith("# Harbour Care Group: our mission")

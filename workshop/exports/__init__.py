@@ -69,5 +69,5 @@ def export_version(actor: User, workshop_id: int, number: int | None, fmt: str) 
     version = get_version(actor, workshop_id, number)
     context = export_context(actor, workshop, version)
     extension = "csv.zip" if fmt == "csv" else fmt
-    filename = f"{slugify(workshop.organisation)}-mission-v{version.number}.{extension}"
+    filename = f"{slugify(context['organisation'])}-mission-v{version.number}.{extension}"
     return Export(filename, FORMATS[fmt], RENDERERS[fmt](context))

@@ -32,6 +32,9 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
         )
     # A final version's as it was locked; the others' as the workshop stands now.
     record = record_of(actor, workshop, version, readiness(workshop, version), origins)
+    # The organisation's name from the record too: a final version renamed after its lock
+    # took the new name in its title and filename, while its record kept the old.
+    organisation = record["workshop"]["organisation"]
     return {
         "status": status,
         # How we will know: one line per agreed success measure, under its clause.
@@ -48,13 +51,13 @@ def export_context(actor: User, workshop: Workshop, version: DocumentVersion) ->
             + (f": “{s.comment}”" if s.comment else "")
             for s in version.signoffs
         ],
-        "workshop": workshop,
+        "organisation": organisation,
         "version": version,
-        "title": version.title or _("%(org)s: our mission", org=workshop.organisation),
+        "title": version.title or _("%(org)s: our mission", org=organisation),
         # What the reader needs, not what the editor noted while saving.
         "meta": " · ".join(
             [
-                workshop.organisation,
+                organisation,
                 _("Version %(number)s", number=version.number),
                 version.created_at.strftime("%Y-%m-%d"),
             ]

@@ -42,7 +42,7 @@ def signoff_pack(actor: User, workshop_id: int, number: int) -> Export:
     picture = representation.representation(actor, workshop.id, version=version)
     mission = f"mission-v{version.number}"
     files: dict[str, str | bytes] = {
-        "README.md": _readme(workshop, version),
+        "README.md": _readme(context["record"]["workshop"], version),
         f"{mission}.pdf": render_pdf(context),
         f"{mission}.docx": render_docx(context),
         f"{mission}.md": render_markdown_file(context),
@@ -59,7 +59,7 @@ def signoff_pack(actor: User, workshop_id: int, number: int) -> Export:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             archive.writestr(name, content.encode("utf-8") if isinstance(content, str) else content)
-    filename = f"{slugify(workshop.organisation)}-sign-off-pack-v{version.number}.zip"
+    filename = f"{slugify(context['organisation'])}-sign-off-pack-v{version.number}.zip"
     return Export(filename, "application/zip", buffer.getvalue())
 
 
@@ -69,16 +69,18 @@ def _md(text: str) -> str:
     return markdown_literal(text)
 
 
-def _readme(workshop: Workshop, version: DocumentVersion) -> str:
+def _readme(workshop: dict[str, Any], version: DocumentVersion) -> str:
+    """What the pack holds, under the workshop's title and organisation as its record has them
+    (a final version's as they were at the lock)."""
     status = (
         _("Final: locked on %(date)s.", date=version.final_at.strftime("%Y-%m-%d"))
         if version.final_at
         else _("Not final: this version can still change.")
     )
     lines = [
-        f"# {_md(_('Sign-off pack'))}: {_md(workshop.title)}",
+        f"# {_md(_('Sign-off pack'))}: {_md(workshop['title'])}",
         "",
-        f"{_md(workshop.organisation)} · {_('Version %(n)s', n=version.number)} · {status}",
+        f"{_md(workshop['organisation'])} · {_('Version %(n)s', n=version.number)} · {status}",
         "",
         _("What is in this pack:"),
         "",

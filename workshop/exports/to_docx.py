@@ -9,7 +9,6 @@ from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 
 from ..locales import current_language
-from ..models import Workshop
 from ..text import without_controls
 from .html_to_docx import HtmlToDocx
 
@@ -39,7 +38,6 @@ def render_docx(context: dict[str, Any]) -> bytes:
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
-    workshop: Workshop = context["workshop"]
     context = xml_safe(context)
     document = docx.Document()
     for section in document.sections:  # A4, like the PDF, with the same margins
@@ -48,7 +46,7 @@ def render_docx(context: dict[str, Any]) -> bytes:
         section.bottom_margin = Cm(2.6)
     properties = document.core_properties
     properties.title = context["title"]
-    properties.author = properties.last_modified_by = xml_safe(workshop.organisation)
+    properties.author = properties.last_modified_by = context["organisation"]
     properties.comments = ""
     # The version's own dates, not the blank template's (2013); and the language Word checks
     # the spelling in: the one it is written in (the template says US English).
