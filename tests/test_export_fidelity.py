@@ -252,3 +252,41 @@ def test_a_final_version_keeps_the_organisations_name_it_was_locked_under(ctx):
     # The draft the work goes on in has the new name.
     draft = exports.export_version(boss, workshop.id, 2, "md")
     assert draft.content.startswith("# Harbour Care Group: our mission")
+
+
+# ---- the sign-off pack's list of changes -----------------------------------------------
+def test_the_changes_since_the_last_sign_off_show_an_added_clause_as_added(ctx):
+    """One mark ran from the new clause's heading over its words to the next heading:
+    "## **[+ Who we serve … ##  +]**How we work" showed its stars, and the new heading read
+    as unchanged text."""
+    fran, boss, workshop = _base()
+    final.set_quorum(fran, workshop.id, 0)
+    editing.paste_document(
+        fran,
+        workshop.id,
+        "## Purpose\n\nWe care for patients.\n\n## How we work\n\nWe listen.\n\n- Kind",
+        based_on=None,
+    )
+    final.lock_version(fran, workshop.id, 1)
+    final.sign_off(boss, workshop.id, 1, "ok")
+    final.reopen(fran, workshop.id, "more")
+    versions.save_version(
+        fran,
+        workshop.id,
+        "## Purpose\n\nWe care for every patient.\n\n## Who we serve\n\nEveryone in the city."
+        "\n\n## How we work\n\nWe listen.\n\n- Kind\n- Open",
+        based_on=2,
+    )
+    final.lock_version(fran, workshop.id, 3)
+    with zipfile.ZipFile(io.BytesIO(signoff_pack(boss, workshop.id, 3).content)) as pack:
+        changes = pack.read("changes-since-last-sign-off.md").decode()
+    shown = markdown.markdown(changes)
+    assert "**" not in shown, changes
+    assert re.findall(r"<h2>(.*?)</h2>", shown) == [
+        "Purpose",
+        "<strong>[+ Who we serve +]</strong>",
+        "How we work",
+    ]
+    assert "<p>We care for ~~[- patients. -]~~<strong>[+ every patient. +]</strong></p>" in shown
+    assert "<p><strong>[+ Everyone in the city. +]</strong></p>" in shown
+    assert "<li>Kind</li>\n<li><strong>[+ Open +]</strong></li>" in shown

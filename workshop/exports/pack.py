@@ -11,6 +11,7 @@ disagrees with them.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import Any
 
@@ -21,7 +22,7 @@ from ..errors import Forbidden
 from ..guards import workshop_for_staff
 from ..models import DocumentVersion, User, Workshop
 from ..services import representation
-from ..services.versions import diff_versions, get_version, list_versions
+from ..services.versions import clause_differences, diff_versions, get_version, list_versions
 from ..text import markdown_literal, safe_markdown
 from . import Export, slugify
 from .context import export_context
@@ -124,23 +125,54 @@ def _changes(actor: User, workshop: Workshop, version: DocumentVersion) -> str:
             )
             + "\n"
         )
-    # The pieces are the clauses' own Markdown, kept as Markdown (paragraphs, headings).
-    marked = "".join(
-        safe_markdown(p.text)
-        if p.op == "equal"
-        else (
-            f"**[+ {safe_markdown(p.text)} +]**"
-            if p.op == "insert"
-            else f"~~[- {safe_markdown(p.text)} -]~~"
-        )
-        for p in pieces
-    )
+    # Clause by clause, as the history's page of differences shows them: a mark around words
+    # that run over a blank line or a heading is no mark at all in Markdown ("## **[+ Who we
+    # serve …" showed the stars and made the next heading part of a paragraph).
+    rows = clause_differences(actor, workshop.id, before, version.number)
     legend = _(
         "From signed version %(old)s to version %(n)s: [+ added +], [- removed -].",
         old=before,
         n=version.number,
     )
-    return f"{title}{legend}\n\n{marked}\n"
+    return f"{title}{legend}\n\n" + "\n\n".join(_clause_changes(row) for row in rows) + "\n"
+
+
+_MARKS = {"insert": ("**[+ ", " +]**"), "delete": ("~~[- ", " -]~~")}
+# What starts a list item: it stays outside the marks, or the item would be a paragraph.
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-+*]|\d+[.)])[ \t]+")
+
+
+def _clause_changes(row: dict[str, Any]) -> str:
+    """One clause of the list of changes: its heading (marked when it is new, gone or
+    renamed) and its words with what was added and removed marked."""
+    heading, old = _md(row["heading"] or ""), _md(row["old_heading"] or "")
+    if row["status"] == "added":
+        heading = _marked(heading, "insert")
+    elif row["status"] == "removed":
+        heading = _marked(old, "delete")
+    elif old != heading:
+        heading = " ".join(filter(None, [_marked(old, "delete"), _marked(heading, "insert")]))
+    words = ""
+    for piece in row["pieces"]:
+        text = safe_markdown(piece.text)
+        at_line_start = not words or words.endswith("\n")
+        words += text if piece.op == "equal" else _marked(text, piece.op, at_line_start)
+    return "\n\n".join(filter(None, [f"## {heading}" if heading else "", words.strip()]))
+
+
+def _marked(text: str, op: str, at_line_start: bool = True) -> str:
+    """Added or removed Markdown marked line by line, the spaces around the words and what
+    starts a list item left outside the marks (blank lines stay as they are)."""
+    opening, closing = _MARKS[op]
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        item = _LIST_ITEM.match(line) if index or at_line_start else None
+        start = item.end() if item else len(line) - len(line.lstrip())
+        words = line[start:].rstrip()
+        if words:
+            end = start + len(words)
+            lines[index] = f"{line[:start]}{opening}{words}{closing}{line[end:]}"
+    return "\n".join(lines)
 
 
 def _percent(share: float | None) -> str:
