@@ -2,7 +2,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import db_fingerprint, in_phase, join, make_workshop
-from workshop import audiences, snapshots, tallies
+from workshop import audiences, queries, snapshots, tallies
 from workshop.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.models import Anonymity, AuditAction, Ballot, Phase, RoundKind, VoteKey
@@ -293,3 +293,31 @@ def test_a_vote_whose_answer_was_lost_is_told_as_counted_after_the_round_ended(
     with pytest.raises(InvalidState) as refused:
         resend("tap-2")  # a new tap after the end
     assert refused.value.code == "voting_closed"
+
+
+def test_a_ranked_vote_over_more_proposals_than_anyone_can_order_is_refused_at_its_start(
+    facilitator, workshop
+):
+    """A room of 60 writing five each gave a ranked vote over 300 proposals: nobody orders
+    300 on a phone, and each ballot's count took 14 seconds, the whole server waiting. The
+    start says why and what to do instead; a dot vote over them all runs."""
+    from workshop.voting import MAX_RANKED_PROPOSALS
+
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    author = join(workshop, "Author")
+    for n in range(MAX_RANKED_PROPOSALS + 1):
+        proposals.submit_proposal(author, workshop.id, f"Wording number {n}")
+    ranked = agenda.add_round(
+        facilitator, workshop.id, RoundSettings(RoundKind.VOTE, "Rank them", 300, method="ranked")
+    )
+    before = db_fingerprint()
+    with pytest.raises(InvalidState, match="Shortlist them with a dot vote") as refused:
+        rounds.start_round(facilitator, ranked.id)
+    assert refused.value.code == "too_many_to_rank"
+    assert db_fingerprint() == before
+    dots = vote_round(facilitator, workshop, "dot")
+    assert dots.status == "running"
+    moderation.hide_proposal(
+        facilitator, queries.list_proposals(workshop.id, include_hidden=False)[0].id, ""
+    )
+    assert rounds.start_round(facilitator, ranked.id).status == "running"  # 50 now
