@@ -24,6 +24,8 @@ import difflib
 import re
 from collections.abc import Sequence
 
+from .merge import opcodes
+
 ORIGINAL = "original"
 ANONYMOUS = "anon"
 _WORD = re.compile(r"\S+")
@@ -81,12 +83,9 @@ def carry(
     if len(old_credits) != len(old):  # a version from before credits were kept
         old_credits = [new_credit] * len(old)
     credits: list[str] = [new_credit] * len(new)
-    matcher = difflib.SequenceMatcher(
-        None, [_same(w) for w in old], [_same(w) for w in new], autojunk=False
-    )
     fresh: list[int] = []  # new words with no old word in their place
     left: list[int] = []  # old words with no place in the new text (gone, or moved)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes([_same(w) for w in old], [_same(w) for w in new]):
         if tag == "equal":
             credits[j1:j2] = old_credits[i1:i2]
             continue

@@ -7,10 +7,9 @@ history pages and exports.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 
-from .merge import tokens
+from .merge import opcodes, tokens
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -27,7 +26,7 @@ def diff_texts(before: str, after: str) -> list[DiffPiece]:
     """Word-level differences between two texts."""
     a, b = tokens(before), tokens(after)
     pieces: list[DiffPiece] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             pieces.append(DiffPiece("equal", "".join(a[i1:i2])))
             continue
