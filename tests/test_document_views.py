@@ -95,6 +95,49 @@ def test_an_empty_paste_is_refused_and_saves_nothing(app, client, workshop_id):
         assert queries.latest_version(workshop_id) is None
 
 
+def test_a_mission_that_fits_the_paste_box_is_taken_whatever_its_line_breaks(
+    app, client, workshop_id
+):
+    """The box let 20,000 characters in, counting a line break as one; the browser sends two
+    (CR LF), so a 19,738-character mission arrived as 21,296 and was refused as "Paste the
+    mission text first.", the box empty: the text was gone (found by a bad-input audit)."""
+    login(client)
+    clause = "\n".join(["- We listen."] * 75)
+    as_typed = "\n\n".join(f"## Part {i}\n\n{clause}" for i in range(20))
+    assert len(as_typed) <= 20_000 < len(as_typed.replace("\n", "\r\n"))
+    response = client.post(
+        f"/workshops/{workshop_id}/document/paste",
+        data={"text": as_typed.replace("\n", "\r\n")},
+        follow_redirects=True,
+    )
+    assert "the text is split into 20 clauses" in response.get_data(as_text=True)
+
+
+def test_a_paste_over_the_limit_says_the_limit_and_keeps_the_text(app, client, workshop_id):
+    login(client)
+    text = " ".join(f"word{n}" for n in range(5_000))  # 33,890 characters
+    response = client.post(f"/workshops/{workshop_id}/document/paste", data={"text": text})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Keep the document under 20000 characters." in page
+    assert "word4999" in page  # still in the box, to shorten
+    with app.app_context():
+        assert queries.latest_version(workshop_id) is None
+
+
+def test_refused_template_headings_stay_in_the_form_with_the_reason(app, client, workshop_id):
+    login(client)
+    headings = "\n".join(f"Clause number {n}" for n in range(60))
+    response = client.post(
+        f"/workshops/{workshop_id}/document/template", data={"headings": headings}
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Use up to" in page and "Clause number 59" in page
+    with app.app_context():
+        assert queries.latest_version(workshop_id) is None
+
+
 def test_two_pastes_into_an_empty_draft_do_not_replace_each_other(app, workshop_id):
     """Both facilitators opened the page before any draft existed. The second paste replaced
     the first, which its sender never saw; now it is refused and handed back with its text,

@@ -207,7 +207,9 @@ class DraftFromProposalsForm(Form):
 class TemplateForm(Form):
     headings = TextAreaField(
         _l("Clause headings, one per line"),
-        validators=[DataRequired(), Length(max=4000)],
+        # No length here: the service counts them (a browser's limit would cut a paste short
+        # without a word, and counts a line break as one character where it sends two).
+        validators=[DataRequired()],
         render_kw={"rows": 6},
     )
 
@@ -219,7 +221,10 @@ class PasteForm(Form):
         description=_l(
             "Split by its headings if it has them, otherwise by paragraphs, otherwise by sentences."
         ),
-        validators=[DataRequired(), Length(max=20000)],
+        # No length here: the service measures the text once its line breaks are one
+        # character (a browser sends two, so a mission that fitted the box was refused as
+        # "empty" and lost), and says the limit when it is over.
+        validators=[DataRequired()],
         render_kw={"rows": 8},
     )
 

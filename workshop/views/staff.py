@@ -23,7 +23,7 @@ from flask_login import login_required
 from .. import audiences, exports, provenance, queries
 from ..catalogue import load_catalogue
 from ..diffs import diff_texts
-from ..errors import Conflict, DomainError
+from ..errors import Conflict, DomainError, ValidationFailed
 from ..exports import pack
 from ..forms import (
     CatalogueForm,
@@ -322,6 +322,7 @@ def _document_page(
     form: DocumentForm,
     conflict: Conflict | None = None,
     paste_form: PasteForm | None = None,
+    template_form: TemplateForm | None = None,
     draft_form: DraftFromProposalsForm | None = None,
     chosen: tuple[list[int], int | None] | None = None,
     draft_error: str | None = None,
@@ -356,7 +357,8 @@ def _document_page(
         if latest
         else [],
         vocabulary_form=Form(formdata=None),  # its token only
-        template_form=TemplateForm(
+        template_form=template_form
+        or TemplateForm(
             formdata=None, headings="\n".join(h["heading"] for h in editing.template_headings())
         ),
         paste_form=paste_form
@@ -382,17 +384,27 @@ def document_from_template(workshop_id: int):
     """Start the document from the (edited) default template: one empty clause per heading."""
     me = staff_member()
     form = TemplateForm()
-    if not form.validate_on_submit():
-        flash(_("Give the document at least one clause heading."), "error")
-        return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
     try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(
+                _("Give the document at least one clause heading."), field="headings"
+            )
         version = editing.start_from_template(
             me, workshop_id, (form.headings.data or "").splitlines()
         )
     except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("Version %(number)s started from the template.", number=version.number))
+        # The page again, the headings as they were typed and why they were refused (once a
+        # draft exists the page has no template form: it says why on top).
+        workshop = workshop_for_staff(me, workshop_id, moderate=True)
+        latest = queries.latest_version(workshop.id)
+        if latest is not None:
+            flash(error.message, "error")
+            return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
+        form.headings.errors = [error.message]
+        return _document_page(
+            me, workshop, latest, form=_editor_on(latest), template_form=form, status=error.status
+        )
+    flash(_("Version %(number)s started from the template.", number=version.number))
     return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
 
 
@@ -402,11 +414,10 @@ def paste_document(workshop_id: int):
     """Paste a whole existing mission and have it split into clauses."""
     me = staff_member()
     form = PasteForm()
-    if not form.validate_on_submit():
-        flash(_("Paste the mission text first."), "error")
-        return redirect(url_for("staff.edit_document", workshop_id=workshop_id))
     based_on = form_number(form.based_on.data, what="based_on")
     try:
+        if not form.validate_on_submit():
+            raise ValidationFailed(_("Paste the mission text first."), field="text")
         version = editing.paste_document(me, workshop_id, form.text.data or "", based_on=based_on)
     except DomainError as error:
         # Refused (the draft changed meanwhile, or the text does not split): the page again,
