@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from tests.conftest import make_user
 from workshop import queries
 from workshop.extensions import db
-from workshop.models import User
+from workshop.models import Anonymity, User
 from workshop.services import rounds, versions, workshops
 
 
@@ -200,3 +202,30 @@ def test_replaying_events_on_the_first_snapshot_gives_the_current_snapshot(app, 
         assert fresh["editors"] == {}
         assert fresh["wording"]["consent"][str(key)]["agree"] == 1
     assert replayed["my_clause_votes"][str(key)]["stale"] is False  # Joost's, confirmed again
+
+
+@pytest.mark.parametrize("anonymity", ["named", "full"])
+def test_a_merge_tells_each_voter_where_their_dots_went(app, room, anonymity):
+    """Joost put two dots on a card that was then merged into another: the server moved them,
+    his screen kept them on the card that had gone, counted them as unspent, and his next tap
+    on the kept card set its dots from nought (found by an audit of a room of 40)."""
+    fran, amira, joost = room
+    received = joost.socket.get_received()
+    names = [m["name"] for m in received]
+    at = len(names) - 1 - names[::-1].index("state.snapshot")
+    first, backlog = received[at]["args"][0], received[at + 1 :]
+    with app.app_context():
+        workshop = queries.get_workshop(fran.workshop_id)
+        workshop.anonymity = Anonymity(anonymity)
+        db.session.commit()
+    fran.send("phase.set", {"phase": "propose"})
+    kept = amira.send("proposal.submit", {"body": "We serve patients"})["proposal_id"]
+    gone = amira.send("proposal.submit", {"body": "We serve our patients"})["proposal_id"]
+    fran.send("phase.set", {"phase": "vote"})
+    assert joost.send("vote.set", {"proposal_id": gone, "dots": 2})["ok"]
+    assert fran.send("proposal.merge", {"keep_id": kept, "merge_id": gone})["ok"]
+
+    replayed = replay(first, backlog + joost.socket.get_received())
+    fresh = joost.send("state.sync", {})["snapshot"]
+    assert fresh["me"]["ballot"] == {"dots": {str(kept): 2}}
+    assert replayed["me"] == fresh["me"]

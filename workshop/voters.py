@@ -176,17 +176,21 @@ def voter_on_items(
 
 
 def hashes_of(
-    participants: Iterable[Participant], workshop_id: int, scope: str, items: Iterable[int]
+    participants: Iterable[Participant],
+    workshop_id: int,
+    scope: str,
+    items: Iterable[int] | None = None,
 ) -> dict[str, int]:
-    """Voter hash -> participant id on these items of an itemised scope, for telling people
-    about their own anonymous answers while the scope is open (empty once its key is gone)."""
-    assert scope in ITEMISED_SCOPES, scope
+    """Voter hash -> participant id in a scope (on these items of an itemised scope), for
+    telling people about their own anonymous answers while the scope is open (empty once
+    its key is gone)."""
+    assert (scope in ITEMISED_SCOPES) == (items is not None), scope
     salt = _salt(workshop_id, scope, create=False)
     if salt is None:
         return {}
     key = _key(salt)
-    items = list(items)
-    return {_hash(key, p.id, item): p.id for p in participants for item in items}
+    every: list[int | None] = list(items) if items is not None else [None]
+    return {_hash(key, p.id, item): p.id for p in participants for item in every}
 
 
 def forget(workshop_id: int, scopes: Iterable[str] | None = None) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from .. import credits, events
+from .. import credits, events, voters
 from ..audiences import moderated_notice
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
@@ -27,7 +27,7 @@ from ..models import (
     User,
     Workshop,
 )
-from ..queries import list_amendments, list_proposals
+from ..queries import latest_vote_round, list_amendments, list_participants, list_proposals
 from ..realtime import WorkshopChange, workshop_change
 from ..text import one_line
 from . import audit
@@ -185,8 +185,12 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
         for credit in gone.credits:
             if credit.participant_id not in credited:
                 keep.credits.append(ProposalCredit(participant_id=credit.participant_id))
+        moved = []
         for ballot in _ballots_of(workshop.id):
-            ballot.data = _merged_ballot(ballot.data, str(keep.id), str(gone.id))
+            merged = _merged_ballot(ballot.data, str(keep.id), str(gone.id))
+            if merged != ballot.data:
+                ballot.data = merged
+                moved.append(ballot)
         db.session.flush()
         audit.record(
             actor,
@@ -199,8 +203,29 @@ def merge_proposals(actor: User, keep_id: int, merge_id: int) -> Proposal:
         events.proposal_changed(change, gone)
         events.proposal_changed(change, keep)
         _tell_authors(change, gone, moderated_notice(gone))
+        _tell_voters(change, workshop.id, moved)
         events.results_changed(change, workshop.id)
     return keep
+
+
+def _tell_voters(change: WorkshopChange, workshop_id: int, moved: list[Ballot]) -> None:
+    """Each person whose ballot in the round their screen shows now holds the merged card's
+    support tells them where it went (``ballot.mine``, as their own vote would): their
+    screen still had it on a card that is gone, counted those dots as unspent, and the next
+    tap set the kept card's dots from nought, losing the ones that moved there."""
+    shown = latest_vote_round(workshop_id)
+    moved = [b for b in moved if shown is not None and b.round_id == shown.id]
+    if not moved or shown is None:
+        return
+    anonymous: dict[str, int] = {}
+    if any(b.voter_hash for b in moved):  # fully anonymous: only the server can tell
+        scope = voters.round_scope(shown.id)
+        anonymous = voters.hashes_of(list_participants(workshop_id), workshop_id, scope)
+    for ballot in moved:
+        owner = ballot.participant_id or anonymous.get(ballot.voter_hash or "")
+        if owner is not None:
+            mine = {"round_id": shown.id, "voted": True, "ballot": ballot.data}
+            change.tell(owner, "ballot.mine", mine)
 
 
 def _final_version_with_words_of(proposal: Proposal) -> DocumentVersion | None:
