@@ -197,9 +197,12 @@ def workshop_change(workshop_id: int) -> Iterator[WorkshopChange]:
     except BaseException:
         session.rollback()
         raise
+    _publish(change, first_seq)
+    # After the news: a follow-up (a closed scope's vacuum) may wait on the database, and
+    # news published meanwhile is numbered after this change's, so it must not go first
+    # (every screen would see a gap and ask for a snapshot at once).
     for follow_up in change.after_commit:
         follow_up()
-    _publish(change, first_seq)
     if change.coalesced:
         coalescer.mark(change.workshop_id, change.coalesced)
 
