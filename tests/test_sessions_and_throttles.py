@@ -412,3 +412,123 @@ def test_the_cap_on_the_form_stays_in_range(app, fran):
         assert answer.status_code == 200 and 'id="max_participants-error"' in answer.text
     with app.app_context():
         assert db.session.query(Workshop).count() == 0
+
+
+# ---- found by an audit of accounts and sessions -------------------------------------------
+
+
+def _session_of(app, client) -> dict:
+    return app.session_interface.get_signing_serializer(app).loads(cookie(client, "session"))
+
+
+def _invite_made_on(app, laptop) -> int:
+    with app.app_context():
+        workshop_id = make_workshop(accounts.find_user("fran@example.org")).id
+    assert login(laptop).status_code == 302
+    made = laptop.post(
+        f"/workshops/{workshop_id}/invites",
+        data={"email": "new@example.org", "role": "facilitator"},
+    )
+    assert made.status_code == 302
+    assert _session_of(app, laptop)["invite_links"]  # copyable while logged in
+    return workshop_id
+
+
+def test_logging_out_takes_the_invite_links_out_of_the_browser(app, fran):
+    """The session cookie is signed, not secret: the links it kept for copying (each makes
+    whoever opens it staff) stayed in it after "Log out", for the next person at a shared
+    computer to read and use."""
+    laptop = app.test_client()
+    workshop_id = _invite_made_on(app, laptop)
+    tokens = list(_session_of(app, laptop)["invite_links"].values())
+    laptop.post("/logout")
+    assert "invite_links" not in _session_of(app, laptop)
+    assert not logged_in(laptop)
+    # And what a stranger would have done with them, had they been read before:
+    page = laptop.get(f"/workshops/{workshop_id}/invites")
+    assert page.status_code != 200 and tokens  # (the links themselves work until used)
+
+
+def test_someone_else_logging_in_on_the_browser_does_not_see_the_invite_links(app, fran):
+    laptop = app.test_client()
+    _invite_made_on(app, laptop)
+    with app.app_context():
+        make_user("ola@example.org", name="Ola Other")
+    assert login(laptop, email="ola@example.org").status_code == 302  # without logging out
+    assert "invite_links" not in _session_of(app, laptop)
+
+
+def test_the_invites_page_with_its_working_links_is_kept_in_no_cache(app, fran):
+    laptop = app.test_client()
+    workshop_id = _invite_made_on(app, laptop)
+    page = laptop.get(f"/workshops/{workshop_id}/invites")
+    assert "/invite/" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_the_current_password_is_not_guessed_at_speed_on_the_password_page(app, fran, monkeypatch):
+    """A session left open let anyone guess the password on the password page at full speed
+    (the login page allows five guesses in 15 minutes); a hit set a password they knew."""
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "3 per minute")
+    left_open = app.test_client()
+    assert login(left_open).status_code == 302
+    answers = [
+        left_open.post(
+            "/account/password",
+            data={"current": f"guess number {n}", "password": "a brand new password"},
+        ).status_code
+        for n in range(4)
+    ]
+    assert answers == [200, 200, 200, 429]
+    assert login(app.test_client()).status_code == 429  # the login counts them too
+
+
+def test_a_password_hashed_the_old_way_is_hashed_the_new_way_at_login(app, fran, monkeypatch):
+    """After PASSWORD_HASH_METHOD changed, accounts kept their old hashes while an unknown
+    email was checked against a decoy of the new method: the time of the answer told which
+    emails have accounts. A login now hashes the password again the new way."""
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
+    checks = []
+    real = accounts.check_password_hash
+
+    def counting(stored: str, password: str) -> bool:
+        checks.append(re.sub(r"\$.*", "", stored))
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    with app.app_context():
+        assert accounts.authenticate("fran@example.org", PASSWORD).email == "fran@example.org"
+        checks.clear()
+        for email in ("fran@example.org", "nobody@example.org"):
+            with pytest.raises(accounts.NotAuthenticated):
+                accounts.authenticate(email, "wrong password!")
+    assert checks == ["pbkdf2:sha256:1000", "pbkdf2:sha256:1000"]
+
+
+def test_a_console_whose_login_ends_while_it_connects_is_dropped(app, monkeypatch):
+    """ "Log out everywhere" landed while a copied-cookie console was half way through its
+    connect (its rooms joined, its row not yet written): the logout found no row to drop, and
+    the screen stayed in the staff room receiving staff news (a card awaiting approval)."""
+    from workshop import realtime
+
+    console, code = facilitated_workshop(app)
+    premoderated = {"kind": "propose", "prompt": "Why?", "premoderation": True}
+    assert console.send("round.add", premoderated)["ok"] and console.send("round.next", {})["ok"]
+    amira = arrive(app, console.workshop_id, code, "Amira Unique")
+    copied = Person(app, console.workshop_id)
+    copied.http = console.http
+    real_send = realtime.send_snapshot
+    ended = []
+
+    def logout_lands_meanwhile(sid, snapshot):
+        if not ended:
+            ended.append(True)
+            accounts.end_every_session(accounts.find_user("fran@example.org"))
+        return real_send(sid, snapshot)
+
+    monkeypatch.setattr(realtime, "send_snapshot", logout_lands_meanwhile)
+    copied.connect()
+    monkeypatch.setattr(realtime, "send_snapshot", real_send)
+    assert ended
+    assert amira.send("proposal.submit", {"body": "Words only staff may see yet"})["ok"]
+    assert not copied.socket.is_connected()

@@ -103,6 +103,14 @@ def _actor_for(workshop: Workshop) -> Actor:
     )
 
 
+def _login_holds(user: User, token: str) -> bool:
+    """Whether a staff login read before this screen's row was written still holds. The row
+    is committed first, and an ending login writes its new token before it looks for rows:
+    whichever comes second sees the other."""
+    db.session.refresh(user)
+    return user.is_active and user.session_token == token
+
+
 @dataclasses.dataclass(frozen=True)
 class Caller:
     """Who sent a command: the workshop their socket belongs to, who they are, and which
@@ -193,6 +201,7 @@ def register(socketio: SocketIO) -> None:
         except (ValidationError, DomainError):
             db.session.rollback()
             return False  # the client sees connect_error; nothing joins
+        login = actor.session_token if isinstance(actor, User) else None
         for room in realtime.rooms_for(workshop_id, audience, actor.id):
             join_room(room)
         sid = socket_id()
@@ -200,6 +209,11 @@ def register(socketio: SocketIO) -> None:
         # read of it); the presence news this connection makes follows with a higher number.
         realtime.send_snapshot(sid, snapshots.build_snapshot(workshop_id, actor, audience))
         participants.connect(sid, workshop, actor, audience, server_id=servers.this_process())
+        if isinstance(actor, User) and login is not None and not _login_holds(actor, login):
+            # Its login ended while this screen connected ("log out everywhere" found no row
+            # of it yet): it leaves the staff rooms now, not when it next closes.
+            participants.disconnect(sid)
+            return False
         return True
 
     @socketio.on(TOO_DEEP_EVENT)

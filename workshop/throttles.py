@@ -15,6 +15,7 @@ from flask import current_app, g, request
 from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 
 from .services.accounts import normalise_email
 
@@ -51,7 +52,7 @@ def _joined(response: Any) -> bool:
 
 
 # Password guessing, per account and per address: only failed logins count.
-login_per_account = limiter.limit(
+login_per_account = limiter.shared_limit(
     _setting("LOGIN_LIMIT_PER_ACCOUNT"),
     key_func=_account,
     methods=["POST"],
@@ -65,6 +66,16 @@ login_per_address = limiter.limit(
     deduct_when=_login_failed,
     error_message=_too_many,
     scope="login-address",
+)
+# The current password, asked again to set a new one: guesses there count with the login's
+# (someone with a live session left open must not guess it at full speed).
+password_guesses = limiter.shared_limit(
+    _setting("LOGIN_LIMIT_PER_ACCOUNT"),
+    key_func=lambda: "account:" + normalise_email(getattr(current_user, "email", "") or ""),
+    methods=["POST"],
+    deduct_when=_login_failed,
+    error_message=_too_many,
+    scope="login-account",
 )
 # Join-code guessing, per address, shared by every page that takes a code.
 join_code_guesses = limiter.shared_limit(

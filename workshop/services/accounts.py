@@ -87,7 +87,16 @@ def authenticate(email: str, password: str) -> User:
     matches = check_password_hash(stored, password or "")
     if user is None or not user.is_active or not matches:
         raise NotAuthenticated(_("Email or password is not right."))
+    if _method_of(stored) != _method_of(_decoy_hash()):
+        # Made before PASSWORD_HASH_METHOD changed: hashed again the way the decoy is, or
+        # the time an unknown email takes would tell it from an account's.
+        user.password_hash = hash_password(password)
+        db.session.commit()
     return user
+
+
+def _method_of(password_hash: str) -> str:
+    return password_hash.partition("$")[0]  # "scrypt:32768:8:1", "pbkdf2:sha256:600000"
 
 
 @functools.cache

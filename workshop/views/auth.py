@@ -13,6 +13,7 @@ from ..errors import DomainError
 from ..forms import LoginForm, PasswordForm, SetupForm
 from ..identity import current_staff
 from ..services import accounts
+from .invites import forget_links
 from .shared import error_on_form
 
 bp = Blueprint("auth", __name__)
@@ -38,6 +39,9 @@ def login():
         except DomainError as error:
             form.password.errors = [error.message]
         else:
+            before = current_staff()
+            if before is None or before.id != user.id:
+                forget_links()  # someone else's invites, on a shared computer
             login_user(user, remember=True)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -50,6 +54,7 @@ def logout():
     if user is not None:
         accounts.end_every_session(user)
     logout_user()
+    forget_links()
     flash(_("You are logged out."))
     return redirect(url_for("participant.landing"))
 
@@ -78,6 +83,7 @@ def setup():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@throttles.password_guesses
 def change_password():
     """A new password; every other login of the account (any device, any cookie) ends."""
     user = current_staff()

@@ -82,7 +82,7 @@ def manage(workshop_id: int):
             )
             return redirect(url_for("invites.manage", workshop_id=workshop.id))
     pending = invites.list_pending(me, workshop.id)
-    return render_template(
+    page = render_template(
         "staff/invites.html",
         workshop=workshop,
         form=form,
@@ -90,6 +90,14 @@ def manage(workshop_id: int):
         links=_links_of(pending),
         revoke_form=Form(),
     )
+    # Its links make whoever opens them staff: not for a shared computer's Back button.
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+def forget_links() -> None:
+    """The copyable links of this browser's invites go (at logout, or when someone else logs
+    in on it): the cookie is signed, not secret, and each link makes its opener staff."""
+    session.pop(_LINKS, None)
 
 
 @bp.post("/workshops/<int:workshop_id>/invites/<int:invite_id>/revoke")
