@@ -243,6 +243,7 @@ def settle(page: Page) -> None:
 def photograph(page: Page, name: str) -> list[Path]:
     """The screen as a person first sees it (``name.png``) and, when the page is taller than
     the screen, the whole page (``name-full.png``)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # a fresh clone has no such folder yet
     top = SCREENSHOTS / f"{name}.png"
     whole = SCREENSHOTS / f"{name}-full.png"
     width, height, tall = page.evaluate(
