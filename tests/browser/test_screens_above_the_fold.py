@@ -58,3 +58,16 @@ def test_the_join_error_summary_says_which_field_each_error_is_about(live_server
     expect_focused(visitor.get_by_label("Your level"))
     check_screen(visitor, "join-error-summary-names-fields", task=".error-summary")
 
+
+def test_join_is_on_the_first_screen_under_a_long_workshop_title(live_server, new_person):
+    """A 120-character workshop title: the Join button, and after an empty submit the first
+    error too, show without scrolling on a phone and a laptop."""
+    visitor = new_person("Visitor")
+    visitor.goto(_join_link(live_server, new_person, LONG_TITLE))
+    expect(visitor.get_by_role("heading", name=LONG_TITLE)).to_be_visible()
+    join = "button:has-text('Join')"
+    check_screen(visitor, "join-long-title", task=join)
+    visitor.get_by_role("button", name="Join", exact=True).click()
+    expect(visitor.locator(".error-summary")).to_be_visible()
+    check_screen(visitor, "join-long-title-refused", task=join)
+    check_screen(visitor, "join-long-title-refused-error", task=".error-summary")
