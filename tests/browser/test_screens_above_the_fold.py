@@ -9,8 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from . import helpers
-from .helpers import create_workshop, expect_focused, log_in, photograph
-from .layout import check_screen
+from .helpers import create_workshop, expect_focused, log_in, photograph, settle
+from .layout import PEOPLE_SIZES, check_screen
+from .test_client_state import Person, save_document
 
 pytestmark = pytest.mark.browser
 
@@ -71,3 +72,70 @@ def test_join_is_on_the_first_screen_under_a_long_workshop_title(live_server, ne
     expect(visitor.locator(".error-summary")).to_be_visible()
     check_screen(visitor, "join-long-title-refused", task=join)
     check_screen(visitor, "join-long-title-refused-error", task=".error-summary")
+
+
+LONG_MISSION = "\n\n".join(
+    f"## Clause {n}: what we do for people in the harbour towns\n\n"
+    + " ".join(
+        f"Sentence {n}.{s}: we help every patient and every colleague feel known, heard and "
+        "supported, in every place we work, every day of the year."
+        for s in range(4)
+    )
+    for n in range(1, 7)
+)
+
+# Words in table cells drawn over two lines ("Versio|n", "Sourc|e"): every word (split at
+# spaces, hyphens and slashes, where a line may break) must lie on one line.
+_WORDS_SPLIT_OVER_LINES = """() => {
+  const out = [];
+  for (const cell of document.querySelectorAll('.table th, .table td')) {
+    if (!cell.offsetParent) continue;
+    const head = cell.closest('thead');  // a phone's stacked table: its header is not drawn
+    if (head && head.getBoundingClientRect().height <= 1) continue;
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const word = /[^\\s\\-\\/\\u2010·]+/g;
+      let m;
+      while ((m = word.exec(node.data))) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+                              .map((r) => Math.round(r.top)));
+        if (tops.size > 1) out.push(`${cell.tagName} "${m[0]}"`);
+      }
+    }
+  }
+  return [...new Set(out)];
+}"""
+
+
+def _open_every_fold(page) -> None:
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+
+
+def test_table_cells_keep_each_word_on_one_line(live_server, new_person):
+    """The version page's "Where each sentence came from" and the list of versions: no word
+    ("Version", "Source", "Edited") split over two lines, at any size, and no sideways
+    scrolling."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    wid = create_workshop(fran, "Tables", "Harbour Health", "Care")
+    fac = Person.logged_in(
+        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    )
+    save_document(fac, wid, LONG_MISSION)
+    split = []
+    for path, name in (
+        (f"/workshops/{wid}/document/versions/1", "version-table-words-whole"),
+        (f"/workshops/{wid}/document/versions", "history-table-words-whole"),
+    ):
+        fran.goto(path)
+        _open_every_fold(fran)
+        expect(fran.locator(".table").first).to_be_visible()
+        check_screen(fran, name)
+        for size, (width, height) in PEOPLE_SIZES.items():
+            fran.set_viewport_size({"width": width, "height": height})
+            settle(fran)
+            split += [f"{name} at {size}: {w}" for w in fran.evaluate(_WORDS_SPLIT_OVER_LINES)]
+    assert not split, "words split over two lines in table cells:\n" + "\n".join(split)
