@@ -5,11 +5,15 @@ cells, a Join button below the fold, an error summary that did not say which fie
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from tests.live_server import csrf
+
 from . import helpers
-from .helpers import create_workshop, expect_focused, log_in, photograph, settle
+from .helpers import add_staff, create_workshop, expect_focused, log_in, photograph, settle
 from .layout import PEOPLE_SIZES, check_screen
 from .test_client_state import Person, save_document
 
@@ -139,3 +143,90 @@ def test_table_cells_keep_each_word_on_one_line(live_server, new_person):
             settle(fran)
             split += [f"{name} at {size}: {w}" for w in fran.evaluate(_WORDS_SPLIT_OVER_LINES)]
     assert not split, "words split over two lines in table cells:\n" + "\n".join(split)
+
+
+def _post(person: Person, path: str, form_page: str) -> None:
+    """Send a staff form over HTTP (with the CSRF token of the page that shows it)."""
+    page = person.http.get(f"{person.url}{form_page}", timeout=10).text
+    answer = person.http.post(
+        f"{person.url}{path}", data={"csrf_token": csrf(page)}, timeout=10, allow_redirects=False
+    )
+    assert answer.status_code in (200, 302), answer.text[:2000]
+
+
+def _workshop_with_mission(live_server, new_person, mission: str):
+    """Fran's workshop, Lena of leadership on its staff, and a first version of ``mission``:
+    Fran's page (at a laptop's size), the workshop id and Fran over HTTP."""
+    fran = new_person("Fran")
+    fran.set_viewport_size({"width": 1366, "height": 768})
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    wid = create_workshop(fran, "Sign-off", "Harbour Health", "Care")
+    add_staff(fran, live_server.leadership_email, "leadership")
+    fac = Person.logged_in(
+        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    )
+    save_document(fac, wid, mission)
+    return fran, wid, fac
+
+
+SHORT_MISSION = "\n\n".join(
+    f"## Clause {n}\n\nWe help every patient and every colleague feel known, heard and supported."
+    for n in range(1, 7)
+)
+
+
+@pytest.mark.parametrize("mission", ["long", "short"])
+def test_leadership_sees_the_sign_off_form_before_the_mission(live_server, new_person, mission):
+    """Lena of leadership opens the locked mission to sign it off: the sign-off form is on her
+    first screen, above the mission text, at every size, whatever the mission's length."""
+    fran, wid, fac = _workshop_with_mission(
+        live_server, new_person, LONG_MISSION if mission == "long" else SHORT_MISSION
+    )
+    version = f"/workshops/{wid}/document/versions/1"
+    _post(fac, f"{version}/final", form_page=version)
+    lena = new_person("Lena")
+    log_in(lena, live_server.leadership_email, live_server.leadership_password)
+    lena.goto(version)
+    expect(lena.locator(".final-badge")).to_be_visible()
+    sign_off = lena.get_by_role("button", name="Sign off this mission")
+    check_screen(lena, f"version-sign-off-first-{mission}", task="#version-action")
+    check_screen(lena, f"version-sign-off-button-{mission}", task="#version-action button")
+    assert _above(lena, sign_off, lena.locator("article.document"))
+    lena.get_by_label("Your comment (optional)").fill("Proud of every word.")
+    sign_off.click()
+    signed = lena.locator("section").filter(has=lena.get_by_role("heading", name="Signed off"))
+    expect(signed).to_contain_text("“Proud of every word.”")
+    expect(sign_off).to_have_count(0)
+
+
+def test_the_facilitator_sees_readiness_and_the_lock_before_the_mission(live_server, new_person):
+    """Fran opens the latest version of a long mission to lock it: whether it is ready and the
+    "Lock as the final mission" button are on her first screen; the per-clause detail and
+    "Where each sentence came from" (folded) come after the mission text."""
+    fran, wid, fac = _workshop_with_mission(live_server, new_person, LONG_MISSION)
+    fran.goto(f"/workshops/{wid}/document/versions/1")
+    lock = fran.get_by_role("button", name="Lock as the final mission")
+    readiness = fran.locator("section.readiness")
+    expect(readiness.get_by_role("heading")).to_have_text(
+        re.compile(r"^(Ready to lock|Not ready to lock yet)$")
+    )
+    check_screen(fran, "version-lock-first", task="#version-action button.primary")
+    assert _above(fran, lock, fran.locator("article.document"))
+    # Where each sentence came from: folded after the mission, opened from the keyboard.
+    fold = fran.locator("details#provenance")
+    expect(fold).not_to_have_attribute("open", "")
+    assert _above(fran, fran.locator("article.document"), fold)
+    fold.locator("summary").focus()
+    fran.keyboard.press("Enter")
+    expect(fold).to_have_attribute("open", "")
+    expect(fold.get_by_role("heading", name="Where each sentence came from")).to_be_visible()
+    expect(fold.locator("table tbody tr")).to_have_count(24)
+    lock.click()
+    expect(fran.locator(".final-badge")).to_have_text("Final: this is our agreed mission.")
+
+
+def _above(page, first, second) -> bool:
+    """``first`` starts higher on the page than ``second``."""
+    a, b = first.bounding_box(), second.bounding_box()
+    assert a is not None and b is not None
+    return a["y"] < b["y"]
