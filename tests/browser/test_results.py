@@ -167,8 +167,8 @@ measured: dict[str, dict] = {}  # what the bars measured, written next to the ph
 
 
 def short(wording: str) -> str:
-    """A wording as results name it (names.js: its first 60 characters)."""
-    return wording if len(wording) <= 60 else wording[:59] + "…"
+    """A wording as results name it (names.js: whole, up to 240 characters)."""
+    return wording if len(wording) <= 240 else wording[:239] + "…"
 
 
 def console_link(fran: Page) -> str:

@@ -6,6 +6,7 @@ cells, a Join button below the fold, an error summary that did not say which fie
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -13,8 +14,17 @@ from playwright.sync_api import expect
 from tests.live_server import csrf
 
 from . import helpers
-from .helpers import add_staff, create_workshop, expect_focused, log_in, photograph, settle
-from .layout import PEOPLE_SIZES, check_screen
+from .helpers import (
+    TIMEOUT,
+    add_staff,
+    create_workshop,
+    expect_focused,
+    log_in,
+    photograph,
+    settle,
+    wait_until_live,
+)
+from .layout import PEOPLE_SIZES, WALL_SIZES, check_screen
 from .test_client_state import Person, save_document
 
 pytestmark = pytest.mark.browser
@@ -230,3 +240,84 @@ def _above(page, first, second) -> bool:
     a, b = first.bounding_box(), second.bounding_box()
     assert a is not None and b is not None
     return a["y"] < b["y"]
+
+
+RANKED_WORDINGS = [
+    "We help every patient feel known, not processed, in every harbour town we serve.",
+    "We keep the harbour region healthy and independent.",
+    "Care that treats people as neighbours, close to home.",
+]
+
+# Names of proposals in the revealed results that are cut short: cut at the side (wider than
+# their box), cut by the script (ending in "…"), or cut after fewer than two full lines.
+_CUT_NAMES = """() => [...document.querySelectorAll('#results .result-name')]
+  .filter((e) => e.offsetParent)
+  .filter((e) => {
+    const line = parseFloat(getComputedStyle(e).lineHeight);
+    const cutBelow = e.scrollHeight > e.clientHeight + 1 && e.clientHeight < 2 * line - 1;
+    return e.scrollWidth > e.clientWidth + 1 || cutBelow || e.textContent.trim().endsWith('…');
+  })
+  .map((e) => `"${e.textContent.trim()}" shows ${e.clientWidth}×${e.clientHeight}px of `
+              + `${e.scrollWidth}×${e.scrollHeight}px`)"""
+
+# The winning wording of the runoff, which a room reads first: shown whole.
+_WINNER_WHOLE = """() => {
+  const e = document.querySelector('#results .runoff tr.winner .result-name');
+  return e.scrollWidth <= e.clientWidth + 1 && e.scrollHeight <= e.clientHeight + 1;
+}"""
+
+
+def test_the_wall_shows_the_ranked_winning_wording_whole(live_server, new_person, people):
+    """Revealed ranked-choice results on the projector: the winning wording reads whole in the
+    runoff, and every wording shown at least two full lines in the Schulze and Borda orders,
+    not "We help e…", at 1920×1080 and 1280×720; the wall still fits without scrolling."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    wid = create_workshop(fran, "Ranked wall", "Harbour Health", "Care")
+    link = fran.locator("#join-link").get_attribute("href")
+    assert link is not None
+    fac = Person.logged_in(
+        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    )
+    people.append(fac.connect(wid))
+    propose = fac.call("round.add", {"kind": "propose", "prompt": "Purpose", "minutes": 5})
+    fac.call("round.start", {"round_id": propose["round_id"]})
+    crowd = []
+    for i, level in enumerate(("Frontline", "Specialist", "Manager")):
+        person = Person.joined(live_server.url, link, f"P{i}", level)
+        people.append(person.connect(wid))
+        crowd.append(person)
+    ids = [
+        crowd[i].call("proposal.submit", {"body": w, "op_id": uuid.uuid4().hex})["proposal_id"]
+        for i, w in enumerate(RANKED_WORDINGS)
+    ]
+    ranked = fac.call(
+        "round.add",
+        {
+            "kind": "vote",
+            "prompt": "Rank the purposes",
+            "minutes": 5,
+            "method": "ranked",
+            "source_round_id": propose["round_id"],
+        },
+    )["round_id"]
+    fac.call("round.start", {"round_id": ranked})
+    for i, person in enumerate(crowd):
+        ranking = [ids[0], ids[(i % 2) + 1]]
+        person.call("ballot.cast", {"round_id": ranked, "ballot": {"ranking": ranking}})
+    fac.call("round.reveal", {"round_id": ranked})
+    wall = fran.context.new_page()
+    wall.goto(f"/workshops/{wid}/projector")
+    wait_until_live(wall)
+    expect(wall.locator("#results table.runoff")).to_be_visible(timeout=TIMEOUT)
+    check_screen(wall, "wall-ranked-wordings-whole", sizes=WALL_SIZES, no_scrolling=True)
+    cut = []
+    for size, (width, height) in WALL_SIZES.items():
+        wall.set_viewport_size({"width": width, "height": height})
+        settle(wall)
+        cut += [f"{size}: {name}" for name in wall.evaluate(_CUT_NAMES)]
+        winner = wall.locator("#results .runoff tr.winner .result-name")
+        expect(winner).to_have_text(RANKED_WORDINGS[0])
+        if not wall.evaluate(_WINNER_WHOLE):
+            cut.append(f"{size}: the winning wording is not shown whole in the runoff")
+    assert not cut, "wordings cut short on the wall:\n" + "\n".join(cut)

@@ -12,7 +12,7 @@ import { $, T } from "./page.js";
 import { el, firstUsable, fmt, keepFocusNear, keyed, needsRedraw, plural, setAttr, setText } from "./dom.js";
 import { inputOpen } from "./clock.js";
 import { currentRound, myBallot, voteRound } from "./state.js";
-import { proposalLabel } from "./names.js";
+import { SHORT_WORDING, proposalLabel } from "./names.js";
 import { newOpId } from "./connection.js";
 
 /** The ballot of one participant. ``ctx``: {command, getState, dispatch, render}. */
@@ -151,7 +151,9 @@ export function createBallot({ command, getState, dispatch, render }) {
         return view;
       },
       update: (view, id, index) => {
-        const label = proposalLabel(state, id);
+        // The start of its words: the whole wording is on its ballot card just below, and a
+        // longer line here would push the ballot off a phone's first screen.
+        const label = proposalLabel(state, id, SHORT_WORDING);
         view.index = index;
         setText(view.text, label);
         setAttr(view.up, "aria-label", `${T.move_up}: ${label}`);

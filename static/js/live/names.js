@@ -8,12 +8,19 @@ import { T, isProjector, isStaff } from "./page.js";
 import { fmt, plainText } from "./dom.js";
 import { documentClauses, proposalById } from "./state.js";
 
-/** "#7 We care for everyone": a proposal's number (for staff, whose cards show it) and the
- * start of its words. Participants and the wall see no numbers anywhere else, and in a
- * ranking "#9" read as a place. */
-export function proposalLabel(state, id) {
+/** A proposal's words as results show them: whole for any wording a mission takes (a
+ * sentence or two), cut only past this many characters. */
+export const WHOLE_WORDING = 240;
+/** A proposal's words where its card is near (my ranking, above the ballot) and in a
+ * control's name ("Move up: …"), which a screen reader reads with every button of the list. */
+export const SHORT_WORDING = 60;
+
+/** "#7 We care for everyone": a proposal's number (for staff, whose cards show it) and its
+ * words (cut to ``limit`` characters). Participants and the wall see no numbers anywhere
+ * else, and in a ranking "#9" read as a place. */
+export function proposalLabel(state, id, limit = WHOLE_WORDING) {
   const proposal = proposalById(state, id);
-  const words = proposal ? plainText(proposal.body_html, 60) : "";
+  const words = proposal ? plainText(proposal.body_html, limit) : "";
   return isStaff && !isProjector ? `#${id} ${words}` : words;
 }
 
