@@ -17,9 +17,12 @@ from . import helpers
 from .helpers import (
     TIMEOUT,
     add_staff,
+    assert_not_reloaded,
     create_workshop,
     expect_focused,
+    join,
     log_in,
+    mark_page,
     photograph,
     settle,
     wait_until_live,
@@ -321,3 +324,75 @@ def test_the_wall_shows_the_ranked_winning_wording_whole(live_server, new_person
         if not wall.evaluate(_WINNER_WHOLE):
             cut.append(f"{size}: the winning wording is not shown whole in the runoff")
     assert not cut, "wordings cut short on the wall:\n" + "\n".join(cut)
+
+
+SIX_CLAUSES = "\n\n".join(
+    f"## Clause {n}\n\n"
+    + " ".join(
+        "We help every patient and every colleague feel known, heard and supported."
+        for _ in range(3)
+    )
+    for n in range(1, 7)
+)
+DUEL_WORDINGS = [
+    " ".join(
+        "We help every patient and every colleague feel known, heard and supported."
+        for _ in range(3)
+    ),
+    "Each person we care for, and each colleague, feels known.",
+]
+
+
+def _duel_line(page):
+    return page.locator("#duel-callout")
+
+
+def _expect_duel_line_then_go(page, name: str) -> None:
+    """The running duel is said on the first screen ("Wording duel on “Clause 6” · 4:58 left")
+    at every size; "Go to the duel" brings it into view and puts the keyboard on it."""
+    line = _duel_line(page)
+    expect(line).to_be_visible(timeout=TIMEOUT)
+    expect(line).to_contain_text("Wording duel on “Clause 6”")
+    expect(line).to_contain_text(re.compile(r"\d+:\d\d left"))
+    check_screen(page, name, task="#duel-callout")
+    duel = page.locator("section.duel")
+    expect(duel).not_to_be_in_viewport()
+    line.get_by_role("button", name="Go to the duel").click()
+    expect(duel).to_be_in_viewport()
+    expect_focused(duel.get_by_role("heading", name=re.compile(r"^Wording duel #\d+$")))
+
+
+def test_a_duel_far_down_the_draft_is_on_the_first_screen(live_server, new_person, people):
+    """A wording duel runs on the sixth clause of a long draft: the participant's task header
+    and the facilitator's run card say so with the time left and take them to it, live, and
+    the line goes when the duel closes."""
+    fran = new_person("Fran")
+    log_in(fran, live_server.facilitator_email, live_server.facilitator_password)
+    wid = create_workshop(fran, "Duel", "Harbour Health", "Care")
+    link = fran.locator("#join-link").get_attribute("href")
+    assert link is not None
+    fac = Person.logged_in(
+        live_server.url, live_server.facilitator_email, live_server.facilitator_password
+    )
+    save_document(fac, wid, SIX_CLAUSES)
+    people.append(fac.connect(wid))
+    fac.call("phase.set", {"phase": "draft"})
+    fran.goto(f"/workshops/{wid}")
+    wait_until_live(fran)
+    amira = new_person("Amira")
+    join(amira, link, "Amira", "Frontline")
+    for page in (fran, amira):
+        expect(page.locator("#document .clause")).to_have_count(6, timeout=TIMEOUT)
+        expect(_duel_line(page)).to_be_hidden()
+        mark_page(page)
+    key = fac.call("state.sync")["snapshot"]["document"]["clauses"][5]["key"]
+    duel = fac.call("duel.start", {"clause_key": key, "seconds": 300, "options": DUEL_WORDINGS})
+    _expect_duel_line_then_go(amira, "room-duel-line")
+    _expect_duel_line_then_go(fran, "console-duel-line")
+    amira.locator("section.duel").get_by_label(DUEL_WORDINGS[1]).check()
+    amira.locator("section.duel").get_by_role("button", name="Vote", exact=True).click()
+    expect(amira.locator("section.duel .duel-mine")).to_have_class(re.compile("voted"))
+    fac.call("duel.close", {"duel_id": duel["duel_id"]})
+    for page in (fran, amira):
+        expect(_duel_line(page)).to_be_hidden(timeout=TIMEOUT)
+        assert_not_reloaded(page)

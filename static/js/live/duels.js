@@ -4,12 +4,15 @@
  * its own countdown; a participant's choice or ranking in progress is only replaced by their
  * vote when their vote changes. Facilitators also get the form to start one on each clause
  * (a closed <details> whose half-filled wordings survive every live event) and the buttons
- * to close or cancel.
+ * to close or cancel. While a duel is open, the first screen (the room's task header, the
+ * console's run card: #duel-callout) says so, with its clause and time left, and takes the
+ * keyboard to it: its clause may be far down the draft.
  */
 import { T, announce, isFacilitator, isParticipant } from "./page.js";
 import { diffNodes, el, fill, fmt, nextSerial, needsRedraw, plural, setText, syncChildren } from "./dom.js";
 import { clockText, duelSecondsLeft } from "./clock.js";
 import { documentClauses, documentFinal } from "./state.js";
+import { clauseName } from "./names.js";
 
 const isOriginal = (duel, option) => option.text.trim() === duel.original.trim();
 const flat = (text) => String(text || "").replace(/\s+/g, " ").trim();
@@ -189,7 +192,56 @@ export function createDuels({ command, dispatch }) {
       if (dv.rankList && !closed) drawRanking(dv);
     }
   }
-  window.setInterval(() => { for (const dv of duelViews.values()) if (dv.node.isConnected) updateTimer(dv); }, 1000);
+  window.setInterval(() => {
+    for (const dv of duelViews.values()) if (dv.node.isConnected) updateTimer(dv);
+    tickCallout();
+  }, 1000);
+
+  // -- the open duels on the first screen --------------------------------------------------------
+  const callout = document.getElementById("duel-callout");
+  const calloutLines = new Map(); // duel id -> line
+
+  /** Bring a duel's section into view (opening any fold around it) and put the keyboard on
+   * its heading, as starting it does. */
+  function goToDuel(id) {
+    const dv = duelViews.get(id);
+    if (!dv || !dv.node.isConnected) return;
+    for (let fold = dv.node.closest("details"); fold; fold = fold.parentElement.closest("details")) {
+      fold.open = true;
+    }
+    dv.node.scrollIntoView({ block: "start" });
+    dv.title.focus({ preventScroll: true });
+  }
+
+  function tickCallout() {
+    for (const line of calloutLines.values()) {
+      const left = duelSecondsLeft(line.duel);
+      setText(line.timer, left > 0 ? fmt(T.time_left, { time: clockText(left) }) : T.duel_time_up);
+    }
+  }
+
+  /** One line per open duel: "Wording duel on “Purpose” · 4:58 left [Go to the duel]". A duel
+   * left open on a locked mission decides nothing, and is not news. */
+  function updateCallout(state) {
+    if (!callout) return;
+    const open = documentFinal(state) ? [] : (state.duels || []).filter((d) => d.status === "open");
+    for (const id of [...calloutLines.keys()]) if (!open.some((d) => d.id === id)) calloutLines.delete(id);
+    callout.hidden = !open.length;
+    syncChildren(callout, open.map((duel) => {
+      let line = calloutLines.get(duel.id);
+      if (!line) {
+        line = { what: el("span", { id: `duel-callout-${duel.id}` }), timer: el("span", { class: "duel-callout-timer" }) };
+        line.go = el("button", { type: "button", class: "small", text: T.duel_go,
+          "aria-describedby": line.what.id, onclick: () => goToDuel(duel.id) });
+        line.node = el("p", { class: "duel-callout-line" }, line.what, " · ", line.timer, " ", line.go);
+        calloutLines.set(duel.id, line);
+      }
+      line.duel = duel;
+      setText(line.what, fmt(T.duel_on, { clause: clauseName(state, duel.clause_key) || "" }));
+      return line.node;
+    }));
+    tickCallout();
+  }
 
   function updateDuel(dv, duel, state) {
     dv.duel = duel;
@@ -365,5 +417,5 @@ export function createDuels({ command, dispatch }) {
     return details;
   }
 
-  return { updateClause, buildStart };
+  return { updateClause, buildStart, update: updateCallout };
 }

@@ -117,6 +117,7 @@ function start() {
     isParticipant ? createValuesForm({ command, getState, dispatch }) : null,
     createResults(),
     documentView,
+    duels, // after the draft, which draws the duels the first screen's line takes people to
     amendments,
     createProposals({ command, staff, moderation: facilitation }),
     isParticipant ? createBallotList({ command, staff, ballot }) : null,
