@@ -114,7 +114,7 @@ def test_a_refused_join_form_says_what_is_wrong_and_starts_at_that_field(live_se
     code.press("Enter")
     expect(visitor.locator(".field.has-error")).to_be_visible()
     error = visitor.locator("#code-error").inner_text()
-    expect(visitor.get_by_role("alert")).to_have_text(error)
+    expect(visitor.get_by_role("alert")).to_have_text(f"Join code: {error}")  # which field
     expect_focused(visitor.get_by_role("textbox", name="Join code"))
     check_screen(visitor, "refused-join-code", task="form")
     visitor.goto(link)
