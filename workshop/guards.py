@@ -18,7 +18,15 @@ from . import permissions
 from .errors import Forbidden, InvalidState, NotAuthenticated, NotFound, ValidationFailed
 from .extensions import db
 from .models import Audience, Participant, Phase, Round, User, Workshop
-from .queries import clauses_of, connection_screen, get_workshop, latest_version
+from .queries import (
+    candidates,
+    clauses_of,
+    connection_screen,
+    current_round,
+    get_workshop,
+    latest_version,
+)
+from .voting import MAX_RANKED_PROPOSALS, Method
 
 
 def workshop_for_staff(
@@ -126,3 +134,31 @@ def workshop_not_closed(workshop: Workshop) -> None:
     db.session.refresh(workshop)
     if workshop.phase == Phase.CLOSED:
         raise InvalidState(_("The workshop is closed."), code="phase_closed")
+
+
+def ranked_ballot_in_reach(round_: Round | None) -> None:
+    """Refuse a ranked vote holding more proposals than people can put in order: at its
+    start, and (``round_`` the running one) when cards shown again, approved or split
+    would join its ballot. Counting it grows with the cube of the proposals ranked (300
+    took seconds per ballot, the server waiting); a larger set is shortlisted first."""
+    if round_ is None or round_.method != Method.RANKED:
+        return
+    count = len(candidates(round_))
+    if count > MAX_RANKED_PROPOSALS:
+        raise InvalidState(
+            _(
+                "A ranked vote takes up to %(most)s proposals: people put them in order on a "
+                "phone. This one has %(count)s. Shortlist them with a dot vote first, or hide "
+                "or merge some.",
+                most=MAX_RANKED_PROPOSALS,
+                count=count,
+            ),
+            code="too_many_to_rank",
+        )
+
+
+def running_ranked_ballot_in_reach(workshop_id: int) -> None:
+    """:func:`ranked_ballot_in_reach` for the workshop's running round, after a card became
+    visible in this change."""
+    db.session.flush()
+    ranked_ballot_in_reach(current_round(workshop_id))

@@ -321,3 +321,37 @@ def test_a_ranked_vote_over_more_proposals_than_anyone_can_order_is_refused_at_i
         facilitator, queries.list_proposals(workshop.id, include_hidden=False)[0].id, ""
     )
     assert rounds.start_round(facilitator, ranked.id).status == "running"  # 50 now
+
+
+def _ranked_vote_at_the_cap(facilitator, workshop, hidden: int):
+    """A ranked vote running on 50 proposals, ``hidden`` more hidden before it started."""
+    from workshop.voting import MAX_RANKED_PROPOSALS
+
+    in_phase(facilitator, workshop, Phase.PROPOSE)
+    author = join(workshop, "Author")
+    made = [
+        proposals.submit_proposal(author, workshop.id, f"Wording number {n}")
+        for n in range(MAX_RANKED_PROPOSALS + hidden)
+    ]
+    for card in made[:hidden]:
+        moderation.hide_proposal(facilitator, card.id, "")
+    ranked = vote_round(facilitator, workshop, "ranked")
+    assert len(queries.candidates(ranked)) == MAX_RANKED_PROPOSALS
+    return made
+
+
+def test_cards_shown_again_or_split_cannot_take_a_running_ranked_vote_past_its_cap(
+    facilitator, workshop
+):
+    """The cap was asked only at the start: showing the hidden cards again (or splitting one)
+    put them all on the running ballot, and every count was slow again (found by a review)."""
+    made = _ranked_vote_at_the_cap(facilitator, workshop, hidden=3)
+    before = db_fingerprint()
+    with pytest.raises(InvalidState) as refused:
+        moderation.restore_proposal(facilitator, made[0].id)
+    assert refused.value.code == "too_many_to_rank"
+    with pytest.raises(InvalidState, match="Shortlist them"):
+        moderation.split_proposal(facilitator, made[5].id, ["First half", "Second half"])
+    assert db_fingerprint() == before
+    moderation.hide_proposal(facilitator, made[5].id, "")
+    assert moderation.restore_proposal(facilitator, made[0].id).status == "visible"  # 50 again

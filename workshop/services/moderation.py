@@ -14,7 +14,7 @@ from .. import credits, events, voters
 from ..audiences import moderated_notice
 from ..errors import InvalidState, NotFound, ValidationFailed
 from ..extensions import db
-from ..guards import workshop_for_staff, workshop_not_closed
+from ..guards import running_ranked_ballot_in_reach, workshop_for_staff, workshop_not_closed
 from ..models import (
     AuditAction,
     Ballot,
@@ -66,7 +66,7 @@ def approve_proposal(actor: User, proposal_id: int) -> Proposal:
         if proposal.status != ProposalStatus.PENDING:
             raise InvalidState(_("This proposal is not waiting for approval."))
         proposal.status = ProposalStatus.VISIBLE
-        db.session.flush()
+        running_ranked_ballot_in_reach(workshop.id)
         audit.record(
             actor,
             workshop.id,
@@ -117,7 +117,7 @@ def restore_proposal(actor: User, proposal_id: int) -> Proposal:
             raise InvalidState(_("This proposal is not hidden."))
         proposal.status = ProposalStatus.VISIBLE
         proposal.hidden_reason = ""
-        db.session.flush()
+        running_ranked_ballot_in_reach(workshop.id)
         audit.record(
             actor,
             workshop.id,
@@ -301,7 +301,7 @@ def split_proposal(actor: User, proposal_id: int, parts: list[str]) -> list[Prop
         db.session.flush()
         original.status = ProposalStatus.HIDDEN
         original.hidden_reason = _("Split into %(ids)s", ids=", ".join(f"#{p.id}" for p in pieces))
-        db.session.flush()
+        running_ranked_ballot_in_reach(workshop.id)
         audit.record(
             actor,
             workshop.id,

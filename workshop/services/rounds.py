@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from .. import clock, events, voters
 from ..errors import InvalidState, ValidationFailed
 from ..extensions import db
-from ..guards import round_still_there, workshop_for_staff
+from ..guards import ranked_ballot_in_reach, round_still_there, workshop_for_staff
 from ..models import (
     Anonymity,
     AuditAction,
@@ -30,9 +30,9 @@ from ..models import (
     Workshop,
 )
 from ..privacy import effective_anonymity
-from ..queries import candidates, current_round, list_rounds, proposal_source, voter_count
+from ..queries import current_round, list_rounds, proposal_source, voter_count
 from ..realtime import WorkshopChange, workshop_change
-from ..voting import MAX_RANKED_PROPOSALS, Method
+from ..voting import Method
 from . import audit
 from .agenda import RoundSettings, append_round, checked_settings, round_for_staff
 
@@ -122,26 +122,16 @@ def _start(actor: User, workshop: Workshop, round_: Round, change: WorkshopChang
             ),
             code="anonymous_round_ended",
         )
+    if round_.kind == RoundKind.VOTE and round_.source_round_id is None:
+        # The ballot's proposals are fixed now: moving rounds later does not change them.
+        source = proposal_source(round_)
+        round_.source_round_id = source.id if source is not None else None
+    ranked_ballot_in_reach(round_)  # before the running round is closed: nothing to undo
     now = clock.now()
     running = current_round(workshop.id)
     if running is not None:
         _close(change, running, now)
         db.session.flush()  # one current round at a time, also between two statements
-    if round_.kind == RoundKind.VOTE and round_.source_round_id is None:
-        # The ballot's proposals are fixed now: moving rounds later does not change them.
-        source = proposal_source(round_)
-        round_.source_round_id = source.id if source is not None else None
-    if round_.method == Method.RANKED and len(candidates(round_)) > MAX_RANKED_PROPOSALS:
-        raise InvalidState(
-            _(
-                "A ranked vote takes up to %(most)s proposals: people put them in order on a "
-                "phone. This one has %(count)s. Shortlist them with a dot vote first, or hide "
-                "or merge some.",
-                most=MAX_RANKED_PROPOSALS,
-                count=len(candidates(round_)),
-            ),
-            code="too_many_to_rank",
-        )
     round_.status = RoundStatus.RUNNING
     round_.started_at = now
     round_.ended_at = None
