@@ -95,3 +95,16 @@ def test_a_key_left_readable_by_others_is_made_private_and_kept(instance: Path) 
     (instance / "secret_key").chmod(0o644)
     assert load_config(instance)["SECRET_KEY"] == "an-older-key-that-signed-yesterdays-cookies"
     assert _mode(instance / "secret_key") == 0o600
+
+
+def test_a_file_system_without_hard_links_still_gets_its_key(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(*_args: object) -> None:
+        raise PermissionError("Operation not permitted")  # what FAT and some mounts answer
+
+    monkeypatch.setattr(os, "link", no_links)
+    key = load_config(instance)["SECRET_KEY"]
+    assert key and (instance / "secret_key").read_text() == key
+    assert _mode(instance / "secret_key") == 0o600
+    assert [p.name for p in instance.iterdir()] == ["secret_key"]

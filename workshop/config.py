@@ -46,6 +46,8 @@ def _secret_key(instance_path: Path) -> str:
                 os.link(temporary, key_file)  # never over a key another process just made
             except FileExistsError:
                 return key_file.read_text().strip()
+            except OSError:  # a file system without hard links (FAT, some network mounts)
+                os.replace(temporary, key_file)
     finally:
         Path(temporary).unlink(missing_ok=True)
     return key
