@@ -270,7 +270,9 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
       stale: el("div", { class: "stale-notice", role: "status", hidden: true }),
       mine: el("p", { class: "my-answer" }),
     };
-    view.consent.append(c.title, c.stale, c.counts, c.objections);
+    // A participant's answer is the task: their buttons come before what the room answered
+    // (after three objections they started 1,000 px down a phone's screen).
+    if (!isParticipant) view.consent.append(c.title, c.stale, c.counts, c.objections);
     if (isParticipant) {
       c.buttons = {};
       const group = el("div", { class: "consent-buttons", role: "group", "aria-labelledby": c.title.id });
@@ -301,7 +303,8 @@ export function createDocument({ command, emitNow, getState, render, dispatch, d
         sendConsent(view, "object", c.reason.value);
       });
       c.group = group;
-      view.consent.append(c.mine, group, c.reasonForm, c.error);
+      view.consent.append(c.title, c.stale, c.mine, group, c.reasonForm, c.error, c.counts,
+        c.objections);
     }
     view.consentParts = c;
   }

@@ -135,11 +135,18 @@ export const nextSerial = () => ++serial;
 
 /** An inline difference; screen readers hear "removed" and "added" before the changed words. */
 export function diffNodes(diff) {
-  return (diff || []).map((piece) => {
-    if (piece.op === "equal") return piece.text;
+  const pieces = diff || [];
+  return pieces.flatMap((piece, i) => {
+    if (piece.op === "equal") return [piece.text];
     const tag = piece.op === "insert" ? "ins" : "del";
-    return el(tag, {}, el("span", { class: "visually-hidden",
+    const node = el(tag, {}, el("span", { class: "visually-hidden",
       text: (piece.op === "insert" ? T.diff_added : T.diff_removed) + " " }), piece.text);
+    // Words replaced: a space between the struck words and the new ones ("kind warm", not
+    // "kindwarm"), unless the text already has one there.
+    const next = pieces[i + 1];
+    const apart = tag === "del" && next && next.op === "insert"
+      && !/\s$/.test(piece.text) && !/^\s/.test(next.text);
+    return apart ? [node, " "] : [node];
   });
 }
 
