@@ -16,11 +16,12 @@ import zipfile
 import docx
 import markdown
 
-from tests.conftest import in_phase, join, make_user, make_workshop
+from tests.conftest import in_phase, join
+from tests.test_export_text import _base  # Fran, leadership's Bo, and their workshop
 from tests.test_exports import pdf_text
 from workshop import exports
 from workshop.exports.pack import signoff_pack
-from workshop.models import Phase, RoundKind, StaffRole, UserRole
+from workshop.models import Phase, RoundKind
 from workshop.services import (
     agenda,
     editing,
@@ -32,14 +33,6 @@ from workshop.services import (
     workshops,
 )
 from workshop.services.agenda import RoundSettings
-
-
-def _base(**kw):
-    fran = make_user("fran@example.org", name="Fran Facilitator")
-    boss = make_user("boss@example.org", role=UserRole.LEADERSHIP, name="Bo Boss")
-    workshop = make_workshop(fran, **kw)
-    workshops.add_staff(fran, workshop.id, boss.email, StaffRole.LEADERSHIP)
-    return fran, boss, workshop
 
 
 def _pdf_lines(pdf: bytes, tmp_path) -> list[str]:

@@ -38,6 +38,19 @@ def cookie(client, name: str) -> str | None:
     return found.value if found else None
 
 
+def hash_methods_checked(monkeypatch) -> list[str]:
+    """The method of each password hash checked from now on ("scrypt:32768:8:1", ...)."""
+    checks: list[str] = []
+    real = accounts.check_password_hash
+
+    def counting(stored: str, password: str) -> bool:
+        checks.append(re.sub(r"\$.*", "", stored))
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    return checks
+
+
 @pytest.fixture
 def fran(app):
     with app.app_context():
@@ -322,14 +335,7 @@ def test_a_room_can_join_from_one_address_but_not_a_flood(app, fran, monkeypatch
 
 def test_an_unknown_email_costs_the_same_password_check(app, fran, monkeypatch):
     """The answer's time does not tell which emails have accounts: both paths hash once."""
-    checks = []
-    real = accounts.check_password_hash
-
-    def counting(stored: str, password: str) -> bool:
-        checks.append(re.sub(r"\$.*", "", stored))
-        return real(stored, password)
-
-    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    checks = hash_methods_checked(monkeypatch)
     with app.app_context():
         for email in ("fran@example.org", "nobody@example.org"):
             with pytest.raises(accounts.NotAuthenticated):
@@ -488,14 +494,7 @@ def test_a_password_hashed_the_old_way_is_hashed_the_new_way_at_login(app, fran,
     email was checked against a decoy of the new method: the time of the answer told which
     emails have accounts. A login now hashes the password again the new way."""
     monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "pbkdf2:sha256:1000")
-    checks = []
-    real = accounts.check_password_hash
-
-    def counting(stored: str, password: str) -> bool:
-        checks.append(re.sub(r"\$.*", "", stored))
-        return real(stored, password)
-
-    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    checks = hash_methods_checked(monkeypatch)
     with app.app_context():
         assert accounts.authenticate("fran@example.org", PASSWORD).email == "fran@example.org"
         checks.clear()
